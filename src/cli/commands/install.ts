@@ -1,0 +1,143 @@
+import path from 'node:path';
+import { buildLayer, type BuildResult } from '../../pipeline/build.js';
+import { parseArch } from '../../registry/arch.js';
+import { loadTarget } from '../../registry/load.js';
+import type { PackageRequest } from '../../resolve/backend.js';
+import { writeLayerDir } from '../../emit/dir.js';
+import { writeLayerZip } from '../../emit/zip.js';
+import { formatBytes, LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../../emit/limits.js';
+import { unzippedSize } from '../../emit/layout.js';
+import { UserError } from '../../util/errors.js';
+import { Reporter, outputMode } from '../ui.js';
+
+export interface InstallOptions {
+  target: string;
+  arch: string;
+  out?: string;
+  outDir?: string;
+  buildImage?: string;
+  repo: string[];
+  network?: string;
+  recipes: string[];
+  keepDocs?: boolean;
+  keepLocales?: boolean;
+  keepHeaders?: boolean;
+  keepStatic?: boolean;
+  force?: boolean;
+  dryRun?: boolean;
+  cacheDir?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** `name` or `name=version`. */
+export function parsePackageArg(arg: string): PackageRequest {
+  const m = /^([A-Za-z0-9][A-Za-z0-9.+_-]*)(?:=(\S+))?$/.exec(arg.trim());
+  if (!m) throw new UserError(`'${arg}' is not a package name (expected NAME or NAME=VERSION)`);
+  return m[2] ? { name: m[1]!, version: m[2] } : { name: m[1]! };
+}
+
+export async function installCommand(packages: string[], opts: InstallOptions): Promise<void> {
+  const requests = packages.map(parsePackageArg);
+  const arch = parseArch(opts.arch);
+  const target = loadTarget(opts.target);
+  if (opts.out && opts.outDir) throw new UserError('--out and --out-dir exclude each other: a zip or a directory');
+  const out = path.resolve(opts.outDir ?? opts.out ?? `${requests[0]!.name}-${target.id}-${arch.lambda}.zip`);
+  const ui = new Reporter(outputMode(opts));
+
+  const result = await buildLayer(
+    {
+      packages: requests,
+      target: target.id,
+      arch,
+      buildImage: opts.buildImage,
+      repos: opts.repo,
+      keep: { docs: !!opts.keepDocs, locales: !!opts.keepLocales, headers: !!opts.keepHeaders, staticLibs: !!opts.keepStatic },
+      recipeDirs: opts.recipes.map((r) => path.resolve(r)),
+      network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
+      cacheDir: opts.cacheDir,
+      dryRun: !!opts.dryRun,
+    },
+    ui,
+  );
+  if (opts.dryRun || !result.layer) {
+    ui.done();
+    if (opts.json) printJson(result, undefined);
+    return;
+  }
+
+  const unzipped = unzippedSize(result.layer);
+  if (unzipped > LAMBDA_UNZIPPED_LIMIT && !opts.force) {
+    throw new UserError(
+      `the layer is ${formatBytes(unzipped)} unzipped, over Lambda's limit of ${LAMBDA_UNZIPPED_LIMIT} bytes for a function and all its layers; nothing written`,
+      { hint: 'drop packages, or pass --force to write it anyway (for container images)' },
+    );
+  }
+  let zipped: number | undefined;
+  if (opts.outDir) {
+    ui.step(`writing ${out}/`);
+    await writeLayerDir(result.layer, out);
+  } else {
+    ui.step(`writing ${out}`);
+    zipped = (await writeLayerZip(result.layer, out)).bytes;
+  }
+  ui.done();
+  const files = [...result.layer.values()].filter((e) => e.kind !== 'dir').length;
+  const output = { path: out, format: opts.outDir ? 'dir' : 'zip', zippedBytes: zipped, unzippedBytes: unzipped, entries: files };
+  if (opts.json) {
+    printJson(result, output);
+    return;
+  }
+  summarize(ui, result, output);
+}
+
+function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: string; zippedBytes: number | undefined; unzippedBytes: number; entries: number }): void {
+  const pct = ((o.unzippedBytes / LAMBDA_UNZIPPED_LIMIT) * 100).toFixed(1);
+  ui.info(
+    `Wrote ${o.path}: ${o.entries} files and links, ${formatBytes(o.unzippedBytes)} unzipped (${pct}% of Lambda's 250 MB limit)` +
+      (o.zippedBytes !== undefined ? `, ${formatBytes(o.zippedBytes)} zipped` : ''),
+  );
+  if (o.zippedBytes !== undefined && o.zippedBytes > LAMBDA_DIRECT_UPLOAD_LIMIT) {
+    ui.info(`  over the 50 MB direct-upload limit: publish it through S3`);
+  }
+  const report = r.report!;
+  const dropped = Object.entries(report.dropped)
+    .map(([why, d]) => `${why} ${d!.files} files (${formatBytes(d!.bytes)})`)
+    .join(', ');
+  if (dropped) ui.info(`  left out: ${dropped}`);
+  if (report.droppedLinks.length) ui.info(`  left out ${report.droppedLinks.length} symlinks whose target is not in the layer`);
+  if (report.collisions.length) for (const c of report.collisions) ui.warn(`${c.kept} and ${c.lost} both land on ${c.to}; kept ${c.kept}`);
+  if (report.wrapped.length) {
+    ui.info(`  wrapped ${report.wrapped.length} programs to set their environment: ${report.wrapped.map((w) => w.program.replace('/opt/bin/', '')).join(', ')}`);
+  }
+  const env = Object.entries(report.env);
+  if (env.length) {
+    ui.info(`  code that loads these libraries in-process must set: ${env.map(([k, v]) => `${k}=${v}`).join(' ')} (also in /opt/.yumda/env)`);
+  }
+}
+
+function printJson(r: BuildResult, output: object | undefined): void {
+  const doc = {
+    target: r.target.id,
+    arch: r.manifest?.arch,
+    runtime: r.runtime.id,
+    buildImage: r.image,
+    repositories: r.repositories.map((x) => ({ id: x.id, url: x.url, suites: x.suites })),
+    packages: r.plan.packages.map((p) => ({
+      name: p.name,
+      version: p.version,
+      arch: p.arch,
+      downloadSize: p.downloadSize,
+      installedSize: p.installedSize,
+      requested: p.requested,
+      requiredBy: p.requiredBy,
+      layerBytes: r.manifest?.packages.find((m) => m.name === p.name)?.bytes,
+    })),
+    fromRuntime: r.plan.fromRuntime,
+    skew: r.plan.skew,
+    recipes: r.recipes.map((x) => x.name),
+    ...(output ? { output } : {}),
+    ...(r.report ? { dropped: r.report.dropped, droppedLinks: r.report.droppedLinks.length, wrapped: r.report.wrapped, env: r.report.env } : {}),
+  };
+  process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+}

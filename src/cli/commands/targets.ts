@@ -1,0 +1,42 @@
+import { loadRuntime, loadTarget, targetIds } from '../../registry/load.js';
+
+export function targetsCommand(opts: { json?: boolean }): void {
+  const rows = targetIds().map((id) => {
+    const t = loadTarget(id);
+    const rt = loadRuntime(t.runtime);
+    return { target: t, runtime: rt };
+  });
+  if (opts.json) {
+    process.stdout.write(
+      JSON.stringify(
+        rows.map(({ target: t, runtime: r }) => ({
+          id: t.id,
+          description: t.description,
+          family: t.family,
+          packageManager: t.packageManager,
+          architectures: t.architectures,
+          buildImage: t.buildImage,
+          repositories: t.repositories,
+          runtime: { id: r.id, image: r.image, packages: r.packages.length, libraries: r.libraries.length, provenance: r.provenance },
+          compatibleRuntimes: t.compatibleRuntimes,
+          lambda: r.lambda,
+        })),
+        null,
+        2,
+      ) + '\n',
+    );
+    return;
+  }
+  for (const { target: t, runtime: r } of rows) {
+    process.stdout.write(
+      [
+        `${t.id}  ${t.description}`,
+        `  packages:      ${t.packageManager} (${t.family}), ${t.distro.name} ${t.distro.version}; architectures ${t.architectures.join(', ')}`,
+        `  build image:   ${t.buildImage.name} (built from ${t.buildImage.context}/Dockerfile when missing)`,
+        `  runtime:       ${r.id} (${r.image}): ${r.packages.length} packages provided, from ${r.provenance.source} (${r.provenance.date})`,
+        ...(t.compatibleRuntimes.length ? [`  Lambda:        ${t.compatibleRuntimes.join(', ')}`] : []),
+        '',
+      ].join('\n'),
+    );
+  }
+}

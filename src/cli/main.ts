@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { runInterruptTasks } from '../util/cleanup.js';
+import { errorMessage, isUserError } from '../util/errors.js';
+import { toolVersion } from '../pipeline/manifest.js';
+import { installCommand } from './commands/install.js';
+import { runtimeRefreshCommand } from './commands/runtime.js';
+import { targetsCommand } from './commands/targets.js';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function program(): Command {
+  const cli = new Command('yumda')
+    .version(toolVersion)
+    .description(
+      'Package native Linux software for AWS Lambda: resolve distro packages in a build container, ' +
+        'relocate them under /opt, and write a Lambda layer zip (or a directory).',
+    )
+    .showHelpAfterError('(run with --help for usage)');
+
+  cli
+    .command('install')
+    .description(
+      'Build a Lambda layer from packages and their dependencies, minus what the Lambda runtime already has. ' +
+        'Executables land in /opt/bin, libraries in /opt/lib, data in /opt/share, config in /opt/etc.',
+    )
+    .argument('<packages...>', 'package names, optionally pinned as NAME=VERSION')
+    .option('-t, --target <id>', 'target distribution and runtime (see `yumda targets`)', 'debian12')
+    .option('-a, --arch <arch>', 'x86_64 or arm64', 'x86_64')
+    .option('-o, --out <file>', 'layer zip to write (default: <package>-<target>-<arch>.zip)')
+    .option('--out-dir <dir>', 'write the layer as a directory instead of a zip')
+    .option('--build-image <ref>', "use this image to run the package manager instead of the target's")
+    .option('--repo <url>', 'extra package repository (repeatable); for apt: "URL [SUITE [COMPONENT...]]"', collect, [])
+    .option('--recipes <dir>', 'directory of extra relocation recipes (repeatable)', collect, [])
+    .option('--network <mode>', 'Docker network mode for build containers (env YUMDA_DOCKER_NETWORK)')
+    .option('--keep-docs', 'keep documentation, man and info pages')
+    .option('--keep-locales', 'keep message translations (/usr/share/locale)')
+    .option('--keep-headers', 'keep C headers (/usr/include)')
+    .option('--keep-static', 'keep static libraries (*.a)')
+    .option('--force', "write the layer even when it exceeds Lambda's 250 MB unzipped limit")
+    .option('--dry-run', 'resolve and print the plan; build nothing')
+    .option('--cache-dir <dir>', 'cache directory (default: $XDG_CACHE_HOME/yumda or ~/.cache/yumda)')
+    .option('--json', 'print a machine-readable result on stdout (progress goes to stderr)')
+    .option('-q, --quiet', 'print nothing but errors')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  yumda install poppler-utils --target debian12 --out poppler.zip\n' +
+        '  yumda install ghostscript imagemagick --out-dir ./layer\n' +
+        '  yumda install git --arch arm64 --json > plan.json\n',
+    )
+    .action((packages: string[], opts) => installCommand(packages, opts));
+
+  cli
+    .command('targets')
+    .description('List the targets: distribution, package manager, build image and runtime of each')
+    .option('--json', 'machine-readable output')
+    .action((opts) => targetsCommand(opts));
+
+  const runtime = cli.command('runtime').description('Runtime manifests: what each Lambda runtime already provides');
+  runtime
+    .command('refresh')
+    .description("Regenerate a runtime manifest from a runtime image's package database")
+    .argument('<image>', 'the runtime image to read (it must exist in the Docker engine)')
+    .requiredOption('--runtime <id>', 'which manifest in registry/runtimes/ to regenerate')
+    .option('--out <file>', 'write here instead of registry/runtimes/<id>.json')
+    .addOption(new Option('--date <yyyy-mm-dd>', 'date to record (default: today)').hideHelp())
+    .action((image: string, opts) => runtimeRefreshCommand(image, opts));
+
+  return cli;
+}
+
+async function main(): Promise<void> {
+  let interrupted = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write(`\nyumda: ${sig === 'SIGINT' ? 'interrupted' : 'terminated'}; removing containers and temporary files\n`);
+    void runInterruptTasks().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('uncaughtException', (e) => {
+    process.stderr.write(`yumda: internal error: ${errorMessage(e)}\n${e.stack ?? ''}\n`);
+    void runInterruptTasks().finally(() => process.exit(70));
+  });
+  try {
+    await program().parseAsync(process.argv);
+  } catch (e) {
+    await runInterruptTasks();
+    if (isUserError(e)) {
+      process.stderr.write(`yumda: error: ${e.message}${e.hint ? `; ${e.hint}` : ''}\n`);
+      process.exitCode = e.exitCode;
+    } else {
+      process.stderr.write(`yumda: internal error: ${errorMessage(e)}\n${(e as Error)?.stack ?? ''}\n`);
+      process.exitCode = 70;
+    }
+  }
+}
+
+await main();

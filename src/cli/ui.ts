@@ -1,0 +1,98 @@
+import type { BuildEvents } from '../pipeline/build.js';
+import type { Arch } from '../registry/arch.js';
+import type { Repository, Target } from '../registry/types.js';
+import type { Plan } from '../resolve/plan.js';
+import { formatBytes } from '../emit/limits.js';
+
+export type OutputMode = 'tty' | 'plain' | 'json' | 'quiet';
+
+export function outputMode(opts: { json?: boolean; quiet?: boolean }): OutputMode {
+  if (opts.json) return 'json';
+  if (opts.quiet) return 'quiet';
+  return process.stderr.isTTY && !process.env.CI ? 'tty' : 'plain';
+}
+
+/**
+ * Progress and results for people and for CI. Progress goes to stderr: on a terminal the latest
+ * detail overwrites one status line; elsewhere (CI, pipes) every step and detail is a plain line.
+ * Results (plan, summary) go to stdout, except in --json mode where stdout carries only the JSON.
+ */
+export class Reporter implements BuildEvents {
+  private statusShown = false;
+  private readonly started = Date.now();
+
+  constructor(readonly mode: OutputMode) {}
+
+  private clearStatus(): void {
+    if (this.statusShown) {
+      process.stderr.write('\r\x1b[K');
+      this.statusShown = false;
+    }
+  }
+
+  private elapsed(): string {
+    return `${((Date.now() - this.started) / 1000).toFixed(1)}s`;
+  }
+
+  readonly step = (title: string): void => {
+    if (this.mode === 'quiet') return;
+    this.clearStatus();
+    process.stderr.write(`[${this.elapsed()}] ${title}\n`);
+  };
+
+  readonly detail = (line: string): void => {
+    if (this.mode === 'quiet') return;
+    if (this.mode === 'tty') {
+      const width = (process.stderr.columns ?? 100) - 4;
+      process.stderr.write(`\r\x1b[K  ${line.length > width ? line.slice(0, width - 1) + '…' : line}`);
+      this.statusShown = true;
+    } else if (this.mode === 'plain' || this.mode === 'json') {
+      process.stderr.write(`  ${line}\n`);
+    }
+  };
+
+  warn(message: string): void {
+    this.clearStatus();
+    process.stderr.write(`warning: ${message}\n`);
+  }
+
+  /** A result line for people (stdout); silent in --json and --quiet modes. */
+  info(text: string): void {
+    if (this.mode === 'json' || this.mode === 'quiet') return;
+    this.clearStatus();
+    process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+  }
+
+  plan(plan: Plan, ctx: { target: Target; arch: Arch; image: string; repositories: Repository[] }): void {
+    for (const s of plan.skew) {
+      this.warn(`${s.name}: the runtime has ${s.runtimeVersion}, the packages need ${s.neededVersion}; the layer ships ${s.neededVersion}`);
+    }
+    if (this.mode === 'json' || this.mode === 'quiet') return;
+    this.info(formatPlan(plan, ctx));
+  }
+
+  done(): void {
+    this.clearStatus();
+  }
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+export function formatPlan(plan: Plan, ctx: { target: Target; arch: Arch; image: string; repositories: Repository[] }): string {
+  const dl = plan.packages.reduce((n, p) => n + p.downloadSize, 0);
+  const inst = plan.packages.reduce((n, p) => n + p.installedSize, 0);
+  const lines = [
+    `Plan: ${plan.packages.length} packages for ${ctx.target.id} ${ctx.arch.lambda} (${formatBytes(dl)} to download, ${formatBytes(inst)} unpacked before relocation)`,
+    `  build image:  ${ctx.image}`,
+    ...ctx.repositories.map((r, i) => `  ${i === 0 ? 'repositories:' : '             '} ${r.url} ${(r.suites ?? []).join(' ')}`.trimEnd()),
+  ];
+  const rows = plan.packages.map((p) => [p.name, p.version, formatBytes(p.installedSize), p.requested ? '(requested)' : p.requiredBy.join(', ')]);
+  const head = ['PACKAGE', 'VERSION', 'SIZE', 'PULLED IN BY'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  lines.push('  ' + head.map((h, i) => pad(h, widths[i]!)).join('  ').trimEnd());
+  for (const r of rows) lines.push('  ' + r.map((c, i) => (i === 2 ? c.padStart(widths[i]!) : pad(c, widths[i]!))).join('  ').trimEnd());
+  if (plan.fromRuntime.length) lines.push(`  provided by the ${ctx.target.runtime} runtime, not shipped: ${plan.fromRuntime.join(', ')}`);
+  return lines.join('\n');
+}

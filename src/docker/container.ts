@@ -1,0 +1,174 @@
+import type Docker from 'dockerode';
+import { PassThrough, type Readable } from 'node:stream';
+import { trackContainer, untrackContainer } from './cleanup.js';
+
+export interface ContainerSpec {
+  image: string;
+  platform?: string | undefined;
+  network?: string | undefined;
+  env?: Record<string, string>;
+  /** Command of the container's main process; defaults to sleeping so that steps can be exec'd. */
+  cmd?: string[];
+  /** Replaces the image's entrypoint (runtime images have their own). */
+  entrypoint?: string[];
+  user?: string;
+  readOnlyRoot?: boolean;
+  tmpfs?: Record<string, string>;
+  /** Named volumes, `name:/path[:ro]`. Volumes, unlike bind mounts, work with a remote engine. */
+  volumes?: string[];
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  env?: Record<string, string>;
+  user?: string;
+  onStdoutLine?: (line: string) => void;
+  onStderrLine?: (line: string) => void;
+}
+
+/** Proxy settings of the user's environment, passed on so package managers behind a proxy work. */
+export function proxyEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy']) {
+    const v = process.env[k];
+    if (v) out[k] = v;
+  }
+  return out;
+}
+
+function envList(env: Record<string, string> | undefined): string[] {
+  return Object.entries(env ?? {}).map(([k, v]) => `${k}=${v}`);
+}
+
+function lineSplitter(onLine: ((l: string) => void) | undefined, sink: string[]): PassThrough {
+  const pt = new PassThrough();
+  let partial = '';
+  pt.on('data', (chunk: Buffer) => {
+    const text = partial + chunk.toString('utf8');
+    const lines = text.split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) {
+      sink.push(l);
+      onLine?.(l);
+    }
+  });
+  pt.on('end', () => {
+    if (partial) {
+      sink.push(partial);
+      onLine?.(partial);
+    }
+  });
+  return pt;
+}
+
+/** A container yumda owns for the duration of one job; removed by `remove()` or on Ctrl-C. */
+export class WorkContainer {
+  private constructor(
+    private readonly docker: Docker,
+    readonly container: Docker.Container,
+  ) {}
+
+  static async start(docker: Docker, spec: ContainerSpec): Promise<WorkContainer> {
+    const binds = spec.volumes ?? [];
+    const container = await docker.createContainer({
+      Image: spec.image,
+      Cmd: spec.cmd ?? ['sleep', 'infinity'],
+      Env: envList(spec.env),
+      ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
+      ...(spec.user ? { User: spec.user } : {}),
+      ...(spec.platform ? { platform: spec.platform } : {}),
+      Labels: { 'org.yumda.owner': 'yumda' },
+      HostConfig: {
+        AutoRemove: false,
+        ...(spec.network ? { NetworkMode: spec.network } : {}),
+        ...(spec.readOnlyRoot ? { ReadonlyRootfs: true } : {}),
+        ...(spec.tmpfs ? { Tmpfs: spec.tmpfs } : {}),
+        ...(binds.length ? { Binds: binds } : {}),
+      },
+    } as Docker.ContainerCreateOptions);
+    trackContainer(container);
+    const wc = new WorkContainer(docker, container);
+    try {
+      if (!spec.cmd) await container.start();
+    } catch (e) {
+      await wc.remove();
+      throw e;
+    }
+    return wc;
+  }
+
+  async exec(cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const exec = await this.container.exec({
+      Cmd: cmd,
+      AttachStdout: true,
+      AttachStderr: true,
+      Env: envList(opts.env),
+      ...(opts.user ? { User: opts.user } : {}),
+    });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const out: string[] = [];
+    const err: string[] = [];
+    const stdout = lineSplitter(opts.onStdoutLine, out);
+    const stderr = lineSplitter(opts.onStderrLine, err);
+    this.docker.modem.demuxStream(stream, stdout, stderr);
+    await new Promise<void>((resolve, reject) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', reject);
+    });
+    stdout.end();
+    stderr.end();
+    const info = await exec.inspect();
+    return { exitCode: info.ExitCode ?? -1, stdout: out.join('\n'), stderr: err.join('\n') };
+  }
+
+  /** Runs the container's own command to completion (for containers created with `cmd`). */
+  async run(opts: ExecOptions = {}): Promise<ExecResult> {
+    const stream = await this.container.attach({ stream: true, stdout: true, stderr: true });
+    const out: string[] = [];
+    const err: string[] = [];
+    const stdout = lineSplitter(opts.onStdoutLine, out);
+    const stderr = lineSplitter(opts.onStderrLine, err);
+    this.docker.modem.demuxStream(stream, stdout, stderr);
+    const ended = new Promise<void>((resolve) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+    });
+    await this.container.start();
+    const status = (await this.container.wait()) as { StatusCode: number };
+    await ended;
+    stdout.end();
+    stderr.end();
+    return { exitCode: status.StatusCode, stdout: out.join('\n'), stderr: err.join('\n') };
+  }
+
+  /** The tree under `path` as a tar stream (the Docker archive API). */
+  async getArchive(path: string): Promise<Readable> {
+    return (await this.container.getArchive({ path })) as unknown as Readable;
+  }
+
+  /** Unpacks a tar archive into `path` inside the container. */
+  async putArchive(path: string, tarball: Buffer | Readable): Promise<void> {
+    await this.container.putArchive(tarball as unknown as NodeJS.ReadableStream, { path });
+  }
+
+  async remove(): Promise<void> {
+    untrackContainer(this.container);
+    await this.container.remove({ force: true, v: true }).catch(() => undefined);
+  }
+}
+
+/** Starts a container, hands it to `fn`, and removes it however `fn` ends. */
+export async function withContainer<T>(docker: Docker, spec: ContainerSpec, fn: (c: WorkContainer) => Promise<T>): Promise<T> {
+  const c = await WorkContainer.start(docker, spec);
+  try {
+    return await fn(c);
+  } finally {
+    await c.remove();
+  }
+}

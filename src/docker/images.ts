@@ -1,0 +1,90 @@
+import type Docker from 'dockerode';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import tar from 'tar-stream';
+import { UserError } from '../util/errors.js';
+import { sha256 } from '../util/hash.js';
+
+interface ContextFile {
+  rel: string;
+  data: Buffer;
+  mode: number;
+}
+
+function listContext(dir: string): ContextFile[] {
+  const out: ContextFile[] = [];
+  const walk = (rel: string): void => {
+    for (const name of readdirSync(path.join(dir, rel)).sort()) {
+      const r = rel ? `${rel}/${name}` : name;
+      const st = statSync(path.join(dir, r));
+      if (st.isDirectory()) walk(r);
+      else out.push({ rel: r, data: readFileSync(path.join(dir, r)), mode: st.mode & 0o777 });
+    }
+  };
+  walk('');
+  return out;
+}
+
+/** A tag derived from the build context's content: a changed Dockerfile gives a new image. */
+export function contextTag(dir: string): string {
+  const h = listContext(dir)
+    .map((f) => `${f.rel}\0${f.mode.toString(8)}\0${sha256(f.data)}\n`)
+    .join('');
+  return sha256(h).slice(0, 12);
+}
+
+export async function imageExists(docker: Docker, ref: string): Promise<boolean> {
+  try {
+    await docker.getImage(ref).inspect();
+    return true;
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 404) return false;
+    throw e;
+  }
+}
+
+export interface BuildOptions {
+  network?: string | undefined;
+  platform?: string | undefined;
+  buildArgs?: Record<string, string>;
+  onLine?: (line: string) => void;
+}
+
+/** Builds `ref` from the Dockerfile context `dir`, sending the context as a tar stream. */
+export async function buildImage(docker: Docker, ref: string, dir: string, opts: BuildOptions = {}): Promise<void> {
+  const pack = tar.pack();
+  for (const f of listContext(dir)) pack.entry({ name: f.rel, mode: f.mode, mtime: new Date(0) }, f.data);
+  pack.finalize();
+  const stream = await docker.buildImage(pack as unknown as NodeJS.ReadableStream, {
+    t: ref,
+    rm: true,
+    forcerm: true,
+    ...(opts.network ? { networkmode: opts.network } : {}),
+    ...(opts.platform ? { platform: opts.platform } : {}),
+    ...(opts.buildArgs ? { buildargs: opts.buildArgs } : {}),
+  });
+  const tail: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    docker.modem.followProgress(
+      stream,
+      (err: Error | null, output: Array<{ error?: string }>) => {
+        const failed = err?.message ?? output.find((o) => o.error)?.error;
+        if (failed) {
+          reject(new UserError(`building image ${ref} from ${dir} failed: ${failed.trim()}`, {
+            hint: tail.length ? `last output:\n${tail.join('\n')}` : undefined,
+          }));
+        } else resolve();
+      },
+      (ev: { stream?: string; status?: string }) => {
+        const text = ev.stream ?? ev.status;
+        if (!text) return;
+        for (const line of text.split('\n')) {
+          if (!line.trim()) continue;
+          tail.push(line);
+          if (tail.length > 15) tail.shift();
+          opts.onLine?.(line);
+        }
+      },
+    );
+  });
+}

@@ -1,0 +1,210 @@
+/**
+ * A reader for the parts of ELF files that relocation needs: identity (class, endianness, machine,
+ * type), program headers (PT_INTERP, PT_DYNAMIC), section headers with names, and the dynamic
+ * section's DT_NEEDED, DT_SONAME, DT_RPATH and DT_RUNPATH. Pure: it reads a Buffer, and every
+ * offset it returns is a file offset into that Buffer, so callers can patch bytes in place.
+ */
+
+export const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+
+export const PT_LOAD = 1;
+export const PT_DYNAMIC = 2;
+export const PT_INTERP = 3;
+
+export const DT_NULL = 0;
+export const DT_NEEDED = 1;
+export const DT_STRTAB = 5;
+export const DT_STRSZ = 10;
+export const DT_SONAME = 14;
+export const DT_RPATH = 15;
+export const DT_RUNPATH = 29;
+
+export const ET_EXEC = 2;
+export const ET_DYN = 3;
+
+export interface ElfSegment {
+  type: number;
+  flags: number;
+  offset: number;
+  vaddr: number;
+  filesz: number;
+  memsz: number;
+}
+
+export interface ElfSection {
+  name: string;
+  type: number;
+  flags: number;
+  addr: number;
+  offset: number;
+  size: number;
+}
+
+/** A string the dynamic section points at, with where its bytes are in the file. */
+export interface DynamicString {
+  tag: number;
+  value: string;
+  /** File offset of the string's first byte. */
+  offset: number;
+  /** File offset of the dynamic entry naming it (d_tag), for retagging RUNPATH/RPATH. */
+  entryOffset: number;
+}
+
+export interface ElfFile {
+  class: 32 | 64;
+  littleEndian: boolean;
+  type: number;
+  machine: number;
+  /** The program interpreter (e.g. /lib64/ld-linux-x86-64.so.2) for dynamically linked executables. */
+  interpreter: string | undefined;
+  segments: ElfSegment[];
+  sections: ElfSection[];
+  /** Absent for static executables and for files without PT_DYNAMIC. */
+  dynamic: ElfDynamic | undefined;
+}
+
+export interface ElfDynamic {
+  needed: string[];
+  soname: string | undefined;
+  rpath: DynamicString | undefined;
+  runpath: DynamicString | undefined;
+  strings: DynamicString[];
+  /** File offset and size of the dynamic string table. */
+  strtab: { offset: number; size: number };
+  /** File offset of the PT_DYNAMIC entries and their count (including DT_NULL). */
+  entries: { offset: number; count: number; entrySize: number };
+}
+
+export class ElfError extends Error {}
+
+export function isElf(buf: Buffer): boolean {
+  return buf.length >= 52 && buf.subarray(0, 4).equals(ELF_MAGIC);
+}
+
+interface Reader {
+  u16(o: number): number;
+  u32(o: number): number;
+  /** Native word: 32-bit in ELFCLASS32, 64-bit in ELFCLASS64 (as a JS number; files are < 2^53). */
+  word(o: number): number;
+  wordSize: number;
+}
+
+function reader(buf: Buffer, is64: boolean, le: boolean): Reader {
+  const u16 = (o: number) => (le ? buf.readUInt16LE(o) : buf.readUInt16BE(o));
+  const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
+  const u64 = (o: number) => Number(le ? buf.readBigUInt64LE(o) : buf.readBigUInt64BE(o));
+  return { u16, u32, word: is64 ? u64 : u32, wordSize: is64 ? 8 : 4 };
+}
+
+function cString(buf: Buffer, offset: number, limit = buf.length): string {
+  if (offset < 0 || offset >= limit) throw new ElfError(`string offset ${offset} outside the file`);
+  let end = offset;
+  while (end < limit && buf[end] !== 0) end++;
+  return buf.toString('latin1', offset, end);
+}
+
+/** Maps a virtual address to a file offset through the PT_LOAD segments. */
+export function vaddrToOffset(segments: ElfSegment[], vaddr: number): number | undefined {
+  for (const s of segments) {
+    if (s.type === PT_LOAD && vaddr >= s.vaddr && vaddr < s.vaddr + s.filesz) return s.offset + (vaddr - s.vaddr);
+  }
+  return undefined;
+}
+
+export function parseElf(buf: Buffer): ElfFile {
+  if (!isElf(buf)) throw new ElfError('not an ELF file');
+  const cls = buf[4];
+  const data = buf[5];
+  if (cls !== 1 && cls !== 2) throw new ElfError(`unknown ELF class ${cls}`);
+  if (data !== 1 && data !== 2) throw new ElfError(`unknown ELF data encoding ${data}`);
+  const is64 = cls === 2;
+  const r = reader(buf, is64, data === 1);
+  const need = (o: number, n: number) => {
+    if (o < 0 || o + n > buf.length) throw new ElfError(`truncated ELF file (needs bytes ${o}..${o + n})`);
+  };
+  need(0, is64 ? 64 : 52);
+  const type = r.u16(16);
+  const machine = r.u16(18);
+  const phoff = r.word(is64 ? 32 : 28);
+  const shoff = r.word(is64 ? 40 : 32);
+  const phentsize = r.u16(is64 ? 54 : 42);
+  const phnum = r.u16(is64 ? 56 : 44);
+  const shentsize = r.u16(is64 ? 58 : 46);
+  const shnum = r.u16(is64 ? 60 : 48);
+  const shstrndx = r.u16(is64 ? 62 : 50);
+
+  const segments: ElfSegment[] = [];
+  for (let i = 0; i < phnum; i++) {
+    const o = phoff + i * phentsize;
+    need(o, phentsize);
+    segments.push(
+      is64
+        ? { type: r.u32(o), flags: r.u32(o + 4), offset: r.word(o + 8), vaddr: r.word(o + 16), filesz: r.word(o + 32), memsz: r.word(o + 40) }
+        : { type: r.u32(o), offset: r.word(o + 4), vaddr: r.word(o + 8), filesz: r.word(o + 16), memsz: r.word(o + 20), flags: r.u32(o + 24) },
+    );
+  }
+
+  const rawSections: Array<Omit<ElfSection, 'name'> & { nameOff: number }> = [];
+  if (shoff > 0 && shnum > 0 && shoff + shnum * shentsize <= buf.length) {
+    for (let i = 0; i < shnum; i++) {
+      const o = shoff + i * shentsize;
+      rawSections.push(
+        is64
+          ? { nameOff: r.u32(o), type: r.u32(o + 4), flags: r.word(o + 8), addr: r.word(o + 16), offset: r.word(o + 24), size: r.word(o + 32) }
+          : { nameOff: r.u32(o), type: r.u32(o + 4), flags: r.word(o + 8), addr: r.word(o + 12), offset: r.word(o + 16), size: r.word(o + 20) },
+      );
+    }
+  }
+  const shstr = rawSections[shstrndx];
+  const sections: ElfSection[] = rawSections.map(({ nameOff, ...s }) => ({
+    ...s,
+    name: shstr && shstr.offset + nameOff < buf.length ? cString(buf, shstr.offset + nameOff) : '',
+  }));
+
+  const interpSeg = segments.find((s) => s.type === PT_INTERP);
+  let interpreter: string | undefined;
+  if (interpSeg) {
+    need(interpSeg.offset, interpSeg.filesz);
+    interpreter = cString(buf, interpSeg.offset, interpSeg.offset + interpSeg.filesz);
+  }
+
+  return { class: is64 ? 64 : 32, littleEndian: data === 1, type, machine, interpreter, segments, sections, dynamic: parseDynamic(buf, r, segments) };
+}
+
+function parseDynamic(buf: Buffer, r: Reader, segments: ElfSegment[]): ElfDynamic | undefined {
+  const dyn = segments.find((s) => s.type === PT_DYNAMIC);
+  if (!dyn) return undefined;
+  const entrySize = r.wordSize * 2;
+  const raw: Array<{ tag: number; val: number; at: number }> = [];
+  for (let o = dyn.offset; o + entrySize <= dyn.offset + dyn.filesz && o + entrySize <= buf.length; o += entrySize) {
+    const tag = r.word(o);
+    raw.push({ tag, val: r.word(o + r.wordSize), at: o });
+    if (tag === DT_NULL) break;
+  }
+  const strtabAddr = raw.find((e) => e.tag === DT_STRTAB)?.val;
+  const strsz = raw.find((e) => e.tag === DT_STRSZ)?.val ?? 0;
+  if (strtabAddr === undefined) return undefined;
+  const strtabOff = vaddrToOffset(segments, strtabAddr);
+  if (strtabOff === undefined) throw new ElfError('DT_STRTAB is outside every loaded segment');
+  const strings: DynamicString[] = [];
+  for (const e of raw) {
+    if (e.tag === DT_NEEDED || e.tag === DT_SONAME || e.tag === DT_RPATH || e.tag === DT_RUNPATH) {
+      const offset = strtabOff + e.val;
+      strings.push({ tag: e.tag, value: cString(buf, offset, Math.min(buf.length, strtabOff + strsz)), offset, entryOffset: e.at });
+    }
+  }
+  return {
+    needed: strings.filter((s) => s.tag === DT_NEEDED).map((s) => s.value),
+    soname: strings.find((s) => s.tag === DT_SONAME)?.value,
+    rpath: strings.find((s) => s.tag === DT_RPATH),
+    runpath: strings.find((s) => s.tag === DT_RUNPATH),
+    strings,
+    strtab: { offset: strtabOff, size: strsz },
+    entries: { offset: dyn.offset, count: raw.length, entrySize },
+  };
+}
+
+/** Reads only as much as needed to tell whether a file is ELF: callers pass the first bytes. */
+export function looksLikeElf(head: Buffer): boolean {
+  return head.length >= 4 && head.subarray(0, 4).equals(ELF_MAGIC);
+}

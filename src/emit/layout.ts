@@ -1,0 +1,29 @@
+import { LAYER_ROOT } from '../relocate/layout.js';
+import { sortedEntries, type FileTree, type TreeEntry } from '../tree/types.js';
+
+/** Fixed entry time: same input, same bytes. 1980-01-01 is the earliest a zip can record. */
+export const FIXED_DATE = new Date(Date.UTC(1980, 0, 1, 0, 0, 0));
+
+export interface LayoutEntry {
+  /** Path inside the zip / image, relative to /opt (Lambda unpacks a layer there). */
+  name: string;
+  entry: TreeEntry;
+}
+
+/** The layer's entries in archive order: sorted by path, /opt stripped, directories first-class. */
+export function archiveEntries(layer: FileTree): LayoutEntry[] {
+  const out: LayoutEntry[] = [];
+  for (const e of sortedEntries(layer.values())) {
+    if (e.path === LAYER_ROOT) continue;
+    if (!e.path.startsWith(LAYER_ROOT + '/')) throw new Error(`layer entry outside ${LAYER_ROOT}: ${e.path}`);
+    out.push({ name: e.path.slice(LAYER_ROOT.length + 1), entry: e });
+  }
+  return out;
+}
+
+/** What Lambda counts against its unzipped limit: the bytes of the files. */
+export function unzippedSize(layer: FileTree): number {
+  let n = 0;
+  for (const e of layer.values()) if (e.kind === 'file') n += e.size;
+  return n;
+}

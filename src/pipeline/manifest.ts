@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../util/paths.js';
+import type { Plan } from '../resolve/plan.js';
+import { META_DIR, type RelocateReport } from '../relocate/relocate.js';
+import type { FileTree } from '../tree/types.js';
+
+export const MANIFEST_PATH = `${META_DIR}/manifest.json`;
+
+export const toolVersion: string = (JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+export interface LayerPackage {
+  name: string;
+  version: string;
+  arch: string;
+  sourcePackage?: string;
+  requiredBy: string[];
+  /** Files of this package the layer ships, and their bytes. */
+  files: number;
+  bytes: number;
+}
+
+/** /opt/.yumda/manifest.json: what the layer is made of. No timestamps: same input, same bytes. */
+export interface LayerManifest {
+  manifestVersion: 1;
+  tool: { name: 'yumda'; version: string };
+  target: string;
+  arch: string;
+  runtime: string;
+  requested: string[];
+  packages: LayerPackage[];
+  /** Bytes of files yumda generated (wrappers, env file, this manifest excluded). */
+  generatedBytes: number;
+  env: Record<string, string>;
+  recipes: string[];
+}
+
+export function layerManifest(args: {
+  target: string;
+  arch: string;
+  runtime: string;
+  requested: string[];
+  plan: Plan;
+  layer: FileTree;
+  report: RelocateReport;
+  recipes: string[];
+}): LayerManifest {
+  const sizes = new Map<string, { files: number; bytes: number }>();
+  let generatedBytes = 0;
+  for (const e of args.layer.values()) {
+    if (e.kind === 'dir') continue;
+    const bytes = e.kind === 'file' ? e.size : 0;
+    if (!e.pkg) {
+      generatedBytes += bytes;
+      continue;
+    }
+    const s = sizes.get(e.pkg) ?? { files: 0, bytes: 0 };
+    s.files++;
+    s.bytes += bytes;
+    sizes.set(e.pkg, s);
+  }
+  return {
+    manifestVersion: 1,
+    tool: { name: 'yumda', version: toolVersion },
+    target: args.target,
+    arch: args.arch,
+    runtime: args.runtime,
+    requested: args.requested,
+    packages: args.plan.packages.map((p) => ({
+      name: p.name,
+      version: p.version,
+      arch: p.arch,
+      ...(p.sourcePackage ? { sourcePackage: p.sourcePackage } : {}),
+      requiredBy: p.requiredBy,
+      files: sizes.get(p.name)?.files ?? 0,
+      bytes: sizes.get(p.name)?.bytes ?? 0,
+    })),
+    generatedBytes,
+    env: args.report.env,
+    recipes: args.recipes,
+  };
+}

@@ -1,0 +1,34 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../util/errors.js';
+import { projectRoot } from '../util/paths.js';
+import { readDocument } from '../util/schema.js';
+import type { Runtime, Target } from './types.js';
+
+const registryDir = path.join(projectRoot, 'registry');
+
+export function targetIds(): string[] {
+  return readdirSync(path.join(registryDir, 'targets'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
+}
+
+export function loadTarget(id: string): Target {
+  if (!targetIds().includes(id)) {
+    throw new UserError(`unknown target '${id}'`, { hint: `known targets: ${targetIds().join(', ')} (yumda targets)` });
+  }
+  const file = path.join(registryDir, 'targets', `${id}.json`);
+  const target = readDocument<Target>('target', file);
+  if (target.id !== id) throw new UserError(`${file}: field 'id' is '${target.id}' but the file is named for '${id}'`);
+  return target;
+}
+
+export function loadRuntime(id: string): Runtime {
+  const file = path.join(registryDir, 'runtimes', `${id}.json`);
+  return readDocument<Runtime>('runtime', file);
+}
+
+export function runtimeFile(id: string): string {
+  return path.join(registryDir, 'runtimes', `${id}.json`);
+}

@@ -1,0 +1,74 @@
+/** Data in registry/: what a target is and what the runtime it deploys into already provides. */
+
+export type PackageFamily = 'deb' | 'rpm';
+export type PackageManager = 'apt' | 'dnf' | 'yum';
+
+export interface Repository {
+  /** A short name, used in logs and in the generated repository files. */
+  id: string;
+  url: string;
+  /** apt: suites (bookworm, bookworm-updates, …) and components. */
+  suites?: string[];
+  components?: string[];
+  /** rpm: whether the repository's metadata is signed/packages are checked (gpgcheck). */
+  gpgcheck?: boolean;
+}
+
+export interface BuildImage {
+  /** Image repository name; the tag is derived from the Dockerfile context's content. */
+  name: string;
+  /** Directory (relative to the project root) holding the Dockerfile that builds it. */
+  context: string;
+}
+
+export interface Target {
+  id: string;
+  description: string;
+  family: PackageFamily;
+  packageManager: PackageManager;
+  distro: { name: string; version: string; codename?: string };
+  architectures: Array<'x86_64' | 'arm64'>;
+  buildImage: BuildImage;
+  repositories: Repository[];
+  /** Id of the runtime manifest in registry/runtimes/. */
+  runtime: string;
+  /** Lambda runtime identifiers a layer for this target is compatible with (for publishing). */
+  compatibleRuntimes: string[];
+}
+
+export interface RuntimePackage {
+  name: string;
+  version: string;
+  /** `all`/`noarch` or the architecture the manifest was read on. */
+  arch: string;
+  source?: string;
+  /** Virtual packages / capabilities it provides (deb Provides; for rpm the soname provides). */
+  provides?: string[];
+  multiArch?: string;
+}
+
+export interface Provenance {
+  /** Where the list was read: an image reference, a dump of the real Lambda environment, … */
+  source: string;
+  /** How it was read (the command), so it can be redone. */
+  method: string;
+  date: string;
+  note?: string;
+}
+
+export interface Runtime {
+  id: string;
+  description: string;
+  /** The image a layer is verified in: the runtime's own image (or the closest public one). */
+  image: string;
+  /** Dockerfile context that adds what verification needs (the sbx_user1051 passwd entry). */
+  verifyImage?: BuildImage;
+  family: PackageFamily;
+  lambda: { PATH: string; LD_LIBRARY_PATH: string };
+  /** Shells and interpreters the runtime is known to ship, for wrappers and shebangs. */
+  shell: string;
+  provenance: Provenance;
+  packages: RuntimePackage[];
+  /** File names of the shared libraries in the runtime's library directories. */
+  libraries: string[];
+}

@@ -1,0 +1,40 @@
+import path from 'node:path';
+
+/**
+ * A layer cannot set environment variables, and some libraries read their configuration only
+ * from a compiled-in path or an environment variable (fontconfig: /etc/fonts or FONTCONFIG_PATH).
+ * For executables, a wrapper script sets the variables and execs the real program, which stays in
+ * the same directory under a hidden name so that $ORIGIN and /proc/self/exe lookups still hold.
+ */
+
+export function wrappedRealPath(program: string): string {
+  return path.posix.join(path.posix.dirname(program), `.${path.posix.basename(program)}.real`);
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Sets each variable unless the caller already set it, then execs the real program. */
+export function wrapperScript(shell: string, real: string, env: Record<string, string>, recipes: string[]): string {
+  const lines = [
+    `#!${shell}`,
+    `# Written by yumda: sets what ${recipes.join(', ')} need at run time, then runs the real program.`,
+  ];
+  for (const k of Object.keys(env).sort()) lines.push(`: "\${${k}:=${env[k]!.replace(/(["\\$`])/g, '\\$1')}}"; export ${k}`);
+  lines.push(`exec ${shellQuote(real)} "$@"`, '');
+  return lines.join('\n');
+}
+
+/** /opt/.yumda/env: `KEY=value` lines, for processes that load the layer's libraries in-process. */
+export function envFileContent(env: Record<string, string>): string {
+  return (
+    '# Environment the libraries of this layer need; set these in your function configuration\n' +
+    '# when your code loads them in-process (executables in /opt/bin set them themselves).\n' +
+    Object.keys(env)
+      .sort()
+      .map((k) => `${k}=${env[k]}`)
+      .join('\n') +
+    '\n'
+  );
+}

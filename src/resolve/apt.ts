@@ -1,0 +1,214 @@
+import { UserError } from '../util/errors.js';
+import type { Repository, Runtime } from '../registry/types.js';
+import type { WorkContainer } from '../docker/container.js';
+import type { Backend, Log, PackageRequest, ResolveContext } from './backend.js';
+import { STAGE_OUT } from './backend.js';
+import { formatStanza, parseDeb822, parseDependsField } from './deb822.js';
+import { attribute, runtimeDependencies, type Plan, type PlannedPackage, type VersionSkew } from './plan.js';
+
+const APT_CONFIG = '/yumda/etc/apt.conf';
+
+/** Packages whose files must come from the runtime itself: a second libc in /opt cannot work. */
+const RUNTIME_BOUND = new Set(['libc6', 'libc-bin', 'libc6-dev', 'base-files']);
+
+export function aptConf(debArch: string): string {
+  return [
+    `APT::Architecture "${debArch}";`,
+    `APT::Architectures { "${debArch}"; };`,
+    'APT::Install-Recommends "false";',
+    'APT::Install-Suggests "false";',
+    'APT::Get::Assume-Yes "true";',
+    'APT::Sandbox::User "root";',
+    'Acquire::Languages "none";',
+    'Acquire::Retries "3";',
+    'Dir::Etc::SourceList "/yumda/etc/sources.list";',
+    'Dir::Etc::SourceParts "/yumda/etc/sources.list.d";',
+    'Dir::State::status "/yumda/etc/status";',
+    'Dir::Cache::archives "/yumda/debs";',
+    'Debug::NoLocking "true";',
+    '',
+  ].join('\n');
+}
+
+/** One-line sources.list entries for the target's repositories and the user's `--repo`s. */
+export function sourcesList(repos: Repository[]): string {
+  const lines: string[] = [];
+  for (const r of repos) {
+    lines.push(`# ${r.id}`);
+    const opts = r.gpgcheck === false ? ' [trusted=yes]' : '';
+    for (const suite of r.suites ?? ['./']) lines.push(`deb${opts} ${r.url} ${suite} ${(r.components ?? []).join(' ')}`.trimEnd());
+  }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * A dpkg status file describing the runtime's packages, so apt resolves as if installing into the
+ * runtime: what Lambda already has is satisfied, and only the rest is planned.
+ */
+export function runtimeStatus(runtime: Runtime, debArch: string): string {
+  return (
+    runtime.packages
+      .map((p) =>
+        formatStanza([
+          ['Package', p.name],
+          ['Status', 'install ok installed'],
+          ['Architecture', p.arch === 'all' ? 'all' : debArch],
+          ['Multi-Arch', p.multiArch],
+          ['Version', p.version],
+          ['Provides', p.provides?.join(', ')],
+        ]),
+      )
+      .join('\n\n') + '\n'
+  );
+}
+
+/** A `--repo` argument for apt: `URL [SUITE [COMPONENT...]]` or a whole `deb …` line. */
+export function parseAptRepo(arg: string, index: number, defaultSuite: string): Repository {
+  const words = arg.trim().replace(/^deb\s+/, '').replace(/^\[[^\]]*\]\s*/, '').split(/\s+/);
+  const [url, suite, ...components] = words;
+  if (!url || !/^(https?|file):\/\//.test(url)) throw new UserError(`--repo '${arg}': expected a URL (http://, https:// or file://), then optionally a suite and components`);
+  return { id: `repo${index + 1}`, url, suites: [suite ?? defaultSuite], components: suite === undefined ? ['main'] : components.length ? components : suite.endsWith('/') ? [] : ['main'], gpgcheck: false };
+}
+
+export interface SimulatedInstall {
+  name: string;
+  version: string;
+  arch: string;
+  /** Set when the package is installed (in the runtime) at an older version: version skew. */
+  upgradesFrom?: string;
+}
+
+/** `Inst name [old] (version release [arch])` lines of `apt-get install -s`. */
+export function parseSimulation(stdout: string): SimulatedInstall[] {
+  const out: SimulatedInstall[] = [];
+  for (const line of stdout.split('\n')) {
+    const m = /^Inst (\S+) (?:\[(\S+)\] )?\((\S+) .*?\[(\S+)\]\)/.exec(line);
+    if (!m) continue;
+    out.push({ name: m[1]!, version: m[3]!, arch: m[4]!, ...(m[2] ? { upgradesFrom: m[2] } : {}) });
+  }
+  return out;
+}
+
+/** The one line to show for apt's failure to resolve, naming the package when apt does. */
+export function explainAptFailure(stderr: string, stdout: string, targetId: string): string {
+  const all = `${stdout}\n${stderr}`;
+  const locate = /Unable to locate package (\S+)/.exec(all);
+  if (locate) return `package '${locate[1]}' was not found in the ${targetId} repositories`;
+  const candidate = /Package '?([^' ]+)'? has no installation candidate/.exec(all);
+  if (candidate) return `package '${candidate[1]}' exists in the ${targetId} repositories but has no installable version (only referenced, or replaced)`;
+  const version = /Version '([^']+)' for '([^']+)' was not found/.exec(all);
+  if (version) return `version ${version[1]} of package '${version[2]}' was not found in the ${targetId} repositories`;
+  const unmet = /The following packages have unmet dependencies:\n([\s\S]*?)\nE:/.exec(all);
+  if (unmet) return `the packages cannot be installed together: ${unmet[1]!.replace(/\s+/g, ' ').trim()}`;
+  const e = all.split('\n').find((l) => l.startsWith('E: '));
+  return `apt failed: ${e ? e.slice(3) : all.trim().split('\n').pop()}`;
+}
+
+function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function requestArg(r: PackageRequest): string {
+  return r.version ? `${r.name}=${r.version}` : r.name;
+}
+
+async function sh(c: WorkContainer, script: string, log: Log, what: string): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  return c.exec(['bash', '-c', script], { env: { APT_CONFIG, DEBIAN_FRONTEND: 'noninteractive' }, onStderrLine: (l) => l.trim() && log(`${what}: ${l}`) });
+}
+
+export const aptBackend: Backend = {
+  configFiles(ctx) {
+    return new Map([
+      ['/yumda/etc/apt.conf', aptConf(ctx.arch.deb)],
+      ['/yumda/etc/sources.list', sourcesList(ctx.repositories)],
+      ['/yumda/etc/sources.list.d/.keep', ''],
+      ['/yumda/etc/status', runtimeStatus(ctx.runtime, ctx.arch.deb)],
+      ['/yumda/debs/partial/.keep', ''],
+    ]);
+  },
+
+  async refresh(c, ctx, log) {
+    const r = await c.exec(['apt-get', 'update', '-q'], {
+      env: { APT_CONFIG },
+      onStdoutLine: (l) => /^(Get|Hit):/.test(l) && log(l.replace(/\s+\[.*$/, '')),
+    });
+    const failed = /^(E|W): (Failed to fetch|Some index files failed).*$/m.exec(`${r.stdout}\n${r.stderr}`);
+    if (r.exitCode !== 0 || failed) {
+      const detail = (failed?.[0] ?? r.stderr.split('\n').find((l) => l.startsWith('E:')) ?? r.stderr.trim()).replace(/^[EW]: /, '');
+      throw new UserError(`cannot read the ${ctx.target.id} package repositories: ${detail}`, {
+        hint: `repositories: ${ctx.repositories.map((x) => x.url).join(', ')}; check the network (or --network) and proxy settings`,
+      });
+    }
+  },
+
+  async resolve(c, ctx, requests, log) {
+    const args = requests.map((r) => shq(requestArg(r))).join(' ');
+    const sim = await sh(c, `apt-get install -s -q ${args}`, log, 'apt');
+    if (sim.exitCode !== 0) throw new UserError(explainAptFailure(sim.stderr, sim.stdout, ctx.target.id));
+    const installs = parseSimulation(sim.stdout);
+    if (installs.length === 0) {
+      return { packages: [], fromRuntime: requests.map((r) => r.name), skew: [] };
+    }
+    const show = await sh(c, `apt-cache show -q --no-all-versions ${installs.map((i) => shq(`${i.name}:${i.arch}=${i.version}`)).join(' ')}`, log, 'apt-cache');
+    if (show.exitCode !== 0) throw new Error(`apt-cache show failed: ${show.stderr.trim()}`);
+    const stanzas = new Map(parseDeb822(show.stdout).map((s) => [`${s.get('Package')}=${s.get('Version')}`, s]));
+
+    const skew: VersionSkew[] = [];
+    const packages: PlannedPackage[] = installs.map((i) => {
+      const s = stanzas.get(`${i.name}=${i.version}`);
+      if (i.upgradesFrom) skew.push({ name: i.name, runtimeVersion: i.upgradesFrom, neededVersion: i.version });
+      const sha = s?.get('SHA256');
+      const src = s?.get('Source')?.replace(/\s*\(.*\)/, '');
+      return {
+        name: i.name,
+        version: i.version,
+        arch: i.arch,
+        downloadSize: Number(s?.get('Size') ?? 0),
+        installedSize: Number(s?.get('Installed-Size') ?? 0) * 1024,
+        requiredBy: [],
+        requested: requests.some((r) => r.name === i.name),
+        provides: parseDependsField(s?.get('Provides')).flat(),
+        depends: [...parseDependsField(s?.get('Pre-Depends')), ...parseDependsField(s?.get('Depends'))],
+        sourcePackage: src ?? i.name,
+        ...(sha ? { checksum: { algorithm: 'sha256' as const, value: sha } } : {}),
+        ...(s?.get('Filename') ? { filename: s.get('Filename')! } : {}),
+      };
+    });
+    const bound = skew.filter((s) => RUNTIME_BOUND.has(s.name));
+    if (bound.length) {
+      const s = bound[0]!;
+      throw new UserError(
+        `the packages need ${s.name} ${s.neededVersion}, newer than the ${ctx.runtime.id} runtime's ${s.runtimeVersion}, and ${s.name} cannot be shipped in a layer`,
+        { hint: `pin an older version of the package that needs it, or use a newer runtime` },
+      );
+    }
+    const by = attribute(packages, requests.map((r) => r.name));
+    for (const p of packages) p.requiredBy = by.get(p.name) ?? [];
+    const runtimeNames = new Set(ctx.runtime.packages.flatMap((p) => [p.name, ...(p.provides ?? [])]));
+    return { packages, fromRuntime: runtimeDependencies(packages, runtimeNames), skew };
+  },
+
+  async stage(c, _ctx, plan, log) {
+    const wanted = plan.packages.map((p) => shq(`${p.name}:${p.arch}=${p.version}`)).join(' ');
+    const script = [
+      'set -euo pipefail',
+      `mkdir -p /yumda/debs ${STAGE_OUT}/root ${STAGE_OUT}/meta`,
+      'cd /yumda/debs',
+      `apt-get download -q ${wanted} </dev/null`,
+      'for f in /yumda/debs/*.deb; do',
+      '  pkg=$(dpkg-deb -f "$f" Package)',
+      `  dpkg-deb -x "$f" ${STAGE_OUT}/root`,
+      `  dpkg-deb --fsys-tarfile "$f" | tar -t > "${STAGE_OUT}/meta/$pkg.files"`,
+      '  echo "unpacked $pkg"',
+      'done',
+    ].join('\n');
+    const r = await c.exec(['bash', '-c', script], {
+      env: { APT_CONFIG, DEBIAN_FRONTEND: 'noninteractive' },
+      onStdoutLine: (l) => {
+        if (/^Get:/.test(l)) log(l.replace(/^Get:\d+ \S+ \S+ \S+ /, 'download ').replace(/ \[/, ' ['));
+        else if (l.startsWith('unpacked ')) log(l);
+      },
+    });
+    if (r.exitCode !== 0) throw new UserError(`downloading and unpacking the packages failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  },
+};

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * A file tree as the pipeline passes it between stages: the staged root that came out of the
+ * build container, and the layer that relocation makes of it. File contents are referenced, not
+ * held, so a large tree costs memory only for the files a stage actually changes.
+ */
+
+export type Content =
+  /** Bytes in a file on the host (the staged tree's content store). */
+  | { kind: 'file'; hostPath: string }
+  /** Bytes produced in memory (rewritten files, generated wrappers and metadata). */
+  | { kind: 'bytes'; data: Buffer };
+
+export interface FileEntry {
+  kind: 'file';
+  path: string;
+  mode: number;
+  size: number;
+  content: Content;
+  /** Package the file came from, when known. */
+  pkg?: string;
+}
+
+export interface SymlinkEntry {
+  kind: 'symlink';
+  path: string;
+  target: string;
+  pkg?: string;
+}
+
+export interface DirEntry {
+  kind: 'dir';
+  path: string;
+  mode: number;
+  pkg?: string;
+}
+
+export type TreeEntry = FileEntry | SymlinkEntry | DirEntry;
+
+/** Entries keyed by absolute, normalised path (`/usr/bin/pdftoppm`). */
+export type FileTree = Map<string, TreeEntry>;
+
+export function readContent(c: Content): Buffer {
+  return c.kind === 'bytes' ? c.data : readFileSync(c.hostPath);
+}
+
+export function bytes(data: Buffer | string): Content {
+  return { kind: 'bytes', data: typeof data === 'string' ? Buffer.from(data) : data };
+}
+
+/** Sorted by path: every output of the pipeline is ordered, so equal inputs give equal bytes. */
+export function sortedEntries<T extends TreeEntry>(entries: Iterable<T>): T[] {
+  return [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Builds a tree from a literal description, for tests and generated content. */
+export function treeOf(entries: TreeEntry[]): FileTree {
+  return new Map(entries.map((e) => [e.path, e]));
+}
+
+export function file(path: string, data: Buffer | string, mode = 0o644, pkg?: string): FileEntry {
+  const content = bytes(data);
+  return { kind: 'file', path, mode, size: (content as { data: Buffer }).data.length, content, ...(pkg ? { pkg } : {}) };
+}
+
+export function symlink(path: string, target: string, pkg?: string): SymlinkEntry {
+  return { kind: 'symlink', path, target, ...(pkg ? { pkg } : {}) };
+}
+
+export function dir(path: string, mode = 0o755): DirEntry {
+  return { kind: 'dir', path, mode };
+}
+
+/** Adds an entry and any directory above it the tree lacks (up to, not including, `root`). */
+export function addWithParents(tree: FileTree, entry: TreeEntry, root = '/'): void {
+  const parts = entry.path.split('/').filter(Boolean);
+  let cur = '';
+  for (const part of parts.slice(0, -1)) {
+    cur += `/${part}`;
+    if (cur.length > root.length && !tree.has(cur)) tree.set(cur, { kind: 'dir', path: cur, mode: 0o755 });
+  }
+  tree.set(entry.path, entry);
+}
