@@ -1,5 +1,6 @@
 import { ZipArchive, type EntryData } from 'archiver';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { writeAtomically } from '../util/atomic.js';
 import type { FileTree } from '../tree/types.js';
 import { archiveEntries, FIXED_DATE } from './layout.js';
@@ -12,11 +13,17 @@ export async function writeLayerZip(layer: FileTree, dest: string): Promise<{ by
   return writeAtomically(dest, async (tmp) => {
     const out = createWriteStream(tmp);
     const zip = new ZipArchive({ zlib: { level: 9 } });
+    let fail: (e: Error) => void = () => undefined;
     const closed = new Promise<void>((resolve, reject) => {
+      fail = (e) => {
+        zip.abort();
+        out.destroy();
+        reject(e);
+      };
       out.on('close', resolve);
-      out.on('error', reject);
-      zip.on('error', reject);
-      zip.on('warning', reject);
+      out.on('error', fail);
+      zip.on('error', fail);
+      zip.on('warning', fail);
     });
     zip.pipe(out);
     for (const { name, entry } of archiveEntries(layer)) {
@@ -29,13 +36,27 @@ export async function writeLayerZip(layer: FileTree, dest: string): Promise<{ by
           zip.append(Buffer.alloc(0), { name, type: 'symlink', linkname: entry.target, mode: 0o777, date: FIXED_DATE } as EntryData);
           break;
         case 'file':
-          if (entry.content.kind === 'file') zip.file(entry.content.hostPath, { name, mode: entry.mode, date: FIXED_DATE });
-          else zip.append(entry.content.data, { name, mode: entry.mode, date: FIXED_DATE });
+          zip.append(entry.content.kind === 'file' ? lazyFileStream(entry.content.hostPath, fail) : entry.content.data, { name, mode: entry.mode, date: FIXED_DATE });
           break;
       }
     }
-    await zip.finalize();
-    await closed;
+    await Promise.all([zip.finalize(), closed]);
     return { bytes: zip.pointer() };
   });
+}
+
+/**
+ * A stream that opens its file only when first read. archiver's own file() stats files
+ * concurrently and queues them in completion order, which would make the entry order (and so the
+ * bytes) vary; appending streams keeps our order, and opening lazily keeps one descriptor open.
+ */
+function lazyFileStream(hostPath: string, onError: (e: Error) => void): Readable {
+  const stream = Readable.from(
+    (async function* () {
+      yield* createReadStream(hostPath);
+    })(),
+    { objectMode: false },
+  );
+  stream.on('error', onError);
+  return stream;
 }

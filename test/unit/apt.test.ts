@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { aptConf, explainAptFailure, parseAptRepo, parseSimulation, runtimeStatus, sourcesList } from '../../src/resolve/apt.js';
+import { parseDeb822, parseDependsField } from '../../src/resolve/deb822.js';
+import { attribute, runtimeDependencies } from '../../src/resolve/plan.js';
+import type { Runtime } from '../../src/registry/types.js';
+
+// Real `apt-get install -s` output (bookworm, 2026), trimmed.
+const SIM = `Reading package lists...
+Building dependency tree...
+Inst fonts-dejavu-core (2.37-6 Debian:12.15/oldstable [all])
+Inst libfontconfig1 (2.14.1-4 Debian:12.15/oldstable [amd64])
+Inst libc6 [2.36-9+deb12u4] (2.36-9+deb12u13 Debian:12.15/oldstable, Debian-Security:12/oldstable-security [amd64])
+Inst poppler-utils (22.12.0-2+deb12u2 Debian:12.15/oldstable [amd64])
+Conf fonts-dejavu-core (2.37-6 Debian:12.15/oldstable [all])
+`;
+
+describe('apt', () => {
+  it('parses the simulated install, including upgrades of runtime packages (version skew)', () => {
+    expect(parseSimulation(SIM)).toEqual([
+      { name: 'fonts-dejavu-core', version: '2.37-6', arch: 'all' },
+      { name: 'libfontconfig1', version: '2.14.1-4', arch: 'amd64' },
+      { name: 'libc6', version: '2.36-9+deb12u13', arch: 'amd64', upgradesFrom: '2.36-9+deb12u4' },
+      { name: 'poppler-utils', version: '22.12.0-2+deb12u2', arch: 'amd64' },
+    ]);
+  });
+
+  it('explains failures in one line naming the package', () => {
+    expect(explainAptFailure('E: Unable to locate package no-such-package-xyz', '', 'debian12')).toBe("package 'no-such-package-xyz' was not found in the debian12 repositories");
+    expect(explainAptFailure("E: Package 'python' has no installation candidate", '', 'debian12')).toMatch(/^package 'python' exists/);
+    expect(explainAptFailure("E: Version '9.9' for 'curl' was not found", '', 'debian12')).toBe("version 9.9 of package 'curl' was not found in the debian12 repositories");
+  });
+
+  it('writes a status file that marks the runtime packages installed, at the target arch', () => {
+    const runtime = { packages: [{ name: 'libc6', version: '2.36-9', arch: 'amd64', multiArch: 'same' }, { name: 'tzdata', version: '2024a', arch: 'all', provides: ['tzdata-bookworm'] }] } as Runtime;
+    const stanzas = parseDeb822(runtimeStatus(runtime, 'arm64'));
+    expect(stanzas).toHaveLength(2);
+    expect(Object.fromEntries(stanzas[0]!)).toEqual({ Package: 'libc6', Status: 'install ok installed', Architecture: 'arm64', 'Multi-Arch': 'same', Version: '2.36-9' });
+    expect(stanzas[1]!.get('Architecture')).toBe('all');
+    expect(stanzas[1]!.get('Provides')).toBe('tzdata-bookworm');
+  });
+
+  it('configures apt for the target architecture without recommends', () => {
+    const conf = aptConf('arm64');
+    expect(conf).toContain('APT::Architecture "arm64";');
+    expect(conf).toContain('APT::Install-Recommends "false";');
+  });
+
+  it('writes one sources line per suite, trusting only --repo entries explicitly', () => {
+    const text = sourcesList([
+      { id: 'debian', url: 'http://deb.debian.org/debian', suites: ['bookworm', 'bookworm-updates'], components: ['main'] },
+      parseAptRepo('http://127.0.0.1:8080/repo ./', 0, 'bookworm'),
+    ]);
+    expect(text).toBe('# debian\ndeb http://deb.debian.org/debian bookworm main\ndeb http://deb.debian.org/debian bookworm-updates main\n# repo1\ndeb [trusted=yes] http://127.0.0.1:8080/repo ./\n');
+    expect(() => parseAptRepo('not a url', 0, 'bookworm')).toThrow(/expected a URL/);
+  });
+});
+
+describe('deb822 and dependencies', () => {
+  it('parses stanzas with continuation lines', () => {
+    const s = parseDeb822('Package: a\nDescription: one\n two\n\nPackage: b\n');
+    expect(s.map((x) => x.get('Package'))).toEqual(['a', 'b']);
+    expect(s[0]!.get('Description')).toBe('one\ntwo');
+  });
+
+  it('parses Depends into alternatives without versions or arch qualifiers', () => {
+    expect(parseDependsField('libc6 (>= 2.34), fonts-dejavu-core | ttf-bitstream-vera, perl:any, libx [amd64]')).toEqual([['libc6'], ['fonts-dejavu-core', 'ttf-bitstream-vera'], ['perl'], ['libx']]);
+  });
+
+  it('attributes each package to the requested packages that pull it in', () => {
+    const pkgs = [
+      { name: 'a', provides: [], depends: [['liba']] },
+      { name: 'b', provides: [], depends: [['libshared'], ['virtual-font']] },
+      { name: 'liba', provides: [], depends: [['libshared'], ['libc6']] },
+      { name: 'libshared', provides: [], depends: [] },
+      { name: 'fonts-x', provides: ['virtual-font'], depends: [] },
+    ];
+    const by = attribute(pkgs, ['a', 'b']);
+    expect(by.get('a')).toEqual(['a']);
+    expect(by.get('liba')).toEqual(['a']);
+    expect(by.get('libshared')).toEqual(['a', 'b']);
+    expect(by.get('fonts-x')).toEqual(['b']);
+    expect(runtimeDependencies(pkgs, new Set(['libc6', 'zlib1g']))).toEqual(['libc6']);
+  });
+});

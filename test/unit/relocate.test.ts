@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { relocate } from '../../src/relocate/relocate.js';
+import { DEFAULT_KEEP } from '../../src/relocate/layout.js';
+import type { AppliedRecipe } from '../../src/recipes/types.js';
+import { dir, file, readContent, symlink, treeOf, type FileTree, type TreeEntry } from '../../src/tree/types.js';
+import { resolveInTree } from '../../src/relocate/symlinks.js';
+import { libAndProgram } from '../helpers/cc.js';
+
+const layout = { triplet: 'x86_64-linux-gnu', keep: DEFAULT_KEEP };
+
+function recipe(name: string, rules: Partial<AppliedRecipe['rules']>): AppliedRecipe {
+  return {
+    name,
+    file: undefined,
+    matchedPackage: name,
+    matchedVersion: '1.0-1',
+    rules: { env: {}, envFor: { sonames: [], programs: [] }, rewrite: [], drop: [], keep: [], generate: [], smoke: [], ...rules },
+  };
+}
+
+function go(entries: TreeEntry[], recipes: AppliedRecipe[] = []) {
+  return relocate({ staged: treeOf(entries), layout, recipes, shell: '/bin/sh' });
+}
+
+function text(tree: FileTree, p: string): string {
+  const e = tree.get(p);
+  if (e?.kind !== 'file') throw new Error(`${p} is not a file`);
+  return readContent(e.content).toString('utf8');
+}
+
+function lookupOf(tree: FileTree) {
+  return {
+    kindAt: (p: string) => tree.get(p)?.kind ?? ([...tree.keys()].some((k) => k.startsWith(p + '/')) ? ('dir' as const) : undefined),
+    linkTarget: (p: string) => {
+      const e = tree.get(p);
+      return e?.kind === 'symlink' ? e.target : undefined;
+    },
+  };
+}
+
+describe('relocate', () => {
+  it('places files and creates every parent directory', () => {
+    const { layer } = go([file('/usr/bin/tool', '#!/bin/sh\n', 0o755), file('/usr/lib/x86_64-linux-gnu/libx.so.1', 'x')]);
+    expect([...layer.keys()]).toEqual(['/opt/bin', '/opt/bin/tool', '/opt/lib', '/opt/lib/libx.so.1']);
+    expect(layer.get('/opt/bin/tool')).toMatchObject({ kind: 'file', mode: 0o755 });
+  });
+
+  it('turns absolute symlinks into relative links inside /opt', () => {
+    const { layer } = go([
+      file('/usr/share/fontconfig/conf.avail/10-a.conf', '<fontconfig/>'),
+      symlink('/etc/fonts/conf.d/10-a.conf', '/usr/share/fontconfig/conf.avail/10-a.conf'),
+    ]);
+    const link = layer.get('/opt/etc/fonts/conf.d/10-a.conf');
+    expect(link).toEqual({ kind: 'symlink', path: '/opt/etc/fonts/conf.d/10-a.conf', target: '../../../share/fontconfig/conf.avail/10-a.conf' });
+    expect(resolveInTree('/opt/etc/fonts/conf.d/10-a.conf', lookupOf(layer))).toBe('/opt/share/fontconfig/conf.avail/10-a.conf');
+  });
+
+  it('re-resolves relative links whose two ends move differently', () => {
+    // /usr/bin/x -> ../lib/x86_64-linux-gnu/x/bin/x: /usr/bin and /usr/lib/<triplet> both move
+    const { layer } = go([file('/usr/lib/x86_64-linux-gnu/x/bin/x', 'x', 0o755), symlink('/usr/bin/x', '../lib/x86_64-linux-gnu/x/bin/x')]);
+    expect(layer.get('/opt/bin/x')).toMatchObject({ target: '../lib/x/bin/x' });
+    expect(resolveInTree('/opt/bin/x', lookupOf(layer))).toBe('/opt/lib/x/bin/x');
+  });
+
+  it('drops links whose target the layer does not ship, and links to those', () => {
+    const { layer, report } = go([
+      symlink('/usr/lib/x86_64-linux-gnu/libz.so', 'libz.so.1'),
+      symlink('/usr/lib/x86_64-linux-gnu/libzz.so', 'libz.so'),
+      symlink('/usr/share/doc/x/changelog.gz', '/usr/share/doc/y/changelog.gz'),
+      file('/usr/bin/keep', 'k'),
+    ]);
+    expect(layer.has('/opt/lib/libz.so')).toBe(false);
+    expect(layer.has('/opt/lib/libzz.so')).toBe(false);
+    expect(report.droppedLinks.map((l) => l.path).sort()).toEqual(['/usr/lib/x86_64-linux-gnu/libz.so', '/usr/lib/x86_64-linux-gnu/libzz.so']);
+    expect(report.dropped.docs?.files).toBe(1);
+  });
+
+  it('rewrites shipped paths and state paths in config files, not the rest', () => {
+    const conf = '<dir>/usr/share/fonts</dir>\n<dir>/usr/local/share/fonts</dir>\n<cachedir>/var/cache/fontconfig</cachedir>\n<include>/usr/share/absent/x.conf</include>\n';
+    const { layer, report } = go([file('/etc/fonts/fonts.conf', conf), file('/usr/share/fonts/truetype/a.ttf', 'ttf')]);
+    expect(text(layer, '/opt/etc/fonts/fonts.conf')).toBe(
+      '<dir>/opt/share/fonts</dir>\n<dir>/usr/local/share/fonts</dir>\n<cachedir>/tmp/var/cache/fontconfig</cachedir>\n<include>/usr/share/absent/x.conf</include>\n',
+    );
+    expect(report.rewritten).toHaveLength(2);
+  });
+
+  it('does not rewrite text outside config files unless a recipe names it', () => {
+    const data = 'path=/usr/share/x/data\n';
+    const entries = [file('/usr/share/x/data', 'd'), file('/usr/share/x/settings.ini', data)];
+    expect(text(go(entries).layer, '/opt/share/x/settings.ini')).toBe(data);
+    const withRecipe = go(entries, [recipe('x', { rewrite: ['/usr/share/x/*.ini'] })]);
+    expect(text(withRecipe.layer, '/opt/share/x/settings.ini')).toBe('path=/opt/share/x/data\n');
+  });
+
+  it('applies recipe drop, keep and generate', () => {
+    const { layer, report } = go(
+      [file('/usr/share/x/big.dat', 'big'), file('/usr/share/doc/x/README', 'readme'), file('/usr/share/x/small.dat', 's')],
+      [recipe('x', { drop: ['/usr/share/x/big.*'], keep: ['/usr/share/doc/x/README'], generate: [{ path: '/opt/etc/x.conf', content: 'a=1\n', mode: '0600' }] })],
+    );
+    expect(layer.has('/opt/share/x/big.dat')).toBe(false);
+    expect(layer.has('/opt/share/doc/x/README')).toBe(true);
+    expect(layer.get('/opt/etc/x.conf')).toMatchObject({ kind: 'file', mode: 0o600 });
+    expect(report.dropped.recipe?.files).toBe(1);
+  });
+
+  it('keeps the more specific of two paths landing on one place, and reports real conflicts', () => {
+    const { layer, report } = go([file('/usr/lib/libq.so.1', 'generic'), file('/usr/lib/x86_64-linux-gnu/libq.so.1', 'multiarch'), dir('/usr/lib')]);
+    expect(text(layer, '/opt/lib/libq.so.1')).toBe('multiarch');
+    expect(report.collisions).toEqual([{ to: '/opt/lib/libq.so.1', kept: '/usr/lib/x86_64-linux-gnu/libq.so.1', lost: '/usr/lib/libq.so.1' }]);
+  });
+
+  it('wraps executables that load a library whose recipe sets environment variables', async () => {
+    const { lib, prog } = await libAndProgram();
+    const { layer, report } = go(
+      [file('/usr/lib/x86_64-linux-gnu/libanswer.so.1', lib, 0o644, 'libanswer1'), file('/usr/bin/prog', prog, 0o755, 'prog'), file('/usr/bin/other', '#!/bin/sh\necho\n', 0o755)],
+      [recipe('answer', { env: { ANSWER_CONF: "/opt/etc/answer's" }, envFor: { sonames: ['libanswer.so.1'], programs: [] } })],
+    );
+    expect(report.wrapped).toEqual([{ program: '/opt/bin/prog', real: '/opt/bin/.prog.real', env: ['ANSWER_CONF'] }]);
+    expect(layer.get('/opt/bin/.prog.real')).toMatchObject({ kind: 'file', mode: 0o755 });
+    const script = text(layer, '/opt/bin/prog');
+    expect(script.split('\n')[0]).toBe('#!/bin/sh');
+    expect(script).toContain('exec /opt/bin/.prog.real "$@"');
+    expect(text(layer, '/opt/bin/other')).toBe('#!/bin/sh\necho\n');
+    expect(text(layer, '/opt/.yumda/env')).toContain("ANSWER_CONF=/opt/etc/answer's");
+  });
+});

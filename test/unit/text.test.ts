@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { isText, parseShebang, rewritePathsInText } from '../../src/relocate/text.js';
+import { globToRegExp } from '../../src/relocate/glob.js';
+
+describe('paths in text', () => {
+  const map = (p: string) => (p.startsWith('/usr/share/fonts') ? p.replace('/usr/share', '/opt/share') : p.startsWith('/var/') ? '/tmp' + p : undefined);
+
+  it('rewrites the paths the map knows and keeps trailing slashes', () => {
+    const { text, rewrites } = rewritePathsInText('<dir>/usr/share/fonts</dir>\n<dir>/usr/share/fonts/truetype/</dir>\n<cachedir>/var/cache/fontconfig</cachedir>', map);
+    expect(text).toBe('<dir>/opt/share/fonts</dir>\n<dir>/opt/share/fonts/truetype/</dir>\n<cachedir>/tmp/var/cache/fontconfig</cachedir>');
+    expect(rewrites.map((r) => r.from)).toEqual(['/usr/share/fonts', '/usr/share/fonts/truetype', '/var/cache/fontconfig']);
+  });
+
+  it('leaves paths inside URLs, relative paths and unknown paths alone', () => {
+    const src = 'see http://example.com/usr/share/fonts and ./usr/share/fonts and /usr/local/share/fonts';
+    expect(rewritePathsInText(src, map).text).toBe(src);
+  });
+
+  it('tells text from binary', () => {
+    expect(isText(Buffer.from('hello /usr/share\n'))).toBe(true);
+    expect(isText(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1]))).toBe(false);
+    expect(isText(Buffer.from([0xff, 0xfe, 0x41]))).toBe(false);
+  });
+
+  it('parses shebangs', () => {
+    expect(parseShebang(Buffer.from('#!/usr/bin/env python3\nprint(1)\n'))).toMatchObject({ interpreter: '/usr/bin/env', arg: 'python3' });
+    expect(parseShebang(Buffer.from('#! /bin/sh\n'))).toMatchObject({ interpreter: '/bin/sh', arg: undefined });
+    expect(parseShebang(Buffer.from('echo hi\n'))).toBeUndefined();
+  });
+});
+
+describe('globs', () => {
+  it('matches * within a component and ** across', () => {
+    expect(globToRegExp('/usr/share/foo/*.conf').test('/usr/share/foo/a.conf')).toBe(true);
+    expect(globToRegExp('/usr/share/foo/*.conf').test('/usr/share/foo/x/a.conf')).toBe(false);
+    expect(globToRegExp('/usr/share/**/*.conf').test('/usr/share/foo/x/a.conf')).toBe(true);
+    expect(globToRegExp('/usr/share/foo/**').test('/usr/share/foo/x/y')).toBe(true);
+  });
+});

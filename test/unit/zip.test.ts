@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { writeLayerZip } from '../../src/emit/zip.js';
+import { writeLayerDir } from '../../src/emit/dir.js';
+import { archiveEntries } from '../../src/emit/layout.js';
+import { file, symlink, dir, treeOf } from '../../src/tree/types.js';
+import { readZip } from '../helpers/zip.js';
+import { tempDir } from '../helpers/cc.js';
+import { run } from '../helpers/cli.js';
+import { promises as fs } from 'node:fs';
+
+const layer = () =>
+  treeOf([
+    file('/opt/lib/libx.so.1', Buffer.alloc(5000, 7)),
+    dir('/opt/bin'),
+    file('/opt/bin/tool', '#!/bin/sh\necho hi\n', 0o755),
+    dir('/opt/lib'),
+    symlink('/opt/lib/libx.so', 'libx.so.1'),
+  ]);
+
+describe('layer zip', () => {
+  it('stores entries sorted, relative to /opt, with unix modes, symlinks as symlinks, and fixed times', async () => {
+    const out = path.join(tempDir(), 'layer.zip');
+    await writeLayerZip(layer(), out);
+    const entries = await readZip(out);
+    expect(entries.map((e) => e.name)).toEqual(['bin/', 'bin/tool', 'lib/', 'lib/libx.so', 'lib/libx.so.1']);
+    expect(entries.find((e) => e.name === 'bin/tool')).toMatchObject({ kind: 'file', mode: 0o755 });
+    expect(entries.find((e) => e.name === 'lib/libx.so.1')).toMatchObject({ kind: 'file', mode: 0o644, size: 5000 });
+    expect(entries.find((e) => e.name === 'lib/libx.so')).toMatchObject({ kind: 'symlink', target: 'libx.so.1' });
+    // 1980-01-01 00:00:00 in DOS date/time fields
+    for (const e of entries) expect([e.dosDate, e.dosTime]).toEqual([(0 << 9) | (1 << 5) | 1, 0]);
+  });
+
+  it('gives the same bytes for the same layer, whatever the time zone or moment', async () => {
+    const d = tempDir();
+    await writeLayerZip(layer(), path.join(d, 'a.zip'));
+    await new Promise((r) => setTimeout(r, 1100));
+    process.env.TZ = 'Asia/Tokyo';
+    await writeLayerZip(layer(), path.join(d, 'b.zip'));
+    delete process.env.TZ;
+    expect(readFileSync(path.join(d, 'a.zip')).equals(readFileSync(path.join(d, 'b.zip')))).toBe(true);
+  });
+
+  it('is what Info-ZIP unzip restores: modes and symlinks', async () => {
+    const d = tempDir();
+    await writeLayerZip(layer(), path.join(d, 'l.zip'));
+    const r = await run('unzip', ['-q', 'l.zip', '-d', 'x'], { cwd: d });
+    expect(r.code).toBe(0);
+    expect(await fs.readlink(path.join(d, 'x/lib/libx.so'))).toBe('libx.so.1');
+    expect((await fs.stat(path.join(d, 'x/bin/tool'))).mode & 0o777).toBe(0o755);
+  });
+
+  it('writes no file when a write fails, and leaves no temporary behind', async () => {
+    const d = tempDir();
+    const bad = treeOf([file('/opt/a', 'a'), { kind: 'file', path: '/opt/b', mode: 0o644, size: 1, content: { kind: 'file', hostPath: '/nonexistent/zzz' } }]);
+    await expect(writeLayerZip(bad, path.join(d, 'out.zip'))).rejects.toThrow();
+    expect(await fs.readdir(d)).toEqual([]);
+  });
+
+  it('refuses entries outside /opt', () => {
+    expect(() => archiveEntries(treeOf([file('/etc/passwd', 'x')]))).toThrow(/outside \/opt/);
+  });
+
+  it('writes the same tree as a directory', async () => {
+    const d = path.join(tempDir(), 'layer');
+    await writeLayerDir(layer(), d);
+    expect(await fs.readlink(path.join(d, 'lib/libx.so'))).toBe('libx.so.1');
+    expect((await fs.stat(path.join(d, 'bin/tool'))).mode & 0o777).toBe(0o755);
+    expect((await fs.readFile(path.join(d, 'lib/libx.so.1'))).length).toBe(5000);
+  });
+});
