@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadRuntime } from '../../src/registry/load.js';
@@ -35,7 +35,6 @@ describe('poppler-utils layer for debian12', () => {
     expect((await run('unzip', ['-q', zipA, '-d', layerDir])).code).toBe(0);
     chmodSync(work, 0o755);
     chmodSync(layerDir, 0o755);
-    run('mkdir', ['-p', inputs]);
     await run('mkdir', ['-p', inputs]);
     writeFileSync(path.join(inputs, 'hello.pdf'), helveticaPdf('Hello Lambda Layer'));
     chmodSync(inputs, 0o755);
@@ -98,6 +97,16 @@ describe('poppler-utils layer for debian12', () => {
 
   it('is byte-identical when built twice', () => {
     expect(readFileSync(zipA).equals(readFileSync(zipB))).toBe(true);
+  });
+
+  it('writes the same layer as a directory with --out-dir', async () => {
+    const dir = path.join(work, 'as-dir');
+    const r = await runYumda(['install', 'poppler-utils', '--target', 'debian12', '--out-dir', dir, '--quiet']);
+    expect(r.code).toBe(0);
+    const listed = (await run('find', ['.', '-mindepth', '1'], { cwd: dir })).stdout.split('\n').filter(Boolean).map((p) => p.slice(2) + (statSync(path.join(dir, p)).isDirectory() && !lstatSync(path.join(dir, p)).isSymbolicLink() ? '/' : '')).sort();
+    expect(listed).toEqual(entries.map((e) => e.name).sort());
+    const link = entries.find((e) => e.kind === 'symlink' && e.name.startsWith('etc/fonts/conf.d/'))!;
+    expect(readlinkSync(path.join(dir, link.name))).toBe(link.target);
   });
 
   it('refuses an unknown package in one line, writing nothing', async () => {

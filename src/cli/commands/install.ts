@@ -5,7 +5,7 @@ import { loadTarget } from '../../registry/load.js';
 import type { PackageRequest } from '../../resolve/backend.js';
 import { writeLayerDir } from '../../emit/dir.js';
 import { writeLayerZip } from '../../emit/zip.js';
-import { formatBytes, LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../../emit/limits.js';
+import { checkUnzippedLimit, formatBytes, LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../../emit/limits.js';
 import { unzippedSize } from '../../emit/layout.js';
 import { UserError } from '../../util/errors.js';
 import { Reporter, outputMode } from '../ui.js';
@@ -67,12 +67,7 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   }
 
   const unzipped = unzippedSize(result.layer);
-  if (unzipped > LAMBDA_UNZIPPED_LIMIT && !opts.force) {
-    throw new UserError(
-      `the layer is ${formatBytes(unzipped)} unzipped, over Lambda's limit of ${LAMBDA_UNZIPPED_LIMIT} bytes for a function and all its layers; nothing written`,
-      { hint: 'drop packages, or pass --force to write it anyway (for container images)' },
-    );
-  }
+  checkUnzippedLimit(unzipped, !!opts.force);
   let zipped: number | undefined;
   if (opts.outDir) {
     ui.step(`writing ${out}/`);

@@ -1,0 +1,37 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cliPath, run } from '../helpers/cli.js';
+import { tempDir } from '../helpers/cc.js';
+
+async function yumdaContainers(): Promise<string[]> {
+  const r = await run('docker', ['ps', '-aq', '--filter', 'label=org.yumda.owner=yumda']);
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+describe('interrupting a build', () => {
+  it('Ctrl-C removes the build container and leaves no output or temporary file', async () => {
+    const d = tempDir();
+    const before = await yumdaContainers();
+    const child = spawn(process.execPath, [cliPath, 'install', 'poppler-utils', '--target', 'debian12', '--out', path.join(d, 'p.zip')], {
+      env: { ...process.env, YUMDA_DOCKER_NETWORK: process.env.YUMDA_DOCKER_NETWORK ?? 'host', CI: 'true' },
+    });
+    let stderr = '';
+    const sawStep = new Promise<void>((resolve) => {
+      child.stderr.on('data', (c) => {
+        stderr += c;
+        if (/reading the debian12 repositories/.test(stderr)) resolve();
+      });
+    });
+    await sawStep;
+    expect((await yumdaContainers()).length).toBeGreaterThan(before.length);
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/interrupted; removing containers/);
+    expect(await yumdaContainers()).toEqual(before);
+    expect(readdirSync(d)).toEqual([]);
+    expect(existsSync(path.join(d, 'p.zip'))).toBe(false);
+  });
+});
