@@ -14,6 +14,7 @@ export const PT_INTERP = 3;
 export const DT_NULL = 0;
 export const DT_NEEDED = 1;
 export const DT_STRTAB = 5;
+export const DT_DEBUG = 21;
 export const DT_STRSZ = 10;
 export const DT_SONAME = 14;
 export const DT_RPATH = 15;

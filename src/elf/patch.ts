@@ -1,0 +1,211 @@
+/**
+ * In-place edits of ELF files: nothing moves, no section grows, so the edits cannot corrupt the
+ * layout the way section surgery can (patchelf's history). Pure: each function takes the file's
+ * bytes and returns new bytes, or says why it could not.
+ */
+import { DT_DEBUG, DT_NULL, DT_RPATH, DT_STRSZ, PT_DYNAMIC, PT_LOAD, parseElf, type ElfFile, type ElfSection } from './read.js';
+
+const SHF_ALLOC = 0x2;
+const SHF_EXECINSTR = 0x4;
+const SHT_PROGBITS = 1;
+const PF_X = 0x1;
+
+/** A NUL-terminated string found in the file, with its file offset. */
+export interface FoundString {
+  offset: number;
+  value: string;
+}
+
+/**
+ * Sections that can hold string constants a program uses at run time: loaded, not code, plain
+ * data (.rodata, .rodata.str1.1, .data, .data.rel.ro, …). .interp and .dynstr are handled apart.
+ */
+export function stringSections(elf: ElfFile): ElfSection[] {
+  return elf.sections.filter(
+    (s) => s.type === SHT_PROGBITS && (s.flags & SHF_ALLOC) !== 0 && (s.flags & SHF_EXECINSTR) === 0 && s.name !== '.interp' && !s.name.startsWith('.eh_frame') && s.name !== '.gcc_except_table' && !s.name.startsWith('.got'),
+  );
+}
+
+/** Absolute paths under the roots packages install into, anywhere inside a string constant. */
+const PATH_IN_BINARY = /(?<![A-Za-z0-9_.\-/])\/(?:usr|etc|var)\/[A-Za-z0-9_.+@,=\-/]*/g;
+
+/** Every path-looking run of characters in the file's string sections. */
+export function findPaths(buf: Buffer, elf: ElfFile = parseElf(buf)): FoundString[] {
+  const out: FoundString[] = [];
+  for (const s of stringSections(elf)) {
+    if (s.offset + s.size > buf.length) continue;
+    const text = buf.toString('latin1', s.offset, s.offset + s.size);
+    for (const m of text.matchAll(PATH_IN_BINARY)) out.push({ offset: s.offset + m.index, value: m[0] });
+  }
+  return out;
+}
+
+/**
+ * `to` made exactly `length` bytes long by repeating a slash, so that it can replace a path of
+ * that length in place. The slashes go just before the part `to` shares with `from` at its end,
+ * so the tail stays where it was: compilers merge string tails, and a string that is a suffix of
+ * `from` may be used on its own.
+ */
+export function padPath(from: string, to: string, length: number): string | undefined {
+  if (to.length > length) return undefined;
+  const pad = length - to.length;
+  if (pad === 0) return to;
+  let common = 0;
+  while (common < to.length && common < from.length && to[to.length - 1 - common] === from[from.length - 1 - common]) common++;
+  // the preserved tail must begin at a path separator, so the padding sits between components
+  let tailStart = to.length - common;
+  while (tailStart < to.length && to[tailStart] !== '/') tailStart++;
+  if (tailStart >= to.length) {
+    // nothing in common: pad at the end, before a trailing slash if any
+    return to.endsWith('/') ? to.slice(0, -1) + '/'.repeat(pad) + '/' : to + '/'.repeat(pad);
+  }
+  return to.slice(0, tailStart) + '/'.repeat(pad) + to.slice(tailStart);
+}
+
+/** Writes `value` over the bytes at `offset` (same length); returns a new buffer. */
+export function overwrite(buf: Buffer, offset: number, value: string): Buffer {
+  const out = Buffer.from(buf);
+  out.write(value, offset, 'latin1');
+  return out;
+}
+
+export interface RpathResult {
+  data: Buffer;
+  how: 'rewrote-runpath' | 'rewrote-rpath' | 'added-rpath';
+  value: string;
+}
+
+function writeWord(buf: Buffer, elf: ElfFile, offset: number, value: number): void {
+  if (elf.class === 64) {
+    if (elf.littleEndian) buf.writeBigUInt64LE(BigInt(value), offset);
+    else buf.writeBigUInt64BE(BigInt(value), offset);
+  } else if (elf.littleEndian) buf.writeUInt32LE(value >>> 0, offset);
+  else buf.writeUInt32BE(value >>> 0, offset);
+}
+
+function readWord(buf: Buffer, elf: ElfFile, offset: number): number {
+  if (elf.class === 64) return Number(elf.littleEndian ? buf.readBigUInt64LE(offset) : buf.readBigUInt64BE(offset));
+  return elf.littleEndian ? buf.readUInt32LE(offset) : buf.readUInt32BE(offset);
+}
+
+function findDynamicEntry(buf: Buffer, elf: ElfFile, tag: number): number | undefined {
+  const dynSeg = elf.segments.find((s) => s.type === PT_DYNAMIC);
+  if (!dynSeg) return undefined;
+  const entrySize = elf.class === 64 ? 16 : 8;
+  for (let o = dynSeg.offset; o + entrySize <= dynSeg.offset + dynSeg.filesz; o += entrySize) {
+    const t = readWord(buf, elf, o);
+    if (t === tag) return o;
+    if (t === DT_NULL) return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * A dynamic entry that can be turned into DT_RPATH without losing anything the program needs:
+ * DT_DEBUG (only debuggers read it; ld.so fills it in) or a spare DT_NULL after the terminator.
+ */
+function spareDynamicEntry(buf: Buffer, elf: ElfFile): number | undefined {
+  const dynSeg = elf.segments.find((s) => s.type === PT_DYNAMIC);
+  if (!dynSeg || !elf.dynamic) return undefined;
+  const w = elf.class === 64 ? 8 : 4;
+  const entrySize = 2 * w;
+  let firstNull: number | undefined;
+  for (let o = dynSeg.offset; o + entrySize <= dynSeg.offset + dynSeg.filesz; o += entrySize) {
+    const tag = readWord(buf, elf, o);
+    if (tag === DT_DEBUG) return o;
+    if (tag === DT_NULL) {
+      if (firstNull === undefined) firstNull = o;
+      else return firstNull; // two NULLs: the first can become the entry, the second terminates
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Room for `n` new bytes of string data that the program's loaded image will contain: the zero
+ * padding after a read-only PT_LOAD segment, up to the next page that another segment uses.
+ * Returns the file offset and virtual address of the room and the segment to extend.
+ */
+function segmentTailRoom(buf: Buffer, elf: ElfFile, n: number): { offset: number; vaddr: number; phIndex: number } | undefined {
+  const pageSize = 0x1000;
+  const loads = elf.segments.map((s, i) => ({ s, i })).filter(({ s }) => s.type === PT_LOAD);
+  for (const { s, i } of loads) {
+    if (s.flags & PF_X || s.filesz !== s.memsz) continue;
+    const start = s.offset + s.filesz;
+    const end = start + n;
+    const vStart = s.vaddr + s.memsz;
+    const vEnd = vStart + n;
+    if (end > buf.length) continue;
+    // no other segment may start within the file bytes or the pages the extension would map
+    const clash = elf.segments.some((o, j) => j !== i && o.type === PT_LOAD && ((o.offset < end && o.offset + o.filesz > start) || (Math.floor(o.vaddr / pageSize) <= Math.floor((vEnd - 1) / pageSize) && o.vaddr + o.memsz > vStart)));
+    if (clash) continue;
+    if (elf.sections.some((sec) => sec.type !== 8 /* NOBITS */ && sec.size > 0 && sec.offset < end && sec.offset + sec.size > start)) continue;
+    if (!buf.subarray(start, end).every((b) => b === 0)) continue;
+    return { offset: start, vaddr: vStart, phIndex: i };
+  }
+  return undefined;
+}
+
+function programHeaderOffset(buf: Buffer, elf: ElfFile, index: number): number {
+  const phoff = elf.class === 64 ? readWord(buf, elf, 32) : readWord(buf, elf, 28);
+  const phentsize = elf.littleEndian ? buf.readUInt16LE(elf.class === 64 ? 54 : 42) : buf.readUInt16BE(elf.class === 64 ? 54 : 42);
+  return phoff + index * phentsize;
+}
+
+/**
+ * Makes an object search `dir` for its libraries before anything else, even when
+ * LD_LIBRARY_PATH is unset. An existing RUNPATH/RPATH is rewritten in place through `mapEntry`
+ * (its directories moved), with `dir` appended when there is room. An object with neither gets a
+ * DT_RPATH: the string goes into the zero padding after a read-only segment (extended by those
+ * bytes) and DT_DEBUG (or a spare DT_NULL) is retagged to point at it. DT_RPATH rather than
+ * DT_RUNPATH because RPATH of an executable also serves the libraries it loads, and is searched
+ * before LD_LIBRARY_PATH, so a library shipped in the layer wins over an older runtime copy.
+ */
+export function ensureLibraryPath(buf: Buffer, dir: string, mapEntry: (entry: string) => string): RpathResult | { error: string } {
+  const elf = parseElf(buf);
+  const dyn = elf.dynamic;
+  if (!dyn) return { error: 'no dynamic section' };
+  const existing = dyn.runpath ?? dyn.rpath;
+  if (existing) {
+    const entries = existing.value.split(':').filter(Boolean).map(mapEntry);
+    if (!entries.includes(dir)) entries.push(dir);
+    let value = entries.join(':');
+    if (value.length > existing.value.length) {
+      value = entries.filter((e) => e !== dir).join(':');
+      if (!value.includes(dir) && existing.value.length >= value.length + dir.length + 1) value = `${value}:${dir}`;
+    }
+    const padded = padPath(existing.value, value, existing.value.length);
+    if (!padded) return { error: `its ${dyn.runpath ? 'RUNPATH' : 'RPATH'} '${existing.value}' is too short for '${value}'` };
+    return { data: overwrite(buf, existing.offset, padded), how: dyn.runpath ? 'rewrote-runpath' : 'rewrote-rpath', value: padded };
+  }
+  const entryOffset = spareDynamicEntry(buf, elf);
+  if (entryOffset === undefined) return { error: 'no DT_DEBUG or spare dynamic entry to hold an RPATH' };
+  const strtabVaddr = vaddrOfOffset(elf, dyn.strtab.offset);
+  if (strtabVaddr === undefined) return { error: 'the string table is not loaded' };
+  const room = segmentTailRoom(buf, elf, dir.length + 1);
+  if (!room || room.vaddr < strtabVaddr) return { error: 'no padding after a read-only segment to hold the RPATH string' };
+  const out = Buffer.from(buf);
+  out.write(dir + '\0', room.offset, 'latin1');
+  const ph = programHeaderOffset(out, elf, room.phIndex);
+  const w = elf.class === 64 ? 8 : 4;
+  const fileszAt = elf.class === 64 ? ph + 32 : ph + 16;
+  const memszAt = elf.class === 64 ? ph + 40 : ph + 20;
+  writeWord(out, elf, fileszAt, readWord(out, elf, fileszAt) + dir.length + 1);
+  writeWord(out, elf, memszAt, readWord(out, elf, memszAt) + dir.length + 1);
+  writeWord(out, elf, entryOffset, DT_RPATH);
+  writeWord(out, elf, entryOffset + w, room.vaddr - strtabVaddr);
+  // ld.so does not bound string offsets by DT_STRSZ, but readelf and other tools do: extend it
+  // over the new string (the bytes in between are other read-only sections, never read as strings)
+  const strsz = findDynamicEntry(out, elf, DT_STRSZ);
+  if (strsz !== undefined) writeWord(out, elf, strsz + w, room.vaddr - strtabVaddr + dir.length + 1);
+  return { data: out, how: 'added-rpath', value: dir };
+}
+
+function vaddrOfOffset(elf: ElfFile, offset: number): number | undefined {
+  for (const s of elf.segments) {
+    if (s.type === PT_LOAD && offset >= s.offset && offset < s.offset + s.filesz) return s.vaddr + (offset - s.offset);
+  }
+  return undefined;
+}
+
+

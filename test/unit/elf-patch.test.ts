@@ -1,0 +1,108 @@
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ensureLibraryPath, findPaths, overwrite, padPath } from '../../src/elf/patch.js';
+import { parseElf } from '../../src/elf/read.js';
+import { cc, libAndProgram, tempDir } from '../helpers/cc.js';
+import { run } from '../helpers/cli.js';
+
+describe('padPath', () => {
+  it('pads with slashes before the shared tail, keeping the length', () => {
+    expect(padPath('/usr/lib/x86_64-linux-gnu/ImageMagick-6/coders', '/opt/lib/ImageMagick-6/coders', 46)).toBe('/opt/lib' + '/'.repeat(17) + '/ImageMagick-6/coders');
+    expect(padPath('/usr/share/x', '/opt/share/x', 12)).toBe('/opt/share/x');
+    expect(padPath('/var/tmp', '/tmp', 8)).toBe('/////tmp');
+    expect(padPath('/var/tmp/', '/tmp/', 9)).toBe('/////tmp/');
+    expect(padPath('/etc/x', '/opt/etc/x', 6)).toBeUndefined();
+  });
+});
+
+describe('compiled-in paths', () => {
+  it('finds paths in .rodata and rewrites one in place so the program uses the new place', async () => {
+    const d = tempDir();
+    const prog = await cc(
+      '#include <stdio.h>\nstatic const char *data = "/usr/share/yumda-test/data.txt";\nint main(void){ FILE *f = fopen(data, "r"); if(!f){perror(data); return 1;} char b[64]={0}; fread(b,1,63,f); printf("%s", b); return 0; }\n',
+      'reader',
+      [],
+      d,
+    );
+    const found = findPaths(prog.data);
+    const hit = found.find((f) => f.value === '/usr/share/yumda-test/data.txt')!;
+    expect(hit).toBeDefined();
+    expect(parseElf(prog.data).sections.find((s) => hit.offset >= s.offset && hit.offset < s.offset + s.size)?.name).toBe('.rodata');
+
+    // a shorter place of our own stands in for /opt/share/yumda-test (same rule: pad, keep tail)
+    const place = `/tmp/y${process.pid}r`;
+    rmSync(place, { recursive: true, force: true });
+    mkdirSync(place);
+    writeFileSync(`${place}/data.txt`, 'found at the new place\n');
+    const target = padPath(hit.value, `${place}/data.txt`, hit.value.length)!;
+    expect(target.length).toBe(hit.value.length);
+    const patched = overwrite(prog.data, hit.offset, target);
+    expect(patched.length).toBe(prog.data.length);
+    const out = path.join(d, 'reader2');
+    writeFileSync(out, patched);
+    chmodSync(out, 0o755);
+    const r = await run(out, []);
+    expect(r.stdout).toBe('found at the new place\n');
+    expect((await run('readelf', ['-p', '.rodata', out])).stdout).toContain(target);
+    rmSync(place, { recursive: true, force: true });
+  });
+});
+
+describe('library search path', () => {
+  it('adds a DT_RPATH to an executable that has none, and the program finds its library without LD_LIBRARY_PATH', async () => {
+    const { dir, prog } = await libAndProgram();
+    // before: the loader cannot find libanswer.so.1
+    const before = await run(path.join(dir, 'prog'), []);
+    expect(before.stderr).toMatch(/libanswer\.so\.1: cannot open shared object file/);
+    const res = ensureLibraryPath(prog, dir, (e) => e);
+    if ('error' in res) throw new Error(res.error);
+    expect(res.how).toBe('added-rpath');
+    const out = path.join(dir, 'prog-rpath');
+    writeFileSync(out, res.data);
+    chmodSync(out, 0o755);
+    const dyn = (await run('readelf', ['-dW', out])).stdout;
+    expect(dyn).toMatch(/\(RPATH\)/);
+    expect(dyn).not.toMatch(/\(DEBUG\)/);
+    expect(parseElf(res.data).dynamic?.rpath?.value).toBe(dir);
+    // the loader's own account of where it looked
+    const debug = await runWithEnv(out, { LD_DEBUG: 'libs' });
+    expect(debug.stderr).toContain(`search path=${dir}`);
+    expect(debug.stderr).toMatch(/\(RPATH from file .*prog-rpath\)/);
+    const after = await run(out, []);
+    expect(after.stderr).toBe('');
+    expect(after.stdout).toBe('answer=42\n');
+    // the file still satisfies binutils' own consistency checks
+    expect((await run('readelf', ['-lW', out])).stderr).toBe('');
+  });
+
+  it('rewrites an existing RUNPATH in place, moving its directories and adding the layer directory', async () => {
+    const { dir } = await libAndProgram();
+    const prog = await cc(
+      '#include <stdio.h>\nint answer(void);\nint main(void){ printf("answer=%d\\n", answer()); return 0; }\n',
+      'prog2',
+      [`-L${dir}`, '-l:libanswer.so.1', '-Wl,-rpath,/usr/lib/x86_64-linux-gnu/private-directory-of-some-package-with-a-long-name', '-Wl,--enable-new-dtags'],
+      dir,
+    );
+    // a short name for the library directory, as /opt/lib is in a real layer
+    const short = `/tmp/y${process.pid}`;
+    rmSync(short, { force: true });
+    symlinkSync(dir, short);
+    const res = ensureLibraryPath(prog.data, short, (e) => e.replace('/usr/lib/x86_64-linux-gnu/', '/opt/lib/'));
+    if ('error' in res) throw new Error(res.error);
+    expect(res.how).toBe('rewrote-runpath');
+    expect(parseElf(res.data).dynamic?.runpath?.value.replace(/\/+/g, '/')).toBe(`/opt/lib/private-directory-of-some-package-with-a-long-name:${short}/`.replace(/\/+/g, '/'));
+    const out = path.join(dir, 'prog2-moved');
+    writeFileSync(out, res.data);
+    chmodSync(out, 0o755);
+    expect((await run(out, [])).stdout).toBe('answer=42\n');
+    rmSync(short, { force: true });
+  });
+});
+
+function runWithEnv(cmd: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, [], { env: { ...process.env, ...env } }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }));
+  });
+}
