@@ -38,6 +38,7 @@ export function program(): Command {
     .option('--keep-headers', 'keep C headers (/usr/include)')
     .option('--keep-static', 'keep static libraries (*.a)')
     .option('--force', "write the layer even when it exceeds Lambda's 250 MB unzipped limit")
+    .option('--allow-missing', 'write the layer even when a shipped binary needs a library neither the layer nor the runtime has')
     .option('--dry-run', 'resolve and print the plan; build nothing')
     .option('--cache-dir <dir>', 'cache directory (default: $XDG_CACHE_HOME/yumda or ~/.cache/yumda)')
     .option('--json', 'print a machine-readable result on stdout (progress goes to stderr)')

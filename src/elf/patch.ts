@@ -62,6 +62,19 @@ export function padPath(from: string, to: string, length: number): string | unde
   return to.slice(0, tailStart) + '/'.repeat(pad) + to.slice(tailStart);
 }
 
+/** Offsets of NUL-terminated strings exactly equal to `value` in the string sections. */
+export function findExactStrings(buf: Buffer, value: string, elf: ElfFile = parseElf(buf)): number[] {
+  const needle = Buffer.from(`\0${value}\0`, 'latin1');
+  const out: number[] = [];
+  for (const s of stringSections(elf)) {
+    const end = Math.min(buf.length, s.offset + s.size);
+    for (let i = buf.indexOf(needle, s.offset - 1); i >= 0 && i + needle.length <= end + 1; i = buf.indexOf(needle, i + 1)) {
+      if (i + 1 >= s.offset) out.push(i + 1);
+    }
+  }
+  return out;
+}
+
 /** Writes `value` over the bytes at `offset` (same length); returns a new buffer. */
 export function overwrite(buf: Buffer, offset: number, value: string): Buffer {
   const out = Buffer.from(buf);
@@ -71,7 +84,7 @@ export function overwrite(buf: Buffer, offset: number, value: string): Buffer {
 
 export interface RpathResult {
   data: Buffer;
-  how: 'rewrote-runpath' | 'rewrote-rpath' | 'added-rpath';
+  how: 'rewrote-runpath' | 'rewrote-rpath' | 'added-rpath' | 'moved-runpath-to-rpath' | 'moved-rpath';
   value: string;
 }
 
@@ -153,11 +166,11 @@ function programHeaderOffset(buf: Buffer, elf: ElfFile, index: number): number {
 }
 
 /**
- * Makes an object search `dir` for its libraries before anything else, even when
- * LD_LIBRARY_PATH is unset. An existing RUNPATH/RPATH is rewritten in place through `mapEntry`
- * (its directories moved), with `dir` appended when there is room. An object with neither gets a
- * DT_RPATH: the string goes into the zero padding after a read-only segment (extended by those
- * bytes) and DT_DEBUG (or a spare DT_NULL) is retagged to point at it. DT_RPATH rather than
+ * Makes an object search `dir` for its libraries, even when LD_LIBRARY_PATH is unset. An
+ * existing RUNPATH/RPATH is rewritten in place through `mapEntry` (its directories moved) with
+ * `dir` appended, when that fits. Otherwise the new search path is written into the zero padding
+ * after a read-only segment (extended by those bytes) and the existing entry, or DT_DEBUG (or a
+ * spare DT_NULL), becomes a DT_RPATH pointing at it. DT_RPATH rather than
  * DT_RUNPATH because RPATH of an executable also serves the libraries it loads, and is searched
  * before LD_LIBRARY_PATH, so a library shipped in the layer wins over an older runtime copy.
  */
@@ -166,39 +179,36 @@ export function ensureLibraryPath(buf: Buffer, dir: string, mapEntry: (entry: st
   const dyn = elf.dynamic;
   if (!dyn) return { error: 'no dynamic section' };
   const existing = dyn.runpath ?? dyn.rpath;
+  const entries = (existing?.value ?? '').split(':').filter(Boolean).map(mapEntry);
+  const wanted = [dir, ...entries.filter((e) => e !== dir)].join(':');
   if (existing) {
-    const entries = existing.value.split(':').filter(Boolean).map(mapEntry);
-    if (!entries.includes(dir)) entries.push(dir);
-    let value = entries.join(':');
-    if (value.length > existing.value.length) {
-      value = entries.filter((e) => e !== dir).join(':');
-      if (!value.includes(dir) && existing.value.length >= value.length + dir.length + 1) value = `${value}:${dir}`;
-    }
-    const padded = padPath(existing.value, value, existing.value.length);
-    if (!padded) return { error: `its ${dyn.runpath ? 'RUNPATH' : 'RPATH'} '${existing.value}' is too short for '${value}'` };
-    return { data: overwrite(buf, existing.offset, padded), how: dyn.runpath ? 'rewrote-runpath' : 'rewrote-rpath', value: padded };
+    // in place when it fits (the layer's directory last, after the package's own)
+    const inPlace = [...entries.filter((e) => e !== dir), dir].join(':');
+    const padded = padPath(existing.value, inPlace, existing.value.length);
+    if (padded) return { data: overwrite(buf, existing.offset, padded), how: dyn.runpath ? 'rewrote-runpath' : 'rewrote-rpath', value: padded };
   }
-  const entryOffset = spareDynamicEntry(buf, elf);
+  // otherwise a new string, and the existing entry (or a spare one) made a DT_RPATH pointing at it
+  const entryOffset = existing?.entryOffset ?? spareDynamicEntry(buf, elf);
   if (entryOffset === undefined) return { error: 'no DT_DEBUG or spare dynamic entry to hold an RPATH' };
   const strtabVaddr = vaddrOfOffset(elf, dyn.strtab.offset);
   if (strtabVaddr === undefined) return { error: 'the string table is not loaded' };
-  const room = segmentTailRoom(buf, elf, dir.length + 1);
+  const room = segmentTailRoom(buf, elf, wanted.length + 1);
   if (!room || room.vaddr < strtabVaddr) return { error: 'no padding after a read-only segment to hold the RPATH string' };
   const out = Buffer.from(buf);
-  out.write(dir + '\0', room.offset, 'latin1');
+  out.write(wanted + '\0', room.offset, 'latin1');
   const ph = programHeaderOffset(out, elf, room.phIndex);
   const w = elf.class === 64 ? 8 : 4;
   const fileszAt = elf.class === 64 ? ph + 32 : ph + 16;
   const memszAt = elf.class === 64 ? ph + 40 : ph + 20;
-  writeWord(out, elf, fileszAt, readWord(out, elf, fileszAt) + dir.length + 1);
-  writeWord(out, elf, memszAt, readWord(out, elf, memszAt) + dir.length + 1);
+  writeWord(out, elf, fileszAt, readWord(out, elf, fileszAt) + wanted.length + 1);
+  writeWord(out, elf, memszAt, readWord(out, elf, memszAt) + wanted.length + 1);
   writeWord(out, elf, entryOffset, DT_RPATH);
   writeWord(out, elf, entryOffset + w, room.vaddr - strtabVaddr);
   // ld.so does not bound string offsets by DT_STRSZ, but readelf and other tools do: extend it
   // over the new string (the bytes in between are other read-only sections, never read as strings)
   const strsz = findDynamicEntry(out, elf, DT_STRSZ);
-  if (strsz !== undefined) writeWord(out, elf, strsz + w, room.vaddr - strtabVaddr + dir.length + 1);
-  return { data: out, how: 'added-rpath', value: dir };
+  if (strsz !== undefined) writeWord(out, elf, strsz + w, room.vaddr - strtabVaddr + wanted.length + 1);
+  return { data: out, how: existing ? (dyn.runpath ? 'moved-runpath-to-rpath' : 'moved-rpath') : 'added-rpath', value: wanted };
 }
 
 function vaddrOfOffset(elf: ElfFile, offset: number): number | undefined {

@@ -2,17 +2,19 @@ import type Docker from 'dockerode';
 import path from 'node:path';
 import { connectEngine } from '../docker/engine.js';
 import { buildImage, contextTag, imageExists } from '../docker/images.js';
-import { proxyEnv, withContainer } from '../docker/container.js';
-import type { Arch } from '../registry/arch.js';
+import { proxyEnv, withContainer, type WorkContainer } from '../docker/container.js';
+import { parseArch, type Arch } from '../registry/arch.js';
 import { loadRuntime, loadTarget } from '../registry/load.js';
 import type { Repository, Runtime, Target } from '../registry/types.js';
 import { applicableRecipes, loadRecipes } from '../recipes/load.js';
 import type { AppliedRecipe } from '../recipes/types.js';
 import { aptBackend, parseAptRepo } from '../resolve/apt.js';
 import { STAGE_META_PREFIX, STAGE_OUT, STAGE_ROOT_PREFIX, type Backend, type PackageRequest, type ResolveContext } from '../resolve/backend.js';
-import type { Plan } from '../resolve/plan.js';
+import { attribute, type Plan } from '../resolve/plan.js';
 import { DEFAULT_KEEP, type KeepOptions } from '../relocate/layout.js';
 import { relocate, type RelocateReport } from '../relocate/relocate.js';
+import { parseAlternatives } from '../relocate/alternatives.js';
+import { checkClosure } from '../verify/closure.js';
 import { extractTar } from '../stage/extract.js';
 import { ContentStore } from '../stage/store.js';
 import { addWithParents, bytes, type FileTree } from '../tree/types.js';
@@ -39,6 +41,13 @@ export interface BuildSpec {
   dryRun?: boolean;
 }
 
+export interface ClosureProblem {
+  file: string;
+  soname: string;
+  /** A package of the target's repositories that probably provides it. */
+  candidate?: string;
+}
+
 /** What a build tells its caller as it goes; the CLI turns these into progress output. */
 export interface BuildEvents {
   step(title: string): void;
@@ -57,6 +66,11 @@ export interface BuildResult {
   report?: RelocateReport;
   manifest?: LayerManifest;
   recipes: AppliedRecipe[];
+  /** Shared libraries shipped ELF files need that neither the layer nor the runtime has. */
+  missing?: ClosureProblem[];
+  /** ELF files the closure check read. */
+  elfChecked?: number;
+  warnings: string[];
 }
 
 function backendFor(target: Target): Backend {
@@ -99,6 +113,29 @@ async function ensureBuildImage(docker: Docker, target: Target, spec: BuildSpec,
   return ref;
 }
 
+/**
+ * Recipe commands that stand in for maintainer scripts (plugin registries, caches), run on the
+ * staged root inside the build container. They execute the packages' own programs, so only when
+ * the engine runs the target architecture natively.
+ */
+async function runPostStage(docker: Docker, c: WorkContainer, recipes: AppliedRecipe[], target: Target, arch: Arch, events: BuildEvents, warnings: string[]): Promise<void> {
+  const commands = recipes.flatMap((r) => r.rules.postStage.map((p) => ({ recipe: r.name, run: p.run })));
+  if (commands.length === 0) return;
+  const engineArch = parseArch(String((await docker.info()).Architecture ?? 'x86_64'));
+  if (engineArch.lambda !== arch.lambda) {
+    for (const cmd of commands) warnings.push(`recipe ${cmd.recipe}: skipped '${cmd.run}' (it runs the packages' ${arch.lambda} programs; the Docker engine is ${engineArch.lambda})`);
+    return;
+  }
+  const root = `${STAGE_OUT}/root`;
+  const libDirs = target.family === 'deb' ? [`${root}/usr/lib/${arch.triplet}`, `${root}/lib/${arch.triplet}`, `${root}/usr/lib`] : [`${root}/usr/lib64`, `${root}/lib64`, `${root}/usr/lib`];
+  const env = { ROOT: root, TRIPLET: arch.triplet, LIBDIR: libDirs[0]!, LIBPATH: libDirs.join(':') };
+  for (const cmd of commands) {
+    events.step(`recipe ${cmd.recipe}: ${cmd.run}`);
+    const r = await c.exec(['bash', '-c', cmd.run], { env, onStderrLine: (l) => events.detail(l) });
+    if (r.exitCode !== 0) throw new UserError(`recipe ${cmd.recipe}: '${cmd.run}' failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').pop() ?? ''}`);
+  }
+}
+
 /** Which package each staged path belongs to, from the per-package file lists. */
 function ownership(meta: Map<string, string>): Map<string, string> {
   const owner = new Map<string, string>();
@@ -138,10 +175,12 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     const plan = await backend.resolve(c, ctx, spec.packages, events.detail);
     events.plan(plan, { target, arch: spec.arch, image, repositories });
     const applied = applicableRecipes(recipes, target.family, plan.packages);
-    if (spec.dryRun) return { target, runtime, image, repositories, plan, recipes: applied };
+    const warnings: string[] = [];
+    if (spec.dryRun) return { target, runtime, image, repositories, plan, recipes: applied, warnings };
 
     events.step(`downloading and unpacking ${plan.packages.length} packages`);
     await backend.stage(c, ctx, plan, events.detail);
+    await runPostStage(docker, c, applied, target, spec.arch, events, warnings);
     events.step('copying the staged tree out of the build container');
     const store = new ContentStore(path.join(cacheDir(spec.cacheDir), 'content'));
     const { tree: staged, meta } = await extractTar(await c.getArchive(STAGE_OUT), { rootPrefix: STAGE_ROOT_PREFIX, metaPrefix: STAGE_META_PREFIX, store });
@@ -151,8 +190,17 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       if (pkg) e.pkg = pkg;
     }
 
+    const dependents = attribute(plan.packages, plan.packages.map((p) => p.name));
     events.step(`relocating ${staged.size} paths under /opt`);
-    const { layer, report } = relocate({ staged, layout: { triplet: spec.arch.triplet, keep: spec.keep ?? DEFAULT_KEEP }, recipes: applied, shell: runtime.shell });
+    const { layer, report } = relocate({
+      staged,
+      layout: { triplet: spec.arch.triplet, keep: spec.keep ?? DEFAULT_KEEP },
+      recipes: applied,
+      shell: runtime.shell,
+      alternatives: parseAlternatives(meta.get('alternatives') ?? ''),
+      save: (data) => ({ kind: 'file', hostPath: store.put(data).hostPath }),
+      dependents: (pkg) => dependents.get(pkg) ?? [],
+    });
     const manifest = layerManifest({
       target: target.id,
       arch: spec.arch.lambda,
@@ -165,6 +213,10 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     });
     const data = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
     addWithParents(layer, { kind: 'file', path: MANIFEST_PATH, mode: 0o644, size: data.length, content: bytes(data) }, '/opt');
-    return { target, runtime, image, repositories, plan, layer, report, manifest, recipes: applied };
+    events.step('checking that every shared library the layer needs is in the layer or the runtime');
+    const closure = checkClosure(layer, runtime.libraries);
+    const candidates = closure.missing.length && backend.providers ? await backend.providers(c, ctx, [...new Set(closure.missing.map((m) => m.soname))]) : new Map<string, string>();
+    const missing: ClosureProblem[] = closure.missing.map((m) => ({ ...m, ...(candidates.get(m.soname) ? { candidate: candidates.get(m.soname)! } : {}) }));
+    return { target, runtime, image, repositories, plan, layer, report, manifest, recipes: applied, missing, elfChecked: closure.checked, warnings };
   });
 }

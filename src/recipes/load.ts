@@ -64,6 +64,8 @@ function merge(into: AppliedRecipe['rules'], r: RecipeRules): void {
   into.keep.push(...(r.keep ?? []));
   into.generate.push(...(r.generate ?? []));
   into.smoke.push(...(r.smoke ?? []));
+  into.postStage.push(...(r.postStage ?? []));
+  into.binaryStrings.push(...(r.binaryStrings ?? []));
 }
 
 /**
@@ -80,7 +82,7 @@ export function applicableRecipes(
     const names = recipe.packages[family] ?? [];
     const hit = closure.find((p) => names.includes(p.name));
     if (!hit) continue;
-    const rules: AppliedRecipe['rules'] = { env: {}, envFor: { sonames: [], programs: [] }, rewrite: [], drop: [], keep: [], generate: [], smoke: [] };
+    const rules: AppliedRecipe['rules'] = { env: {}, envFor: { sonames: [], programs: [] }, rewrite: [], drop: [], keep: [], generate: [], smoke: [], postStage: [], binaryStrings: [] };
     merge(rules, recipe);
     const v = upstreamSemver(hit.version);
     for (const variant of recipe.variants ?? []) {

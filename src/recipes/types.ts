@@ -20,6 +20,8 @@ export interface RecipeRules {
   keep?: string[];
   generate?: GeneratedFile[];
   smoke?: SmokeTest[];
+  postStage?: Array<{ run: string }>;
+  binaryStrings?: Array<{ files: string[]; from: string; to: string }>;
 }
 
 export interface Recipe extends RecipeRules {

@@ -24,7 +24,7 @@ export function inventoryScript(family: PackageFamily): string {
     'echo "##libraries"',
     `for d in ${LIBRARY_DIRS}; do [ -d "$d" ] && find "$d" -maxdepth 2 \\( -type f -o -type l \\) -name '*.so*' -printf '%f\\n'; done | sort -u`,
     'echo "##shell"',
-    'for s in /bin/sh /usr/bin/sh /bin/bash; do [ -x "$s" ] && { echo "$s"; break; }; done',
+    'for s in /bin/bash /usr/bin/bash /bin/sh /usr/bin/sh; do [ -x "$s" ] && { echo "$s"; break; }; done',
   ].join('\n');
 }
 

@@ -7,8 +7,11 @@
 
 export const LAYER_ROOT = '/opt';
 
-/** State directories move under /tmp, the only writable place on Lambda (as lambci/yumda did). */
-export const STATE_ROOT = '/tmp/var';
+/**
+ * State moves under /tmp, the only writable place on Lambda: /var/X becomes /tmp/X, which keeps
+ * the length, so compiled-in state paths can be rewritten in place too. /var/tmp is /tmp itself.
+ */
+export const STATE_ROOT = '/tmp';
 
 export type DropReason = 'docs' | 'man' | 'locale' | 'headers' | 'static' | 'debug' | 'state' | 'system' | 'recipe';
 
@@ -63,6 +66,7 @@ const PREFIXES: PrefixRule[] = [
   { from: '/usr', to: '/opt' },
   { from: '/etc', to: '/opt/etc' },
   { from: '/opt', to: '/opt' },
+  { from: '/var/tmp', to: STATE_ROOT },
   { from: '/var', to: STATE_ROOT },
 ];
 

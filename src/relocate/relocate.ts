@@ -2,11 +2,14 @@ import path from 'node:path';
 import { elfObjects, neededClosure, sonameIndex } from '../elf/graph.js';
 import { ET_DYN, ET_EXEC } from '../elf/read.js';
 import type { AppliedRecipe } from '../recipes/types.js';
-import { bytes, readContent, sortedEntries, type FileEntry, type FileTree, type TreeEntry } from '../tree/types.js';
+import { bytes, readContent, sortedEntries, type Content, type FileEntry, type FileTree, type TreeEntry } from '../tree/types.js';
+import { applyAlternatives, type Alternative } from './alternatives.js';
+import { relocateBinaries, type BinaryReport } from './binaries.js';
 import { globToRegExp, matchesAny } from './glob.js';
-import { LAYER_ROOT, STATE_ROOT, place, placementPriority, relocatedAddress, type DropReason, type LayoutOptions } from './layout.js';
-import { absoluteLinkTarget, relativeLink, resolveInTree } from './symlinks.js';
-import { isText, rewritePathsInText } from './text.js';
+import { LAYER_ROOT, place, placementPriority, relocatedAddress, type DropReason, type LayoutOptions } from './layout.js';
+import { PathMap } from './paths.js';
+import { absoluteLinkTarget, relativeLink, resolveInTree, type LinkLookup } from './symlinks.js';
+import { relocateTextFiles } from './text-files.js';
 import { envFileContent, wrapperScript, wrappedRealPath } from './wrappers.js';
 
 export interface RelocateInput {
@@ -16,6 +19,16 @@ export interface RelocateInput {
   recipes: AppliedRecipe[];
   /** The runtime's POSIX shell, the interpreter of generated wrappers. */
   shell: string;
+  /** Alternatives the packages' maintainer scripts would have registered. */
+  alternatives?: Alternative[];
+  /** Where rewritten file contents go (default: memory). */
+  save?: (data: Buffer) => Content;
+  /**
+   * The packages whose dependencies reach a package (itself included). A program gets a
+   * recipe's environment when its package depends on the recipe's package, which catches
+   * libraries loaded as plugins (dlopen), invisible in DT_NEEDED.
+   */
+  dependents?: (pkg: string) => readonly string[];
 }
 
 export interface DroppedLink {
@@ -29,7 +42,10 @@ export interface RelocateReport {
   droppedLinks: DroppedLink[];
   /** Two staged paths that land on one layer path: which one the layer keeps. */
   collisions: Array<{ to: string; kept: string; lost: string }>;
+  /** Paths rewritten in text files (config, scripts, pkg-config, libtool). */
   rewritten: Array<{ file: string; from: string; to: string }>;
+  binaries: Omit<BinaryReport, 'aliases'> & { aliases: Array<{ link: string; target: string }> };
+  alternatives: Array<{ link: string; path: string }>;
   wrapped: Array<{ program: string; real: string; env: string[] }>;
   env: Record<string, string>;
 }
@@ -42,40 +58,79 @@ export interface RelocateResult {
 /** Where the layer keeps what yumda itself writes (manifest, env file). */
 export const META_DIR = `${LAYER_ROOT}/.yumda`;
 
-/** Roots of the hierarchy: a path that names one of these is too broad to rewrite in text. */
-const HIERARCHY_ROOTS = new Set(['/usr', '/usr/bin', '/usr/sbin', '/usr/lib', '/usr/lib64', '/usr/libexec', '/usr/share', '/usr/include', '/usr/local', '/etc', '/var', '/bin', '/sbin', '/lib', '/lib64', '/opt']);
+type Lookup = LinkLookup;
 
 /**
- * Turns a staged root into a layer rooted at /opt: places every path (layout.ts), retargets
- * symlinks as relative links inside the layer, rewrites paths in config files, applies recipes,
- * and wraps executables whose libraries need environment variables. Pure over the tree.
+ * Turns a staged root into a layer rooted at /opt: places every path (layout.ts), makes the
+ * alternatives links, retargets symlinks as relative links inside the layer, rewrites paths in
+ * text files and, in place, in binaries, gives executables the layer's library directory,
+ * applies recipes, and wraps executables whose libraries need environment variables.
+ * Pure over the tree.
  */
 export function relocate(input: RelocateInput): RelocateResult {
-  const { staged, layout, recipes } = input;
+  const { layout, recipes } = input;
+  const save = input.save ?? bytes;
   const triplet = layout.triplet;
-  const report: RelocateReport = { dropped: {}, droppedLinks: [], collisions: [], rewritten: [], wrapped: [], env: {} };
-
-  const dropGlobs = recipes.flatMap((r) => r.rules.drop).map(globToRegExp);
-  const keepGlobs = recipes.flatMap((r) => r.rules.keep).map(globToRegExp);
-  const rewriteGlobs = recipes.flatMap((r) => r.rules.rewrite).map(globToRegExp);
-
-  const countDrop = (reason: DropReason, e: TreeEntry) => {
-    const d = (report.dropped[reason] ??= { files: 0, bytes: 0 });
-    if (e.kind !== 'dir') d.files++;
-    if (e.kind === 'file') d.bytes += e.size;
+  const staged: FileTree = new Map(input.staged);
+  const report: RelocateReport = {
+    dropped: {},
+    droppedLinks: [],
+    collisions: [],
+    rewritten: [],
+    binaries: { rewrittenPaths: [], unrewritable: [], libraryPath: [], libraryPathFailed: [], aliases: [] },
+    alternatives: applyAlternatives(staged, input.alternatives ?? []),
+    wrapped: [],
+    env: {},
   };
 
-  // 1. place every staged path; `origin` remembers where each layer path came from.
+  const { placed, origin } = placeAll(staged, layout, recipes, report);
+  const lookup = layerLookup(placed);
+  retargetLinks(placed, origin, staged, triplet, lookup, report);
+
+  const paths = new PathMap(staged, (p) => lookup.kindAt(p) !== undefined, triplet);
+  const rewriteGlobs = recipes.flatMap((r) => r.rules.rewrite).map(globToRegExp);
+  report.rewritten = relocateTextFiles(placed, (p) => origin.get(p), paths, triplet, save, (from) => matchesAny(from, rewriteGlobs)).rewritten;
+
+  const exact = recipes.flatMap((r) => r.rules.binaryStrings.map((b) => ({ files: b.files.map(globToRegExp), from: b.from, to: b.to })));
+  const bin = relocateBinaries(placed, paths, triplet, save, (p) => origin.get(p), exact);
+  report.binaries = { ...bin, aliases: [...bin.aliases].map(([link, target]) => ({ link, target })) };
+  for (const { link, target } of report.binaries.aliases) {
+    if (!placed.has(link)) placed.set(link, { kind: 'symlink', path: link, target });
+  }
+
+  for (const r of recipes) {
+    for (const g of r.rules.generate) {
+      const data = Buffer.from(g.content);
+      placed.set(g.path, { kind: 'file', path: g.path, mode: g.mode ? parseInt(g.mode, 8) : 0o644, size: data.length, content: save(data), pkg: r.matchedPackage });
+    }
+  }
+
+  for (const r of recipes) Object.assign(report.env, r.rules.env);
+  wrapPrograms(placed, lookup, recipes, input.shell, input.dependents ?? (() => []), report);
+  if (Object.keys(report.env).length > 0) {
+    const data = Buffer.from(envFileContent(report.env));
+    placed.set(`${META_DIR}/env`, { kind: 'file', path: `${META_DIR}/env`, mode: 0o644, size: data.length, content: save(data) });
+  }
+
+  return { layer: withParents(placed), report };
+}
+
+/** Step 1: every staged path to its layer path, or dropped; collisions resolved by priority. */
+function placeAll(staged: FileTree, layout: LayoutOptions, recipes: AppliedRecipe[], report: RelocateReport) {
+  const dropGlobs = recipes.flatMap((r) => r.rules.drop).map(globToRegExp);
+  const keepGlobs = recipes.flatMap((r) => r.rules.keep).map(globToRegExp);
   const placed = new Map<string, TreeEntry>();
   const origin = new Map<string, string>();
   for (const e of sortedEntries(staged.values())) {
     let where = place(e.path, layout);
     if (where.kind === 'drop' && where.reason !== 'system' && where.reason !== 'state' && matchesAny(e.path, keepGlobs)) {
-      where = { kind: 'place', to: relocatedAddress(e.path, triplet) };
+      where = { kind: 'place', to: relocatedAddress(e.path, layout.triplet) };
     }
     if (where.kind === 'place' && matchesAny(e.path, dropGlobs)) where = { kind: 'drop', reason: 'recipe' };
     if (where.kind === 'drop') {
-      countDrop(where.reason, e);
+      const d = (report.dropped[where.reason] ??= { files: 0, bytes: 0 });
+      if (e.kind !== 'dir') d.files++;
+      if (e.kind === 'file') d.bytes += e.size;
       continue;
     }
     const to = where.to;
@@ -83,7 +138,7 @@ export function relocate(input: RelocateInput): RelocateResult {
     if (prev !== undefined) {
       const prevEntry = placed.get(to)!;
       if (prevEntry.kind === 'dir' && e.kind === 'dir') continue;
-      const winner = placementPriority(e.path, triplet) < placementPriority(prev, triplet) ? e.path : prev;
+      const winner = placementPriority(e.path, layout.triplet) < placementPriority(prev, layout.triplet) ? e.path : prev;
       const loser = winner === prev ? e.path : prev;
       if (!sameEntry(prevEntry, e)) report.collisions.push({ to, kept: winner, lost: loser });
       if (winner === prev) continue;
@@ -91,83 +146,58 @@ export function relocate(input: RelocateInput): RelocateResult {
     placed.set(to, { ...e, path: to });
     origin.set(to, e.path);
   }
+  return { placed, origin };
+}
 
+/** Lookups over a layer under construction; directories exist as ancestors of entries. */
+function layerLookup(placed: Map<string, TreeEntry>): Lookup {
   const ancestors = new Set<string>();
-  for (const p of placed.keys()) {
-    for (let d = path.posix.dirname(p); d !== '/' && !ancestors.has(d); d = path.posix.dirname(d)) ancestors.add(d);
-  }
-  const lookup = {
-    kindAt: (p: string) => placed.get(p)?.kind ?? (ancestors.has(p) ? ('dir' as const) : undefined),
-    linkTarget: (p: string) => {
+  let known = 0;
+  const refresh = () => {
+    if (known === placed.size) return;
+    ancestors.clear();
+    for (const p of placed.keys()) {
+      for (let d = path.posix.dirname(p); d !== '/' && !ancestors.has(d); d = path.posix.dirname(d)) ancestors.add(d);
+    }
+    known = placed.size;
+  };
+  return {
+    kindAt: (p) => {
+      const e = placed.get(p);
+      if (e) return e.kind;
+      refresh();
+      return ancestors.has(p) ? 'dir' : undefined;
+    },
+    linkTarget: (p) => {
       const e = placed.get(p);
       return e?.kind === 'symlink' ? e.target : undefined;
     },
   };
+}
 
-  // 2. symlinks: resolve against the original root, point at the relocated target relatively.
+/** Step 2: links resolved against the original root and pointed, relatively, at the new place. */
+function retargetLinks(placed: Map<string, TreeEntry>, origin: Map<string, string>, staged: FileTree, triplet: string, lookup: Lookup, report: RelocateReport): void {
   for (const [to, e] of placed) {
     if (e.kind !== 'symlink') continue;
-    const from = origin.get(to)!;
-    const addr = relocatedAddress(absoluteLinkTarget(from, e.target), triplet);
+    const addr = relocatedAddress(absoluteLinkTarget(origin.get(to)!, e.target), triplet);
     placed.set(to, { ...e, target: relativeLink(to, addr) });
   }
-  // Links whose target the layer does not ship would dangle (or point into whatever the host
-  // has there): drop them, and again for links that pointed at a dropped link.
+  // A link whose target the layer does not ship would dangle (or point into whatever the host
+  // has there): drop it, and again for links that pointed at a dropped link.
   for (let changed = true; changed; ) {
     changed = false;
     for (const [to, e] of placed) {
-      if (e.kind !== 'symlink') continue;
-      if (resolveInTree(to, lookup) !== undefined) continue;
+      if (e.kind !== 'symlink' || resolveInTree(to, lookup) !== undefined) continue;
       placed.delete(to);
-      report.droppedLinks.push({ path: origin.get(to)!, target: staged.get(origin.get(to)!)?.kind === 'symlink' ? (staged.get(origin.get(to)!) as { target: string }).target : e.target, why: 'target not in the layer' });
+      const from = origin.get(to)!;
+      const original = staged.get(from);
+      report.droppedLinks.push({ path: from, target: original?.kind === 'symlink' ? original.target : e.target, why: 'target not in the layer' });
       changed = true;
     }
   }
+}
 
-  // 3. paths inside config files (and files recipes name) to their relocated addresses.
-  const stagedDirs = new Set<string>();
-  for (const p of staged.keys()) {
-    for (let d = path.posix.dirname(p); d !== '/' && !stagedDirs.has(d); d = path.posix.dirname(d)) stagedDirs.add(d);
-  }
-  const shippedAddress = (p: string): string | undefined => {
-    if (HIERARCHY_ROOTS.has(p)) return undefined;
-    if (p.startsWith('/var/')) return STATE_ROOT + p.slice('/var'.length);
-    if (!staged.has(p) && !stagedDirs.has(p)) return undefined;
-    const addr = relocatedAddress(p, triplet);
-    if (addr === p || !addr.startsWith(LAYER_ROOT + '/')) return undefined;
-    return lookup.kindAt(addr) !== undefined ? addr : undefined;
-  };
-  for (const [to, e] of placed) {
-    if (e.kind !== 'file') continue;
-    const from = origin.get(to)!;
-    const isConfig = from.startsWith('/etc/') || matchesAny(from, rewriteGlobs);
-    if (!isConfig || e.size > 4 * 1024 * 1024) continue;
-    const buf = readContent(e.content);
-    if (!isText(buf)) continue;
-    const { text, rewrites } = rewritePathsInText(buf.toString('utf8'), shippedAddress);
-    if (rewrites.length === 0) continue;
-    const data = Buffer.from(text);
-    placed.set(to, { ...e, content: bytes(data), size: data.length });
-    for (const r of rewrites) report.rewritten.push({ file: to, from: r.from, to: r.to });
-  }
-
-  // 4. files recipes generate.
-  for (const r of recipes) {
-    for (const g of r.rules.generate) {
-      const data = Buffer.from(g.content);
-      placed.set(g.path, { kind: 'file', path: g.path, mode: g.mode ? parseInt(g.mode, 8) : 0o644, size: data.length, content: bytes(data), pkg: r.matchedPackage });
-    }
-  }
-
-  // 5. environment: wrappers for the programs that need it, and a file for everything else.
-  for (const r of recipes) Object.assign(report.env, r.rules.env);
-  wrapPrograms(placed, lookup, recipes, input.shell, report);
-  if (Object.keys(report.env).length > 0) {
-    const data = Buffer.from(envFileContent(report.env));
-    placed.set(`${META_DIR}/env`, { kind: 'file', path: `${META_DIR}/env`, mode: 0o644, size: data.length, content: bytes(data) });
-  }
-
-  // 6. every directory on the way to an entry exists in the layer.
+function withParents(placed: Map<string, TreeEntry>): FileTree {
   const layer: FileTree = new Map();
   for (const e of sortedEntries(placed.values())) {
     for (let d = path.posix.dirname(e.path); d !== '/' && d !== LAYER_ROOT && !layer.has(d) && !placed.has(d); d = path.posix.dirname(d)) {
@@ -175,7 +205,7 @@ export function relocate(input: RelocateInput): RelocateResult {
     }
     layer.set(e.path, e);
   }
-  return { layer: new Map(sortedEntries(layer.values()).map((e) => [e.path, e])), report };
+  return new Map(sortedEntries(layer.values()).map((e) => [e.path, e]));
 }
 
 function sameEntry(a: TreeEntry, b: TreeEntry): boolean {
@@ -185,32 +215,35 @@ function sameEntry(a: TreeEntry, b: TreeEntry): boolean {
   return true;
 }
 
-function wrapPrograms(
-  placed: Map<string, TreeEntry>,
-  lookup: { kindAt(p: string): 'file' | 'dir' | 'symlink' | undefined; linkTarget(p: string): string | undefined },
-  recipes: AppliedRecipe[],
-  shell: string,
-  report: RelocateReport,
-): void {
+/** Step 7: a wrapper for each program in /opt/bin that loads a library whose recipe sets variables. */
+function wrapPrograms(placed: Map<string, TreeEntry>, lookup: Lookup, recipes: AppliedRecipe[], shell: string, dependents: (pkg: string) => readonly string[], report: RelocateReport): void {
   const wanting = recipes.filter((r) => Object.keys(r.rules.env).length > 0);
   if (wanting.length === 0) return;
   const binDir = `${LAYER_ROOT}/bin`;
-  const libDir = `${LAYER_ROOT}/lib`;
   const objects = elfObjects(placed);
-  const sonames = sonameIndex(placed, objects, [libDir]);
+  const sonames = sonameIndex(placed, objects, [`${LAYER_ROOT}/lib`]);
   const follow = (p: string) => resolveInTree(p, lookup);
 
-  for (const [p, e] of [...placed]) {
-    if (path.posix.dirname(p) !== binDir || e.kind === 'dir') continue;
+  // files first: a link in /opt/bin to a wrapped program then reaches the wrapper under its own
+  // name ($0), which multi-call programs (dot, neato, fdp) need
+  const programs = [...placed].filter(([p, e]) => path.posix.dirname(p) === binDir && e.kind !== 'dir');
+  programs.sort(([, a], [, b]) => (a.kind === b.kind ? 0 : a.kind === 'file' ? -1 : 1));
+  for (const [p, e] of programs) {
     const real = follow(p);
     if (!real) continue;
+    if (e.kind === 'symlink' && path.posix.dirname(real) === binDir) continue;
     const obj = objects.get(real);
     if (!obj || (obj.elf.type !== ET_EXEC && obj.elf.type !== ET_DYN) || !obj.elf.interpreter) continue;
     const loads = neededClosure(real, objects, sonames, follow);
     const name = path.posix.basename(p);
+    const owner = placed.get(real)?.pkg;
     const env: Record<string, string> = {};
     for (const r of wanting) {
-      if (r.rules.envFor.sonames.some((s) => loads.has(s)) || r.rules.envFor.programs.includes(name)) Object.assign(env, r.rules.env);
+      const needs =
+        r.rules.envFor.sonames.some((s) => loads.has(s)) ||
+        r.rules.envFor.programs.includes(name) ||
+        (owner !== undefined && dependents(r.matchedPackage).includes(owner));
+      if (needs) Object.assign(env, r.rules.env);
     }
     if (Object.keys(env).length === 0) continue;
     let target: string;

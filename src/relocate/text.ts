@@ -19,9 +19,10 @@ export function isText(buf: Buffer): boolean {
 
 /**
  * Absolute paths under the roots packages install into. The character before must not continue a
- * word or a path (so `http://host/usr/x` and `./usr/x` are left alone).
+ * word, a path or a variable (so `http://host/usr/x`, `./usr/x` and `${prefix}/lib` are left alone),
+ * except compiler flags (`-L/usr/lib`).
  */
-const PATH_IN_TEXT = /(?<![\w.~/:@$-])\/(?:usr|etc|var|lib|lib64|bin|sbin|opt)(?:\/[\w.+@%,-]+)*\/?/g;
+const PATH_IN_TEXT = /(?:(?<=-[LIR])|(?<![\w.~/:@$}%-]))\/(?:usr|etc|var|lib|lib64|bin|sbin|opt)(?:\/[\w.+@%,-]+)*\/?/g;
 
 export interface TextRewrite {
   from: string;

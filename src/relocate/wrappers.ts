@@ -15,14 +15,18 @@ function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Sets each variable unless the caller already set it, then execs the real program. */
+/**
+ * Sets each variable unless the caller already set it, then execs the real program. With bash,
+ * `exec -a "$0"` keeps the name the program was called by: multi-call programs dispatch on it,
+ * and messages name the command the user typed.
+ */
 export function wrapperScript(shell: string, real: string, env: Record<string, string>, recipes: string[]): string {
   const lines = [
     `#!${shell}`,
     `# Written by yumda: sets what ${recipes.join(', ')} need at run time, then runs the real program.`,
   ];
   for (const k of Object.keys(env).sort()) lines.push(`: "\${${k}:=${env[k]!.replace(/(["\\$`])/g, '\\$1')}}"; export ${k}`);
-  lines.push(`exec ${shellQuote(real)} "$@"`, '');
+  lines.push(`exec ${/bash$/.test(shell) ? '-a "$0" ' : ''}${shellQuote(real)} "$@"`, '');
   return lines.join('\n');
 }
 

@@ -4,6 +4,7 @@ import type { WorkContainer } from '../docker/container.js';
 import type { Backend, Log, PackageRequest, ResolveContext } from './backend.js';
 import { STAGE_OUT } from './backend.js';
 import { formatStanza, parseDeb822, parseDependsField } from './deb822.js';
+import { debianPackageGuess } from '../verify/closure.js';
 import { attribute, runtimeDependencies, type Plan, type PlannedPackage, type VersionSkew } from './plan.js';
 
 const APT_CONFIG = '/yumda/etc/apt.conf';
@@ -145,7 +146,10 @@ export const aptBackend: Backend = {
     const args = requests.map((r) => shq(requestArg(r))).join(' ');
     const sim = await sh(c, `apt-get install -s -q ${args}`, log, 'apt');
     if (sim.exitCode !== 0) throw new UserError(explainAptFailure(sim.stderr, sim.stdout, ctx.target.id));
-    const installs = parseSimulation(sim.stdout);
+    // apt matches an installed version to a repository one by a hash of their dependency fields,
+    // which the runtime's status file leaves out; a runtime package apt then "upgrades" to the
+    // very same version is one the runtime has: not part of the plan.
+    const installs = parseSimulation(sim.stdout).filter((i) => i.upgradesFrom !== i.version);
     if (installs.length === 0) {
       return { packages: [], fromRuntime: requests.map((r) => r.name), skew: [] };
     }
@@ -192,15 +196,25 @@ export const aptBackend: Backend = {
     const wanted = plan.packages.map((p) => shq(`${p.name}:${p.arch}=${p.version}`)).join(' ');
     const script = [
       'set -euo pipefail',
-      `mkdir -p /yumda/debs ${STAGE_OUT}/root ${STAGE_OUT}/meta`,
+      `mkdir -p /yumda/debs /yumda/ctl /yumda/shim ${STAGE_OUT}/root ${STAGE_OUT}/meta`,
+      // Maintainer scripts are not run, but some create commands through update-alternatives.
+      // Scripts that call it run here, in this throw-away container, against its own root, with
+      // update-alternatives replaced by a recorder: only the links they would add are kept.
+      `printf '#!/bin/sh\\necho "$*" >> ${STAGE_OUT}/meta/alternatives\\nexit 0\\n' > /yumda/shim/update-alternatives`,
+      'chmod +x /yumda/shim/update-alternatives',
       'cd /yumda/debs',
       `apt-get download -q ${wanted} </dev/null`,
       'for f in /yumda/debs/*.deb; do',
       '  pkg=$(dpkg-deb -f "$f" Package)',
       `  dpkg-deb -x "$f" ${STAGE_OUT}/root`,
       `  dpkg-deb --fsys-tarfile "$f" | tar -t > "${STAGE_OUT}/meta/$pkg.files"`,
+      '  dpkg-deb -e "$f" "/yumda/ctl/$pkg"',
+      '  if [ -f "/yumda/ctl/$pkg/postinst" ] && grep -q update-alternatives "/yumda/ctl/$pkg/postinst"; then',
+      '    (cd / && PATH=/yumda/shim:$PATH DPKG_MAINTSCRIPT_PACKAGE="$pkg" timeout 60 sh "/yumda/ctl/$pkg/postinst" configure "" </dev/null >/dev/null 2>&1) || true',
+      '  fi',
       '  echo "unpacked $pkg"',
       'done',
+      `touch ${STAGE_OUT}/meta/alternatives`,
     ].join('\n');
     const r = await c.exec(['bash', '-c', script], {
       env: { APT_CONFIG, DEBIAN_FRONTEND: 'noninteractive' },
@@ -210,5 +224,19 @@ export const aptBackend: Backend = {
       },
     });
     if (r.exitCode !== 0) throw new UserError(`downloading and unpacking the packages failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  },
+
+  async providers(c, _ctx, sonames) {
+    // Debian names library packages after their soname (policy 8.1); the guess is checked
+    // against the repositories before it is offered.
+    const guesses = new Map<string, string>();
+    for (const so of sonames) {
+      const g = debianPackageGuess(so);
+      if (g) guesses.set(so, g);
+    }
+    const names = [...new Set(guesses.values())].map(shq).join(' ');
+    const r = await c.exec(['bash', '-c', `for p in ${names}; do apt-cache show --no-all-versions "$p" >/dev/null 2>&1 && echo "$p"; done; true`], { env: { APT_CONFIG } });
+    const found = new Set(r.stdout.split('\n').filter(Boolean));
+    return new Map([...guesses].filter(([, g]) => found.has(g)));
   },
 };

@@ -34,4 +34,6 @@ export interface Backend {
   resolve(c: WorkContainer, ctx: ResolveContext, requests: PackageRequest[], log: Log): Promise<Plan>;
   /** Downloads and unpacks the plan without maintainer scripts into STAGE_OUT. */
   stage(c: WorkContainer, ctx: ResolveContext, plan: Plan, log: Log): Promise<void>;
+  /** Packages of the repositories that provide these sonames, for the closure report. */
+  providers?(c: WorkContainer, ctx: ResolveContext, sonames: string[]): Promise<Map<string, string>>;
 }

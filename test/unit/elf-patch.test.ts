@@ -101,6 +101,23 @@ describe('library search path', () => {
   });
 });
 
+describe('library search path that does not fit in place', () => {
+  it('moves a short RUNPATH into a new DT_RPATH string with the layer directory first', async () => {
+    const { dir } = await libAndProgram();
+    const prog = await cc('#include <stdio.h>\nint answer(void);\nint main(void){ printf("answer=%d\\n", answer()); return 0; }\n', 'prog3', [`-L${dir}`, '-l:libanswer.so.1', '-Wl,-rpath,/x11', '-Wl,--enable-new-dtags'], dir);
+    const res = ensureLibraryPath(prog.data, dir, (e) => e);
+    if ('error' in res) throw new Error(res.error);
+    expect(res.how).toBe('moved-runpath-to-rpath');
+    const e = parseElf(res.data);
+    expect(e.dynamic?.runpath).toBeUndefined();
+    expect(e.dynamic?.rpath?.value).toBe(`${dir}:/x11`);
+    const out = path.join(dir, 'prog3-moved');
+    writeFileSync(out, res.data);
+    chmodSync(out, 0o755);
+    expect((await run(out, [])).stdout).toBe('answer=42\n');
+  });
+});
+
 function runWithEnv(cmd: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(cmd, [], { env: { ...process.env, ...env } }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }));

@@ -58,7 +58,8 @@ describe('layout rules', () => {
   });
 
   it('addresses /var under /tmp and leaves foreign roots alone', () => {
-    expect(relocatedAddress('/var/cache/fontconfig', 'x86_64-linux-gnu')).toBe('/tmp/var/cache/fontconfig');
+    expect(relocatedAddress('/var/cache/fontconfig', 'x86_64-linux-gnu')).toBe('/tmp/cache/fontconfig');
+    expect(relocatedAddress('/var/tmp/x', 'x86_64-linux-gnu')).toBe('/tmp/x');
     expect(relocatedAddress('/proc/self/exe', 'x86_64-linux-gnu')).toBe('/proc/self/exe');
   });
 });

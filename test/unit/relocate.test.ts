@@ -14,7 +14,7 @@ function recipe(name: string, rules: Partial<AppliedRecipe['rules']>): AppliedRe
     file: undefined,
     matchedPackage: name,
     matchedVersion: '1.0-1',
-    rules: { env: {}, envFor: { sonames: [], programs: [] }, rewrite: [], drop: [], keep: [], generate: [], smoke: [], ...rules },
+    rules: { env: {}, envFor: { sonames: [], programs: [] }, rewrite: [], drop: [], keep: [], generate: [], smoke: [], postStage: [], binaryStrings: [], ...rules },
   };
 }
 
@@ -79,17 +79,49 @@ describe('relocate', () => {
     const conf = '<dir>/usr/share/fonts</dir>\n<dir>/usr/local/share/fonts</dir>\n<cachedir>/var/cache/fontconfig</cachedir>\n<include>/usr/share/absent/x.conf</include>\n';
     const { layer, report } = go([file('/etc/fonts/fonts.conf', conf), file('/usr/share/fonts/truetype/a.ttf', 'ttf')]);
     expect(text(layer, '/opt/etc/fonts/fonts.conf')).toBe(
-      '<dir>/opt/share/fonts</dir>\n<dir>/usr/local/share/fonts</dir>\n<cachedir>/tmp/var/cache/fontconfig</cachedir>\n<include>/usr/share/absent/x.conf</include>\n',
+      '<dir>/opt/share/fonts</dir>\n<dir>/usr/local/share/fonts</dir>\n<cachedir>/tmp/cache/fontconfig</cachedir>\n<include>/usr/share/absent/x.conf</include>\n',
     );
     expect(report.rewritten).toHaveLength(2);
   });
 
-  it('does not rewrite text outside config files unless a recipe names it', () => {
-    const data = 'path=/usr/share/x/data\n';
-    const entries = [file('/usr/share/x/data', 'd'), file('/usr/share/x/settings.ini', data)];
-    expect(text(go(entries).layer, '/opt/share/x/settings.ini')).toBe(data);
-    const withRecipe = go(entries, [recipe('x', { rewrite: ['/usr/share/x/*.ini'] })]);
-    expect(text(withRecipe.layer, '/opt/share/x/settings.ini')).toBe('path=/opt/share/x/data\n');
+  it('rewrites shipped paths in any text file, state paths only in config files or where the package has them', () => {
+    const entries = [
+      file('/usr/share/x/data', 'd'),
+      file('/usr/share/x/settings.ini', 'path=/usr/share/x/data\ncache=/var/cache/x\nlog=/var/log/x.log\n'),
+      file('/usr/bin/x-script', '#!/usr/bin/x-interp\nexec /usr/share/x/data /var/lib/x/state\n', 0o755),
+      file('/usr/bin/x-interp', 'binary', 0o755),
+      dir('/var/lib/x'),
+    ];
+    const { layer } = go(entries);
+    expect(text(layer, '/opt/share/x/settings.ini')).toBe('path=/opt/share/x/data\ncache=/var/cache/x\nlog=/var/log/x.log\n');
+    expect(text(layer, '/opt/bin/x-script')).toBe('#!/opt/bin/x-interp\nexec /opt/share/x/data /tmp/lib/x/state\n');
+    const asConfig = go(entries, [recipe('x', { rewrite: ['/usr/share/x/*.ini'] })]);
+    expect(text(asConfig.layer, '/opt/share/x/settings.ini')).toBe('path=/opt/share/x/data\ncache=/tmp/cache/x\nlog=/tmp/log/x.log\n');
+  });
+
+  it('points pkg-config and libtool files at the layer', () => {
+    const pc = 'prefix=/usr\nlibdir=${prefix}/lib/x86_64-linux-gnu\nincludedir=${prefix}/include\nLibs: -L${libdir} -lx\n';
+    const la = "libdir='/usr/lib/x86_64-linux-gnu'\ndependency_libs=' -L/usr/lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/liby.la'\n";
+    const { layer } = go([file('/usr/lib/x86_64-linux-gnu/pkgconfig/x.pc', pc), file('/usr/lib/x86_64-linux-gnu/libx.la', la)]);
+    expect(text(layer, '/opt/lib/pkgconfig/x.pc')).toBe('prefix=/opt\nlibdir=${prefix}/lib\nincludedir=${prefix}/include\nLibs: -L${libdir} -lx\n');
+    expect(text(layer, '/opt/lib/libx.la')).toBe("libdir='/opt/lib'\ndependency_libs=' -L/opt/lib /opt/lib/liby.la'\n");
+  });
+
+  it('makes the links that alternatives would have made', () => {
+    const { layer, report } = relocate({
+      staged: treeOf([file('/usr/bin/convert-im6.q16', 'elf', 0o755), file('/usr/bin/convert-im7', 'elf7', 0o755)]),
+      layout,
+      recipes: [],
+      shell: '/bin/sh',
+      alternatives: [
+        { name: 'convert', link: '/usr/bin/convert', path: '/usr/bin/convert-im6.q16', priority: 10000 },
+        { name: 'convert', link: '/usr/bin/convert', path: '/usr/bin/convert-im7', priority: 100 },
+        { name: 'absent', link: '/usr/bin/absent', path: '/usr/bin/not-staged', priority: 1 },
+      ],
+    });
+    expect(layer.get('/opt/bin/convert')).toMatchObject({ kind: 'symlink', target: 'convert-im6.q16' });
+    expect(layer.has('/opt/bin/absent')).toBe(false);
+    expect(report.alternatives).toEqual([{ link: '/usr/bin/convert', path: '/usr/bin/convert-im6.q16' }]);
   });
 
   it('applies recipe drop, keep and generate', () => {

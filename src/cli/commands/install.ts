@@ -24,6 +24,7 @@ export interface InstallOptions {
   keepHeaders?: boolean;
   keepStatic?: boolean;
   force?: boolean;
+  allowMissing?: boolean;
   dryRun?: boolean;
   cacheDir?: string;
   json?: boolean;
@@ -66,6 +67,8 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
     return;
   }
 
+  for (const w of result.warnings) ui.warn(w);
+  checkMissingLibraries(ui, result, !!opts.allowMissing);
   const unzipped = unzippedSize(result.layer);
   checkUnzippedLimit(unzipped, !!opts.force);
   let zipped: number | undefined;
@@ -86,6 +89,21 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   summarize(ui, result, output);
 }
 
+/** The closure report: which file needs which soname, and which package probably has it. */
+function checkMissingLibraries(ui: Reporter, r: BuildResult, allow: boolean): void {
+  const missing = r.missing ?? [];
+  if (missing.length === 0) return;
+  for (const m of missing) {
+    ui.warn(`${m.file} needs ${m.soname}, which is neither in the layer nor in the ${r.runtime.id} runtime${m.candidate ? ` (package ${m.candidate} has it)` : ''}`);
+  }
+  if (allow) return;
+  const sonames = [...new Set(missing.map((m) => m.soname))];
+  const pkgs = [...new Set(missing.flatMap((m) => (m.candidate ? [m.candidate] : [])))];
+  throw new UserError(`${sonames.length} shared ${sonames.length === 1 ? 'library' : 'libraries'} needed by the layer ${sonames.length === 1 ? 'is' : 'are'} missing (${sonames.join(', ')}); nothing written`, {
+    hint: pkgs.length ? `add ${pkgs.join(' ')} to the packages, or pass --allow-missing` : 'pass --allow-missing to write the layer anyway',
+  });
+}
+
 function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: string; zippedBytes: number | undefined; unzippedBytes: number; entries: number }): void {
   const pct = ((o.unzippedBytes / LAMBDA_UNZIPPED_LIMIT) * 100).toFixed(1);
   ui.info(
@@ -102,6 +120,11 @@ function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: stri
   if (dropped) ui.info(`  left out: ${dropped}`);
   if (report.droppedLinks.length) ui.info(`  left out ${report.droppedLinks.length} symlinks whose target is not in the layer`);
   if (report.collisions.length) for (const c of report.collisions) ui.warn(`${c.kept} and ${c.lost} both land on ${c.to}; kept ${c.kept}`);
+  const b = report.binaries;
+  if (b.rewrittenPaths.length) ui.info(`  rewrote ${b.rewrittenPaths.length} compiled-in paths in ${new Set(b.rewrittenPaths.map((x) => x.file)).size} binaries; ${b.libraryPath.length} binaries search /opt/lib first`);
+  if (report.rewritten.length) ui.info(`  rewrote ${report.rewritten.length} paths in ${new Set(report.rewritten.map((x) => x.file)).size} text files`);
+  if (report.alternatives.length) ui.info(`  made ${report.alternatives.length} alternatives links: ${report.alternatives.slice(0, 6).map((a) => a.link.replace(/^.*\//, '')).join(', ')}${report.alternatives.length > 6 ? ', …' : ''}`);
+  for (const u of b.unrewritable) ui.warn(`${u.file}: compiled-in path ${u.path} not rewritten: ${u.why}`);
   if (report.wrapped.length) {
     ui.info(`  wrapped ${report.wrapped.length} programs to set their environment: ${report.wrapped.map((w) => w.program.replace('/opt/bin/', '')).join(', ')}`);
   }
@@ -132,7 +155,21 @@ function printJson(r: BuildResult, output: object | undefined): void {
     skew: r.plan.skew,
     recipes: r.recipes.map((x) => x.name),
     ...(output ? { output } : {}),
-    ...(r.report ? { dropped: r.report.dropped, droppedLinks: r.report.droppedLinks.length, wrapped: r.report.wrapped, env: r.report.env } : {}),
+    ...(r.report
+      ? {
+          dropped: r.report.dropped,
+          droppedLinks: r.report.droppedLinks.length,
+          wrapped: r.report.wrapped,
+          env: r.report.env,
+          alternatives: r.report.alternatives,
+          rewrittenInText: r.report.rewritten.length,
+          rewrittenInBinaries: r.report.binaries.rewrittenPaths.length,
+          unrewritable: r.report.binaries.unrewritable,
+          libraryPathFailed: r.report.binaries.libraryPathFailed,
+        }
+      : {}),
+    ...(r.missing ? { missingLibraries: r.missing, elfChecked: r.elfChecked } : {}),
+    warnings: r.warnings,
   };
   process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
 }
