@@ -4,6 +4,7 @@ import { runInterruptTasks } from '../util/cleanup.js';
 import { errorMessage, isUserError } from '../util/errors.js';
 import { toolVersion } from '../pipeline/manifest.js';
 import { installCommand } from './commands/install.js';
+import { recipesCommand } from './commands/recipes.js';
 import { runtimeRefreshCommand } from './commands/runtime.js';
 import { targetsCommand } from './commands/targets.js';
 
@@ -57,6 +58,13 @@ export function program(): Command {
     .description('List the targets: distribution, package manager, build image and runtime of each')
     .option('--json', 'machine-readable output')
     .action((opts) => targetsCommand(opts));
+
+  cli
+    .command('recipes')
+    .description('List the relocation recipes (recipes/*.json and --recipes directories): per-package environment, generated files, smoke tests')
+    .option('--recipes <dir>', 'also read recipes from this directory (repeatable)', collect, [])
+    .option('--json', 'machine-readable output')
+    .action((opts) => recipesCommand(opts));
 
   const runtime = cli.command('runtime').description('Runtime manifests: what each Lambda runtime already provides');
   runtime

@@ -70,6 +70,12 @@ describe('poppler-utils layer for debian12', () => {
     expect(dark).toBeLessThan(total / 20);
   });
 
+  it('runs with LD_LIBRARY_PATH unset (binaries carry /opt/lib as their RPATH)', async () => {
+    const r = await runLambdaLike(image, layerDir, 'pdftotext /work/hello.pdf -', { work: inputs, ldLibraryPath: null });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('Hello Lambda Layer');
+  });
+
   it('ships no file of a package the runtime provides', () => {
     const manifest = JSON.parse(readFileSync(path.join(layerDir, '.yumda/manifest.json'), 'utf8')) as { packages: Array<{ name: string }> };
     const runtimePackages = new Set(runtime.packages.map((p) => p.name));

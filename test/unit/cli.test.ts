@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runYumda } from '../helpers/cli.js';
@@ -40,5 +40,17 @@ describe('CLI errors (no Docker needed)', () => {
     expect(r.code).toBe(0);
     const targets = JSON.parse(r.stdout) as Array<{ id: string; runtime: { packages: number } }>;
     expect(targets.find((t) => t.id === 'debian12')?.runtime.packages).toBeGreaterThan(50);
+  });
+
+  it('lists the recipes, and rejects a recipe with a wrong field naming file and field', async () => {
+    const ok = await runYumda(['recipes']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^fontconfig {2}\(deb: libfontconfig1/m);
+    const d = tempDir();
+    writeFileSync(path.join(d, 'bad.json'), JSON.stringify({ name: 'bad', description: 'x', packages: { deb: ['x'] }, smoke: [{ run: 'true', expect: 'x', timeout: 3 }] }));
+    const bad = await runYumda(['recipes', '--recipes', d]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr.trim().split('\n')).toEqual([`yumda: error: ${path.join(d, 'bad.json')}: in 'smoke.0': unknown field 'timeout'`]);
+    await expectOneLineError(['install', 'curl', '--target', 'debian12', '--recipes', d], /bad\.json: in 'smoke\.0': unknown field 'timeout'/);
   });
 });
