@@ -41,6 +41,7 @@ export function program(): Command {
     .option('--force', "write the layer even when it exceeds Lambda's 250 MB unzipped limit")
     .option('--allow-missing', 'write the layer even when a shipped binary needs a library neither the layer nor the runtime has')
     .option('--dry-run', 'resolve and print the plan; build nothing')
+    .option('--refresh', 'fetch repository metadata and resolve again even if the cached ones are fresh (they are reused for an hour)')
     .option('--cache-dir <dir>', 'cache directory (default: $XDG_CACHE_HOME/yumda or ~/.cache/yumda)')
     .option('--json', 'print a machine-readable result on stdout (progress goes to stderr)')
     .option('-q, --quiet', 'print nothing but errors')

@@ -1,28 +1,29 @@
-import type Docker from 'dockerode';
-import path from 'node:path';
-import { connectEngine } from '../docker/engine.js';
-import { buildImage, contextTag, imageExists } from '../docker/images.js';
-import { proxyEnv, withContainer, type WorkContainer } from '../docker/container.js';
-import { parseArch, type Arch } from '../registry/arch.js';
 import { loadRuntime, loadTarget } from '../registry/load.js';
+import type { Arch } from '../registry/arch.js';
 import type { Repository, Runtime, Target } from '../registry/types.js';
 import { applicableRecipes, loadRecipes } from '../recipes/load.js';
 import type { AppliedRecipe } from '../recipes/types.js';
 import { aptBackend, parseAptRepo } from '../resolve/apt.js';
-import { STAGE_META_PREFIX, STAGE_OUT, STAGE_ROOT_PREFIX, type Backend, type PackageRequest, type ResolveContext } from '../resolve/backend.js';
+import type { Backend, PackageRequest, ResolveContext } from '../resolve/backend.js';
 import { attribute, type Plan } from '../resolve/plan.js';
 import { DEFAULT_KEEP, type KeepOptions } from '../relocate/layout.js';
 import { relocate, type RelocateReport } from '../relocate/relocate.js';
-import { parseAlternatives } from '../relocate/alternatives.js';
 import { checkClosure } from '../verify/closure.js';
-import { extractTar } from '../stage/extract.js';
-import { ContentStore } from '../stage/store.js';
+import { cachePaths } from '../cache/layout.js';
+import { ContentStore } from '../cache/content-store.js';
+import { JsonStore } from '../cache/json-store.js';
+import { PackageCache } from '../cache/packages.js';
 import { addWithParents, bytes, type FileTree } from '../tree/types.js';
-import { cacheDir } from '../util/cache.js';
 import { UserError } from '../util/errors.js';
-import { normalizeAbsolute, projectRoot } from '../util/paths.js';
-import { layerManifest, MANIFEST_PATH, type LayerManifest } from './manifest.js';
-import { tarOf } from './tarball.js';
+import { sha256 } from '../util/hash.js';
+import { layerManifest, MANIFEST_PATH, toolVersion, type LayerManifest } from './manifest.js';
+import { BuildSession } from './session.js';
+import { runPostStage, stagePlan } from './stage.js';
+
+export { defaultBuildImage } from './session.js';
+
+/** Repository metadata, and plans resolved from it, are reused for this long by default. */
+export const DEFAULT_METADATA_MAX_AGE_MINUTES = 60;
 
 export interface BuildSpec {
   packages: PackageRequest[];
@@ -37,6 +38,8 @@ export interface BuildSpec {
   /** Docker network mode of build containers (`host` where the default bridge has no route). */
   network?: string | undefined;
   cacheDir?: string | undefined;
+  /** Fetch repository metadata and resolve again even when the cached ones are fresh. */
+  refresh?: boolean;
   /** Stop after resolving: report the plan, build nothing. */
   dryRun?: boolean;
 }
@@ -70,6 +73,8 @@ export interface BuildResult {
   missing?: ClosureProblem[];
   /** ELF files the closure check read. */
   elfChecked?: number;
+  /** What the caches saved: the plan reused, packages unpacked from the cache. */
+  cache: { planReused: boolean; packagesFetched: number; packagesCached: number };
   warnings: string[];
 }
 
@@ -89,67 +94,9 @@ export function parseRepos(target: Target, repos: string[]): Repository[] {
   });
 }
 
-/** The build image a target uses: its Dockerfile context's content decides the tag. */
-export function defaultBuildImage(target: Target): string {
-  return `${target.buildImage.name}:${contextTag(path.join(projectRoot, target.buildImage.context))}`;
-}
-
-async function ensureBuildImage(docker: Docker, target: Target, spec: BuildSpec, events: BuildEvents): Promise<string> {
-  if (spec.buildImage) {
-    if (!(await imageExists(docker, spec.buildImage))) {
-      throw new UserError(`build image ${spec.buildImage} (from --build-image) is not in the Docker engine`, { hint: 'build or pull it first' });
-    }
-    return spec.buildImage;
-  }
-  const ref = defaultBuildImage(target);
-  if (!(await imageExists(docker, ref))) {
-    events.step(`building the ${target.id} build image ${ref} from ${target.buildImage.context} (first time only)`);
-    await buildImage(docker, ref, path.join(projectRoot, target.buildImage.context), {
-      network: spec.network,
-      buildArgs: proxyEnv(),
-      onLine: (l) => events.detail(l),
-    });
-  }
-  return ref;
-}
-
-/**
- * Recipe commands that stand in for maintainer scripts (plugin registries, caches), run on the
- * staged root inside the build container. They execute the packages' own programs, so only when
- * the engine runs the target architecture natively.
- */
-async function runPostStage(docker: Docker, c: WorkContainer, recipes: AppliedRecipe[], target: Target, arch: Arch, events: BuildEvents, warnings: string[]): Promise<void> {
-  const commands = recipes.flatMap((r) => r.rules.postStage.map((p) => ({ recipe: r.name, run: p.run })));
-  if (commands.length === 0) return;
-  const engineArch = parseArch(String((await docker.info()).Architecture ?? 'x86_64'));
-  if (engineArch.lambda !== arch.lambda) {
-    for (const cmd of commands) warnings.push(`recipe ${cmd.recipe}: skipped '${cmd.run}' (it runs the packages' ${arch.lambda} programs; the Docker engine is ${engineArch.lambda})`);
-    return;
-  }
-  const root = `${STAGE_OUT}/root`;
-  const libDirs = target.family === 'deb' ? [`${root}/usr/lib/${arch.triplet}`, `${root}/lib/${arch.triplet}`, `${root}/usr/lib`] : [`${root}/usr/lib64`, `${root}/lib64`, `${root}/usr/lib`];
-  const env = { ROOT: root, TRIPLET: arch.triplet, LIBDIR: libDirs[0]!, LIBPATH: libDirs.join(':') };
-  for (const cmd of commands) {
-    events.step(`recipe ${cmd.recipe}: ${cmd.run}`);
-    const r = await c.exec(['bash', '-c', cmd.run], { env, onStderrLine: (l) => events.detail(l) });
-    if (r.exitCode !== 0) throw new UserError(`recipe ${cmd.recipe}: '${cmd.run}' failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').pop() ?? ''}`);
-  }
-}
-
-/** Which package each staged path belongs to, from the per-package file lists. */
-function ownership(meta: Map<string, string>): Map<string, string> {
-  const owner = new Map<string, string>();
-  for (const [name, text] of meta) {
-    if (!name.endsWith('.files')) continue;
-    const pkg = name.slice(0, -'.files'.length);
-    for (const line of text.split('\n')) {
-      const p = line.trim();
-      if (!p || p === './') continue;
-      const abs = normalizeAbsolute(p.replace(/^\.\//, ''));
-      if (!owner.has(abs)) owner.set(abs, pkg);
-    }
-  }
-  return owner;
+/** What decides a plan: the same key, the same repository metadata, the same plan. */
+function planKey(ctx: ResolveContext, requests: PackageRequest[], image: string): string {
+  return sha256(JSON.stringify([toolVersion, ctx.target, ctx.runtime.packages, ctx.arch.lambda, ctx.repositories, requests, image]));
 }
 
 export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<BuildResult> {
@@ -162,42 +109,48 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
   const recipes = loadRecipes(spec.recipeDirs);
   const backend = backendFor(target);
   const repositories = [...target.repositories, ...parseRepos(target, spec.repos)];
-
-  const docker = await connectEngine();
-  const image = await ensureBuildImage(docker, target, spec, events);
   const ctx: ResolveContext = { target, runtime, arch: spec.arch, repositories };
+  const paths = cachePaths(spec.cacheDir);
+  const store = new ContentStore(paths.content);
+  const freshness = { maxAgeMinutes: DEFAULT_METADATA_MAX_AGE_MINUTES, force: !!spec.refresh };
+  const session = new BuildSession({ backend, ctx, buildImage: spec.buildImage, network: spec.network, freshness, events });
 
-  return withContainer(docker, { image, network: spec.network, env: proxyEnv() }, async (c) => {
-    await c.putArchive('/', await tarOf(backend.configFiles(ctx)));
-    events.step(`reading the ${target.id} repositories (${spec.arch.lambda})`);
-    await backend.refresh(c, ctx, events.detail);
-    events.step(`resolving ${spec.packages.map((p) => p.name).join(', ')}`);
-    const plan = await backend.resolve(c, ctx, spec.packages, events.detail);
-    events.plan(plan, { target, arch: spec.arch, image, repositories });
+  try {
+    // 1. the plan: reused while the metadata it came from would be
+    const plans = new JsonStore<Plan>(paths.plans);
+    const key = planKey(ctx, spec.packages, session.image);
+    const found = spec.refresh ? undefined : plans.get(key);
+    const cached = found && found.ageMs < freshness.maxAgeMinutes * 60_000 ? found : undefined;
+    let plan: Plan;
+    if (cached) {
+      plan = cached.value;
+      events.step(`resolved plan reused (${Math.round(cached.ageMs / 60_000)} min old; --refresh to resolve again)`);
+    } else {
+      const c = await session.get();
+      events.step(`resolving ${spec.packages.map((p) => p.name).join(', ')}`);
+      plan = await backend.resolve(c, ctx, spec.packages, events.detail);
+      plans.put(key, plan);
+    }
+    events.plan(plan, { target, arch: spec.arch, image: session.image, repositories });
     const applied = applicableRecipes(recipes, target.family, plan.packages);
     const warnings: string[] = [];
-    if (spec.dryRun) return { target, runtime, image, repositories, plan, recipes: applied, warnings };
+    const base = { target, runtime, image: session.image, repositories, plan, recipes: applied, warnings };
+    if (spec.dryRun) return { ...base, cache: { planReused: !!cached, packagesFetched: 0, packagesCached: 0 } };
 
-    events.step(`downloading and unpacking ${plan.packages.length} packages`);
-    await backend.stage(c, ctx, plan, events.detail);
-    await runPostStage(docker, c, applied, target, spec.arch, events, warnings);
-    events.step('copying the staged tree out of the build container');
-    const store = new ContentStore(path.join(cacheDir(spec.cacheDir), 'content'));
-    const { tree: staged, meta } = await extractTar(await c.getArchive(STAGE_OUT), { rootPrefix: STAGE_ROOT_PREFIX, metaPrefix: STAGE_META_PREFIX, store });
-    const owner = ownership(meta);
-    for (const e of staged.values()) {
-      const pkg = owner.get(e.path);
-      if (pkg) e.pkg = pkg;
-    }
+    // 2. the staged root: packages from the cache, the rest downloaded and unpacked
+    const packages = new PackageCache(paths.packages, store);
+    const staged = await stagePlan({ plan, session, backend, ctx, packages, events, store });
+    await runPostStage({ recipes: applied, target, arch: spec.arch, plan, staged: staged.tree, session, events, store, cacheDir: paths.postStage, warnings });
 
+    // 3. relocation
     const dependents = attribute(plan.packages, plan.packages.map((p) => p.name));
-    events.step(`relocating ${staged.size} paths under /opt`);
+    events.step(`relocating ${staged.tree.size} paths under /opt`);
     const { layer, report } = relocate({
-      staged,
+      staged: staged.tree,
       layout: { triplet: spec.arch.triplet, keep: spec.keep ?? DEFAULT_KEEP },
       recipes: applied,
       shell: runtime.shell,
-      alternatives: parseAlternatives(meta.get('alternatives') ?? ''),
+      alternatives: staged.alternatives,
       save: (data) => ({ kind: 'file', hostPath: store.put(data).hostPath }),
       dependents: (pkg) => dependents.get(pkg) ?? [],
     });
@@ -213,10 +166,23 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     });
     const data = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
     addWithParents(layer, { kind: 'file', path: MANIFEST_PATH, mode: 0o644, size: data.length, content: bytes(data) }, '/opt');
+
+    // 4. every shared library the layer needs is in it or in the runtime
     events.step('checking that every shared library the layer needs is in the layer or the runtime');
     const closure = checkClosure(layer, runtime.libraries);
-    const candidates = closure.missing.length && backend.providers ? await backend.providers(c, ctx, [...new Set(closure.missing.map((m) => m.soname))]) : new Map<string, string>();
+    const sonames = [...new Set(closure.missing.map((m) => m.soname))];
+    const candidates = sonames.length && backend.providers ? await backend.providers(await session.get(), ctx, sonames) : new Map<string, string>();
     const missing: ClosureProblem[] = closure.missing.map((m) => ({ ...m, ...(candidates.get(m.soname) ? { candidate: candidates.get(m.soname)! } : {}) }));
-    return { target, runtime, image, repositories, plan, layer, report, manifest, recipes: applied, missing, elfChecked: closure.checked, warnings };
-  });
+    return {
+      ...base,
+      layer,
+      report,
+      manifest,
+      missing,
+      elfChecked: closure.checked,
+      cache: { planReused: !!cached, packagesFetched: staged.fetched.length, packagesCached: plan.packages.length - staged.fetched.length },
+    };
+  } finally {
+    await session.close();
+  }
 }

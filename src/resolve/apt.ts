@@ -1,4 +1,5 @@
 import { UserError } from '../util/errors.js';
+import { sha256 } from '../util/hash.js';
 import type { Repository, Runtime } from '../registry/types.js';
 import type { WorkContainer } from '../docker/container.js';
 import type { Backend, Log, PackageRequest, ResolveContext } from './backend.js';
@@ -128,10 +129,24 @@ export const aptBackend: Backend = {
     ]);
   },
 
-  async refresh(c, ctx, log) {
-    const r = await c.exec(['apt-get', 'update', '-q'], {
+  metadataVolumes(ctx) {
+    const key = sha256(JSON.stringify([ctx.target.id, ctx.arch.deb, sourcesList(ctx.repositories)])).slice(0, 12);
+    return [{ name: `yumda-apt-lists-${ctx.target.id}-${ctx.arch.deb}-${key}`, path: '/var/lib/apt/lists' }];
+  },
+
+  async refresh(c, ctx, log, freshness) {
+    // one update at a time per metadata volume (builds may share it); skipped while fresh
+    const stamp = '/var/lib/apt/lists/.yumda-updated';
+    const script = [
+      'set -e',
+      'mkdir -p /var/lib/apt/lists/partial',
+      `exec 9>/var/lib/apt/lists/.yumda-lock && flock 9`,
+      freshness.force ? 'true' : `if [ -n "$(find ${stamp} -mmin -${freshness.maxAgeMinutes} 2>/dev/null)" ]; then echo "yumda: metadata fresh"; exit 0; fi`,
+      `apt-get update -q && touch ${stamp}`,
+    ].join('\n');
+    const r = await c.exec(['bash', '-c', script], {
       env: { APT_CONFIG },
-      onStdoutLine: (l) => /^(Get|Hit):/.test(l) && log(l.replace(/\s+\[.*$/, '')),
+      onStdoutLine: (l) => (/^(Get|Hit):/.test(l) ? log(l.replace(/\s+\[.*$/, '')) : l.startsWith('yumda: metadata fresh') ? log('repository metadata is fresh: reused') : undefined),
     });
     const failed = /^(E|W): (Failed to fetch|Some index files failed).*$/m.exec(`${r.stdout}\n${r.stderr}`);
     if (r.exitCode !== 0 || failed) {
@@ -192,29 +207,29 @@ export const aptBackend: Backend = {
     return { packages, fromRuntime: runtimeDependencies(packages, runtimeNames), skew };
   },
 
-  async stage(c, _ctx, plan, log) {
-    const wanted = plan.packages.map((p) => shq(`${p.name}:${p.arch}=${p.version}`)).join(' ');
+  async stage(c, _ctx, packages, log) {
+    const wanted = packages.map((p) => shq(`${p.name}:${p.arch}=${p.version}`)).join(' ');
     const script = [
       'set -euo pipefail',
-      `mkdir -p /yumda/debs /yumda/ctl /yumda/shim ${STAGE_OUT}/root ${STAGE_OUT}/meta`,
+      `mkdir -p /yumda/debs /yumda/ctl /yumda/shim ${STAGE_OUT}/pkgs ${STAGE_OUT}/meta`,
       // Maintainer scripts are not run, but some create commands through update-alternatives.
       // Scripts that call it run here, in this throw-away container, against its own root, with
       // update-alternatives replaced by a recorder: only the links they would add are kept.
-      `printf '#!/bin/sh\\necho "$*" >> ${STAGE_OUT}/meta/alternatives\\nexit 0\\n' > /yumda/shim/update-alternatives`,
+      `printf '#!/bin/sh\\necho "$*" >> ${STAGE_OUT}/meta/$DPKG_MAINTSCRIPT_PACKAGE.alternatives\\nexit 0\\n' > /yumda/shim/update-alternatives`,
       'chmod +x /yumda/shim/update-alternatives',
       'cd /yumda/debs',
       `apt-get download -q ${wanted} </dev/null`,
       'for f in /yumda/debs/*.deb; do',
       '  pkg=$(dpkg-deb -f "$f" Package)',
-      `  dpkg-deb -x "$f" ${STAGE_OUT}/root`,
-      `  dpkg-deb --fsys-tarfile "$f" | tar -t > "${STAGE_OUT}/meta/$pkg.files"`,
+      `  mkdir -p "${STAGE_OUT}/pkgs/$pkg"`,
+      `  dpkg-deb -x "$f" "${STAGE_OUT}/pkgs/$pkg"`,
+      `  touch "${STAGE_OUT}/meta/$pkg.alternatives"`,
       '  dpkg-deb -e "$f" "/yumda/ctl/$pkg"',
       '  if [ -f "/yumda/ctl/$pkg/postinst" ] && grep -q update-alternatives "/yumda/ctl/$pkg/postinst"; then',
       '    (cd / && PATH=/yumda/shim:$PATH DPKG_MAINTSCRIPT_PACKAGE="$pkg" timeout 60 sh "/yumda/ctl/$pkg/postinst" configure "" </dev/null >/dev/null 2>&1) || true',
       '  fi',
       '  echo "unpacked $pkg"',
       'done',
-      `touch ${STAGE_OUT}/meta/alternatives`,
     ].join('\n');
     const r = await c.exec(['bash', '-c', script], {
       env: { APT_CONFIG, DEBIAN_FRONTEND: 'noninteractive' },

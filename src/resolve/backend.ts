@@ -1,7 +1,7 @@
 import type { WorkContainer } from '../docker/container.js';
 import type { Arch } from '../registry/arch.js';
 import type { Repository, Runtime, Target } from '../registry/types.js';
-import type { Plan } from './plan.js';
+import type { Plan, PlannedPackage } from './plan.js';
 
 /** A requested package: a name, optionally pinned (`name=version`). */
 export interface PackageRequest {
@@ -18,10 +18,19 @@ export interface ResolveContext {
 
 export type Log = (line: string) => void;
 
-/** Where the package manager leaves the staged root and the per-package file lists. */
+/**
+ * Where the package manager leaves what it unpacked: each package's tree under
+ * `STAGE_OUT/pkgs/<name>/`, and small metadata files (`<name>.alternatives`: the
+ * update-alternatives calls of its maintainer scripts) under `STAGE_OUT/meta/`.
+ */
 export const STAGE_OUT = '/yumda/out';
-export const STAGE_ROOT_PREFIX = 'out/root/';
-export const STAGE_META_PREFIX = 'out/meta/';
+
+/** How long fetched repository metadata is reused before it is fetched again. */
+export interface Freshness {
+  maxAgeMinutes: number;
+  /** Fetch now, whatever the age (`--refresh`). */
+  force: boolean;
+}
 
 /**
  * What each package manager family does inside the build container. The container is shared by
@@ -29,11 +38,16 @@ export const STAGE_META_PREFIX = 'out/meta/';
  */
 export interface Backend {
   configFiles(ctx: ResolveContext): Map<string, string>;
-  /** Fetches repository metadata. */
-  refresh(c: WorkContainer, ctx: ResolveContext, log: Log): Promise<void>;
+  /**
+   * Docker volumes (not bind mounts: a remote engine works the same) that keep repository
+   * metadata between builds, by name and mount path.
+   */
+  metadataVolumes(ctx: ResolveContext): Array<{ name: string; path: string }>;
+  /** Fetches repository metadata, unless what the volumes hold is fresh enough. */
+  refresh(c: WorkContainer, ctx: ResolveContext, log: Log, freshness: Freshness): Promise<void>;
   resolve(c: WorkContainer, ctx: ResolveContext, requests: PackageRequest[], log: Log): Promise<Plan>;
-  /** Downloads and unpacks the plan without maintainer scripts into STAGE_OUT. */
-  stage(c: WorkContainer, ctx: ResolveContext, plan: Plan, log: Log): Promise<void>;
+  /** Downloads and unpacks packages without maintainer scripts into STAGE_OUT. */
+  stage(c: WorkContainer, ctx: ResolveContext, packages: PlannedPackage[], log: Log): Promise<void>;
   /** Packages of the repositories that provide these sonames, for the closure report. */
   providers?(c: WorkContainer, ctx: ResolveContext, sonames: string[]): Promise<Map<string, string>>;
 }

@@ -2,12 +2,14 @@ import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { normalizeAbsolute } from '../util/paths.js';
 import type { FileTree, TreeEntry } from '../tree/types.js';
-import type { ContentStore } from './store.js';
+import type { ContentStore } from '../cache/content-store.js';
+
+/** Where an archive entry belongs: a path in one of several trees, a metadata file, or nowhere. */
+export type Route = { tree: string; path: string } | { meta: string } | undefined;
 
 export interface ExtractedArchive {
-  /** Entries under `rootPrefix`, at their absolute paths. */
-  tree: FileTree;
-  /** Small text files under `metaPrefix` (package file lists, resolver output), by name. */
+  trees: Map<string, FileTree>;
+  /** Small text files (file lists, recorded alternatives), by name. */
   meta: Map<string, string>;
 }
 
@@ -18,49 +20,55 @@ async function collect(stream: AsyncIterable<unknown>): Promise<Buffer> {
 }
 
 /**
- * Reads a tar stream (as the Docker archive API returns it) into a tree whose file contents go to
- * the content store. Entries that would climb out of the root (`..`) are refused.
+ * Reads a tar stream (as the Docker archive API returns it) into trees whose file contents go to
+ * the content store. Entries that would climb out of their root (`..`) are refused.
  */
-export async function extractTar(stream: Readable, opts: { rootPrefix: string; metaPrefix?: string; store: ContentStore }): Promise<ExtractedArchive> {
-  const tree: FileTree = new Map();
+export async function extractTar(stream: Readable, store: ContentStore, route: (name: string) => Route): Promise<ExtractedArchive> {
+  const trees = new Map<string, FileTree>();
   const meta = new Map<string, string>();
   const extract = tar.extract();
   const done = new Promise<void>((resolve, reject) => {
     extract.on('finish', resolve);
     extract.on('error', reject);
   });
+  const treeOf = (k: string) => {
+    let t = trees.get(k);
+    if (!t) trees.set(k, (t = new Map()));
+    return t;
+  };
   extract.on('entry', (header, body, next) => {
     const handle = async (): Promise<void> => {
       const name = header.name.replace(/^\.\//, '');
-      if (opts.metaPrefix && name.startsWith(opts.metaPrefix)) {
-        const data = await collect(body);
-        if (header.type === 'file') meta.set(name.slice(opts.metaPrefix.length), data.toString('utf8'));
-        return;
-      }
-      if (!name.startsWith(opts.rootPrefix) && name + '/' !== opts.rootPrefix) {
+      if (name.split('/').includes('..')) throw new Error(`archive entry climbs out of its root: ${header.name}`);
+      const where = route(name);
+      if (!where) {
         body.resume();
         return;
       }
-      const rel = name.slice(opts.rootPrefix.length);
-      if (rel.split('/').includes('..')) throw new Error(`archive entry climbs out of its root: ${header.name}`);
-      const p = normalizeAbsolute(rel);
+      if ('meta' in where) {
+        const data = await collect(body);
+        if (header.type === 'file') meta.set(where.meta, data.toString('utf8'));
+        return;
+      }
+      const p = normalizeAbsolute(where.path);
       if (p === '/') {
         body.resume();
         return;
       }
+      const tree = treeOf(where.tree);
       const mode = (header.mode ?? 0o644) & 0o7777;
       let entry: TreeEntry | undefined;
       switch (header.type) {
         case 'file':
         case 'contiguous-file': {
           const data = await collect(body);
-          const { hostPath } = opts.store.put(data);
-          entry = { kind: 'file', path: p, mode, size: data.length, content: { kind: 'file', hostPath } };
+          entry = { kind: 'file', path: p, mode, size: data.length, content: { kind: 'file', hostPath: store.put(data).hostPath } };
           break;
         }
         case 'link': {
           body.resume();
-          const linked = tree.get(normalizeAbsolute((header.linkname ?? '').replace(/^\.\//, '').slice(opts.rootPrefix.length)));
+          const target = route((header.linkname ?? '').replace(/^\.\//, ''));
+          const linked = target && 'tree' in target ? trees.get(target.tree)?.get(normalizeAbsolute(target.path)) : undefined;
           if (linked?.kind === 'file') entry = { ...linked, path: p };
           break;
         }
@@ -77,10 +85,20 @@ export async function extractTar(stream: Readable, opts: { rootPrefix: string; m
       }
       if (entry) tree.set(p, entry);
     };
-    handle().then(() => next(), (e) => { extract.destroy(e as Error); });
+    handle().then(() => next(), (e) => extract.destroy(e as Error));
   });
   stream.pipe(extract);
   stream.on('error', (e) => extract.destroy(e));
   await done;
-  return { tree, meta };
+  return { trees, meta };
+}
+
+/** Routes `<base>/pkgs/<package>/<path>` to that package's tree and `<base>/meta/<file>` to meta. */
+export function packageRoute(base: string): (name: string) => Route {
+  return (name) => {
+    if (name.startsWith(`${base}/meta/`)) return { meta: name.slice(base.length + '/meta/'.length) };
+    const m = new RegExp(`^${base}/pkgs/([^/]+)(/.*)?$`).exec(name);
+    if (m) return { tree: m[1]!, path: m[2] ?? '/' };
+    return undefined;
+  };
 }

@@ -4,7 +4,8 @@ import { parseArch } from '../../registry/arch.js';
 import { loadTarget } from '../../registry/load.js';
 import type { PackageRequest } from '../../resolve/backend.js';
 import { writeLayerDir } from '../../emit/dir.js';
-import { writeLayerZip } from '../../emit/zip.js';
+import { writeLayerZipCached } from '../../emit/zip.js';
+import { cachePaths } from '../../cache/layout.js';
 import { checkUnzippedLimit, formatBytes, LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../../emit/limits.js';
 import { unzippedSize } from '../../emit/layout.js';
 import { UserError } from '../../util/errors.js';
@@ -25,6 +26,7 @@ export interface InstallOptions {
   keepStatic?: boolean;
   force?: boolean;
   allowMissing?: boolean;
+  refresh?: boolean;
   dryRun?: boolean;
   cacheDir?: string;
   json?: boolean;
@@ -57,6 +59,7 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
       recipeDirs: opts.recipes.map((r) => path.resolve(r)),
       network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
       cacheDir: opts.cacheDir,
+      refresh: !!opts.refresh,
       dryRun: !!opts.dryRun,
     },
     ui,
@@ -77,7 +80,7 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
     await writeLayerDir(result.layer, out);
   } else {
     ui.step(`writing ${out}`);
-    zipped = (await writeLayerZip(result.layer, out)).bytes;
+    zipped = (await writeLayerZipCached(result.layer, out, cachePaths(opts.cacheDir).zips)).bytes;
   }
   ui.done();
   const files = [...result.layer.values()].filter((e) => e.kind !== 'dir').length;

@@ -1,0 +1,32 @@
+import path from 'node:path';
+import { cacheDir } from '../util/cache.js';
+
+/**
+ * The cache directory's layout. Everything in it is written under a temporary name and renamed,
+ * so builds running at once share it safely; anything in it can be deleted at any time.
+ */
+export interface CachePaths {
+  root: string;
+  /** File contents by SHA-256 (staged trees, rewritten files). */
+  content: string;
+  /** One index per unpacked package: its tree, as references into `content`. */
+  packages: string;
+  /** Resolved plans, by the hash of what decides them. */
+  plans: string;
+  /** Files recipes' post-stage commands produced, by plan and commands. */
+  postStage: string;
+  /** Finished layer zips, by the digest of the layer they hold. */
+  zips: string;
+}
+
+export function cachePaths(override?: string): CachePaths {
+  const root = cacheDir(override);
+  return {
+    root,
+    content: path.join(root, 'content'),
+    packages: path.join(root, 'packages'),
+    plans: path.join(root, 'plans'),
+    postStage: path.join(root, 'post-stage'),
+    zips: path.join(root, 'zips'),
+  };
+}

@@ -1,0 +1,100 @@
+import type Docker from 'dockerode';
+import path from 'node:path';
+import { connectEngine } from '../docker/engine.js';
+import { buildImage, contextTag, imageExists } from '../docker/images.js';
+import { proxyEnv, WorkContainer } from '../docker/container.js';
+import type { Target } from '../registry/types.js';
+import type { Backend, Freshness, ResolveContext } from '../resolve/backend.js';
+import { UserError } from '../util/errors.js';
+import { projectRoot } from '../util/paths.js';
+import { tarOf } from './tarball.js';
+
+export interface SessionEvents {
+  step(title: string): void;
+  detail(line: string): void;
+}
+
+/** The build image a target uses: its Dockerfile context's content decides the tag. */
+export function defaultBuildImage(target: Target): string {
+  return `${target.buildImage.name}:${contextTag(path.join(projectRoot, target.buildImage.context))}`;
+}
+
+/**
+ * The Docker side of a build, started only when a step needs it: a warm build whose plan and
+ * packages are all cached never talks to the engine. The container is configured and its
+ * repository metadata refreshed (or found fresh) once, on first use.
+ */
+export class BuildSession {
+  private docker: Docker | undefined;
+  private container: WorkContainer | undefined;
+  private starting: Promise<WorkContainer> | undefined;
+
+  constructor(
+    private readonly opts: {
+      backend: Backend;
+      ctx: ResolveContext;
+      buildImage: string | undefined;
+      network: string | undefined;
+      freshness: Freshness;
+      events: SessionEvents;
+    },
+  ) {}
+
+  /** The image the session uses (resolving the default needs no engine). */
+  get image(): string {
+    return this.opts.buildImage ?? defaultBuildImage(this.opts.ctx.target);
+  }
+
+  async engine(): Promise<Docker> {
+    this.docker ??= await connectEngine();
+    return this.docker;
+  }
+
+  async get(): Promise<WorkContainer> {
+    if (this.container) return this.container;
+    this.starting ??= this.start();
+    return this.starting;
+  }
+
+  private async start(): Promise<WorkContainer> {
+    const { backend, ctx, events } = this.opts;
+    const docker = await this.engine();
+    await this.ensureImage(docker);
+    const volumes = backend.metadataVolumes(ctx).map((v) => `${v.name}:${v.path}`);
+    const c = await WorkContainer.start(docker, { image: this.image, network: this.opts.network, env: proxyEnv(), volumes });
+    try {
+      await c.putArchive('/', await tarOf(backend.configFiles(ctx)));
+      events.step(`reading the ${ctx.target.id} repositories (${ctx.arch.lambda})`);
+      await backend.refresh(c, ctx, events.detail, this.opts.freshness);
+    } catch (e) {
+      await c.remove();
+      throw e;
+    }
+    this.container = c;
+    return c;
+  }
+
+  private async ensureImage(docker: Docker): Promise<void> {
+    const { ctx, events } = this.opts;
+    if (this.opts.buildImage) {
+      if (!(await imageExists(docker, this.opts.buildImage))) {
+        throw new UserError(`build image ${this.opts.buildImage} (from --build-image) is not in the Docker engine`, { hint: 'build or pull it first' });
+      }
+      return;
+    }
+    if (await imageExists(docker, this.image)) return;
+    events.step(`building the ${ctx.target.id} build image ${this.image} from ${ctx.target.buildImage.context} (first time only)`);
+    await buildImage(docker, this.image, path.join(projectRoot, ctx.target.buildImage.context), {
+      network: this.opts.network,
+      buildArgs: proxyEnv(),
+      onLine: (l) => events.detail(l),
+    });
+  }
+
+  async close(): Promise<void> {
+    const c = this.container ?? (this.starting ? await this.starting.catch(() => undefined) : undefined);
+    this.container = undefined;
+    this.starting = undefined;
+    await c?.remove();
+  }
+}

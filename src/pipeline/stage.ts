@@ -1,0 +1,167 @@
+import type Docker from 'dockerode';
+import type { AppliedRecipe } from '../recipes/types.js';
+import { parseArch, type Arch } from '../registry/arch.js';
+import type { Target } from '../registry/types.js';
+import { STAGE_OUT, type Backend, type ResolveContext } from '../resolve/backend.js';
+import type { Plan, PlannedPackage } from '../resolve/plan.js';
+import { parseAlternatives, type Alternative } from '../relocate/alternatives.js';
+import { extractTar, packageRoute } from '../stage/extract.js';
+import type { ContentStore } from '../cache/content-store.js';
+import { JsonStore } from '../cache/json-store.js';
+import { PackageCache, type UnpackedPackage } from '../cache/packages.js';
+import { readContent, sortedEntries, type FileTree, type TreeEntry } from '../tree/types.js';
+import { UserError } from '../util/errors.js';
+import { sha256 } from '../util/hash.js';
+import type { BuildSession, SessionEvents } from './session.js';
+import { tarOfTree } from './tarball.js';
+
+export interface StagedRoot {
+  tree: FileTree;
+  alternatives: Alternative[];
+  /** Packages that had to be downloaded and unpacked (the rest came from the cache). */
+  fetched: string[];
+}
+
+/**
+ * The staged root of a plan: each package's unpacked tree from the package cache, or downloaded
+ * and unpacked in the build container (only those), merged in name order.
+ */
+export async function stagePlan(args: {
+  plan: Plan;
+  session: BuildSession;
+  backend: Backend;
+  ctx: ResolveContext;
+  packages: PackageCache;
+  events: SessionEvents;
+  store: ContentStore;
+}): Promise<StagedRoot> {
+  const { plan, session, backend, ctx, events, store } = args;
+  const unpacked = new Map<string, UnpackedPackage>();
+  const missing: PlannedPackage[] = [];
+  for (const p of plan.packages) {
+    const hit = args.packages.get(p);
+    if (hit) unpacked.set(p.name, hit);
+    else missing.push(p);
+  }
+  if (missing.length > 0) {
+    const c = await session.get();
+    events.step(`downloading and unpacking ${missing.length} of ${plan.packages.length} packages (${plan.packages.length - missing.length} cached)`);
+    await backend.stage(c, ctx, missing, events.detail);
+    events.step('copying the unpacked packages out of the build container');
+    const { trees, meta } = await extractTar(await c.getArchive(STAGE_OUT), store, packageRoute(STAGE_OUT.split('/').pop()!));
+    for (const p of missing) {
+      const tree = trees.get(p.name);
+      if (!tree) throw new UserError(`package ${p.name} ${p.version} was planned but not unpacked`);
+      for (const e of tree.values()) e.pkg = p.name;
+      const u = { tree, alternatives: meta.get(`${p.name}.alternatives`) ?? '' };
+      args.packages.put(p, u);
+      unpacked.set(p.name, u);
+    }
+    // the container's unpacked copies are not needed again; later steps start clean
+    await c.exec(['rm', '-rf', `${STAGE_OUT}/pkgs`, `${STAGE_OUT}/meta`]);
+  } else {
+    events.step(`all ${plan.packages.length} packages unpacked from the cache`);
+  }
+  const tree: FileTree = new Map();
+  const alternatives: Alternative[] = [];
+  for (const name of [...unpacked.keys()].sort()) {
+    const u = unpacked.get(name)!;
+    for (const [p, e] of u.tree) {
+      const prev = tree.get(p);
+      if (prev?.kind === 'dir' && e.kind === 'dir') continue;
+      tree.set(p, e);
+    }
+    alternatives.push(...parseAlternatives(u.alternatives));
+  }
+  return { tree, alternatives, fetched: missing.map((p) => p.name) };
+}
+
+interface PostStageRow {
+  p: string;
+  k: 'f' | 'l' | 'd';
+  m?: number;
+  s?: number;
+  h?: string;
+  t?: string;
+}
+
+/**
+ * Recipe commands that stand in for maintainer scripts (plugin registries, caches), run on the
+ * staged root inside the build container; what they add or change joins the staged tree. They
+ * execute the packages' own programs, so they run only where the engine runs the target
+ * architecture natively. Their output is cached by plan and commands.
+ */
+export async function runPostStage(args: {
+  recipes: AppliedRecipe[];
+  target: Target;
+  arch: Arch;
+  plan: Plan;
+  staged: FileTree;
+  session: BuildSession;
+  events: SessionEvents;
+  store: ContentStore;
+  cacheDir: string;
+  warnings: string[];
+}): Promise<void> {
+  const { recipes, target, arch, staged, session, events, store } = args;
+  const commands = recipes.flatMap((r) => r.rules.postStage.map((p) => ({ recipe: r.name, pkg: r.matchedPackage, run: p.run })));
+  if (commands.length === 0) return;
+  const key = sha256(JSON.stringify([args.plan.packages.map((p) => PackageCache.key(p)), commands, arch.lambda]));
+  const cache = new JsonStore<PostStageRow[]>(args.cacheDir);
+  const hit = cache.get(key);
+  if (hit) {
+    events.step(`recipe commands: output reused from the cache`);
+    for (const r of hit.value) staged.set(r.p, rowToEntry(r, store, commands[0]!.pkg));
+    return;
+  }
+  const docker: Docker = await session.engine();
+  const engineArch = parseArch(String((await docker.info()).Architecture ?? 'x86_64'));
+  if (engineArch.lambda !== arch.lambda) {
+    for (const cmd of commands) args.warnings.push(`recipe ${cmd.recipe}: skipped '${cmd.run}' (it runs the packages' ${arch.lambda} programs; the Docker engine is ${engineArch.lambda})`);
+    return;
+  }
+  const c = await session.get();
+  const root = `${STAGE_OUT}/root`;
+  events.step('putting the staged root into the build container for the recipe commands');
+  await c.exec(['mkdir', '-p', root]);
+  await c.putArchive(root, tarOfTree(staged));
+  const libDirs = target.family === 'deb' ? [`${root}/usr/lib/${arch.triplet}`, `${root}/lib/${arch.triplet}`, `${root}/usr/lib`] : [`${root}/usr/lib64`, `${root}/lib64`, `${root}/usr/lib`];
+  const env = { ROOT: root, TRIPLET: arch.triplet, LIBDIR: libDirs[0]!, LIBPATH: libDirs.join(':') };
+  for (const cmd of commands) {
+    events.step(`recipe ${cmd.recipe}: ${cmd.run}`);
+    const r = await c.exec(['bash', '-c', cmd.run], { env, onStderrLine: (l) => events.detail(l) });
+    if (r.exitCode !== 0) throw new UserError(`recipe ${cmd.recipe}: '${cmd.run}' failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').pop() ?? ''}`);
+  }
+  // the Docker archive API names entries after the directory asked for: root/...
+  const { trees } = await extractTar(await c.getArchive(root), store, (name) => (name === 'root' || name.startsWith('root/') ? { tree: 'root', path: name.slice('root'.length) || '/' } : undefined));
+  const after = trees.get('root') ?? new Map<string, TreeEntry>();
+  const rows: PostStageRow[] = [];
+  for (const e of sortedEntries(after.values())) {
+    const before = staged.get(e.path);
+    if (before && sameContent(before, e)) continue;
+    const row = entryToRow(e);
+    rows.push(row);
+    staged.set(e.path, rowToEntry(row, store, commands[0]!.pkg));
+  }
+  cache.put(key, rows);
+  await c.exec(['rm', '-rf', root]);
+}
+
+function sameContent(a: TreeEntry, b: TreeEntry): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'file' && b.kind === 'file') return a.size === b.size && readContent(a.content).equals(readContent(b.content));
+  if (a.kind === 'symlink' && b.kind === 'symlink') return a.target === b.target;
+  return true;
+}
+
+function entryToRow(e: TreeEntry): PostStageRow {
+  if (e.kind === 'file') return { p: e.path, k: 'f', m: e.mode, s: e.size, h: e.content.kind === 'file' ? e.content.hostPath.split('/').pop()! : sha256(e.content.data) };
+  if (e.kind === 'symlink') return { p: e.path, k: 'l', t: e.target };
+  return { p: e.path, k: 'd', m: e.mode };
+}
+
+function rowToEntry(r: PostStageRow, store: ContentStore, pkg: string): TreeEntry {
+  if (r.k === 'f') return { kind: 'file', path: r.p, mode: r.m!, size: r.s!, content: { kind: 'file', hostPath: store.pathOf(r.h!) }, pkg };
+  if (r.k === 'l') return { kind: 'symlink', path: r.p, target: r.t!, pkg };
+  return { kind: 'dir', path: r.p, mode: r.m!, pkg };
+}
