@@ -4,6 +4,7 @@ import { runInterruptTasks } from '../util/cleanup.js';
 import { errorMessage, isUserError } from '../util/errors.js';
 import { toolVersion } from '../pipeline/manifest.js';
 import { installCommand } from './commands/install.js';
+import { cacheCleanCommand, cacheInfoCommand } from './commands/cache.js';
 import { recipesCommand } from './commands/recipes.js';
 import { runtimeRefreshCommand } from './commands/runtime.js';
 import { targetsCommand } from './commands/targets.js';
@@ -66,6 +67,20 @@ export function program(): Command {
     .option('--recipes <dir>', 'also read recipes from this directory (repeatable)', collect, [])
     .option('--json', 'machine-readable output')
     .action((opts) => recipesCommand(opts));
+
+  const cache = cli.command('cache').description('The build cache: packages, plans, zips (default $XDG_CACHE_HOME/yumda or ~/.cache/yumda)');
+  cache
+    .command('info')
+    .description('Show what the cache holds and its size')
+    .option('--cache-dir <dir>', 'cache directory')
+    .option('--json', 'machine-readable output')
+    .action((opts) => cacheInfoCommand(opts));
+  cache
+    .command('clean')
+    .description('Empty the cache (or --only some parts of it)')
+    .option('--cache-dir <dir>', 'cache directory')
+    .option('--only <part>', 'content, packages, plans, postStage or zips (repeatable)', collect, [])
+    .action((opts) => cacheCleanCommand(opts));
 
   const runtime = cli.command('runtime').description('Runtime manifests: what each Lambda runtime already provides');
   runtime

@@ -14,7 +14,8 @@ describe('interrupting a build', () => {
   it('Ctrl-C removes the build container and leaves no output or temporary file', async () => {
     const d = tempDir();
     const before = await yumdaContainers();
-    const child = spawn(process.execPath, [cliPath, 'install', 'poppler-utils', '--target', 'debian12', '--out', path.join(d, 'p.zip')], {
+    // an empty cache: the build must start its container (a cached plan would not)
+    const child = spawn(process.execPath, [cliPath, 'install', 'poppler-utils', '--target', 'debian12', '--out', path.join(d, 'p.zip'), '--cache-dir', tempDir()], {
       env: { ...process.env, YUMDA_DOCKER_NETWORK: process.env.YUMDA_DOCKER_NETWORK ?? 'host', CI: 'true' },
     });
     let stderr = '';

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,13 +13,16 @@ export interface CliResult {
   stderr: string;
 }
 
+/** Each test file gets a cache of its own, so one file's builds do not warm another's. */
+const fileCache = mkdtempSync(path.join(os.tmpdir(), 'yumda-test-cache-'));
+
 /**
  * Runs the built CLI as a user would. Build containers get host networking unless the caller's
  * environment says otherwise: the test machines' engine runs without a bridge network.
  */
 export function runYumda(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, YUMDA_DOCKER_NETWORK: process.env.YUMDA_DOCKER_NETWORK ?? 'host', ...opts.env };
+    const env = { ...process.env, YUMDA_DOCKER_NETWORK: process.env.YUMDA_DOCKER_NETWORK ?? 'host', XDG_CACHE_HOME: fileCache, ...opts.env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
     const child = spawn(process.execPath, [cliPath, ...args], { cwd: opts.cwd ?? repoRoot, env: env as NodeJS.ProcessEnv });
     let stdout = '';

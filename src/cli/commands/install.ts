@@ -173,6 +173,9 @@ function printJson(r: BuildResult, output: object | undefined): void {
       : {}),
     ...(r.missing ? { missingLibraries: r.missing, elfChecked: r.elfChecked } : {}),
     warnings: r.warnings,
+    cache: r.cache,
+    // process.resourceUsage().maxRSS is in KiB
+    stats: { durationMs: Math.round(performance.now()), maxRssBytes: process.resourceUsage().maxRSS * 1024 },
   };
   process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
 }
