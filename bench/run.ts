@@ -1,0 +1,185 @@
+/**
+ * yumda's benchmark (`npm run bench`): cold, warm and changed-set builds against the naive way
+ * (apt-get download + dpkg-deb -x + zip -ry in a fresh container), medians of several runs, peak
+ * RSS, layer sizes, and relocation + zip of a staged tree in-process. Prints a table and writes
+ * bench/results/latest.json. Not a test: timings on a shared 2-core machine are noisy.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cachePaths } from '../src/cache/layout.js';
+import { ContentStore } from '../src/cache/content-store.js';
+import { JsonStore } from '../src/cache/json-store.js';
+import { PackageCache } from '../src/cache/packages.js';
+import { parseAlternatives } from '../src/relocate/alternatives.js';
+import { relocate } from '../src/relocate/relocate.js';
+import { DEFAULT_KEEP } from '../src/relocate/layout.js';
+import { writeLayerZip } from '../src/emit/zip.js';
+import { applicableRecipes, loadRecipes } from '../src/recipes/load.js';
+import { loadRuntime } from '../src/registry/load.js';
+import { defaultBuildImage } from '../src/pipeline/build.js';
+import { loadTarget } from '../src/registry/load.js';
+import type { Plan } from '../src/resolve/plan.js';
+import type { FileTree } from '../src/tree/types.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const cli = path.join(root, 'dist/src/cli/main.js');
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const network = process.env.YUMDA_DOCKER_NETWORK ?? 'host';
+const SETS: Array<{ name: string; packages: string[]; changed: string[] }> = [
+  { name: 'poppler-utils', packages: ['poppler-utils'], changed: ['poppler-utils', 'qpdf'] },
+  { name: 'ghostscript+imagemagick', packages: ['ghostscript', 'imagemagick'], changed: ['ghostscript', 'imagemagick', 'optipng'] },
+];
+
+interface Run {
+  seconds: number;
+  maxRssBytes?: number;
+  zipBytes?: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)]!;
+}
+
+function yumda(args: string[], cacheDir: string, out: string): Run & { packages: string[] } {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [cli, 'install', ...args, '--target', 'debian12', '--out', out, '--cache-dir', cacheDir, '--json'], {
+    env: { ...process.env, YUMDA_DOCKER_NETWORK: network },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+  if (r.status !== 0) throw new Error(`yumda ${args.join(' ')} failed: ${r.stderr.split('\n').slice(-3).join('\n')}`);
+  const json = JSON.parse(r.stdout) as { stats: { maxRssBytes: number }; packages: Array<{ name: string }> };
+  return { seconds, maxRssBytes: json.stats.maxRssBytes, zipBytes: statSync(out).size, packages: json.packages.map((p) => p.name) };
+}
+
+function naiveImage(buildImage: string): string {
+  const ref = 'yumda-bench/naive:1';
+  if (spawnSync('docker', ['image', 'inspect', ref]).status === 0) return ref;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'yumda-bench-'));
+  writeFileSync(path.join(dir, 'Dockerfile'), `FROM ${buildImage}\nRUN apt-get update && apt-get install -y --no-install-recommends zip && rm -rf /var/lib/apt/lists/*\n`);
+  execFileSync('docker', ['build', '-q', '--network', network, '-t', ref, dir], { stdio: 'ignore' });
+  return ref;
+}
+
+/** The naive way, in a fresh container: fetch metadata, download the closure, unpack, zip. */
+function naive(image: string, packages: string[]): Run {
+  const script = [
+    'set -e',
+    'apt-get update -qq',
+    'mkdir -p /debs /tree && cd /debs',
+    `apt-get download -qq ${packages.join(' ')}`,
+    'for f in *.deb; do dpkg-deb -x "$f" /tree; done',
+    'cd /tree && zip -qry /layer.zip .',
+    'stat -c %s /layer.zip',
+  ].join('\n');
+  const t = process.hrtime.bigint();
+  const r = spawnSync('docker', ['run', '--rm', '--network', network, image, 'bash', '-c', script], { encoding: 'utf8' });
+  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+  if (r.status !== 0) throw new Error(`naive build failed: ${r.stderr}`);
+  return { seconds, zipBytes: Number(r.stdout.trim().split('\n').pop()) };
+}
+
+/** Relocation and zip writing alone, in this process, on the staged tree from a warm cache. */
+async function relocateAndZip(cacheDir: string, packages: string[]): Promise<number> {
+  const paths = cachePaths(cacheDir);
+  const store = new ContentStore(paths.content);
+  const pc = new PackageCache(paths.packages, store);
+  const plans = new JsonStore<Plan>(paths.plans);
+  const plan = [...listPlans(paths.plans)].map((k) => plans.get(k)!.value).find((p) => packages.every((n) => p.packages.some((x) => x.name === n && x.requested)) && p.packages.filter((x) => x.requested).length === packages.length)!;
+  const staged: FileTree = new Map();
+  const alternatives = [];
+  for (const p of [...plan.packages].sort((a, b) => a.name.localeCompare(b.name))) {
+    const u = pc.get(p)!;
+    for (const [k, e] of u.tree) staged.set(k, e);
+    alternatives.push(...parseAlternatives(u.alternatives));
+  }
+  const recipes = applicableRecipes(loadRecipes(), 'deb', plan.packages);
+  const runtime = loadRuntime('debian12');
+  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'yumda-bench-')), 'l.zip');
+  const t = process.hrtime.bigint();
+  const { layer } = relocate({ staged, layout: { triplet: 'x86_64-linux-gnu', keep: DEFAULT_KEEP }, recipes, shell: runtime.shell, alternatives, save: (d) => ({ kind: 'file', hostPath: store.put(d).hostPath }) });
+  await writeLayerZip(layer, out);
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+function listPlans(dir: string): string[] {
+  return (execFileSync('ls', [dir], { encoding: 'utf8' }) as string).split('\n').filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+}
+
+async function main(): Promise<void> {
+  const buildImage = defaultBuildImage(loadTarget('debian12'));
+  const image = naiveImage(buildImage);
+  const results: Record<string, unknown> = { date: new Date().toISOString(), runs: RUNS, machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`, sets: {} };
+  const rows: string[][] = [];
+  for (const set of SETS) {
+    const work = mkdtempSync(path.join(os.tmpdir(), 'yumda-bench-'));
+    const cold: Run[] = [];
+    const warm: Run[] = [];
+    const changed: Run[] = [];
+    const naiveRuns: Run[] = [];
+    let closure: string[] = [];
+    let warmCache = '';
+    for (let i = 0; i < RUNS; i++) {
+      const cache = path.join(work, `cache-${i}`);
+      const r = yumda([...set.packages, '--refresh'], cache, path.join(work, `cold-${i}.zip`));
+      cold.push(r);
+      closure = r.packages;
+      warmCache = cache;
+    }
+    for (let i = 0; i < RUNS; i++) warm.push(yumda(set.packages, warmCache, path.join(work, `warm-${i}.zip`)));
+    for (let i = 0; i < RUNS; i++) {
+      const copy = path.join(work, `changed-cache-${i}`);
+      cpSync(warmCache, copy, { recursive: true });
+      changed.push(yumda(set.changed, copy, path.join(work, `changed-${i}.zip`)));
+      rmSync(copy, { recursive: true, force: true });
+    }
+    for (let i = 0; i < RUNS; i++) naiveRuns.push(naive(image, closure));
+    const reloc: number[] = [];
+    for (let i = 0; i < RUNS; i++) reloc.push(await relocateAndZip(warmCache, set.packages));
+    const summary = {
+      packages: set.packages,
+      closure: closure.length,
+      coldSeconds: median(cold.map((r) => r.seconds)),
+      warmSeconds: median(warm.map((r) => r.seconds)),
+      changedSetSeconds: median(changed.map((r) => r.seconds)),
+      naiveSeconds: median(naiveRuns.map((r) => r.seconds)),
+      relocateAndZipSeconds: median(reloc),
+      peakRssBytes: Math.max(...[...cold, ...warm, ...changed].map((r) => r.maxRssBytes ?? 0)),
+      yumdaZipBytes: cold[0]!.zipBytes,
+      naiveZipBytes: naiveRuns[0]!.zipBytes,
+      raw: { cold, warm, changed, naive: naiveRuns, relocateAndZip: reloc },
+    };
+    (results.sets as Record<string, unknown>)[set.name] = summary;
+    const mb = (n: number | undefined) => `${((n ?? 0) / 2 ** 20).toFixed(1)} MiB`;
+    rows.push([
+      set.name,
+      `${summary.coldSeconds.toFixed(2)} s`,
+      `${summary.warmSeconds.toFixed(2)} s`,
+      `${summary.changedSetSeconds.toFixed(2)} s`,
+      `${summary.naiveSeconds.toFixed(2)} s`,
+      `${(summary.naiveSeconds / summary.warmSeconds).toFixed(1)}x`,
+      `${summary.relocateAndZipSeconds.toFixed(2)} s`,
+      mb(summary.peakRssBytes),
+      mb(summary.yumdaZipBytes),
+      mb(summary.naiveZipBytes),
+    ]);
+    rmSync(work, { recursive: true, force: true });
+  }
+  const head = ['set', 'cold', 'warm', 'changed set', 'naive', 'naive/warm', 'relocate+zip', 'peak RSS', 'yumda zip', 'naive zip'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  console.log(`median of ${RUNS} runs on ${results.machine as string}`);
+  console.log(line(head));
+  for (const r of rows) console.log(line(r));
+  const outDir = path.join(root, 'bench/results');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+  console.log(`wrote ${path.relative(process.cwd(), path.join(outDir, 'latest.json'))}`);
+}
+
+await main();
