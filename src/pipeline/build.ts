@@ -1,14 +1,15 @@
 import type Docker from 'dockerode';
 import path from 'node:path';
 import { connectEngine } from '../docker/engine.js';
-import { buildImage, contextTag, imageExists } from '../docker/images.js';
+import { buildImage, contextTag, dockerfileBase, imageExists } from '../docker/images.js';
 import { proxyEnv, withContainer } from '../docker/container.js';
 import type { Arch } from '../registry/arch.js';
-import { loadRuntime, loadTarget } from '../registry/load.js';
+import { loadRuntime, loadRuntimeFile, loadTarget } from '../registry/load.js';
 import type { Repository, Runtime, Target } from '../registry/types.js';
 import { applicableRecipes, loadRecipes } from '../recipes/load.js';
 import type { AppliedRecipe } from '../recipes/types.js';
 import { aptBackend, parseAptRepo } from '../resolve/apt.js';
+import { displayRepoUrl, dnfBackend, parseRpmRepo, yumBackend } from '../resolve/rpm.js';
 import { STAGE_META_PREFIX, STAGE_OUT, STAGE_ROOT_PREFIX, type Backend, type PackageRequest, type ResolveContext } from '../resolve/backend.js';
 import type { Plan } from '../resolve/plan.js';
 import { DEFAULT_KEEP, type KeepOptions } from '../relocate/layout.js';
@@ -30,6 +31,8 @@ export interface BuildSpec {
   buildImage?: string | undefined;
   /** Extra repositories (`--repo`), in the package manager's terms. */
   repos: string[];
+  /** False: use only `repos`, not the target's own repositories (`--no-default-repos`). */
+  defaultRepos?: boolean;
   keep: KeepOptions;
   recipeDirs: string[];
   /** Docker network mode of build containers (`host` where the default bridge has no route). */
@@ -37,17 +40,32 @@ export interface BuildSpec {
   cacheDir?: string | undefined;
   /** Stop after resolving: report the plan, build nothing. */
   dryRun?: boolean;
+  /** A runtime manifest file to use instead of the target's (`--runtime-manifest`). */
+  runtimeManifest?: string | undefined;
+}
+
+/** What a build will use, known before any container runs: printed first, so a failure still says it. */
+export interface BuildSetup {
+  target: Target;
+  runtime: Runtime;
+  arch: Arch;
+  image: string;
+  /** Where the image comes from: `images/al2023/Dockerfile (FROM …)` or `--build-image`. */
+  imageSource: string;
+  repositories: Repository[];
 }
 
 /** What a build tells its caller as it goes; the CLI turns these into progress output. */
 export interface BuildEvents {
+  setup?(setup: BuildSetup): void;
   step(title: string): void;
   detail(line: string): void;
-  plan(plan: Plan, ctx: { target: Target; arch: Arch; image: string; repositories: Repository[] }): void;
+  plan(plan: Plan, ctx: { target: Target; arch: Arch; image: string; repositories: Repository[]; runtime?: string }): void;
 }
 
 export interface BuildResult {
   target: Target;
+  arch: Arch;
   runtime: Runtime;
   image: string;
   repositories: Repository[];
@@ -63,6 +81,10 @@ function backendFor(target: Target): Backend {
   switch (target.packageManager) {
     case 'apt':
       return aptBackend;
+    case 'dnf':
+      return dnfBackend;
+    case 'yum':
+      return yumBackend;
     default:
       throw new UserError(`target ${target.id}: package manager ${target.packageManager} is not supported yet`);
   }
@@ -71,7 +93,7 @@ function backendFor(target: Target): Backend {
 export function parseRepos(target: Target, repos: string[]): Repository[] {
   return repos.map((r, i) => {
     if (target.family === 'deb') return parseAptRepo(r, i, target.distro.codename ?? 'stable');
-    throw new UserError(`--repo is not supported for ${target.id} yet`);
+    return parseRpmRepo(r, i);
   });
 }
 
@@ -80,7 +102,14 @@ export function defaultBuildImage(target: Target): string {
   return `${target.buildImage.name}:${contextTag(path.join(projectRoot, target.buildImage.context))}`;
 }
 
-async function ensureBuildImage(docker: Docker, target: Target, spec: BuildSpec, events: BuildEvents): Promise<string> {
+/** `images/al2023/Dockerfile (FROM public.ecr.aws/amazonlinux/amazonlinux:2023)`. */
+export function buildImageSource(target: Target): string {
+  const dockerfile = path.posix.join(target.buildImage.context, 'Dockerfile');
+  const from = dockerfileBase(path.join(projectRoot, target.buildImage.context, 'Dockerfile'));
+  return from ? `${dockerfile}, FROM ${from}` : dockerfile;
+}
+
+async function ensureBuildImage(docker: Docker, target: Target, spec: BuildSpec, events: BuildEvents, repositories: string): Promise<string> {
   if (spec.buildImage) {
     if (!(await imageExists(docker, spec.buildImage))) {
       throw new UserError(`build image ${spec.buildImage} (from --build-image) is not in the Docker engine`, { hint: 'build or pull it first' });
@@ -89,14 +118,40 @@ async function ensureBuildImage(docker: Docker, target: Target, spec: BuildSpec,
   }
   const ref = defaultBuildImage(target);
   if (!(await imageExists(docker, ref))) {
-    events.step(`building the ${target.id} build image ${ref} from ${target.buildImage.context} (first time only)`);
-    await buildImage(docker, ref, path.join(projectRoot, target.buildImage.context), {
-      network: spec.network,
-      buildArgs: proxyEnv(),
-      onLine: (l) => events.detail(l),
-    });
+    events.step(`building the ${target.id} build image ${ref} from ${buildImageSource(target)} (first time only)`);
+    try {
+      await buildImage(docker, ref, path.join(projectRoot, target.buildImage.context), {
+        network: spec.network,
+        buildArgs: proxyEnv(),
+        onLine: (l) => events.detail(l),
+      });
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      const from = dockerfileBase(path.join(projectRoot, target.buildImage.context, 'Dockerfile'));
+      throw new UserError(`cannot build the ${target.id} build image ${ref} (${buildImageSource(target)}): ${e.message.replace(/^building image \S+ from \S+ failed: /, '').split('\n')[0]}`, {
+        hint:
+          `it would resolve packages from ${repositories}; ` +
+          (from ? `${from} must be reachable (or already in the engine), or pass an image with the package manager as --build-image` : 'check the Dockerfile, or pass --build-image'),
+      });
+    }
   }
   return ref;
+}
+
+/** The target's runtime manifest, or the one `--runtime-manifest` names (it must be of the target's family). */
+function runtimeFor(target: Target, spec: BuildSpec): Runtime {
+  if (!spec.runtimeManifest) return loadRuntime(target.runtime);
+  const rt = loadRuntimeFile(spec.runtimeManifest);
+  if (rt.family !== target.family) {
+    throw new UserError(`${spec.runtimeManifest}: a ${rt.family} runtime cannot be the runtime of ${target.id}, a ${target.family} target`);
+  }
+  return rt;
+}
+
+/** How the repositories are shown to people: what the package manager will really fetch. */
+export function repositoryLines(target: Target, arch: Arch, repositories: Repository[]): string[] {
+  if (target.family === 'rpm') return repositories.map((r) => displayRepoUrl(r, arch.rpm, target.distro.releasever ?? target.distro.version));
+  return repositories.map((r) => `${r.url} ${(r.suites ?? []).join(' ')}`.trimEnd());
 }
 
 /** Which package each staged path belongs to, from the per-package file lists. */
@@ -121,13 +176,16 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
   if (!target.architectures.includes(spec.arch.lambda)) {
     throw new UserError(`target ${target.id} has no ${spec.arch.lambda} build`, { hint: `its architectures: ${target.architectures.join(', ')}` });
   }
-  const runtime = loadRuntime(target.runtime);
+  const runtime = runtimeFor(target, spec);
   const recipes = loadRecipes(spec.recipeDirs);
   const backend = backendFor(target);
-  const repositories = [...target.repositories, ...parseRepos(target, spec.repos)];
+  const repositories = [...(spec.defaultRepos === false ? [] : target.repositories), ...parseRepos(target, spec.repos)];
+  if (repositories.length === 0) throw new UserError('--no-default-repos leaves no repository: add at least one --repo');
+  const planned = spec.buildImage ?? defaultBuildImage(target);
+  events.setup?.({ target, runtime, arch: spec.arch, image: planned, imageSource: spec.buildImage ? '--build-image' : buildImageSource(target), repositories });
 
   const docker = await connectEngine();
-  const image = await ensureBuildImage(docker, target, spec, events);
+  const image = await ensureBuildImage(docker, target, spec, events, repositoryLines(target, spec.arch, repositories).join(', '));
   const ctx: ResolveContext = { target, runtime, arch: spec.arch, repositories };
 
   return withContainer(docker, { image, network: spec.network, env: proxyEnv() }, async (c) => {
@@ -136,9 +194,9 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     await backend.refresh(c, ctx, events.detail);
     events.step(`resolving ${spec.packages.map((p) => p.name).join(', ')}`);
     const plan = await backend.resolve(c, ctx, spec.packages, events.detail);
-    events.plan(plan, { target, arch: spec.arch, image, repositories });
+    events.plan(plan, { target, arch: spec.arch, image, repositories, runtime: runtime.id });
     const applied = applicableRecipes(recipes, target.family, plan.packages);
-    if (spec.dryRun) return { target, runtime, image, repositories, plan, recipes: applied };
+    if (spec.dryRun) return { target, arch: spec.arch, runtime, image, repositories, plan, recipes: applied };
 
     events.step(`downloading and unpacking ${plan.packages.length} packages`);
     await backend.stage(c, ctx, plan, events.detail);
@@ -165,6 +223,6 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     });
     const data = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
     addWithParents(layer, { kind: 'file', path: MANIFEST_PATH, mode: 0o644, size: data.length, content: bytes(data) }, '/opt');
-    return { target, runtime, image, repositories, plan, layer, report, manifest, recipes: applied };
+    return { target, arch: spec.arch, runtime, image, repositories, plan, layer, report, manifest, recipes: applied };
   });
 }
