@@ -65,14 +65,25 @@ class DnfManager(object):
             repo = base.repos.add_new_repo(r["id"], conf, **opts)
             repo.gpgcheck = False
             repo.enable()
+        # dnf's exceptions summarise ("all mirrors were already tried"); librepo's log says why
+        self.librepo_log = os.path.join(conf.logdir, "dnf.librepo.log")
+        base.setup_loggers()
         self.base = base
         self.arch = job["arch"]
+
+    def why(self):
+        try:
+            with open(self.librepo_log) as f:
+                lines = [l.split(" INFO ", 1)[-1].strip() for l in f if "Error during transfer" in l or "Curl error" in l]
+        except (IOError, OSError):
+            return ""
+        return (": " + lines[-1]) if lines else ""
 
     def load(self):
         try:
             self.base.fill_sack(load_system_repo=False, load_available_repos=True)
         except self.dnf.exceptions.RepoError as e:
-            fail("repo", text(str(e)))
+            fail("repo", text(str(e)) + self.why())
         return dict((r.id, len(self.base.sack.query().available().filter(reponame=r.id))) for r in self.base.repos.iter_enabled())
 
     def resolve(self, specs):
@@ -130,7 +141,7 @@ class DnfManager(object):
         try:
             self.base.download_packages(pkgs)
         except self.dnf.exceptions.DownloadError as e:
-            fail("download", text(str(e)))
+            fail("download", text(str(e)) + self.why())
         return [p.localPkg() for p in pkgs]
 
 

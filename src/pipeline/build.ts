@@ -143,7 +143,8 @@ function runtimeFor(target: Target, spec: BuildSpec): Runtime {
   if (!spec.runtimeManifest) return loadRuntime(target.runtime);
   const rt = loadRuntimeFile(spec.runtimeManifest);
   if (rt.family !== target.family) {
-    throw new UserError(`${spec.runtimeManifest}: a ${rt.family} runtime cannot be the runtime of ${target.id}, a ${target.family} target`);
+    const a = (f: string) => (f === 'rpm' ? `an ${f}` : `a ${f}`);
+    throw new UserError(`${spec.runtimeManifest}: ${a(rt.family)} runtime cannot be the runtime of ${target.id}, ${a(target.family)} target`);
   }
   return rt;
 }

@@ -19,8 +19,8 @@ import { UserError } from '../util/errors.js';
 import { projectRoot } from '../util/paths.js';
 import type { Backend, Log, PackageRequest, ResolveContext } from './backend.js';
 import { STAGE_OUT } from './backend.js';
-import { planFromResolution, type RpmResolution } from './rpmplan.js';
-import { parseEvr } from './rpmver.js';
+import { planFromResolution, runtimeCapabilities, type RpmResolution } from './rpmplan.js';
+import { parseEvr, parseReldep, satisfies } from './rpmver.js';
 
 const HELPER = '/yumda/bin/yumda_rpm.py';
 const JOB = '/yumda/etc/job.json';
@@ -105,6 +105,20 @@ export function explainRpmFailure(kind: string, message: string, targetId: strin
   return `the packages cannot be installed together: ${problem.replace(/^-\s*/, '').replace(/^Problem( \d+)?:\s*/, '')}`;
 }
 
+/**
+ * When the package manager cannot find something the runtime has (`rtld(GNU_HASH)`, from glibc),
+ * the repositories lack the distribution's own packages: the closure is resolved into an empty
+ * root, so they must hold what the runtime has too (it is subtracted afterwards).
+ */
+export function missingFromRuntimeHint(message: string, ctx: Pick<ResolveContext, 'runtime' | 'arch'>): string | undefined {
+  const missing = /nothing provides (.+?) needed by/.exec(message)?.[1];
+  if (!missing) return undefined;
+  const req = parseReldep(missing);
+  const owner = runtimeCapabilities(ctx.runtime, {}, ctx.arch.rpm).find((c) => c.caps.some((p) => satisfies(p, req)));
+  if (!owner) return undefined;
+  return `${missing} comes from ${owner.pkg.name}, which the ${ctx.runtime.id} runtime has; the repositories must hold the distribution's own packages as well (keep the target's repositories, or --repo a mirror of them)`;
+}
+
 function shq(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -180,7 +194,7 @@ function makeBackend(): Backend {
       const r = await helper<RpmResolution>(c, ctx, ['resolve', JOB, ...requests.map(requestSpec)], log, 'resolving');
       if (isError(r)) {
         const req = requests.find((q) => requestSpec(q) === r.error.spec);
-        throw new UserError(explainRpmFailure(r.error.kind, r.error.message, ctx.target.id, req));
+        throw new UserError(explainRpmFailure(r.error.kind, r.error.message, ctx.target.id, req), { hint: missingFromRuntimeHint(r.error.message, ctx) });
       }
       const plan = planFromResolution({ resolution: r, requested: requests, runtime: ctx.runtime, rpmArch: ctx.arch.rpm });
       for (const n of plan.notes) log(`version skew: ${n}`);

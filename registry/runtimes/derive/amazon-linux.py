@@ -2,7 +2,8 @@
 """Derives the Amazon Linux runtime manifests (provided.al2023, provided.al2) from real data.
 
 Run from the project root with the shared fixtures beside it and Debian's rpm installed:
-    python3 registry/runtimes/derive/amazon-linux.py ../shared/fixtures
+    python3 registry/runtimes/derive/amazon-linux.py ../shared/fixtures [OUTDIR]
+(OUTDIR defaults to registry/runtimes; test/unit/registry.test.ts checks the output is unchanged).
 
 provided.al2 -- real Lambda: lambci/docker-lambda's dump of Lambda's own provided.al2 environment
 (rpm -qa of its rpmdb, and its file list). Names and versions only: rpm -qa prints no epoch and the
@@ -128,7 +129,7 @@ def write(path, doc):
 
 def main():
     fixtures = sys.argv[1] if len(sys.argv) > 1 else "../shared/fixtures"
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     pkgs, libs, left_out = al2023(fixtures)
     write(os.path.join(out, "provided.al2023.json"), {
         "$schema": "../../schema/runtime.schema.json",
