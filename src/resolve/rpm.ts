@@ -88,8 +88,12 @@ export function parseHelperOutput<T>(stdout: string, stderr: string, exitCode: n
       // fall through: report stderr
     }
   }
+  // no answer at all: the build image lacks the package manager or its Python API (a wrong
+  // --build-image), or the helper crashed
   const last = stderr.trim().split('\n').filter(Boolean).slice(-3).join(' ');
-  throw new Error(`${what} failed (exit ${exitCode}): ${last || stdout.trim().slice(-300)}`);
+  throw new UserError(`${what} failed (exit ${exitCode}): ${last || stdout.trim().slice(-300)}`, {
+    hint: 'the build image needs dnf (python3 with the dnf module) or yum (python 2 with the yum module), rpm2cpio and cpio',
+  });
 }
 
 /** One line for the package manager's failure: the package it could not find, or the first problem. */
@@ -144,6 +148,8 @@ function requestSpec(r: PackageRequest): string {
   return r.version ? `${r.name}-${r.version}` : r.name;
 }
 
+const BUILD_ID = `'./usr/lib/.build-id' './usr/lib/.build-id/*'`;
+
 /** Unpacks each downloaded package without scriptlets and records its file list. */
 export function stageScript(files: string[], keyed: Array<{ file: string; key: string }>): string {
   const lines = ['set -euo pipefail', `mkdir -p ${STAGE_OUT}/root ${STAGE_OUT}/meta ${KEYS_DB}`];
@@ -152,14 +158,17 @@ export function stageScript(files: string[], keyed: Array<{ file: string; key: s
   for (const k of keys) lines.push(`rpmkeys --dbpath ${KEYS_DB} --import ${shq(k)}`);
   for (const { file } of keyed) {
     lines.push(`out=$(rpmkeys --dbpath ${KEYS_DB} --checksig ${shq(file)} 2>&1) || { echo "signature check failed: $out" >&2; exit 4; }`);
-    lines.push(`case "$out" in *"NOT OK"*|*MISSING*|*NOKEY*) echo "signature check failed: $out" >&2; exit 4;; esac`);
+    // a package without a signature passes --checksig on its digests alone: require the signature
+    // (rpm >= 4.14 prints "digests signatures OK", rpm 4.11 on AL2 "rsa sha1 (md5) pgp md5 OK")
+    lines.push(`case "$out" in *"NOT OK"*|*MISSING*|*NOKEY*|*NOTTRUSTED*) echo "signature check failed: $out" >&2; exit 4;; *"signatures OK"*|*" pgp "*) ;; *) echo "signature check failed (not signed): $out" >&2; exit 4;; esac`);
   }
   lines.push(
     `for f in ${files.map(shq).join(' ')}; do`,
     `  pkg=$(rpm -qp --nosignature --qf '%{NAME}' "$f")`,
     '  rpm2cpio "$f" > /yumda/payload.cpio',
-    `  cpio -t --quiet < /yumda/payload.cpio > "${STAGE_OUT}/meta/$pkg.files"`,
-    `  (cd ${STAGE_OUT}/root && cpio -idm --quiet --no-absolute-filenames < /yumda/payload.cpio)`,
+    // /usr/lib/.build-id holds links for debuggers only: not unpacked
+    `  cpio -t --quiet -f ${BUILD_ID} < /yumda/payload.cpio > "${STAGE_OUT}/meta/$pkg.files"`,
+    `  (cd ${STAGE_OUT}/root && cpio -idm --quiet --no-absolute-filenames -f ${BUILD_ID} < /yumda/payload.cpio)`,
     '  echo "unpacked $pkg"',
     'done',
     'rm -f /yumda/payload.cpio',
@@ -206,8 +215,8 @@ function makeBackend(): Backend {
         const e = parseEvr(p.version);
         return `${p.name}-${e.epoch ? `${e.epoch}:` : ''}${e.version}-${e.release}.${p.arch}`;
       });
-      if (nevras.length === 0) return;
-      const d = await helper<{ files: string[] }>(c, ctx, ['download', JOB, DOWNLOADS, ...nevras], log, 'downloading');
+      // everything may come from the runtime: then nothing is downloaded, and the layer is empty
+      const d = nevras.length ? await helper<{ files: string[] }>(c, ctx, ['download', JOB, DOWNLOADS, ...nevras], log, 'downloading') : { files: [] };
       if (isError(d)) throw new UserError(`downloading the packages failed: ${d.error.message.split('\n')[0]}`);
       for (const f of d.files) log(`downloaded ${path.posix.basename(f)}`);
       const repoOf = new Map(plan.packages.map((p, i) => [nevras[i]!, p.repository]));

@@ -11,7 +11,7 @@
 import { UserError } from '../util/errors.js';
 import type { Runtime, RuntimePackage } from '../registry/types.js';
 import { attribute, type Plan, type PlannedPackage, type VersionSkew } from './plan.js';
-import { formatEvr, parseEvr, parseReldep, satisfies, type Reldep } from './rpmver.js';
+import { formatEvr, parseReldep, satisfies, type Reldep } from './rpmver.js';
 import { decideSkew, type SkewContext } from './skew.js';
 
 /** One package of the resolved closure, as the helper script (yumda_rpm.py) reports it. */
@@ -145,9 +145,12 @@ export function planFromResolution(input: RpmPlanInput): RpmPlan {
     ship(name);
   };
 
+  // a request may name a package or something one provides (`git` → git-core): the roots are packages
+  const roots: string[] = [];
   for (const r of input.requested) {
     const p = byName.get(r.name) ?? resolution.packages.find((x) => x.provides.some((cap) => parseReldep(cap).name === r.name));
     if (!p) throw new Error(`the resolver did not report requested package ${r.name}`);
+    roots.push(p.name);
     const have = runtimeByName.get(p.name);
     if (have && (!r.version || satisfies(parseReldep(`${p.name} = ${have.version}`), parseReldep(`${p.name} = ${r.version}`)))) {
       fromRuntime.add(p.name);
@@ -198,7 +201,7 @@ export function planFromResolution(input: RpmPlanInput): RpmPlan {
       downloadSize: p.downloadSize,
       installedSize: p.installedSize,
       requiredBy: [],
-      requested: input.requested.some((r) => r.name === p.name),
+      requested: roots.includes(p.name),
       provides: [p.name],
       depends: [...(edges.get(p.name) ?? [])].sort().map((n) => [n]),
       sourcePackage: p.sourcerpm?.replace(/-[^-]+-[^-]+\.src\.rpm$/, '') ?? p.name,
@@ -207,12 +210,7 @@ export function planFromResolution(input: RpmPlanInput): RpmPlan {
       repository: p.repo,
       filename: p.location,
     }));
-  const by = attribute(packages, input.requested.map((r) => r.name));
+  const by = attribute(packages, roots);
   for (const p of packages) p.requiredBy = by.get(p.name) ?? [];
   return { packages, fromRuntime: [...fromRuntime].sort(), skew, notes };
-}
-
-/** The EVR of a runtime package, as the manifest records it (`[epoch:]version-release`). */
-export function runtimeEvr(p: RuntimePackage): string {
-  return formatEvr(parseEvr(p.version));
 }

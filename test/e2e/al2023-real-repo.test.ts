@@ -78,6 +78,9 @@ describe('al2023 rpm path on a real AL2023 repository', () => {
     expect([...files.keys()].sort()).toEqual(['python2-wheel.files', 'python2.7.files']);
     expect(files.get('python2-wheel.files')!.split('\n')).toEqual(expect.arrayContaining(['./usr/bin/wheel-2.7']));
     expect(files.get('python2.7.files')!.split('\n')).toEqual(expect.arrayContaining(['./usr/bin/python2.7']));
+    // the package carries debugger links under /usr/lib/.build-id: neither unpacked nor listed
+    expect([...tree.keys()].filter((p) => p.startsWith('/usr/lib/.build-id'))).toEqual([]);
+    expect(files.get('python2.7.files')).not.toMatch(/\.build-id/);
     // real content: python2.7's interpreter is an x86-64 ELF, wheel's entry point a python2 script
     const python = tree.get('/usr/bin/python2.7');
     expect(python?.kind).toBe('file');

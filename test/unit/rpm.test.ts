@@ -112,6 +112,11 @@ describe('rpm plan: what the layer ships of the resolved closure', () => {
     expect(() => plan([pkg('tool', '1-1', { requires: [['libc.so.6(GLIBC_2.38)(64bit)', ['glibc']]] }), pkg('glibc', '2.38-1')], ['tool'])).toThrow(/glibc cannot be shipped in a layer/);
   });
 
+  it('follows a request for something a package provides to that package', () => {
+    const p = plan([pkg('git-core', '2.40.1-1', { provides: ['git = 2.40.1-1'] })], ['git']);
+    expect(p.packages.map((x) => [x.name, x.requested, x.requiredBy])).toEqual([['git-core', true, ['git-core']]]);
+  });
+
   it('reports a requested package the runtime already has, instead of shipping it', () => {
     const p = plan([pkg('zlib', '1.2.11-33.amzn2023.0.4')], ['zlib']);
     expect(p.packages).toEqual([]);
@@ -201,6 +206,11 @@ describe('rpm backend pieces', () => {
     expect(parseHelperOutput('noise\n{"repos": {"a": 3}}\n', '', 0, 'x')).toEqual({ repos: { a: 3 } });
     expect(parseHelperOutput('{"error": {"kind": "repo", "message": "m"}}', '', 3, 'x')).toEqual({ error: { kind: 'repo', message: 'm' } });
     expect(() => parseHelperOutput('', 'Traceback\nImportError: No module named dnf', 1, 'dnf (resolving)')).toThrow('dnf (resolving) failed (exit 1): Traceback ImportError: No module named dnf');
+    try {
+      parseHelperOutput('', 'python3: not found', 127, 'dnf (reading repositories)');
+    } catch (e) {
+      expect(isUserError(e) && e.hint).toMatch(/needs dnf \(python3 with the dnf module\)/);
+    }
   });
 
   it('unpacks with rpm2cpio and cpio, never above the root, checking signatures only where asked', () => {
@@ -209,7 +219,7 @@ describe('rpm backend pieces', () => {
     expect(s).toContain("--checksig '/yumda/rpms/a.rpm'");
     expect(s).not.toContain("--checksig '/yumda/rpms/b");
     expect(s).toContain("'/yumda/rpms/b'\\''c.rpm'");
-    expect(s).toContain('cpio -idm --quiet --no-absolute-filenames');
+    expect(s).toContain("cpio -idm --quiet --no-absolute-filenames -f './usr/lib/.build-id' './usr/lib/.build-id/*'");
     expect(s).not.toMatch(/rpm -i|--scripts/);
   });
 });
