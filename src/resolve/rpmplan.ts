@@ -42,7 +42,7 @@ export interface RpmResolution {
 export interface RpmPlanInput {
   resolution: RpmResolution;
   requested: Array<{ name: string; version?: string | undefined }>;
-  runtime: Pick<Runtime, 'id' | 'packages' | 'libraries'>;
+  runtime: Pick<Runtime, 'id' | 'packages' | 'libraries'> & Partial<Pick<Runtime, 'provenance'>>;
   /** rpm's name for the target architecture (x86_64, aarch64): the ISA provides are derived from it. */
   rpmArch: string;
   rpathToLayer?: boolean;
@@ -138,7 +138,9 @@ export function planFromResolution(input: RpmPlanInput): RpmPlan {
       ctx,
     );
     if (decision.action === 'stop') {
-      throw new UserError(decision.reason, { hint: 'pin an older version of the package that needs it (NAME=VERSION), or target a newer runtime' });
+      // the manifest may be older than the runtime Lambda runs today: say where its versions come from
+      const asOf = runtime.provenance ? ` (the manifest's versions are from ${runtime.provenance.source.split(' (')[0]}; if Lambda's runtime is newer, regenerate the manifest with \`yumda runtime refresh\` or pass --runtime-manifest)` : '';
+      throw new UserError(decision.reason, { hint: `pin an older version of the package that needs it (NAME=VERSION), or target a newer runtime${asOf}` });
     }
     skew.push({ name, runtimeVersion: have.version, neededVersion: evrOf(need) });
     notes.push(decision.note);
