@@ -27,12 +27,14 @@ export function program(): Command {
         'Executables land in /opt/bin, libraries in /opt/lib, data in /opt/share, config in /opt/etc.',
     )
     .argument('<packages...>', 'package names, optionally pinned as NAME=VERSION')
-    .option('-t, --target <id>', 'target distribution and runtime (see `yumda targets`)', 'debian12')
+    .option('-t, --target <id>', 'target distribution and runtime (see `yumda targets`)', 'al2023')
     .option('-a, --arch <arch>', 'x86_64 or arm64', 'x86_64')
     .option('-o, --out <file>', 'layer zip to write (default: <package>-<target>-<arch>.zip)')
     .option('--out-dir <dir>', 'write the layer as a directory instead of a zip')
     .option('--build-image <ref>', "use this image to run the package manager instead of the target's")
-    .option('--repo <url>', 'extra package repository (repeatable); for apt: "URL [SUITE [COMPONENT...]]"', collect, [])
+    .option('--repo <url>', 'extra package repository (repeatable); dnf/yum: URL or mirrorlist=URL; apt: "URL [SUITE [COMPONENT...]]"', collect, [])
+    .option('--no-default-repos', "use only the --repo repositories, not the target's (mirrors, air-gapped CI)")
+    .option('--runtime-manifest <file>', "use this runtime manifest (what the Lambda runtime already has) instead of the target's; see `yumda runtime refresh`")
     .option('--recipes <dir>', 'directory of extra relocation recipes (repeatable)', collect, [])
     .option('--network <mode>', 'Docker network mode for build containers (env YUMDA_DOCKER_NETWORK)')
     .option('--keep-docs', 'keep documentation, man and info pages')
@@ -49,9 +51,10 @@ export function program(): Command {
     .addHelpText(
       'after',
       '\nExamples:\n' +
+        '  yumda install poppler-utils                          # al2023 (provided.al2023, nodejs20.x+, python3.12+), x86_64\n' +
+        '  yumda install git --target al2 --arch arm64          # Amazon Linux 2 runtimes, Graviton\n' +
         '  yumda install poppler-utils --target debian12 --out poppler.zip\n' +
-        '  yumda install ghostscript imagemagick --out-dir ./layer\n' +
-        '  yumda install git --arch arm64 --json > plan.json\n',
+        '  yumda install git --dry-run --json > plan.json\n',
     )
     .action((packages: string[], opts) => installCommand(packages, opts));
 

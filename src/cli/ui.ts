@@ -1,4 +1,4 @@
-import type { BuildEvents } from '../pipeline/build.js';
+import { repositoryLines, type BuildEvents, type BuildSetup } from '../pipeline/build.js';
 import type { Arch } from '../registry/arch.js';
 import type { Repository, Target } from '../registry/types.js';
 import type { Plan } from '../resolve/plan.js';
@@ -19,6 +19,8 @@ export function outputMode(opts: { json?: boolean; quiet?: boolean }): OutputMod
  */
 export class Reporter implements BuildEvents {
   private statusShown = false;
+  /** The image and repositories were printed up front; the plan need not repeat them. */
+  private sourcesShown = false;
   private readonly started = Date.now();
 
   constructor(readonly mode: OutputMode) {}
@@ -63,12 +65,19 @@ export class Reporter implements BuildEvents {
     process.stdout.write(text.endsWith('\n') ? text : text + '\n');
   }
 
-  plan(plan: Plan, ctx: { target: Target; arch: Arch; image: string; repositories: Repository[] }): void {
+  /** What the build will use, before anything runs: so a failure to build or reach it still says it. */
+  setup(s: BuildSetup): void {
+    if (this.mode === 'json' || this.mode === 'quiet') return;
+    this.info(formatSetup(s));
+    this.sourcesShown = true;
+  }
+
+  plan(plan: Plan, ctx: { target: Target; arch: Arch; image: string; repositories: Repository[]; runtime?: string }): void {
     for (const s of plan.skew) {
       this.warn(`${s.name}: the runtime has ${s.runtimeVersion}, the packages need ${s.neededVersion}; the layer ships ${s.neededVersion}`);
     }
     if (this.mode === 'json' || this.mode === 'quiet') return;
-    this.info(formatPlan(plan, ctx));
+    this.info(formatPlan(plan, ctx, { sources: !this.sourcesShown }));
   }
 
   done(): void {
@@ -80,19 +89,29 @@ function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
-export function formatPlan(plan: Plan, ctx: { target: Target; arch: Arch; image: string; repositories: Repository[] }): string {
+function sourceLines(target: Target, arch: Arch, image: string, repositories: Repository[], imageSource?: string): string[] {
+  return [
+    `  build image:  ${image}${imageSource ? ` (${imageSource})` : ''}`,
+    ...repositoryLines(target, arch, repositories).map((r, i) => `  ${i === 0 ? 'repositories:' : '             '} ${r}`),
+  ];
+}
+
+export function formatSetup(s: BuildSetup): string {
+  return [`Building for ${s.target.id} ${s.arch.lambda} (runtime ${s.runtime.id})`, ...sourceLines(s.target, s.arch, s.image, s.repositories, s.imageSource)].join('\n');
+}
+
+export function formatPlan(plan: Plan, ctx: { target: Target; arch: Arch; image: string; repositories: Repository[]; runtime?: string }, opts: { sources?: boolean } = {}): string {
   const dl = plan.packages.reduce((n, p) => n + p.downloadSize, 0);
   const inst = plan.packages.reduce((n, p) => n + p.installedSize, 0);
   const lines = [
     `Plan: ${plan.packages.length} packages for ${ctx.target.id} ${ctx.arch.lambda} (${formatBytes(dl)} to download, ${formatBytes(inst)} unpacked before relocation)`,
-    `  build image:  ${ctx.image}`,
-    ...ctx.repositories.map((r, i) => `  ${i === 0 ? 'repositories:' : '             '} ${r.url} ${(r.suites ?? []).join(' ')}`.trimEnd()),
+    ...(opts.sources === false ? [] : sourceLines(ctx.target, ctx.arch, ctx.image, ctx.repositories)),
   ];
   const rows = plan.packages.map((p) => [p.name, p.version, formatBytes(p.installedSize), p.requested ? '(requested)' : p.requiredBy.join(', ')]);
   const head = ['PACKAGE', 'VERSION', 'SIZE', 'PULLED IN BY'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   lines.push('  ' + head.map((h, i) => pad(h, widths[i]!)).join('  ').trimEnd());
   for (const r of rows) lines.push('  ' + r.map((c, i) => (i === 2 ? c.padStart(widths[i]!) : pad(c, widths[i]!))).join('  ').trimEnd());
-  if (plan.fromRuntime.length) lines.push(`  provided by the ${ctx.target.runtime} runtime, not shipped: ${plan.fromRuntime.join(', ')}`);
+  if (plan.fromRuntime.length) lines.push(`  provided by the ${ctx.runtime ?? ctx.target.runtime} runtime, not shipped: ${plan.fromRuntime.join(', ')}`);
   return lines.join('\n');
 }

@@ -33,6 +33,17 @@ export function contextTag(dir: string): string {
   return sha256(h).slice(0, 12);
 }
 
+/** The image a Dockerfile builds on: the first stage's FROM (build args left as written). */
+export function dockerfileBase(dockerfile: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(dockerfile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  return /^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)/im.exec(text)?.[1];
+}
+
 export async function imageExists(docker: Docker, ref: string): Promise<boolean> {
   try {
     await docker.getImage(ref).inspect();

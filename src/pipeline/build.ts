@@ -1,9 +1,12 @@
-import { loadRuntime, loadTarget } from '../registry/load.js';
+import path from 'node:path';
+import { dockerfileBase } from '../docker/images.js';
+import { loadRuntime, loadRuntimeFile, loadTarget } from '../registry/load.js';
 import type { Arch } from '../registry/arch.js';
 import type { Repository, Runtime, Target } from '../registry/types.js';
 import { applicableRecipes, loadRecipes } from '../recipes/load.js';
 import type { AppliedRecipe } from '../recipes/types.js';
 import { aptBackend, parseAptRepo } from '../resolve/apt.js';
+import { displayRepoUrl, dnfBackend, parseRpmRepo, yumBackend } from '../resolve/rpm.js';
 import type { Backend, PackageRequest, ResolveContext } from '../resolve/backend.js';
 import { attribute, type Plan } from '../resolve/plan.js';
 import { DEFAULT_KEEP, type KeepOptions } from '../relocate/layout.js';
@@ -16,11 +19,12 @@ import { PackageCache } from '../cache/packages.js';
 import { addWithParents, bytes, type FileTree } from '../tree/types.js';
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
+import { projectRoot } from '../util/paths.js';
 import { layerManifest, MANIFEST_PATH, toolVersion, type LayerManifest } from './manifest.js';
-import { BuildSession } from './session.js';
+import { BuildSession, defaultBuildImage } from './session.js';
 import { runPostStage, stagePlan } from './stage.js';
 
-export { defaultBuildImage } from './session.js';
+export { defaultBuildImage };
 
 /** Repository metadata, and plans resolved from it, are reused for this long by default. */
 export const DEFAULT_METADATA_MAX_AGE_MINUTES = 60;
@@ -33,6 +37,10 @@ export interface BuildSpec {
   buildImage?: string | undefined;
   /** Extra repositories (`--repo`), in the package manager's terms. */
   repos: string[];
+  /** False: use only `repos`, not the target's own repositories (`--no-default-repos`). */
+  defaultRepos?: boolean;
+  /** A runtime manifest file to use instead of the target's (`--runtime-manifest`). */
+  runtimeManifest?: string | undefined;
   keep: KeepOptions;
   recipeDirs: string[];
   /** Docker network mode of build containers (`host` where the default bridge has no route). */
@@ -51,15 +59,28 @@ export interface ClosureProblem {
   candidate?: string;
 }
 
+/** What a build will use, known before any container runs: printed first, so a failure still says it. */
+export interface BuildSetup {
+  target: Target;
+  runtime: Runtime;
+  arch: Arch;
+  image: string;
+  /** Where the image comes from: `images/al2023/Dockerfile (FROM …)` or `--build-image`. */
+  imageSource: string;
+  repositories: Repository[];
+}
+
 /** What a build tells its caller as it goes; the CLI turns these into progress output. */
 export interface BuildEvents {
+  setup?(setup: BuildSetup): void;
   step(title: string): void;
   detail(line: string): void;
-  plan(plan: Plan, ctx: { target: Target; arch: Arch; image: string; repositories: Repository[] }): void;
+  plan(plan: Plan, ctx: { target: Target; arch: Arch; image: string; repositories: Repository[]; runtime?: string }): void;
 }
 
 export interface BuildResult {
   target: Target;
+  arch: Arch;
   runtime: Runtime;
   image: string;
   repositories: Repository[];
@@ -82,6 +103,10 @@ function backendFor(target: Target): Backend {
   switch (target.packageManager) {
     case 'apt':
       return aptBackend;
+    case 'dnf':
+      return dnfBackend;
+    case 'yum':
+      return yumBackend;
     default:
       throw new UserError(`target ${target.id}: package manager ${target.packageManager} is not supported yet`);
   }
@@ -90,8 +115,32 @@ function backendFor(target: Target): Backend {
 export function parseRepos(target: Target, repos: string[]): Repository[] {
   return repos.map((r, i) => {
     if (target.family === 'deb') return parseAptRepo(r, i, target.distro.codename ?? 'stable');
-    throw new UserError(`--repo is not supported for ${target.id} yet`);
+    return parseRpmRepo(r, i);
   });
+}
+
+/** `images/al2023/Dockerfile (FROM public.ecr.aws/amazonlinux/amazonlinux:2023)`. */
+export function buildImageSource(target: Target): string {
+  const dockerfile = path.posix.join(target.buildImage.context, 'Dockerfile');
+  const from = dockerfileBase(path.join(projectRoot, target.buildImage.context, 'Dockerfile'));
+  return from ? `${dockerfile}, FROM ${from}` : dockerfile;
+}
+
+/** The target's runtime manifest, or the one `--runtime-manifest` names (it must be of the target's family). */
+function runtimeFor(target: Target, spec: BuildSpec): Runtime {
+  if (!spec.runtimeManifest) return loadRuntime(target.runtime);
+  const rt = loadRuntimeFile(spec.runtimeManifest);
+  if (rt.family !== target.family) {
+    const a = (f: string) => (f === 'rpm' ? `an ${f}` : `a ${f}`);
+    throw new UserError(`${spec.runtimeManifest}: ${a(rt.family)} runtime cannot be the runtime of ${target.id}, ${a(target.family)} target`);
+  }
+  return rt;
+}
+
+/** How the repositories are shown to people: what the package manager will really fetch. */
+export function repositoryLines(target: Target, arch: Arch, repositories: Repository[]): string[] {
+  if (target.family === 'rpm') return repositories.map((r) => displayRepoUrl(r, arch.rpm, target.distro.releasever ?? target.distro.version));
+  return repositories.map((r) => `${r.url} ${(r.suites ?? []).join(' ')}`.trimEnd());
 }
 
 /** What decides a plan: the same key, the same repository metadata, the same plan. */
@@ -105,15 +154,18 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
   if (!target.architectures.includes(spec.arch.lambda)) {
     throw new UserError(`target ${target.id} has no ${spec.arch.lambda} build`, { hint: `its architectures: ${target.architectures.join(', ')}` });
   }
-  const runtime = loadRuntime(target.runtime);
+  const runtime = runtimeFor(target, spec);
   const recipes = loadRecipes(spec.recipeDirs);
   const backend = backendFor(target);
-  const repositories = [...target.repositories, ...parseRepos(target, spec.repos)];
+  const repositories = [...(spec.defaultRepos === false ? [] : target.repositories), ...parseRepos(target, spec.repos)];
+  if (repositories.length === 0) throw new UserError('--no-default-repos leaves no repository: add at least one --repo');
   const ctx: ResolveContext = { target, runtime, arch: spec.arch, repositories };
+  const repoLines = repositoryLines(target, spec.arch, repositories);
+  events.setup?.({ target, runtime, arch: spec.arch, image: spec.buildImage ?? defaultBuildImage(target), imageSource: spec.buildImage ? '--build-image' : buildImageSource(target), repositories });
   const paths = cachePaths(spec.cacheDir);
   const store = new ContentStore(paths.content);
   const freshness = { maxAgeMinutes: DEFAULT_METADATA_MAX_AGE_MINUTES, force: !!spec.refresh };
-  const session = new BuildSession({ backend, ctx, buildImage: spec.buildImage, network: spec.network, freshness, events });
+  const session = new BuildSession({ backend, ctx, buildImage: spec.buildImage, network: spec.network, freshness, events, imageSource: buildImageSource(target), repositories: repoLines.join(', ') });
 
   try {
     // 1. the plan: reused while the metadata it came from would be
@@ -131,10 +183,10 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       plan = await backend.resolve(c, ctx, spec.packages, events.detail);
       plans.put(key, plan);
     }
-    events.plan(plan, { target, arch: spec.arch, image: session.image, repositories });
+    events.plan(plan, { target, arch: spec.arch, image: session.image, repositories, runtime: runtime.id });
     const applied = applicableRecipes(recipes, target.family, plan.packages);
     const warnings: string[] = [];
-    const base = { target, runtime, image: session.image, repositories, plan, recipes: applied, warnings };
+    const base = { target, arch: spec.arch, runtime, image: session.image, repositories, plan, recipes: applied, warnings };
     if (spec.dryRun) return { ...base, cache: { planReused: !!cached, packagesFetched: 0, packagesCached: 0 } };
 
     // 2. the staged root: packages from the cache, the rest downloaded and unpacked

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import path from 'node:path';
 import { connectEngine } from '../docker/engine.js';
-import { buildImage, contextTag, imageExists } from '../docker/images.js';
+import { buildImage, contextTag, dockerfileBase, imageExists } from '../docker/images.js';
 import { proxyEnv, WorkContainer } from '../docker/container.js';
 import type { Target } from '../registry/types.js';
 import type { Backend, Freshness, ResolveContext } from '../resolve/backend.js';
@@ -37,6 +37,9 @@ export class BuildSession {
       network: string | undefined;
       freshness: Freshness;
       events: SessionEvents;
+      /** For messages: where the default image comes from, and the repositories it would read. */
+      imageSource: string;
+      repositories: string;
     },
   ) {}
 
@@ -83,12 +86,22 @@ export class BuildSession {
       return;
     }
     if (await imageExists(docker, this.image)) return;
-    events.step(`building the ${ctx.target.id} build image ${this.image} from ${ctx.target.buildImage.context} (first time only)`);
-    await buildImage(docker, this.image, path.join(projectRoot, ctx.target.buildImage.context), {
-      network: this.opts.network,
-      buildArgs: proxyEnv(),
-      onLine: (l) => events.detail(l),
-    });
+    events.step(`building the ${ctx.target.id} build image ${this.image} from ${this.opts.imageSource} (first time only)`);
+    try {
+      await buildImage(docker, this.image, path.join(projectRoot, ctx.target.buildImage.context), {
+        network: this.opts.network,
+        buildArgs: proxyEnv(),
+        onLine: (l) => events.detail(l),
+      });
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      const from = dockerfileBase(path.join(projectRoot, ctx.target.buildImage.context, 'Dockerfile'));
+      throw new UserError(`cannot build the ${ctx.target.id} build image ${this.image} (${this.opts.imageSource}): ${e.message.replace(/^building image \S+ from \S+ failed: /, '').split('\n')[0]}`, {
+        hint:
+          `it would resolve packages from ${this.opts.repositories}; ` +
+          (from ? `${from} must be reachable (or already in the engine), or pass an image with the package manager as --build-image` : 'check the Dockerfile, or pass --build-image'),
+      });
+    }
   }
 
   async close(): Promise<void> {

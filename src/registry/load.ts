@@ -29,6 +29,11 @@ export function loadRuntime(id: string): Runtime {
   return readDocument<Runtime>('runtime', file);
 }
 
+/** A runtime manifest from any file (`--runtime-manifest`), validated like the registry's own. */
+export function loadRuntimeFile(file: string): Runtime {
+  return readDocument<Runtime>('runtime', path.resolve(file));
+}
+
 export function runtimeFile(id: string): string {
   return path.join(registryDir, 'runtimes', `${id}.json`);
 }

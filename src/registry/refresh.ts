@@ -16,7 +16,8 @@ export function inventoryScript(family: PackageFamily): string {
   const packages =
     family === 'deb'
       ? `dpkg-query -W -f '\${Package}\\t\${Version}\\t\${Architecture}\\t\${Source}\\t\${Multi-Arch}\\t\${Provides}\\n'`
-      : `rpm -qa --qf '%{NAME}\\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\\t%{ARCH}\\t%{SOURCERPM}\\t\\t[%{PROVIDES},]\\n'`;
+      : // full provides with versions (`libz.so.1(ZLIB_1.2.9)(64bit)`, `zlib = 1.2.11-33`): they decide version skew
+        `rpm -qa --qf '%{NAME}\\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\\t%{ARCH}\\t%{SOURCERPM}\\t\\t[%{PROVIDENEVRS}|]\\n'`;
   return [
     'set -e',
     'echo "##packages"',
@@ -42,10 +43,16 @@ export function parseInventory(stdout: string, family: PackageFamily): { package
   const packages: RuntimePackage[] = (sections.get('packages') ?? [])
     .map((line) => {
       const [name = '', version = '', arch = '', source = '', multiArch = '', provides = ''] = line.split('\t');
-      const prov = provides
-        .split(',')
-        .map((p) => p.trim().replace(/\s*\(.*\)$/, ''))
-        .filter((p) => p && p !== name);
+      const prov =
+        family === 'deb'
+          ? provides
+              .split(',')
+              .map((p) => p.trim().replace(/\s*\(.*\)$/, ''))
+              .filter((p) => p && p !== name)
+          : provides
+              .split('|')
+              .map((p) => p.trim())
+              .filter(Boolean);
       const src = family === 'deb' ? source.replace(/\s*\(.*\)/, '') : source.replace(/-[^-]+-[^-]+\.src\.rpm$/, '');
       return {
         name,

@@ -10,8 +10,12 @@ export interface Repository {
   /** apt: suites (bookworm, bookworm-updates, …) and components. */
   suites?: string[];
   components?: string[];
-  /** rpm: whether the repository's metadata is signed/packages are checked (gpgcheck). */
+  /** rpm: whether the packages' signatures are checked (gpgcheck). */
   gpgcheck?: boolean;
+  /** rpm: the signing key, as a path inside the build image (checked with rpmkeys after download). */
+  gpgkey?: string;
+  /** rpm: `url` is a mirror list (one base URL a line), not the repository itself. */
+  mirrorlist?: boolean;
 }
 
 export interface BuildImage {
@@ -26,7 +30,8 @@ export interface Target {
   description: string;
   family: PackageFamily;
   packageManager: PackageManager;
-  distro: { name: string; version: string; codename?: string };
+  /** `releasever` is the rpm repositories' $releasever (AL2023: `latest` or a pinned release). */
+  distro: { name: string; version: string; codename?: string; releasever?: string };
   architectures: Array<'x86_64' | 'arm64'>;
   buildImage: BuildImage;
   repositories: Repository[];

@@ -22,7 +22,7 @@ const fileCache = mkdtempSync(path.join(os.tmpdir(), 'yumda-test-cache-'));
  */
 export function runYumda(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, YUMDA_DOCKER_NETWORK: process.env.YUMDA_DOCKER_NETWORK ?? 'host', XDG_CACHE_HOME: fileCache, ...opts.env };
+    const env: Record<string, string | undefined> = { ...process.env, YUMDA_DOCKER_NETWORK: process.env.YUMDA_DOCKER_NETWORK ?? 'host', XDG_CACHE_HOME: fileCache, ...opts.env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
     const child = spawn(process.execPath, [cliPath, ...args], { cwd: opts.cwd ?? repoRoot, env: env as NodeJS.ProcessEnv });
     let stdout = '';

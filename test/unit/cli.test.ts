@@ -35,6 +35,23 @@ describe('CLI errors (no Docker needed)', () => {
     expect(line).toMatch(/start the Docker engine|DOCKER_HOST/);
   });
 
+  it('unknown target names the Amazon Linux ones too', async () => {
+    await expectOneLineError(['install', 'git', '--target', 'al2024'], /^yumda: error: unknown target 'al2024'; known targets: al2, al2023, debian12 \(yumda targets\)$/);
+  });
+
+  it('unknown architecture with the default target (al2023)', async () => {
+    await expectOneLineError(['install', 'git', '--arch', 'ppc64le'], /^yumda: error: unknown architecture 'ppc64le'; use one of x86_64, arm64$/);
+  });
+
+  it('a runtime manifest of the wrong family or that does not exist', async () => {
+    await expectOneLineError(['install', 'git', '--runtime-manifest', path.join(process.cwd(), 'registry/runtimes/debian12.json')], /^yumda: error: .*debian12\.json: a deb runtime cannot be the runtime of al2023, an rpm target$/);
+    await expectOneLineError(['install', 'git', '--runtime-manifest', '/nonexistent/runtime.json'], /^yumda: error: \/nonexistent\/runtime\.json: cannot read \(ENOENT\)$/);
+  });
+
+  it('--no-default-repos without --repo', async () => {
+    await expectOneLineError(['install', 'git', '--no-default-repos'], /^yumda: error: --no-default-repos leaves no repository: add at least one --repo$/);
+  });
+
   it('lists targets', async () => {
     const r = await runYumda(['targets', '--json']);
     expect(r.code).toBe(0);

@@ -18,6 +18,9 @@ export interface InstallOptions {
   outDir?: string;
   buildImage?: string;
   repo: string[];
+  /** false with --no-default-repos */
+  defaultRepos?: boolean;
+  runtimeManifest?: string;
   network?: string;
   recipes: string[];
   keepDocs?: boolean;
@@ -55,12 +58,14 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
       arch,
       buildImage: opts.buildImage,
       repos: opts.repo,
+      defaultRepos: opts.defaultRepos !== false,
       keep: { docs: !!opts.keepDocs, locales: !!opts.keepLocales, headers: !!opts.keepHeaders, staticLibs: !!opts.keepStatic },
       recipeDirs: opts.recipes.map((r) => path.resolve(r)),
       network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
       cacheDir: opts.cacheDir,
       refresh: !!opts.refresh,
       dryRun: !!opts.dryRun,
+      runtimeManifest: opts.runtimeManifest,
     },
     ui,
   );
@@ -140,10 +145,10 @@ function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: stri
 function printJson(r: BuildResult, output: object | undefined): void {
   const doc = {
     target: r.target.id,
-    arch: r.manifest?.arch,
+    arch: r.arch.lambda,
     runtime: r.runtime.id,
     buildImage: r.image,
-    repositories: r.repositories.map((x) => ({ id: x.id, url: x.url, suites: x.suites })),
+    repositories: r.repositories.map((x) => ({ id: x.id, url: x.url, ...(x.suites ? { suites: x.suites } : {}), ...(x.mirrorlist ? { mirrorlist: true } : {}) })),
     packages: r.plan.packages.map((p) => ({
       name: p.name,
       version: p.version,

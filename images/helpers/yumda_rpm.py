@@ -1,0 +1,318 @@
+# yumda's helper inside an rpm build container: asks the distribution's own package manager (dnf's
+# Python API on AL2023, yum's on AL2) to read repositories, resolve a closure into an empty root and
+# download exact packages, and answers in JSON on stdout. yumda puts this file into the container
+# with the job description, so any image with dnf or yum works as a build image (--build-image).
+#
+# Python 2.7 (yum on AL2) and 3 (dnf) compatible. Usage:
+#   yumda_rpm.py refresh  JOB
+#   yumda_rpm.py resolve  JOB SPEC...      SPEC: name or name-version (dnf/yum package specs)
+#   yumda_rpm.py download JOB DESTDIR NEVRA...
+# JOB is a JSON file: {"manager", "installroot", "cachedir", "releasever", "arch", "repos": [{"id",
+# "url", "mirrorlist"}], "runtime": [{"name", "epoch", "version", "release"}]}.
+# Errors: {"error": {"kind": "repo" | "not-found" | "unsatisfiable" | "download", "message", ...}}
+# and exit status 3.
+from __future__ import print_function
+
+import json
+import os
+import shutil
+import sys
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj, sort_keys=True) + "\n")
+    sys.stdout.flush()
+
+
+def fail(kind, message, **extra):
+    err = {"kind": kind, "message": message}
+    err.update(extra)
+    emit({"error": err})
+    sys.exit(3)
+
+
+def text(s):
+    return s if isinstance(s, str) else s.decode("utf-8", "replace")
+
+
+class DnfManager(object):
+    """dnf 4 (AL2023, Fedora, Debian's dnf): the Python API of the dnf command."""
+
+    def __init__(self, job):
+        import dnf
+        import dnf.exceptions
+        import hawkey
+
+        self.dnf = dnf
+        self.hawkey = hawkey
+        base = dnf.Base()
+        conf = base.conf
+        conf.installroot = job["installroot"]
+        conf.cachedir = job["cachedir"]
+        conf.persistdir = os.path.join(job["cachedir"], "persist")
+        conf.logdir = os.path.join(job["cachedir"], "log")
+        conf.reposdir = []
+        conf.releasever = job["releasever"]
+        conf.arch = job["arch"]
+        conf.install_weak_deps = False
+        # how long fetched metadata in the cache volume is reused (yumda passes its freshness)
+        expire = os.environ.get("YUMDA_METADATA_EXPIRE")
+        if expire:
+            conf.metadata_expire = int(expire)
+        conf.skip_if_unavailable = False
+        # dnf checks every download against the checksum in the repository metadata; signatures
+        # are checked by yumda with rpmkeys after the download (the packages are never installed)
+        conf.gpgcheck = False
+        conf.assumeyes = True
+        for r in job["repos"]:
+            opts = {"mirrorlist": r["url"]} if r.get("mirrorlist") else {"baseurl": [r["url"]]}
+            repo = base.repos.add_new_repo(r["id"], conf, **opts)
+            repo.gpgcheck = False
+            if expire:
+                repo.metadata_expire = int(expire)
+            repo.enable()
+        # dnf's exceptions summarise ("all mirrors were already tried"); librepo's log says why
+        self.librepo_log = os.path.join(conf.logdir, "dnf.librepo.log")
+        base.setup_loggers()
+        self.base = base
+        self.arch = job["arch"]
+
+    def why(self):
+        try:
+            with open(self.librepo_log) as f:
+                lines = [l.split(" INFO ", 1)[-1].strip() for l in f if "Error during transfer" in l or "Curl error" in l]
+        except (IOError, OSError):
+            return ""
+        return (": " + lines[-1]) if lines else ""
+
+    def load(self):
+        try:
+            self.base.fill_sack(load_system_repo=False, load_available_repos=True)
+        except self.dnf.exceptions.RepoError as e:
+            fail("repo", text(str(e)) + self.why())
+        return dict((r.id, len(self.base.sack.query().available().filter(reponame=r.id))) for r in self.base.repos.iter_enabled())
+
+    def resolve(self, specs):
+        for spec in specs:
+            try:
+                self.base.install(spec, strict=True)
+            except self.dnf.exceptions.MarkingError:
+                fail("not-found", "no package matches %s" % spec, spec=spec)
+        try:
+            self.base.resolve(allow_erasing=False)
+        except self.dnf.exceptions.DepsolveError as e:
+            fail("unsatisfiable", text(str(e)))
+        pkgs = sorted(self.base.transaction.install_set, key=lambda p: (p.name, p.arch))
+        closure = self.base.sack.query().filterm(pkg=pkgs)
+        out = []
+        for p in pkgs:
+            reqs = []
+            for dep in p.requires:
+                d = str(dep)
+                providers = set(x.name for x in closure.filter(provides=dep))
+                if d.startswith("/"):
+                    providers.update(x.name for x in closure.filter(file=d))
+                reqs.append({"dep": d, "providers": sorted(providers)})
+            chk = p.chksum
+            out.append(
+                {
+                    "name": p.name,
+                    "epoch": p.epoch,
+                    "version": p.version,
+                    "release": p.release,
+                    "arch": p.arch,
+                    "downloadSize": p.downloadsize,
+                    "installedSize": p.installsize,
+                    "repo": p.reponame,
+                    "location": p.location,
+                    "checksum": {"type": self.hawkey.chksum_name(chk[0]), "value": chk[1].hex() if hasattr(chk[1], "hex") else chk[1].encode("hex")} if chk else None,
+                    "sourcerpm": p.sourcerpm,
+                    "license": p.license,
+                    "provides": [str(x) for x in p.provides],
+                    "requires": reqs,
+                }
+            )
+        return out
+
+    def find(self, name, epoch, version, release, arches):
+        q = self.base.sack.query().available().filter(name=name, version=version, release=release, arch=arches)
+        if epoch is not None:
+            q = q.filter(epoch=int(epoch))
+        return list(q)
+
+    def provides_of(self, pkg):
+        return [str(x) for x in pkg.provides]
+
+    def download(self, pkgs):
+        try:
+            self.base.download_packages(pkgs)
+        except self.dnf.exceptions.DownloadError as e:
+            fail("download", text(str(e)) + self.why())
+        return [p.localPkg() for p in pkgs]
+
+
+class YumManager(object):
+    """yum 3 (AL2): the Python 2 API of the yum command."""
+
+    FLAGS = {"EQ": "=", "LT": "<", "LE": "<=", "GT": ">", "GE": ">="}
+
+    def __init__(self, job):
+        import yum
+        import yum.Errors
+
+        self.yum = yum
+        yb = yum.YumBase()
+        yb.preconf.init_plugins = False
+        yb.preconf.debuglevel = 0
+        yb.preconf.errorlevel = 0
+        yb.preconf.root = job["installroot"]
+        yb.preconf.releasever = job["releasever"]
+        yb.preconf.arch = job["arch"]
+        yb.conf.cachedir = job["cachedir"]
+        expire = os.environ.get("YUMDA_METADATA_EXPIRE")
+        if expire:
+            yb.conf.metadata_expire = int(expire)
+        yb.conf.reposdir = []
+        yb.conf.skip_broken = False
+        yb.conf.assumeyes = True
+        for r in yb.repos.listEnabled():
+            r.disable()
+        for r in job["repos"]:
+            if r.get("mirrorlist"):
+                repo = yb.add_enable_repo(r["id"], mirrorlist=r["url"])
+            else:
+                repo = yb.add_enable_repo(r["id"], baseurls=[r["url"]])
+            repo.gpgcheck = False
+            if expire:
+                repo.metadata_expire = int(expire)
+        self.yb = yb
+        self.arch = job["arch"]
+
+    def dep(self, t):
+        name, flag, evr = t
+        if not flag:
+            return name
+        e, v, r = evr
+        s = ("%s:" % e if e and e != "0" else "") + (v or "") + ("-%s" % r if r else "")
+        return "%s %s %s" % (name, self.FLAGS.get(flag, flag), s)
+
+    def load(self):
+        try:
+            sack = self.yb.pkgSack
+        except self.yum.Errors.RepoError as e:
+            fail("repo", text(str(e)))
+        counts = {}
+        for po in sack.returnPackages():
+            counts[po.repoid] = counts.get(po.repoid, 0) + 1
+        return counts
+
+    def resolve(self, specs):
+        for spec in specs:
+            try:
+                if not self.yb.install(pattern=spec):
+                    fail("not-found", "no package matches %s" % spec, spec=spec)
+            except self.yum.Errors.InstallError:
+                fail("not-found", "no package matches %s" % spec, spec=spec)
+        code, msgs = self.yb.resolveDeps()
+        if code == 1:
+            fail("unsatisfiable", "\n".join(text(m) for m in msgs))
+        pkgs = sorted((t.po for t in self.yb.tsInfo.getMembers()), key=lambda p: (p.name, p.arch))
+        out = []
+        for p in pkgs:
+            reqs = []
+            for t in p.returnPrco("requires"):
+                d = self.dep(t)
+                providers = set(m.name for m in pkgs if m.checkPrco("provides", t))
+                if t[0].startswith("/"):
+                    providers.update(m.name for m in pkgs if t[0] in m.returnFileEntries("file", primary_only=True) or t[0] in m.returnFileEntries("dir", primary_only=True))
+                reqs.append({"dep": d, "providers": sorted(providers)})
+            idsum = p.returnIdSum()
+            out.append(
+                {
+                    "name": p.name,
+                    "epoch": int(p.epoch or 0),
+                    "version": p.version,
+                    "release": p.release,
+                    "arch": p.arch,
+                    "downloadSize": int(p.size),
+                    "installedSize": int(p.installedsize),
+                    "repo": p.repoid,
+                    "location": p.relativepath,
+                    "checksum": {"type": idsum[0], "value": idsum[1]} if idsum else None,
+                    "sourcerpm": p.sourcerpm,
+                    "license": p.license,
+                    "provides": [self.dep(t) for t in p.returnPrco("provides")],
+                    "requires": reqs,
+                }
+            )
+        return out
+
+    def find(self, name, epoch, version, release, arches):
+        found = self.yb.pkgSack.searchNevra(name=name, ver=version, rel=release)
+        return [p for p in found if p.arch in arches and (epoch is None or int(p.epoch or 0) == int(epoch))]
+
+    def provides_of(self, pkg):
+        return [self.dep(t) for t in pkg.returnPrco("provides")]
+
+    def download(self, pkgs):
+        errors = self.yb.downloadPkgs(pkgs)
+        if errors:
+            fail("download", "; ".join("%s: %s" % (p, " ".join(text(m) for m in msgs)) for p, msgs in errors.items()))
+        return [p.localPkg() for p in pkgs]
+
+
+def parse_nevra(s):
+    """name-[epoch:]version-release.arch"""
+    rest, arch = s.rsplit(".", 1)
+    rest, release = rest.rsplit("-", 1)
+    name, ev = rest.rsplit("-", 1)
+    epoch = None
+    if ":" in ev:
+        epoch, ev = ev.split(":", 1)
+    return name, epoch, ev, release, arch
+
+
+def main(argv):
+    if len(argv) < 3:
+        sys.stderr.write("usage: yumda_rpm.py refresh|resolve|download JOB ...\n")
+        return 2
+    cmd, job_file = argv[1], argv[2]
+    with open(job_file) as f:
+        job = json.load(f)
+    mgr = DnfManager(job) if job["manager"] == "dnf" else YumManager(job)
+    counts = mgr.load()
+    if cmd == "refresh":
+        emit({"repos": counts})
+    elif cmd == "resolve":
+        packages = mgr.resolve(argv[3:])
+        # the runtime's packages at the runtime's versions, when the repositories still have them:
+        # their real provides decide whether the runtime satisfies a requirement (version skew)
+        runtime = {}
+        for r in job.get("runtime", []):
+            found = mgr.find(r["name"], r.get("epoch"), r["version"], r["release"], [mgr.arch, "noarch"])
+            if found:
+                runtime[r["name"]] = mgr.provides_of(found[0])
+        emit({"packages": packages, "runtimeProvides": runtime})
+    elif cmd == "download":
+        dest = argv[3]
+        pkgs = []
+        for s in argv[4:]:
+            name, epoch, version, release, arch = parse_nevra(s)
+            found = mgr.find(name, epoch, version, release, [arch])
+            if not found:
+                fail("not-found", "%s is no longer in the repositories" % s, spec=s)
+            pkgs.append(found[0])
+        files = []
+        for local in mgr.download(pkgs):
+            target = os.path.join(dest, os.path.basename(local))
+            shutil.copyfile(local, target)
+            files.append(target)
+        emit({"files": files})
+    else:
+        sys.stderr.write("unknown command %s\n" % cmd)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

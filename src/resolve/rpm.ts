@@ -1,0 +1,269 @@
+/**
+ * The rpm family: dnf (AL2023) and yum (AL2). The package manager runs in the build container
+ * through yumda's helper (images/helpers/yumda_rpm.py), which uses the manager's own Python API to
+ * read the repositories, resolve the closure into an empty root (no weak dependencies) and download
+ * exact NEVRAs. Which of those the layer ships is decided here from the runtime's manifest
+ * (rpmplan.ts). Packages are unpacked with rpm2cpio and cpio: no scriptlets ever run.
+ *
+ * Why resolve into an empty root and subtract, rather than pre-seed the root's rpmdb with the
+ * runtime's packages as lambci/yumda did: seeding needs the runtime's real rpm headers (only a dump
+ * of the real runtime has them; for AL2 we have names and versions only), and a seeded solver
+ * silently keeps an old runtime package where a newer one is needed. The empty-root closure plus a
+ * version-aware subtraction needs only names, versions and provides, and turns skew into a decision.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { WorkContainer } from '../docker/container.js';
+import type { Repository, RuntimePackage } from '../registry/types.js';
+import { UserError } from '../util/errors.js';
+import { projectRoot } from '../util/paths.js';
+import { sha256 } from '../util/hash.js';
+import type { Backend, Log, PackageRequest, ResolveContext } from './backend.js';
+import { STAGE_OUT } from './backend.js';
+import { planFromResolution, runtimeCapabilities, type RpmResolution } from './rpmplan.js';
+import { parseEvr, parseReldep, satisfies } from './rpmver.js';
+
+const HELPER = '/yumda/bin/yumda_rpm.py';
+const JOB = '/yumda/etc/job.json';
+const INSTALLROOT = '/yumda/root';
+const CACHE = '/yumda/cache';
+const DOWNLOADS = '/yumda/rpms';
+const KEYS_DB = '/yumda/keys';
+
+export const HELPER_SOURCE = path.join(projectRoot, 'images/helpers/yumda_rpm.py');
+
+export interface RpmJob {
+  manager: 'dnf' | 'yum';
+  installroot: string;
+  cachedir: string;
+  releasever: string;
+  arch: string;
+  repos: Array<{ id: string; url: string; mirrorlist: boolean }>;
+  runtime: Array<{ name: string; epoch: number | null; version: string; release: string }>;
+}
+
+export function rpmJob(ctx: ResolveContext): RpmJob {
+  return {
+    manager: ctx.target.packageManager === 'yum' ? 'yum' : 'dnf',
+    installroot: INSTALLROOT,
+    cachedir: CACHE,
+    releasever: ctx.target.distro.releasever ?? ctx.target.distro.version,
+    arch: ctx.arch.rpm,
+    repos: ctx.repositories.map((r) => ({ id: r.id, url: r.url, mirrorlist: !!r.mirrorlist })),
+    runtime: ctx.runtime.packages.map(runtimeNevr).filter((x): x is NonNullable<typeof x> => !!x),
+  };
+}
+
+/** A manifest version `[epoch:]version-release` as the helper looks it up. */
+export function runtimeNevr(p: RuntimePackage): RpmJob['runtime'][number] | undefined {
+  const e = parseEvr(p.version);
+  if (e.release === undefined) return undefined;
+  return { name: p.name, epoch: e.epoch || null, version: e.version, release: e.release };
+}
+
+/**
+ * A `--repo` argument for dnf/yum: a repository URL (its repodata/ beside it), or
+ * `mirrorlist=URL`. `$basearch` and `$releasever` are expanded by the package manager.
+ */
+export function parseRpmRepo(arg: string, index: number): Repository {
+  const t = arg.trim();
+  const mirror = /^mirrorlist=(.*)$/.exec(t);
+  const url = (mirror ? mirror[1]! : t).trim();
+  if (!/^(https?|file):\/\/\S+$/.test(url)) throw new UserError(`--repo '${arg}': expected a repository URL (http://, https:// or file://), or mirrorlist=URL`);
+  return { id: `repo${index + 1}`, url, ...(mirror ? { mirrorlist: true } : {}), gpgcheck: false };
+}
+
+/** A repository as people read it: `$basearch`/`$releasever` filled in. */
+export function displayRepoUrl(r: Repository, rpmArch: string, releasever: string): string {
+  const url = r.url.replace(/\$basearch\b/g, rpmArch).replace(/\$arch\b/g, rpmArch).replace(/\$releasever\b/g, releasever);
+  return r.mirrorlist ? `${url} (mirror list)` : url;
+}
+
+/** The helper's JSON answer, or the one-line error it reports. */
+export function parseHelperOutput<T>(stdout: string, stderr: string, exitCode: number, what: string): T | { error: { kind: string; message: string; spec?: string } } {
+  const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  if (line) {
+    try {
+      return JSON.parse(line) as T;
+    } catch {
+      // fall through: report stderr
+    }
+  }
+  // no answer at all: the build image lacks the package manager or its Python API (a wrong
+  // --build-image), or the helper crashed
+  const last = stderr.trim().split('\n').filter(Boolean).slice(-3).join(' ');
+  throw new UserError(`${what} failed (exit ${exitCode}): ${last || stdout.trim().slice(-300)}`, {
+    hint: 'the build image needs dnf (python3 with the dnf module) or yum (python 2 with the yum module), rpm2cpio and cpio',
+  });
+}
+
+/** One line for the package manager's failure: the package it could not find, or the first problem. */
+export function explainRpmFailure(kind: string, message: string, targetId: string, request?: PackageRequest): string {
+  if (kind === 'not-found' && request) {
+    return request.version
+      ? `version ${request.version} of package '${request.name}' was not found in the ${targetId} repositories`
+      : `package '${request.name}' was not found in the ${targetId} repositories`;
+  }
+  if (kind === 'not-found') return `${message} in the ${targetId} repositories`;
+  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
+  const problem = lines.find((l) => /nothing provides|conflicts with|cannot install|Requires:/.test(l)) ?? lines[lines.length - 1] ?? message;
+  return `the packages cannot be installed together: ${problem.replace(/^-\s*/, '').replace(/^Problem( \d+)?:\s*/, '')}`;
+}
+
+/**
+ * When the package manager cannot find something the runtime has (`rtld(GNU_HASH)`, from glibc),
+ * the repositories lack the distribution's own packages: the closure is resolved into an empty
+ * root, so they must hold what the runtime has too (it is subtracted afterwards).
+ */
+export function missingFromRuntimeHint(message: string, ctx: Pick<ResolveContext, 'runtime' | 'arch'>): string | undefined {
+  const missing = /nothing provides (.+?) needed by/.exec(message)?.[1];
+  if (!missing) return undefined;
+  const req = parseReldep(missing);
+  const owner = runtimeCapabilities(ctx.runtime, {}, ctx.arch.rpm).find((c) => c.caps.some((p) => satisfies(p, req)));
+  if (!owner) return undefined;
+  return `${missing} comes from ${owner.pkg.name}, which the ${ctx.runtime.id} runtime has; the repositories must hold the distribution's own packages as well (keep the target's repositories, or --repo a mirror of them)`;
+}
+
+function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function interpreter(ctx: ResolveContext): string {
+  // yum is Python 2 (AL2's /usr/bin/python); dnf is Python 3
+  return ctx.target.packageManager === 'yum' ? 'python' : 'python3';
+}
+
+/** Metadata is fetched by `refresh` only; the steps after it never expire what it found. */
+const NEVER_EXPIRE = String(10 * 365 * 24 * 3600);
+
+async function helper<T>(
+  c: WorkContainer,
+  ctx: ResolveContext,
+  args: string[],
+  log: Log,
+  what: string,
+  opts: { expireSeconds?: string; lock?: boolean } = {},
+): Promise<T | { error: { kind: string; message: string; spec?: string } }> {
+  // builds may share the metadata volume: one helper reading or updating it at a time there
+  const cmd = [interpreter(ctx), HELPER, ...args];
+  const locked = ['sh', '-c', `if command -v flock >/dev/null; then exec flock ${CACHE}/.yumda-lock "$@"; else exec "$@"; fi`, 'sh', ...cmd];
+  const r = await c.exec(opts.lock ? locked : cmd, {
+    env: { LC_ALL: 'C.UTF-8', YUMDA_METADATA_EXPIRE: opts.expireSeconds ?? NEVER_EXPIRE },
+    onStderrLine: (l) => l.trim() && log(`${ctx.target.packageManager}: ${l.trim()}`),
+  });
+  return parseHelperOutput<T>(r.stdout, r.stderr, r.exitCode, `${ctx.target.packageManager} (${what})`);
+}
+
+function isError(x: unknown): x is { error: { kind: string; message: string; spec?: string } } {
+  return typeof x === 'object' && x !== null && 'error' in x;
+}
+
+function requestSpec(r: PackageRequest): string {
+  return r.version ? `${r.name}-${r.version}` : r.name;
+}
+
+const BUILD_ID = `'./usr/lib/.build-id' './usr/lib/.build-id/*'`;
+
+/**
+ * Unpacks each downloaded package, without scriptlets, into its own tree. A %post scriptlet that
+ * registers alternatives runs in this throw-away container with `alternatives` replaced by a
+ * recorder, so the links it would add are known (see relocate/alternatives.ts).
+ */
+export function stageScript(files: string[], keyed: Array<{ file: string; key: string }>): string {
+  const lines = [
+    'set -euo pipefail',
+    `mkdir -p ${STAGE_OUT}/pkgs ${STAGE_OUT}/meta ${KEYS_DB} /yumda/shim`,
+    `printf '#!/bin/sh\\necho "$*" >> ${STAGE_OUT}/meta/$YUMDA_PACKAGE.alternatives\\nexit 0\\n' > /yumda/shim/alternatives`,
+    'chmod +x /yumda/shim/alternatives && ln -sf alternatives /yumda/shim/update-alternatives',
+  ];
+  // signatures: only for repositories that say gpgcheck, with the key the target names
+  const keys = [...new Set(keyed.map((k) => k.key))];
+  for (const k of keys) lines.push(`rpmkeys --dbpath ${KEYS_DB} --import ${shq(k)}`);
+  for (const { file } of keyed) {
+    lines.push(`out=$(rpmkeys --dbpath ${KEYS_DB} --checksig ${shq(file)} 2>&1) || { echo "signature check failed: $out" >&2; exit 4; }`);
+    // a package without a signature passes --checksig on its digests alone: require the signature
+    // (rpm >= 4.14 prints "digests signatures OK", rpm 4.11 on AL2 "rsa sha1 (md5) pgp md5 OK")
+    lines.push(`case "$out" in *"NOT OK"*|*MISSING*|*NOKEY*|*NOTTRUSTED*) echo "signature check failed: $out" >&2; exit 4;; *"signatures OK"*|*" pgp "*) ;; *) echo "signature check failed (not signed): $out" >&2; exit 4;; esac`);
+  }
+  lines.push(
+    `for f in ${files.map(shq).join(' ')}; do`,
+    `  pkg=$(rpm -qp --nosignature --qf '%{NAME}' "$f")`,
+    '  rpm2cpio "$f" > /yumda/payload.cpio',
+    `  mkdir -p "${STAGE_OUT}/pkgs/$pkg" && touch "${STAGE_OUT}/meta/$pkg.alternatives"`,
+    // /usr/lib/.build-id holds links for debuggers only: not unpacked
+    `  (cd "${STAGE_OUT}/pkgs/$pkg" && cpio -idm --quiet --no-absolute-filenames -f ${BUILD_ID} < /yumda/payload.cpio)`,
+    `  post=$(rpm -qp --nosignature --qf '%{POSTIN}' "$f" 2>/dev/null || true)`,
+    '  case "$post" in *alternatives*) (cd / && PATH=/yumda/shim:$PATH YUMDA_PACKAGE="$pkg" timeout 60 sh -c "$post" 1 </dev/null >/dev/null 2>&1) || true;; esac',
+    '  echo "unpacked $pkg"',
+    'done',
+    'rm -f /yumda/payload.cpio',
+  );
+  return lines.join('\n');
+}
+
+function makeBackend(): Backend {
+  return {
+    metadataVolumes(ctx) {
+      const key = sha256(JSON.stringify([ctx.target.id, ctx.arch.rpm, ctx.repositories])).slice(0, 12);
+      return [{ name: `yumda-rpm-cache-${ctx.target.id}-${ctx.arch.rpm}-${key}`, path: CACHE }];
+    },
+
+    configFiles(ctx) {
+      return new Map([
+        [HELPER, readFileSync(HELPER_SOURCE, 'utf8')],
+        [JOB, JSON.stringify(rpmJob(ctx), null, 2) + '\n'],
+        [`${INSTALLROOT}/.keep`, ''],
+        [`${CACHE}/log/.keep`, ''],
+        [`${CACHE}/persist/.keep`, ''],
+        [`${DOWNLOADS}/.keep`, ''],
+      ]);
+    },
+
+    async refresh(c, ctx, log, freshness) {
+      const expire = freshness.force ? '0' : String(freshness.maxAgeMinutes * 60);
+      const r = await helper<{ repos: Record<string, number> }>(c, ctx, ['refresh', JOB], log, 'reading repositories', { expireSeconds: expire, lock: true });
+      if (isError(r)) {
+        throw new UserError(`cannot read the ${ctx.target.id} package repositories: ${r.error.message.split('\n')[0]}`, {
+          hint: `repositories: ${ctx.repositories.map((x) => displayRepoUrl(x, ctx.arch.rpm, rpmJob(ctx).releasever)).join(', ')}; check the network (or --network) and proxy settings`,
+        });
+      }
+      for (const [id, n] of Object.entries(r.repos)) log(`${id}: ${n} packages`);
+    },
+
+    async resolve(c, ctx, requests, log) {
+      const r = await helper<RpmResolution>(c, ctx, ['resolve', JOB, ...requests.map(requestSpec)], log, 'resolving');
+      if (isError(r)) {
+        const req = requests.find((q) => requestSpec(q) === r.error.spec);
+        throw new UserError(explainRpmFailure(r.error.kind, r.error.message, ctx.target.id, req), { hint: missingFromRuntimeHint(r.error.message, ctx) });
+      }
+      // every executable of the layer carries /opt/lib as its DT_RPATH (relocate/binaries.ts), so a
+      // newer library shipped there wins over the runtime's older copy
+      const plan = planFromResolution({ resolution: r, requested: requests, runtime: ctx.runtime, rpmArch: ctx.arch.rpm, rpathToLayer: true });
+      for (const n of plan.notes) log(`version skew: ${n}`);
+      return plan;
+    },
+
+    async stage(c, ctx, packages, log) {
+      const nevras = packages.map((p) => {
+        const e = parseEvr(p.version);
+        return `${p.name}-${e.epoch ? `${e.epoch}:` : ''}${e.version}-${e.release}.${p.arch}`;
+      });
+      // everything may come from the runtime: then nothing is downloaded, and the layer is empty
+      const d = nevras.length ? await helper<{ files: string[] }>(c, ctx, ['download', JOB, DOWNLOADS, ...nevras], log, 'downloading') : { files: [] };
+      if (isError(d)) throw new UserError(`downloading the packages failed: ${d.error.message.split('\n')[0]}`);
+      for (const f of d.files) log(`downloaded ${path.posix.basename(f)}`);
+      const repoOf = new Map(packages.map((p, i) => [nevras[i]!, p.repository]));
+      const keyed: Array<{ file: string; key: string }> = [];
+      d.files.forEach((f, i) => {
+        const repo = ctx.repositories.find((x) => x.id === repoOf.get(nevras[i]!));
+        if (repo?.gpgcheck && repo.gpgkey) keyed.push({ file: f, key: repo.gpgkey });
+      });
+      const r = await c.exec(['bash', '-c', stageScript(d.files, keyed)], { onStdoutLine: (l) => l.startsWith('unpacked ') && log(l) });
+      if (r.exitCode === 4) throw new UserError(`a package failed its signature check: ${r.stderr.trim().split('\n').pop()}`);
+      if (r.exitCode !== 0) throw new UserError(`unpacking the packages failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+    },
+  };
+}
+
+export const dnfBackend: Backend = makeBackend();
+export const yumBackend: Backend = makeBackend();

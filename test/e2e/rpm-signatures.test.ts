@@ -1,0 +1,96 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withContainer } from '../../src/docker/container.js';
+import { connectEngine } from '../../src/docker/engine.js';
+import { tarOf } from '../../src/pipeline/tarball.js';
+import { parseArch } from '../../src/registry/arch.js';
+import { loadRuntime, loadTarget } from '../../src/registry/load.js';
+import type { ResolveContext } from '../../src/resolve/backend.js';
+import type { PlannedPackage } from '../../src/resolve/plan.js';
+import { dnfBackend } from '../../src/resolve/rpm.js';
+import { repoRoot, run } from '../helpers/cli.js';
+import { tempDir } from '../helpers/cc.js';
+import { ensureTestImage } from '../helpers/images.js';
+import { buildRpm, makeRepo } from '../helpers/rpmrepo.js';
+import { serveDirectory } from '../helpers/serve.js';
+
+/**
+ * The Amazon Linux targets check package signatures (gpgcheck, the distribution's key). Amazon's
+ * repositories cannot be reached here, so a key is made in the test, packages are signed with
+ * rpmsign, and the rpm backend stages them from a repository that names that key.
+ */
+describe('rpm signature checks', () => {
+  const work = tempDir('yumda-sig-');
+  const gnupg = path.join(work, 'gnupg');
+  let server: Awaited<ReturnType<typeof serveDirectory>>;
+  let buildImage: string;
+  let publicKey: Buffer;
+
+  async function gpg(args: string[], home = gnupg): Promise<string> {
+    const r = await run('gpg', ['--homedir', home, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...args]);
+    if (r.code !== 0) throw new Error(`gpg ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  async function sign(file: string, home: string, name: string): Promise<void> {
+    const r = await run('rpmsign', ['--addsign', '--define', '__gpg /usr/bin/gpg', '--define', `_gpg_name ${name}`, '--define', `_gpg_path ${home}`, '--define', `_gpg_sign_cmd_extra_args --batch --pinentry-mode loopback --passphrase ''`, file]);
+    if (r.code !== 0) throw new Error(`rpmsign ${file}: ${r.stderr}`);
+  }
+
+  beforeAll(async () => {
+    buildImage = await ensureTestImage('yumda-test/rpm-build-standin', path.join(repoRoot, 'test/images/rpm-build-standin'));
+    const other = path.join(work, 'gnupg-other');
+    for (const home of [gnupg, other]) {
+      mkdirSync(home, { recursive: true, mode: 0o700 });
+      await gpg(['--quick-gen-key', home === gnupg ? 'yumda test <test@yumda.invalid>' : 'someone else <else@yumda.invalid>', 'rsa2048', 'sign', 'never'], home);
+    }
+    publicKey = Buffer.from(await gpg(['--armor', '--export', 'test@yumda.invalid']));
+    const build = path.join(work, 'build');
+    const ok = await buildRpm(build, { name: 'sig-ok', version: '1', arch: 'noarch', files: { '/usr/share/sig/ok': { data: 'signed\n' } } });
+    const none = await buildRpm(build, { name: 'sig-none', version: '1', arch: 'noarch', files: { '/usr/share/sig/none': { data: 'unsigned\n' } } });
+    const wrong = await buildRpm(build, { name: 'sig-wrong', version: '1', arch: 'noarch', files: { '/usr/share/sig/wrong': { data: 'other key\n' } } });
+    await sign(ok, gnupg, 'yumda test');
+    await sign(wrong, other, 'someone else');
+    const repo = path.join(work, 'repo');
+    await makeRepo(repo, [ok, none, wrong]);
+    server = await serveDirectory(repo);
+  });
+  afterAll(async () => server?.close());
+
+  async function stage(name: string): Promise<void> {
+    const docker = await connectEngine();
+    const ctx: ResolveContext = {
+      target: loadTarget('al2023'),
+      runtime: loadRuntime('provided.al2023'),
+      arch: parseArch('x86_64'),
+      repositories: [{ id: 'signed', url: server.url, gpgcheck: true, gpgkey: '/yumda/keys/test.asc' }],
+    };
+    const p: PlannedPackage = { name, version: '1-1', arch: 'noarch', downloadSize: 0, installedSize: 0, requiredBy: [name], requested: true, provides: [name], depends: [], repository: 'signed' };
+    await withContainer(docker, { image: buildImage, network: 'host' }, async (c) => {
+      const files = dnfBackend.configFiles(ctx);
+      files.set('/yumda/keys/test.asc', publicKey.toString());
+      await c.putArchive('/', await tarOf(files));
+      await dnfBackend.refresh(c, ctx, () => undefined, { maxAgeMinutes: 60, force: true });
+      await dnfBackend.stage(c, ctx, [p], () => undefined);
+    });
+  }
+
+  it('stages a package signed with the repository\'s key', async () => {
+    await expect(stage('sig-ok')).resolves.toBeUndefined();
+  });
+
+  it('refuses an unsigned package', async () => {
+    await expect(stage('sig-none')).rejects.toThrow(/^a package failed its signature check: signature check failed \(not signed\): .*sig-none/);
+  });
+
+  it('refuses a package signed with another key', async () => {
+    await expect(stage('sig-wrong')).rejects.toThrow(/^a package failed its signature check: signature check failed: .*sig-wrong.*(NOKEY|NOT OK)/);
+  });
+
+  it('the real targets name the key their base image carries', () => {
+    expect(loadTarget('al2023').repositories[0]).toMatchObject({ gpgcheck: true, gpgkey: '/etc/pki/rpm-gpg/RPM-GPG-KEY-amazon-linux-2023' });
+    expect(loadTarget('al2').repositories[0]).toMatchObject({ gpgcheck: true, gpgkey: '/etc/pki/rpm-gpg/RPM-GPG-KEY-amazon-linux-2' });
+    expect(readFileSync(path.join(repoRoot, 'images/al2023/Dockerfile'), 'utf8')).toMatch(/^FROM public\.ecr\.aws\/amazonlinux\/amazonlinux:2023$/m);
+  });
+});

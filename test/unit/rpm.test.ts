@@ -1,0 +1,248 @@
+import { describe, expect, it } from 'vitest';
+import { parseArch } from '../../src/registry/arch.js';
+import { parseInventory } from '../../src/registry/refresh.js';
+import type { Runtime, Target } from '../../src/registry/types.js';
+import type { ResolveContext } from '../../src/resolve/backend.js';
+import { displayRepoUrl, explainRpmFailure, missingFromRuntimeHint, parseHelperOutput, parseRpmRepo, rpmJob, stageScript } from '../../src/resolve/rpm.js';
+import { planFromResolution, sonameOf, type RpmPackageInfo } from '../../src/resolve/rpmplan.js';
+import { decideSkew, type SkewCase } from '../../src/resolve/skew.js';
+import { isUserError } from '../../src/util/errors.js';
+
+/** A package of a resolved closure, as the helper reports it. */
+function pkg(name: string, evr: string, opts: { arch?: string; provides?: string[]; requires?: Array<[string, string[]]> } = {}): RpmPackageInfo {
+  const [, epoch, version, release] = /^(?:(\d+):)?(.+)-([^-]+)$/.exec(evr)!;
+  return {
+    name,
+    epoch: Number(epoch ?? 0),
+    version: version!,
+    release: release!,
+    arch: opts.arch ?? 'x86_64',
+    downloadSize: 1000,
+    installedSize: 3000,
+    repo: 'amazonlinux',
+    location: `Packages/${name}.rpm`,
+    checksum: { type: 'sha256', value: 'ab'.repeat(32) },
+    sourcerpm: `${name}-${evr.replace(/^\d+:/, '')}.src.rpm`,
+    license: 'MIT',
+    provides: [`${name} = ${evr}`, ...(opts.provides ?? [])],
+    requires: (opts.requires ?? []).map(([dep, providers]) => ({ dep, providers })),
+  };
+}
+
+const runtime: Pick<Runtime, 'id' | 'packages' | 'libraries'> = {
+  id: 'provided.al2023',
+  packages: [
+    { name: 'glibc', version: '2.34-52.amzn2023.0.3', arch: 'x86_64', provides: ['libc.so.6()(64bit)', 'libc.so.6(GLIBC_2.34)(64bit)', 'rtld(GNU_HASH)', 'glibc = 2.34-52.amzn2023.0.3'] },
+    { name: 'zlib', version: '1.2.11-33.amzn2023.0.4', arch: 'x86_64', provides: ['libz.so.1()(64bit)', 'libz.so.1(ZLIB_1.2.9)(64bit)'] },
+    { name: 'coreutils-single', version: '8.32-30.amzn2023.0.3', arch: 'x86_64', provides: ['coreutils = 8.32-30.amzn2023.0.3'] },
+    { name: 'pcre2', version: '10.40-1.amzn2023.0.3', arch: 'x86_64', provides: ['libpcre2-8.so.0()(64bit)'] },
+    // as for AL2: name and version only, provides read from the repositories at build time
+    { name: 'libstdc++', version: '7.3.1-9.amzn2', arch: 'x86_64' },
+  ],
+  libraries: ['libc.so.6', 'libz.so.1', 'libpcre2-8.so.0', 'libstdc++.so.6'],
+};
+
+const plan = (packages: RpmPackageInfo[], requested: string[], runtimeProvides: Record<string, string[]> = {}) =>
+  planFromResolution({ resolution: { packages, runtimeProvides }, requested: requested.map((name) => ({ name })), runtime, rpmArch: 'x86_64' });
+
+describe('rpm plan: what the layer ships of the resolved closure', () => {
+  const glibc = pkg('glibc', '2.34-52.amzn2023.0.3');
+  const zlib = pkg('zlib', '1.2.11-33.amzn2023.0.4', { provides: ['libz.so.1()(64bit)'] });
+
+  it('ships the closure minus what the runtime satisfies, with who pulled what in', () => {
+    const p = plan(
+      [
+        pkg('poppler-utils', '22.01.0-1', { requires: [['libpoppler.so.118()(64bit)', ['poppler']], ['libc.so.6(GLIBC_2.34)(64bit)', ['glibc']], ['rpmlib(PayloadIsZstd) <= 5.4.18-1', []]] }),
+        pkg('poppler', '22.01.0-1', { provides: ['libpoppler.so.118()(64bit)'], requires: [['libz.so.1()(64bit)', ['zlib']], ['libc.so.6()(64bit)', ['glibc']]] }),
+        glibc,
+        zlib,
+      ],
+      ['poppler-utils'],
+    );
+    expect(p.packages.map((x) => [x.name, x.version, x.requiredBy, x.requested])).toEqual([
+      ['poppler', '22.01.0-1', ['poppler-utils'], false],
+      ['poppler-utils', '22.01.0-1', ['poppler-utils'], true],
+    ]);
+    expect(p.fromRuntime).toEqual(['glibc', 'zlib']);
+    expect(p.skew).toEqual([]);
+    expect(p.packages[0]).toMatchObject({ downloadSize: 1000, installedSize: 3000, repository: 'amazonlinux', filename: 'Packages/poppler.rpm', checksum: { algorithm: 'sha256' }, sourcePackage: 'poppler' });
+  });
+
+  it('does not ship a different-named provider when the runtime satisfies the requirement', () => {
+    // the solver chose coreutils for `coreutils`; the runtime's coreutils-single provides it
+    const p = plan([pkg('git', '2.40.1-1', { requires: [['coreutils', ['coreutils']], ['/usr/bin/env', ['coreutils-single']]] }), pkg('coreutils', '8.32-30'), pkg('coreutils-single', '8.32-30.amzn2023.0.3')], ['git']);
+    expect(p.packages.map((x) => x.name)).toEqual(['git']);
+    expect(p.fromRuntime).toEqual(['coreutils-single']);
+  });
+
+  it('takes the runtime\'s provides from the repositories when the manifest has none (AL2)', () => {
+    const closure = [pkg('tool', '1-1', { requires: [['libstdc++.so.6(GLIBCXX_3.4.21)(64bit)', ['libstdc++']]] }), pkg('libstdc++', '7.3.1-17.amzn2', { provides: ['libstdc++.so.6(GLIBCXX_3.4.21)(64bit)'] })];
+    expect(plan(closure, ['tool'], { 'libstdc++': ['libstdc++.so.6()(64bit)', 'libstdc++.so.6(GLIBCXX_3.4.21)(64bit)'] }).packages.map((x) => x.name)).toEqual(['tool']);
+    // without them the runtime's version cannot be shown to satisfy it: skew, and libstdc++.so.6 is shadowed
+    expect(() => plan(closure, ['tool'])).toThrow(/tool needs libstdc\+\+ 7\.3\.1-17\.amzn2 \(libstdc\+\+\.so\.6\(GLIBCXX_3\.4\.21\)\(64bit\)\), but the provided\.al2023 runtime has libstdc\+\+ 7\.3\.1-9\.amzn2/);
+  });
+
+  it('ships a newer runtime package when no runtime library would shadow it', () => {
+    const p = plan(
+      [pkg('git', '2.40.1-1', { requires: [['libpcre2-8.so.0(PCRE2_10.42)(64bit)', ['pcre2']]] }), pkg('pcre2', '10.42-1.amzn2023', { provides: ['libpcre2-posix.so.3()(64bit)'], requires: [['libc.so.6()(64bit)', ['glibc']]] }), glibc],
+      ['git'],
+    );
+    // pcre2 10.42's libraries (as provided) do not include one the runtime has: shipped
+    expect(p.packages.map((x) => `${x.name} ${x.version}`)).toEqual(['git 2.40.1-1', 'pcre2 10.42-1.amzn2023']);
+    expect(p.skew).toEqual([{ name: 'pcre2', runtimeVersion: '10.40-1.amzn2023.0.3', neededVersion: '10.42-1.amzn2023' }]);
+    expect(p.notes[0]).toMatch(/git needs pcre2 10\.42-1\.amzn2023 .* the layer ships pcre2 10\.42-1\.amzn2023/);
+    expect(p.fromRuntime).toEqual(['glibc']);
+  });
+
+  it('stops when the newer library would be shadowed by the runtime\'s copy, naming both versions', () => {
+    const closure = [pkg('git', '2.40.1-1', { requires: [['libpcre2-8.so.0(PCRE2_10.42)(64bit)', ['pcre2']]] }), pkg('pcre2', '10.42-1.amzn2023', { provides: ['libpcre2-8.so.0()(64bit)', 'libpcre2-8.so.0(PCRE2_10.42)(64bit)'] })];
+    let err: unknown;
+    try {
+      plan(closure, ['git']);
+    } catch (e) {
+      err = e;
+    }
+    expect(isUserError(err)).toBe(true);
+    expect((err as Error).message).toBe(
+      'git needs pcre2 10.42-1.amzn2023 (libpcre2-8.so.0(PCRE2_10.42)(64bit)), but the provided.al2023 runtime has pcre2 10.40-1.amzn2023.0.3; shipping the newer libpcre2-8.so.0 in /opt/lib would not help, because Lambda\'s LD_LIBRARY_PATH searches /lib64 and /usr/lib64 first and finds the runtime\'s older copy',
+    );
+  });
+
+  it('never ships the C library', () => {
+    expect(() => plan([pkg('tool', '1-1', { requires: [['libc.so.6(GLIBC_2.38)(64bit)', ['glibc']]] }), pkg('glibc', '2.38-1')], ['tool'])).toThrow(/glibc cannot be shipped in a layer/);
+  });
+
+  it('follows a request for something a package provides to that package', () => {
+    const p = plan([pkg('git-core', '2.40.1-1', { provides: ['git = 2.40.1-1'] })], ['git']);
+    expect(p.packages.map((x) => [x.name, x.requested, x.requiredBy])).toEqual([['git-core', true, ['git-core']]]);
+  });
+
+  it('reports a requested package the runtime already has, instead of shipping it', () => {
+    const p = plan([pkg('zlib', '1.2.11-33.amzn2023.0.4')], ['zlib']);
+    expect(p.packages).toEqual([]);
+    expect(p.fromRuntime).toEqual(['zlib']);
+  });
+
+  it('finds the sonames a package provides', () => {
+    expect(sonameOf('libpcre2-8.so.0()(64bit)')).toBe('libpcre2-8.so.0');
+    expect(sonameOf('libz.so.1(ZLIB_1.2.9)(64bit)')).toBe('libz.so.1');
+    expect(sonameOf('libfoo.so')).toBe('libfoo.so');
+    expect(sonameOf('pcre2 = 10.40')).toBeUndefined();
+  });
+});
+
+describe('version skew decision', () => {
+  const base: SkewCase = { name: 'base', runtimeVersion: '1.0-1', neededVersion: '1.1-1', requirement: 'libbase.so.1(BASE_1.1)(64bit)', requiredBy: 'newtool', libraries: ['libbase.so.1'], runtimeBound: false };
+  const ctx = { runtimeId: 'provided.al2023', runtimeLibraries: new Set(['libbase.so.1', 'libc.so.6']), rpathToLayer: false };
+
+  it('stops when the runtime has a library of the same name, which Lambda would load first', () => {
+    const d = decideSkew(base, ctx);
+    expect(d.action).toBe('stop');
+    expect(d.action === 'stop' && d.reason).toMatch(/^newtool needs base 1\.1-1 \(libbase\.so\.1\(BASE_1\.1\)\(64bit\)\), but the provided\.al2023 runtime has base 1\.0-1; shipping the newer libbase\.so\.1 in \/opt\/lib would not help/);
+  });
+
+  it('ships when nothing of the runtime shadows it', () => {
+    expect(decideSkew({ ...base, libraries: ['libbase.so.2'] }, ctx)).toEqual({ action: 'ship', note: expect.stringMatching(/the layer ships base 1\.1-1 \(the runtime has no libbase\.so\.2\)$/) });
+    expect(decideSkew({ ...base, libraries: [] }, ctx).action).toBe('ship');
+  });
+
+  it('ships a shadowed library once the programs carry an RPATH to /opt/lib (issue 4)', () => {
+    expect(decideSkew(base, { ...ctx, rpathToLayer: true })).toEqual({ action: 'ship', note: expect.stringMatching(/found first through the programs' RPATH$/) });
+  });
+
+  it('always stops for packages that must be the runtime\'s own', () => {
+    const d = decideSkew({ ...base, name: 'glibc', libraries: [], runtimeBound: true }, { ...ctx, rpathToLayer: true });
+    expect(d).toEqual({ action: 'stop', reason: expect.stringMatching(/glibc cannot be shipped in a layer/) });
+  });
+});
+
+describe('rpm backend pieces', () => {
+  const target = { id: 'al2023', packageManager: 'dnf', distro: { name: 'amzn', version: '2023', releasever: 'latest' } } as Target;
+
+  it('reads --repo as a base URL or a mirror list', () => {
+    expect(parseRpmRepo('https://mirror.example.com/al2023/x86_64/', 0)).toEqual({ id: 'repo1', url: 'https://mirror.example.com/al2023/x86_64/', gpgcheck: false });
+    expect(parseRpmRepo('mirrorlist=https://cdn.example.com/mirror.list', 1)).toEqual({ id: 'repo2', url: 'https://cdn.example.com/mirror.list', mirrorlist: true, gpgcheck: false });
+    expect(() => parseRpmRepo('ftp://x', 0)).toThrow(/expected a repository URL/);
+  });
+
+  it('shows repositories with $basearch and $releasever filled in', () => {
+    const r = { id: 'amazonlinux', url: 'https://cdn.amazonlinux.com/al2023/core/mirrors/$releasever/$basearch/mirror.list', mirrorlist: true };
+    expect(displayRepoUrl(r, 'aarch64', 'latest')).toBe('https://cdn.amazonlinux.com/al2023/core/mirrors/latest/aarch64/mirror.list (mirror list)');
+  });
+
+  it('describes the job for the helper: the rpm architecture, releasever, runtime NEVRs', () => {
+    const ctx = {
+      target,
+      arch: parseArch('arm64'),
+      repositories: [{ id: 'amazonlinux', url: 'https://x/$basearch', mirrorlist: true }],
+      runtime: { packages: [{ name: 'gmp', version: '1:6.2.1-2.amzn2023.0.2', arch: 'x86_64' }, { name: 'odd', version: 'noversion', arch: 'x86_64' }] },
+    } as unknown as ResolveContext;
+    expect(rpmJob(ctx)).toEqual({
+      manager: 'dnf',
+      installroot: '/yumda/root',
+      cachedir: '/yumda/cache',
+      releasever: 'latest',
+      arch: 'aarch64',
+      repos: [{ id: 'amazonlinux', url: 'https://x/$basearch', mirrorlist: true }],
+      runtime: [{ name: 'gmp', epoch: 1, version: '6.2.1', release: '2.amzn2023.0.2' }],
+    });
+  });
+
+  it('explains failures in one line', () => {
+    expect(explainRpmFailure('not-found', 'no package matches nope', 'al2023', { name: 'nope' })).toBe("package 'nope' was not found in the al2023 repositories");
+    expect(explainRpmFailure('not-found', 'no package matches git-9', 'al2023', { name: 'git', version: '9' })).toBe("version 9 of package 'git' was not found in the al2023 repositories");
+    // dnf 4's depsolve message, as printed
+    const msg = 'Problem: conflicting requests\n  - nothing provides libfoo.so.2()(64bit) needed by tool-1.0-1.x86_64';
+    expect(explainRpmFailure('unsatisfiable', msg, 'al2023')).toBe('the packages cannot be installed together: nothing provides libfoo.so.2()(64bit) needed by tool-1.0-1.x86_64');
+  });
+
+  it('says when a missing capability is the runtime\'s: the repositories lack the distribution', () => {
+    const ctx = { runtime, arch: parseArch('x86_64') } as unknown as ResolveContext;
+    expect(missingFromRuntimeHint('  - nothing provides rtld(GNU_HASH) needed by python2.7-2.7.18-41.amzn2023.0.9.x86_64', ctx)).toMatch(/^rtld\(GNU_HASH\) comes from glibc, which the provided\.al2023 runtime has/);
+    expect(missingFromRuntimeHint('  - nothing provides libfoo.so.2()(64bit) needed by tool-1', ctx)).toBeUndefined();
+  });
+
+  it('reads the helper\'s JSON, or reports its crash', () => {
+    expect(parseHelperOutput('noise\n{"repos": {"a": 3}}\n', '', 0, 'x')).toEqual({ repos: { a: 3 } });
+    expect(parseHelperOutput('{"error": {"kind": "repo", "message": "m"}}', '', 3, 'x')).toEqual({ error: { kind: 'repo', message: 'm' } });
+    expect(() => parseHelperOutput('', 'Traceback\nImportError: No module named dnf', 1, 'dnf (resolving)')).toThrow('dnf (resolving) failed (exit 1): Traceback ImportError: No module named dnf');
+    try {
+      parseHelperOutput('', 'python3: not found', 127, 'dnf (reading repositories)');
+    } catch (e) {
+      expect(isUserError(e) && e.hint).toMatch(/needs dnf \(python3 with the dnf module\)/);
+    }
+  });
+
+  it('unpacks with rpm2cpio and cpio, never above the root, checking signatures only where asked', () => {
+    const s = stageScript(['/yumda/rpms/a.rpm', "/yumda/rpms/b'c.rpm"], [{ file: '/yumda/rpms/a.rpm', key: '/etc/pki/rpm-gpg/KEY' }]);
+    expect(s).toContain("rpmkeys --dbpath /yumda/keys --import '/etc/pki/rpm-gpg/KEY'");
+    expect(s).toContain("--checksig '/yumda/rpms/a.rpm'");
+    expect(s).not.toContain("--checksig '/yumda/rpms/b");
+    expect(s).toContain("'/yumda/rpms/b'\\''c.rpm'");
+    expect(s).toContain("cpio -idm --quiet --no-absolute-filenames -f './usr/lib/.build-id' './usr/lib/.build-id/*'");
+    expect(s).not.toMatch(/rpm -i|--scripts/);
+  });
+});
+
+describe('rpm runtime inventory', () => {
+  it('keeps full provides with versions, which decide skew', () => {
+    const out = [
+      '##packages',
+      'zlib\t1.2.11-33.amzn2023.0.4\tx86_64\tzlib-1.2.11-33.amzn2023.0.4.src.rpm\t\tlibz.so.1()(64bit)|libz.so.1(ZLIB_1.2.9)(64bit)|zlib = 1.2.11-33.amzn2023.0.4|',
+      'gmp\t1:6.2.1-2.amzn2023.0.2\tx86_64\tgmp-6.2.1-2.amzn2023.0.2.src.rpm\t\t',
+      'gpg-pubkey\td832c631-63977702\t(none)\t(none)\t\t',
+      '##libraries',
+      'libz.so.1',
+      '##shell',
+      '/bin/sh',
+    ].join('\n');
+    expect(parseInventory(out, 'rpm')).toEqual({
+      packages: [
+        { name: 'gmp', version: '1:6.2.1-2.amzn2023.0.2', arch: 'x86_64' },
+        { name: 'zlib', version: '1.2.11-33.amzn2023.0.4', arch: 'x86_64', provides: ['libz.so.1()(64bit)', 'libz.so.1(ZLIB_1.2.9)(64bit)', 'zlib = 1.2.11-33.amzn2023.0.4'] },
+      ],
+      libraries: ['libz.so.1'],
+      shell: '/bin/sh',
+    });
+  });
+});
