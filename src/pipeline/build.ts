@@ -1,15 +1,18 @@
 import type Docker from 'dockerode';
 import path from 'node:path';
 import { connectEngine } from '../docker/engine.js';
-import { buildImage, contextTag, imageExists } from '../docker/images.js';
-import { proxyEnv, withContainer } from '../docker/container.js';
+import { buildImage, contextTag, imageExists, imageIdentity, type ImageIdentity } from '../docker/images.js';
+import { proxyEnv, withContainer, type WorkContainer } from '../docker/container.js';
 import type { Arch } from '../registry/arch.js';
 import { loadRuntime, loadTarget } from '../registry/load.js';
 import type { Repository, Runtime, Target } from '../registry/types.js';
 import { applicableRecipes, loadRecipes } from '../recipes/load.js';
 import type { AppliedRecipe } from '../recipes/types.js';
 import { aptBackend, parseAptRepo } from '../resolve/apt.js';
-import { STAGE_META_PREFIX, STAGE_OUT, STAGE_ROOT_PREFIX, type Backend, type PackageRequest, type ResolveContext } from '../resolve/backend.js';
+import { STAGE_META_PREFIX, STAGE_OUT, STAGE_ROOT_PREFIX, type Backend, type PackageRequest, type ResolveContext, type VersionPin } from '../resolve/backend.js';
+import { pickUpstream } from '../resolve/constraints.js';
+import { stagedLicenses, type PackageLicense } from '../sbom/licenses.js';
+import { layerSbom, SBOM_PATH, type CycloneDxBom } from '../sbom/cyclonedx.js';
 import type { Plan } from '../resolve/plan.js';
 import { DEFAULT_KEEP, type KeepOptions } from '../relocate/layout.js';
 import { relocate, type RelocateReport } from '../relocate/relocate.js';
@@ -37,13 +40,17 @@ export interface BuildSpec {
   cacheDir?: string | undefined;
   /** Stop after resolving: report the plan, build nothing. */
   dryRun?: boolean;
+  /** Versions to prefer when the closure needs the package (a lock file's). */
+  pins?: VersionPin[];
+  /** The layer's name in its SBOM (default: the first requested package). */
+  name?: string;
 }
 
 /** What a build tells its caller as it goes; the CLI turns these into progress output. */
 export interface BuildEvents {
   step(title: string): void;
   detail(line: string): void;
-  plan(plan: Plan, ctx: { target: Target; arch: Arch; image: string; repositories: Repository[] }): void;
+  plan(plan: Plan, ctx: { target: Target; arch: Arch; image: string; repositories: Repository[]; imageIdentity: ImageIdentity }): void;
 }
 
 export interface BuildResult {
@@ -57,6 +64,13 @@ export interface BuildResult {
   report?: RelocateReport;
   manifest?: LayerManifest;
   recipes: AppliedRecipe[];
+  /** The build image's local ID and registry digests. */
+  imageIdentity: ImageIdentity;
+  /** The requests as resolved: version ranges replaced by the version chosen. */
+  requests: PackageRequest[];
+  /** Each package's license, read from the staged tree (absent for a dry run). */
+  licenses?: Map<string, PackageLicense>;
+  sbom?: CycloneDxBom;
 }
 
 function backendFor(target: Target): Backend {
@@ -128,17 +142,20 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
 
   const docker = await connectEngine();
   const image = await ensureBuildImage(docker, target, spec, events);
-  const ctx: ResolveContext = { target, runtime, arch: spec.arch, repositories };
+  const identity = await imageIdentity(docker, image);
+  const ctx: ResolveContext = { target, runtime, arch: spec.arch, repositories, ...(spec.pins?.length ? { pins: spec.pins } : {}) };
 
   return withContainer(docker, { image, network: spec.network, env: proxyEnv() }, async (c) => {
     await c.putArchive('/', await tarOf(backend.configFiles(ctx)));
     events.step(`reading the ${target.id} repositories (${spec.arch.lambda})`);
     await backend.refresh(c, ctx, events.detail);
-    events.step(`resolving ${spec.packages.map((p) => p.name).join(', ')}`);
-    const plan = await backend.resolve(c, ctx, spec.packages, events.detail);
-    events.plan(plan, { target, arch: spec.arch, image, repositories });
+    const requests = await resolveRanges(c, ctx, backend, spec.packages, events.detail);
+    events.step(`resolving ${requests.map((p) => p.name).join(', ')}`);
+    const plan = await backend.resolve(c, ctx, requests, events.detail);
+    events.plan(plan, { target, arch: spec.arch, image, repositories, imageIdentity: identity });
     const applied = applicableRecipes(recipes, target.family, plan.packages);
-    if (spec.dryRun) return { target, runtime, image, repositories, plan, recipes: applied };
+    const common = { target, runtime, image, imageIdentity: identity, repositories, plan, recipes: applied, requests };
+    if (spec.dryRun) return common;
 
     events.step(`downloading and unpacking ${plan.packages.length} packages`);
     await backend.stage(c, ctx, plan, events.detail);
@@ -150,6 +167,8 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       const pkg = owner.get(e.path);
       if (pkg) e.pkg = pkg;
     }
+    // before relocation, which drops /usr/share/doc and with it Debian's copyright files
+    const licenses = stagedLicenses(staged, plan.packages);
 
     events.step(`relocating ${staged.size} paths under /opt`);
     const { layer, report } = relocate({ staged, layout: { triplet: spec.arch.triplet, keep: spec.keep ?? DEFAULT_KEEP }, recipes: applied, shell: runtime.shell });
@@ -157,7 +176,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       target: target.id,
       arch: spec.arch.lambda,
       runtime: runtime.id,
-      requested: spec.packages.map((p) => (p.version ? `${p.name}=${p.version}` : p.name)),
+      requested: requests.map((p) => (p.version ? `${p.name}=${p.version}` : p.name)),
       plan,
       layer,
       report,
@@ -165,6 +184,39 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     });
     const data = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
     addWithParents(layer, { kind: 'file', path: MANIFEST_PATH, mode: 0o644, size: data.length, content: bytes(data) }, '/opt');
-    return { target, runtime, image, repositories, plan, layer, report, manifest, recipes: applied };
+    const sbom = layerSbom({
+      name: spec.name ?? requests[0]!.name,
+      manifest,
+      distro: target.distro,
+      family: target.family,
+      licenses,
+      checksums: new Map(plan.packages.flatMap((p) => (p.checksum ? [[p.name, p.checksum.value] as [string, string]] : []))),
+    });
+    const sbomData = Buffer.from(JSON.stringify(sbom, null, 2) + '\n');
+    addWithParents(layer, { kind: 'file', path: SBOM_PATH, mode: 0o644, size: sbomData.length, content: bytes(sbomData) }, '/opt');
+    return { ...common, layer, report, manifest, licenses, sbom };
   });
+}
+
+/**
+ * Replaces each request's upstream version range by the newest version the repositories offer
+ * that satisfies it, pinned as NAME=VERSION: apt (and dnf) take exact versions, not ranges.
+ */
+async function resolveRanges(c: WorkContainer, ctx: ResolveContext, backend: Backend, requests: PackageRequest[], log: (l: string) => void): Promise<PackageRequest[]> {
+  const out: PackageRequest[] = [];
+  for (const r of requests) {
+    if (!r.upstream || r.version) {
+      out.push(r.version ? { name: r.name, version: r.version } : { name: r.name });
+      continue;
+    }
+    if (!backend.candidates) throw new UserError(`target ${ctx.target.id}: version ranges are not supported for ${ctx.target.packageManager} yet`);
+    const versions = await backend.candidates(c, ctx, r.name, log);
+    const chosen = pickUpstream(versions, r.upstream);
+    if (!chosen) {
+      throw new UserError(`no version of '${r.name}' in the ${ctx.target.id} repositories matches the upstream range '${r.upstream}'`, { hint: `available: ${versions.join(', ')}` });
+    }
+    log(`${r.name} ${r.upstream}: ${chosen} (of ${versions.join(', ')})`);
+    out.push({ name: r.name, version: chosen });
+  }
+  return out;
 }
