@@ -109,6 +109,10 @@ export interface Clients {
   s3(region: string): S3Client;
 }
 
+// The SDK warns on every run that its releases after January 2027 will need Node 22; yumda pins
+// the SDK's major version and supports Node 20, so the warning only adds noise to CI logs.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export const sdkClients: Clients = {
   lambda: (region) => new LambdaClient({ region, ...retryConfig() }),
   s3: (region) => new S3Client({ region, forcePathStyle: s3PathStyle(), ...retryConfig() }),

@@ -1,7 +1,7 @@
 import type { LayerManifest } from '../pipeline/manifest.js';
 import type { PackageFamily } from '../registry/types.js';
 import { sha256 } from '../util/hash.js';
-import type { PackageLicense } from './licenses.js';
+import { dep5ExpressionToSpdx, type PackageLicense } from './licenses.js';
 
 /**
  * The layer's SBOM as CycloneDX 1.5 JSON. CycloneDX rather than SPDX 2.3 because (1) nothing in it
@@ -70,10 +70,23 @@ export function packageUrl(family: PackageFamily, distro: { name: string; versio
   return `pkg:${family}/${enc(distro.name)}/${enc(p.name)}@${enc(p.version)}?${qualifiers.map(([k, v]) => `${k}=${enc(v)}`).join('&')}`;
 }
 
+/**
+ * One SPDX expression when the whole license maps to SPDX; otherwise one entry per declared
+ * license, by SPDX id where it has one and by the distribution's name where not.
+ */
 function licenseChoices(l: PackageLicense | undefined): LicenseChoice[] | undefined {
   if (!l || l.declared.length === 0) return undefined;
   if (l.spdx) return [{ expression: l.spdx }];
-  return l.declared.map((name) => ({ license: { name } }));
+  const seen = new Set<string>();
+  const out: LicenseChoice[] = [];
+  for (const declared of l.declared) {
+    const mapped = dep5ExpressionToSpdx(declared);
+    const choice: LicenseChoice = mapped && /^[A-Za-z0-9.-]+$/.test(mapped) ? { license: { id: mapped } } : { license: { name: declared } };
+    const key = JSON.stringify(choice);
+    if (!seen.has(key)) out.push(choice);
+    seen.add(key);
+  }
+  return out;
 }
 
 /** A UUID made from a digest, so the same BOM always has the same serial number. */

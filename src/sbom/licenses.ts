@@ -18,7 +18,7 @@ export interface PackageLicense {
    * free-form copyright file, the RPM header's License tag (set by the rpm backend through
    * PlannedPackage.license), or nowhere.
    */
-  source: 'dep5' | 'common-licenses' | 'rpm-header' | 'none';
+  source: 'dep5' | 'common-licenses' | 'rpm-header' | 'free-form' | 'none';
 }
 
 const spdxIds = createRequire(import.meta.url)('spdx-license-ids') as string[];
@@ -138,7 +138,7 @@ export function licenseFromCopyright(text: string): PackageLicense {
   // a reference names the text, not whether "or later" applies: no SPDX expression is claimed
   const refs = commonLicenseReferences(text);
   if (refs.length) return { declared: refs, source: 'common-licenses' };
-  return { declared: [], source: 'none' };
+  return { declared: [], source: 'free-form' };
 }
 
 function withSpdx(declared: string[], source: PackageLicense['source']): PackageLicense {

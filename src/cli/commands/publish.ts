@@ -32,7 +32,6 @@ export async function publishCommand(zipArg: string, opts: PublishCliOptions): P
   if (badPrincipal) throw new UserError(`--principal '${badPrincipal}' is not an AWS account ID (12 digits), an account root ARN, or *`);
   const ui = new Reporter(outputMode(opts));
   const zip = await readLayerZip(path.resolve(zipArg));
-  ui.step(`publishing ${path.basename(zip.file)} (${zip.manifest.target} ${zip.manifest.arch}) as ${opts.name} in ${regions.join(', ')}`);
 
   const results: RegionResult[] = [];
   for (const region of regions) {
