@@ -5,7 +5,6 @@ import { errorMessage, isUserError } from '../util/errors.js';
 import { toolVersion } from '../pipeline/manifest.js';
 import { buildCommand, updateCommand } from './commands/build.js';
 import { installCommand } from './commands/install.js';
-import { publishCommand } from './commands/publish.js';
 import { runtimeRefreshCommand } from './commands/runtime.js';
 import { targetsCommand } from './commands/targets.js';
 
@@ -101,7 +100,8 @@ export function program(): Command {
         'Examples:\n  yumda publish poppler.zip --name poppler --region us-east-1 --region eu-west-1\n' +
         '  yumda publish big.zip --name big --region us-east-1 --s3-bucket my-layers-{region} --public --json\n',
     )
-    .action((zip: string, opts) => publishCommand(zip, opts));
+    // the AWS SDK loads only for this command: it would double every other command's start-up time
+    .action(async (zip: string, opts) => (await import('./commands/publish.js')).publishCommand(zip, opts));
 
   cli
     .command('targets')

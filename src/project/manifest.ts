@@ -63,11 +63,11 @@ export function parseManifestText(text: string, file: string): ManifestDocument 
   const label = path.basename(file);
   if (/\.ya?ml$/i.test(file)) {
     const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
     const bad = doc.errors[0];
     if (bad) {
       const pos = bad.linePos?.[0];
-      throw new UserError(`${label}${pos ? `:${pos.line}:${pos.col}` : ''}: not valid YAML (${bad.message.split('\n')[0]})`);
+      throw new UserError(`${label}${pos ? `:${pos.line}:${pos.col}` : ''}: not valid YAML (${bad.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')})`);
     }
     const locate = (pointer: string): string | undefined => {
       const keys = pointer.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));

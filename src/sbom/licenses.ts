@@ -128,7 +128,7 @@ export function dep5Licenses(text: string): string[] | undefined {
 /** Licenses a free-form Debian copyright file names by pointing at /usr/share/common-licenses/. */
 export function commonLicenseReferences(text: string): string[] {
   const out = new Set<string>();
-  for (const m of text.matchAll(/\/usr\/share\/common-licenses\/([A-Za-z0-9.+_-]+?)(?=[.,;:)'"`]?(?:\s|$))/g)) out.add(m[1]!);
+  for (const m of text.matchAll(/\/usr\/share\/common-licenses\/([A-Za-z0-9+_-]+(?:\.\d+)*)/g)) out.add(m[1]!);
   return [...out];
 }
 
@@ -153,8 +153,11 @@ function withSpdx(declared: string[], source: PackageLicense['source']): Package
  * the RPM License tag for RPM packages (the rpm backend fills PlannedPackage.license).
  */
 export function stagedLicenses(staged: FileTree, packages: PlannedPackage[]): Map<string, PackageLicense> {
+  // a tar stream may leave out a parent directory's own entry: parents of entries are directories
+  const parents = new Set<string>();
+  for (const p of staged.keys()) for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) parents.add(p.slice(0, i));
   const lookup = {
-    kindAt: (p: string) => staged.get(p)?.kind,
+    kindAt: (p: string) => staged.get(p)?.kind ?? (parents.has(p) ? ('dir' as const) : undefined),
     linkTarget: (p: string) => {
       const e = staged.get(p);
       return e?.kind === 'symlink' ? e.target : undefined;
