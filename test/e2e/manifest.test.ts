@@ -153,4 +153,13 @@ describe('yumda build from a manifest, yumda.lock and --frozen', () => {
       `yumda: error: layer 'tools' (debian12 arm64) resolves differently from yumda.lock: package libonig5 6.9.8-0+gone1 in the lock, ${real} now; run \`yumda update\` to take the new versions into the lock, or restore the package cache that holds the locked ones`,
     ]);
   });
+
+  it('yumda install writes the SBOM beside its zip too', async () => {
+    const out = path.join(project, 'jq.zip');
+    const r = await runYumda(['install', 'jq', '--arch', 'arm64', '--out', out, '--quiet'], { cwd: project });
+    expect(r.code).toBe(0);
+    const inside = entry(await readZip(out), '.yumda/sbom.cdx.json')!.data!;
+    expect(readFileSync(path.join(project, 'jq.cdx.json')).equals(inside)).toBe(true);
+    expect((JSON.parse(inside.toString()) as CycloneDxBom).components.map((c) => c.name).sort()).toEqual(['jq', 'libjq1', 'libonig5']);
+  });
 });

@@ -115,8 +115,9 @@ interface LayerOutput {
 
 /**
  * `yumda build`: builds every layer of the manifest and writes yumda.lock. With --frozen, the lock
- * is the law: a manifest that no longer matches it, or a resolution that differs from it, fails
- * before anything is written, and the lock is never rewritten.
+ * is the law: a manifest that no longer matches it fails before any build starts; a layer whose
+ * resolution differs from it fails right after resolving, before its files are written; and the
+ * lock is never rewritten.
  */
 export async function buildCommand(opts: BuildOptions): Promise<void> {
   const { project, jobs, lockFile, lock } = openProject(opts);
