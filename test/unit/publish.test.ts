@@ -45,14 +45,14 @@ describe('SigV4 verification in the fake AWS (checked against the SDK signer)', 
     new SignatureV4({ service: 'lambda', region: 'eu-west-1', credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: secret }, sha256: Sha256 });
 
   it('accepts a request signed with the right secret', async () => {
-    const signed = (await signer(creds.secretAccessKey).sign({ ...request } as never)) as { headers: Record<string, string> };
+    const signed = (await signer(creds.secretAccessKey).sign({ ...request } as never)) as unknown as { headers: Record<string, string> };
     expect(verifySigV4(wire(signed), creds)).toMatchObject({ ok: true, region: 'eu-west-1', service: 'lambda' });
   });
 
   it('rejects a wrong secret, a changed body, a changed path, and an old date', async () => {
-    const bad = (await signer('not-the-secret').sign({ ...request } as never)) as { headers: Record<string, string> };
+    const bad = (await signer('not-the-secret').sign({ ...request } as never)) as unknown as { headers: Record<string, string> };
     expect(verifySigV4(wire(bad), creds)).toMatchObject({ ok: false, code: 'SignatureDoesNotMatch' });
-    const good = (await signer(creds.secretAccessKey).sign({ ...request } as never)) as { headers: Record<string, string> };
+    const good = (await signer(creds.secretAccessKey).sign({ ...request } as never)) as unknown as { headers: Record<string, string> };
     // the signed x-amz-content-sha256 no longer matches the body
     expect(verifySigV4({ ...wire(good), body: Buffer.from('{"a":2}') }, creds)).toMatchObject({ ok: false, code: 'ContentSha256Mismatch' });
     expect(verifySigV4({ ...wire(good), url: '/2018-10-31/layers/a%3Ac/versions?MaxItems=5&Marker=x%20y' }, creds)).toMatchObject({ ok: false, code: 'SignatureDoesNotMatch' });

@@ -2,7 +2,7 @@ import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { buildLayer, parseRepos, type BuildEvents, type BuildResult } from '../../pipeline/build.js';
+import { buildLayer, parseRepos, type BuildEvents, type BuildResult, type BuildSpec } from '../../pipeline/build.js';
 import { writeLayerDir } from '../../emit/dir.js';
 import { writeLayerZip } from '../../emit/zip.js';
 import { checkUnzippedLimit, formatBytes } from '../../emit/limits.js';
@@ -74,6 +74,26 @@ function requestsFor(job: LayerJob, locked: LockedLayer | undefined): PackageReq
     const v = locked.packages.find((p) => p.name === r.name)?.version;
     return v ? { name: r.name, version: v } : r;
   });
+}
+
+/** What buildLayer is asked for one job of the manifest: its requests as written, no pins. */
+function buildSpec(job: LayerJob, opts: ProjectOptions): BuildSpec {
+  return {
+    packages: job.packages,
+    target: job.target,
+    arch: job.arch,
+    buildImage: job.buildImage,
+    repos: job.repos,
+    keep: job.keep,
+    recipeDirs: job.recipeDirs,
+    network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
+    cacheDir: opts.cacheDir,
+    name: job.name,
+  };
+}
+
+function lockEntry(job: LayerJob, result: BuildResult): LockedLayer {
+  return lockedLayer({ job, repositories: result.repositories, image: result.image, identity: result.imageIdentity, plan: result.plan });
 }
 
 /** The lock's entries with `entries` put in place of theirs; entries of layers the manifest no longer has are dropped. */
@@ -164,22 +184,10 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
       },
     };
     const result = await buildLayer(
-      {
-        packages: current ? requestsFor(job, locked) : job.packages,
-        target: job.target,
-        arch: job.arch,
-        buildImage: job.buildImage,
-        repos: job.repos,
-        keep: job.keep,
-        recipeDirs: job.recipeDirs,
-        network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
-        cacheDir: opts.cacheDir,
-        name: job.name,
-        ...(current ? { pins: pinsOf(locked) } : {}),
-      },
+      { ...buildSpec(job, opts), ...(current ? { packages: requestsFor(job, locked), pins: pinsOf(locked) } : {}) },
       events,
     );
-    const entry = lockedLayer({ job, repositories: result.repositories, image: result.image, identity: result.imageIdentity, plan: result.plan });
+    const entry = lockEntry(job, result);
     entries.push(entry);
     outputs.push(await writeOutputs(job, result, ui, lockChanges(locked, entry)));
   }
@@ -249,23 +257,8 @@ export async function updateCommand(opts: ProjectOptions): Promise<void> {
   const report: Array<{ name: string; arch: string; changes: string[] }> = [];
   for (const job of jobs) {
     ui.step(label(job));
-    const result = await buildLayer(
-      {
-        packages: job.packages,
-        target: job.target,
-        arch: job.arch,
-        buildImage: job.buildImage,
-        repos: job.repos,
-        keep: job.keep,
-        recipeDirs: job.recipeDirs,
-        network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
-        cacheDir: opts.cacheDir,
-        name: job.name,
-        dryRun: true,
-      },
-      { step: ui.step, detail: ui.detail, plan: () => undefined },
-    );
-    const entry = lockedLayer({ job, repositories: result.repositories, image: result.image, identity: result.imageIdentity, plan: result.plan });
+    const result = await buildLayer({ ...buildSpec(job, opts), dryRun: true }, { step: ui.step, detail: ui.detail, plan: () => undefined });
+    const entry = lockEntry(job, result);
     entries.push(entry);
     report.push({ name: job.name, arch: job.arch.lambda, changes: lockChanges(findLocked(lock, job.name, job.arch.lambda), entry) });
   }
