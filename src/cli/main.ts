@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { runInterruptTasks } from '../util/cleanup.js';
 import { errorMessage, isUserError } from '../util/errors.js';
 import { toolVersion } from '../pipeline/manifest.js';
+import { buildCommand, updateCommand } from './commands/build.js';
 import { installCommand } from './commands/install.js';
 import { cacheCleanCommand, cacheInfoCommand } from './commands/cache.js';
 import { recipesCommand } from './commands/recipes.js';
@@ -57,6 +58,57 @@ export function program(): Command {
         '  yumda install git --dry-run --json > plan.json\n',
     )
     .action((packages: string[], opts) => installCommand(packages, opts));
+
+  const projectOptions = (c: Command): Command =>
+    c
+      .option('-m, --manifest <file>', 'the manifest (default: yumda.json, yumda.yaml or yumda.yml in the current directory)')
+      .option('-l, --layer <name>', 'only this layer of the manifest (repeatable)', collect, [])
+      .option('--network <mode>', 'Docker network mode for build containers (env YUMDA_DOCKER_NETWORK)')
+      .option('--cache-dir <dir>', 'cache directory (default: $XDG_CACHE_HOME/yumda or ~/.cache/yumda)')
+      .option('--json', 'print a machine-readable result on stdout (progress goes to stderr)')
+      .option('-q, --quiet', 'print nothing but errors');
+
+  projectOptions(
+    cli
+      .command('build')
+      .description(
+        'Build every layer of the manifest (yumda.json / yumda.yaml) with an SBOM beside each zip, and write yumda.lock ' +
+          '(exact versions, checksums, build image). Layers whose declaration is unchanged keep their locked versions.',
+      )
+      .option('--frozen', 'fail if the manifest or the resolution differs from yumda.lock; never rewrite it (for CI)'),
+  )
+    .addHelpText('after', '\nExamples:\n  yumda build\n  yumda build --frozen --json\n  yumda build --layer poppler\n')
+    .action((opts) => buildCommand(opts));
+
+  projectOptions(cli.command('update').description("Resolve the manifest's layers anew (newest versions within its constraints) and rewrite yumda.lock; builds nothing")).action(
+    (opts) => updateCommand(opts),
+  );
+
+  cli
+    .command('publish')
+    .description(
+      'Publish a layer zip as a Lambda layer version in each region (AWS SDK, standard credential chain). ' +
+        'Skips a region whose newest version has the same content. Zips over 50 MB go through S3.',
+    )
+    .argument('<zip>', 'the layer zip (from yumda install or yumda build)')
+    .requiredOption('-n, --name <layer>', 'Lambda layer name')
+    .requiredOption('-r, --region <region>', 'AWS region (repeatable)', collect, [])
+    .option('--s3-bucket <bucket>', 'bucket for zips over 50 MB, in the same region as the layer; {region} is replaced')
+    .option('--s3-prefix <prefix>', 'key prefix in the bucket', 'yumda/')
+    .option('--public', 'let every AWS account use the layer version')
+    .option('--principal <id>', 'let this AWS account (or * ) use the layer version (repeatable)', collect, [])
+    .option('--description <text>', 'layer version description (default: the packages and target)')
+    .option('--license-info <spdx>', 'layer version license field')
+    .option('--json', 'print the layer version ARNs as JSON on stdout')
+    .option('-q, --quiet', 'print nothing but errors')
+    .addHelpText(
+      'after',
+      '\nEndpoints: the SDK honours AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_LAMBDA and AWS_ENDPOINT_URL_S3.\n' +
+        'Examples:\n  yumda publish poppler.zip --name poppler --region us-east-1 --region eu-west-1\n' +
+        '  yumda publish big.zip --name big --region us-east-1 --s3-bucket my-layers-{region} --public --json\n',
+    )
+    // the AWS SDK loads only for this command: it would double every other command's start-up time
+    .action(async (zip: string, opts) => (await import('./commands/publish.js')).publishCommand(zip, opts));
 
   cli
     .command('targets')

@@ -99,3 +99,14 @@ export async function buildImage(docker: Docker, ref: string, dir: string, opts:
     );
   });
 }
+
+/** What identifies an image: its local ID, and its registry digests when it came from (or went to) a registry. */
+export interface ImageIdentity {
+  id: string;
+  repoDigests: string[];
+}
+
+export async function imageIdentity(docker: Docker, ref: string): Promise<ImageIdentity> {
+  const info = await docker.getImage(ref).inspect();
+  return { id: info.Id, repoDigests: [...(info.RepoDigests ?? [])].sort() };
+}

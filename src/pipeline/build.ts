@@ -7,7 +7,12 @@ import { applicableRecipes, loadRecipes } from '../recipes/load.js';
 import type { AppliedRecipe } from '../recipes/types.js';
 import { aptBackend, parseAptRepo } from '../resolve/apt.js';
 import { displayRepoUrl, dnfBackend, parseRpmRepo, yumBackend } from '../resolve/rpm.js';
-import type { Backend, PackageRequest, ResolveContext } from '../resolve/backend.js';
+import type { Backend, PackageRequest, ResolveContext, VersionPin } from '../resolve/backend.js';
+import { pickUpstream } from '../resolve/constraints.js';
+import { stagedLicenses, type PackageLicense } from '../sbom/licenses.js';
+import { layerSbom, SBOM_PATH, type CycloneDxBom } from '../sbom/cyclonedx.js';
+import { imageIdentity, type ImageIdentity } from '../docker/images.js';
+import type { WorkContainer } from '../docker/container.js';
 import { attribute, type Plan } from '../resolve/plan.js';
 import { DEFAULT_KEEP, type KeepOptions } from '../relocate/layout.js';
 import { relocate, type RelocateReport } from '../relocate/relocate.js';
@@ -50,6 +55,10 @@ export interface BuildSpec {
   refresh?: boolean;
   /** Stop after resolving: report the plan, build nothing. */
   dryRun?: boolean;
+  /** Versions to prefer when the closure needs the package (a lock file's). */
+  pins?: VersionPin[];
+  /** The layer's name in its SBOM (default: the first requested package). */
+  name?: string;
 }
 
 export interface ClosureProblem {
@@ -75,7 +84,7 @@ export interface BuildEvents {
   setup?(setup: BuildSetup): void;
   step(title: string): void;
   detail(line: string): void;
-  plan(plan: Plan, ctx: { target: Target; arch: Arch; image: string; repositories: Repository[]; runtime?: string }): void;
+  plan(plan: Plan, ctx: { target: Target; arch: Arch; image: string; repositories: Repository[]; runtime?: string; imageIdentity: ImageIdentity }): void;
 }
 
 export interface BuildResult {
@@ -94,6 +103,13 @@ export interface BuildResult {
   missing?: ClosureProblem[];
   /** ELF files the closure check read. */
   elfChecked?: number;
+  /** The build image's local ID and registry digests. */
+  imageIdentity: ImageIdentity;
+  /** The requests as resolved: version ranges replaced by the version chosen. */
+  requests: PackageRequest[];
+  /** Each package's license, read from the staged tree (absent for a dry run). */
+  licenses?: Map<string, PackageLicense>;
+  sbom?: CycloneDxBom;
   /** What the caches saved: the plan reused, packages unpacked from the cache. */
   cache: { planReused: boolean; packagesFetched: number; packagesCached: number };
   warnings: string[];
@@ -145,7 +161,37 @@ export function repositoryLines(target: Target, arch: Arch, repositories: Reposi
 
 /** What decides a plan: the same key, the same repository metadata, the same plan. */
 function planKey(ctx: ResolveContext, requests: PackageRequest[], image: string): string {
-  return sha256(JSON.stringify([toolVersion, ctx.target, ctx.runtime.packages, ctx.arch.lambda, ctx.repositories, requests, image]));
+  return sha256(JSON.stringify([toolVersion, ctx.target, ctx.runtime.packages, ctx.arch.lambda, ctx.repositories, ctx.pins ?? [], requests, image]));
+}
+
+/** A resolved plan as the cache keeps it, with what else resolving learned. */
+interface CachedPlan {
+  plan: Plan;
+  requests: PackageRequest[];
+  imageIdentity: ImageIdentity;
+}
+
+/**
+ * Replaces each request's upstream version range by the newest version the repositories offer
+ * that satisfies it, pinned as NAME=VERSION: apt (and dnf) take exact versions, not ranges.
+ */
+async function resolveRanges(c: WorkContainer, ctx: ResolveContext, backend: Backend, requests: PackageRequest[], log: (l: string) => void): Promise<PackageRequest[]> {
+  const out: PackageRequest[] = [];
+  for (const r of requests) {
+    if (!r.upstream || r.version) {
+      out.push(r.version ? { name: r.name, version: r.version } : { name: r.name });
+      continue;
+    }
+    if (!backend.candidates) throw new UserError(`target ${ctx.target.id}: version ranges are not supported for ${ctx.target.packageManager} yet`);
+    const versions = await backend.candidates(c, ctx, r.name, log);
+    const chosen = pickUpstream(versions, r.upstream);
+    if (!chosen) {
+      throw new UserError(`no version of '${r.name}' in the ${ctx.target.id} repositories matches the upstream range '${r.upstream}'`, { hint: `available: ${versions.join(', ')}` });
+    }
+    log(`${r.name} ${r.upstream}: ${chosen} (of ${versions.join(', ')})`);
+    out.push({ name: r.name, version: chosen });
+  }
+  return out;
 }
 
 export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<BuildResult> {
@@ -159,7 +205,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
   const backend = backendFor(target);
   const repositories = [...(spec.defaultRepos === false ? [] : target.repositories), ...parseRepos(target, spec.repos)];
   if (repositories.length === 0) throw new UserError('--no-default-repos leaves no repository: add at least one --repo');
-  const ctx: ResolveContext = { target, runtime, arch: spec.arch, repositories };
+  const ctx: ResolveContext = { target, runtime, arch: spec.arch, repositories, ...(spec.pins?.length ? { pins: spec.pins } : {}) };
   const repoLines = repositoryLines(target, spec.arch, repositories);
   events.setup?.({ target, runtime, arch: spec.arch, image: spec.buildImage ?? defaultBuildImage(target), imageSource: spec.buildImage ? '--build-image' : buildImageSource(target), repositories });
   const paths = cachePaths(spec.cacheDir);
@@ -169,30 +215,36 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
 
   try {
     // 1. the plan: reused while the metadata it came from would be
-    const plans = new JsonStore<Plan>(paths.plans);
+    const plans = new JsonStore<CachedPlan>(paths.plans);
     const key = planKey(ctx, spec.packages, session.image);
     const found = spec.refresh ? undefined : plans.get(key);
     const cached = found && found.ageMs < freshness.maxAgeMinutes * 60_000 ? found : undefined;
-    let plan: Plan;
+    let resolved: CachedPlan;
     if (cached) {
-      plan = cached.value;
+      resolved = cached.value;
       events.step(`resolved plan reused (${Math.round(cached.ageMs / 60_000)} min old; --refresh to resolve again)`);
     } else {
       const c = await session.get();
-      events.step(`resolving ${spec.packages.map((p) => p.name).join(', ')}`);
-      plan = await backend.resolve(c, ctx, spec.packages, events.detail);
-      plans.put(key, plan);
+      const identity = await imageIdentity(await session.engine(), session.image);
+      const requests = await resolveRanges(c, ctx, backend, spec.packages, events.detail);
+      events.step(`resolving ${requests.map((p) => p.name).join(', ')}`);
+      resolved = { plan: await backend.resolve(c, ctx, requests, events.detail), requests, imageIdentity: identity };
+      plans.put(key, resolved);
     }
-    events.plan(plan, { target, arch: spec.arch, image: session.image, repositories, runtime: runtime.id });
+    const { plan, requests } = resolved;
+    events.plan(plan, { target, arch: spec.arch, image: session.image, repositories, runtime: runtime.id, imageIdentity: resolved.imageIdentity });
     const applied = applicableRecipes(recipes, target.family, plan.packages);
     const warnings: string[] = [];
-    const base = { target, arch: spec.arch, runtime, image: session.image, repositories, plan, recipes: applied, warnings };
+    const base = { target, arch: spec.arch, runtime, image: session.image, imageIdentity: resolved.imageIdentity, repositories, plan, requests, recipes: applied, warnings };
     if (spec.dryRun) return { ...base, cache: { planReused: !!cached, packagesFetched: 0, packagesCached: 0 } };
 
     // 2. the staged root: packages from the cache, the rest downloaded and unpacked
     const packages = new PackageCache(paths.packages, store);
     const staged = await stagePlan({ plan, session, backend, ctx, packages, events, store });
     await runPostStage({ recipes: applied, target, arch: spec.arch, plan, staged: staged.tree, session, events, store, cacheDir: paths.postStage, warnings });
+
+    // before relocation, which drops /usr/share/doc and with it Debian's copyright files
+    const licenses = stagedLicenses(staged.tree, plan.packages);
 
     // 3. relocation
     const dependents = attribute(plan.packages, plan.packages.map((p) => p.name));
@@ -210,7 +262,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       target: target.id,
       arch: spec.arch.lambda,
       runtime: runtime.id,
-      requested: spec.packages.map((p) => (p.version ? `${p.name}=${p.version}` : p.name)),
+      requested: requests.map((p) => (p.version ? `${p.name}=${p.version}` : p.name)),
       plan,
       layer,
       report,
@@ -218,6 +270,16 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     });
     const data = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
     addWithParents(layer, { kind: 'file', path: MANIFEST_PATH, mode: 0o644, size: data.length, content: bytes(data) }, '/opt');
+    const sbom = layerSbom({
+      name: spec.name ?? requests[0]!.name,
+      manifest,
+      distro: target.distro,
+      family: target.family,
+      licenses,
+      checksums: new Map(plan.packages.flatMap((p) => (p.checksum ? [[p.name, p.checksum.value] as [string, string]] : []))),
+    });
+    const sbomData = Buffer.from(JSON.stringify(sbom, null, 2) + '\n');
+    addWithParents(layer, { kind: 'file', path: SBOM_PATH, mode: 0o644, size: sbomData.length, content: bytes(sbomData) }, '/opt');
 
     // 4. every shared library the layer needs is in it or in the runtime
     events.step('checking that every shared library the layer needs is in the layer or the runtime');
@@ -230,6 +292,8 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       layer,
       report,
       manifest,
+      licenses,
+      sbom,
       missing,
       elfChecked: closure.checked,
       cache: { planReused: !!cached, packagesFetched: staged.fetched.length, packagesCached: plan.packages.length - staged.fetched.length },

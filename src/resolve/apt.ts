@@ -2,7 +2,7 @@ import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
 import type { Repository, Runtime } from '../registry/types.js';
 import type { WorkContainer } from '../docker/container.js';
-import type { Backend, Log, PackageRequest, ResolveContext } from './backend.js';
+import type { Backend, Log, PackageRequest, ResolveContext, VersionPin } from './backend.js';
 import { STAGE_OUT } from './backend.js';
 import { formatStanza, parseDeb822, parseDependsField } from './deb822.js';
 import { debianPackageGuess } from '../verify/closure.js';
@@ -25,6 +25,8 @@ export function aptConf(debArch: string): string {
     'Acquire::Retries "3";',
     'Dir::Etc::SourceList "/yumda/etc/sources.list";',
     'Dir::Etc::SourceParts "/yumda/etc/sources.list.d";',
+    'Dir::Etc::Preferences "/yumda/etc/preferences";',
+    'Dir::Etc::PreferencesParts "/yumda/etc/preferences.d";',
     'Dir::State::status "/yumda/etc/status";',
     'Dir::Cache::archives "/yumda/debs";',
     'Debug::NoLocking "true";',
@@ -62,6 +64,25 @@ export function runtimeStatus(runtime: Runtime, debArch: string): string {
       )
       .join('\n\n') + '\n'
   );
+}
+
+/**
+ * apt preferences that make the pinned versions the candidates (priority over 1000 wins over any
+ * repository, also over a newer version). A pinned version apt cannot find is simply not chosen.
+ */
+export function pinPreferences(pins: VersionPin[]): string {
+  return pins.map((p) => `Package: ${p.name}\nPin: version ${p.version}\nPin-Priority: 1001\n`).join('\n');
+}
+
+/** Versions in `apt-cache madison` output, in apt's order (newest first), each once. */
+export function parseMadison(stdout: string, name: string): string[] {
+  const out: string[] = [];
+  for (const line of stdout.split('\n')) {
+    const [pkg, version, source] = line.split('|').map((f) => f.trim());
+    if (pkg !== name || !version || / Sources$/.test(source ?? '')) continue;
+    if (!out.includes(version)) out.push(version);
+  }
+  return out;
 }
 
 /** A `--repo` argument for apt: `URL [SUITE [COMPONENT...]]` or a whole `deb …` line. */
@@ -125,6 +146,8 @@ export const aptBackend: Backend = {
       ['/yumda/etc/sources.list', sourcesList(ctx.repositories)],
       ['/yumda/etc/sources.list.d/.keep', ''],
       ['/yumda/etc/status', runtimeStatus(ctx.runtime, ctx.arch.deb)],
+      ['/yumda/etc/preferences', pinPreferences(ctx.pins ?? [])],
+      ['/yumda/etc/preferences.d/.keep', ''],
       ['/yumda/debs/partial/.keep', ''],
     ]);
   },
@@ -205,6 +228,13 @@ export const aptBackend: Backend = {
     for (const p of packages) p.requiredBy = by.get(p.name) ?? [];
     const runtimeNames = new Set(ctx.runtime.packages.flatMap((p) => [p.name, ...(p.provides ?? [])]));
     return { packages, fromRuntime: runtimeDependencies(packages, runtimeNames), skew };
+  },
+
+  async candidates(c, ctx, name, log) {
+    const r = await sh(c, `apt-cache madison -q ${shq(name)}`, log, 'apt-cache');
+    const versions = parseMadison(r.stdout, name);
+    if (r.exitCode !== 0 || versions.length === 0) throw new UserError(`package '${name}' was not found in the ${ctx.target.id} repositories`);
+    return versions;
   },
 
   async stage(c, _ctx, packages, log) {

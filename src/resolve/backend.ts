@@ -7,6 +7,23 @@ import type { Plan, PlannedPackage } from './plan.js';
 export interface PackageRequest {
   name: string;
   version?: string;
+  /**
+   * A semver range on the upstream part of the version (`^22.12`, `>=1.6 <2`). The build picks the
+   * newest candidate in the repositories that satisfies it and pins it as `version`.
+   */
+  upstream?: string;
+}
+
+/**
+ * An exact version the resolver should prefer for a package when the package is in the closure
+ * (from a lock file). Unlike a request, a pin does not ask for the package: it only decides which
+ * version is chosen if something needs it. A pin whose version is gone is ignored by the resolver,
+ * so the caller compares the plan with what it pinned.
+ */
+export interface VersionPin {
+  name: string;
+  version: string;
+  arch: string;
 }
 
 export interface ResolveContext {
@@ -14,6 +31,7 @@ export interface ResolveContext {
   runtime: Runtime;
   arch: Arch;
   repositories: Repository[];
+  pins?: VersionPin[];
 }
 
 export type Log = (line: string) => void;
@@ -50,4 +68,6 @@ export interface Backend {
   stage(c: WorkContainer, ctx: ResolveContext, packages: PlannedPackage[], log: Log): Promise<void>;
   /** Packages of the repositories that provide these sonames, for the closure report. */
   providers?(c: WorkContainer, ctx: ResolveContext, sonames: string[]): Promise<Map<string, string>>;
+  /** Versions of a package the repositories offer, newest first (for version ranges). */
+  candidates?(c: WorkContainer, ctx: ResolveContext, name: string, log: Log): Promise<string[]>;
 }

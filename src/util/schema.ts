@@ -33,12 +33,17 @@ export function describeSchemaError(err: ErrorObject): string {
   }
 }
 
-/** Validates parsed JSON against schema/<name>.schema.json; throws one line naming file and field. */
-export function validateDocument<T>(schemaName: string, doc: unknown, file: string): T {
+/**
+ * Validates parsed JSON against schema/<name>.schema.json; throws one line naming file and field.
+ * `locate` turns the failing field's JSON pointer into a position (`:7:3`) appended to the file
+ * name, for formats that keep one (YAML).
+ */
+export function validateDocument<T>(schemaName: string, doc: unknown, file: string, locate?: (pointer: string) => string | undefined): T {
   const v = validator(schemaName);
   if (!v(doc)) {
     const err = v.errors?.[0];
-    throw new UserError(`${file}: ${err ? describeSchemaError(err) : 'does not match its schema'}`);
+    const at = err && locate ? (locate(err.instancePath) ?? '') : '';
+    throw new UserError(`${file}${at}: ${err ? describeSchemaError(err) : 'does not match its schema'}`);
   }
   return doc as T;
 }

@@ -9,6 +9,9 @@ import { cachePaths } from '../../cache/layout.js';
 import { checkUnzippedLimit, formatBytes, LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../../emit/limits.js';
 import { unzippedSize } from '../../emit/layout.js';
 import { UserError } from '../../util/errors.js';
+import { writeAtomically } from '../../util/atomic.js';
+import { sbomPathFor } from '../../sbom/cyclonedx.js';
+import { writeFileSync } from 'node:fs';
 import { Reporter, outputMode } from '../ui.js';
 
 export interface InstallOptions {
@@ -86,6 +89,10 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   } else {
     ui.step(`writing ${out}`);
     zipped = (await writeLayerZipCached(result.layer, out, cachePaths(opts.cacheDir).zips)).bytes;
+    if (result.sbom) {
+      const sbom = JSON.stringify(result.sbom, null, 2) + '\n';
+      await writeAtomically(sbomPathFor(out), async (tmp) => writeFileSync(tmp, sbom));
+    }
   }
   ui.done();
   const files = [...result.layer.values()].filter((e) => e.kind !== 'dir').length;

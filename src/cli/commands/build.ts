@@ -1,0 +1,276 @@
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { buildLayer, parseRepos, type BuildEvents, type BuildResult, type BuildSpec } from '../../pipeline/build.js';
+import { writeLayerDir } from '../../emit/dir.js';
+import { writeLayerZipCached } from '../../emit/zip.js';
+import { cachePaths } from '../../cache/layout.js';
+import { checkUnzippedLimit, formatBytes } from '../../emit/limits.js';
+import { unzippedSize } from '../../emit/layout.js';
+import { findManifest, loadProjectManifest, type LayerJob, type ProjectManifest } from '../../project/manifest.js';
+import {
+  comparePlan,
+  findLocked,
+  formatLock,
+  lockChanges,
+  lockPathFor,
+  lockedLayer,
+  LOCK_NAME,
+  pinsOf,
+  readLock,
+  requestDifferences,
+  writeLock,
+  type LockFile,
+  type LockedLayer,
+} from '../../project/lock.js';
+import { loadTarget } from '../../registry/load.js';
+import type { PackageRequest } from '../../resolve/backend.js';
+import { sbomPathFor } from '../../sbom/cyclonedx.js';
+import { writeAtomically } from '../../util/atomic.js';
+import { UserError } from '../../util/errors.js';
+import { Reporter, outputMode } from '../ui.js';
+
+export interface ProjectOptions {
+  manifest?: string;
+  layer: string[];
+  network?: string;
+  cacheDir?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export interface BuildOptions extends ProjectOptions {
+  frozen?: boolean;
+}
+
+function openProject(opts: ProjectOptions): { project: ProjectManifest; jobs: LayerJob[]; lockFile: string; lock: LockFile | undefined } {
+  const file = opts.manifest ? path.resolve(opts.manifest) : findManifest(process.cwd());
+  const project = loadProjectManifest(file);
+  const unknown = opts.layer.filter((n) => !project.jobs.some((j) => j.name === n));
+  if (unknown.length) {
+    throw new UserError(`no layer named ${unknown.map((n) => `'${n}'`).join(', ')} in ${path.basename(file)}`, { hint: `its layers: ${[...new Set(project.jobs.map((j) => j.name))].join(', ')}` });
+  }
+  const jobs = opts.layer.length ? project.jobs.filter((j) => opts.layer.includes(j.name)) : project.jobs;
+  const lockFile = lockPathFor(file);
+  return { project, jobs, lockFile, lock: readLock(lockFile) };
+}
+
+function jobRepositories(job: LayerJob) {
+  const target = loadTarget(job.target);
+  return [...target.repositories, ...parseRepos(target, job.repos)];
+}
+
+function label(job: LayerJob): string {
+  return `layer '${job.name}' (${job.target} ${job.arch.lambda})`;
+}
+
+/**
+ * The requests to resolve: a range whose lock entry is current resolves to the locked version
+ * (a build does not move versions; `yumda update` does).
+ */
+function requestsFor(job: LayerJob, locked: LockedLayer | undefined): PackageRequest[] {
+  return job.packages.map((r) => {
+    if (!r.upstream || !locked) return r;
+    const v = locked.packages.find((p) => p.name === r.name)?.version;
+    return v ? { name: r.name, version: v } : r;
+  });
+}
+
+/** What buildLayer is asked for one job of the manifest: its requests as written, no pins. */
+function buildSpec(job: LayerJob, opts: ProjectOptions): BuildSpec {
+  return {
+    packages: job.packages,
+    target: job.target,
+    arch: job.arch,
+    buildImage: job.buildImage,
+    repos: job.repos,
+    keep: job.keep,
+    recipeDirs: job.recipeDirs,
+    network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
+    cacheDir: opts.cacheDir,
+    name: job.name,
+  };
+}
+
+function lockEntry(job: LayerJob, result: BuildResult): LockedLayer {
+  return lockedLayer({ job, repositories: result.repositories, image: result.image, identity: result.imageIdentity, plan: result.plan });
+}
+
+/** The lock's entries with `entries` put in place of theirs; entries of layers the manifest no longer has are dropped. */
+function mergedLock(old: LockFile | undefined, entries: LockedLayer[], project: ProjectManifest): LockFile {
+  const key = (l: { name: string; arch: string }) => `${l.name}\0${l.arch}`;
+  const inManifest = new Set(project.jobs.map((j) => key({ name: j.name, arch: j.arch.lambda })));
+  const byKey = new Map((old?.layers ?? []).filter((l) => inManifest.has(key(l))).map((l) => [key(l), l]));
+  for (const e of entries) byKey.set(key(e), e);
+  return { lockfileVersion: 1, layers: [...byKey.values()] };
+}
+
+async function fileSha256(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+interface LayerOutput {
+  name: string;
+  arch: string;
+  target: string;
+  zip?: string;
+  dir?: string;
+  sbom?: string;
+  sha256?: string;
+  zippedBytes?: number;
+  unzippedBytes: number;
+  packages: number;
+  lockChanges: string[];
+}
+
+/**
+ * `yumda build`: builds every layer of the manifest and writes yumda.lock. With --frozen, the lock
+ * is the law: a manifest that no longer matches it fails before any build starts; a layer whose
+ * resolution differs from it fails right after resolving, before its files are written; and the
+ * lock is never rewritten.
+ */
+export async function buildCommand(opts: BuildOptions): Promise<void> {
+  const { project, jobs, lockFile, lock } = openProject(opts);
+  const ui = new Reporter(outputMode(opts));
+  const manifestName = path.basename(project.file);
+
+  if (opts.frozen) {
+    if (!lock) throw new UserError(`--frozen needs ${LOCK_NAME} beside ${manifestName}, and there is none`, { hint: 'run `yumda update` (or `yumda build`) and commit the lock' });
+    const problems: string[] = [];
+    for (const job of jobs) {
+      const locked = findLocked(lock, job.name, job.arch.lambda);
+      if (!locked) problems.push(`${label(job)} is not in ${LOCK_NAME}`);
+      else for (const d of requestDifferences(job, jobRepositories(job), locked)) problems.push(`${label(job)}: ${d}`);
+    }
+    if (!opts.layer.length) {
+      for (const l of lock.layers) {
+        if (!jobs.some((j) => j.name === l.name && j.arch.lambda === l.arch)) problems.push(`layer '${l.name}' (${l.arch}) is in ${LOCK_NAME} but not in ${manifestName}`);
+      }
+    }
+    if (problems.length) {
+      throw new UserError(`${LOCK_NAME} does not match ${manifestName}: ${problems.join('; ')}`, { hint: 'run `yumda update` to refresh the lock, then commit it' });
+    }
+  }
+
+  const entries: LockedLayer[] = [];
+  const outputs: LayerOutput[] = [];
+  for (const job of jobs) {
+    const locked = findLocked(lock, job.name, job.arch.lambda);
+    const current = locked !== undefined && requestDifferences(job, jobRepositories(job), locked).length === 0;
+    ui.step(`${label(job)}${current ? `: versions from ${LOCK_NAME}` : locked ? `: changed in ${manifestName}, resolving anew` : ''}`);
+    const events: BuildEvents = {
+      step: ui.step,
+      detail: ui.detail,
+      plan(plan, ctx) {
+        ui.plan(plan, ctx);
+        if (!opts.frozen || !locked) return;
+        const cmp = comparePlan(locked, plan, { ref: ctx.image, identity: ctx.imageIdentity });
+        for (const n of cmp.notes) ui.detail(n);
+        if (cmp.differences.length) {
+          throw new UserError(`${label(job)} resolves differently from ${LOCK_NAME}: ${cmp.differences.join('; ')}`, {
+            hint: 'run `yumda update` to take the new versions into the lock, or restore the package cache that holds the locked ones',
+          });
+        }
+      },
+    };
+    const result = await buildLayer(
+      { ...buildSpec(job, opts), ...(current ? { packages: requestsFor(job, locked), pins: pinsOf(locked) } : {}) },
+      events,
+    );
+    const entry = lockEntry(job, result);
+    entries.push(entry);
+    outputs.push(await writeOutputs(job, result, ui, lockChanges(locked, entry), opts.cacheDir));
+  }
+
+  let lockWritten = false;
+  if (!opts.frozen) {
+    const next = formatLock(mergedLock(lock, entries, project));
+    if (readText(lockFile) !== next) {
+      await writeAtomically(lockFile, async (tmp) => writeFileSync(tmp, next));
+      lockWritten = true;
+    }
+  }
+  ui.done();
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ manifest: project.file, lock: lockFile, lockWritten, frozen: !!opts.frozen, layers: outputs }, null, 2) + '\n');
+    return;
+  }
+  for (const o of outputs) {
+    const where = [o.zip && path.relative(process.cwd(), o.zip), o.dir && path.relative(process.cwd(), o.dir) + '/'].filter(Boolean).join(' and ');
+    ui.info(
+      `${o.name} (${o.target} ${o.arch}): ${o.packages} packages, ${formatBytes(o.unzippedBytes)} unzipped` +
+        (o.zippedBytes !== undefined ? `, ${formatBytes(o.zippedBytes)} zipped` : '') +
+        ` → ${where}` +
+        (o.sha256 ? `\n  sha256 ${o.sha256}` : '') +
+        (o.sbom ? `\n  SBOM (CycloneDX 1.5) ${path.relative(process.cwd(), o.sbom)}` : ''),
+    );
+    const changes = o.lockChanges.filter((c) => !c.startsWith('new:'));
+    if (changes.length && !opts.frozen) ui.info(`  ${LOCK_NAME}: ${changes.join(', ')}`);
+  }
+  ui.info(opts.frozen ? `${LOCK_NAME} matched: every layer built from its locked versions` : lockWritten ? `Wrote ${path.relative(process.cwd(), lockFile) || LOCK_NAME}` : `${LOCK_NAME} is up to date`);
+}
+
+async function writeOutputs(job: LayerJob, result: BuildResult, ui: Reporter, changes: string[], cacheDir: string | undefined): Promise<LayerOutput> {
+  const layer = result.layer!;
+  const unzipped = unzippedSize(layer);
+  checkUnzippedLimit(unzipped, false);
+  const out: LayerOutput = { name: job.name, arch: job.arch.lambda, target: job.target, unzippedBytes: unzipped, packages: result.plan.packages.length, lockChanges: changes };
+  if (job.outputs.zip) {
+    ui.step(`writing ${path.relative(process.cwd(), job.outputs.zip)}`);
+    await mkdir(path.dirname(job.outputs.zip), { recursive: true });
+    out.zippedBytes = (await writeLayerZipCached(layer, job.outputs.zip, cachePaths(cacheDir).zips)).bytes;
+    out.zip = job.outputs.zip;
+    out.sha256 = await fileSha256(job.outputs.zip);
+    if (result.sbom) {
+      out.sbom = sbomPathFor(job.outputs.zip);
+      const text = JSON.stringify(result.sbom, null, 2) + '\n';
+      await writeAtomically(out.sbom, async (tmp) => writeFileSync(tmp, text));
+    }
+  }
+  if (job.outputs.dir) {
+    ui.step(`writing ${path.relative(process.cwd(), job.outputs.dir)}/`);
+    await mkdir(path.dirname(job.outputs.dir), { recursive: true });
+    await writeLayerDir(layer, job.outputs.dir);
+    out.dir = job.outputs.dir;
+  }
+  return out;
+}
+
+/**
+ * `yumda update`: resolves every layer anew (newest versions within the manifest's constraints)
+ * and rewrites yumda.lock. Nothing is downloaded or built.
+ */
+export async function updateCommand(opts: ProjectOptions): Promise<void> {
+  const { project, jobs, lockFile, lock } = openProject(opts);
+  const ui = new Reporter(outputMode(opts));
+  const entries: LockedLayer[] = [];
+  const report: Array<{ name: string; arch: string; changes: string[] }> = [];
+  for (const job of jobs) {
+    ui.step(label(job));
+    const result = await buildLayer({ ...buildSpec(job, opts), dryRun: true }, { step: ui.step, detail: ui.detail, plan: () => undefined });
+    const entry = lockEntry(job, result);
+    entries.push(entry);
+    report.push({ name: job.name, arch: job.arch.lambda, changes: lockChanges(findLocked(lock, job.name, job.arch.lambda), entry) });
+  }
+  const next = formatLock(mergedLock(lock, entries, project));
+  const changed = readText(lockFile) !== next;
+  if (changed) await writeLock(lockFile, JSON.parse(next) as LockFile);
+  ui.done();
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ lock: lockFile, lockWritten: changed, layers: report }, null, 2) + '\n');
+    return;
+  }
+  for (const r of report) ui.info(`${r.name} (${r.arch}): ${r.changes.length ? r.changes.join(', ') : 'unchanged'}`);
+  ui.info(changed ? `Wrote ${path.relative(process.cwd(), lockFile) || LOCK_NAME}` : `${LOCK_NAME} is up to date`);
+}

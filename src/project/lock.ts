@@ -1,0 +1,185 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ImageIdentity } from '../docker/images.js';
+import type { Repository } from '../registry/types.js';
+import type { PackageRequest, VersionPin } from '../resolve/backend.js';
+import type { Plan } from '../resolve/plan.js';
+import { writeAtomically } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { validateDocument } from '../util/schema.js';
+import type { LayerJob } from './manifest.js';
+
+export const LOCK_NAME = 'yumda.lock';
+
+export interface LockedPackage {
+  name: string;
+  version: string;
+  arch: string;
+  sourcePackage?: string;
+  /** SHA-256 of the package file, from the repository metadata. */
+  sha256?: string;
+}
+
+/** How one layer of the manifest, for one architecture, resolved. */
+export interface LockedLayer {
+  name: string;
+  arch: 'x86_64' | 'arm64';
+  target: string;
+  /** The manifest's package requests the entry was resolved from: an edit to them makes it stale. */
+  requested: PackageRequest[];
+  repositories: Array<Pick<Repository, 'url' | 'suites' | 'components'>>;
+  buildImage: { ref: string; id: string; repoDigests?: string[] };
+  packages: LockedPackage[];
+}
+
+export interface LockFile {
+  lockfileVersion: 1;
+  layers: LockedLayer[];
+}
+
+export function lockPathFor(manifestFile: string): string {
+  return path.join(path.dirname(manifestFile), LOCK_NAME);
+}
+
+export function readLock(file: string): LockFile | undefined {
+  if (!existsSync(file)) return undefined;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${path.basename(file)}: not valid JSON (${(e as Error).message})`, { hint: 'regenerate it with `yumda update`' });
+  }
+  return validateDocument<LockFile>('lock', doc, path.basename(file));
+}
+
+/** The lock as text: entries sorted by layer name and architecture, so equal locks are equal bytes. */
+export function formatLock(lock: LockFile): string {
+  const layers = [...lock.layers].sort((a, b) => (a.name === b.name ? a.arch.localeCompare(b.arch) : a.name < b.name ? -1 : 1));
+  return JSON.stringify({ lockfileVersion: 1, layers }, null, 2) + '\n';
+}
+
+export async function writeLock(file: string, lock: LockFile): Promise<void> {
+  await writeAtomically(file, async (tmp) => writeFileSync(tmp, formatLock(lock)));
+}
+
+export function findLocked(lock: LockFile | undefined, name: string, arch: string): LockedLayer | undefined {
+  return lock?.layers.find((l) => l.name === name && l.arch === arch);
+}
+
+function normalizedRequests(requests: PackageRequest[]): PackageRequest[] {
+  return [...requests]
+    .map((r) => ({ name: r.name, ...(r.version ? { version: r.version } : {}), ...(r.upstream ? { upstream: r.upstream } : {}) }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+export function lockedLayer(args: {
+  job: Pick<LayerJob, 'name' | 'arch' | 'target' | 'packages'>;
+  repositories: Repository[];
+  image: string;
+  identity: ImageIdentity;
+  plan: Plan;
+}): LockedLayer {
+  return {
+    name: args.job.name,
+    arch: args.job.arch.lambda,
+    target: args.job.target,
+    requested: normalizedRequests(args.job.packages),
+    repositories: args.repositories.map((r) => ({ url: r.url, ...(r.suites ? { suites: r.suites } : {}), ...(r.components ? { components: r.components } : {}) })),
+    buildImage: { ref: args.image, id: args.identity.id, ...(args.identity.repoDigests.length ? { repoDigests: args.identity.repoDigests } : {}) },
+    packages: args.plan.packages
+      .map((p) => ({
+        name: p.name,
+        version: p.version,
+        arch: p.arch,
+        ...(p.sourcePackage ? { sourcePackage: p.sourcePackage } : {}),
+        ...(p.checksum ? { sha256: p.checksum.value } : {}),
+      }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+  };
+}
+
+function describeRequest(r: PackageRequest): string {
+  return r.version ? `${r.name}=${r.version}` : r.upstream ? `${r.name} (upstream ${r.upstream})` : r.name;
+}
+
+/**
+ * What differs between a manifest layer and the lock entry made from it, before anything is
+ * resolved: the target, the requested packages and their constraints, the repositories.
+ */
+export function requestDifferences(job: Pick<LayerJob, 'target' | 'packages'>, repositories: Array<Pick<Repository, 'url' | 'suites' | 'components'>>, locked: LockedLayer): string[] {
+  const out: string[] = [];
+  if (job.target !== locked.target) out.push(`target changed from ${locked.target} to ${job.target}`);
+  const now = new Map(normalizedRequests(job.packages).map((r) => [r.name, r]));
+  const then = new Map(normalizedRequests(locked.requested).map((r) => [r.name, r]));
+  for (const [name, r] of now) {
+    const was = then.get(name);
+    if (!was) out.push(`package '${describeRequest(r)}' added to the manifest`);
+    else if (describeRequest(was) !== describeRequest(r)) out.push(`package '${name}' changed from '${describeRequest(was)}' to '${describeRequest(r)}'`);
+  }
+  for (const [name, r] of then) if (!now.has(name)) out.push(`package '${describeRequest(r)}' removed from the manifest`);
+  const key = (r: Pick<Repository, 'url' | 'suites' | 'components'>) => `${r.url} ${(r.suites ?? []).join(',')} ${(r.components ?? []).join(',')}`.trim();
+  const repoNow = repositories.map(key);
+  const repoThen = locked.repositories.map(key);
+  for (const r of repoNow) if (!repoThen.includes(r)) out.push(`repository '${r}' added`);
+  for (const r of repoThen) if (!repoNow.includes(r)) out.push(`repository '${r}' removed`);
+  return out;
+}
+
+export interface PlanComparison {
+  /** Differences that make a frozen build fail. */
+  differences: string[];
+  /** Worth saying, but not a difference in what gets built. */
+  notes: string[];
+}
+
+/**
+ * What differs between a resolved plan (and the build image that resolved it) and the lock:
+ * packages added, removed, at another version, architecture or checksum; the build image.
+ * A locally built image gets a new ID on every machine (image configs carry build times), so
+ * only its reference (derived from its Dockerfile's content) is compared; an image with a
+ * registry digest is compared by digest.
+ */
+export function comparePlan(locked: LockedLayer, plan: Plan, image: { ref: string; identity: ImageIdentity }): PlanComparison {
+  const differences: string[] = [];
+  const notes: string[] = [];
+  const now = new Map(plan.packages.map((p) => [p.name, p]));
+  const then = new Map(locked.packages.map((p) => [p.name, p]));
+  for (const [name, p] of now) {
+    const was = then.get(name);
+    if (!was) differences.push(`package ${name} ${p.version} added (not in the lock)`);
+    else if (was.version !== p.version) differences.push(`package ${name} ${was.version} in the lock, ${p.version} now`);
+    else if (was.arch !== p.arch) differences.push(`package ${name} ${was.arch} in the lock, ${p.arch} now`);
+    else if (was.sha256 && p.checksum && was.sha256 !== p.checksum.value) differences.push(`package ${name} ${p.version} has another checksum (sha256 ${p.checksum.value.slice(0, 12)}…, the lock says ${was.sha256.slice(0, 12)}…)`);
+  }
+  for (const [name, p] of then) if (!now.has(name)) differences.push(`package ${name} ${p.version} removed (in the lock, not resolved now)`);
+  if (image.ref !== locked.buildImage.ref) differences.push(`build image ${image.ref}, the lock has ${locked.buildImage.ref}`);
+  else if (locked.buildImage.repoDigests?.length) {
+    if (!locked.buildImage.repoDigests.some((d) => image.identity.repoDigests.includes(d))) {
+      differences.push(`build image ${image.ref} has digest ${image.identity.repoDigests.join(', ') || '(none)'}, the lock has ${locked.buildImage.repoDigests.join(', ')}`);
+    }
+  } else if (locked.buildImage.id !== image.identity.id) {
+    notes.push(`build image ${image.ref} was built locally (id ${image.identity.id.slice(0, 19)}…, the lock recorded ${locked.buildImage.id.slice(0, 19)}…); local builds differ in build time only`);
+  }
+  return { differences, notes };
+}
+
+/** The lock entry's versions as resolver pins. */
+export function pinsOf(locked: LockedLayer): VersionPin[] {
+  return locked.packages.map((p) => ({ name: p.name, version: p.version, arch: p.arch }));
+}
+
+/** What changed between two lock entries of a layer, for `yumda update` and `yumda build` to report. */
+export function lockChanges(before: LockedLayer | undefined, after: LockedLayer): string[] {
+  if (!before) return [`new: ${after.packages.length} packages`];
+  const out: string[] = [];
+  const then = new Map(before.packages.map((p) => [p.name, p]));
+  const now = new Map(after.packages.map((p) => [p.name, p]));
+  for (const [name, p] of now) {
+    const was = then.get(name);
+    if (!was) out.push(`+ ${name} ${p.version}`);
+    else if (was.version !== p.version) out.push(`~ ${name} ${was.version} → ${p.version}`);
+  }
+  for (const [name, p] of then) if (!now.has(name)) out.push(`- ${name} ${p.version}`);
+  if (before.buildImage.ref !== after.buildImage.ref) out.push(`~ build image ${before.buildImage.ref} → ${after.buildImage.ref}`);
+  return out;
+}

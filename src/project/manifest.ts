@@ -1,0 +1,182 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { parseArch, type Arch } from '../registry/arch.js';
+import { loadTarget } from '../registry/load.js';
+import type { PackageRequest } from '../resolve/backend.js';
+import { isUpstreamRange } from '../resolve/constraints.js';
+import type { KeepOptions } from '../relocate/layout.js';
+import { UserError, isUserError } from '../util/errors.js';
+import { validateDocument } from '../util/schema.js';
+
+/** yumda.json / yumda.yaml as written (schema/manifest.schema.json). */
+export interface ManifestDocument {
+  layers: Array<{
+    name: string;
+    target: string;
+    arch?: 'x86_64' | 'arm64' | Array<'x86_64' | 'arm64'>;
+    packages: Array<string | { name: string; version?: string; upstream?: string }>;
+    recipes?: string[];
+    repos?: string[];
+    buildImage?: string;
+    keep?: { docs?: boolean; locales?: boolean; headers?: boolean; static?: boolean };
+    outputs?: { zip?: string; dir?: string };
+  }>;
+}
+
+/** One layer of the manifest for one architecture: what `yumda build` builds. */
+export interface LayerJob {
+  name: string;
+  target: string;
+  arch: Arch;
+  packages: PackageRequest[];
+  recipeDirs: string[];
+  repos: string[];
+  buildImage?: string;
+  keep: KeepOptions;
+  /** Absolute paths. A zip unless only a directory is asked for. */
+  outputs: { zip?: string; dir?: string };
+}
+
+export interface ProjectManifest {
+  file: string;
+  dir: string;
+  jobs: LayerJob[];
+}
+
+export const MANIFEST_NAMES = ['yumda.json', 'yumda.yaml', 'yumda.yml'];
+export const DEFAULT_ZIP_OUTPUT = 'dist/{name}-{arch}.zip';
+
+/** The manifest in `dir` (yumda.json, yumda.yaml or yumda.yml); exactly one may exist. */
+export function findManifest(dir: string): string {
+  const found = MANIFEST_NAMES.map((n) => path.join(dir, n)).filter((f) => existsSync(f));
+  if (found.length === 0) throw new UserError(`no ${MANIFEST_NAMES.join(', ')} in ${dir}`, { hint: 'write one (see the README), or pass --manifest FILE' });
+  if (found.length > 1) throw new UserError(`both ${found.map((f) => path.basename(f)).join(' and ')} in ${dir}: keep one`);
+  return found[0]!;
+}
+
+/**
+ * Parses a manifest's text. YAML (a superset of JSON) for .yaml/.yml, JSON for .json; both are
+ * validated by one schema, and a YAML error or schema error names the file, line and field.
+ */
+export function parseManifestText(text: string, file: string): ManifestDocument {
+  const label = path.basename(file);
+  if (/\.ya?ml$/i.test(file)) {
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+    const bad = doc.errors[0];
+    if (bad) {
+      const pos = bad.linePos?.[0];
+      throw new UserError(`${label}${pos ? `:${pos.line}:${pos.col}` : ''}: not valid YAML (${bad.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')})`);
+    }
+    const locate = (pointer: string): string | undefined => {
+      const keys = pointer.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+      let node: unknown = doc.contents;
+      let last: Node | undefined = doc.contents ?? undefined;
+      for (const k of keys) {
+        if (isMap(node)) node = node.get(k, true);
+        else if (isSeq(node)) node = node.get(Number(k), true);
+        else break;
+        if (node) last = node as Node;
+      }
+      const offset = last?.range?.[0];
+      if (offset === undefined) return undefined;
+      const { line, col } = lines.linePos(offset);
+      return `:${line}:${col}`;
+    };
+    return validateDocument<ManifestDocument>('manifest', doc.toJS(), label, locate);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${label}: not valid JSON (${(e as Error).message})`);
+  }
+  return validateDocument<ManifestDocument>('manifest', doc, label);
+}
+
+const PACKAGE_ARG = /^([A-Za-z0-9][A-Za-z0-9.+_-]*)(?:=(\S+))?$/;
+
+function packageRequest(item: ManifestDocument['layers'][number]['packages'][number], where: string): PackageRequest {
+  if (typeof item === 'string') {
+    const m = PACKAGE_ARG.exec(item.trim());
+    if (!m) throw new UserError(`${where}: '${item}' is not a package (expected NAME or NAME=VERSION, or {name, upstream: RANGE})`);
+    return m[2] ? { name: m[1]!, version: m[2] } : { name: m[1]! };
+  }
+  if (item.version && item.upstream) throw new UserError(`${where}: give either 'version' (exact) or 'upstream' (a range), not both`);
+  if (item.upstream && !isUpstreamRange(item.upstream)) {
+    throw new UserError(`${where}.upstream: '${item.upstream}' is not a semver range (expected e.g. ^22.12, ~1.6, >=1.6 <2)`);
+  }
+  return { name: item.name, ...(item.version ? { version: item.version } : {}), ...(item.upstream ? { upstream: item.upstream } : {}) };
+}
+
+function expand(pattern: string, vars: { name: string; target: string; arch: string }): string {
+  return pattern.replace(/\{(name|target|arch)\}/g, (_, k: 'name' | 'target' | 'arch') => vars[k]);
+}
+
+/** Checks what the schema cannot (targets, architectures, duplicates) and expands architectures into jobs. */
+export function manifestJobs(doc: ManifestDocument, file: string): LayerJob[] {
+  const label = path.basename(file);
+  const dir = path.dirname(path.resolve(file));
+  const seen = new Set<string>();
+  const jobs: LayerJob[] = [];
+  const outputs = new Map<string, string>();
+  doc.layers.forEach((layer, i) => {
+    const at = `${label}: field 'layers.${i}`;
+    if (seen.has(layer.name)) throw new UserError(`${at}.name': layer name '${layer.name}' is used twice`);
+    seen.add(layer.name);
+    let target;
+    try {
+      target = loadTarget(layer.target);
+    } catch (e) {
+      if (isUserError(e)) throw new UserError(`${at}.target': ${e.message}`, { hint: e.hint });
+      throw e;
+    }
+    const arches = layer.arch === undefined ? ['x86_64' as const] : Array.isArray(layer.arch) ? layer.arch : [layer.arch];
+    const packages = layer.packages.map((p, j) => packageRequest(p, `${at}.packages.${j}'`));
+    const names = new Set<string>();
+    for (const [j, p] of packages.entries()) {
+      if (names.has(p.name)) throw new UserError(`${at}.packages.${j}': package '${p.name}' is listed twice`);
+      names.add(p.name);
+    }
+    for (const a of arches) {
+      if (!target.architectures.includes(a)) {
+        throw new UserError(`${at}.arch': target ${target.id} has no ${a} build (its architectures: ${target.architectures.join(', ')})`);
+      }
+      const vars = { name: layer.name, target: target.id, arch: a };
+      const zip = layer.outputs?.zip ?? (layer.outputs?.dir ? undefined : DEFAULT_ZIP_OUTPUT);
+      const out = {
+        ...(zip ? { zip: path.resolve(dir, expand(zip, vars)) } : {}),
+        ...(layer.outputs?.dir ? { dir: path.resolve(dir, expand(layer.outputs.dir, vars)) } : {}),
+      };
+      for (const o of Object.values(out)) {
+        const other = outputs.get(o);
+        if (other) throw new UserError(`${at}.outputs': ${path.relative(dir, o)} is also the output of ${other}; use {arch} or {name} in the path`);
+        outputs.set(o, `${layer.name} (${a})`);
+      }
+      jobs.push({
+        name: layer.name,
+        target: target.id,
+        arch: parseArch(a),
+        packages,
+        recipeDirs: (layer.recipes ?? []).map((r) => path.resolve(dir, r)),
+        repos: layer.repos ?? [],
+        ...(layer.buildImage ? { buildImage: layer.buildImage } : {}),
+        keep: { docs: !!layer.keep?.docs, locales: !!layer.keep?.locales, headers: !!layer.keep?.headers, staticLibs: !!layer.keep?.static },
+        outputs: out,
+      });
+    }
+  });
+  return jobs;
+}
+
+export function loadProjectManifest(file: string): ProjectManifest {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
+  }
+  const doc = parseManifestText(text, file);
+  return { file: path.resolve(file), dir: path.dirname(path.resolve(file)), jobs: manifestJobs(doc, file) };
+}

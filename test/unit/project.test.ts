@@ -1,0 +1,175 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadProjectManifest, parseManifestText } from '../../src/project/manifest.js';
+import { comparePlan, formatLock, lockChanges, lockedLayer, readLock, requestDifferences, type LockedLayer } from '../../src/project/lock.js';
+import { parseArch } from '../../src/registry/arch.js';
+import { pickUpstream } from '../../src/resolve/constraints.js';
+import { parseMadison, pinPreferences } from '../../src/resolve/apt.js';
+import type { Plan, PlannedPackage } from '../../src/resolve/plan.js';
+import { tempDir } from '../helpers/cc.js';
+import { runYumda } from '../helpers/cli.js';
+
+function write(dir: string, name: string, text: string): string {
+  const f = path.join(dir, name);
+  writeFileSync(f, text);
+  return f;
+}
+
+const YAML = `# two layers
+layers:
+  - name: poppler
+    target: debian12
+    packages: [poppler-utils]
+  - name: tools
+    target: debian12
+    arch: [x86_64, arm64]
+    packages:
+      - jq=1.6-2.1+deb12u3
+      - name: file
+        upstream: ^5.44
+    outputs: { zip: "out/{name}-{target}-{arch}.zip" }
+`;
+
+describe('project manifest', () => {
+  it('reads YAML and JSON alike, one job per layer and architecture', () => {
+    const d = tempDir();
+    const yaml = loadProjectManifest(write(d, 'yumda.yaml', YAML));
+    const json = loadProjectManifest(write(tempDir(), 'yumda.json', JSON.stringify(parseManifestText(YAML, 'x.yaml'))));
+    for (const m of [yaml, json]) {
+      expect(m.jobs.map((j) => `${j.name}/${j.arch.lambda}`)).toEqual(['poppler/x86_64', 'tools/x86_64', 'tools/arm64']);
+      expect(m.jobs[1]!.packages).toEqual([{ name: 'jq', version: '1.6-2.1+deb12u3' }, { name: 'file', upstream: '^5.44' }]);
+    }
+    expect(yaml.jobs[0]!.outputs).toEqual({ zip: path.join(d, 'dist/poppler-x86_64.zip') });
+    expect(yaml.jobs[2]!.outputs).toEqual({ zip: path.join(d, 'out/tools-debian12-arm64.zip') });
+  });
+
+  it('names the file, the line, the field and what was expected', () => {
+    const bad = (text: string, name = 'yumda.yaml') => () => parseManifestText(text, path.join('/x', name));
+    expect(bad(YAML.replace('arch: [x86_64, arm64]', 'arch: mips'))).toThrow(`yumda.yaml:8:11: field 'layers.1.arch' must be one of "x86_64", "arm64"`);
+    expect(bad(YAML.replace('target: debian12\n    packages: [poppler-utils]', 'packages: [poppler-utils]'))).toThrow(`yumda.yaml:3:5: in 'layers.0': missing required field 'target'`);
+    expect(bad(YAML.replace('outputs:', 'output:'))).toThrow(`yumda.yaml:6:5: in 'layers.1': unknown field 'output'`);
+    expect(bad(YAML.replace('name: poppler', 'name: "pop pler"'))).toThrow(/^yumda\.yaml:3:11: field 'layers\.0\.name' must match pattern/);
+    expect(bad('layers:\n  - name: a\n   target: x\n')).toThrow(/^yumda\.yaml:3:\d+: not valid YAML/);
+    expect(bad('{"layers": []}', 'yumda.json')).toThrow(`yumda.json: field 'layers' must NOT have fewer than 1 items`);
+    expect(bad('{"layers": [', 'yumda.json')).toThrow(/^yumda\.json: not valid JSON/);
+  });
+
+  it('checks what the schema cannot: targets, architectures, ranges, duplicates, colliding outputs', () => {
+    const d = tempDir();
+    const load = (text: string) => () => loadProjectManifest(write(d, 'yumda.yaml', text));
+    expect(load(YAML.replace('target: debian12\n    packages: [poppler-utils]', 'target: centos5\n    packages: [poppler-utils]'))).toThrow(/^yumda\.yaml: field 'layers\.0\.target': unknown target 'centos5'/);
+    expect(load(YAML.replace('upstream: ^5.44', 'upstream: "five"'))).toThrow(`yumda.yaml: field 'layers.1.packages.1'.upstream: 'five' is not a semver range`);
+    expect(load(YAML.replace('jq=1.6-2.1+deb12u3', 'jq;rm'))).toThrow(`yumda.yaml: field 'layers.1.packages.0': 'jq;rm' is not a package`);
+    expect(load(YAML.replace('name: tools', 'name: poppler'))).toThrow(`yumda.yaml: field 'layers.1.name': layer name 'poppler' is used twice`);
+    expect(load(YAML.replace('"out/{name}-{target}-{arch}.zip"', '"out/tools.zip"'))).toThrow(/field 'layers\.1\.outputs': out\/tools\.zip is also the output of tools \(x86_64\)/);
+  });
+
+  it('yumda build without a manifest, or with a broken one, says so in one line', async () => {
+    const d = tempDir();
+    const none = await runYumda(['build'], { cwd: d });
+    expect(none.code).toBe(1);
+    expect(none.stderr.trim()).toMatch(/^yumda: error: no yumda\.json, yumda\.yaml, yumda\.yml in .*; write one \(see the README\), or pass --manifest FILE$/);
+    write(d, 'yumda.yaml', YAML.replace('arch: [x86_64, arm64]', 'arch: [x86_64, mips]'));
+    const broken = await runYumda(['build', '--frozen'], { cwd: d });
+    expect(broken.stderr.trim().split('\n')).toEqual([`yumda: error: yumda.yaml:8:11: field 'layers.1.arch' must be one of "x86_64", "arm64"`]);
+    write(d, 'yumda.yaml', YAML);
+    const nolock = await runYumda(['build', '--frozen'], { cwd: d });
+    expect(nolock.stderr.trim()).toBe("yumda: error: --frozen needs yumda.lock beside yumda.yaml, and there is none; run `yumda update` (or `yumda build`) and commit the lock");
+  });
+});
+
+const pkg = (name: string, version: string, extra: Partial<PlannedPackage> = {}): PlannedPackage => ({
+  name,
+  version,
+  arch: 'amd64',
+  downloadSize: 1,
+  installedSize: 1,
+  requiredBy: ['jq'],
+  requested: name === 'jq',
+  provides: [],
+  depends: [],
+  sourcePackage: name.replace(/\d+$/, ''),
+  checksum: { algorithm: 'sha256', value: name.length.toString(16).padStart(64, 'a') },
+  ...extra,
+});
+
+describe('lock file', () => {
+  const job = { name: 'tools', target: 'debian12', arch: parseArch('x86_64'), packages: [{ name: 'jq' }, { name: 'file', upstream: '^5.44' }] };
+  const repos = [{ id: 'debian', url: 'http://deb.debian.org/debian', suites: ['bookworm'], components: ['main'] }];
+  const plan: Plan = { packages: [pkg('jq', '1.6-2.1'), pkg('libjq1', '1.6-2.1'), pkg('libonig5', '6.9.8-1')], fromRuntime: ['libc6'], skew: [] };
+  const identity = { id: 'sha256:' + 'b'.repeat(64), repoDigests: [] };
+  const locked: LockedLayer = lockedLayer({ job, repositories: repos, image: 'yumda/build-debian12:abc', identity, plan });
+
+  it('records versions, architectures, checksums, source packages and the build image, sorted', () => {
+    expect(locked.requested).toEqual([{ name: 'file', upstream: '^5.44' }, { name: 'jq' }]);
+    expect(locked.packages.map((p) => `${p.name}=${p.version}`)).toEqual(['jq=1.6-2.1', 'libjq1=1.6-2.1', 'libonig5=6.9.8-1']);
+    expect(locked.packages[2]).toEqual({ name: 'libonig5', version: '6.9.8-1', arch: 'amd64', sourcePackage: 'libonig', sha256: pkg('libonig5', '').checksum!.value });
+    expect(locked.buildImage).toEqual({ ref: 'yumda/build-debian12:abc', id: identity.id });
+    const d = tempDir();
+    const f = path.join(d, 'yumda.lock');
+    writeFileSync(f, formatLock({ lockfileVersion: 1, layers: [{ ...locked, name: 'z' }, locked] }));
+    expect(readLock(f)!.layers.map((l) => l.name)).toEqual(['tools', 'z']);
+    writeFileSync(f, '{"lockfileVersion": 1, "layers": [{"name": "x"}]}');
+    expect(() => readLock(f)).toThrow("yumda.lock: in 'layers.0': missing required field 'arch'");
+  });
+
+  it('says which requests changed: added, removed, constraint, target, repositories', () => {
+    expect(requestDifferences(job, repos, locked)).toEqual([]);
+    expect(requestDifferences({ ...job, packages: [...job.packages, { name: 'curl' }] }, repos, locked)).toEqual(["package 'curl' added to the manifest"]);
+    expect(requestDifferences({ ...job, packages: [{ name: 'jq' }, { name: 'file', upstream: '^5.45' }] }, repos, locked)).toEqual([
+      "package 'file' changed from 'file (upstream ^5.44)' to 'file (upstream ^5.45)'",
+    ]);
+    expect(requestDifferences({ ...job, target: 'al2023', packages: [{ name: 'jq' }] }, [], locked)).toEqual([
+      'target changed from debian12 to al2023',
+      "package 'file (upstream ^5.44)' removed from the manifest",
+      "repository 'http://deb.debian.org/debian bookworm main' removed",
+    ]);
+  });
+
+  it('says how a resolution differs: versions, packages, checksums, build image', () => {
+    const ref = { ref: 'yumda/build-debian12:abc', identity };
+    expect(comparePlan(locked, plan, ref)).toEqual({ differences: [], notes: [] });
+    const moved: Plan = { ...plan, packages: [pkg('jq', '1.6-2.1+deb12u3'), pkg('libjq1', '1.6-2.1', { checksum: { algorithm: 'sha256', value: 'c'.repeat(64) } }), pkg('libfoo1', '1.0')] };
+    expect(comparePlan(locked, moved, { ref: 'yumda/build-debian12:def', identity }).differences).toEqual([
+      'package jq 1.6-2.1 in the lock, 1.6-2.1+deb12u3 now',
+      `package libjq1 1.6-2.1 has another checksum (sha256 cccccccccccc…, the lock says aaaaaaaaaaaa…)`,
+      'package libfoo1 1.0 added (not in the lock)',
+      'package libonig5 6.9.8-1 removed (in the lock, not resolved now)',
+      'build image yumda/build-debian12:def, the lock has yumda/build-debian12:abc',
+    ]);
+    // a locally built image differs in ID on every machine: a note, not a difference
+    expect(comparePlan(locked, plan, { ref: ref.ref, identity: { id: 'sha256:' + 'e'.repeat(64), repoDigests: [] } })).toMatchObject({ differences: [], notes: [expect.stringMatching(/built locally/)] });
+    // a registry image is compared by digest
+    const pinned = { ...locked, buildImage: { ...locked.buildImage, repoDigests: ['yumda/build@sha256:' + '1'.repeat(64)] } };
+    expect(comparePlan(pinned, plan, { ref: ref.ref, identity: { id: identity.id, repoDigests: ['yumda/build@sha256:' + '2'.repeat(64)] } }).differences).toEqual([
+      expect.stringMatching(/^build image yumda\/build-debian12:abc has digest yumda\/build@sha256:2+, the lock has yumda\/build@sha256:1+$/),
+    ]);
+    expect(lockChanges(locked, lockedLayer({ job, repositories: repos, image: 'yumda/build-debian12:abc', identity, plan: moved }))).toEqual([
+      '~ jq 1.6-2.1 → 1.6-2.1+deb12u3',
+      '+ libfoo1 1.0',
+      '- libonig5 6.9.8-1',
+    ]);
+  });
+});
+
+describe('version ranges and pins for apt', () => {
+  it('picks the newest candidate whose upstream version is in the range', () => {
+    const versions = ['1:2.0.1-1', '1.7.1-3+deb12u1', '1.6-2.1+deb12u3', '1.6-2.1'];
+    expect(pickUpstream(versions, '>=1.6 <2')).toBe('1.7.1-3+deb12u1');
+    expect(pickUpstream(versions, '~1.6')).toBe('1.6-2.1+deb12u3');
+    expect(pickUpstream(versions, '^2')).toBe('1:2.0.1-1');
+    expect(pickUpstream(versions, '^3')).toBeUndefined();
+  });
+
+  it('reads apt-cache madison and writes apt preferences that pin exact versions', () => {
+    const madison = [
+      '        jq | 1.6-2.1+deb12u3 | http://deb.debian.org/debian-security bookworm-security/main amd64 Packages',
+      '        jq |    1.6-2.1 | http://deb.debian.org/debian bookworm/main amd64 Packages',
+      '        jq |    1.6-2.1 | http://deb.debian.org/debian bookworm/main Sources',
+      '      jqx |    9 | http://x y/main amd64 Packages',
+    ].join('\n');
+    expect(parseMadison(madison, 'jq')).toEqual(['1.6-2.1+deb12u3', '1.6-2.1']);
+    expect(pinPreferences([{ name: 'libx11-6', version: '2:1.8.4-2+deb12u2', arch: 'amd64' }])).toBe('Package: libx11-6\nPin: version 2:1.8.4-2+deb12u2\nPin-Priority: 1001\n');
+  });
+});
