@@ -17,6 +17,8 @@ export interface ClosureReport {
   unreadable: Array<{ file: string; why: string }>;
 }
 
+const DYNAMIC_LOADER = /^(ld-linux(-[\w-]+)?\.so\.\d+|ld64\.so\.\d+)$/;
+
 /** The directories an object's DT_RUNPATH/DT_RPATH names, with $ORIGIN expanded. */
 export function searchDirs(obj: ElfObject): string[] {
   const dyn = obj.elf.dynamic;
@@ -41,7 +43,10 @@ export function checkClosure(layer: FileTree, runtimeLibraries: readonly string[
   const runtime = new Set(runtimeLibraries);
   const missing: MissingLibrary[] = [];
   for (const obj of objects.values()) {
-    const needed = obj.elf.dynamic?.needed ?? [];
+    // the dynamic loader is the runtime's on every architecture (a layer cannot ship glibc), and
+    // runtime manifests list one architecture's files: ld-linux-aarch64.so.1 is as present as
+    // ld-linux-x86-64.so.2
+    const needed = (obj.elf.dynamic?.needed ?? []).filter((n) => !DYNAMIC_LOADER.test(n));
     if (needed.length === 0) continue;
     const own = searchDirs(obj);
     for (const soname of needed) {

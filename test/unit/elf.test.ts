@@ -53,3 +53,16 @@ describe('ELF reader', () => {
     expect(() => parseElf(real.subarray(0, 40))).toThrow();
   });
 });
+
+describe('closure check', () => {
+  it('finds a needed library in the layer, in the runtime, or reports it; the loader is always the runtime\'s', async () => {
+    const { checkClosure } = await import('../../src/verify/closure.js');
+    const { treeOf, file } = await import('../../src/tree/types.js');
+    const { lib, prog } = await libAndProgram();
+    const layer = treeOf([file('/opt/bin/prog', prog, 0o755), file('/opt/lib/libanswer.so.1', lib)]);
+    expect(checkClosure(layer, ['libc.so.6']).missing).toEqual([]);
+    const without = treeOf([file('/opt/bin/prog', prog, 0o755)]);
+    expect(checkClosure(without, ['libc.so.6']).missing).toEqual([{ file: '/opt/bin/prog', soname: 'libanswer.so.1' }]);
+    expect(checkClosure(layer, []).missing).toEqual([{ file: '/opt/bin/prog', soname: 'libc.so.6' }]);
+  });
+});
