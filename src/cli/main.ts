@@ -3,11 +3,30 @@ import { Command, Option } from 'commander';
 import { runInterruptTasks } from '../util/cleanup.js';
 import { errorMessage, isUserError } from '../util/errors.js';
 import { toolVersion } from '../pipeline/manifest.js';
+import { imageCommand } from './commands/image.js';
 import { installCommand } from './commands/install.js';
 import { runtimeRefreshCommand } from './commands/runtime.js';
 import { targetsCommand } from './commands/targets.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
+
+/** Options that say what to build and how to report it, shared by the commands that build a layer. */
+function buildOptions(cmd: Command): Command {
+  return cmd
+    .option('-t, --target <id>', 'target distribution and runtime (see `yumda targets`)', 'debian12')
+    .option('-a, --arch <arch>', 'x86_64 or arm64', 'x86_64')
+    .option('--build-image <ref>', "use this image to run the package manager instead of the target's")
+    .option('--repo <url>', 'extra package repository (repeatable); for apt: "URL [SUITE [COMPONENT...]]"', collect, [])
+    .option('--recipes <dir>', 'directory of extra relocation recipes (repeatable)', collect, [])
+    .option('--network <mode>', 'Docker network mode for build containers (env YUMDA_DOCKER_NETWORK)')
+    .option('--keep-docs', 'keep documentation, man and info pages')
+    .option('--keep-locales', 'keep message translations (/usr/share/locale)')
+    .option('--keep-headers', 'keep C headers (/usr/include)')
+    .option('--keep-static', 'keep static libraries (*.a)')
+    .option('--cache-dir <dir>', 'cache directory (default: $XDG_CACHE_HOME/yumda or ~/.cache/yumda)')
+    .option('--json', 'print a machine-readable result on stdout (progress goes to stderr)')
+    .option('-q, --quiet', 'print nothing but errors');
+}
 
 export function program(): Command {
   const cli = new Command('yumda')
@@ -25,23 +44,10 @@ export function program(): Command {
         'Executables land in /opt/bin, libraries in /opt/lib, data in /opt/share, config in /opt/etc.',
     )
     .argument('<packages...>', 'package names, optionally pinned as NAME=VERSION')
-    .option('-t, --target <id>', 'target distribution and runtime (see `yumda targets`)', 'debian12')
-    .option('-a, --arch <arch>', 'x86_64 or arm64', 'x86_64')
     .option('-o, --out <file>', 'layer zip to write (default: <package>-<target>-<arch>.zip)')
     .option('--out-dir <dir>', 'write the layer as a directory instead of a zip')
-    .option('--build-image <ref>', "use this image to run the package manager instead of the target's")
-    .option('--repo <url>', 'extra package repository (repeatable); for apt: "URL [SUITE [COMPONENT...]]"', collect, [])
-    .option('--recipes <dir>', 'directory of extra relocation recipes (repeatable)', collect, [])
-    .option('--network <mode>', 'Docker network mode for build containers (env YUMDA_DOCKER_NETWORK)')
-    .option('--keep-docs', 'keep documentation, man and info pages')
-    .option('--keep-locales', 'keep message translations (/usr/share/locale)')
-    .option('--keep-headers', 'keep C headers (/usr/include)')
-    .option('--keep-static', 'keep static libraries (*.a)')
     .option('--force', "write the layer even when it exceeds Lambda's 250 MB unzipped limit")
     .option('--dry-run', 'resolve and print the plan; build nothing')
-    .option('--cache-dir <dir>', 'cache directory (default: $XDG_CACHE_HOME/yumda or ~/.cache/yumda)')
-    .option('--json', 'print a machine-readable result on stdout (progress goes to stderr)')
-    .option('-q, --quiet', 'print nothing but errors')
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -50,6 +56,29 @@ export function program(): Command {
         '  yumda install git --arch arm64 --json > plan.json\n',
     )
     .action((packages: string[], opts) => installCommand(packages, opts));
+  buildOptions(cli.commands.find((c) => c.name() === 'install')!);
+
+  buildOptions(
+    cli
+      .command('image')
+      .description(
+        'Build the layer as a container image holding only /opt (FROM scratch), load it into the Docker engine, ' +
+          'and print the COPY line for your Dockerfile; or write it as an OCI or docker-archive tarball (no engine needed for that step).',
+      )
+      .argument('[packages...]', 'package names, optionally pinned as NAME=VERSION')
+      .option('--tag <name:tag>', 'tag of the loaded image (default: yumda/<package>:<target>-<arch>)')
+      .option('--oci <file>', 'write an OCI image layout tarball (gzip layer; `docker load` reads it too)')
+      .option('--docker-archive <file>', 'write a `docker save` tarball (for `docker load`)')
+      .option('--layer <zip>', 'make the image of this layer zip (or image tarball) instead of building one')
+      .addHelpText(
+        'after',
+        '\nExamples:\n' +
+          '  yumda image poppler-utils --tag deps/poppler:debian12\n' +
+          '    then in your Dockerfile: COPY --from=deps/poppler:debian12 /opt /opt\n' +
+          '  yumda image --layer poppler.zip --oci poppler-oci.tar   # no Docker engine needed\n',
+      )
+      .action((packages: string[], opts) => imageCommand(packages, opts)),
+  );
 
   cli
     .command('targets')

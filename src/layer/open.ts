@@ -1,11 +1,10 @@
-import { mkdtempSync, openSync, readSync, closeSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { openSync, readSync, closeSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { MANIFEST_PATH, type LayerManifest } from '../pipeline/manifest.js';
 import { ContentStore } from '../stage/store.js';
 import type { FileTree } from '../tree/types.js';
-import { onInterrupt } from '../util/cleanup.js';
 import { UserError } from '../util/errors.js';
+import { withTempDir } from '../util/tempdir.js';
 import { checkContained, type LayerEntry } from './entries.js';
 import { readImageTarball, type ImageInfo } from './imagetar.js';
 import { readZipLayer } from './zip.js';
@@ -100,21 +99,6 @@ export function layerTree(layer: OpenedLayer): FileTree {
     }
   }
   return tree;
-}
-
-/**
- * A temporary directory for one command's work (extracted contents), removed when `fn` ends,
- * however it ends, and on Ctrl-C.
- */
-export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'yumda-'));
-  const forget = onInterrupt(async () => rmSync(dir, { recursive: true, force: true }));
-  try {
-    return await fn(dir);
-  } finally {
-    forget();
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /** Opens a layer with its contents in a temporary store, for `fn`. */

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { buildLayer, type BuildResult } from '../../pipeline/build.js';
-import { parseArch } from '../../registry/arch.js';
+import { buildLayer, type BuildResult, type BuildSpec } from '../../pipeline/build.js';
+import { parseArch, type Arch } from '../../registry/arch.js';
 import { loadTarget } from '../../registry/load.js';
 import type { PackageRequest } from '../../resolve/backend.js';
 import { writeLayerDir } from '../../emit/dir.js';
@@ -10,11 +10,10 @@ import { unzippedSize } from '../../emit/layout.js';
 import { UserError } from '../../util/errors.js';
 import { Reporter, outputMode } from '../ui.js';
 
-export interface InstallOptions {
+/** Options that say what to build, shared by `install` and `image`. */
+export interface BuildOptions {
   target: string;
   arch: string;
-  out?: string;
-  outDir?: string;
   buildImage?: string;
   repo: string[];
   network?: string;
@@ -30,11 +29,32 @@ export interface InstallOptions {
   quiet?: boolean;
 }
 
+export interface InstallOptions extends BuildOptions {
+  out?: string;
+  outDir?: string;
+}
+
 /** `name` or `name=version`. */
 export function parsePackageArg(arg: string): PackageRequest {
   const m = /^([A-Za-z0-9][A-Za-z0-9.+_-]*)(?:=(\S+))?$/.exec(arg.trim());
   if (!m) throw new UserError(`'${arg}' is not a package name (expected NAME or NAME=VERSION)`);
   return m[2] ? { name: m[1]!, version: m[2] } : { name: m[1]! };
+}
+
+/** The build the options of `install` (and `image`) describe. */
+export function buildSpec(requests: PackageRequest[], target: string, arch: Arch, opts: BuildOptions): BuildSpec {
+  return {
+    packages: requests,
+    target,
+    arch,
+    buildImage: opts.buildImage,
+    repos: opts.repo,
+    keep: { docs: !!opts.keepDocs, locales: !!opts.keepLocales, headers: !!opts.keepHeaders, staticLibs: !!opts.keepStatic },
+    recipeDirs: opts.recipes.map((r) => path.resolve(r)),
+    network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
+    cacheDir: opts.cacheDir,
+    dryRun: !!opts.dryRun,
+  };
 }
 
 export async function installCommand(packages: string[], opts: InstallOptions): Promise<void> {
@@ -45,21 +65,7 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   const out = path.resolve(opts.outDir ?? opts.out ?? `${requests[0]!.name}-${target.id}-${arch.lambda}.zip`);
   const ui = new Reporter(outputMode(opts));
 
-  const result = await buildLayer(
-    {
-      packages: requests,
-      target: target.id,
-      arch,
-      buildImage: opts.buildImage,
-      repos: opts.repo,
-      keep: { docs: !!opts.keepDocs, locales: !!opts.keepLocales, headers: !!opts.keepHeaders, staticLibs: !!opts.keepStatic },
-      recipeDirs: opts.recipes.map((r) => path.resolve(r)),
-      network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
-      cacheDir: opts.cacheDir,
-      dryRun: !!opts.dryRun,
-    },
-    ui,
-  );
+  const result = await buildLayer(buildSpec(requests, target.id, arch, opts), ui);
   if (opts.dryRun || !result.layer) {
     ui.done();
     if (opts.json) printJson(result, undefined);
