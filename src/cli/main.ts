@@ -4,6 +4,7 @@ import { runInterruptTasks } from '../util/cleanup.js';
 import { errorMessage, isUserError } from '../util/errors.js';
 import { toolVersion } from '../pipeline/manifest.js';
 import { imageCommand } from './commands/image.js';
+import { diffCommand, inspectCommand } from './commands/inspect.js';
 import { installCommand } from './commands/install.js';
 import { runtimeRefreshCommand } from './commands/runtime.js';
 import { targetsCommand } from './commands/targets.js';
@@ -79,6 +80,29 @@ export function program(): Command {
       )
       .action((packages: string[], opts) => imageCommand(packages, opts)),
   );
+
+  cli
+    .command('inspect')
+    .description(
+      "What a layer zip (or image tarball) holds: sizes against Lambda's limits, size by package from the layer's " +
+        'own manifest, the largest files, executables and symlinks',
+    )
+    .argument('<file>', 'a layer zip, or an image tarball written by `yumda image --oci/--docker-archive`')
+    .option('--top <n>', 'how many of the largest files, executables and symlinks to list', '10')
+    .option('--all', 'list every file, executable and symlink')
+    .option('--json', 'machine-readable report on stdout')
+    .action((file: string, opts) => inspectCommand(file, opts));
+
+  cli
+    .command('diff')
+    .description('What changed between two layers: packages (from their manifests) and files (added, removed, changed)')
+    .argument('<a>', 'the old layer zip or image tarball')
+    .argument('<b>', 'the new one')
+    .option('--top <n>', 'how many files of each kind to list', '20')
+    .option('--all', 'list every changed file')
+    .option('--exit-code', 'exit with 1 when the layers differ (like git diff --exit-code)')
+    .option('--json', 'machine-readable diff on stdout')
+    .action((a: string, b: string, opts) => diffCommand(a, b, opts));
 
   cli
     .command('targets')
