@@ -6,6 +6,7 @@ import { toolVersion } from '../pipeline/manifest.js';
 import { imageCommand } from './commands/image.js';
 import { diffCommand, inspectCommand } from './commands/inspect.js';
 import { installCommand } from './commands/install.js';
+import { verifyCommand } from './commands/verify.js';
 import { runtimeRefreshCommand } from './commands/runtime.js';
 import { targetsCommand } from './commands/targets.js';
 
@@ -49,6 +50,9 @@ export function program(): Command {
     .option('--out-dir <dir>', 'write the layer as a directory instead of a zip')
     .option('--force', "write the layer even when it exceeds Lambda's 250 MB unzipped limit")
     .option('--dry-run', 'resolve and print the plan; build nothing')
+    .option('--verify', 'verify the layer (as `yumda verify` does) before writing it; write nothing if it fails')
+    .option('--run <command>', 'with --verify: also run this shell command Lambda-like (repeatable)', collect, [])
+    .option('--timeout <seconds>', 'with --verify: time limit of each command', '60')
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -80,6 +84,25 @@ export function program(): Command {
       )
       .action((packages: string[], opts) => imageCommand(packages, opts)),
   );
+
+  cli
+    .command('verify')
+    .description(
+      'Check a layer the way Lambda will run it: every ELF file finds its libraries (in the layer or the runtime), and ' +
+        "the recipes' smoke tests and your --run commands pass in a Lambda-like container of the target's runtime image " +
+        '(layer read-only at /opt, read-only root, only /tmp writable, uid 993, no network, exactly Lambda\'s PATH and LD_LIBRARY_PATH). ' +
+        'One line per check; exits non-zero when any fails.',
+    )
+    .argument('<file>', 'a layer zip, or an image tarball written by `yumda image`')
+    .option('-t, --target <id>', "target whose runtime to verify in (default: the one in the layer's manifest)")
+    .option('--run <command>', 'also run this shell command; it passes when it exits 0 (repeatable)', collect, [])
+    .option('--recipes <dir>', 'directory of extra recipes, for their smoke tests (repeatable)', collect, [])
+    .option('--timeout <seconds>', 'time limit of each command', '60')
+    .option('--network <mode>', 'Docker network mode for building the runtime image (env YUMDA_DOCKER_NETWORK)')
+    .option('--json', 'machine-readable results on stdout')
+    .option('-q, --quiet', 'print only failures')
+    .addHelpText('after', "\nExample:\n  yumda verify poppler.zip --target debian12 --run 'pdftoppm -v'\n")
+    .action((file: string, opts) => verifyCommand(file, opts));
 
   cli
     .command('inspect')
@@ -133,6 +156,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // `yumda verify x.zip | head -1`: once the reader is gone, output is dropped and the command
+  // finishes its work (and its cleanup) as it would have, exit code included
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
   process.on('uncaughtException', (e) => {
     process.stderr.write(`yumda: internal error: ${errorMessage(e)}\n${e.stack ?? ''}\n`);
     void runInterruptTasks().finally(() => process.exit(70));

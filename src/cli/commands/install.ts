@@ -9,6 +9,7 @@ import { checkUnzippedLimit, formatBytes, LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZ
 import { unzippedSize } from '../../emit/layout.js';
 import { UserError } from '../../util/errors.js';
 import { Reporter, outputMode } from '../ui.js';
+import { runVerification, verdict } from './verify.js';
 
 /** Options that say what to build, shared by `install` and `image`. */
 export interface BuildOptions {
@@ -32,6 +33,9 @@ export interface BuildOptions {
 export interface InstallOptions extends BuildOptions {
   out?: string;
   outDir?: string;
+  verify?: boolean;
+  run: string[];
+  timeout: string;
 }
 
 /** `name` or `name=version`. */
@@ -62,6 +66,7 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   const arch = parseArch(opts.arch);
   const target = loadTarget(opts.target);
   if (opts.out && opts.outDir) throw new UserError('--out and --out-dir exclude each other: a zip or a directory');
+  if (opts.run.length && !opts.verify) throw new UserError('--run is for --verify: add --verify, or run `yumda verify` on the written layer');
   const out = path.resolve(opts.outDir ?? opts.out ?? `${requests[0]!.name}-${target.id}-${arch.lambda}.zip`);
   const ui = new Reporter(outputMode(opts));
 
@@ -74,6 +79,11 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
 
   const unzipped = unzippedSize(result.layer);
   checkUnzippedLimit(unzipped, !!opts.force);
+  if (opts.verify) {
+    const v = await runVerification(result.layer, result.manifest, result.runtime, { ...opts, network: opts.network }, ui);
+    if (!v.passed) throw new UserError(`${verdict(v)}; nothing written`);
+    if (!opts.json) ui.info(verdict(v));
+  }
   let zipped: number | undefined;
   if (opts.outDir) {
     ui.step(`writing ${out}/`);
