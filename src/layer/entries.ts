@@ -93,15 +93,22 @@ export function resolveSymlink(linkPath: string, links: ReadonlyMap<string, stri
 }
 
 /**
- * Refuses a layer that could write or point outside /opt when unpacked: duplicate entries, an
- * entry below a symlink or a file (unpacking it would follow the link), and symlinks whose target
- * leaves /opt. Entry names were checked when read (layerPathOf).
+ * Refuses a layer that could write or point outside /opt when unpacked: duplicate entries,
+ * symlinks whose target leaves /opt, and an entry below a symlink or a file (unpacking it would
+ * follow the link). Entry names were checked when read (layerPathOf).
  */
 export function checkContained(entries: readonly LayerEntry[], what: string): void {
   const byPath = new Map<string, LayerEntry>();
   for (const e of entries) {
     if (byPath.has(e.path)) throw new UserError(`${what}: entry '${rel(e.path)}' appears twice`);
     byPath.set(e.path, e);
+  }
+  const links = new Map(entries.filter((e) => e.kind === 'symlink').map((e) => [e.path, e.target ?? '']));
+  for (const [p, t] of links) {
+    const r = resolveSymlink(p, links);
+    if (r.kind === 'outside') {
+      throw new UserError(`${what}: symlink '${rel(p)}' -> '${t}' points outside ${LAYER_ROOT}${r.via !== t ? ` (through '${r.via}')` : ''} (refusing to read it)`);
+    }
   }
   for (const e of entries) {
     for (let d = path.posix.dirname(e.path); d.length > LAYER_ROOT.length; d = path.posix.dirname(d)) {
@@ -110,13 +117,6 @@ export function checkContained(entries: readonly LayerEntry[], what: string): vo
         throw new UserError(`${what}: entry '${rel(e.path)}' lies under the symlink '${rel(d)}' -> '${parent.target}'; unpacking it would write through the link (refusing to read it)`);
       }
       if (parent?.kind === 'file') throw new UserError(`${what}: entry '${rel(e.path)}' lies under '${rel(d)}', which is a file`);
-    }
-  }
-  const links = new Map(entries.filter((e) => e.kind === 'symlink').map((e) => [e.path, e.target ?? '']));
-  for (const [p, t] of links) {
-    const r = resolveSymlink(p, links);
-    if (r.kind === 'outside') {
-      throw new UserError(`${what}: symlink '${rel(p)}' -> '${t}' points outside ${LAYER_ROOT}${r.via !== t ? ` (through '${r.via}')` : ''} (refusing to read it)`);
     }
   }
 }
