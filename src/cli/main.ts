@@ -71,9 +71,10 @@ export function program(): Command {
           'and print the COPY line for your Dockerfile; or write it as an OCI or docker-archive tarball (no engine needed for that step).',
       )
       .argument('[packages...]', 'package names, optionally pinned as NAME=VERSION')
-      .option('--tag <name:tag>', 'tag of the loaded image (default: yumda/<package>:<target>-<arch>)')
+      .option('--tag <name:tag>', 'name of the image, in the engine and in tarballs (default: yumda/<package>:<target>-<arch>)')
       .option('--oci <file>', 'write an OCI image layout tarball (gzip layer; `docker load` reads it too)')
       .option('--docker-archive <file>', 'write a `docker save` tarball (for `docker load`)')
+      .option('--load', 'load the image into the Docker engine also when writing --oci or --docker-archive')
       .option('--layer <zip>', 'make the image of this layer zip (or image tarball) instead of building one')
       .addHelpText(
         'after',

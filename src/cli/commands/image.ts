@@ -21,6 +21,8 @@ export interface ImageOptions extends BuildOptions {
   dockerArchive?: string;
   /** Make the image of this layer zip (or image tarball) instead of building one. */
   layer?: string;
+  /** Load into the engine even when writing a tarball. */
+  load?: boolean;
 }
 
 /** A reference Docker accepts as a tag: lowercase repository path, optional `:tag`. */
@@ -63,8 +65,8 @@ export async function imageCommand(packages: string[], opts: ImageOptions): Prom
   const files: Array<{ format: ImageFormat; path: string }> = [];
   if (opts.oci) files.push({ format: 'oci', path: path.resolve(opts.oci) });
   if (opts.dockerArchive) files.push({ format: 'docker-archive', path: path.resolve(opts.dockerArchive) });
-  // a tarball alone is what was asked for; loading into the engine is the default, or asked for with --tag
-  const load = files.length === 0 || !!opts.tag;
+  // loading into the engine is the default; asking for a tarball asks for just that, unless --load
+  const load = files.length === 0 || !!opts.load;
   const ui = new Reporter(outputMode(opts));
 
   const make = async (layer: FileTree, manifest: LayerManifest | undefined, arch: Arch): Promise<Made> => {
