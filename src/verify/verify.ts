@@ -77,7 +77,7 @@ export function closureResult(report: ClosureReport, runtime: Runtime): CheckRes
   const problems = [
     ...[...bySoname].map(
       ([soname, files]) =>
-        `${files[0]}${files.length > 1 ? ` and ${files.length - 1} more files need` : ' needs'} ${soname}, which is not in the layer or the ${runtime.id} runtime`,
+        `${files[0]}${files.length > 1 ? ` and ${files.length - 1} more file${files.length > 2 ? 's' : ''} need` : ' needs'} ${soname}, which is not in the layer or the ${runtime.id} runtime`,
     ),
     ...report.unreadable.map((u) => `${u.file} looks like ELF but cannot be read (${u.why})`),
   ];
