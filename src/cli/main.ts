@@ -53,12 +53,16 @@ export function program(): Command {
     .option('--verify', 'verify the layer (as `yumda verify` does) before writing it; write nothing if it fails')
     .option('--run <command>', 'with --verify: also run this shell command Lambda-like (repeatable)', collect, [])
     .option('--timeout <seconds>', 'with --verify: time limit of each command', '60')
+    .option('--local', "run the package manager on this machine instead of a build container (it must be the target's distribution, as in a Dockerfile stage); needs no Docker engine")
+    .option('--dockerfile', 'print a Dockerfile snippet that builds the layer inside your own `docker build` (a stage to COPY --from), instead of building it here')
+    .option('--yumda-package <spec>', 'with --dockerfile: what the stage installs with npm (default: yumda@<this version>; a tarball or git URL works too)')
     .addHelpText(
       'after',
       '\nExamples:\n' +
         '  yumda install poppler-utils --target debian12 --out poppler.zip\n' +
         '  yumda install ghostscript imagemagick --out-dir ./layer\n' +
-        '  yumda install git --arch arm64 --json > plan.json\n',
+        '  yumda install git --arch arm64 --json > plan.json\n' +
+        '  yumda install poppler-utils --dockerfile >> Dockerfile.yumda   # a stage: COPY --from=yumda-poppler-utils /opt /opt\n',
     )
     .action((packages: string[], opts) => installCommand(packages, opts));
   buildOptions(cli.commands.find((c) => c.name() === 'install')!);

@@ -13,6 +13,8 @@ import { STAGE_META_PREFIX, STAGE_OUT, STAGE_ROOT_PREFIX, type Backend, type Pac
 import type { Plan } from '../resolve/plan.js';
 import { DEFAULT_KEEP, type KeepOptions } from '../relocate/layout.js';
 import { relocate, type RelocateReport } from '../relocate/relocate.js';
+import { localDescription, withLocalRunner } from '../runner/local.js';
+import type { Runner } from '../runner/types.js';
 import { extractTar } from '../stage/extract.js';
 import { ContentStore } from '../stage/store.js';
 import { addWithParents, bytes, type FileTree } from '../tree/types.js';
@@ -37,6 +39,8 @@ export interface BuildSpec {
   cacheDir?: string | undefined;
   /** Stop after resolving: report the plan, build nothing. */
   dryRun?: boolean;
+  /** Run the package manager on this machine instead of a build container (a Dockerfile stage). */
+  local?: boolean;
 }
 
 /** What a build tells its caller as it goes; the CLI turns these into progress output. */
@@ -115,6 +119,14 @@ function ownership(meta: Map<string, string>): Map<string, string> {
   return owner;
 }
 
+/** Where the package manager runs: a container of the build image, or this machine with `local`. */
+async function withRunner<T>(spec: BuildSpec, target: Target, events: BuildEvents, fn: (c: Runner, image: string) => Promise<T>): Promise<T> {
+  if (spec.local) return withLocalRunner(target, (c) => fn(c, localDescription(target)));
+  const docker = await connectEngine();
+  const image = await ensureBuildImage(docker, target, spec, events);
+  return withContainer(docker, { image, network: spec.network, env: proxyEnv() }, (c) => fn(c, image));
+}
+
 export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<BuildResult> {
   if (spec.packages.length === 0) throw new UserError('no packages given');
   const target = loadTarget(spec.target);
@@ -126,11 +138,9 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
   const backend = backendFor(target);
   const repositories = [...target.repositories, ...parseRepos(target, spec.repos)];
 
-  const docker = await connectEngine();
-  const image = await ensureBuildImage(docker, target, spec, events);
   const ctx: ResolveContext = { target, runtime, arch: spec.arch, repositories };
 
-  return withContainer(docker, { image, network: spec.network, env: proxyEnv() }, async (c) => {
+  return withRunner(spec, target, events, async (c, image) => {
     await c.putArchive('/', await tarOf(backend.configFiles(ctx)));
     events.step(`reading the ${target.id} repositories (${spec.arch.lambda})`);
     await backend.refresh(c, ctx, events.detail);

@@ -1,4 +1,4 @@
-import type { WorkContainer } from '../docker/container.js';
+import type { Runner } from '../runner/types.js';
 import type { Arch } from '../registry/arch.js';
 import type { Repository, Runtime, Target } from '../registry/types.js';
 import type { Plan } from './plan.js';
@@ -24,14 +24,15 @@ export const STAGE_ROOT_PREFIX = 'out/root/';
 export const STAGE_META_PREFIX = 'out/meta/';
 
 /**
- * What each package manager family does inside the build container. The container is shared by
- * the steps; files from `configFiles` are put into it before the first step.
+ * What each package manager family does inside the build container (or on this machine, with
+ * --local: the Runner). The runner is shared by the steps; files from `configFiles` are put into
+ * it before the first step.
  */
 export interface Backend {
   configFiles(ctx: ResolveContext): Map<string, string>;
   /** Fetches repository metadata. */
-  refresh(c: WorkContainer, ctx: ResolveContext, log: Log): Promise<void>;
-  resolve(c: WorkContainer, ctx: ResolveContext, requests: PackageRequest[], log: Log): Promise<Plan>;
+  refresh(c: Runner, ctx: ResolveContext, log: Log): Promise<void>;
+  resolve(c: Runner, ctx: ResolveContext, requests: PackageRequest[], log: Log): Promise<Plan>;
   /** Downloads and unpacks the plan without maintainer scripts into STAGE_OUT. */
-  stage(c: WorkContainer, ctx: ResolveContext, plan: Plan, log: Log): Promise<void>;
+  stage(c: Runner, ctx: ResolveContext, plan: Plan, log: Log): Promise<void>;
 }

@@ -7,6 +7,8 @@ import { writeLayerDir } from '../../emit/dir.js';
 import { writeLayerZip } from '../../emit/zip.js';
 import { checkUnzippedLimit, formatBytes, LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../../emit/limits.js';
 import { unzippedSize } from '../../emit/layout.js';
+import { dockerfileSnippet } from '../../emit/dockerfile.js';
+import { toolVersion } from '../../pipeline/manifest.js';
 import { UserError } from '../../util/errors.js';
 import { Reporter, outputMode } from '../ui.js';
 import { runVerification, verdict } from './verify.js';
@@ -26,6 +28,8 @@ export interface BuildOptions {
   force?: boolean;
   dryRun?: boolean;
   cacheDir?: string;
+  /** Run the package manager on this machine (a Dockerfile stage), not in a build container. */
+  local?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -36,6 +40,9 @@ export interface InstallOptions extends BuildOptions {
   verify?: boolean;
   run: string[];
   timeout: string;
+  /** Print a Dockerfile snippet that builds the layer in a `docker build` stage, instead of building. */
+  dockerfile?: boolean;
+  yumdaPackage?: string;
 }
 
 /** `name` or `name=version`. */
@@ -58,7 +65,20 @@ export function buildSpec(requests: PackageRequest[], target: string, arch: Arch
     network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
     cacheDir: opts.cacheDir,
     dryRun: !!opts.dryRun,
+    local: !!opts.local,
   };
+}
+
+/** The `install` flags that shape the layer, to pass on to the yumda in a Dockerfile stage. */
+function layerFlags(opts: InstallOptions): string[] {
+  return [
+    ...opts.repo.flatMap((r) => ['--repo', r]),
+    ...(opts.keepDocs ? ['--keep-docs'] : []),
+    ...(opts.keepLocales ? ['--keep-locales'] : []),
+    ...(opts.keepHeaders ? ['--keep-headers'] : []),
+    ...(opts.keepStatic ? ['--keep-static'] : []),
+    ...(opts.force ? ['--force'] : []),
+  ];
 }
 
 export async function installCommand(packages: string[], opts: InstallOptions): Promise<void> {
@@ -67,6 +87,13 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   const target = loadTarget(opts.target);
   if (opts.out && opts.outDir) throw new UserError('--out and --out-dir exclude each other: a zip or a directory');
   if (opts.run.length && !opts.verify) throw new UserError('--run is for --verify: add --verify, or run `yumda verify` on the written layer');
+  if (opts.dockerfile) {
+    if (opts.recipes.length) throw new UserError('--recipes names directories on this machine, which a docker build stage cannot see', { hint: 'put the recipes in the yumda package the stage installs (YUMDA_PACKAGE)' });
+    if (opts.out || opts.outDir || opts.verify || opts.local) throw new UserError('--dockerfile prints a Dockerfile snippet and builds nothing: it takes no --out, --out-dir, --verify or --local');
+    process.stdout.write(dockerfileSnippet({ target, arch, packages: requests, flags: layerFlags(opts), toolVersion, yumdaPackage: opts.yumdaPackage }));
+    return;
+  }
+  if (opts.local && opts.verify) throw new UserError('--verify needs a Docker engine to run the layer, which --local is for doing without', { hint: 'verify the written layer with `yumda verify` where an engine is at hand' });
   const out = path.resolve(opts.outDir ?? opts.out ?? `${requests[0]!.name}-${target.id}-${arch.lambda}.zip`);
   const ui = new Reporter(outputMode(opts));
 
