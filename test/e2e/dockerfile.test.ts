@@ -5,11 +5,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLayer } from '../../src/layer/open.js';
 import { loadRuntime } from '../../src/registry/load.js';
-import { darkPixels } from '../helpers/png.js';
+import { looksLikeRenderedText } from '../helpers/png.js';
 import { helveticaPdf } from '../helpers/pdf.js';
 import { repoRoot, run, runYumda } from '../helpers/cli.js';
 import { tempDir } from '../helpers/cc.js';
-import { ensureRuntimeImage, LAMBDA_LD_LIBRARY_PATH, LAMBDA_PATH } from '../helpers/lambda.js';
+import { ensureRuntimeImage, runLambdaLikeImage } from '../helpers/lambda.js';
 import { ensureNodeImage } from '../helpers/node-image.js';
 
 /**
@@ -83,15 +83,9 @@ describe('install --dockerfile: the layer built in a stage of the user\'s own do
     ];
     expect(listing.stdout.trim().split('\n')).toEqual(expected);
 
-    const r = await run('docker', [
-      'run', '--rm', '--read-only', '--tmpfs', '/tmp:rw,exec', '--user', '993:990', '--network', 'none', '--entrypoint', '/usr/bin/env',
-      appTag, '-i', `PATH=${LAMBDA_PATH}`, `LD_LIBRARY_PATH=${LAMBDA_LD_LIBRARY_PATH}`,
-      '/bin/sh', '-c', 'set -e; pdftoppm -png -r 72 /work/hello.pdf /tmp/page; base64 /tmp/page-1.png',
-    ]);
+    const r = await runLambdaLikeImage(appTag, 'set -e; pdftoppm -png -r 72 /work/hello.pdf /tmp/page; base64 /tmp/page-1.png');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const { dark, total } = darkPixels(Buffer.from(r.stdout, 'base64'));
-    expect(dark).toBeGreaterThan(1500);
-    expect(dark).toBeLessThan(total / 20);
+    expect(looksLikeRenderedText(r.stdout)).toMatchObject({ ok: true });
   });
 });

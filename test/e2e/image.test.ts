@@ -3,11 +3,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLayer } from '../../src/layer/open.js';
 import { loadRuntime } from '../../src/registry/load.js';
-import { darkPixels } from '../helpers/png.js';
+import { looksLikeRenderedText } from '../helpers/png.js';
 import { helveticaPdf } from '../helpers/pdf.js';
 import { run, runYumda } from '../helpers/cli.js';
 import { tempDir } from '../helpers/cc.js';
-import { ensureRuntimeImage, LAMBDA_LD_LIBRARY_PATH, LAMBDA_PATH } from '../helpers/lambda.js';
+import { ensureRuntimeImage, runLambdaLikeImage } from '../helpers/lambda.js';
 
 /**
  * Issue 5, image stages: `yumda image` gives an image holding only /opt that a Dockerfile copies
@@ -64,16 +64,10 @@ describe('yumda image: the layer as a Dockerfile stage', () => {
     writeFileSync(path.join(ctx, 'Dockerfile'), [`FROM ${runtimeImage}`, `COPY --from=${tag} /opt /opt`, 'COPY hello.pdf /work/hello.pdf', ''].join('\n'));
     const b = await run('docker', ['build', '-q', '--network', 'none', '-t', appTag, ctx]);
     expect(b.code, b.stderr).toBe(0);
-    const r = await run('docker', [
-      'run', '--rm', '--read-only', '--tmpfs', '/tmp:rw,exec', '--user', '993:990', '--network', 'none', '--entrypoint', '/usr/bin/env',
-      appTag, '-i', `PATH=${LAMBDA_PATH}`, `LD_LIBRARY_PATH=${LAMBDA_LD_LIBRARY_PATH}`,
-      '/bin/sh', '-c', 'set -e; pdftoppm -png -r 72 /work/hello.pdf /tmp/page; base64 /tmp/page-1.png',
-    ]);
+    const r = await runLambdaLikeImage(appTag, 'set -e; pdftoppm -png -r 72 /work/hello.pdf /tmp/page; base64 /tmp/page-1.png');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const { dark, total } = darkPixels(Buffer.from(r.stdout, 'base64'));
-    expect(dark).toBeGreaterThan(1500);
-    expect(dark).toBeLessThan(total / 20);
+    expect(looksLikeRenderedText(r.stdout)).toMatchObject({ ok: true });
   });
 
   it('building the image again from the packages gives the same image ID', async () => {
