@@ -186,8 +186,3 @@ async function peek(stream: Readable, n: number): Promise<{ bytes: Buffer; strea
   );
   return { bytes: Buffer.concat(chunks).subarray(0, n), stream: rest };
 }
-
-/** sha256 of a buffer, as an OCI digest. */
-export function digestOf(data: Buffer): string {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
-}

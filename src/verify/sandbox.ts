@@ -73,7 +73,10 @@ export async function withLambdaSandbox<T>(docker: Docker, args: { image: string
           const timeout = new Promise<'timeout'>((resolve) => {
             timer = setTimeout(() => resolve('timeout'), timeoutMs);
           });
-          const r = await Promise.race([c.run(), timeout]);
+          const running = c.run();
+          // after a timeout the container is removed under it, and its wait fails: that is expected
+          running.catch(() => undefined);
+          const r = await Promise.race([running, timeout]);
           if (r === 'timeout') return { exitCode: -1, output: '', timedOut: true };
           return { exitCode: r.exitCode, output: [r.stdout, r.stderr].filter(Boolean).join('\n'), timedOut: false };
         } finally {

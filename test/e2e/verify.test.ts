@@ -87,6 +87,13 @@ describe('yumda verify and yumda inspect on the poppler layer', () => {
     expect(lines.at(-1)).toMatch(/^verification failed: 2 passed, 1 failed/);
   });
 
+  it('a command that does not finish in --timeout seconds fails', async () => {
+    const r = await runYumda(['verify', zip, '--run', 'sleep 120', '--timeout', '2', '--quiet']);
+    expect(r.code).toBe(1);
+    expect(r.stdout.trim().split('\n')[0]).toBe('FAIL run: sleep 120: no result after 2 s');
+    expect(r.stderr).toBe('');
+  });
+
   it('install --verify checks before writing: a failing check writes nothing; a passing one writes the layer', async () => {
     const bad = path.join(work, 'bad.zip');
     const r = await runYumda(['install', 'poppler-utils', '--out', bad, '--verify', '--run', 'echo broken >&2; exit 3', '--quiet']);
@@ -95,10 +102,11 @@ describe('yumda verify and yumda inspect on the poppler layer', () => {
     expect(r.stderr.trim()).toMatch(/^yumda: error: verification failed: 3 passed, 1 failed \(.*\); nothing written$/);
     expect(existsSync(bad)).toBe(false);
     const good = path.join(work, 'good.zip');
-    const g = await runYumda(['install', 'poppler-utils', '--out', good, '--verify', '--run', 'pdftoppm -v']);
+    const g = await runYumda(['install', 'poppler-utils', '--out', good, '--verify', '--run', 'pdftoppm -v', '--json']);
     expect(g.code, g.stderr).toBe(0);
-    expect(g.stdout).toMatch(/^PASS run: pdftoppm -v/m);
-    expect(g.stdout).toMatch(/^verified: 4 passed, 0 failed/m);
+    const { verification } = JSON.parse(g.stdout);
+    expect(verification.passed).toBe(true);
+    expect(verification.checks.map((c: { check: string; status: string }) => `${c.status} ${c.check}`)).toEqual(['pass closure', 'pass smoke fontconfig', 'pass smoke poppler-utils', 'pass run']);
     expect(readFileSync(good).equals(readFileSync(zip))).toBe(true);
   });
 

@@ -11,7 +11,7 @@ import { dockerfileSnippet } from '../../emit/dockerfile.js';
 import { toolVersion } from '../../pipeline/manifest.js';
 import { UserError } from '../../util/errors.js';
 import { Reporter, outputMode } from '../ui.js';
-import { runVerification, verdict } from './verify.js';
+import { runVerification, verdict, type Verification } from './verify.js';
 
 /** Options that say what to build, shared by `install` and `image`. */
 export interface BuildOptions {
@@ -106,10 +106,11 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
 
   const unzipped = unzippedSize(result.layer);
   checkUnzippedLimit(unzipped, !!opts.force);
+  let verification: Verification | undefined;
   if (opts.verify) {
-    const v = await runVerification(result.layer, result.manifest, result.runtime, { ...opts, network: opts.network }, ui);
-    if (!v.passed) throw new UserError(`${verdict(v)}; nothing written`);
-    if (!opts.json) ui.info(verdict(v));
+    verification = await runVerification(result.layer, result.manifest, result.runtime, { ...opts, network: opts.network }, ui);
+    if (!verification.passed) throw new UserError(`${verdict(verification)}; nothing written`);
+    if (!opts.json) ui.info(verdict(verification));
   }
   let zipped: number | undefined;
   if (opts.outDir) {
@@ -123,7 +124,7 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   const files = [...result.layer.values()].filter((e) => e.kind !== 'dir').length;
   const output = { path: out, format: opts.outDir ? 'dir' : 'zip', zippedBytes: zipped, unzippedBytes: unzipped, entries: files };
   if (opts.json) {
-    printJson(result, output);
+    printJson(result, output, verification);
     return;
   }
   summarize(ui, result, output);
@@ -154,7 +155,7 @@ function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: stri
   }
 }
 
-function printJson(r: BuildResult, output: object | undefined): void {
+function printJson(r: BuildResult, output: object | undefined, verification?: Verification): void {
   const doc = {
     target: r.target.id,
     arch: r.manifest?.arch,
@@ -176,6 +177,7 @@ function printJson(r: BuildResult, output: object | undefined): void {
     recipes: r.recipes.map((x) => x.name),
     ...(output ? { output } : {}),
     ...(r.report ? { dropped: r.report.dropped, droppedLinks: r.report.droppedLinks.length, wrapped: r.report.wrapped, env: r.report.env } : {}),
+    ...(verification ? { verification: { image: verification.image, passed: verification.passed, checks: verification.checks.map(({ closure: _, ...c }) => c) } } : {}),
   };
   process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
 }
