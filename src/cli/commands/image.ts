@@ -53,6 +53,43 @@ interface Made {
   unzippedBytes: number;
 }
 
+interface Request {
+  tag: string | undefined;
+  files: Array<{ format: ImageFormat; path: string }>;
+  load: boolean;
+  /** The layer zip the image is made of, for messages. */
+  from?: string | undefined;
+}
+
+/** Writes the tarballs asked for and loads the image into the engine when asked to. */
+async function makeImage(layer: FileTree, manifest: LayerManifest | undefined, arch: Arch, req: Request, ui: Reporter): Promise<Made> {
+  const tag = req.tag ?? (manifest ? defaultTag(manifest) : undefined);
+  if (req.load && !tag) throw new UserError(`${req.from} has no yumda manifest to name the image after`, { hint: 'give --tag NAME:TAG' });
+  const spec: ImageSpec = { arch, labels: manifest ? imageLabels(manifest) : {}, tag };
+  const made: Made = { imageId: '', labels: spec.labels, outputs: [], loaded: false, unzippedBytes: unzippedSize(layer), ...(tag ? { tag } : {}) };
+  for (const f of req.files) {
+    ui.step(`writing ${f.path} (${f.format})`);
+    const r = await writeImage(layer, spec, f.format, f.path, toolVersion);
+    made.imageId = r.imageId;
+    if (f.format === 'oci') made.manifestDigest = r.manifestDigest;
+    made.outputs.push({ ...f, bytes: r.bytes });
+  }
+  if (req.load) {
+    const docker = await connectEngine();
+    ui.step(`loading ${tag} into the Docker engine`);
+    made.imageId = await withTempDir(async (dir) => {
+      const tarball = path.join(dir, 'image.tar');
+      const r = await writeImage(layer, spec, 'docker-archive', tarball, toolVersion);
+      await loadImageTarball(docker, tarball, ui.detail);
+      const id = (await docker.getImage(tag!).inspect()).Id;
+      if (id !== r.imageId) throw new Error(`the engine reports ${tag} as ${id}, not the ${r.imageId} yumda wrote`);
+      return r.imageId;
+    });
+    made.loaded = true;
+  }
+  return made;
+}
+
 /**
  * `yumda image`: the layer as an image that holds only /opt, loaded into the engine (tagged) for
  * `COPY --from=<tag> /opt /opt`, and/or written as an OCI or docker-archive tarball. Writing a
@@ -62,58 +99,27 @@ export async function imageCommand(packages: string[], opts: ImageOptions): Prom
   if (opts.layer && packages.length) throw new UserError('give packages to build, or --layer with a layer zip, not both');
   if (!opts.layer && !packages.length) throw new UserError('no packages given', { hint: 'yumda image PACKAGE... [--tag NAME:TAG], or --layer LAYER.zip' });
   if (opts.tag) checkTag(opts.tag);
-  const files: Array<{ format: ImageFormat; path: string }> = [];
+  const files: Request['files'] = [];
   if (opts.oci) files.push({ format: 'oci', path: path.resolve(opts.oci) });
   if (opts.dockerArchive) files.push({ format: 'docker-archive', path: path.resolve(opts.dockerArchive) });
   // loading into the engine is the default; asking for a tarball asks for just that, unless --load
-  const load = files.length === 0 || !!opts.load;
+  const req: Request = { tag: opts.tag, files, load: files.length === 0 || !!opts.load, from: opts.layer };
   const ui = new Reporter(outputMode(opts));
-
-  const make = async (layer: FileTree, manifest: LayerManifest | undefined, arch: Arch): Promise<Made> => {
-    const tag = opts.tag ?? (manifest ? defaultTag(manifest) : undefined);
-    if (load && !tag) throw new UserError(`${opts.layer} has no yumda manifest to name the image after`, { hint: 'give --tag NAME:TAG' });
-    const spec: ImageSpec = { arch, labels: manifest ? imageLabels(manifest) : {}, tag };
-    const made: Made = { imageId: '', labels: spec.labels, outputs: [], loaded: false, unzippedBytes: unzippedSize(layer), ...(tag ? { tag } : {}) };
-    for (const f of files) {
-      ui.step(`writing ${f.path} (${f.format})`);
-      const r = await writeImage(layer, spec, f.format, f.path, toolVersion);
-      made.imageId = r.imageId;
-      if (f.format === 'oci') made.manifestDigest = r.manifestDigest;
-      made.outputs.push({ ...f, bytes: r.bytes });
-    }
-    if (load) {
-      const docker = await connectEngine();
-      ui.step(`loading ${tag} into the Docker engine`);
-      await withTempDir(async (dir) => {
-        const tarball = path.join(dir, 'image.tar');
-        const r = await writeImage(layer, spec, 'docker-archive', tarball, toolVersion);
-        await loadImageTarball(docker, tarball, ui.detail);
-        const id = (await docker.getImage(tag!).inspect()).Id;
-        if (id !== r.imageId) throw new Error(`the engine reports ${tag} as ${id}, not the ${r.imageId} yumda wrote`);
-        made.imageId = r.imageId;
-      });
-      made.loaded = true;
-    }
-    return made;
-  };
 
   let made: Made;
   if (opts.layer) {
-    const file = path.resolve(opts.layer);
-    made = await withLayerContents(file, async (layer, tree) => {
-      const arch = parseArch(layer.manifest?.arch ?? opts.arch);
-      return make(tree, layer.manifest, arch);
-    });
+    made = await withLayerContents(path.resolve(opts.layer), (layer, tree) => makeImage(tree, layer.manifest, parseArch(layer.manifest?.arch ?? opts.arch), req, ui));
   } else {
     const requests = packages.map(parsePackageArg);
     const arch = parseArch(opts.arch);
     const target = loadTarget(opts.target);
     const result = await buildLayer(buildSpec(requests, target.id, arch, { ...opts, dryRun: false }), ui);
-    made = await make(result.layer!, result.manifest, arch);
+    made = await makeImage(result.layer!, result.manifest, arch, req, ui);
   }
   ui.done();
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ image: { id: made.imageId, manifestDigest: made.manifestDigest, tag: made.tag, loaded: made.loaded, labels: made.labels }, outputs: made.outputs, unzippedBytes: made.unzippedBytes }, null, 2) + '\n');
+    const image = { id: made.imageId, manifestDigest: made.manifestDigest, tag: made.tag, loaded: made.loaded, labels: made.labels };
+    process.stdout.write(JSON.stringify({ image, outputs: made.outputs, unzippedBytes: made.unzippedBytes }, null, 2) + '\n');
     return;
   }
   for (const o of made.outputs) ui.info(`Wrote ${o.path}: ${o.format} image tarball, ${formatBytes(o.bytes)} (image ${made.imageId}${o.format === 'oci' ? `, manifest ${made.manifestDigest}` : ''})`);
