@@ -99,6 +99,11 @@ export async function withLocalRunner<T>(target: Target, fn: (r: Runner) => Prom
   if (existsSync(WORK_ROOT)) {
     throw new UserError(`--local keeps its work in ${WORK_ROOT}, which already exists on this machine`, { hint: `remove it (a previous run that was killed leaves it behind)` });
   }
+  try {
+    mkdirSync(WORK_ROOT);
+  } catch (e) {
+    throw new UserError(`--local keeps its work in ${WORK_ROOT} and cannot create it (${(e as NodeJS.ErrnoException).code ?? e})`, { hint: 'run it as root, as a Dockerfile stage does' });
+  }
   const clean = () => rmSync(WORK_ROOT, { recursive: true, force: true });
   const forget = onInterrupt(async () => clean());
   try {
