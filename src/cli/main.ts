@@ -4,13 +4,38 @@ import { runInterruptTasks } from '../util/cleanup.js';
 import { errorMessage, isUserError } from '../util/errors.js';
 import { toolVersion } from '../pipeline/manifest.js';
 import { buildCommand, updateCommand } from './commands/build.js';
-import { installCommand } from './commands/install.js';
 import { cacheCleanCommand, cacheInfoCommand } from './commands/cache.js';
 import { recipesCommand } from './commands/recipes.js';
+import { imageCommand } from './commands/image.js';
+import { diffCommand, inspectCommand } from './commands/inspect.js';
+import { installCommand } from './commands/install.js';
+import { verifyCommand } from './commands/verify.js';
 import { runtimeRefreshCommand } from './commands/runtime.js';
 import { targetsCommand } from './commands/targets.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
+
+/** Options that say what to build and how to report it, shared by the commands that build a layer. */
+function buildOptions(cmd: Command): Command {
+  return cmd
+    .option('-t, --target <id>', 'target distribution and runtime (see `yumda targets`)', 'al2023')
+    .option('-a, --arch <arch>', 'x86_64 or arm64', 'x86_64')
+    .option('--build-image <ref>', "use this image to run the package manager instead of the target's")
+    .option('--repo <url>', 'extra package repository (repeatable); dnf/yum: URL or mirrorlist=URL; apt: "URL [SUITE [COMPONENT...]]"', collect, [])
+    .option('--no-default-repos', "use only the --repo repositories, not the target's (mirrors, air-gapped CI)")
+    .option('--runtime-manifest <file>', "use this runtime manifest (what the Lambda runtime already has) instead of the target's; see `yumda runtime refresh`")
+    .option('--recipes <dir>', 'directory of extra relocation recipes (repeatable)', collect, [])
+    .option('--network <mode>', 'Docker network mode for build containers (env YUMDA_DOCKER_NETWORK)')
+    .option('--keep-docs', 'keep documentation, man and info pages')
+    .option('--keep-locales', 'keep message translations (/usr/share/locale)')
+    .option('--keep-headers', 'keep C headers (/usr/include)')
+    .option('--keep-static', 'keep static libraries (*.a)')
+    .option('--allow-missing', 'write the layer even when a shipped binary needs a library neither the layer nor the runtime has')
+    .option('--refresh', 'fetch repository metadata and resolve again even if the cached ones are fresh (they are reused for an hour)')
+    .option('--cache-dir <dir>', 'cache directory (default: $XDG_CACHE_HOME/yumda or ~/.cache/yumda)')
+    .option('--json', 'print a machine-readable result on stdout (progress goes to stderr)')
+    .option('-q, --quiet', 'print nothing but errors');
+}
 
 export function program(): Command {
   const cli = new Command('yumda')
@@ -28,36 +53,92 @@ export function program(): Command {
         'Executables land in /opt/bin, libraries in /opt/lib, data in /opt/share, config in /opt/etc.',
     )
     .argument('<packages...>', 'package names, optionally pinned as NAME=VERSION')
-    .option('-t, --target <id>', 'target distribution and runtime (see `yumda targets`)', 'al2023')
-    .option('-a, --arch <arch>', 'x86_64 or arm64', 'x86_64')
     .option('-o, --out <file>', 'layer zip to write (default: <package>-<target>-<arch>.zip)')
     .option('--out-dir <dir>', 'write the layer as a directory instead of a zip')
-    .option('--build-image <ref>', "use this image to run the package manager instead of the target's")
-    .option('--repo <url>', 'extra package repository (repeatable); dnf/yum: URL or mirrorlist=URL; apt: "URL [SUITE [COMPONENT...]]"', collect, [])
-    .option('--no-default-repos', "use only the --repo repositories, not the target's (mirrors, air-gapped CI)")
-    .option('--runtime-manifest <file>', "use this runtime manifest (what the Lambda runtime already has) instead of the target's; see `yumda runtime refresh`")
-    .option('--recipes <dir>', 'directory of extra relocation recipes (repeatable)', collect, [])
-    .option('--network <mode>', 'Docker network mode for build containers (env YUMDA_DOCKER_NETWORK)')
-    .option('--keep-docs', 'keep documentation, man and info pages')
-    .option('--keep-locales', 'keep message translations (/usr/share/locale)')
-    .option('--keep-headers', 'keep C headers (/usr/include)')
-    .option('--keep-static', 'keep static libraries (*.a)')
     .option('--force', "write the layer even when it exceeds Lambda's 250 MB unzipped limit")
-    .option('--allow-missing', 'write the layer even when a shipped binary needs a library neither the layer nor the runtime has')
     .option('--dry-run', 'resolve and print the plan; build nothing')
-    .option('--refresh', 'fetch repository metadata and resolve again even if the cached ones are fresh (they are reused for an hour)')
-    .option('--cache-dir <dir>', 'cache directory (default: $XDG_CACHE_HOME/yumda or ~/.cache/yumda)')
-    .option('--json', 'print a machine-readable result on stdout (progress goes to stderr)')
-    .option('-q, --quiet', 'print nothing but errors')
+    .option('--verify', 'verify the layer (as `yumda verify` does) before writing it; write nothing if it fails')
+    .option('--run <command>', 'with --verify: also run this shell command Lambda-like (repeatable)', collect, [])
+    .option('--timeout <seconds>', 'with --verify: time limit of each command', '60')
+    .option('--local', "run the package manager on this machine instead of a build container (it must be the target's distribution, as in a Dockerfile stage); needs no Docker engine")
+    .option('--dockerfile', 'print a Dockerfile snippet that builds the layer inside your own `docker build` (a stage to COPY --from), instead of building it here')
+    .option('--yumda-package <spec>', 'with --dockerfile: what the stage installs with npm (default: yumda@<this version>; a tarball or git URL works too)')
     .addHelpText(
       'after',
       '\nExamples:\n' +
         '  yumda install poppler-utils                          # al2023 (provided.al2023, nodejs20.x+, python3.12+), x86_64\n' +
         '  yumda install git --target al2 --arch arm64          # Amazon Linux 2 runtimes, Graviton\n' +
-        '  yumda install poppler-utils --target debian12 --out poppler.zip\n' +
-        '  yumda install git --dry-run --json > plan.json\n',
+        '  yumda install poppler-utils --target debian12 --out poppler.zip --verify\n' +
+        '  yumda install git --dry-run --json > plan.json\n' +
+        '  yumda install poppler-utils --target debian12 --dockerfile >> Dockerfile.yumda   # a stage: COPY --from=yumda-poppler-utils /opt /opt\n',
     )
     .action((packages: string[], opts) => installCommand(packages, opts));
+  buildOptions(cli.commands.find((c) => c.name() === 'install')!);
+
+  buildOptions(
+    cli
+      .command('image')
+      .description(
+        'Build the layer as a container image holding only /opt (FROM scratch), load it into the Docker engine, ' +
+          'and print the COPY line for your Dockerfile; or write it as an OCI or docker-archive tarball (no engine needed for that step).',
+      )
+      .argument('[packages...]', 'package names, optionally pinned as NAME=VERSION')
+      .option('--tag <name:tag>', 'name of the image, in the engine and in tarballs (default: yumda/<package>:<target>-<arch>)')
+      .option('--oci <file>', 'write an OCI image layout tarball (gzip layer; `docker load` reads it too)')
+      .option('--docker-archive <file>', 'write a `docker save` tarball (for `docker load`)')
+      .option('--load', 'load the image into the Docker engine also when writing --oci or --docker-archive')
+      .option('--layer <zip>', 'make the image of this layer zip (or image tarball) instead of building one')
+      .addHelpText(
+        'after',
+        '\nExamples:\n' +
+          '  yumda image poppler-utils --tag deps/poppler:debian12\n' +
+          '    then in your Dockerfile: COPY --from=deps/poppler:debian12 /opt /opt\n' +
+          '  yumda image --layer poppler.zip --oci poppler-oci.tar   # no Docker engine needed\n',
+      )
+      .action((packages: string[], opts) => imageCommand(packages, opts)),
+  );
+
+  cli
+    .command('verify')
+    .description(
+      'Check a layer the way Lambda will run it: every ELF file finds its libraries (in the layer or the runtime), and ' +
+        "the recipes' smoke tests and your --run commands pass in a Lambda-like container of the target's runtime image " +
+        '(layer read-only at /opt, read-only root, only /tmp writable, uid 993, no network, exactly Lambda\'s PATH and LD_LIBRARY_PATH). ' +
+        'One line per check; exits non-zero when any fails.',
+    )
+    .argument('<file>', 'a layer zip, or an image tarball written by `yumda image`')
+    .option('-t, --target <id>', "target whose runtime to verify in (default: the one in the layer's manifest)")
+    .option('--run <command>', 'also run this shell command; it passes when it exits 0 (repeatable)', collect, [])
+    .option('--recipes <dir>', 'directory of extra recipes, for their smoke tests (repeatable)', collect, [])
+    .option('--timeout <seconds>', 'time limit of each command', '60')
+    .option('--network <mode>', 'Docker network mode for building the runtime image (env YUMDA_DOCKER_NETWORK)')
+    .option('--json', 'machine-readable results on stdout')
+    .option('-q, --quiet', 'print only failures')
+    .addHelpText('after', "\nExample:\n  yumda verify poppler.zip --target debian12 --run 'pdftoppm -v'\n")
+    .action((file: string, opts) => verifyCommand(file, opts));
+
+  cli
+    .command('inspect')
+    .description(
+      "What a layer zip (or image tarball) holds: sizes against Lambda's limits, size by package from the layer's " +
+        'own manifest, the largest files, executables and symlinks',
+    )
+    .argument('<file>', 'a layer zip, or an image tarball written by `yumda image --oci/--docker-archive`')
+    .option('--top <n>', 'how many of the largest files, executables and symlinks to list', '10')
+    .option('--all', 'list every file, executable and symlink')
+    .option('--json', 'machine-readable report on stdout')
+    .action((file: string, opts) => inspectCommand(file, opts));
+
+  cli
+    .command('diff')
+    .description('What changed between two layers: packages (from their manifests) and files (added, removed, changed)')
+    .argument('<a>', 'the old layer zip or image tarball')
+    .argument('<b>', 'the new one')
+    .option('--top <n>', 'how many files of each kind to list', '20')
+    .option('--all', 'list every changed file')
+    .option('--exit-code', 'exit with 1 when the layers differ (like git diff --exit-code)')
+    .option('--json', 'machine-readable diff on stdout')
+    .action((a: string, b: string, opts) => diffCommand(a, b, opts));
 
   const projectOptions = (c: Command): Command =>
     c
@@ -160,6 +241,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // `yumda verify x.zip | head -1`: once the reader is gone, output is dropped and the command
+  // finishes its work (and its cleanup) as it would have, exit code included
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
   process.on('uncaughtException', (e) => {
     process.stderr.write(`yumda: internal error: ${errorMessage(e)}\n${e.stack ?? ''}\n`);
     void runInterruptTasks().finally(() => process.exit(70));

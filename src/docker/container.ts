@@ -45,7 +45,7 @@ function envList(env: Record<string, string> | undefined): string[] {
   return Object.entries(env ?? {}).map(([k, v]) => `${k}=${v}`);
 }
 
-function lineSplitter(onLine: ((l: string) => void) | undefined, sink: string[]): PassThrough {
+export function lineSplitter(onLine: ((l: string) => void) | undefined, sink: string[]): PassThrough {
   const pt = new PassThrough();
   let partial = '';
   pt.on('data', (chunk: Buffer) => {

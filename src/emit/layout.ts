@@ -1,6 +1,9 @@
 import { LAYER_ROOT } from '../relocate/layout.js';
 import { sortedEntries, type FileTree, type TreeEntry } from '../tree/types.js';
 
+/** Fixed entry time of archives (zip, image layers): same input, same bytes. 1980-01-01 is the earliest a zip can record. */
+export const FIXED_DATE = new Date(Date.UTC(1980, 0, 1, 0, 0, 0));
+
 export interface LayoutEntry {
   /** Path inside the zip / image, relative to /opt (Lambda unpacks a layer there). */
   name: string;

@@ -11,8 +11,8 @@ import type { Backend, PackageRequest, ResolveContext, VersionPin } from '../res
 import { pickUpstream } from '../resolve/constraints.js';
 import { stagedLicenses, type PackageLicense } from '../sbom/licenses.js';
 import { layerSbom, SBOM_PATH, type CycloneDxBom } from '../sbom/cyclonedx.js';
-import { imageIdentity, type ImageIdentity } from '../docker/images.js';
-import type { WorkContainer } from '../docker/container.js';
+import type { ImageIdentity } from '../docker/images.js';
+import type { Runner } from '../runner/types.js';
 import { attribute, type Plan } from '../resolve/plan.js';
 import { DEFAULT_KEEP, type KeepOptions } from '../relocate/layout.js';
 import { relocate, type RelocateReport } from '../relocate/relocate.js';
@@ -55,6 +55,8 @@ export interface BuildSpec {
   refresh?: boolean;
   /** Stop after resolving: report the plan, build nothing. */
   dryRun?: boolean;
+  /** Run the package manager on this machine instead of a build container (a Dockerfile stage). */
+  local?: boolean;
   /** Versions to prefer when the closure needs the package (a lock file's). */
   pins?: VersionPin[];
   /** The layer's name in its SBOM (default: the first requested package). */
@@ -175,7 +177,7 @@ interface CachedPlan {
  * Replaces each request's upstream version range by the newest version the repositories offer
  * that satisfies it, pinned as NAME=VERSION: apt (and dnf) take exact versions, not ranges.
  */
-async function resolveRanges(c: WorkContainer, ctx: ResolveContext, backend: Backend, requests: PackageRequest[], log: (l: string) => void): Promise<PackageRequest[]> {
+async function resolveRanges(c: Runner, ctx: ResolveContext, backend: Backend, requests: PackageRequest[], log: (l: string) => void): Promise<PackageRequest[]> {
   const out: PackageRequest[] = [];
   for (const r of requests) {
     if (!r.upstream || r.version) {
@@ -211,7 +213,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
   const paths = cachePaths(spec.cacheDir);
   const store = new ContentStore(paths.content);
   const freshness = { maxAgeMinutes: DEFAULT_METADATA_MAX_AGE_MINUTES, force: !!spec.refresh };
-  const session = new BuildSession({ backend, ctx, buildImage: spec.buildImage, network: spec.network, freshness, events, imageSource: buildImageSource(target), repositories: repoLines.join(', ') });
+  const session = new BuildSession({ backend, ctx, buildImage: spec.buildImage, network: spec.network, freshness, events, imageSource: buildImageSource(target), repositories: repoLines.join(', '), local: !!spec.local });
 
   try {
     // 1. the plan: reused while the metadata it came from would be
@@ -225,7 +227,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       events.step(`resolved plan reused (${Math.round(cached.ageMs / 60_000)} min old; --refresh to resolve again)`);
     } else {
       const c = await session.get();
-      const identity = await imageIdentity(await session.engine(), session.image);
+      const identity = await session.imageIdentity();
       const requests = await resolveRanges(c, ctx, backend, spec.packages, events.detail);
       events.step(`resolving ${requests.map((p) => p.name).join(', ')}`);
       resolved = { plan: await backend.resolve(c, ctx, requests, events.detail), requests, imageIdentity: identity };

@@ -29,7 +29,7 @@ export interface LayerManifest {
   runtime: string;
   requested: string[];
   packages: LayerPackage[];
-  /** Bytes of files yumda generated (wrappers, env file, this manifest excluded). */
+  /** Bytes of files yumda generated that belong to no package (the env file); wrappers count under their program's package, and this manifest and the SBOM are not counted. */
   generatedBytes: number;
   env: Record<string, string>;
   recipes: string[];

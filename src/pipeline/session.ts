@@ -3,6 +3,10 @@ import path from 'node:path';
 import { connectEngine } from '../docker/engine.js';
 import { buildImage, contextTag, dockerfileBase, imageExists } from '../docker/images.js';
 import { proxyEnv, WorkContainer } from '../docker/container.js';
+import { imageIdentity, type ImageIdentity } from '../docker/images.js';
+import { parseArch, hostArch, type Arch } from '../registry/arch.js';
+import { LocalRunner, localDescription, openLocalWork } from '../runner/local.js';
+import type { Runner } from '../runner/types.js';
 import type { Target } from '../registry/types.js';
 import type { Backend, Freshness, ResolveContext } from '../resolve/backend.js';
 import { UserError } from '../util/errors.js';
@@ -20,14 +24,17 @@ export function defaultBuildImage(target: Target): string {
 }
 
 /**
- * The Docker side of a build, started only when a step needs it: a warm build whose plan and
- * packages are all cached never talks to the engine. The container is configured and its
- * repository metadata refreshed (or found fresh) once, on first use.
+ * Where the package manager runs, started only when a step needs it: a warm build whose plan and
+ * packages are all cached never talks to the engine. Normally a container of the build image;
+ * with `local`, this machine itself (a Dockerfile stage, no engine). The runner is configured and
+ * its repository metadata refreshed (or found fresh) once, on first use.
  */
 export class BuildSession {
   private docker: Docker | undefined;
   private container: WorkContainer | undefined;
-  private starting: Promise<WorkContainer> | undefined;
+  private runner: Runner | undefined;
+  private starting: Promise<Runner> | undefined;
+  private closeLocal: (() => void) | undefined;
 
   constructor(
     private readonly opts: {
@@ -37,6 +44,8 @@ export class BuildSession {
       network: string | undefined;
       freshness: Freshness;
       events: SessionEvents;
+      /** Run the package manager on this machine instead of a container (--local). */
+      local?: boolean;
       /** For messages: where the default image comes from, and the repositories it would read. */
       imageSource: string;
       repositories: string;
@@ -45,21 +54,46 @@ export class BuildSession {
 
   /** The image the session uses (resolving the default needs no engine). */
   get image(): string {
+    if (this.opts.local) return localDescription(this.opts.ctx.target);
     return this.opts.buildImage ?? defaultBuildImage(this.opts.ctx.target);
   }
 
   async engine(): Promise<Docker> {
+    if (this.opts.local) throw new Error('a --local build has no Docker engine');
     this.docker ??= await connectEngine();
     return this.docker;
   }
 
-  async get(): Promise<WorkContainer> {
-    if (this.container) return this.container;
-    this.starting ??= this.start();
+  /** The build image's ID and digests (for lock files); a local build has none. */
+  async imageIdentity(): Promise<ImageIdentity> {
+    if (this.opts.local) return { id: this.image, repoDigests: [] };
+    return imageIdentity(await this.engine(), this.image);
+  }
+
+  /** The architecture the runner executes natively (recipe commands run the packages' programs). */
+  async nativeArch(): Promise<Arch> {
+    if (this.opts.local) return hostArch();
+    return parseArch(String((await (await this.engine()).info()).Architecture ?? 'x86_64'));
+  }
+
+  async get(): Promise<Runner> {
+    if (this.runner) return this.runner;
+    this.starting ??= this.opts.local ? this.startLocal() : this.start();
     return this.starting;
   }
 
-  private async start(): Promise<WorkContainer> {
+  private async startLocal(): Promise<Runner> {
+    const { backend, ctx, events } = this.opts;
+    this.closeLocal = openLocalWork(ctx.target);
+    const r = new LocalRunner();
+    await r.putArchive('/', await tarOf(backend.configFiles(ctx)));
+    events.step(`reading the ${ctx.target.id} repositories (${ctx.arch.lambda}) on this machine`);
+    await backend.refresh(r, ctx, events.detail, this.opts.freshness);
+    this.runner = r;
+    return r;
+  }
+
+  private async start(): Promise<Runner> {
     const { backend, ctx, events } = this.opts;
     const docker = await this.engine();
     await this.ensureImage(docker);
@@ -74,6 +108,7 @@ export class BuildSession {
       throw e;
     }
     this.container = c;
+    this.runner = c;
     return c;
   }
 
@@ -105,9 +140,13 @@ export class BuildSession {
   }
 
   async close(): Promise<void> {
-    const c = this.container ?? (this.starting ? await this.starting.catch(() => undefined) : undefined);
+    if (this.starting) await this.starting.catch(() => undefined);
+    const c = this.container;
     this.container = undefined;
+    this.runner = undefined;
     this.starting = undefined;
     await c?.remove();
+    this.closeLocal?.();
+    this.closeLocal = undefined;
   }
 }

@@ -1,6 +1,5 @@
-import type Docker from 'dockerode';
 import type { AppliedRecipe } from '../recipes/types.js';
-import { parseArch, type Arch } from '../registry/arch.js';
+import type { Arch } from '../registry/arch.js';
 import type { Target } from '../registry/types.js';
 import { STAGE_OUT, type Backend, type ResolveContext } from '../resolve/backend.js';
 import type { Plan, PlannedPackage } from '../resolve/plan.js';
@@ -114,8 +113,7 @@ export async function runPostStage(args: {
     for (const r of hit.value) staged.set(r.p, rowToEntry(r, store, commands[0]!.pkg));
     return;
   }
-  const docker: Docker = await session.engine();
-  const engineArch = parseArch(String((await docker.info()).Architecture ?? 'x86_64'));
+  const engineArch = await session.nativeArch();
   if (engineArch.lambda !== arch.lambda) {
     for (const cmd of commands) args.warnings.push(`recipe ${cmd.recipe}: skipped '${cmd.run}' (it runs the packages' ${arch.lambda} programs; the Docker engine is ${engineArch.lambda})`);
     return;

@@ -39,6 +39,8 @@ export interface Target {
   runtime: string;
   /** Lambda runtime identifiers a layer for this target is compatible with (for publishing). */
   compatibleRuntimes: string[];
+  /** An image of the target's distribution with Node.js 20+, for `install --dockerfile`'s stage. */
+  nodeImage?: string;
 }
 
 export interface RuntimePackage {

@@ -1,7 +1,7 @@
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
 import type { Repository, Runtime } from '../registry/types.js';
-import type { WorkContainer } from '../docker/container.js';
+import type { Runner } from '../runner/types.js';
 import type { Backend, Log, PackageRequest, ResolveContext, VersionPin } from './backend.js';
 import { STAGE_OUT } from './backend.js';
 import { formatStanza, parseDeb822, parseDependsField } from './deb822.js';
@@ -135,7 +135,7 @@ function requestArg(r: PackageRequest): string {
   return r.version ? `${r.name}=${r.version}` : r.name;
 }
 
-async function sh(c: WorkContainer, script: string, log: Log, what: string): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+async function sh(c: Runner, script: string, log: Log, what: string): Promise<{ stdout: string; stderr: string; exitCode: number }> {
   return c.exec(['bash', '-c', script], { env: { APT_CONFIG, DEBIAN_FRONTEND: 'noninteractive' }, onStderrLine: (l) => l.trim() && log(`${what}: ${l}`) });
 }
 

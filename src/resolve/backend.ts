@@ -1,4 +1,4 @@
-import type { WorkContainer } from '../docker/container.js';
+import type { Runner } from '../runner/types.js';
 import type { Arch } from '../registry/arch.js';
 import type { Repository, Runtime, Target } from '../registry/types.js';
 import type { Plan, PlannedPackage } from './plan.js';
@@ -51,8 +51,9 @@ export interface Freshness {
 }
 
 /**
- * What each package manager family does inside the build container. The container is shared by
- * the steps; files from `configFiles` are put into it before the first step.
+ * What each package manager family does inside the build container (or on this machine, with
+ * --local: the Runner). The runner is shared by the steps; files from `configFiles` are put into
+ * it before the first step.
  */
 export interface Backend {
   configFiles(ctx: ResolveContext): Map<string, string>;
@@ -62,12 +63,12 @@ export interface Backend {
    */
   metadataVolumes(ctx: ResolveContext): Array<{ name: string; path: string }>;
   /** Fetches repository metadata, unless what the volumes hold is fresh enough. */
-  refresh(c: WorkContainer, ctx: ResolveContext, log: Log, freshness: Freshness): Promise<void>;
-  resolve(c: WorkContainer, ctx: ResolveContext, requests: PackageRequest[], log: Log): Promise<Plan>;
+  refresh(c: Runner, ctx: ResolveContext, log: Log, freshness: Freshness): Promise<void>;
+  resolve(c: Runner, ctx: ResolveContext, requests: PackageRequest[], log: Log): Promise<Plan>;
   /** Downloads and unpacks packages without maintainer scripts into STAGE_OUT. */
-  stage(c: WorkContainer, ctx: ResolveContext, packages: PlannedPackage[], log: Log): Promise<void>;
+  stage(c: Runner, ctx: ResolveContext, packages: PlannedPackage[], log: Log): Promise<void>;
   /** Packages of the repositories that provide these sonames, for the closure report. */
-  providers?(c: WorkContainer, ctx: ResolveContext, sonames: string[]): Promise<Map<string, string>>;
+  providers?(c: Runner, ctx: ResolveContext, sonames: string[]): Promise<Map<string, string>>;
   /** Versions of a package the repositories offer, newest first (for version ranges). */
-  candidates?(c: WorkContainer, ctx: ResolveContext, name: string, log: Log): Promise<string[]>;
+  candidates?(c: Runner, ctx: ResolveContext, name: string, log: Log): Promise<string[]>;
 }

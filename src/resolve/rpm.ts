@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { WorkContainer } from '../docker/container.js';
+import type { Runner } from '../runner/types.js';
 import type { Repository, RuntimePackage } from '../registry/types.js';
 import { UserError } from '../util/errors.js';
 import { projectRoot } from '../util/paths.js';
@@ -137,7 +137,7 @@ function interpreter(ctx: ResolveContext): string {
 const NEVER_EXPIRE = String(10 * 365 * 24 * 3600);
 
 async function helper<T>(
-  c: WorkContainer,
+  c: Runner,
   ctx: ResolveContext,
   args: string[],
   log: Log,

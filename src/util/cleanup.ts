@@ -9,7 +9,15 @@ export function onInterrupt(task: () => Promise<unknown>): () => void {
   return () => tasks.delete(task);
 }
 
+let interrupted = false;
+
+/** Whether cleanup has begun: work still under way must not start anything new (a container). */
+export function isInterrupted(): boolean {
+  return interrupted;
+}
+
 export async function runInterruptTasks(): Promise<void> {
+  interrupted = true;
   const all = [...tasks];
   tasks.clear();
   await Promise.allSettled(all.map((t) => t()));

@@ -37,3 +37,15 @@ export async function runLambdaLike(image: string, layerDir: string, script: str
   ];
   return run('docker', args);
 }
+
+/**
+ * Runs `script` Lambda-like (as runLambdaLike) in an image that already holds the layer at /opt,
+ * as an image built with `COPY --from=<yumda stage> /opt /opt` does: no mounts at all.
+ */
+export async function runLambdaLikeImage(image: string, script: string): Promise<LambdaRun> {
+  return run('docker', [
+    'run', '--rm', '--read-only', '--tmpfs', '/tmp:rw,exec', '--user', '993:990', '--network', 'none',
+    '--entrypoint', '/usr/bin/env', image, '-i', `PATH=${LAMBDA_PATH}`, `LD_LIBRARY_PATH=${LAMBDA_LD_LIBRARY_PATH}`,
+    '/bin/sh', '-c', script,
+  ]);
+}

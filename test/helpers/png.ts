@@ -10,3 +10,10 @@ export function darkPixels(png: Buffer): { dark: number; total: number } {
   }
   return { dark, total: img.width * img.height };
 }
+
+/** A page of Helvetica text rendered by pdftoppm at 72 dpi, as base64 PNG: dark glyphs on white. */
+export function looksLikeRenderedText(base64Png: string): { ok: boolean; dark: number; total: number } {
+  const { dark, total } = darkPixels(Buffer.from(base64Png, 'base64'));
+  // 18 glyphs at 36 pt: a few thousand dark pixels; an empty page has none, a failed render all
+  return { ok: dark > 1500 && dark < total / 20, dark, total };
+}

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { buildLayer, type BuildResult } from '../../pipeline/build.js';
-import { parseArch } from '../../registry/arch.js';
+import { buildLayer, type BuildResult, type BuildSpec } from '../../pipeline/build.js';
+import { parseArch, type Arch } from '../../registry/arch.js';
 import { loadTarget } from '../../registry/load.js';
 import type { PackageRequest } from '../../resolve/backend.js';
 import { writeLayerDir } from '../../emit/dir.js';
@@ -8,17 +8,19 @@ import { writeLayerZipCached } from '../../emit/zip.js';
 import { cachePaths } from '../../cache/layout.js';
 import { checkUnzippedLimit, formatBytes, LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../../emit/limits.js';
 import { unzippedSize } from '../../emit/layout.js';
+import { dockerfileSnippet } from '../../emit/dockerfile.js';
+import { toolVersion } from '../../pipeline/manifest.js';
 import { UserError } from '../../util/errors.js';
 import { writeAtomically } from '../../util/atomic.js';
 import { sbomPathFor } from '../../sbom/cyclonedx.js';
 import { writeFileSync } from 'node:fs';
 import { Reporter, outputMode } from '../ui.js';
+import { runVerification, verdict, type Verification } from './verify.js';
 
-export interface InstallOptions {
+/** Options that say what to build, shared by `install` and `image`. */
+export interface BuildOptions {
   target: string;
   arch: string;
-  out?: string;
-  outDir?: string;
   buildImage?: string;
   repo: string[];
   /** false with --no-default-repos */
@@ -35,8 +37,21 @@ export interface InstallOptions {
   refresh?: boolean;
   dryRun?: boolean;
   cacheDir?: string;
+  /** Run the package manager on this machine (a Dockerfile stage), not in a build container. */
+  local?: boolean;
   json?: boolean;
   quiet?: boolean;
+}
+
+export interface InstallOptions extends BuildOptions {
+  out?: string;
+  outDir?: string;
+  verify?: boolean;
+  run: string[];
+  timeout: string;
+  /** Print a Dockerfile snippet that builds the layer in a `docker build` stage, instead of building. */
+  dockerfile?: boolean;
+  yumdaPackage?: string;
 }
 
 /** `name` or `name=version`. */
@@ -46,32 +61,55 @@ export function parsePackageArg(arg: string): PackageRequest {
   return m[2] ? { name: m[1]!, version: m[2] } : { name: m[1]! };
 }
 
+/** The build the options of `install` (and `image`) describe. */
+export function buildSpec(requests: PackageRequest[], target: string, arch: Arch, opts: BuildOptions): BuildSpec {
+  return {
+    packages: requests,
+    target,
+    arch,
+    buildImage: opts.buildImage,
+    repos: opts.repo,
+    keep: { docs: !!opts.keepDocs, locales: !!opts.keepLocales, headers: !!opts.keepHeaders, staticLibs: !!opts.keepStatic },
+    recipeDirs: opts.recipes.map((r) => path.resolve(r)),
+    network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
+    cacheDir: opts.cacheDir,
+    refresh: !!opts.refresh,
+    dryRun: !!opts.dryRun,
+    local: !!opts.local,
+    defaultRepos: opts.defaultRepos !== false,
+    runtimeManifest: opts.runtimeManifest,
+  };
+}
+
+/** The `install` flags that shape the layer, to pass on to the yumda in a Dockerfile stage. */
+function layerFlags(opts: InstallOptions): string[] {
+  return [
+    ...opts.repo.flatMap((r) => ['--repo', r]),
+    ...(opts.keepDocs ? ['--keep-docs'] : []),
+    ...(opts.keepLocales ? ['--keep-locales'] : []),
+    ...(opts.keepHeaders ? ['--keep-headers'] : []),
+    ...(opts.keepStatic ? ['--keep-static'] : []),
+    ...(opts.force ? ['--force'] : []),
+  ];
+}
+
 export async function installCommand(packages: string[], opts: InstallOptions): Promise<void> {
   const requests = packages.map(parsePackageArg);
   const arch = parseArch(opts.arch);
   const target = loadTarget(opts.target);
   if (opts.out && opts.outDir) throw new UserError('--out and --out-dir exclude each other: a zip or a directory');
+  if (opts.run.length && !opts.verify) throw new UserError('--run is for --verify: add --verify, or run `yumda verify` on the written layer');
+  if (opts.dockerfile) {
+    if (opts.recipes.length) throw new UserError('--recipes names directories on this machine, which a docker build stage cannot see', { hint: 'put the recipes in the yumda package the stage installs (YUMDA_PACKAGE)' });
+    if (opts.out || opts.outDir || opts.verify || opts.local) throw new UserError('--dockerfile prints a Dockerfile snippet and builds nothing: it takes no --out, --out-dir, --verify or --local');
+    process.stdout.write(dockerfileSnippet({ target, arch, packages: requests, flags: layerFlags(opts), toolVersion, yumdaPackage: opts.yumdaPackage }));
+    return;
+  }
+  if (opts.local && opts.verify) throw new UserError('--verify needs a Docker engine to run the layer, which --local is for doing without', { hint: 'verify the written layer with `yumda verify` where an engine is at hand' });
   const out = path.resolve(opts.outDir ?? opts.out ?? `${requests[0]!.name}-${target.id}-${arch.lambda}.zip`);
   const ui = new Reporter(outputMode(opts));
 
-  const result = await buildLayer(
-    {
-      packages: requests,
-      target: target.id,
-      arch,
-      buildImage: opts.buildImage,
-      repos: opts.repo,
-      defaultRepos: opts.defaultRepos !== false,
-      keep: { docs: !!opts.keepDocs, locales: !!opts.keepLocales, headers: !!opts.keepHeaders, staticLibs: !!opts.keepStatic },
-      recipeDirs: opts.recipes.map((r) => path.resolve(r)),
-      network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
-      cacheDir: opts.cacheDir,
-      refresh: !!opts.refresh,
-      dryRun: !!opts.dryRun,
-      runtimeManifest: opts.runtimeManifest,
-    },
-    ui,
-  );
+  const result = await buildLayer(buildSpec(requests, target.id, arch, opts), ui);
   if (opts.dryRun || !result.layer) {
     ui.done();
     if (opts.json) printJson(result, undefined);
@@ -82,6 +120,12 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   checkMissingLibraries(ui, result, !!opts.allowMissing);
   const unzipped = unzippedSize(result.layer);
   checkUnzippedLimit(unzipped, !!opts.force);
+  let verification: Verification | undefined;
+  if (opts.verify) {
+    verification = await runVerification(result.layer, result.manifest, result.runtime, { ...opts, network: opts.network }, ui);
+    if (!verification.passed) throw new UserError(`${verdict(verification)}; nothing written`);
+    if (!opts.json) ui.info(verdict(verification));
+  }
   let zipped: number | undefined;
   if (opts.outDir) {
     ui.step(`writing ${out}/`);
@@ -98,7 +142,7 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   const files = [...result.layer.values()].filter((e) => e.kind !== 'dir').length;
   const output = { path: out, format: opts.outDir ? 'dir' : 'zip', zippedBytes: zipped, unzippedBytes: unzipped, entries: files };
   if (opts.json) {
-    printJson(result, output);
+    printJson(result, output, verification);
     return;
   }
   summarize(ui, result, output);
@@ -149,7 +193,7 @@ function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: stri
   }
 }
 
-function printJson(r: BuildResult, output: object | undefined): void {
+function printJson(r: BuildResult, output: object | undefined, verification?: Verification): void {
   const doc = {
     target: r.target.id,
     arch: r.arch.lambda,
@@ -188,6 +232,7 @@ function printJson(r: BuildResult, output: object | undefined): void {
     cache: r.cache,
     // process.resourceUsage().maxRSS is in KiB
     stats: { durationMs: Math.round(performance.now()), maxRssBytes: process.resourceUsage().maxRSS * 1024 },
+    ...(verification ? { verification: { image: verification.image, passed: verification.passed, checks: verification.checks.map(({ closure: _, ...c }) => c) } } : {}),
   };
   process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
 }

@@ -1,0 +1,130 @@
+import path from 'node:path';
+import { connectEngine } from '../../docker/engine.js';
+import { loadImageTarball } from '../../docker/load.js';
+import { imageLabels, splitTag, writeImage, type ImageFormat, type ImageSpec } from '../../emit/image.js';
+import { formatBytes } from '../../emit/limits.js';
+import { unzippedSize } from '../../emit/layout.js';
+import { withLayerContents } from '../../layer/open.js';
+import { buildLayer } from '../../pipeline/build.js';
+import { toolVersion, type LayerManifest } from '../../pipeline/manifest.js';
+import { parseArch, type Arch } from '../../registry/arch.js';
+import { loadTarget } from '../../registry/load.js';
+import type { FileTree } from '../../tree/types.js';
+import { UserError } from '../../util/errors.js';
+import { withTempDir } from '../../util/tempdir.js';
+import { Reporter, outputMode } from '../ui.js';
+import { buildSpec, parsePackageArg, type BuildOptions } from './install.js';
+
+export interface ImageOptions extends BuildOptions {
+  tag?: string;
+  oci?: string;
+  dockerArchive?: string;
+  /** Make the image of this layer zip (or image tarball) instead of building one. */
+  layer?: string;
+  /** Load into the engine even when writing a tarball. */
+  load?: boolean;
+}
+
+/** A reference Docker accepts as a tag: lowercase repository path, optional `:tag`. */
+export function checkTag(ref: string): string {
+  const { repository, tag } = splitTag(ref);
+  const repoOk = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(repository);
+  if (!repoOk || !/^[\w][\w.-]{0,127}$/.test(tag)) {
+    throw new UserError(`'${ref}' is not an image reference Docker accepts (lowercase NAME[:TAG], e.g. deps/poppler:al2023)`);
+  }
+  return ref;
+}
+
+/** `yumda/poppler-utils:debian12-x86_64`: a default tag that says what the image holds. */
+export function defaultTag(m: Pick<LayerManifest, 'requested' | 'target' | 'arch'>): string {
+  const name = (m.requested[0] ?? 'layer').replace(/=.*$/, '').toLowerCase().replace(/[^a-z0-9._-]/g, '-');
+  return `yumda/${name}:${m.target}-${m.arch}`;
+}
+
+interface Made {
+  /** The config's digest: what `docker images` shows as IMAGE ID. */
+  imageId: string;
+  /** The OCI manifest's digest, when an OCI tarball was written. */
+  manifestDigest?: string;
+  tag?: string;
+  labels: Record<string, string>;
+  outputs: Array<{ format: ImageFormat; path: string; bytes: number }>;
+  loaded: boolean;
+  unzippedBytes: number;
+}
+
+interface Request {
+  tag: string | undefined;
+  files: Array<{ format: ImageFormat; path: string }>;
+  load: boolean;
+  /** The layer zip the image is made of, for messages. */
+  from?: string | undefined;
+}
+
+/** Writes the tarballs asked for and loads the image into the engine when asked to. */
+async function makeImage(layer: FileTree, manifest: LayerManifest | undefined, arch: Arch, req: Request, ui: Reporter): Promise<Made> {
+  const tag = req.tag ?? (manifest ? defaultTag(manifest) : undefined);
+  if (req.load && !tag) throw new UserError(`${req.from} has no yumda manifest to name the image after`, { hint: 'give --tag NAME:TAG' });
+  const spec: ImageSpec = { arch, labels: manifest ? imageLabels(manifest) : {}, tag };
+  const made: Made = { imageId: '', labels: spec.labels, outputs: [], loaded: false, unzippedBytes: unzippedSize(layer), ...(tag ? { tag } : {}) };
+  for (const f of req.files) {
+    ui.step(`writing ${f.path} (${f.format})`);
+    const r = await writeImage(layer, spec, f.format, f.path, toolVersion);
+    made.imageId = r.imageId;
+    if (f.format === 'oci') made.manifestDigest = r.manifestDigest;
+    made.outputs.push({ ...f, bytes: r.bytes });
+  }
+  if (req.load) {
+    const docker = await connectEngine();
+    ui.step(`loading ${tag} into the Docker engine`);
+    made.imageId = await withTempDir(async (dir) => {
+      const tarball = path.join(dir, 'image.tar');
+      const r = await writeImage(layer, spec, 'docker-archive', tarball, toolVersion);
+      await loadImageTarball(docker, tarball, ui.detail);
+      const id = (await docker.getImage(tag!).inspect()).Id;
+      if (id !== r.imageId) throw new Error(`the engine reports ${tag} as ${id}, not the ${r.imageId} yumda wrote`);
+      return r.imageId;
+    });
+    made.loaded = true;
+  }
+  return made;
+}
+
+/**
+ * `yumda image`: the layer as an image that holds only /opt, loaded into the engine (tagged) for
+ * `COPY --from=<tag> /opt /opt`, and/or written as an OCI or docker-archive tarball. Writing a
+ * tarball needs no engine: with `--layer`, nothing here does.
+ */
+export async function imageCommand(packages: string[], opts: ImageOptions): Promise<void> {
+  if (opts.layer && packages.length) throw new UserError('give packages to build, or --layer with a layer zip, not both');
+  if (!opts.layer && !packages.length) throw new UserError('no packages given', { hint: 'yumda image PACKAGE... [--tag NAME:TAG], or --layer LAYER.zip' });
+  if (opts.tag) checkTag(opts.tag);
+  const files: Request['files'] = [];
+  if (opts.oci) files.push({ format: 'oci', path: path.resolve(opts.oci) });
+  if (opts.dockerArchive) files.push({ format: 'docker-archive', path: path.resolve(opts.dockerArchive) });
+  // loading into the engine is the default; asking for a tarball asks for just that, unless --load
+  const req: Request = { tag: opts.tag, files, load: files.length === 0 || !!opts.load, from: opts.layer };
+  const ui = new Reporter(outputMode(opts));
+
+  let made: Made;
+  if (opts.layer) {
+    made = await withLayerContents(path.resolve(opts.layer), (layer, tree) => makeImage(tree, layer.manifest, parseArch(layer.manifest?.arch ?? opts.arch), req, ui));
+  } else {
+    const requests = packages.map(parsePackageArg);
+    const arch = parseArch(opts.arch);
+    const target = loadTarget(opts.target);
+    const result = await buildLayer(buildSpec(requests, target.id, arch, { ...opts, dryRun: false }), ui);
+    made = await makeImage(result.layer!, result.manifest, arch, req, ui);
+  }
+  ui.done();
+  if (opts.json) {
+    const image = { id: made.imageId, manifestDigest: made.manifestDigest, tag: made.tag, loaded: made.loaded, labels: made.labels };
+    process.stdout.write(JSON.stringify({ image, outputs: made.outputs, unzippedBytes: made.unzippedBytes }, null, 2) + '\n');
+    return;
+  }
+  for (const o of made.outputs) ui.info(`Wrote ${o.path}: ${o.format} image tarball, ${formatBytes(o.bytes)} (image ${made.imageId}${o.format === 'oci' ? `, manifest ${made.manifestDigest}` : ''})`);
+  if (made.loaded) {
+    ui.info(`Loaded ${made.tag} into the Docker engine: image ${made.imageId} (/opt only, ${formatBytes(made.unzippedBytes)})`);
+    ui.info(`In your Dockerfile:\n  COPY --from=${made.tag} /opt /opt`);
+  }
+}

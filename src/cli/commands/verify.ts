@@ -1,0 +1,111 @@
+import path from 'node:path';
+import { connectEngine } from '../../docker/engine.js';
+import { withLayerContents } from '../../layer/open.js';
+import type { LayerManifest } from '../../pipeline/manifest.js';
+import { loadRecipes } from '../../recipes/load.js';
+import { ARCHES } from '../../registry/arch.js';
+import { loadRuntime, loadTarget } from '../../registry/load.js';
+import type { Runtime } from '../../registry/types.js';
+import type { FileTree } from '../../tree/types.js';
+import { UserError } from '../../util/errors.js';
+import { ensureVerifyImage } from '../../verify/sandbox.js';
+import { formatResult, smokeTestsFor, verifyLayer, type CheckResult } from '../../verify/verify.js';
+import { Reporter, outputMode } from '../ui.js';
+
+export interface VerifyOptions {
+  target?: string;
+  run: string[];
+  recipes: string[];
+  timeout: string;
+  network?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export interface Verification {
+  image: string;
+  checks: CheckResult[];
+  passed: boolean;
+}
+
+function timeoutMs(opts: { timeout: string }): number {
+  const s = Number(opts.timeout);
+  if (!Number.isFinite(s) || s <= 0) throw new UserError(`--timeout ${opts.timeout}: expected a number of seconds`);
+  return s * 1000;
+}
+
+/**
+ * Runs every check on a layer and prints one line per check as it completes (stdout; in --quiet
+ * mode only failures). Shared by `yumda verify` and `yumda install --verify`.
+ */
+export async function runVerification(
+  layer: FileTree,
+  manifest: LayerManifest | undefined,
+  runtime: Runtime,
+  opts: { run: string[]; recipes: string[]; timeout: string; network?: string | undefined; json?: boolean; quiet?: boolean },
+  ui: Reporter,
+): Promise<Verification> {
+  const timeout = timeoutMs(opts);
+  const skipped: CheckResult[] = [];
+  let smoke: ReturnType<typeof smokeTestsFor>['tests'] = [];
+  if (manifest) {
+    const found = smokeTestsFor(manifest, loadRecipes(opts.recipes.map((r) => path.resolve(r))), runtime.family);
+    smoke = found.tests;
+    for (const name of found.unknown) skipped.push({ check: `smoke ${name}`, status: 'skip', message: `the layer was built with recipe '${name}', which this yumda does not have (add it with --recipes)` });
+  } else {
+    skipped.push({ check: 'smoke', status: 'skip', message: 'the layer has no yumda manifest, so no recipe smoke tests apply' });
+  }
+  const docker = await connectEngine();
+  const network = opts.network ?? process.env.YUMDA_DOCKER_NETWORK;
+  const image = await ensureVerifyImage(docker, runtime, { network, onLine: ui.detail, onBuild: (ref) => ui.step(`building the ${runtime.id} runtime image ${ref} (first time only)`) });
+
+  // an arm64 layer cannot run on an x86_64 engine (nor the reverse) without emulation
+  const reported = String(((await docker.info()) as { Architecture?: string }).Architecture ?? '');
+  const engineArch = ARCHES.find((a) => [a.lambda, a.rpm, a.deb].includes(reported))?.lambda;
+  let run = opts.run;
+  if (manifest && engineArch && manifest.arch !== engineArch) {
+    for (const s of smoke) skipped.push({ check: `smoke ${s.recipe}`, status: 'skip', command: s.run, message: `the layer is ${manifest.arch}, the Docker engine runs ${engineArch}` });
+    for (const r of run) skipped.push({ check: 'run', status: 'skip', command: r, message: `the layer is ${manifest.arch}, the Docker engine runs ${engineArch}` });
+    smoke = [];
+    run = [];
+  }
+
+  const print = (r: CheckResult) => {
+    if (opts.json) return;
+    if (opts.quiet) {
+      if (r.status === 'fail') process.stdout.write(formatResult(r) + '\n');
+    } else ui.info(formatResult(r));
+  };
+  const events = { step: ui.step, detail: ui.detail, result: print };
+  const checks = await verifyLayer(docker, image, { layer, runtime, smoke, run, timeoutMs: timeout, skipped }, events);
+  ui.done();
+  return { image, checks, passed: checks.every((c) => c.status !== 'fail') };
+}
+
+export function verdict(v: Verification): string {
+  const n = (s: CheckResult['status']) => v.checks.filter((c) => c.status === s).length;
+  return `${v.passed ? 'verified' : 'verification failed'}: ${n('pass')} passed, ${n('fail')} failed${n('skip') ? `, ${n('skip')} skipped` : ''} (Lambda-like in ${v.image}: read-only root, /tmp only, uid 993, no network, Lambda's PATH and LD_LIBRARY_PATH)`;
+}
+
+/** `yumda verify FILE`: one line per check, non-zero exit when any fails. */
+export async function verifyCommand(file: string, opts: VerifyOptions): Promise<void> {
+  const ui = new Reporter(outputMode(opts));
+  const abs = path.resolve(file);
+  await withLayerContents(abs, async (layer, tree) => {
+    const targetId = opts.target ?? layer.manifest?.target;
+    if (!targetId) throw new UserError(`${file} has no yumda manifest to say which target it is for`, { hint: 'give --target' });
+    if (opts.target && layer.manifest && layer.manifest.target !== opts.target) {
+      ui.warn(`${file} was built for ${layer.manifest.target}; verifying it against ${opts.target} as asked`);
+    }
+    const runtime = loadRuntime(loadTarget(targetId).runtime);
+    const v = await runVerification(tree, layer.manifest, runtime, opts, ui);
+    if (opts.json) {
+      process.stdout.write(
+        JSON.stringify({ file, target: targetId, runtime: runtime.id, image: v.image, passed: v.passed, checks: v.checks.map(({ closure, ...c }) => ({ ...c, ...(closure ? { checked: closure.checked, missing: closure.missing, unreadable: closure.unreadable } : {}) })) }, null, 2) + '\n',
+      );
+    } else if (!opts.quiet || !v.passed) {
+      process.stdout.write(verdict(v) + '\n');
+    }
+    if (!v.passed) process.exitCode = 1;
+  });
+}

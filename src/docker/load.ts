@@ -1,0 +1,31 @@
+import type Docker from 'dockerode';
+import { createReadStream } from 'node:fs';
+import { UserError } from '../util/errors.js';
+
+/**
+ * Loads an image tarball (`docker save` layout) into the engine through its API, as `docker load`
+ * does; works with a remote engine since the tarball travels in the request body.
+ */
+export async function loadImageTarball(docker: Docker, file: string, onLine?: (line: string) => void): Promise<string[]> {
+  const stream = await docker.loadImage(createReadStream(file), { quiet: true });
+  const loaded: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    docker.modem.followProgress(
+      stream,
+      (err: Error | null, output: Array<{ error?: string; errorDetail?: { message?: string } }>) => {
+        const failed = err?.message ?? output.find((o) => o.error)?.error;
+        if (failed) reject(new UserError(`the Docker engine refused the image: ${failed.trim()}`));
+        else resolve();
+      },
+      (ev: { stream?: string }) => {
+        for (const line of (ev.stream ?? '').split('\n')) {
+          if (!line.trim()) continue;
+          const m = /^Loaded image(?: ID)?: (\S+)/.exec(line.trim());
+          if (m) loaded.push(m[1]!);
+          onLine?.(line.trim());
+        }
+      },
+    );
+  });
+  return loaded;
+}

@@ -1,0 +1,138 @@
+import path from 'node:path';
+import { LAYER_ROOT } from '../relocate/layout.js';
+import { UserError } from '../util/errors.js';
+
+/**
+ * A layer as it comes out of an archive someone hands us (a zip, an image tarball): entries at
+ * their absolute /opt paths with what inspect, diff and verify need. Contents are identified by
+ * SHA-256 and, when the caller asked for them, stored on disk under a temporary directory by that
+ * hash (never under a name taken from the archive).
+ */
+export interface LayerEntry {
+  /** Absolute path under /opt (`/opt/bin/pdftoppm`). */
+  path: string;
+  kind: 'file' | 'dir' | 'symlink';
+  /** Permission bits (0o7777). */
+  mode: number;
+  /** File bytes; 0 for directories and symlinks. */
+  size: number;
+  /** Symlink target, as stored. */
+  target?: string;
+  /** SHA-256 of a file's content. */
+  sha256?: string;
+  /** Where the content was stored, when the reader was given a store. */
+  hostPath?: string;
+}
+
+/**
+ * Turns an archive member name into the absolute path it would take under /opt, or refuses it.
+ * `what` names the archive in the message. Backslashes were already turned into slashes by the
+ * zip reader; `.` components and repeated slashes are harmless and removed.
+ */
+export function layerPathOf(name: string, what: string): string {
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) {
+    throw new UserError(`${what}: entry '${name}' is an absolute path; layer entries are relative to ${LAYER_ROOT} (refusing to read it)`);
+  }
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) {
+    throw new UserError(`${what}: entry '${name}' climbs out of the layer with '..' (refusing to read it)`);
+  }
+  if (parts.some((p) => p.includes('\0'))) throw new UserError(`${what}: entry '${name}' has a NUL byte in its name`);
+  return parts.length ? `${LAYER_ROOT}/${parts.join('/')}` : LAYER_ROOT;
+}
+
+type Resolution = { kind: 'inside'; path: string } | { kind: 'outside'; via: string } | { kind: 'loop' };
+
+/**
+ * Where a symlink's target really lands, following the layer's other symlinks component by
+ * component as the kernel would, and whether that walk ever leaves /opt. Strict on purpose: a
+ * relative link that climbs above /opt and comes back in (`../opt/lib`) only works where the
+ * layer sits exactly at /opt, and escapes any other directory it is unpacked into.
+ */
+export function resolveSymlink(linkPath: string, links: ReadonlyMap<string, string>, maxHops = 40): Resolution {
+  const root = LAYER_ROOT.split('/').filter(Boolean);
+  const target = links.get(linkPath)!;
+  let stack: string[];
+  let pending: string[];
+  const start = (t: string, dir: string[]): Resolution | undefined => {
+    if (t.startsWith('/')) {
+      const abs = t.split('/').filter((p) => p !== '' && p !== '.');
+      if (!root.every((r, i) => abs[i] === r)) return { kind: 'outside', via: t };
+      stack = [];
+      pending = abs;
+    } else {
+      stack = dir;
+      pending = t.split('/');
+    }
+    return undefined;
+  };
+  const first = start(target, linkPath.split('/').filter(Boolean).slice(0, -1));
+  if (first) return first;
+  let hops = 0;
+  while (pending!.length) {
+    const c = pending!.shift()!;
+    if (c === '' || c === '.') continue;
+    if (c === '..') {
+      if (stack!.length <= root.length) return { kind: 'outside', via: target };
+      stack!.pop();
+      continue;
+    }
+    stack!.push(c);
+    if (stack!.length <= root.length && !root.every((r, i) => stack![i] === r)) return { kind: 'outside', via: target };
+    const here = '/' + stack!.join('/');
+    const next = links.get(here);
+    if (next === undefined) continue;
+    if (++hops > maxHops) return { kind: 'loop' };
+    stack!.pop();
+    const rest = pending!;
+    const r = start(next, stack!);
+    if (r) return r;
+    pending!.push(...rest);
+  }
+  return { kind: 'inside', path: '/' + stack!.join('/') };
+}
+
+/**
+ * Refuses a layer that could write or point outside /opt when unpacked: duplicate entries,
+ * symlinks whose target leaves /opt, and an entry below a symlink or a file (unpacking it would
+ * follow the link). Entry names were checked when read (layerPathOf).
+ */
+export function checkContained(entries: readonly LayerEntry[], what: string): void {
+  const byPath = new Map<string, LayerEntry>();
+  for (const e of entries) {
+    if (byPath.has(e.path)) throw new UserError(`${what}: entry '${rel(e.path)}' appears twice`);
+    byPath.set(e.path, e);
+  }
+  const links = new Map(entries.filter((e) => e.kind === 'symlink').map((e) => [e.path, e.target ?? '']));
+  for (const [p, t] of links) {
+    const r = resolveSymlink(p, links);
+    if (r.kind === 'outside') {
+      throw new UserError(`${what}: symlink '${rel(p)}' -> '${t}' points outside ${LAYER_ROOT}${r.via !== t ? ` (through '${r.via}')` : ''} (refusing to read it)`);
+    }
+  }
+  for (const e of entries) {
+    for (let d = path.posix.dirname(e.path); d.length > LAYER_ROOT.length; d = path.posix.dirname(d)) {
+      const parent = byPath.get(d);
+      if (parent?.kind === 'symlink') {
+        throw new UserError(`${what}: entry '${rel(e.path)}' lies under the symlink '${rel(d)}' -> '${parent.target}'; unpacking it would write through the link (refusing to read it)`);
+      }
+      if (parent?.kind === 'file') throw new UserError(`${what}: entry '${rel(e.path)}' lies under '${rel(d)}', which is a file`);
+    }
+  }
+}
+
+/** A path as the archive names it (relative to /opt), for messages. */
+export function rel(p: string): string {
+  return p === LAYER_ROOT ? '.' : p.slice(LAYER_ROOT.length + 1);
+}
+
+/** Where each symlink of the layer lands, or undefined when its target is not in the layer. */
+export function danglingSymlinks(entries: readonly LayerEntry[]): LayerEntry[] {
+  const byPath = new Map(entries.map((e) => [e.path, e]));
+  const links = new Map(entries.filter((e) => e.kind === 'symlink').map((e) => [e.path, e.target ?? '']));
+  return entries.filter((e) => {
+    if (e.kind !== 'symlink') return false;
+    const r = resolveSymlink(e.path, links);
+    return r.kind !== 'inside' || !byPath.has(r.path);
+  });
+}

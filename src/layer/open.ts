@@ -1,0 +1,110 @@
+import { openSync, readSync, closeSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { MANIFEST_PATH, type LayerManifest } from '../pipeline/manifest.js';
+import { ContentStore } from '../cache/content-store.js';
+import type { FileTree } from '../tree/types.js';
+import { UserError } from '../util/errors.js';
+import { withTempDir } from '../util/tempdir.js';
+import { checkContained, type LayerEntry } from './entries.js';
+import { readImageTarball, type ImageInfo } from './imagetar.js';
+import { readZipLayer } from './zip.js';
+
+export type ArchiveFormat = 'zip' | 'oci' | 'docker-archive';
+
+export interface OpenedLayer {
+  file: string;
+  format: ArchiveFormat;
+  /** Size of the archive file itself. */
+  archiveBytes: number;
+  /** Sorted by path. */
+  entries: LayerEntry[];
+  /** /opt/.yumda/manifest.json, when the layer has a valid one. */
+  manifest?: LayerManifest;
+  /** Size of the manifest file (it is counted in the total but not in itself). */
+  manifestBytes: number;
+  image?: ImageInfo;
+}
+
+/** What a file is, from its first bytes. */
+export function sniffFormat(file: string): 'zip' | 'tar' {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
+  }
+  const head = Buffer.alloc(512);
+  let n: number;
+  try {
+    if (statSync(file).isDirectory()) throw new UserError(`${file} is a directory, not a layer zip or image tarball`);
+    n = readSync(fd, head, 0, 512, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (n >= 4 && head.readUInt32LE(0) === 0x04034b50) return 'zip';
+  if (n >= 4 && head.readUInt32LE(0) === 0x06054b50) return 'zip'; // an empty zip: only the end record
+  if (n === 512 && head.subarray(257, 262).toString('latin1') === 'ustar') return 'tar';
+  throw new UserError(`${file} is neither a zip nor an image tarball (it starts with ${JSON.stringify(head.subarray(0, Math.min(n, 8)).toString('latin1'))})`);
+}
+
+function parseManifest(file: string, data: Buffer | undefined): LayerManifest | undefined {
+  if (!data) return undefined;
+  try {
+    const m = JSON.parse(data.toString('utf8')) as LayerManifest;
+    if (m.manifestVersion !== 1 || !Array.isArray(m.packages)) return undefined;
+    return m;
+  } catch {
+    throw new UserError(`${file}: ${MANIFEST_PATH} is not valid JSON`);
+  }
+}
+
+/**
+ * Reads a layer zip or image tarball and checks that nothing in it reaches outside /opt. With a
+ * store, file contents are written into it (by hash); the tree can then be had with `layerTree`.
+ */
+export async function openLayer(file: string, opts: { store?: ContentStore } = {}): Promise<OpenedLayer> {
+  const kind = sniffFormat(file);
+  const keep = (p: string) => p === MANIFEST_PATH;
+  const read = kind === 'zip' ? { ...(await readZipLayer(file, { store: opts.store, keep })), image: undefined } : await readImageTarball(file, { store: opts.store, keep });
+  const entries = read.entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  checkContained(entries, file);
+  const manifestData = read.kept.get(MANIFEST_PATH);
+  const manifest = parseManifest(file, manifestData);
+  return {
+    file,
+    format: kind === 'zip' ? 'zip' : read.image!.format,
+    archiveBytes: statSync(file).size,
+    entries,
+    ...(manifest ? { manifest } : {}),
+    manifestBytes: manifestData?.length ?? 0,
+    ...(read.image ? { image: read.image } : {}),
+  };
+}
+
+/** The layer as the pipeline's FileTree, contents in the store it was opened with. */
+export function layerTree(layer: OpenedLayer): FileTree {
+  const tree: FileTree = new Map();
+  for (const e of layer.entries) {
+    switch (e.kind) {
+      case 'dir':
+        tree.set(e.path, { kind: 'dir', path: e.path, mode: e.mode });
+        break;
+      case 'symlink':
+        tree.set(e.path, { kind: 'symlink', path: e.path, target: e.target ?? '' });
+        break;
+      case 'file':
+        if (!e.hostPath) throw new Error(`layerTree: ${e.path} was read without a content store`);
+        tree.set(e.path, { kind: 'file', path: e.path, mode: e.mode, size: e.size, content: { kind: 'file', hostPath: e.hostPath } });
+        break;
+    }
+  }
+  return tree;
+}
+
+/** Opens a layer with its contents in a temporary store, for `fn`. */
+export async function withLayerContents<T>(file: string, fn: (layer: OpenedLayer, tree: FileTree) => Promise<T>): Promise<T> {
+  return withTempDir(async (dir) => {
+    const layer = await openLayer(file, { store: new ContentStore(path.join(dir, 'content')) });
+    return fn(layer, layerTree(layer));
+  });
+}

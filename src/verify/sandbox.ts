@@ -1,0 +1,90 @@
+import type Docker from 'dockerode';
+import path from 'node:path';
+import { WorkContainer, withContainer } from '../docker/container.js';
+import { buildImage, contextTag, imageExists } from '../docker/images.js';
+import { withVolume } from '../docker/volume.js';
+import { layerTarStream } from '../emit/image.js';
+import type { Runtime } from '../registry/types.js';
+import type { FileTree } from '../tree/types.js';
+import { isInterrupted } from '../util/cleanup.js';
+import { UserError } from '../util/errors.js';
+import { projectRoot } from '../util/paths.js';
+
+export interface SandboxRun {
+  exitCode: number;
+  /** stdout, then stderr. */
+  output: string;
+  timedOut: boolean;
+}
+
+export interface LambdaSandbox {
+  /** The image the commands run in. */
+  image: string;
+  /** Runs `command` with the runtime's shell, as Lambda runs a function's subprocess. */
+  run(command: string, timeoutMs: number): Promise<SandboxRun>;
+}
+
+/** The image a runtime's layers are verified in: its verifyImage (built when missing), or its image. */
+export async function ensureVerifyImage(docker: Docker, runtime: Runtime, opts: { network?: string | undefined; onLine?: (l: string) => void; onBuild?: (ref: string) => void }): Promise<string> {
+  if (!runtime.verifyImage) {
+    if (!(await imageExists(docker, runtime.image))) throw new UserError(`the ${runtime.id} runtime image ${runtime.image} is not in the Docker engine`, { hint: 'pull or build it first' });
+    return runtime.image;
+  }
+  const context = path.join(projectRoot, runtime.verifyImage.context);
+  const ref = `${runtime.verifyImage.name}:${contextTag(context)}`;
+  if (!(await imageExists(docker, ref))) {
+    opts.onBuild?.(ref);
+    await buildImage(docker, ref, context, { network: opts.network, onLine: opts.onLine });
+  }
+  return ref;
+}
+
+/**
+ * Runs commands against a layer the way Lambda runs a function: the layer read-only at /opt, a
+ * read-only root, only /tmp writable (and executable), Lambda's unprivileged uid 993, no network,
+ * and an environment of exactly Lambda's PATH and LD_LIBRARY_PATH (`env -i`: not even Docker's
+ * HOSTNAME or HOME). The layer reaches the engine as a tar stream into a named volume through a
+ * helper container's archive API, never as a bind mount, so a remote engine works the same.
+ * Each command gets a fresh container; volume and containers are removed however this ends.
+ */
+export async function withLambdaSandbox<T>(docker: Docker, args: { image: string; runtime: Runtime; layer: FileTree }, fn: (sb: LambdaSandbox) => Promise<T>): Promise<T> {
+  return withVolume(docker, 'verify', async (volume) => {
+    // the helper only carries the archive into the volume; it never runs
+    await withContainer(docker, { image: args.image, cmd: ['true'], volumes: [`${volume}:/opt`], network: 'none' }, async (helper) => {
+      await helper.putArchive('/', layerTarStream(args.layer));
+    });
+    const env = [`PATH=${args.runtime.lambda.PATH}`, `LD_LIBRARY_PATH=${args.runtime.lambda.LD_LIBRARY_PATH}`];
+    const sandbox: LambdaSandbox = {
+      image: args.image,
+      async run(command, timeoutMs) {
+        if (isInterrupted()) throw new UserError('interrupted');
+        const c = await WorkContainer.start(docker, {
+          image: args.image,
+          entrypoint: ['/usr/bin/env'],
+          cmd: ['-i', ...env, args.runtime.shell, '-c', command],
+          user: '993:990',
+          readOnlyRoot: true,
+          tmpfs: { '/tmp': 'rw,exec' },
+          network: 'none',
+          volumes: [`${volume}:/opt:ro`],
+        });
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          const timeout = new Promise<'timeout'>((resolve) => {
+            timer = setTimeout(() => resolve('timeout'), timeoutMs);
+          });
+          const running = c.run();
+          // after a timeout the container is removed under it, and its wait fails: that is expected
+          running.catch(() => undefined);
+          const r = await Promise.race([running, timeout]);
+          if (r === 'timeout') return { exitCode: -1, output: '', timedOut: true };
+          return { exitCode: r.exitCode, output: [r.stdout, r.stderr].filter(Boolean).join('\n'), timedOut: false };
+        } finally {
+          clearTimeout(timer);
+          await c.remove();
+        }
+      },
+    };
+    return fn(sandbox);
+  });
+}
