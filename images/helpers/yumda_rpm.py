@@ -6,9 +6,11 @@
 # Python 2.7 (yum on AL2) and 3 (dnf) compatible. Usage:
 #   yumda_rpm.py refresh  JOB
 #   yumda_rpm.py resolve  JOB SPEC...      SPEC: name or name-version (dnf/yum package specs)
+#   yumda_rpm.py versions JOB NAME         the versions of NAME the repositories offer
 #   yumda_rpm.py download JOB DESTDIR NEVRA...
 # JOB is a JSON file: {"manager", "installroot", "cachedir", "releasever", "arch", "repos": [{"id",
-# "url", "mirrorlist"}], "runtime": [{"name", "epoch", "version", "release"}]}.
+# "url", "mirrorlist"}], "runtime": [{"name", "epoch", "version", "release"}], "pins": [{"name",
+# "epoch", "version", "release", "arch"}]}. Pins (a lock file's versions) apply to `resolve` only.
 # Errors: {"error": {"kind": "repo" | "not-found" | "unsatisfiable" | "download", "message", ...}}
 # and exit status 3.
 from __future__ import print_function
@@ -140,6 +142,37 @@ class DnfManager(object):
             q = q.filter(epoch=int(epoch))
         return list(q)
 
+    def pin(self, pins):
+        """Makes each pinned package the only candidate of its name, as dnf's versionlock plugin
+        does: the name's other versions, and whatever obsoletes the pinned ones, are excluded from
+        the sack, so the solver takes the pinned version whenever something needs the name and
+        nothing asks for a package that is not needed. Excludes act on the solver's pool, unlike a
+        request: a pin never adds a package. A pin whose package the repositories no longer have
+        is left out (excluding the name then would make it uninstallable): the caller compares
+        the plan with its pins and reports the difference."""
+        available = self.base.sack.query().available()
+        locked = available.filter(empty=True)
+        names, applied, missing = [], [], []
+        for p in pins:
+            found = available.filter(name=p["name"], epoch=int(p["epoch"]), version=p["version"], release=p["release"], arch=p["arch"])
+            if found:
+                locked = locked.union(found)
+                names.append(p["name"])
+                applied.append(p["name"])
+            else:
+                missing.append(p["name"])
+        if names:
+            others = available.filter(name=names).difference(locked)
+            obsoleters = available.filter(obsoletes=locked).difference(locked)
+            excluded = others.union(obsoleters)
+            if excluded:
+                self.base.sack.add_excludes(excluded)
+        return {"applied": applied, "missing": missing}
+
+    def versions(self, name):
+        q = self.base.sack.query().available().filter(name=name, arch=[self.arch, "noarch"])
+        return [{"epoch": p.epoch, "version": p.version, "release": p.release, "arch": p.arch} for p in q]
+
     def provides_of(self, pkg):
         return [str(x) for x in pkg.provides]
 
@@ -251,6 +284,31 @@ class YumManager(object):
         found = self.yb.pkgSack.searchNevra(name=name, ver=version, rel=release)
         return [p for p in found if p.arch in arches and (epoch is None or int(p.epoch or 0) == int(epoch))]
 
+    def pin(self, pins):
+        """As DnfManager.pin, the way yum's exclude plugins (versionlock, priorities) remove
+        packages: the pinned name's other versions are deleted from the package sack, so yum's
+        depsolver only sees the pinned one. Obsoleters are not excluded here (yum follows
+        obsoletes when updating installed packages; the installroot has none)."""
+        applied, missing = [], []
+        for p in pins:
+            found = self.find(p["name"], p["epoch"], p["version"], p["release"], [p["arch"]])
+            if not found:
+                missing.append(p["name"])
+                continue
+            keep = set(x.pkgtup for x in found)
+            for po in self.yb.pkgSack.searchNevra(name=p["name"]):
+                if po.pkgtup not in keep:
+                    self.yb.pkgSack.delPackage(po)
+            applied.append(p["name"])
+        return {"applied": applied, "missing": missing}
+
+    def versions(self, name):
+        return [
+            {"epoch": int(p.epoch or 0), "version": p.version, "release": p.release, "arch": p.arch}
+            for p in self.yb.pkgSack.searchNevra(name=name)
+            if p.arch in (self.arch, "noarch")
+        ]
+
     def provides_of(self, pkg):
         return [self.dep(t) for t in pkg.returnPrco("provides")]
 
@@ -284,15 +342,19 @@ def main(argv):
     if cmd == "refresh":
         emit({"repos": counts})
     elif cmd == "resolve":
-        packages = mgr.resolve(argv[3:])
         # the runtime's packages at the runtime's versions, when the repositories still have them:
-        # their real provides decide whether the runtime satisfies a requirement (version skew)
+        # their real provides decide whether the runtime satisfies a requirement (version skew).
+        # Read before the pins exclude anything: a pinned name may be a runtime package too.
         runtime = {}
         for r in job.get("runtime", []):
             found = mgr.find(r["name"], r.get("epoch"), r["version"], r["release"], [mgr.arch, "noarch"])
             if found:
                 runtime[r["name"]] = mgr.provides_of(found[0])
-        emit({"packages": packages, "runtimeProvides": runtime})
+        pins = mgr.pin(job.get("pins", []))
+        packages = mgr.resolve(argv[3:])
+        emit({"packages": packages, "runtimeProvides": runtime, "pins": pins})
+    elif cmd == "versions":
+        emit({"versions": mgr.versions(argv[3])})
     elif cmd == "download":
         dest = argv[3]
         pkgs = []

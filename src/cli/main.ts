@@ -156,7 +156,8 @@ export function program(): Command {
         'Build every layer of the manifest (yumda.json / yumda.yaml) with an SBOM beside each zip, and write yumda.lock ' +
           '(exact versions, checksums, build image). Layers whose declaration is unchanged keep their locked versions.',
       )
-      .option('--frozen', 'fail if the manifest or the resolution differs from yumda.lock; never rewrite it (for CI)'),
+      .option('--frozen', 'fail if the manifest or the resolution differs from yumda.lock; never rewrite it (for CI)')
+      .option('--refresh', 'fetch repository metadata and resolve again even if the cached ones are fresh (they are reused for an hour)'),
   )
     .addHelpText('after', '\nExamples:\n  yumda build\n  yumda build --frozen --json\n  yumda build --layer poppler\n')
     .action((opts) => buildCommand(opts));

@@ -1,11 +1,13 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ImageIdentity } from '../docker/images.js';
+import { loadRuntimeFile, loadTarget, runtimeFile } from '../registry/load.js';
 import type { Repository } from '../registry/types.js';
 import type { PackageRequest, VersionPin } from '../resolve/backend.js';
 import type { Plan } from '../resolve/plan.js';
 import { writeAtomically } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
+import { sha256 } from '../util/hash.js';
 import { validateDocument } from '../util/schema.js';
 import type { LayerJob } from './manifest.js';
 
@@ -20,6 +22,18 @@ export interface LockedPackage {
   sha256?: string;
 }
 
+/**
+ * The runtime manifest a layer was resolved against. What the runtime has is left out of the
+ * plan, so a changed manifest can change the plan: the lock keeps its digest.
+ */
+export interface LockedRuntime {
+  id: string;
+  /** The layer's own runtime manifest (`runtimeManifest`), relative to the project manifest; absent for the target's. */
+  manifest?: string;
+  /** SHA-256 of the runtime manifest file. */
+  sha256: string;
+}
+
 /** How one layer of the manifest, for one architecture, resolved. */
 export interface LockedLayer {
   name: string;
@@ -28,6 +42,8 @@ export interface LockedLayer {
   /** The manifest's package requests the entry was resolved from: an edit to them makes it stale. */
   requested: PackageRequest[];
   repositories: Array<Pick<Repository, 'url' | 'suites' | 'components'>>;
+  /** Absent in locks written before runtime manifests were recorded. */
+  runtime?: LockedRuntime;
   buildImage: { ref: string; id: string; repoDigests?: string[] };
   packages: LockedPackage[];
 }
@@ -72,9 +88,33 @@ function normalizedRequests(requests: PackageRequest[]): PackageRequest[] {
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/** The runtime manifest a layer of the project uses, read now: its id and digest. */
+export function layerRuntime(job: Pick<LayerJob, 'target' | 'runtimeManifest'>, projectDir: string): LockedRuntime {
+  if (job.runtimeManifest) {
+    const rt = loadRuntimeFile(job.runtimeManifest);
+    return { id: rt.id, manifest: path.relative(projectDir, job.runtimeManifest).split(path.sep).join('/'), sha256: sha256(readFileSync(job.runtimeManifest)) };
+  }
+  const id = loadTarget(job.target).runtime;
+  return { id, sha256: sha256(readFileSync(runtimeFile(id))) };
+}
+
+function describeRuntime(r: LockedRuntime): string {
+  return r.manifest ? `runtime manifest ${r.manifest}` : `the target's runtime manifest (${r.id})`;
+}
+
+/** What differs between the runtime a layer uses now and the one its lock entry was resolved against. */
+export function runtimeDifferences(now: LockedRuntime, then: LockedRuntime | undefined): string[] {
+  // a lock from before runtimes were recorded: only a layer's own manifest is news to it
+  if (!then) return now.manifest ? [`${describeRuntime(now)} added`] : [];
+  if (now.manifest !== then.manifest) return [`${describeRuntime(then)} replaced by ${describeRuntime(now)}`];
+  if (now.sha256 !== then.sha256) return [`${describeRuntime(now)} changed (sha256 ${now.sha256.slice(0, 12)}…, the lock has ${then.sha256.slice(0, 12)}…)`];
+  return [];
+}
+
 export function lockedLayer(args: {
   job: Pick<LayerJob, 'name' | 'arch' | 'target' | 'packages'>;
   repositories: Repository[];
+  runtime: LockedRuntime;
   image: string;
   identity: ImageIdentity;
   plan: Plan;
@@ -85,6 +125,7 @@ export function lockedLayer(args: {
     target: args.job.target,
     requested: normalizedRequests(args.job.packages),
     repositories: args.repositories.map((r) => ({ url: r.url, ...(r.suites ? { suites: r.suites } : {}), ...(r.components ? { components: r.components } : {}) })),
+    runtime: args.runtime,
     buildImage: { ref: args.image, id: args.identity.id, ...(args.identity.repoDigests.length ? { repoDigests: args.identity.repoDigests } : {}) },
     packages: args.plan.packages
       .map((p) => ({
@@ -104,9 +145,15 @@ function describeRequest(r: PackageRequest): string {
 
 /**
  * What differs between a manifest layer and the lock entry made from it, before anything is
- * resolved: the target, the requested packages and their constraints, the repositories.
+ * resolved: the target, the requested packages and their constraints, the repositories, the
+ * runtime manifest.
  */
-export function requestDifferences(job: Pick<LayerJob, 'target' | 'packages'>, repositories: Array<Pick<Repository, 'url' | 'suites' | 'components'>>, locked: LockedLayer): string[] {
+export function requestDifferences(
+  job: Pick<LayerJob, 'target' | 'packages'>,
+  repositories: Array<Pick<Repository, 'url' | 'suites' | 'components'>>,
+  runtime: LockedRuntime,
+  locked: LockedLayer,
+): string[] {
   const out: string[] = [];
   if (job.target !== locked.target) out.push(`target changed from ${locked.target} to ${job.target}`);
   const now = new Map(normalizedRequests(job.packages).map((r) => [r.name, r]));
@@ -122,6 +169,7 @@ export function requestDifferences(job: Pick<LayerJob, 'target' | 'packages'>, r
   const repoThen = locked.repositories.map(key);
   for (const r of repoNow) if (!repoThen.includes(r)) out.push(`repository '${r}' added`);
   for (const r of repoThen) if (!repoNow.includes(r)) out.push(`repository '${r}' removed`);
+  out.push(...runtimeDifferences(runtime, locked.runtime));
   return out;
 }
 
@@ -181,5 +229,8 @@ export function lockChanges(before: LockedLayer | undefined, after: LockedLayer)
   }
   for (const [name, p] of then) if (!now.has(name)) out.push(`- ${name} ${p.version}`);
   if (before.buildImage.ref !== after.buildImage.ref) out.push(`~ build image ${before.buildImage.ref} → ${after.buildImage.ref}`);
+  if (after.runtime && runtimeDifferences(after.runtime, before.runtime).length) {
+    out.push(`~ ${describeRuntime(after.runtime)}${before.runtime && before.runtime.manifest === after.runtime.manifest ? ` sha256 ${before.runtime.sha256.slice(0, 12)}… → ${after.runtime.sha256.slice(0, 12)}…` : ''}`);
+  }
   return out;
 }

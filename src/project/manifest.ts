@@ -18,7 +18,9 @@ export interface ManifestDocument {
     packages: Array<string | { name: string; version?: string; upstream?: string }>;
     recipes?: string[];
     repos?: string[];
+    defaultRepos?: boolean;
     buildImage?: string;
+    runtimeManifest?: string;
     keep?: { docs?: boolean; locales?: boolean; headers?: boolean; static?: boolean };
     outputs?: { zip?: string; dir?: string };
   }>;
@@ -32,7 +34,11 @@ export interface LayerJob {
   packages: PackageRequest[];
   recipeDirs: string[];
   repos: string[];
+  /** False: only `repos`, not the target's own repositories. */
+  defaultRepos: boolean;
   buildImage?: string;
+  /** Absolute path of a runtime manifest to use instead of the target's. */
+  runtimeManifest?: string;
   keep: KeepOptions;
   /** Absolute paths. A zip unless only a directory is asked for. */
   outputs: { zip?: string; dir?: string };
@@ -139,6 +145,15 @@ export function manifestJobs(doc: ManifestDocument, file: string): LayerJob[] {
       if (names.has(p.name)) throw new UserError(`${at}.packages.${j}': package '${p.name}' is listed twice`);
       names.add(p.name);
     }
+    if (layer.defaultRepos === false && !layer.repos?.length) {
+      throw new UserError(`${at}.defaultRepos': false leaves the layer no repository: list the ones to use in 'repos'`);
+    }
+    const runtimeManifest = layer.runtimeManifest ? path.resolve(dir, layer.runtimeManifest) : undefined;
+    if (runtimeManifest && !existsSync(runtimeManifest)) {
+      throw new UserError(`${at}.runtimeManifest': ${path.relative(dir, runtimeManifest)} does not exist (the path is relative to ${label})`, {
+        hint: 'write one with `yumda runtime refresh IMAGE --out FILE`',
+      });
+    }
     for (const a of arches) {
       if (!target.architectures.includes(a)) {
         throw new UserError(`${at}.arch': target ${target.id} has no ${a} build (its architectures: ${target.architectures.join(', ')})`);
@@ -161,7 +176,9 @@ export function manifestJobs(doc: ManifestDocument, file: string): LayerJob[] {
         packages,
         recipeDirs: (layer.recipes ?? []).map((r) => path.resolve(dir, r)),
         repos: layer.repos ?? [],
+        defaultRepos: layer.defaultRepos !== false,
         ...(layer.buildImage ? { buildImage: layer.buildImage } : {}),
+        ...(runtimeManifest ? { runtimeManifest } : {}),
         keep: { docs: !!layer.keep?.docs, locales: !!layer.keep?.locales, headers: !!layer.keep?.headers, staticLibs: !!layer.keep?.static },
         outputs: out,
       });

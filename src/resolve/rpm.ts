@@ -18,10 +18,10 @@ import type { Repository, RuntimePackage } from '../registry/types.js';
 import { UserError } from '../util/errors.js';
 import { projectRoot } from '../util/paths.js';
 import { sha256 } from '../util/hash.js';
-import type { Backend, Log, PackageRequest, ResolveContext } from './backend.js';
+import type { Backend, Log, PackageRequest, ResolveContext, VersionPin } from './backend.js';
 import { STAGE_OUT } from './backend.js';
 import { planFromResolution, runtimeCapabilities, type RpmResolution } from './rpmplan.js';
-import { parseEvr, parseReldep, satisfies } from './rpmver.js';
+import { compareEvr, formatEvr, parseEvr, parseReldep, satisfies, type Evr } from './rpmver.js';
 
 const HELPER = '/yumda/bin/yumda_rpm.py';
 const JOB = '/yumda/etc/job.json';
@@ -40,6 +40,8 @@ export interface RpmJob {
   arch: string;
   repos: Array<{ id: string; url: string; mirrorlist: boolean }>;
   runtime: Array<{ name: string; epoch: number | null; version: string; release: string }>;
+  /** Exact packages to prefer when the closure needs their name (a lock's): see the helper's `pin`. */
+  pins: Array<{ name: string; epoch: number; version: string; release: string; arch: string }>;
 }
 
 export function rpmJob(ctx: ResolveContext): RpmJob {
@@ -51,7 +53,21 @@ export function rpmJob(ctx: ResolveContext): RpmJob {
     arch: ctx.arch.rpm,
     repos: ctx.repositories.map((r) => ({ id: r.id, url: r.url, mirrorlist: !!r.mirrorlist })),
     runtime: ctx.runtime.packages.map(runtimeNevr).filter((x): x is NonNullable<typeof x> => !!x),
+    pins: (ctx.pins ?? []).map(pinNevra).filter((x): x is NonNullable<typeof x> => !!x),
   };
+}
+
+/** A lock's `[epoch:]version-release` and arch as the helper matches a package; the epoch is exact (0 when none). */
+export function pinNevra(p: VersionPin): RpmJob['pins'][number] | undefined {
+  const e = parseEvr(p.version);
+  if (e.release === undefined) return undefined;
+  return { name: p.name, epoch: e.epoch, version: e.version, release: e.release, arch: p.arch };
+}
+
+/** The versions the helper found, each once, newest first in rpm's order (epoch, version, release). */
+export function newestFirst(found: Evr[]): string[] {
+  const unique = new Map(found.map((e) => [formatEvr(e), e]));
+  return [...unique.entries()].sort(([, a], [, b]) => compareEvr(b, a)).map(([s]) => s);
 }
 
 /** A manifest version `[epoch:]version-release` as the helper looks it up. */
@@ -231,16 +247,27 @@ function makeBackend(): Backend {
     },
 
     async resolve(c, ctx, requests, log) {
-      const r = await helper<RpmResolution>(c, ctx, ['resolve', JOB, ...requests.map(requestSpec)], log, 'resolving');
+      const r = await helper<RpmResolution & { pins?: { applied: string[]; missing: string[] } }>(c, ctx, ['resolve', JOB, ...requests.map(requestSpec)], log, 'resolving');
       if (isError(r)) {
         const req = requests.find((q) => requestSpec(q) === r.error.spec);
-        throw new UserError(explainRpmFailure(r.error.kind, r.error.message, ctx.target.id, req), { hint: missingFromRuntimeHint(r.error.message, ctx) });
+        const pinned = ctx.pins?.length && r.error.kind === 'unsatisfiable' ? 'the locked versions were preferred; `yumda update` resolves anew' : undefined;
+        throw new UserError(explainRpmFailure(r.error.kind, r.error.message, ctx.target.id, req), { hint: missingFromRuntimeHint(r.error.message, ctx) ?? pinned });
       }
+      if (r.pins?.applied.length) log(`locked versions preferred for ${r.pins.applied.length} packages`);
+      if (r.pins?.missing.length) log(`locked versions no longer in the repositories (not pinned): ${r.pins.missing.join(', ')}`);
       // every executable of the layer carries /opt/lib as its DT_RPATH (relocate/binaries.ts), so a
       // newer library shipped there wins over the runtime's older copy
       const plan = planFromResolution({ resolution: r, requested: requests, runtime: ctx.runtime, rpmArch: ctx.arch.rpm, rpathToLayer: true });
       for (const n of plan.notes) log(`version skew: ${n}`);
       return plan;
+    },
+
+    async candidates(c, ctx, name, log) {
+      const r = await helper<{ versions: Array<{ epoch: number; version: string; release: string }> }>(c, ctx, ['versions', JOB, name], log, 'listing versions');
+      if (isError(r)) throw new UserError(explainRpmFailure(r.error.kind, r.error.message, ctx.target.id));
+      const versions = newestFirst(r.versions);
+      if (versions.length === 0) throw new UserError(`package '${name}' was not found in the ${ctx.target.id} repositories`);
+      return versions;
     },
 
     async stage(c, ctx, packages, log) {

@@ -1,8 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadProjectManifest, parseManifestText } from '../../src/project/manifest.js';
-import { comparePlan, formatLock, lockChanges, lockedLayer, readLock, requestDifferences, type LockedLayer } from '../../src/project/lock.js';
+import { comparePlan, formatLock, layerRuntime, lockChanges, lockedLayer, readLock, requestDifferences, type LockedLayer } from '../../src/project/lock.js';
+import { runtimeFile } from '../../src/registry/load.js';
+import { sha256 } from '../../src/util/hash.js';
 import { parseArch } from '../../src/registry/arch.js';
 import { pickUpstream } from '../../src/resolve/constraints.js';
 import { parseMadison, pinPreferences } from '../../src/resolve/apt.js';
@@ -65,6 +67,21 @@ describe('project manifest', () => {
     expect(load(YAML.replace('"out/{name}-{target}-{arch}.zip"', '"out/tools.zip"'))).toThrow(/field 'layers\.1\.outputs': out\/tools\.zip is also the output of tools \(x86_64\)/);
   });
 
+  it('takes a layer\'s own repositories only, and its own runtime manifest relative to the manifest', () => {
+    const d = tempDir();
+    mkdirSync(path.join(d, 'rt'));
+    writeFileSync(path.join(d, 'rt/standin.json'), '{}');
+    const text = YAML.replace('    outputs:', '    defaultRepos: false\n    repos: [http://127.0.0.1:8080/repo]\n    runtimeManifest: rt/standin.json\n    outputs:');
+    const m = loadProjectManifest(write(d, 'yumda.yaml', text));
+    expect(m.jobs[0]).toMatchObject({ defaultRepos: true, repos: [] });
+    expect(m.jobs[0]!.runtimeManifest).toBeUndefined();
+    expect(m.jobs[1]).toMatchObject({ defaultRepos: false, repos: ['http://127.0.0.1:8080/repo'], runtimeManifest: path.join(d, 'rt/standin.json') });
+    const load = (t: string) => () => loadProjectManifest(write(d, 'yumda.yaml', t));
+    expect(load(text.replace('rt/standin.json', 'rt/nope.json'))).toThrow("yumda.yaml: field 'layers.1.runtimeManifest': rt/nope.json does not exist (the path is relative to yumda.yaml)");
+    expect(load(text.replace('    repos: [http://127.0.0.1:8080/repo]\n', ''))).toThrow("yumda.yaml: field 'layers.1.defaultRepos': false leaves the layer no repository: list the ones to use in 'repos'");
+    expect(() => parseManifestText(text.replace('defaultRepos: false', 'defaultRepos: "no"'), '/x/yumda.yaml')).toThrow(/yumda\.yaml:\d+:\d+: field 'layers\.1\.defaultRepos' must be boolean/);
+  });
+
   it('yumda build without a manifest, or with a broken one, says so in one line', async () => {
     const d = tempDir();
     const none = await runYumda(['build'], { cwd: d });
@@ -99,13 +116,15 @@ describe('lock file', () => {
   const repos = [{ id: 'debian', url: 'http://deb.debian.org/debian', suites: ['bookworm'], components: ['main'] }];
   const plan: Plan = { packages: [pkg('jq', '1.6-2.1'), pkg('libjq1', '1.6-2.1'), pkg('libonig5', '6.9.8-1')], fromRuntime: ['libc6'], skew: [] };
   const identity = { id: 'sha256:' + 'b'.repeat(64), repoDigests: [] };
-  const locked: LockedLayer = lockedLayer({ job, repositories: repos, image: 'yumda/build-debian12:abc', identity, plan });
+  const runtime = { id: 'debian12', sha256: 'd'.repeat(64) };
+  const locked: LockedLayer = lockedLayer({ job, repositories: repos, runtime, image: 'yumda/build-debian12:abc', identity, plan });
 
   it('records versions, architectures, checksums, source packages and the build image, sorted', () => {
     expect(locked.requested).toEqual([{ name: 'file', upstream: '^5.44' }, { name: 'jq' }]);
     expect(locked.packages.map((p) => `${p.name}=${p.version}`)).toEqual(['jq=1.6-2.1', 'libjq1=1.6-2.1', 'libonig5=6.9.8-1']);
     expect(locked.packages[2]).toEqual({ name: 'libonig5', version: '6.9.8-1', arch: 'amd64', sourcePackage: 'libonig', sha256: pkg('libonig5', '').checksum!.value });
     expect(locked.buildImage).toEqual({ ref: 'yumda/build-debian12:abc', id: identity.id });
+    expect(locked.runtime).toEqual(runtime);
     const d = tempDir();
     const f = path.join(d, 'yumda.lock');
     writeFileSync(f, formatLock({ lockfileVersion: 1, layers: [{ ...locked, name: 'z' }, locked] }));
@@ -115,16 +134,41 @@ describe('lock file', () => {
   });
 
   it('says which requests changed: added, removed, constraint, target, repositories', () => {
-    expect(requestDifferences(job, repos, locked)).toEqual([]);
-    expect(requestDifferences({ ...job, packages: [...job.packages, { name: 'curl' }] }, repos, locked)).toEqual(["package 'curl' added to the manifest"]);
-    expect(requestDifferences({ ...job, packages: [{ name: 'jq' }, { name: 'file', upstream: '^5.45' }] }, repos, locked)).toEqual([
+    expect(requestDifferences(job, repos, runtime, locked)).toEqual([]);
+    expect(requestDifferences({ ...job, packages: [...job.packages, { name: 'curl' }] }, repos, runtime, locked)).toEqual(["package 'curl' added to the manifest"]);
+    expect(requestDifferences({ ...job, packages: [{ name: 'jq' }, { name: 'file', upstream: '^5.45' }] }, repos, runtime, locked)).toEqual([
       "package 'file' changed from 'file (upstream ^5.44)' to 'file (upstream ^5.45)'",
     ]);
-    expect(requestDifferences({ ...job, target: 'al2023', packages: [{ name: 'jq' }] }, [], locked)).toEqual([
+    expect(requestDifferences({ ...job, target: 'al2023', packages: [{ name: 'jq' }] }, [], runtime, locked)).toEqual([
       'target changed from debian12 to al2023',
       "package 'file (upstream ^5.44)' removed from the manifest",
       "repository 'http://deb.debian.org/debian bookworm main' removed",
     ]);
+  });
+
+  it('records the runtime manifest a layer was resolved against, and says when it changed', () => {
+    const d = tempDir();
+    mkdirSync(path.join(d, 'rt'));
+    const file = path.join(d, 'rt/standin.json');
+    writeFileSync(file, readFileSync(runtimeFile('provided.al2023')));
+    const own = layerRuntime({ target: 'al2023', runtimeManifest: file }, d);
+    expect(own).toEqual({ id: 'provided.al2023', manifest: 'rt/standin.json', sha256: sha256(readFileSync(file)) });
+    // the target's own: its id and the registry file's digest
+    expect(layerRuntime({ target: 'debian12' }, d)).toEqual({ id: 'debian12', sha256: sha256(readFileSync(runtimeFile('debian12'))) });
+
+    const withOwn = { ...locked, runtime: own };
+    expect(requestDifferences(job, repos, own, withOwn)).toEqual([]);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"packages": [', '"packages": [{ "name": "libnew", "version": "1-1", "arch": "x86_64" },'));
+    const edited = layerRuntime({ target: 'al2023', runtimeManifest: file }, d);
+    expect(requestDifferences(job, repos, edited, withOwn)).toEqual([
+      `runtime manifest rt/standin.json changed (sha256 ${edited.sha256.slice(0, 12)}…, the lock has ${own.sha256.slice(0, 12)}…)`,
+    ]);
+    expect(requestDifferences(job, repos, runtime, withOwn)).toEqual(["runtime manifest rt/standin.json replaced by the target's runtime manifest (debian12)"]);
+    // a lock written before runtimes were recorded: only a layer's own manifest is a change
+    const { runtime: _, ...old } = locked;
+    expect(requestDifferences(job, repos, runtime, old)).toEqual([]);
+    expect(requestDifferences(job, repos, own, old)).toEqual(['runtime manifest rt/standin.json added']);
+    expect(lockChanges(withOwn, { ...withOwn, runtime: edited })).toEqual([`~ runtime manifest rt/standin.json sha256 ${own.sha256.slice(0, 12)}… → ${edited.sha256.slice(0, 12)}…`]);
   });
 
   it('says how a resolution differs: versions, packages, checksums, build image', () => {
@@ -145,7 +189,7 @@ describe('lock file', () => {
     expect(comparePlan(pinned, plan, { ref: ref.ref, identity: { id: identity.id, repoDigests: ['yumda/build@sha256:' + '2'.repeat(64)] } }).differences).toEqual([
       expect.stringMatching(/^build image yumda\/build-debian12:abc has digest yumda\/build@sha256:2+, the lock has yumda\/build@sha256:1+$/),
     ]);
-    expect(lockChanges(locked, lockedLayer({ job, repositories: repos, image: 'yumda/build-debian12:abc', identity, plan: moved }))).toEqual([
+    expect(lockChanges(locked, lockedLayer({ job, repositories: repos, runtime, image: 'yumda/build-debian12:abc', identity, plan: moved }))).toEqual([
       '~ jq 1.6-2.1 → 1.6-2.1+deb12u3',
       '+ libfoo1 1.0',
       '- libonig5 6.9.8-1',

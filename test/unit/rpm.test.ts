@@ -3,10 +3,11 @@ import { parseArch } from '../../src/registry/arch.js';
 import { parseInventory } from '../../src/registry/refresh.js';
 import type { Runtime, Target } from '../../src/registry/types.js';
 import type { ResolveContext } from '../../src/resolve/backend.js';
-import { displayRepoUrl, explainRpmFailure, missingFromRuntimeHint, parseHelperOutput, parseRpmRepo, rpmJob, stageScript } from '../../src/resolve/rpm.js';
+import { displayRepoUrl, explainRpmFailure, missingFromRuntimeHint, newestFirst, parseHelperOutput, parseRpmRepo, pinNevra, rpmJob, stageScript } from '../../src/resolve/rpm.js';
 import { planFromResolution, sonameOf, type RpmPackageInfo } from '../../src/resolve/rpmplan.js';
 import { decideSkew, type SkewCase } from '../../src/resolve/skew.js';
 import { isUserError } from '../../src/util/errors.js';
+import { pickUpstream } from '../../src/resolve/constraints.js';
 
 /** A package of a resolved closure, as the helper reports it. */
 function pkg(name: string, evr: string, opts: { arch?: string; provides?: string[]; requires?: Array<[string, string[]]> } = {}): RpmPackageInfo {
@@ -170,13 +171,14 @@ describe('rpm backend pieces', () => {
     expect(displayRepoUrl(r, 'aarch64', 'latest')).toBe('https://cdn.amazonlinux.com/al2023/core/mirrors/latest/aarch64/mirror.list (mirror list)');
   });
 
-  it('describes the job for the helper: the rpm architecture, releasever, runtime NEVRs', () => {
+  it('describes the job for the helper: the rpm architecture, releasever, runtime NEVRs, pins', () => {
     const ctx = {
       target,
       arch: parseArch('arm64'),
       repositories: [{ id: 'amazonlinux', url: 'https://x/$basearch', mirrorlist: true }],
       runtime: { packages: [{ name: 'gmp', version: '1:6.2.1-2.amzn2023.0.2', arch: 'x86_64' }, { name: 'odd', version: 'noversion', arch: 'x86_64' }] },
     } as unknown as ResolveContext;
+    expect(rpmJob(ctx).pins).toEqual([]);
     expect(rpmJob(ctx)).toEqual({
       manager: 'dnf',
       installroot: '/yumda/root',
@@ -185,7 +187,35 @@ describe('rpm backend pieces', () => {
       arch: 'aarch64',
       repos: [{ id: 'amazonlinux', url: 'https://x/$basearch', mirrorlist: true }],
       runtime: [{ name: 'gmp', epoch: 1, version: '6.2.1', release: '2.amzn2023.0.2' }],
+      pins: [],
     });
+    // a lock's versions: the epoch is exact (0 when the lock names none, unlike a runtime NEVR's "any")
+    const pins = [
+      { name: 'libgreet', version: '1.1-1', arch: 'aarch64' },
+      { name: 'hello-data', version: '1:0.9-1', arch: 'noarch' },
+      { name: 'not-rpm', version: '1.0', arch: 'aarch64' },
+    ];
+    expect(rpmJob({ ...ctx, pins }).pins).toEqual([
+      { name: 'libgreet', epoch: 0, version: '1.1', release: '1', arch: 'aarch64' },
+      { name: 'hello-data', epoch: 1, version: '0.9', release: '1', arch: 'noarch' },
+    ]);
+    expect(pinNevra(pins[2]!)).toBeUndefined();
+  });
+
+  it('orders the versions a repository offers as rpm does, newest first, each once', () => {
+    const found = [
+      { epoch: 0, version: '2.0', release: '1' },
+      { epoch: 1, version: '0.9', release: '1' },
+      { epoch: 0, version: '2.0', release: '1' },
+      { epoch: 0, version: '2.0', release: '10.amzn2023' },
+      { epoch: 0, version: '2.0~rc1', release: '1' },
+      { epoch: 0, version: '10.0', release: '1' },
+    ];
+    expect(newestFirst(found)).toEqual(['1:0.9-1', '10.0-1', '2.0-10.amzn2023', '2.0-1', '2.0~rc1-1']);
+    // a range on the upstream version then picks from them (pipeline/build.ts): ^2 takes 2.0 over
+    // the epoch-1 0.9 rpm calls newer
+    expect(pickUpstream(newestFirst(found), '^2')).toBe('2.0-10.amzn2023');
+    expect(pickUpstream(newestFirst(found), '<1')).toBe('1:0.9-1');
   });
 
   it('explains failures in one line', () => {

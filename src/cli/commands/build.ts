@@ -13,6 +13,7 @@ import {
   comparePlan,
   findLocked,
   formatLock,
+  layerRuntime,
   lockChanges,
   lockPathFor,
   lockedLayer,
@@ -23,6 +24,7 @@ import {
   writeLock,
   type LockFile,
   type LockedLayer,
+  type LockedRuntime,
 } from '../../project/lock.js';
 import { loadTarget } from '../../registry/load.js';
 import type { PackageRequest } from '../../resolve/backend.js';
@@ -42,6 +44,8 @@ export interface ProjectOptions {
 
 export interface BuildOptions extends ProjectOptions {
   frozen?: boolean;
+  /** Fetch repository metadata and resolve again even when the cached ones are fresh. */
+  refresh?: boolean;
 }
 
 function openProject(opts: ProjectOptions): { project: ProjectManifest; jobs: LayerJob[]; lockFile: string; lock: LockFile | undefined } {
@@ -58,7 +62,12 @@ function openProject(opts: ProjectOptions): { project: ProjectManifest; jobs: La
 
 function jobRepositories(job: LayerJob) {
   const target = loadTarget(job.target);
-  return [...target.repositories, ...parseRepos(target, job.repos)];
+  return [...(job.defaultRepos ? target.repositories : []), ...parseRepos(target, job.repos)];
+}
+
+/** What a layer's lock entry is checked against before resolving: its requests, repositories and runtime. */
+function declarationDifferences(job: LayerJob, runtime: LockedRuntime, locked: LockedLayer): string[] {
+  return requestDifferences(job, jobRepositories(job), runtime, locked);
 }
 
 function label(job: LayerJob): string {
@@ -78,13 +87,16 @@ function requestsFor(job: LayerJob, locked: LockedLayer | undefined): PackageReq
 }
 
 /** What buildLayer is asked for one job of the manifest: its requests as written, no pins. */
-function buildSpec(job: LayerJob, opts: ProjectOptions): BuildSpec {
+function buildSpec(job: LayerJob, opts: ProjectOptions & { refresh?: boolean }): BuildSpec {
   return {
     packages: job.packages,
     target: job.target,
     arch: job.arch,
     buildImage: job.buildImage,
     repos: job.repos,
+    defaultRepos: job.defaultRepos,
+    runtimeManifest: job.runtimeManifest,
+    refresh: !!opts.refresh,
     keep: job.keep,
     recipeDirs: job.recipeDirs,
     network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
@@ -93,8 +105,8 @@ function buildSpec(job: LayerJob, opts: ProjectOptions): BuildSpec {
   };
 }
 
-function lockEntry(job: LayerJob, result: BuildResult): LockedLayer {
-  return lockedLayer({ job, repositories: result.repositories, image: result.image, identity: result.imageIdentity, plan: result.plan });
+function lockEntry(job: LayerJob, runtime: LockedRuntime, result: BuildResult): LockedLayer {
+  return lockedLayer({ job, repositories: result.repositories, runtime, image: result.image, identity: result.imageIdentity, plan: result.plan });
 }
 
 /** The lock's entries with `entries` put in place of theirs; entries of layers the manifest no longer has are dropped. */
@@ -144,6 +156,7 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
   const { project, jobs, lockFile, lock } = openProject(opts);
   const ui = new Reporter(outputMode(opts));
   const manifestName = path.basename(project.file);
+  const runtimes = new Map(jobs.map((j) => [j, layerRuntime(j, project.dir)]));
 
   if (opts.frozen) {
     if (!lock) throw new UserError(`--frozen needs ${LOCK_NAME} beside ${manifestName}, and there is none`, { hint: 'run `yumda update` (or `yumda build`) and commit the lock' });
@@ -151,7 +164,7 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
     for (const job of jobs) {
       const locked = findLocked(lock, job.name, job.arch.lambda);
       if (!locked) problems.push(`${label(job)} is not in ${LOCK_NAME}`);
-      else for (const d of requestDifferences(job, jobRepositories(job), locked)) problems.push(`${label(job)}: ${d}`);
+      else for (const d of declarationDifferences(job, runtimes.get(job)!, locked)) problems.push(`${label(job)}: ${d}`);
     }
     if (!opts.layer.length) {
       for (const l of lock.layers) {
@@ -167,8 +180,10 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
   const outputs: LayerOutput[] = [];
   for (const job of jobs) {
     const locked = findLocked(lock, job.name, job.arch.lambda);
-    const current = locked !== undefined && requestDifferences(job, jobRepositories(job), locked).length === 0;
-    ui.step(`${label(job)}${current ? `: versions from ${LOCK_NAME}` : locked ? `: changed in ${manifestName}, resolving anew` : ''}`);
+    const runtime = runtimes.get(job)!;
+    const changed = locked ? declarationDifferences(job, runtime, locked) : [];
+    const current = locked !== undefined && changed.length === 0;
+    ui.step(`${label(job)}${current ? `: versions from ${LOCK_NAME}` : locked ? `: ${changed.join('; ')}; resolving anew` : ''}`);
     const events: BuildEvents = {
       step: ui.step,
       detail: ui.detail,
@@ -188,7 +203,7 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
       { ...buildSpec(job, opts), ...(current ? { packages: requestsFor(job, locked), pins: pinsOf(locked) } : {}) },
       events,
     );
-    const entry = lockEntry(job, result);
+    const entry = lockEntry(job, runtime, result);
     entries.push(entry);
     outputs.push(await writeOutputs(job, result, ui, lockChanges(locked, entry), opts.cacheDir));
   }
@@ -249,7 +264,9 @@ async function writeOutputs(job: LayerJob, result: BuildResult, ui: Reporter, ch
 
 /**
  * `yumda update`: resolves every layer anew (newest versions within the manifest's constraints)
- * and rewrites yumda.lock. Nothing is downloaded or built.
+ * from freshly fetched repository metadata, and rewrites yumda.lock. Nothing is downloaded or
+ * built. Metadata and plans younger than an hour are not reused: taking what the repositories
+ * offer now is what an update is for.
  */
 export async function updateCommand(opts: ProjectOptions): Promise<void> {
   const { project, jobs, lockFile, lock } = openProject(opts);
@@ -258,8 +275,8 @@ export async function updateCommand(opts: ProjectOptions): Promise<void> {
   const report: Array<{ name: string; arch: string; changes: string[] }> = [];
   for (const job of jobs) {
     ui.step(label(job));
-    const result = await buildLayer({ ...buildSpec(job, opts), dryRun: true }, { step: ui.step, detail: ui.detail, plan: () => undefined });
-    const entry = lockEntry(job, result);
+    const result = await buildLayer({ ...buildSpec(job, { ...opts, refresh: true }), dryRun: true }, { step: ui.step, detail: ui.detail, plan: () => undefined });
+    const entry = lockEntry(job, layerRuntime(job, project.dir), result);
     entries.push(entry);
     report.push({ name: job.name, arch: job.arch.lambda, changes: lockChanges(findLocked(lock, job.name, job.arch.lambda), entry) });
   }
