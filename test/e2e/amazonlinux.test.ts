@@ -1,17 +1,15 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAMBDA_ENV } from '../../src/registry/refresh.js';
 import type { Runtime } from '../../src/registry/types.js';
 import { checkClosure } from '../../src/verify/closure.js';
 import { treeFromDir } from '../helpers/layer.js';
-import { buildFixtureRepo, type FixtureRepo } from '../helpers/fixture-repo.js';
-import { ensureTestImage, imageFrom } from '../helpers/images.js';
-import { ensureRuntimeImage, runLambdaLike } from '../helpers/lambda.js';
-import { repoRoot, run, runYumda } from '../helpers/cli.js';
+import type { FixtureRepo } from '../helpers/fixture-repo.js';
+import { imageFrom } from '../helpers/images.js';
+import { runLambdaLike } from '../helpers/lambda.js';
+import { run, runYumda } from '../helpers/cli.js';
 import { tempDir } from '../helpers/cc.js';
-import { rpmQuery } from '../helpers/rpmrepo.js';
-import { serveDirectory } from '../helpers/serve.js';
+import { rpmStandin, type RpmStandin } from '../helpers/rpm-standin.js';
 import { readZip, type ZipEntryInfo } from '../helpers/zip.js';
 
 /**
@@ -23,7 +21,7 @@ import { readZip, type ZipEntryInfo } from '../helpers/zip.js';
 describe('al2023 target with a stand-in build image and repository', () => {
   const work = tempDir('yumda-al-');
   let repo: FixtureRepo;
-  let server: Awaited<ReturnType<typeof serveDirectory>>;
+  let server: RpmStandin['server'];
   let buildImage: string;
   let runtimeImage: string;
   let manifestFile: string;
@@ -35,40 +33,9 @@ describe('al2023 target with a stand-in build image and repository', () => {
     runYumda(['install', ...args, '--target', 'al2023', '--build-image', buildImage, '--no-default-repos', '--repo', server.url, '--runtime-manifest', manifestFile, '--recipes', recipes]);
 
   beforeAll(async () => {
-    repo = await buildFixtureRepo(path.join(work, 'fixture'));
-    server = await serveDirectory(repo.dir);
-    buildImage = await ensureTestImage('yumda-test/rpm-build-standin', path.join(repoRoot, 'test/images/rpm-build-standin'));
-
-    // The runtime: debian12's Lambda-like image plus the runtime's own libbase.so.1 and libold.so.1.
-    const base = await ensureRuntimeImage('yumda/runtime-debian12', 'images/runtime-debian12');
-    runtimeImage = await imageFrom('yumda-test/runtime-rpm-standin', path.join(work, 'runtime-image'), `FROM ${base}\nCOPY libbase.so.1 libold.so.1 /usr/lib64/\n`, {
-      'libbase.so.1': readFileSync(repo.runtimeLibs['libbase.so.1']!),
-      'libold.so.1': readFileSync(repo.runtimeLibs['libold.so.1']!),
-    });
-    // Its manifest: packages with their provides as rpm reads them from the packages it was made
-    // of, libraries as `yumda runtime refresh` reads them from the image.
-    const inv = path.join(work, 'inventory.json');
-    const refreshed = await runYumda(['runtime', 'refresh', runtimeImage, '--runtime', 'debian12', '--out', inv]);
-    expect(refreshed.code, refreshed.stderr).toBe(0);
-    const libraries = (JSON.parse(readFileSync(inv, 'utf8')) as Runtime).libraries;
-    const packages = [];
-    for (const f of repo.runtimeRpms) {
-      const [name, version, arch] = (await run('rpm', ['-qp', '--nosignature', '--qf', '%{NAME}\\t%{VERSION}-%{RELEASE}\\t%{ARCH}', f])).stdout.split('\t');
-      packages.push({ name: name!, version: version!, arch: arch!, provides: await rpmQuery(f, 'PROVIDENEVRS') });
-    }
-    runtime = {
-      id: 'provided.standin',
-      description: 'the stand-in runtime of the rpm tests',
-      image: runtimeImage,
-      family: 'rpm',
-      lambda: LAMBDA_ENV,
-      shell: '/bin/sh',
-      provenance: { source: runtimeImage, method: 'test/e2e/amazonlinux.test.ts', date: '2026-11-27' },
-      packages,
-      libraries,
-    };
-    manifestFile = path.join(work, 'runtime.json');
-    writeFileSync(manifestFile, JSON.stringify(runtime, null, 2));
+    const standin = await rpmStandin(work);
+    ({ repo, server, buildImage, runtimeImage, runtime } = standin);
+    manifestFile = standin.runtimeManifest;
 
     // no recipe for hello: its compiled-in data and config paths are rewritten by relocation
     mkdirSync(recipes, { recursive: true });

@@ -99,6 +99,12 @@ async function program(dir: string, name: string, source: string, libs: Array<{ 
 const exe = (file: string) => ({ data: readFileSync(file), mode: 0o755 });
 const lib = (file: string) => ({ data: readFileSync(file), mode: 0o755 });
 
+/** libgreet at another version (its library says which), for tests where the repository moves on. */
+export async function libgreetRpm(work: string, version: string): Promise<string> {
+  const so = await sharedLib(path.join(work, 'c', `greet-${version}`), 'greet', 'libgreet.so.1', libSource('greet', `hello from libgreet ${version}`, 'greet_path'));
+  return buildRpm(work, { name: 'libgreet', version, files: { '/usr/lib64/libgreet.so.1': lib(so) } });
+}
+
 export async function buildFixtureRepo(work: string): Promise<FixtureRepo> {
   const c = path.join(work, 'c');
   // libraries, each version in its own directory

@@ -93,10 +93,15 @@ export async function rpmQuery(file: string, tag: 'REQUIRENEVRS' | 'PROVIDENEVRS
   return (await must('rpm', ['-qp', '--nosignature', '--qf', `[%{${tag}}\\n]`, file])).split('\n').filter(Boolean);
 }
 
-/** Copies the packages into `repo` and indexes it with createrepo_c. */
+/** Copies the packages into `repo` (adding to what it has) and indexes it with createrepo_c. */
 export async function makeRepo(repo: string, rpms: string[]): Promise<void> {
   mkdirSync(path.join(repo, 'Packages'), { recursive: true });
   for (const f of rpms) writeFileSync(path.join(repo, 'Packages', path.basename(f)), readFileSync(f));
+  await indexRepo(repo);
+}
+
+/** Indexes what `repo` holds now, as a distribution publishes an update (or withdraws a package). */
+export async function indexRepo(repo: string): Promise<void> {
   await must('createrepo_c', ['--quiet', repo]);
 }
 
