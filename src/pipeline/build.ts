@@ -167,7 +167,7 @@ function planKey(ctx: ResolveContext, requests: PackageRequest[], image: string)
 }
 
 /** A resolved plan as the cache keeps it, with what else resolving learned. */
-interface CachedPlan {
+export interface CachedPlan {
   plan: Plan;
   requests: PackageRequest[];
   imageIdentity: ImageIdentity;
