@@ -19,9 +19,8 @@ import { DEFAULT_KEEP } from '../src/relocate/layout.js';
 import { writeLayerZip } from '../src/emit/zip.js';
 import { applicableRecipes, loadRecipes } from '../src/recipes/load.js';
 import { loadRuntime } from '../src/registry/load.js';
-import { defaultBuildImage } from '../src/pipeline/build.js';
+import { defaultBuildImage, type CachedPlan } from '../src/pipeline/build.js';
 import { loadTarget } from '../src/registry/load.js';
-import type { Plan } from '../src/resolve/plan.js';
 import type { FileTree } from '../src/tree/types.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -89,8 +88,8 @@ async function relocateAndZip(cacheDir: string, packages: string[]): Promise<num
   const paths = cachePaths(cacheDir);
   const store = new ContentStore(paths.content);
   const pc = new PackageCache(paths.packages, store);
-  const plans = new JsonStore<Plan>(paths.plans);
-  const plan = [...listPlans(paths.plans)].map((k) => plans.get(k)!.value).find((p) => packages.every((n) => p.packages.some((x) => x.name === n && x.requested)) && p.packages.filter((x) => x.requested).length === packages.length)!;
+  const plans = new JsonStore<CachedPlan>(paths.plans);
+  const plan = [...listPlans(paths.plans)].map((k) => plans.get(k)!.value.plan).find((p) => packages.every((n) => p.packages.some((x) => x.name === n && x.requested)) && p.packages.filter((x) => x.requested).length === packages.length)!;
   const staged: FileTree = new Map();
   const alternatives = [];
   for (const p of [...plan.packages].sort((a, b) => a.name.localeCompare(b.name))) {

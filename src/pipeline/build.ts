@@ -167,7 +167,7 @@ function planKey(ctx: ResolveContext, requests: PackageRequest[], image: string)
 }
 
 /** A resolved plan as the cache keeps it, with what else resolving learned. */
-interface CachedPlan {
+export interface CachedPlan {
   plan: Plan;
   requests: PackageRequest[];
   imageIdentity: ImageIdentity;
@@ -209,11 +209,12 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
   if (repositories.length === 0) throw new UserError('--no-default-repos leaves no repository: add at least one --repo');
   const ctx: ResolveContext = { target, runtime, arch: spec.arch, repositories, ...(spec.pins?.length ? { pins: spec.pins } : {}) };
   const repoLines = repositoryLines(target, spec.arch, repositories);
-  events.setup?.({ target, runtime, arch: spec.arch, image: spec.buildImage ?? defaultBuildImage(target), imageSource: spec.buildImage ? '--build-image' : buildImageSource(target), repositories });
+
   const paths = cachePaths(spec.cacheDir);
   const store = new ContentStore(paths.content);
   const freshness = { maxAgeMinutes: DEFAULT_METADATA_MAX_AGE_MINUTES, force: !!spec.refresh };
   const session = new BuildSession({ backend, ctx, buildImage: spec.buildImage, network: spec.network, freshness, events, imageSource: buildImageSource(target), repositories: repoLines.join(', '), local: !!spec.local });
+  events.setup?.({ target, runtime, arch: spec.arch, image: session.image, imageSource: spec.local ? '' : spec.buildImage ? '--build-image' : buildImageSource(target), repositories });
 
   try {
     // 1. the plan: reused while the metadata it came from would be

@@ -50,6 +50,20 @@ export interface RelocateReport {
   env: Record<string, string>;
 }
 
+/** A report of a relocation that did nothing yet (the start of every relocation, and test data). */
+export function emptyReport(): RelocateReport {
+  return {
+    dropped: {},
+    droppedLinks: [],
+    collisions: [],
+    rewritten: [],
+    binaries: { rewrittenPaths: [], unrewritable: [], libraryPath: [], libraryPathFailed: [], aliases: [] },
+    alternatives: [],
+    wrapped: [],
+    env: {},
+  };
+}
+
 export interface RelocateResult {
   layer: FileTree;
   report: RelocateReport;
@@ -72,16 +86,8 @@ export function relocate(input: RelocateInput): RelocateResult {
   const save = input.save ?? bytes;
   const triplet = layout.triplet;
   const staged: FileTree = new Map(input.staged);
-  const report: RelocateReport = {
-    dropped: {},
-    droppedLinks: [],
-    collisions: [],
-    rewritten: [],
-    binaries: { rewrittenPaths: [], unrewritable: [], libraryPath: [], libraryPathFailed: [], aliases: [] },
-    alternatives: applyAlternatives(staged, input.alternatives ?? []),
-    wrapped: [],
-    env: {},
-  };
+  const report = emptyReport();
+  report.alternatives = applyAlternatives(staged, input.alternatives ?? []);
 
   const { placed, origin } = placeAll(staged, layout, recipes, report);
   const lookup = layerLookup(placed);

@@ -6,23 +6,14 @@ import { diffLayers, formatDiff } from '../../src/inspect/diff.js';
 import { formatInspect, inspectLayer } from '../../src/inspect/report.js';
 import { openLayer } from '../../src/layer/open.js';
 import { layerManifest, MANIFEST_PATH } from '../../src/pipeline/manifest.js';
-import type { RelocateReport } from '../../src/relocate/relocate.js';
+import { emptyReport, type RelocateReport } from '../../src/relocate/relocate.js';
 import type { Plan } from '../../src/resolve/plan.js';
 import { addWithParents, bytes, dir, file, symlink, treeOf, type FileTree } from '../../src/tree/types.js';
 import { runYumda } from '../helpers/cli.js';
 import { tempDir } from '../helpers/cc.js';
 import { craftZip } from '../helpers/craftzip.js';
 
-const report: RelocateReport = {
-  dropped: {},
-  droppedLinks: [],
-  collisions: [],
-  rewritten: [],
-  binaries: { rewrittenPaths: [], unrewritable: [], libraryPath: [], libraryPathFailed: [], aliases: [] },
-  alternatives: [],
-  wrapped: [],
-  env: {},
-};
+const report: RelocateReport = emptyReport();
 
 function planOf(pkgs: Array<[string, string]>): Plan {
   return {
