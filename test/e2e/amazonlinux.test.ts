@@ -204,7 +204,7 @@ describe('al2023 target with a stand-in build image and repository', () => {
     expect(r.code).not.toBe(0);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^yumda: error: cannot read the al2023 package repositories: .*; repositories: http:\/\/127\.0\.0\.1:\d+\/no-such-repo;/);
+    expect(lines[0]).toMatch(/^yumda: error: cannot read the al2023 package repositories: .*; repositories: http:\/\/127\.0\.0\.1:\d+\/[0-9a-f]{12}\/no-such-repo;/);
     expect(existsSync(out)).toBe(false);
   });
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -5,12 +6,25 @@ import path from 'node:path';
 
 /**
  * Serves a directory over HTTP on the loopback interface, as a package repository is served. Build
- * containers reach it through host networking. Returns the base URL and a function to stop it.
+ * containers reach it through host networking. Returns the base URL, the paths requested (relative
+ * to it) and a function to stop it.
+ *
+ * The URL carries a random path segment: yumda keeps repository metadata in Docker volumes keyed by
+ * the repository's URL and reuses it for an hour, and the engine is shared by every test run on
+ * the machine. A loopback port comes round again, and a repository the tests rebuild has the same
+ * NEVRAs with other bytes; a URL of its own per server keeps one run from reading another's
+ * metadata.
  */
 export async function serveDirectory(root: string): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {
+  const base = `/${randomBytes(6).toString('hex')}`;
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
-    const rel = decodeURIComponent((req.url ?? '/').split('?')[0]!);
+    const full = decodeURIComponent((req.url ?? '/').split('?')[0]!);
+    if (full !== base && !full.startsWith(`${base}/`)) {
+      res.writeHead(404).end();
+      return;
+    }
+    const rel = full.slice(base.length) || '/';
     requests.push(rel);
     const file = path.join(root, path.normalize(rel).replace(/^(\.\.[/\\])+/, ''));
     let size: number;
@@ -27,5 +41,5 @@ export async function serveDirectory(root: string): Promise<{ url: string; reque
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return { url: `http://127.0.0.1:${port}${base}`, requests, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
