@@ -136,14 +136,19 @@ function spareDynamicEntry(buf: Buffer, elf: ElfFile): number | undefined {
 
 /**
  * Room for `n` new bytes of string data that the program's loaded image will contain: the zero
- * padding after a read-only PT_LOAD segment, up to the next page that another segment uses.
+ * padding after a PT_LOAD segment without writable bss, up to the next page another segment uses.
  * Returns the file offset and virtual address of the room and the segment to extend.
  */
 function segmentTailRoom(buf: Buffer, elf: ElfFile, n: number): { offset: number; vaddr: number; phIndex: number } | undefined {
   const pageSize = 0x1000;
-  const loads = elf.segments.map((s, i) => ({ s, i })).filter(({ s }) => s.type === PT_LOAD);
+  // read-only segments first; older binaries (no -z separate-code) keep their read-only data in
+  // the code segment, whose padding serves as well: the loader only needs the bytes mapped
+  const loads = elf.segments
+    .map((s, i) => ({ s, i }))
+    .filter(({ s }) => s.type === PT_LOAD)
+    .sort((a, b) => (a.s.flags & PF_X) - (b.s.flags & PF_X));
   for (const { s, i } of loads) {
-    if (s.flags & PF_X || s.filesz !== s.memsz) continue;
+    if (s.filesz !== s.memsz) continue;
     const start = s.offset + s.filesz;
     const end = start + n;
     const vStart = s.vaddr + s.memsz;

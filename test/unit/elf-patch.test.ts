@@ -123,3 +123,19 @@ function runWithEnv(cmd: string, env: Record<string, string>): Promise<{ code: n
     execFile(cmd, [], { env: { ...process.env, ...env } }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }));
   });
 }
+
+describe('library search path in an older-style binary', () => {
+  it('uses the padding after the code segment when read-only data shares it (no -z separate-code)', async () => {
+    const { dir } = await libAndProgram();
+    const prog = await cc('#include <stdio.h>\nint answer(void);\nint main(void){ printf("answer=%d\\n", answer()); return 0; }\n', 'old', [`-L${dir}`, '-l:libanswer.so.1', '-Wl,-z,noseparate-code'], dir);
+    const loads = parseElf(prog.data).segments.filter((s) => s.type === 1);
+    // one R+X segment and one RW segment: nothing read-only to extend
+    expect(loads.every((s) => s.flags & 1 || s.flags & 2)).toBe(true);
+    const res = ensureLibraryPath(prog.data, dir, (e) => e);
+    if ('error' in res) throw new Error(res.error);
+    const out = path.join(dir, 'old-rpath');
+    writeFileSync(out, res.data);
+    chmodSync(out, 0o755);
+    expect((await run(out, [])).stdout).toBe('answer=42\n');
+  });
+});
