@@ -204,8 +204,3 @@ function parseDynamic(buf: Buffer, r: Reader, segments: ElfSegment[]): ElfDynami
     entries: { offset: dyn.offset, count: raw.length, entrySize },
   };
 }
-
-/** Reads only as much as needed to tell whether a file is ELF: callers pass the first bytes. */
-export function looksLikeElf(head: Buffer): boolean {
-  return head.length >= 4 && head.subarray(0, 4).equals(ELF_MAGIC);
-}

@@ -3,7 +3,6 @@ import { UserError } from '../util/errors.js';
 /** Lambda's limits that a layer is measured against (AWS Lambda quotas). */
 export const LAMBDA_UNZIPPED_LIMIT = 262_144_000; // function + all layers, unzipped ("250 MB")
 export const LAMBDA_DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024; // zipped, PublishLayerVersion without S3
-export const LAMBDA_MAX_LAYERS = 5;
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;

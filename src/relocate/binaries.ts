@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { ensureLibraryPath, findExactStrings, findPaths, overwrite, padPath } from '../elf/patch.js';
 import { ET_DYN, ET_EXEC, isElf, parseElf, ElfError } from '../elf/read.js';
 import { readContent, type Content, type TreeEntry } from '../tree/types.js';
@@ -98,9 +97,4 @@ export function relocateBinaries(
     if (changed) layer.set(p, { ...e, content: save(buf), size: buf.length });
   }
   return report;
-}
-
-/** The top-level name of a layer path (`/opt/ImageMagick-6/x` → `ImageMagick-6`). */
-export function topName(p: string): string {
-  return path.posix.relative(LAYER_ROOT, p).split('/')[0]!;
 }

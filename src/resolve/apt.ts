@@ -2,11 +2,11 @@ import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
 import type { Repository, Runtime } from '../registry/types.js';
 import type { Runner } from '../runner/types.js';
-import type { Backend, Log, PackageRequest, ResolveContext, VersionPin } from './backend.js';
+import type { Backend, Log, PackageRequest, VersionPin } from './backend.js';
 import { STAGE_OUT } from './backend.js';
 import { formatStanza, parseDeb822, parseDependsField } from './deb822.js';
 import { debianPackageGuess } from '../verify/closure.js';
-import { attribute, runtimeDependencies, type Plan, type PlannedPackage, type VersionSkew } from './plan.js';
+import { attribute, runtimeDependencies, type PlannedPackage, type VersionSkew } from './plan.js';
 
 const APT_CONFIG = '/yumda/etc/apt.conf';
 
