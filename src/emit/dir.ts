@@ -3,8 +3,12 @@ import path from 'node:path';
 import { writeAtomically } from '../util/atomic.js';
 import type { FileTree } from '../tree/types.js';
 import { archiveEntries } from './layout.js';
+import { replaceRule } from './outputs.js';
 
-/** Writes a layer as a plain directory (what /opt would hold), replacing `dest` atomically. */
+/**
+ * Writes a layer as a plain directory (what /opt would hold), atomically; an existing `dest` is
+ * replaced only when it is empty or a layer directory yumda wrote.
+ */
 export async function writeLayerDir(layer: FileTree, dest: string): Promise<void> {
   await writeAtomically(dest, async (tmp) => {
     await fs.mkdir(tmp, { recursive: true });
@@ -30,5 +34,5 @@ export async function writeLayerDir(layer: FileTree, dest: string): Promise<void
     }
     // modes last, deepest first: a read-only directory must not stop its own contents being written
     for (const [p, mode] of dirModes.reverse()) await fs.chmod(p, mode | 0o200);
-  });
+  }, replaceRule('dir'));
 }

@@ -17,6 +17,7 @@ import { attribute, type Plan } from '../resolve/plan.js';
 import { DEFAULT_KEEP, type KeepOptions } from '../relocate/layout.js';
 import { relocate, type RelocateReport } from '../relocate/relocate.js';
 import { checkClosure } from '../verify/closure.js';
+import { gateLayer, type ClosureProblem, type GateOptions, type GateReport } from '../check/gate.js';
 import { cachePaths } from '../cache/layout.js';
 import { ContentStore } from '../cache/content-store.js';
 import { JsonStore } from '../cache/json-store.js';
@@ -63,12 +64,7 @@ export interface BuildSpec {
   name?: string;
 }
 
-export interface ClosureProblem {
-  file: string;
-  soname: string;
-  /** A package of the target's repositories that probably provides it. */
-  candidate?: string;
-}
+export type { ClosureProblem };
 
 /** What a build will use, known before any container runs: printed first, so a failure still says it. */
 export interface BuildSetup {
@@ -304,4 +300,10 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
   } finally {
     await session.close();
   }
+}
+
+/** A built layer through the write gate (check/gate.ts): what every command that writes one calls. */
+export function gateBuild(r: BuildResult, opts: GateOptions, warn: (line: string) => void): GateReport {
+  if (!r.layer) throw new Error('gateBuild: a dry run has no layer');
+  return gateLayer({ layer: r.layer, missing: r.missing ?? [], warnings: r.warnings, runtimeId: r.runtime.id }, opts, warn);
 }

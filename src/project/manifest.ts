@@ -3,7 +3,7 @@ import path from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { parseArch, type Arch } from '../registry/arch.js';
 import { loadTarget } from '../registry/load.js';
-import type { PackageRequest } from '../resolve/backend.js';
+import { parsePackageSpec, type PackageRequest } from '../resolve/backend.js';
 import { isUpstreamRange } from '../resolve/constraints.js';
 import type { KeepOptions } from '../relocate/layout.js';
 import { UserError, isUserError } from '../util/errors.js';
@@ -23,6 +23,7 @@ export interface ManifestDocument {
     runtimeManifest?: string;
     keep?: { docs?: boolean; locales?: boolean; headers?: boolean; static?: boolean };
     outputs?: { zip?: string; dir?: string };
+    allowMissing?: boolean;
   }>;
 }
 
@@ -42,6 +43,8 @@ export interface LayerJob {
   keep: KeepOptions;
   /** Absolute paths. A zip unless only a directory is asked for. */
   outputs: { zip?: string; dir?: string };
+  /** Write the layer even when the closure check finds a library missing. */
+  allowMissing: boolean;
 }
 
 export interface ProjectManifest {
@@ -101,13 +104,11 @@ export function parseManifestText(text: string, file: string): ManifestDocument 
   return validateDocument<ManifestDocument>('manifest', doc, label);
 }
 
-const PACKAGE_ARG = /^([A-Za-z0-9][A-Za-z0-9.+_-]*)(?:=(\S+))?$/;
-
 function packageRequest(item: ManifestDocument['layers'][number]['packages'][number], where: string): PackageRequest {
   if (typeof item === 'string') {
-    const m = PACKAGE_ARG.exec(item.trim());
-    if (!m) throw new UserError(`${where}: '${item}' is not a package (expected NAME or NAME=VERSION, or {name, upstream: RANGE})`);
-    return m[2] ? { name: m[1]!, version: m[2] } : { name: m[1]! };
+    const r = parsePackageSpec(item);
+    if (!r) throw new UserError(`${where}: '${item}' is not a package (expected NAME or NAME=VERSION, or {name, upstream: RANGE})`);
+    return r;
   }
   if (item.version && item.upstream) throw new UserError(`${where}: give either 'version' (exact) or 'upstream' (a range), not both`);
   if (item.upstream && !isUpstreamRange(item.upstream)) {
@@ -181,6 +182,7 @@ export function manifestJobs(doc: ManifestDocument, file: string): LayerJob[] {
         ...(runtimeManifest ? { runtimeManifest } : {}),
         keep: { docs: !!layer.keep?.docs, locales: !!layer.keep?.locales, headers: !!layer.keep?.headers, staticLibs: !!layer.keep?.static },
         outputs: out,
+        allowMissing: !!layer.allowMissing,
       });
     }
   });

@@ -48,6 +48,8 @@ export interface RelocateReport {
   alternatives: Array<{ link: string; path: string }>;
   wrapped: Array<{ program: string; real: string; env: string[] }>;
   env: Record<string, string>;
+  /** Files and directories whose setuid, setgid or sticky bits were cleared: mode before and after. */
+  strippedModes: Array<{ path: string; from: number; to: number }>;
 }
 
 /** A report of a relocation that did nothing yet (the start of every relocation, and test data). */
@@ -61,6 +63,7 @@ export function emptyReport(): RelocateReport {
     alternatives: [],
     wrapped: [],
     env: {},
+    strippedModes: [],
   };
 }
 
@@ -118,7 +121,29 @@ export function relocate(input: RelocateInput): RelocateResult {
     placed.set(`${META_DIR}/env`, { kind: 'file', path: `${META_DIR}/env`, mode: 0o644, size: data.length, content: save(data) });
   }
 
-  return { layer: withParents(placed), report };
+  const layer = withParents(placed);
+  report.strippedModes = stripSpecialModes(layer);
+  return { layer, report };
+}
+
+/** The setuid, setgid and sticky bits. */
+export const SPECIAL_MODE_BITS = 0o7000;
+
+/**
+ * Clears setuid, setgid and sticky bits. Lambda runs functions as an unprivileged user under
+ * no_new_privs, so they grant nothing there; elsewhere (a layer unpacked as root with --out-dir,
+ * an image stage) a setuid-root binary from a package would be a privilege escalation nobody
+ * asked for. File capabilities never reach a layer: the maintainer scripts that set them do not run.
+ */
+function stripSpecialModes(layer: FileTree): RelocateReport['strippedModes'] {
+  const stripped: RelocateReport['strippedModes'] = [];
+  for (const [p, e] of layer) {
+    if (e.kind === 'symlink' || (e.mode & SPECIAL_MODE_BITS) === 0) continue;
+    const to = e.mode & ~SPECIAL_MODE_BITS;
+    stripped.push({ path: p, from: e.mode, to });
+    layer.set(p, { ...e, mode: to });
+  }
+  return stripped;
 }
 
 /** Step 1: every staged path to its layer path, or dropped; collisions resolved by priority. */

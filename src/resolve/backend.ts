@@ -15,6 +15,17 @@ export interface PackageRequest {
 }
 
 /**
+ * A package as written on the command line or in a manifest, `NAME` or `NAME=VERSION`, or
+ * undefined when it is not one. The name is Debian's and rpm's common ground; the version may
+ * hold anything but white space, so nothing of it can break a generated Dockerfile's line.
+ */
+export function parsePackageSpec(text: string): PackageRequest | undefined {
+  const m = /^([A-Za-z0-9][A-Za-z0-9.+_-]*)(?:=(\S+))?$/.exec(text.trim());
+  if (!m) return undefined;
+  return m[2] ? { name: m[1]!, version: m[2] } : { name: m[1]! };
+}
+
+/**
  * An exact version the resolver should prefer for a package when the package is in the closure
  * (from a lock file). Unlike a request, a pin does not ask for the package: it only decides which
  * version is chosen if something needs it. A pin whose version is gone is ignored by the resolver,

@@ -70,12 +70,3 @@ describe('layer zip', () => {
     expect((await fs.readFile(path.join(d, 'lib/libx.so.1'))).length).toBe(5000);
   });
 });
-
-describe("Lambda's size limit", () => {
-  it('refuses a layer over 262144000 bytes unzipped unless forced', async () => {
-    const { checkUnzippedLimit } = await import('../../src/emit/limits.js');
-    expect(() => checkUnzippedLimit(262_144_000, false)).not.toThrow();
-    expect(() => checkUnzippedLimit(262_144_001, false)).toThrow(/over Lambda's limit of 262144000 bytes/);
-    expect(() => checkUnzippedLimit(300_000_000, true)).not.toThrow();
-  });
-});

@@ -1,13 +1,10 @@
-import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildLayer, parseRepos, type BuildEvents, type BuildResult, type BuildSpec } from '../../pipeline/build.js';
-import { writeLayerDir } from '../../emit/dir.js';
-import { writeLayerZipCached } from '../../emit/zip.js';
+import { buildLayer, gateBuild, parseRepos, type BuildEvents, type BuildResult, type BuildSpec } from '../../pipeline/build.js';
+import { checkOutputs, type OutputTarget } from '../../emit/outputs.js';
+import { writeLayerOutputs } from '../../emit/write.js';
 import { cachePaths } from '../../cache/layout.js';
-import { checkUnzippedLimit, formatBytes } from '../../emit/limits.js';
-import { unzippedSize } from '../../emit/layout.js';
+import { formatBytes } from '../../emit/limits.js';
 import { findManifest, loadProjectManifest, type LayerJob, type ProjectManifest } from '../../project/manifest.js';
 import {
   comparePlan,
@@ -28,7 +25,6 @@ import {
 } from '../../project/lock.js';
 import { loadTarget } from '../../registry/load.js';
 import type { PackageRequest } from '../../resolve/backend.js';
-import { sbomPathFor } from '../../sbom/cyclonedx.js';
 import { writeAtomically } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { Reporter, outputMode } from '../ui.js';
@@ -44,6 +40,10 @@ export interface ProjectOptions {
 
 export interface BuildOptions extends ProjectOptions {
   frozen?: boolean;
+  /** Write outputs the manifest names outside its directory (a manifest you trust). */
+  allowOutside?: boolean;
+  /** Write every layer even when a library is missing (the manifest's allowMissing, for all layers). */
+  allowMissing?: boolean;
   /** Fetch repository metadata and resolve again even when the cached ones are fresh. */
   refresh?: boolean;
 }
@@ -118,12 +118,6 @@ function mergedLock(old: LockFile | undefined, entries: LockedLayer[], project: 
   return { lockfileVersion: 1, layers: [...byKey.values()] };
 }
 
-async function fileSha256(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 function readText(file: string): string | undefined {
   try {
     return readFileSync(file, 'utf8');
@@ -144,6 +138,9 @@ interface LayerOutput {
   unzippedBytes: number;
   packages: number;
   lockChanges: string[];
+  /** What the write gate said: the build's warnings and the libraries allowed to be missing. */
+  warnings: string[];
+  missingLibraries: Array<{ file: string; soname: string; candidate?: string }>;
 }
 
 /**
@@ -157,6 +154,13 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
   const ui = new Reporter(outputMode(opts));
   const manifestName = path.basename(project.file);
   const runtimes = new Map(jobs.map((j) => [j, layerRuntime(j, project.dir)]));
+  checkOutputs(outputTargets(jobs), {
+    confineTo: project.dir,
+    allowOutside: !!opts.allowOutside,
+    allowOutsideFlag: '--allow-outside',
+    protect: [project.file, lockFile],
+    createParents: true,
+  });
 
   if (opts.frozen) {
     if (!lock) throw new UserError(`--frozen needs ${LOCK_NAME} beside ${manifestName}, and there is none`, { hint: 'run `yumda update` (or `yumda build`) and commit the lock' });
@@ -205,7 +209,7 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
     );
     const entry = lockEntry(job, runtime, result);
     entries.push(entry);
-    outputs.push(await writeOutputs(job, result, ui, lockChanges(locked, entry), opts.cacheDir));
+    outputs.push(await writeOutputs(job, result, ui, lockChanges(locked, entry), opts));
   }
 
   let lockWritten = false;
@@ -236,30 +240,30 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
   ui.info(opts.frozen ? `${LOCK_NAME} matched: every layer built from its locked versions` : lockWritten ? `Wrote ${path.relative(process.cwd(), lockFile) || LOCK_NAME}` : `${LOCK_NAME} is up to date`);
 }
 
-async function writeOutputs(job: LayerJob, result: BuildResult, ui: Reporter, changes: string[], cacheDir: string | undefined): Promise<LayerOutput> {
-  const layer = result.layer!;
-  const unzipped = unzippedSize(layer);
-  checkUnzippedLimit(unzipped, false);
-  const out: LayerOutput = { name: job.name, arch: job.arch.lambda, target: job.target, unzippedBytes: unzipped, packages: result.plan.packages.length, lockChanges: changes };
-  if (job.outputs.zip) {
-    ui.step(`writing ${path.relative(process.cwd(), job.outputs.zip)}`);
-    await mkdir(path.dirname(job.outputs.zip), { recursive: true });
-    out.zippedBytes = (await writeLayerZipCached(layer, job.outputs.zip, cachePaths(cacheDir).zips)).bytes;
-    out.zip = job.outputs.zip;
-    out.sha256 = await fileSha256(job.outputs.zip);
-    if (result.sbom) {
-      out.sbom = sbomPathFor(job.outputs.zip);
-      const text = JSON.stringify(result.sbom, null, 2) + '\n';
-      await writeAtomically(out.sbom, async (tmp) => writeFileSync(tmp, text));
-    }
-  }
-  if (job.outputs.dir) {
-    ui.step(`writing ${path.relative(process.cwd(), job.outputs.dir)}/`);
-    await mkdir(path.dirname(job.outputs.dir), { recursive: true });
-    await writeLayerDir(layer, job.outputs.dir);
-    out.dir = job.outputs.dir;
-  }
-  return out;
+/** Every file and directory the jobs will write, for checking before any build starts. */
+function outputTargets(jobs: LayerJob[]): OutputTarget[] {
+  return jobs.flatMap((job) => [
+    ...(job.outputs.zip ? [{ path: job.outputs.zip, kind: 'file' as const, what: `outputs.zip of ${label(job)}` }] : []),
+    ...(job.outputs.dir ? [{ path: job.outputs.dir, kind: 'dir' as const, what: `outputs.dir of ${label(job)}` }] : []),
+  ]);
+}
+
+async function writeOutputs(job: LayerJob, result: BuildResult, ui: Reporter, changes: string[], opts: BuildOptions): Promise<LayerOutput> {
+  const gate = gateBuild(result, { allowMissing: job.allowMissing || !!opts.allowMissing, force: false, limit: 'layer' }, (w) => ui.warn(`${label(job)}: ${w}`));
+  const written = await writeLayerOutputs(result.layer!, result.sbom, job.outputs, { cacheDir: cachePaths(opts.cacheDir).zips, createParents: true, step: (t) => ui.step(t.replace(process.cwd() + path.sep, '')) });
+  return {
+    name: job.name,
+    arch: job.arch.lambda,
+    target: job.target,
+    unzippedBytes: gate.unzippedBytes,
+    packages: result.plan.packages.length,
+    lockChanges: changes,
+    warnings: gate.warnings,
+    missingLibraries: gate.missingLibraries,
+    ...(written.zip ? { zip: written.zip.path, sha256: written.zip.sha256, zippedBytes: written.zip.bytes } : {}),
+    ...(written.sbom ? { sbom: written.sbom } : {}),
+    ...(written.dir ? { dir: written.dir } : {}),
+  };
 }
 
 /**

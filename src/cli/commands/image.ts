@@ -5,7 +5,11 @@ import { imageLabels, splitTag, writeImage, type ImageFormat, type ImageSpec } f
 import { formatBytes } from '../../emit/limits.js';
 import { unzippedSize } from '../../emit/layout.js';
 import { withLayerContents } from '../../layer/open.js';
-import { buildLayer } from '../../pipeline/build.js';
+import { buildLayer, gateBuild } from '../../pipeline/build.js';
+import { gateLayer, type GateOptions, type GateReport } from '../../check/gate.js';
+import { checkOutputs } from '../../emit/outputs.js';
+import { loadRuntime } from '../../registry/load.js';
+import { checkClosure } from '../../verify/closure.js';
 import { toolVersion, type LayerManifest } from '../../pipeline/manifest.js';
 import { parseArch, type Arch } from '../../registry/arch.js';
 import { loadTarget } from '../../registry/load.js';
@@ -61,6 +65,16 @@ interface Request {
   from?: string | undefined;
 }
 
+/**
+ * The gate's input for a layer zip made elsewhere: its closure against the runtime its manifest
+ * names. A zip without a yumda manifest names no runtime, so only its size and modes are checked.
+ */
+function layerGateInput(tree: FileTree, manifest: LayerManifest | undefined): Parameters<typeof gateLayer>[0] {
+  if (!manifest) return { layer: tree, missing: [], warnings: ['the layer has no yumda manifest: its shared libraries were not checked against a runtime'], runtimeId: 'unknown' };
+  const runtime = loadRuntime(manifest.runtime);
+  return { layer: tree, missing: checkClosure(tree, runtime.libraries).missing, warnings: [], runtimeId: runtime.id };
+}
+
 /** Writes the tarballs asked for and loads the image into the engine when asked to. */
 async function makeImage(layer: FileTree, manifest: LayerManifest | undefined, arch: Arch, req: Request, ui: Reporter): Promise<Made> {
   const tag = req.tag ?? (manifest ? defaultTag(manifest) : undefined);
@@ -104,22 +118,31 @@ export async function imageCommand(packages: string[], opts: ImageOptions): Prom
   if (opts.dockerArchive) files.push({ format: 'docker-archive', path: path.resolve(opts.dockerArchive) });
   // loading into the engine is the default; asking for a tarball asks for just that, unless --load
   const req: Request = { tag: opts.tag, files, load: files.length === 0 || !!opts.load, from: opts.layer };
+  checkOutputs(files.map((f) => ({ path: f.path, kind: 'file', what: f.format === 'oci' ? '--oci' : '--docker-archive' })));
   const ui = new Reporter(outputMode(opts));
+  // an image is not bound by a layer's 250 MB, but by a container image's 10 GB
+  const gateOptions: GateOptions = { allowMissing: !!opts.allowMissing, force: !!opts.force, limit: 'image' };
+  const warn = (w: string) => ui.warn(w);
 
   let made: Made;
+  let gate: GateReport;
   if (opts.layer) {
-    made = await withLayerContents(path.resolve(opts.layer), (layer, tree) => makeImage(tree, layer.manifest, parseArch(layer.manifest?.arch ?? opts.arch), req, ui));
+    made = await withLayerContents(path.resolve(opts.layer), (layer, tree) => {
+      gate = gateLayer(layerGateInput(tree, layer.manifest), gateOptions, warn);
+      return makeImage(tree, layer.manifest, parseArch(layer.manifest?.arch ?? opts.arch), req, ui);
+    });
   } else {
     const requests = packages.map(parsePackageArg);
     const arch = parseArch(opts.arch);
     const target = loadTarget(opts.target);
     const result = await buildLayer(buildSpec(requests, target.id, arch, { ...opts, dryRun: false }), ui);
+    gate = gateBuild(result, gateOptions, warn);
     made = await makeImage(result.layer!, result.manifest, arch, req, ui);
   }
   ui.done();
   if (opts.json) {
     const image = { id: made.imageId, manifestDigest: made.manifestDigest, tag: made.tag, loaded: made.loaded, labels: made.labels };
-    process.stdout.write(JSON.stringify({ image, outputs: made.outputs, unzippedBytes: made.unzippedBytes }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ image, outputs: made.outputs, unzippedBytes: made.unzippedBytes, warnings: gate!.warnings, missingLibraries: gate!.missingLibraries }, null, 2) + '\n');
     return;
   }
   for (const o of made.outputs) ui.info(`Wrote ${o.path}: ${o.format} image tarball, ${formatBytes(o.bytes)} (image ${made.imageId}${o.format === 'oci' ? `, manifest ${made.manifestDigest}` : ''})`);

@@ -1,19 +1,16 @@
 import path from 'node:path';
-import { buildLayer, type BuildResult, type BuildSpec } from '../../pipeline/build.js';
+import { buildLayer, gateBuild, type BuildResult, type BuildSpec } from '../../pipeline/build.js';
 import { parseArch, type Arch } from '../../registry/arch.js';
 import { loadTarget } from '../../registry/load.js';
-import type { PackageRequest } from '../../resolve/backend.js';
-import { writeLayerDir } from '../../emit/dir.js';
-import { writeLayerZipCached } from '../../emit/zip.js';
+import { parsePackageSpec, type PackageRequest } from '../../resolve/backend.js';
+import { checkOutputs } from '../../emit/outputs.js';
+import { writeLayerOutputs } from '../../emit/write.js';
 import { cachePaths } from '../../cache/layout.js';
-import { checkUnzippedLimit, formatBytes, LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../../emit/limits.js';
-import { unzippedSize } from '../../emit/layout.js';
+import { formatBytes, LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../../emit/limits.js';
+import type { GateReport } from '../../check/gate.js';
 import { dockerfileSnippet } from '../../emit/dockerfile.js';
 import { toolVersion } from '../../pipeline/manifest.js';
 import { UserError } from '../../util/errors.js';
-import { writeAtomically } from '../../util/atomic.js';
-import { sbomPathFor } from '../../sbom/cyclonedx.js';
-import { writeFileSync } from 'node:fs';
 import { Reporter, outputMode } from '../ui.js';
 import { runVerification, verdict, type Verification } from './verify.js';
 
@@ -54,11 +51,11 @@ export interface InstallOptions extends BuildOptions {
   yumdaPackage?: string;
 }
 
-/** `name` or `name=version`. */
+/** `name` or `name=version`, as given on the command line. */
 export function parsePackageArg(arg: string): PackageRequest {
-  const m = /^([A-Za-z0-9][A-Za-z0-9.+_-]*)(?:=(\S+))?$/.exec(arg.trim());
-  if (!m) throw new UserError(`'${arg}' is not a package name (expected NAME or NAME=VERSION)`);
-  return m[2] ? { name: m[1]!, version: m[2] } : { name: m[1]! };
+  const r = parsePackageSpec(arg);
+  if (!r) throw new UserError(`'${arg}' is not a package name (expected NAME or NAME=VERSION)`);
+  return r;
 }
 
 /** The build the options of `install` (and `image`) describe. */
@@ -107,6 +104,8 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   }
   if (opts.local && opts.verify) throw new UserError('--verify needs a Docker engine to run the layer, which --local is for doing without', { hint: 'verify the written layer with `yumda verify` where an engine is at hand' });
   const out = path.resolve(opts.outDir ?? opts.out ?? `${requests[0]!.name}-${target.id}-${arch.lambda}.zip`);
+  const format = opts.outDir ? 'dir' : 'zip';
+  if (!opts.dryRun) checkOutputs([{ path: out, kind: format === 'dir' ? 'dir' : 'file', what: format === 'dir' ? '--out-dir' : '--out' }]);
   const ui = new Reporter(outputMode(opts));
 
   const result = await buildLayer(buildSpec(requests, target.id, arch, opts), ui);
@@ -116,51 +115,22 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
     return;
   }
 
-  for (const w of result.warnings) ui.warn(w);
-  checkMissingLibraries(ui, result, !!opts.allowMissing);
-  const unzipped = unzippedSize(result.layer);
-  checkUnzippedLimit(unzipped, !!opts.force);
+  const gate = gateBuild(result, { allowMissing: !!opts.allowMissing, force: !!opts.force, limit: 'layer' }, (w) => ui.warn(w));
   let verification: Verification | undefined;
   if (opts.verify) {
     verification = await runVerification(result.layer, result.manifest, result.runtime, { ...opts, network: opts.network }, ui);
     if (!verification.passed) throw new UserError(`${verdict(verification)}; nothing written`);
     if (!opts.json) ui.info(verdict(verification));
   }
-  let zipped: number | undefined;
-  if (opts.outDir) {
-    ui.step(`writing ${out}/`);
-    await writeLayerDir(result.layer, out);
-  } else {
-    ui.step(`writing ${out}`);
-    zipped = (await writeLayerZipCached(result.layer, out, cachePaths(opts.cacheDir).zips)).bytes;
-    if (result.sbom) {
-      const sbom = JSON.stringify(result.sbom, null, 2) + '\n';
-      await writeAtomically(sbomPathFor(out), async (tmp) => writeFileSync(tmp, sbom));
-    }
-  }
+  const written = await writeLayerOutputs(result.layer, result.sbom, format === 'dir' ? { dir: out } : { zip: out }, { cacheDir: cachePaths(opts.cacheDir).zips, step: ui.step });
   ui.done();
   const files = [...result.layer.values()].filter((e) => e.kind !== 'dir').length;
-  const output = { path: out, format: opts.outDir ? 'dir' : 'zip', zippedBytes: zipped, unzippedBytes: unzipped, entries: files };
+  const output = { path: out, format, zippedBytes: written.zip?.bytes, unzippedBytes: gate.unzippedBytes, entries: files };
   if (opts.json) {
-    printJson(result, output, verification);
+    printJson(result, output, verification, gate);
     return;
   }
   summarize(ui, result, output);
-}
-
-/** The closure report: which file needs which soname, and which package probably has it. */
-function checkMissingLibraries(ui: Reporter, r: BuildResult, allow: boolean): void {
-  const missing = r.missing ?? [];
-  if (missing.length === 0) return;
-  for (const m of missing) {
-    ui.warn(`${m.file} needs ${m.soname}, which is neither in the layer nor in the ${r.runtime.id} runtime${m.candidate ? ` (package ${m.candidate} has it)` : ''}`);
-  }
-  if (allow) return;
-  const sonames = [...new Set(missing.map((m) => m.soname))];
-  const pkgs = [...new Set(missing.flatMap((m) => (m.candidate ? [m.candidate] : [])))];
-  throw new UserError(`${sonames.length} shared ${sonames.length === 1 ? 'library' : 'libraries'} needed by the layer ${sonames.length === 1 ? 'is' : 'are'} missing (${sonames.join(', ')}); nothing written`, {
-    hint: pkgs.length ? `add ${pkgs.join(' ')} to the packages, or pass --allow-missing` : 'pass --allow-missing to write the layer anyway',
-  });
 }
 
 function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: string; zippedBytes: number | undefined; unzippedBytes: number; entries: number }): void {
@@ -184,6 +154,9 @@ function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: stri
   if (report.rewritten.length) ui.info(`  rewrote ${report.rewritten.length} paths in ${new Set(report.rewritten.map((x) => x.file)).size} text files`);
   if (report.alternatives.length) ui.info(`  made ${report.alternatives.length} alternatives links: ${report.alternatives.slice(0, 6).map((a) => a.link.replace(/^.*\//, '')).join(', ')}${report.alternatives.length > 6 ? ', …' : ''}`);
   for (const u of b.unrewritable) ui.warn(`${u.file}: compiled-in path ${u.path} not rewritten: ${u.why}`);
+  if (report.strippedModes.length) {
+    ui.info(`  cleared setuid/setgid/sticky bits of ${report.strippedModes.length} files (Lambda cannot use them): ${report.strippedModes.slice(0, 4).map((m) => m.path.replace('/opt/', '')).join(', ')}${report.strippedModes.length > 4 ? ', …' : ''}; file capabilities are never carried`);
+  }
   if (report.wrapped.length) {
     ui.info(`  wrapped ${report.wrapped.length} programs to set their environment: ${report.wrapped.map((w) => w.program.replace('/opt/bin/', '')).join(', ')}`);
   }
@@ -193,7 +166,7 @@ function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: stri
   }
 }
 
-function printJson(r: BuildResult, output: object | undefined, verification?: Verification): void {
+function printJson(r: BuildResult, output: object | undefined, verification?: Verification, gate?: GateReport): void {
   const doc = {
     target: r.target.id,
     arch: r.arch.lambda,
@@ -225,9 +198,11 @@ function printJson(r: BuildResult, output: object | undefined, verification?: Ve
           rewrittenInBinaries: r.report.binaries.rewrittenPaths.length,
           unrewritable: r.report.binaries.unrewritable,
           libraryPathFailed: r.report.binaries.libraryPathFailed,
+          strippedModes: r.report.strippedModes,
         }
       : {}),
     ...(r.missing ? { missingLibraries: r.missing, elfChecked: r.elfChecked } : {}),
+    ...(gate ? { limit: { unzippedBytes: gate.unzippedBytes, limitBytes: gate.limitBytes } } : {}),
     warnings: r.warnings,
     cache: r.cache,
     // process.resourceUsage().maxRSS is in KiB

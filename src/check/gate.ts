@@ -1,0 +1,83 @@
+import { formatBytes, LAMBDA_IMAGE_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../emit/limits.js';
+import { unzippedSize } from '../emit/layout.js';
+import { SPECIAL_MODE_BITS } from '../relocate/relocate.js';
+import type { FileTree } from '../tree/types.js';
+import { UserError } from '../util/errors.js';
+
+/** A shared library a shipped ELF file needs that neither the layer nor the runtime has. */
+export interface ClosureProblem {
+  file: string;
+  soname: string;
+  /** A package of the target's repositories that probably provides it. */
+  candidate?: string;
+}
+
+/** Lambda's limit a layer is written against: a layer zip (250 MB with the function) or a container image (10 GB). */
+export type SizeLimit = 'layer' | 'image';
+
+export interface GateOptions {
+  /** Write even when a shipped file needs a library neither the layer nor the runtime has. */
+  allowMissing: boolean;
+  /** Write even over the size limit. */
+  force: boolean;
+  limit: SizeLimit;
+}
+
+export interface GateInput {
+  layer: FileTree;
+  /** The closure check's findings (empty when the layer was checked and is whole). */
+  missing: readonly ClosureProblem[];
+  /** What the build learned that a user must hear (version skew, skipped recipe steps). */
+  warnings: readonly string[];
+  /** For messages: the runtime the closure was checked against. */
+  runtimeId: string;
+}
+
+/** What the gate let through, for reports and --json. */
+export interface GateReport {
+  unzippedBytes: number;
+  limitBytes: number;
+  missingLibraries: ClosureProblem[];
+  warnings: string[];
+}
+
+const LIMITS: Record<SizeLimit, { bytes: number; what: string; hint: string }> = {
+  layer: {
+    bytes: LAMBDA_UNZIPPED_LIMIT,
+    what: "Lambda's limit of 262144000 bytes for a function and all its layers",
+    hint: 'drop packages, or pass --force to write it anyway (for container images)',
+  },
+  image: { bytes: LAMBDA_IMAGE_LIMIT, what: "Lambda's 10 GB limit for a container image", hint: 'drop packages, or pass --force to write it anyway' },
+};
+
+/**
+ * The one check every way of writing a layer passes (zip, directory, image, tarball, manifest
+ * build): the build's warnings are said, a layer that misses a library or is over its limit is
+ * refused unless the matching flag says otherwise, and a layer carrying setuid/setgid bits (one
+ * made elsewhere: yumda strips them) is refused. Throws before anything is written.
+ */
+export function gateLayer(input: GateInput, opts: GateOptions, warn: (line: string) => void): GateReport {
+  for (const w of input.warnings) warn(w);
+  for (const m of input.missing) {
+    warn(`${m.file} needs ${m.soname}, which is neither in the layer nor in the ${input.runtimeId} runtime${m.candidate ? ` (package ${m.candidate} has it)` : ''}`);
+  }
+  if (input.missing.length && !opts.allowMissing) {
+    const sonames = [...new Set(input.missing.map((m) => m.soname))];
+    const pkgs = [...new Set(input.missing.flatMap((m) => (m.candidate ? [m.candidate] : [])))];
+    throw new UserError(`${sonames.length} shared ${sonames.length === 1 ? 'library' : 'libraries'} needed by the layer ${sonames.length === 1 ? 'is' : 'are'} missing (${sonames.join(', ')}); nothing written`, {
+      hint: pkgs.length ? `add ${pkgs.join(' ')} to the packages, or pass --allow-missing` : 'pass --allow-missing to write the layer anyway',
+    });
+  }
+  const special = [...input.layer.values()].filter((e) => e.kind !== 'symlink' && (e.mode & SPECIAL_MODE_BITS) !== 0);
+  if (special.length) {
+    throw new UserError(`the layer carries setuid, setgid or sticky bits (${special.slice(0, 3).map((e) => e.path).join(', ')}${special.length > 3 ? ', …' : ''}); nothing written`, {
+      hint: 'Lambda cannot use them; build the layer with yumda, which clears them',
+    });
+  }
+  const unzippedBytes = unzippedSize(input.layer);
+  const limit = LIMITS[opts.limit];
+  if (unzippedBytes > limit.bytes && !opts.force) {
+    throw new UserError(`the layer is ${formatBytes(unzippedBytes)} unzipped, over ${limit.what}; nothing written`, { hint: limit.hint });
+  }
+  return { unzippedBytes, limitBytes: limit.bytes, missingLibraries: [...input.missing], warnings: [...input.warnings] };
+}
