@@ -24,7 +24,18 @@ export function loadTarget(id: string): Target {
   return target;
 }
 
+export function runtimeIds(): string[] {
+  return readdirSync(path.join(registryDir, 'runtimes'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
+}
+
+/** A runtime of the registry by id; the id may come from a layer's manifest, so it is only ever looked up, never joined into a path unchecked. */
 export function loadRuntime(id: string): Runtime {
+  if (!runtimeIds().includes(id)) {
+    throw new UserError(`unknown runtime '${id}'`, { hint: `known runtimes: ${runtimeIds().join(', ')}; or give its manifest with --runtime-manifest FILE` });
+  }
   const file = path.join(registryDir, 'runtimes', `${id}.json`);
   return readDocument<Runtime>('runtime', file);
 }

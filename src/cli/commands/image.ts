@@ -8,7 +8,7 @@ import { withLayerContents } from '../../layer/open.js';
 import { buildLayer, gateBuild } from '../../pipeline/build.js';
 import { gateLayer, type GateOptions, type GateReport } from '../../check/gate.js';
 import { checkOutputs } from '../../emit/outputs.js';
-import { loadRuntime } from '../../registry/load.js';
+import { loadRuntime, loadRuntimeFile } from '../../registry/load.js';
 import { checkClosure } from '../../verify/closure.js';
 import { toolVersion, type LayerManifest } from '../../pipeline/manifest.js';
 import { parseArch, type Arch } from '../../registry/arch.js';
@@ -69,7 +69,11 @@ interface Request {
  * The gate's input for a layer zip made elsewhere: its closure against the runtime its manifest
  * names. A zip without a yumda manifest names no runtime, so only its size and modes are checked.
  */
-function layerGateInput(tree: FileTree, manifest: LayerManifest | undefined): Parameters<typeof gateLayer>[0] {
+function layerGateInput(tree: FileTree, manifest: LayerManifest | undefined, runtimeManifest: string | undefined): Parameters<typeof gateLayer>[0] {
+  if (runtimeManifest) {
+    const runtime = loadRuntimeFile(runtimeManifest);
+    return { layer: tree, missing: checkClosure(tree, runtime.libraries).missing, warnings: [], runtimeId: runtime.id };
+  }
   if (!manifest) return { layer: tree, missing: [], warnings: ['the layer has no yumda manifest: its shared libraries were not checked against a runtime'], runtimeId: 'unknown' };
   const runtime = loadRuntime(manifest.runtime);
   return { layer: tree, missing: checkClosure(tree, runtime.libraries).missing, warnings: [], runtimeId: runtime.id };
@@ -128,7 +132,7 @@ export async function imageCommand(packages: string[], opts: ImageOptions): Prom
   let gate: GateReport;
   if (opts.layer) {
     made = await withLayerContents(path.resolve(opts.layer), (layer, tree) => {
-      gate = gateLayer(layerGateInput(tree, layer.manifest), gateOptions, warn);
+      gate = gateLayer(layerGateInput(tree, layer.manifest, opts.runtimeManifest), gateOptions, warn);
       return makeImage(tree, layer.manifest, parseArch(layer.manifest?.arch ?? opts.arch), req, ui);
     });
   } else {
