@@ -19,6 +19,8 @@ import { relocate, type RelocateReport } from '../relocate/relocate.js';
 import { checkClosure } from '../verify/closure.js';
 import { gateLayer, type ClosureProblem, type GateOptions, type GateReport } from '../check/gate.js';
 import { cachePaths } from '../cache/layout.js';
+import { ensureCacheDir } from '../util/cache.js';
+import { checkImageReference } from '../docker/reference.js';
 import { ContentStore } from '../cache/content-store.js';
 import { JsonStore } from '../cache/json-store.js';
 import { PackageCache } from '../cache/packages.js';
@@ -198,6 +200,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
   if (!target.architectures.includes(spec.arch.lambda)) {
     throw new UserError(`target ${target.id} has no ${spec.arch.lambda} build`, { hint: `its architectures: ${target.architectures.join(', ')}` });
   }
+  if (spec.buildImage) checkImageReference(spec.buildImage, spec.name ? `buildImage of layer '${spec.name}'` : '--build-image');
   const runtime = runtimeFor(target, spec);
   const recipes = loadRecipes(spec.recipeDirs);
   const backend = backendFor(target);
@@ -207,6 +210,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
   const repoLines = repositoryLines(target, spec.arch, repositories);
 
   const paths = cachePaths(spec.cacheDir);
+  ensureCacheDir(paths.root);
   const store = new ContentStore(paths.content);
   const freshness = { maxAgeMinutes: DEFAULT_METADATA_MAX_AGE_MINUTES, force: !!spec.refresh };
   const session = new BuildSession({ backend, ctx, buildImage: spec.buildImage, network: spec.network, freshness, events, imageSource: buildImageSource(target), repositories: repoLines.join(', '), local: !!spec.local });

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import path from 'node:path';
 import { connectEngine } from '../docker/engine.js';
+import { checkNetwork } from '../docker/reference.js';
 import { buildImage, contextTag, dockerfileBase, imageExists } from '../docker/images.js';
 import { proxyEnv, WorkContainer } from '../docker/container.js';
 import { imageIdentity, type ImageIdentity } from '../docker/images.js';
@@ -96,6 +97,7 @@ export class BuildSession {
   private async start(): Promise<Runner> {
     const { backend, ctx, events } = this.opts;
     const docker = await this.engine();
+    await checkNetwork(docker, this.opts.network);
     await this.ensureImage(docker);
     const volumes = backend.metadataVolumes(ctx).map((v) => `${v.name}:${v.path}`);
     const c = await WorkContainer.start(docker, { image: this.image, network: this.opts.network, env: proxyEnv(), volumes });

@@ -93,7 +93,14 @@ export function parseManifestText(text: string, file: string): ManifestDocument 
       const { line, col } = lines.linePos(offset);
       return `:${line}:${col}`;
     };
-    return validateDocument<ManifestDocument>('manifest', doc.toJS(), label, locate);
+    let value: unknown;
+    try {
+      // the yaml library refuses alias bombs (billion laughs) here, with its default alias budget
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      throw new UserError(`${label}: not a manifest yumda reads (${(e as Error).message.split('\n')[0]})`);
+    }
+    return validateDocument<ManifestDocument>('manifest', value, label, locate);
   }
   let doc: unknown;
   try {

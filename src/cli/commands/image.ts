@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { connectEngine } from '../../docker/engine.js';
+import { checkImageReference } from '../../docker/reference.js';
 import { loadImageTarball } from '../../docker/load.js';
-import { imageLabels, splitTag, writeImage, type ImageFormat, type ImageSpec } from '../../emit/image.js';
+import { imageLabels, writeImage, type ImageFormat, type ImageSpec } from '../../emit/image.js';
 import { formatBytes } from '../../emit/limits.js';
 import { unzippedSize } from '../../emit/layout.js';
 import { withLayerContents } from '../../layer/open.js';
@@ -29,14 +30,10 @@ export interface ImageOptions extends BuildOptions {
   load?: boolean;
 }
 
-/** A reference Docker accepts as a tag: lowercase repository path, optional `:tag`. */
+/** A reference Docker accepts as a tag: lowercase repository path, optional `:tag`, no digest. */
 export function checkTag(ref: string): string {
-  const { repository, tag } = splitTag(ref);
-  const repoOk = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(repository);
-  if (!repoOk || !/^[\w][\w.-]{0,127}$/.test(tag)) {
-    throw new UserError(`'${ref}' is not an image reference Docker accepts (lowercase NAME[:TAG], e.g. deps/poppler:al2023)`);
-  }
-  return ref;
+  if (ref.includes('@')) throw new UserError(`--tag: '${ref}' has a digest; a tag is NAME[:TAG]`);
+  return checkImageReference(ref, '--tag');
 }
 
 /** `yumda/poppler-utils:debian12-x86_64`: a default tag that says what the image holds. */

@@ -1,0 +1,42 @@
+import type Docker from 'dockerode';
+import { UserError } from '../util/errors.js';
+
+/**
+ * Docker's reference grammar (distribution/reference): an optional registry host, a lowercase
+ * path, an optional tag and an optional digest; or an image ID. Checked here because the engine
+ * API answers anything else with an opaque HTTP error, or the HTTP client with "Request path
+ * contains unescaped characters".
+ */
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const HOST = '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\\[[0-9a-fA-F:]+\\])(?::[0-9]+)?';
+const REFERENCE = new RegExp(`^(?:${HOST}/)?${COMPONENT}(?:/${COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`);
+const IMAGE_ID = /^(?:sha256:)?[0-9a-f]{12,64}$/;
+
+/** Refuses what Docker would not take as an image reference, naming the option it came from. */
+export function checkImageReference(ref: string, what: string): string {
+  if (ref.length > 255 + 128 + 72 || !(REFERENCE.test(ref) || IMAGE_ID.test(ref))) {
+    throw new UserError(`${what}: '${ref}' is not an image reference Docker accepts (lowercase [HOST/]NAME[:TAG][@DIGEST], e.g. deps/poppler:al2023)`);
+  }
+  return ref;
+}
+
+/** The network modes Docker knows without a network of that name. */
+const BUILT_IN_NETWORKS = new Set(['host', 'none', 'bridge', 'default']);
+
+/**
+ * Refuses, in one line, a network the engine does not have (from --network or
+ * YUMDA_DOCKER_NETWORK), before a container or image build fails on it with an HTTP 404.
+ */
+export async function checkNetwork(docker: Docker, network: string | undefined): Promise<void> {
+  if (!network || BUILT_IN_NETWORKS.has(network) || network.startsWith('container:')) return;
+  const hint = 'list them with `docker network ls`; where the engine has no bridge network, use host';
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(network)) throw new UserError(`--network: '${network}' is not a Docker network name`, { hint });
+  try {
+    await docker.getNetwork(network).inspect();
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 404) {
+      throw new UserError(`the Docker engine has no network '${network}' (from --network or YUMDA_DOCKER_NETWORK)`, { hint });
+    }
+    throw e;
+  }
+}
