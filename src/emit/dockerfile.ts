@@ -33,6 +33,16 @@ export function dockerfileSnippet(s: SnippetSpec): string {
   if (!s.target.nodeImage) {
     throw new UserError(`--dockerfile is not available for target ${s.target.id}: no image of its distribution with Node.js is known`, { hint: `set 'nodeImage' in registry/targets/${s.target.id}.json` });
   }
+  // a value with a line break would end the RUN line and start an instruction of its own
+  const values: Array<[string, string]> = [
+    ...s.packages.map((p): [string, string] => ['a package', p.version ? `${p.name}=${p.version}` : p.name]),
+    ...s.flags.map((f): [string, string] => ['an install flag', f]),
+    ...(s.yumdaPackage !== undefined ? [['--yumda-package', s.yumdaPackage] as [string, string]] : []),
+  ];
+  for (const [what, v] of values) {
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x1f\x7f]/.test(v)) throw new UserError(`${what} for --dockerfile holds a line break or control character (${JSON.stringify(v)}): it would change the generated Dockerfile`);
+  }
   const stage = stageName(s.packages);
   const args = s.packages.map((p) => shq(p.version ? `${p.name}=${p.version}` : p.name));
   const install = ['yumda', 'install', ...args, '--target', s.target.id, '--arch', s.arch.lambda, ...s.flags.map(shq), '--local', '--out-dir', '/yumda-layer'].join(' ');

@@ -13,6 +13,9 @@ const APT_CONFIG = '/yumda/etc/apt.conf';
 /** Packages whose files must come from the runtime itself: a second libc in /opt cannot work. */
 const RUNTIME_BOUND = new Set(['libc6', 'libc-bin', 'libc6-dev', 'base-files']);
 
+/** Where apt keeps repository metadata: a persistent volume in build containers, under /yumda with --local. */
+const APT_LISTS = '/yumda/lists';
+
 export function aptConf(debArch: string): string {
   return [
     `APT::Architecture "${debArch}";`,
@@ -29,6 +32,12 @@ export function aptConf(debArch: string): string {
     'Dir::Etc::PreferencesParts "/yumda/etc/preferences.d";',
     'Dir::State::status "/yumda/etc/status";',
     'Dir::Cache::archives "/yumda/debs";',
+    // all of apt's state under /yumda: with --local this is the user's machine (a build stage),
+    // whose own lists, caches and locks yumda must not touch
+    `Dir::State::Lists "${APT_LISTS}";`,
+    'Dir::State "/yumda/state";',
+    'Dir::Cache "/yumda/apt-cache";',
+    // only yumda uses these directories; concurrent builds sharing a lists volume take the flock in refresh()
     'Debug::NoLocking "true";',
     '',
   ].join('\n');
@@ -139,6 +148,29 @@ async function sh(c: Runner, script: string, log: Log, what: string): Promise<{ 
   return c.exec(['bash', '-c', script], { env: { APT_CONFIG, DEBIAN_FRONTEND: 'noninteractive' }, onStderrLine: (l) => l.trim() && log(`${what}: ${l}`) });
 }
 
+/**
+ * apt's fetch failures said once: the first failed URL and why, and how many more failed, instead
+ * of one `Failed to fetch` line per file (a container without network fails every one of them).
+ */
+export function fetchFailure(output: string): string | undefined {
+  const failed = [...output.matchAll(/^[EW]: Failed to fetch (\S+)\s*(.*)$/gm)];
+  if (failed.length === 0) {
+    const other = /^[EW]: (Some index files failed to download.*|Unable to fetch some archives.*)$/m.exec(output);
+    return other?.[1];
+  }
+  const [, url, why] = failed[0]!;
+  const more = failed.length > 1 ? ` (and ${failed.length - 1} more)` : '';
+  return `${why?.trim() || 'failed'}: ${url}${more}`;
+}
+
+/** What to check when a repository cannot be reached from the build container. */
+export function networkHint(ctx: { repositories: Repository[] }): string {
+  return (
+    `repositories: ${ctx.repositories.map((x) => x.url).join(', ')}; check the build container's network ` +
+    '(--network or YUMDA_DOCKER_NETWORK; use host where the Docker engine has no bridge network) and the proxy settings (HTTP_PROXY, HTTPS_PROXY are passed into it)'
+  );
+}
+
 export const aptBackend: Backend = {
   configFiles(ctx) {
     return new Map([
@@ -149,21 +181,23 @@ export const aptBackend: Backend = {
       ['/yumda/etc/preferences', pinPreferences(ctx.pins ?? [])],
       ['/yumda/etc/preferences.d/.keep', ''],
       ['/yumda/debs/partial/.keep', ''],
+      ['/yumda/state/.keep', ''],
+      ['/yumda/apt-cache/.keep', ''],
     ]);
   },
 
   metadataVolumes(ctx) {
     const key = sha256(JSON.stringify([ctx.target.id, ctx.arch.deb, sourcesList(ctx.repositories)])).slice(0, 12);
-    return [{ name: `yumda-apt-lists-${ctx.target.id}-${ctx.arch.deb}-${key}`, path: '/var/lib/apt/lists' }];
+    return [{ name: `yumda-apt-lists-${ctx.target.id}-${ctx.arch.deb}-${key}`, path: APT_LISTS }];
   },
 
   async refresh(c, ctx, log, freshness) {
     // one update at a time per metadata volume (builds may share it); skipped while fresh
-    const stamp = '/var/lib/apt/lists/.yumda-updated';
+    const stamp = `${APT_LISTS}/.yumda-updated`;
     const script = [
       'set -e',
-      'mkdir -p /var/lib/apt/lists/partial',
-      `exec 9>/var/lib/apt/lists/.yumda-lock && flock 9`,
+      `mkdir -p ${APT_LISTS}/partial`,
+      `exec 9>${APT_LISTS}/.yumda-lock && flock 9`,
       freshness.force ? 'true' : `if [ -n "$(find ${stamp} -mmin -${freshness.maxAgeMinutes} 2>/dev/null)" ]; then echo "yumda: metadata fresh"; exit 0; fi`,
       `apt-get update -q && touch ${stamp}`,
     ].join('\n');
@@ -171,12 +205,11 @@ export const aptBackend: Backend = {
       env: { APT_CONFIG },
       onStdoutLine: (l) => (/^(Get|Hit):/.test(l) ? log(l.replace(/\s+\[.*$/, '')) : l.startsWith('yumda: metadata fresh') ? log('repository metadata is fresh: reused') : undefined),
     });
-    const failed = /^(E|W): (Failed to fetch|Some index files failed).*$/m.exec(`${r.stdout}\n${r.stderr}`);
-    if (r.exitCode !== 0 || failed) {
-      const detail = (failed?.[0] ?? r.stderr.split('\n').find((l) => l.startsWith('E:')) ?? r.stderr.trim()).replace(/^[EW]: /, '');
-      throw new UserError(`cannot read the ${ctx.target.id} package repositories: ${detail}`, {
-        hint: `repositories: ${ctx.repositories.map((x) => x.url).join(', ')}; check the network (or --network) and proxy settings`,
-      });
+    const fetch = fetchFailure(`${r.stdout}\n${r.stderr}`);
+    if (fetch) throw new UserError(`cannot read the ${ctx.target.id} package repositories: ${fetch}`, { hint: networkHint(ctx) });
+    if (r.exitCode !== 0) {
+      const detail = (r.stderr.split('\n').find((l) => l.startsWith('E:')) ?? r.stderr.trim()).replace(/^[EW]: /, '');
+      throw new UserError(`cannot read the ${ctx.target.id} package repositories: ${detail}`, { hint: networkHint(ctx) });
     }
   },
 
@@ -237,7 +270,7 @@ export const aptBackend: Backend = {
     return versions;
   },
 
-  async stage(c, _ctx, packages, log) {
+  async stage(c, ctx, packages, log) {
     const wanted = packages.map((p) => shq(`${p.name}:${p.arch}=${p.version}`)).join(' ');
     const script = [
       'set -euo pipefail',
@@ -268,7 +301,10 @@ export const aptBackend: Backend = {
         else if (l.startsWith('unpacked ')) log(l);
       },
     });
-    if (r.exitCode !== 0) throw new UserError(`downloading and unpacking the packages failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+    if (r.exitCode === 0) return;
+    const fetch = fetchFailure(`${r.stdout}\n${r.stderr}`);
+    if (fetch) throw new UserError(`cannot download the packages from the ${ctx.target.id} repositories: ${fetch}`, { hint: networkHint(ctx) });
+    throw new UserError(`downloading and unpacking the packages failed: ${r.stderr.trim().split('\n').slice(-3).join(' ') || `exit status ${r.exitCode}`}`);
   },
 
   async providers(c, _ctx, sonames) {
