@@ -66,12 +66,18 @@ describe('install --dockerfile: the layer built in a stage of the user\'s own do
     const ctx = path.join(work, 'app');
     mkdirSync(ctx);
     writeFileSync(path.join(ctx, 'hello.pdf'), helveticaPdf('Hello Lambda Layer'));
-    writeFileSync(path.join(ctx, 'Dockerfile'), `${snippet}\nFROM ${runtimeImage}\nCOPY --from=yumda-poppler-utils /opt /opt\nCOPY hello.pdf /work/hello.pdf\n`);
+    // what --local left of apt's state in the build stage, which is the user's machine there
+    const hostCheck = 'FROM yumda-poppler-utils-build AS host-apt\nRUN ls -A /var/lib/apt/lists /var/cache/apt > /host-apt.txt; test ! -e /yumda\n';
+    writeFileSync(path.join(ctx, 'Dockerfile'), `${snippet}\n${hostCheck}\nFROM ${runtimeImage}\nCOPY --from=yumda-poppler-utils /opt /opt\nCOPY --from=host-apt /host-apt.txt /work/host-apt.txt\nCOPY hello.pdf /work/hello.pdf\n`);
     // --no-cache: the stage must really run yumda, not replay an earlier build of the same text
     const b = await run('docker', ['build', '--no-cache', '--network', 'host', '--build-arg', `YUMDA_NODE_IMAGE=${nodeImage}`, '--build-arg', `YUMDA_PACKAGE=${packageUrl}`, '-t', appTag, ctx]);
     expect(b.code, b.stdout.slice(-3000) + b.stderr).toBe(0);
     expect(b.stdout).toMatch(/Plan: 32 packages for debian12 x86_64/);
     expect(b.stdout).toMatch(/build image: +this machine \(--local, debian 12\)/);
+
+    // --local kept apt's lists, caches and stamp under /yumda, which it removed: the stage's own apt state is untouched
+    const hostApt = await run('docker', ['run', '--rm', '--network', 'none', '--entrypoint', '/bin/cat', appTag, '/work/host-apt.txt']);
+    expect(hostApt.stdout).not.toMatch(/yumda|InRelease|Packages|pkgcache\.bin/);
 
     // the stage's layer is the very layer `yumda install` writes with a build container
     const listing = await run('docker', ['run', '--rm', '--network', 'none', '--entrypoint', '/bin/sh', appTag, '-c', 'cd /opt && find . -mindepth 1 -type f -exec sha256sum {} + | sort -k2; find . -mindepth 1 -type l | sort']);
