@@ -1,0 +1,123 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { layerManifest } from '../../src/pipeline/manifest.js';
+import { applicableRecipes, loadRecipes } from '../../src/recipes/load.js';
+import { DEFAULT_KEEP } from '../../src/relocate/layout.js';
+import { relocate } from '../../src/relocate/relocate.js';
+import type { PlannedPackage } from '../../src/resolve/plan.js';
+import { layerSbom } from '../../src/sbom/cyclonedx.js';
+import { stagedLicenses } from '../../src/sbom/licenses.js';
+import { dir, file, readContent, sortedEntries, symlink, treeOf, type FileTree } from '../../src/tree/types.js';
+import { repoRoot } from '../helpers/cli.js';
+
+/**
+ * Golden files for the documents and decisions yumda produces from a fixed input, as chisel and
+ * apko keep theirs: a change to relocation, the layer manifest or the SBOM shows up as a diff of
+ * test/golden/*, reviewed like code. `UPDATE_GOLDEN=1 npx vitest run test/unit/golden.test.ts`
+ * rewrites them after an intended change.
+ */
+function expectGolden(name: string, actual: string): void {
+  const f = path.join(repoRoot, 'test', 'golden', name);
+  if (process.env.UPDATE_GOLDEN) {
+    mkdirSync(path.dirname(f), { recursive: true });
+    writeFileSync(f, actual);
+  }
+  if (!existsSync(f)) throw new Error(`no golden file ${path.relative(repoRoot, f)}: run with UPDATE_GOLDEN=1 to write it, then review it`);
+  expect(actual).toBe(readFileSync(f, 'utf8'));
+}
+
+const COPYRIGHT = 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nCopyright: 2020 Someone\nLicense: MIT\n';
+
+/** A staged root with one of each case relocation decides: every file kind, docs, state, config, fontconfig. */
+function staged(): FileTree {
+  return treeOf([
+    file('/usr/bin/tool', '#!/usr/bin/perl\nmy $data = "/usr/share/tool/data.txt";\n', 0o755, 'tool'),
+    file('/usr/bin/sudo-like', 'x', 0o4755, 'tool'),
+    symlink('/usr/bin/tool-alias', 'tool', 'tool'),
+    file('/usr/lib/x86_64-linux-gnu/libtool.so.1.2.3', 'not really ELF', 0o644, 'libtool1'),
+    symlink('/usr/lib/x86_64-linux-gnu/libtool.so.1', 'libtool.so.1.2.3', 'libtool1'),
+    symlink('/usr/lib/x86_64-linux-gnu/libtool.so', '/usr/lib/x86_64-linux-gnu/libtool.so.1', 'libtool1'),
+    file('/usr/lib/x86_64-linux-gnu/pkgconfig/tool.pc', 'prefix=/usr\nlibdir=/usr/lib/x86_64-linux-gnu\n', 0o644, 'libtool1'),
+    file('/usr/lib/x86_64-linux-gnu/libtool.a', 'static', 0o644, 'libtool1'),
+    file('/usr/include/tool.h', 'int tool(void);', 0o644, 'libtool1'),
+    file('/usr/share/tool/data.txt', 'data', 0o644, 'tool'),
+    file('/usr/share/doc/tool/copyright', COPYRIGHT, 0o644, 'tool'),
+    file('/usr/share/doc/libtool1/copyright', COPYRIGHT, 0o644, 'libtool1'),
+    file('/usr/share/man/man1/tool.1.gz', 'man', 0o644, 'tool'),
+    file('/usr/share/locale/de/LC_MESSAGES/tool.mo', 'mo', 0o644, 'tool'),
+    file('/etc/tool.conf', 'datadir = /usr/share/tool\ncache = /var/cache/tool\n', 0o644, 'tool'),
+    file('/etc/fonts/fonts.conf', '<fontconfig><dir>/usr/share/fonts</dir><cachedir>/var/cache/fontconfig</cachedir></fontconfig>\n', 0o644, 'fontconfig-config'),
+    symlink('/etc/fonts/conf.d/10-x.conf', '/usr/share/fontconfig/conf.avail/10-x.conf', 'fontconfig-config'),
+    file('/usr/share/fontconfig/conf.avail/10-x.conf', '<fontconfig/>\n', 0o644, 'fontconfig-config'),
+    symlink('/usr/bin/dangling', '/usr/lib/nowhere/prog', 'tool'),
+    dir('/var/cache/tool'),
+    file('/var/lib/tool/state', 'state', 0o644, 'tool'),
+  ]);
+}
+
+const pkg = (name: string, requiredBy: string[], requested = false): PlannedPackage => ({
+  name,
+  version: '1.0-1',
+  arch: 'amd64',
+  downloadSize: 1000,
+  installedSize: 4000,
+  requiredBy,
+  requested,
+  provides: [name],
+  depends: [],
+  checksum: { algorithm: 'sha256', value: `${name.length}`.repeat(64).slice(0, 64) },
+});
+const PLAN = { packages: [pkg('fontconfig-config', ['tool']), pkg('libtool1', ['tool']), pkg('tool', ['tool'], true)], fromRuntime: ['libc6'], skew: [] };
+
+function relocated() {
+  const recipes = applicableRecipes(loadRecipes(), 'deb', PLAN.packages);
+  return { recipes, ...relocate({ staged: staged(), layout: { triplet: 'x86_64-linux-gnu', keep: DEFAULT_KEEP }, recipes, shell: '/bin/sh' }) };
+}
+
+describe('golden files', () => {
+  it('relocation decisions: where each path goes, what is left out and why, what is rewritten', () => {
+    const { layer, report } = relocated();
+    const lines: string[] = [];
+    for (const e of sortedEntries(layer.values())) {
+      if (e.kind === 'dir') lines.push(`dir  ${e.path} ${e.mode.toString(8)}`);
+      else if (e.kind === 'symlink') lines.push(`link ${e.path} -> ${e.target}`);
+      else lines.push(`file ${e.path} ${e.mode.toString(8)} ${e.size}B${e.pkg ? ` (${e.pkg})` : ''}`);
+    }
+    lines.push('', '# left out');
+    for (const [why, d] of Object.entries(report.dropped).sort()) lines.push(`${why}: ${d!.files} files, ${d!.bytes} bytes`);
+    for (const l of report.droppedLinks) lines.push(`link ${l.path} -> ${l.target}: ${l.why}`);
+    lines.push('', '# rewritten in text files');
+    for (const r of report.rewritten) lines.push(`${r.file}: ${r.from} -> ${r.to}`);
+    lines.push('', '# modes cleared');
+    for (const m of report.strippedModes) lines.push(`${m.path}: ${m.from.toString(8)} -> ${m.to.toString(8)}`);
+    lines.push('', '# environment');
+    for (const [k, v] of Object.entries(report.env)) lines.push(`${k}=${v}`);
+    lines.push('', '# rewritten text files, as written');
+    for (const p of ['/opt/etc/tool.conf', '/opt/etc/fonts/fonts.conf', '/opt/lib/pkgconfig/tool.pc', '/opt/bin/tool']) {
+      const e = layer.get(p);
+      lines.push(`--- ${p}`, e?.kind === 'file' ? readContent(e.content).toString('utf8').trimEnd() : `(${e?.kind ?? 'absent'})`);
+    }
+    expectGolden('relocate.txt', lines.join('\n') + '\n');
+  });
+
+  it('the layer manifest (/opt/.yumda/manifest.json)', () => {
+    const { layer, report, recipes } = relocated();
+    const m = layerManifest({ target: 'debian12', arch: 'x86_64', runtime: 'debian12', requested: ['tool'], plan: PLAN, layer, report, recipes: recipes.map((r) => r.name) });
+    expectGolden('layer-manifest.json', JSON.stringify({ ...m, tool: { ...m.tool, version: 'VERSION' } }, null, 2) + '\n');
+  });
+
+  it('the CycloneDX SBOM', () => {
+    const { layer, report, recipes } = relocated();
+    const manifest = layerManifest({ target: 'debian12', arch: 'x86_64', runtime: 'debian12', requested: ['tool'], plan: PLAN, layer, report, recipes: recipes.map((r) => r.name) });
+    const bom = layerSbom({
+      name: 'tool',
+      manifest,
+      distro: { name: 'debian', version: '12' },
+      family: 'deb',
+      licenses: stagedLicenses(staged(), PLAN.packages),
+      checksums: new Map(PLAN.packages.map((p) => [p.name, p.checksum!.value])),
+    });
+    expectGolden('sbom.cdx.json', JSON.stringify(bom, null, 2).replaceAll(manifest.tool.version, 'VERSION') + '\n');
+  });
+});
