@@ -134,7 +134,7 @@ export function checkOutputs(targets: readonly OutputTarget[], policy: OutputPol
     if (other) throw new UserError(`${t.what} and ${other.what} are the same path, ${t.path}; nothing written`);
     seen.set(real, t);
   }
-  for (const t of targets) {
+  for (const t of all) {
     const real = realLocation(t.path);
     if (policy.confineTo && !policy.allowOutside) {
       const root = realLocation(policy.confineTo);

@@ -5,7 +5,6 @@ import type { Runner } from '../runner/types.js';
 import type { Backend, Log, PackageRequest, VersionPin } from './backend.js';
 import { STAGE_OUT } from './backend.js';
 import { formatStanza, parseDeb822, parseDependsField } from './deb822.js';
-import { debianPackageGuess } from '../verify/closure.js';
 import { attribute, runtimeDependencies, type PlannedPackage, type VersionSkew } from './plan.js';
 
 const APT_CONFIG = '/yumda/etc/apt.conf';
@@ -321,3 +320,11 @@ export const aptBackend: Backend = {
     return new Map([...guesses].filter(([, g]) => found.has(g)));
   },
 };
+
+/** Debian's library package naming policy: libfoo.so.1 is in libfoo1, libfoo-2.0.so.0 in libfoo-2.0-0. */
+export function debianPackageGuess(soname: string): string | undefined {
+  const m = /^(lib.+?)\.so\.(\d+)(?:\..*)?$/.exec(soname);
+  if (!m) return undefined;
+  const base = m[1]!.toLowerCase().replace(/_/g, '-');
+  return /\d$/.test(base) ? `${base}-${m[2]}` : `${base}${m[2]}`;
+}

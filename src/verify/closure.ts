@@ -59,11 +59,3 @@ export function checkClosure(layer: FileTree, runtimeLibraries: readonly string[
   missing.sort((a, b) => a.file.localeCompare(b.file) || a.soname.localeCompare(b.soname));
   return { checked: objects.size, missing, unreadable };
 }
-
-/** Debian's library package naming policy: libfoo.so.1 is in libfoo1, libfoo-2.0.so.0 in libfoo-2.0-0. */
-export function debianPackageGuess(soname: string): string | undefined {
-  const m = /^(lib.+?)\.so\.(\d+)(?:\..*)?$/.exec(soname);
-  if (!m) return undefined;
-  const base = m[1]!.toLowerCase().replace(/_/g, '-');
-  return /\d$/.test(base) ? `${base}-${m[2]}` : `${base}${m[2]}`;
-}

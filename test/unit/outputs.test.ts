@@ -16,6 +16,7 @@ function project(): string {
   writeFileSync(path.join(dir, 'yumda.lock'), '{}');
   writeFileSync(path.join(dir, 'src', 'main.c'), 'int main;');
   mkdirSync(path.join(dir, 'empty'));
+  mkdirSync(path.join(dir, 'src.cdx.json'));
   mkdirSync(path.join(dir, 'old-layer', '.yumda'), { recursive: true });
   writeFileSync(path.join(dir, 'old-layer', '.yumda', 'manifest.json'), '{}');
   writeFileSync(path.join(dir, 'old-layer', 'stale'), 'x');
@@ -49,6 +50,7 @@ describe('checkOutputs: what an output may take the place of', () => {
     ['manifest outputs.dir "yumda.lock"', (d) => [{ path: path.join(d, 'yumda.lock'), kind: 'dir', what: 'outputs.dir' }], 'manifest', /is yumda\.lock, which yumda must not overwrite/],
     ['manifest outputs.zip "yumda.json"', (d) => [{ path: path.join(d, 'yumda.json'), kind: 'file', what: 'outputs.zip' }], 'manifest', /is yumda\.json, which yumda must not overwrite/],
     ['a zip whose SBOM is another output', (d) => [{ path: path.join(d, 'a.zip'), kind: 'file', what: 'zip of a' }, { path: path.join(d, 'a.cdx.json'), kind: 'file', what: 'zip of b' }], 'manifest', /are the same path/],
+    ['a zip whose SBOM would replace a directory', (d) => [{ path: path.join(d, 'src.zip'), kind: 'file', what: '--out' }], 'cli', /--out \(its SBOM\): .*\/src\.cdx\.json is a directory/],
     ['manifest outputs in a new directory inside', (d) => [{ path: path.join(d, 'dist', 'x.zip'), kind: 'file', what: 'outputs.zip' }], 'manifest', null],
   ];
   it.each(cases)('%s', (_, targets, kind, refusal) => {
