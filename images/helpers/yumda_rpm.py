@@ -11,14 +11,20 @@
 # JOB is a JSON file: {"manager", "installroot", "cachedir", "releasever", "arch", "repos": [{"id",
 # "url", "mirrorlist"}], "runtime": [{"name", "epoch", "version", "release"}], "pins": [{"name",
 # "epoch", "version", "release", "arch"}]}. Pins (a lock file's versions) apply to `resolve` only.
-# Errors: {"error": {"kind": "repo" | "not-found" | "unsatisfiable" | "download", "message", ...}}
-# and exit status 3.
+# Errors: {"error": {"kind": "repo" | "not-found" | "unsatisfiable" | "download" | "internal",
+# "message", ...}} and exit status 3, whatever went wrong (a catch-all reports any exception).
 from __future__ import print_function
 
+import errno
+import fcntl
 import json
 import os
 import shutil
 import sys
+import traceback
+
+PY2 = sys.version_info[0] == 2
+TEXT = unicode if PY2 else str  # noqa: F821 (Python 2's text type)
 
 
 def emit(obj):
@@ -33,8 +39,57 @@ def fail(kind, message, **extra):
     sys.exit(3)
 
 
-def text(s):
-    return s if isinstance(s, str) else s.decode("utf-8", "replace")
+def text(x):
+    """A message as text. yum's messages are unicode under Python 2 (gettext's ugettext, sqlite's
+    strings), some of its exceptions carry utf-8 bytes instead, dnf's are str: decoding unicode
+    (what `.decode` on it does under Python 2) first encodes it as ASCII and fails on any other
+    character, so each kind is converted the way that works for it."""
+    if isinstance(x, TEXT):
+        return x
+    if isinstance(x, bytes):
+        return x.decode("utf-8", "replace")
+    if PY2:
+        try:
+            return unicode(x)  # noqa: F821 (an exception's __unicode__, as yum's errors have)
+        except UnicodeError:
+            return str(x).decode("utf-8", "replace")
+    return str(x)
+
+
+def take_lock(cachedir):
+    """Builds share the cache volume, and every command writes it (metadata and its solver caches,
+    the package manager's logs, downloaded packages): one helper at a time works there. flock(2),
+    as `flock` on the same file, so helpers of earlier yumda versions wait too. Held until exit."""
+    try:
+        os.makedirs(cachedir)
+    except OSError as e:
+        if e.errno != errno.EEXIST:
+            raise
+    f = open(os.path.join(cachedir, ".yumda-lock"), "a")
+    fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+    return f
+
+
+def log_position(path):
+    """Where this run's lines will start in an append-only log: its inode and size now."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size)
+
+
+def appended_since(path, start):
+    """The lines a log gained since `start` (log_position): a log rotated meanwhile (another
+    inode) is all new."""
+    try:
+        with open(path, "rb") as f:
+            if start is not None and os.fstat(f.fileno()).st_ino == start[0]:
+                f.seek(start[1])
+            data = f.read()
+    except (IOError, OSError):
+        return []
+    return [text(l) for l in data.splitlines()]
 
 
 class DnfManager(object):
@@ -57,6 +112,12 @@ class DnfManager(object):
         conf.releasever = job["releasever"]
         conf.arch = job["arch"]
         conf.install_weak_deps = False
+        # the newest version of what is asked for, or an error naming why not: with best=False
+        # (dnf's default) the solver silently falls back to an older version of a requested package
+        # when the newest cannot be installed, so a layer could ship an old release nobody chose.
+        # yum (AL2) installs the newest or fails too. Pins exclude other versions, so best never
+        # overrides a lock.
+        conf.best = True
         # how long fetched metadata in the cache volume is reused (yumda passes its freshness)
         expire = os.environ.get("YUMDA_METADATA_EXPIRE")
         if expire:
@@ -73,25 +134,25 @@ class DnfManager(object):
             if expire:
                 repo.metadata_expire = int(expire)
             repo.enable()
-        # dnf's exceptions summarise ("all mirrors were already tried"); librepo's log says why
+        # dnf's exceptions summarise ("all mirrors were already tried"); librepo's log says why. The
+        # log is in the shared volume and keeps other runs' lines: only this run's count.
         self.librepo_log = os.path.join(conf.logdir, "dnf.librepo.log")
+        self.log_start = log_position(self.librepo_log)
         base.setup_loggers()
         self.base = base
         self.arch = job["arch"]
 
     def why(self):
-        try:
-            with open(self.librepo_log) as f:
-                lines = [l.split(" INFO ", 1)[-1].strip() for l in f if "Error during transfer" in l or "Curl error" in l]
-        except (IOError, OSError):
-            return ""
+        lines = [l.split(" INFO ", 1)[-1].strip() for l in appended_since(self.librepo_log, self.log_start) if "Error during transfer" in l or "Curl error" in l]
         return (": " + lines[-1]) if lines else ""
 
     def load(self):
         try:
             self.base.fill_sack(load_system_repo=False, load_available_repos=True)
         except self.dnf.exceptions.RepoError as e:
-            fail("repo", text(str(e)) + self.why())
+            fail("repo", text(e) + self.why())
+
+    def counts(self):
         return dict((r.id, len(self.base.sack.query().available().filter(reponame=r.id))) for r in self.base.repos.iter_enabled())
 
     def resolve(self, specs):
@@ -103,7 +164,7 @@ class DnfManager(object):
         try:
             self.base.resolve(allow_erasing=False)
         except self.dnf.exceptions.DepsolveError as e:
-            fail("unsatisfiable", text(str(e)))
+            fail("unsatisfiable", text(e))
         pkgs = sorted(self.base.transaction.install_set, key=lambda p: (p.name, p.arch))
         closure = self.base.sack.query().filterm(pkg=pkgs)
         out = []
@@ -180,7 +241,7 @@ class DnfManager(object):
         try:
             self.base.download_packages(pkgs)
         except self.dnf.exceptions.DownloadError as e:
-            fail("download", text(str(e)) + self.why())
+            fail("download", text(e) + self.why())
         return [p.localPkg() for p in pkgs]
 
 
@@ -208,6 +269,9 @@ class YumManager(object):
         yb.conf.reposdir = []
         yb.conf.skip_broken = False
         yb.conf.assumeyes = True
+        # upstream yum's default is `all`: a request for a name installs every architecture the
+        # repositories have (i686 beside x86_64); `best` takes the machine's own, as dnf does
+        yb.conf.multilib_policy = "best"
         for r in yb.repos.listEnabled():
             r.disable()
         for r in job["repos"]:
@@ -231,11 +295,13 @@ class YumManager(object):
 
     def load(self):
         try:
-            sack = self.yb.pkgSack
+            self.yb.pkgSack
         except self.yum.Errors.RepoError as e:
-            fail("repo", text(str(e)))
+            fail("repo", text(e))
+
+    def counts(self):
         counts = {}
-        for po in sack.returnPackages():
+        for po in self.yb.pkgSack.returnPackages():
             counts[po.repoid] = counts.get(po.repoid, 0) + 1
         return counts
 
@@ -255,9 +321,9 @@ class YumManager(object):
             reqs = []
             for t in p.returnPrco("requires"):
                 d = self.dep(t)
-                providers = set(m.name for m in pkgs if m.checkPrco("provides", t))
-                if t[0].startswith("/"):
-                    providers.update(m.name for m in pkgs if t[0] in m.returnFileEntries("file", primary_only=True) or t[0] in m.returnFileEntries("dir", primary_only=True))
+                # provides, and for a file its full file lists (primary metadata lists only
+                # /etc and */bin/* files): what yum's depsolver itself asks
+                providers = set(m.name for m in pkgs if m.provides_for(t))
                 reqs.append({"dep": d, "providers": sorted(providers)})
             idsum = p.returnIdSum()
             out.append(
@@ -286,20 +352,31 @@ class YumManager(object):
 
     def pin(self, pins):
         """As DnfManager.pin, the way yum's exclude plugins (versionlock, priorities) remove
-        packages: the pinned name's other versions are deleted from the package sack, so yum's
-        depsolver only sees the pinned one. Obsoleters are not excluded here (yum follows
-        obsoletes when updating installed packages; the installroot has none)."""
-        applied, missing = [], []
+        packages: the pinned name's other versions, and whatever obsoletes a pinned package, are
+        deleted from the package sack. yum's install() (for a request and for each dependency)
+        installs a package's obsoleter in its place, even into an empty root: left in the sack, an
+        obsoleter would silently replace the pinned package."""
+        applied, missing, locked = [], [], []
         for p in pins:
             found = self.find(p["name"], p["epoch"], p["version"], p["release"], [p["arch"]])
             if not found:
                 missing.append(p["name"])
                 continue
-            keep = set(x.pkgtup for x in found)
-            for po in self.yb.pkgSack.searchNevra(name=p["name"]):
-                if po.pkgtup not in keep:
-                    self.yb.pkgSack.delPackage(po)
+            locked.extend(found)
             applied.append(p["name"])
+        keep = set(x.pkgtup for x in locked)
+        sack = self.yb.pkgSack
+        excluded = {}
+        for name in set(x.name for x in locked):
+            for po in sack.searchNevra(name=name):
+                if po.pkgtup not in keep:
+                    excluded[po.pkgtup] = po
+        for po in locked:
+            for obs in sack.searchObsoletes(po.name):
+                if obs.pkgtup not in keep and po.obsoletedBy([obs]):
+                    excluded[obs.pkgtup] = obs
+        for po in excluded.values():
+            sack.delPackage(po)
         return {"applied": applied, "missing": missing}
 
     def versions(self, name):
@@ -315,7 +392,7 @@ class YumManager(object):
     def download(self, pkgs):
         errors = self.yb.downloadPkgs(pkgs)
         if errors:
-            fail("download", "; ".join("%s: %s" % (p, " ".join(text(m) for m in msgs)) for p, msgs in errors.items()))
+            fail("download", u"; ".join(u"%s: %s" % (text(p), u" ".join(text(m) for m in msgs)) for p, msgs in errors.items()))
         return [p.localPkg() for p in pkgs]
 
 
@@ -335,12 +412,16 @@ def main(argv):
         sys.stderr.write("usage: yumda_rpm.py refresh|resolve|download JOB ...\n")
         return 2
     cmd, job_file = argv[1], argv[2]
+    if cmd not in ("refresh", "resolve", "versions", "download"):
+        sys.stderr.write("unknown command %s\n" % cmd)
+        return 2
     with open(job_file) as f:
         job = json.load(f)
+    lock = take_lock(job["cachedir"])  # noqa: F841 (held until exit)
     mgr = DnfManager(job) if job["manager"] == "dnf" else YumManager(job)
-    counts = mgr.load()
+    mgr.load()
     if cmd == "refresh":
-        emit({"repos": counts})
+        emit({"repos": mgr.counts()})
     elif cmd == "resolve":
         # the runtime's packages at the runtime's versions, when the repositories still have them:
         # their real provides decide whether the runtime satisfies a requirement (version skew).
@@ -370,11 +451,36 @@ def main(argv):
             shutil.copyfile(local, target)
             files.append(target)
         emit({"files": files})
-    else:
-        sys.stderr.write("unknown command %s\n" % cmd)
-        return 2
     return 0
 
 
+# modules whose exceptions are the package manager's own: failures reading repositories or
+# fetching packages (yum raises urlgrabber's URLGrabError, an IOError, from deep inside)
+MANAGER_MODULES = ("yum", "urlgrabber", "dnf", "librepo", "libdnf", "hawkey", "rpm")
+
+
+def failure_kind(e, cmd):
+    """What an exception nothing else caught means: a repository or download failure when it
+    comes from the package manager or the system (network, disk), a bug of this helper
+    otherwise."""
+    module = (type(e).__module__ or "").split(".")[0]
+    if isinstance(e, EnvironmentError) or module in MANAGER_MODULES:
+        return "download" if cmd == "download" else "repo"
+    return "internal"
+
+
+def run(argv):
+    """main, with every failure answered in the protocol's JSON: without an answer yumda can only
+    guess (it would blame the build image)."""
+    try:
+        return main(argv)
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except Exception as e:
+        traceback.print_exc()
+        cmd = argv[1] if len(argv) > 1 else ""
+        fail(failure_kind(e, cmd), text(e) or type(e).__name__, exception=type(e).__name__)
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(run(sys.argv))

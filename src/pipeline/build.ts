@@ -6,7 +6,7 @@ import type { Repository, Runtime, Target } from '../registry/types.js';
 import { applicableRecipes, loadRecipes } from '../recipes/load.js';
 import type { AppliedRecipe } from '../recipes/types.js';
 import { aptBackend, parseAptRepo } from '../resolve/apt.js';
-import { displayRepoUrl, dnfBackend, parseRpmRepo, yumBackend } from '../resolve/rpm.js';
+import { displayRepoUrl, parseRpmRepo, rpmBackend } from '../resolve/rpm.js';
 import type { Backend, PackageRequest, ResolveContext, VersionPin } from '../resolve/backend.js';
 import { pickUpstream } from '../resolve/constraints.js';
 import { stagedLicenses, type PackageLicense } from '../sbom/licenses.js';
@@ -120,9 +120,8 @@ function backendFor(target: Target): Backend {
     case 'apt':
       return aptBackend;
     case 'dnf':
-      return dnfBackend;
     case 'yum':
-      return yumBackend;
+      return rpmBackend;
     default:
       throw new UserError(`target ${target.id}: package manager ${target.packageManager} is not supported yet`);
   }

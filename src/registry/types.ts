@@ -35,6 +35,8 @@ export interface Target {
   architectures: Array<'x86_64' | 'arm64'>;
   buildImage: BuildImage;
   repositories: Repository[];
+  /** Set when the distribution reached end of support: still built, listed as legacy. */
+  legacy?: { endOfSupport: string; note?: string };
   /** Id of the runtime manifest in registry/runtimes/. */
   runtime: string;
   /** Lambda runtime identifiers a layer for this target is compatible with (for publishing). */

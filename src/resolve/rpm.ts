@@ -44,12 +44,22 @@ export interface RpmJob {
   pins: Array<{ name: string; epoch: number; version: string; release: string; arch: string }>;
 }
 
+/** The package manager the helper drives for a target: yum on AL2, dnf everywhere else. */
+export function rpmManager(target: Pick<ResolveContext['target'], 'packageManager'>): RpmJob['manager'] {
+  return target.packageManager === 'yum' ? 'yum' : 'dnf';
+}
+
+/** The repositories' $releasever (AL2023: `latest` or a pinned release). */
+function releasever(target: ResolveContext['target']): string {
+  return target.distro.releasever ?? target.distro.version;
+}
+
 export function rpmJob(ctx: ResolveContext): RpmJob {
   return {
-    manager: ctx.target.packageManager === 'yum' ? 'yum' : 'dnf',
+    manager: rpmManager(ctx.target),
     installroot: INSTALLROOT,
     cachedir: CACHE,
-    releasever: ctx.target.distro.releasever ?? ctx.target.distro.version,
+    releasever: releasever(ctx.target),
     arch: ctx.arch.rpm,
     repos: ctx.repositories.map((r) => ({ id: r.id, url: r.url, mirrorlist: !!r.mirrorlist })),
     runtime: ctx.runtime.packages.map(runtimeNevr).filter((x): x is NonNullable<typeof x> => !!x),
@@ -95,8 +105,17 @@ export function displayRepoUrl(r: Repository, rpmArch: string, releasever: strin
   return r.mirrorlist ? `${url} (mirror list)` : url;
 }
 
+/** The error the helper answers with (exit 3), whatever went wrong: see its header. */
+export interface HelperError {
+  kind: 'repo' | 'not-found' | 'unsatisfiable' | 'download' | 'internal' | string;
+  message: string;
+  spec?: string;
+  /** The exception's class, when the helper's catch-all answered. */
+  exception?: string;
+}
+
 /** The helper's JSON answer, or the one-line error it reports. */
-export function parseHelperOutput<T>(stdout: string, stderr: string, exitCode: number, what: string): T | { error: { kind: string; message: string; spec?: string } } {
+export function parseHelperOutput<T>(stdout: string, stderr: string, exitCode: number, what: string): T | { error: HelperError } {
   const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
   if (line) {
     try {
@@ -105,12 +124,35 @@ export function parseHelperOutput<T>(stdout: string, stderr: string, exitCode: n
       // fall through: report stderr
     }
   }
-  // no answer at all: the build image lacks the package manager or its Python API (a wrong
-  // --build-image), or the helper crashed
+  // no answer at all: the helper answers every failure it can see (a catch-all), so the
+  // interpreter or the package manager's Python API is missing: a wrong --build-image
   const last = stderr.trim().split('\n').filter(Boolean).slice(-3).join(' ');
   throw new UserError(`${what} failed (exit ${exitCode}): ${last || stdout.trim().slice(-300)}`, {
     hint: 'the build image needs dnf (python3 with the dnf module) or yum (python 2 with the yum module), rpm2cpio and cpio',
   });
+}
+
+/**
+ * The helper's error as the user reads it, the same from every command: a repository or download
+ * failure can happen while resolving too (yum fetches file lists when it first needs them).
+ */
+export function helperError(err: HelperError, ctx: Pick<ResolveContext, 'target' | 'repositories' | 'arch' | 'runtime' | 'pins'>, requests: PackageRequest[] = []): UserError {
+  const first = err.message.split('\n')[0];
+  switch (err.kind) {
+    case 'repo':
+      return new UserError(`cannot read the ${ctx.target.id} package repositories: ${first}`, {
+        hint: `repositories: ${ctx.repositories.map((x) => displayRepoUrl(x, ctx.arch.rpm, releasever(ctx.target))).join(', ')}; check the network (or --network) and proxy settings`,
+      });
+    case 'download':
+      return new UserError(`downloading the packages failed: ${first}`, { hint: 'check the network (or --network) and proxy settings; --refresh fetches the repository metadata anew if it is stale' });
+    case 'internal':
+      return new UserError(`yumda's rpm helper failed: ${err.exception ? `${err.exception}: ` : ''}${first}`, { hint: 'this is a bug in yumda (images/helpers/yumda_rpm.py): please report it with this message' });
+    default: {
+      const req = requests.find((q) => requestSpec(q) === err.spec);
+      const pinned = ctx.pins?.length && err.kind === 'unsatisfiable' ? 'the locked versions were preferred; `yumda update` resolves anew' : undefined;
+      return new UserError(explainRpmFailure(err.kind, err.message, ctx.target.id, req), { hint: missingFromRuntimeHint(err.message, ctx) ?? pinned });
+    }
+  }
 }
 
 /** One line for the package manager's failure: the package it could not find, or the first problem. */
@@ -146,31 +188,29 @@ function shq(s: string): string {
 
 function interpreter(ctx: ResolveContext): string {
   // yum is Python 2 (AL2's /usr/bin/python); dnf is Python 3
-  return ctx.target.packageManager === 'yum' ? 'python' : 'python3';
+  return rpmManager(ctx.target) === 'yum' ? 'python' : 'python3';
 }
 
 /** Metadata is fetched by `refresh` only; the steps after it never expire what it found. */
 const NEVER_EXPIRE = String(10 * 365 * 24 * 3600);
 
-async function helper<T>(
-  c: Runner,
-  ctx: ResolveContext,
-  args: string[],
-  log: Log,
-  what: string,
-  opts: { expireSeconds?: string; lock?: boolean } = {},
-): Promise<T | { error: { kind: string; message: string; spec?: string } }> {
-  // builds may share the metadata volume: one helper reading or updating it at a time there
-  const cmd = [interpreter(ctx), HELPER, ...args];
-  const locked = ['sh', '-c', `if command -v flock >/dev/null; then exec flock ${CACHE}/.yumda-lock "$@"; else exec "$@"; fi`, 'sh', ...cmd];
-  const r = await c.exec(opts.lock ? locked : cmd, {
+/**
+ * Runs one helper command. The helper takes the cache volume's lock itself, for every command
+ * (builds may share the volume), and answers every failure in JSON: an error answer is thrown here
+ * as the user reads it.
+ */
+async function helper<T>(c: Runner, ctx: ResolveContext, args: string[], log: Log, what: string, opts: { expireSeconds?: string; requests?: PackageRequest[] } = {}): Promise<T> {
+  const manager = rpmManager(ctx.target);
+  const r = await c.exec([interpreter(ctx), HELPER, ...args], {
     env: { LC_ALL: 'C.UTF-8', YUMDA_METADATA_EXPIRE: opts.expireSeconds ?? NEVER_EXPIRE },
-    onStderrLine: (l) => l.trim() && log(`${ctx.target.packageManager}: ${l.trim()}`),
+    onStderrLine: (l) => l.trim() && log(`${manager}: ${l.trim()}`),
   });
-  return parseHelperOutput<T>(r.stdout, r.stderr, r.exitCode, `${ctx.target.packageManager} (${what})`);
+  const out = parseHelperOutput<T>(r.stdout, r.stderr, r.exitCode, `${manager} (${what})`);
+  if (isError(out)) throw helperError(out.error, ctx, opts.requests);
+  return out;
 }
 
-function isError(x: unknown): x is { error: { kind: string; message: string; spec?: string } } {
+function isError(x: unknown): x is { error: HelperError } {
   return typeof x === 'object' && x !== null && 'error' in x;
 }
 
@@ -217,80 +257,67 @@ export function stageScript(files: string[], keyed: Array<{ file: string; key: s
   return lines.join('\n');
 }
 
-function makeBackend(): Backend {
-  return {
-    metadataVolumes(ctx) {
-      const key = sha256(JSON.stringify([ctx.target.id, ctx.arch.rpm, ctx.repositories])).slice(0, 12);
-      return [{ name: `yumda-rpm-cache-${ctx.target.id}-${ctx.arch.rpm}-${key}`, path: CACHE }];
-    },
+/**
+ * The rpm family's backend: one for dnf and yum, the manager being the target's (rpmManager); the
+ * helper speaks to either through the same protocol.
+ */
+export const rpmBackend: Backend = {
+  metadataVolumes(ctx) {
+    const key = sha256(JSON.stringify([ctx.target.id, ctx.arch.rpm, ctx.repositories])).slice(0, 12);
+    return [{ name: `yumda-rpm-cache-${ctx.target.id}-${ctx.arch.rpm}-${key}`, path: CACHE }];
+  },
 
-    configFiles(ctx) {
-      return new Map([
-        [HELPER, readFileSync(HELPER_SOURCE, 'utf8')],
-        [JOB, JSON.stringify(rpmJob(ctx), null, 2) + '\n'],
-        [`${INSTALLROOT}/.keep`, ''],
-        [`${CACHE}/log/.keep`, ''],
-        [`${CACHE}/persist/.keep`, ''],
-        [`${DOWNLOADS}/.keep`, ''],
-      ]);
-    },
+  configFiles(ctx) {
+    return new Map([
+      [HELPER, readFileSync(HELPER_SOURCE, 'utf8')],
+      [JOB, JSON.stringify(rpmJob(ctx), null, 2) + '\n'],
+      [`${INSTALLROOT}/.keep`, ''],
+      [`${CACHE}/log/.keep`, ''],
+      [`${CACHE}/persist/.keep`, ''],
+      [`${DOWNLOADS}/.keep`, ''],
+    ]);
+  },
 
-    async refresh(c, ctx, log, freshness) {
-      const expire = freshness.force ? '0' : String(freshness.maxAgeMinutes * 60);
-      const r = await helper<{ repos: Record<string, number> }>(c, ctx, ['refresh', JOB], log, 'reading repositories', { expireSeconds: expire, lock: true });
-      if (isError(r)) {
-        throw new UserError(`cannot read the ${ctx.target.id} package repositories: ${r.error.message.split('\n')[0]}`, {
-          hint: `repositories: ${ctx.repositories.map((x) => displayRepoUrl(x, ctx.arch.rpm, rpmJob(ctx).releasever)).join(', ')}; check the network (or --network) and proxy settings`,
-        });
-      }
-      for (const [id, n] of Object.entries(r.repos)) log(`${id}: ${n} packages`);
-    },
+  async refresh(c, ctx, log, freshness) {
+    const expire = freshness.force ? '0' : String(freshness.maxAgeMinutes * 60);
+    const r = await helper<{ repos: Record<string, number> }>(c, ctx, ['refresh', JOB], log, 'reading repositories', { expireSeconds: expire });
+    for (const [id, n] of Object.entries(r.repos)) log(`${id}: ${n} packages`);
+  },
 
-    async resolve(c, ctx, requests, log) {
-      const r = await helper<RpmResolution & { pins?: { applied: string[]; missing: string[] } }>(c, ctx, ['resolve', JOB, ...requests.map(requestSpec)], log, 'resolving');
-      if (isError(r)) {
-        const req = requests.find((q) => requestSpec(q) === r.error.spec);
-        const pinned = ctx.pins?.length && r.error.kind === 'unsatisfiable' ? 'the locked versions were preferred; `yumda update` resolves anew' : undefined;
-        throw new UserError(explainRpmFailure(r.error.kind, r.error.message, ctx.target.id, req), { hint: missingFromRuntimeHint(r.error.message, ctx) ?? pinned });
-      }
-      if (r.pins?.applied.length) log(`locked versions preferred for ${r.pins.applied.length} packages`);
-      if (r.pins?.missing.length) log(`locked versions no longer in the repositories (not pinned): ${r.pins.missing.join(', ')}`);
-      // every executable of the layer carries /opt/lib as its DT_RPATH (relocate/binaries.ts), so a
-      // newer library shipped there wins over the runtime's older copy
-      const plan = planFromResolution({ resolution: r, requested: requests, runtime: ctx.runtime, rpmArch: ctx.arch.rpm, rpathToLayer: true });
-      for (const n of plan.notes) log(`version skew: ${n}`);
-      return plan;
-    },
+  async resolve(c, ctx, requests, log) {
+    const r = await helper<RpmResolution & { pins?: { applied: string[]; missing: string[] } }>(c, ctx, ['resolve', JOB, ...requests.map(requestSpec)], log, 'resolving', { requests });
+    if (r.pins?.applied.length) log(`locked versions preferred for ${r.pins.applied.length} packages`);
+    if (r.pins?.missing.length) log(`locked versions no longer in the repositories (not pinned): ${r.pins.missing.join(', ')}`);
+    // every executable of the layer carries /opt/lib as its DT_RPATH (relocate/binaries.ts), so a
+    // newer library shipped there wins over the runtime's older copy
+    const plan = planFromResolution({ resolution: r, requested: requests, runtime: ctx.runtime, rpmArch: ctx.arch.rpm, rpathToLayer: true });
+    for (const n of plan.notes) log(`version skew: ${n}`);
+    return plan;
+  },
 
-    async candidates(c, ctx, name, log) {
-      const r = await helper<{ versions: Array<{ epoch: number; version: string; release: string }> }>(c, ctx, ['versions', JOB, name], log, 'listing versions');
-      if (isError(r)) throw new UserError(explainRpmFailure(r.error.kind, r.error.message, ctx.target.id));
-      const versions = newestFirst(r.versions);
-      if (versions.length === 0) throw new UserError(`package '${name}' was not found in the ${ctx.target.id} repositories`);
-      return versions;
-    },
+  async candidates(c, ctx, name, log) {
+    const r = await helper<{ versions: Array<{ epoch: number; version: string; release: string }> }>(c, ctx, ['versions', JOB, name], log, 'listing versions');
+    const versions = newestFirst(r.versions);
+    if (versions.length === 0) throw new UserError(`package '${name}' was not found in the ${ctx.target.id} repositories`);
+    return versions;
+  },
 
-    async stage(c, ctx, packages, log) {
-      const nevras = packages.map((p) => {
-        const e = parseEvr(p.version);
-        return `${p.name}-${e.epoch ? `${e.epoch}:` : ''}${e.version}-${e.release}.${p.arch}`;
-      });
-      // everything may come from the runtime: then nothing is downloaded, and the layer is empty
-      const d = nevras.length ? await helper<{ files: string[] }>(c, ctx, ['download', JOB, DOWNLOADS, ...nevras], log, 'downloading') : { files: [] };
-      if (isError(d)) throw new UserError(`downloading the packages failed: ${d.error.message.split('\n')[0]}`);
-      for (const f of d.files) log(`downloaded ${path.posix.basename(f)}`);
-      const repoOf = new Map(packages.map((p, i) => [nevras[i]!, p.repository]));
-      const keyed: Array<{ file: string; key: string }> = [];
-      d.files.forEach((f, i) => {
-        const repo = ctx.repositories.find((x) => x.id === repoOf.get(nevras[i]!));
-        if (repo?.gpgcheck && repo.gpgkey) keyed.push({ file: f, key: repo.gpgkey });
-      });
-      const r = await c.exec(['bash', '-c', stageScript(d.files, keyed)], { onStdoutLine: (l) => l.startsWith('unpacked ') && log(l) });
-      if (r.exitCode === 4) throw new UserError(`a package failed its signature check: ${r.stderr.trim().split('\n').pop()}`);
-      if (r.exitCode !== 0) throw new UserError(`unpacking the packages failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
-    },
-  };
-}
-
-export const dnfBackend: Backend = makeBackend();
-export const yumBackend: Backend = makeBackend();
+  async stage(c, ctx, packages, log) {
+    const nevras = packages.map((p) => {
+      const e = parseEvr(p.version);
+      return `${p.name}-${e.epoch ? `${e.epoch}:` : ''}${e.version}-${e.release}.${p.arch}`;
+    });
+    // everything may come from the runtime: then nothing is downloaded, and the layer is empty
+    const d = nevras.length ? await helper<{ files: string[] }>(c, ctx, ['download', JOB, DOWNLOADS, ...nevras], log, 'downloading') : { files: [] };
+    for (const f of d.files) log(`downloaded ${path.posix.basename(f)}`);
+    const repoOf = new Map(packages.map((p, i) => [nevras[i]!, p.repository]));
+    const keyed: Array<{ file: string; key: string }> = [];
+    d.files.forEach((f, i) => {
+      const repo = ctx.repositories.find((x) => x.id === repoOf.get(nevras[i]!));
+      if (repo?.gpgcheck && repo.gpgkey) keyed.push({ file: f, key: repo.gpgkey });
+    });
+    const r = await c.exec(['bash', '-c', stageScript(d.files, keyed)], { onStdoutLine: (l) => l.startsWith('unpacked ') && log(l) });
+    if (r.exitCode === 4) throw new UserError(`a package failed its signature check: ${r.stderr.trim().split('\n').pop()}`);
+    if (r.exitCode !== 0) throw new UserError(`unpacking the packages failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  },
+};

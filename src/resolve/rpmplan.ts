@@ -93,6 +93,12 @@ function ignorable(dep: string): boolean {
   return dep.startsWith('rpmlib(');
 }
 
+function unprovided(p: RpmPackageInfo, dep: string, runtimeId: string): UserError {
+  return new UserError(`${p.name}-${evrOf(p)}.${p.arch} requires ${dep}, which no package of the resolved closure provides and the ${runtimeId} runtime does not have`, {
+    hint: 'the package manager resolved a closure yumda cannot account for: please report this with the packages asked for',
+  });
+}
+
 export function planFromResolution(input: RpmPlanInput): RpmPlan {
   const { resolution, runtime } = input;
   const byName = new Map(resolution.packages.map((p) => [p.name, p]));
@@ -168,7 +174,9 @@ export function planFromResolution(input: RpmPlanInput): RpmPlan {
     for (const { dep, providers } of cur.requires) {
       if (ignorable(dep)) continue;
       const req = parseReldep(dep);
+      // the package itself satisfies it (a provide, or for a file requirement a file it ships)
       if (!req.rich && own.some((p) => satisfies(p, req))) continue;
+      if (providers.includes(cur.name)) continue;
       const fromRt = runtimeSatisfier(dep, providers);
       if (fromRt) {
         fromRuntime.add(fromRt);
@@ -187,9 +195,13 @@ export function planFromResolution(input: RpmPlanInput): RpmPlan {
       if (old) {
         skewed(old, dep, cur.name);
         edges.get(cur.name)!.add(old);
+        continue;
       }
-      // no provider at all: the resolver satisfied it some way we cannot see (a rich dependency);
-      // the package manager resolved the closure, so nothing is missing from it
+      // A rich dependency (`(a if b)`) can be satisfied by nothing when its condition is false.
+      // Any other requirement has a provider in a closure resolved into an empty root: none means
+      // the helper's view of the closure is wrong, and a layer built from it could lack a package
+      // its programs need at run time. Refused rather than dropped: no build ships it silently.
+      if (!req.rich) throw unprovided(cur, dep, input.runtime.id);
     }
   }
 

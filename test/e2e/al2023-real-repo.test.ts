@@ -8,7 +8,7 @@ import { parseArch } from '../../src/registry/arch.js';
 import { loadRuntime, loadTarget } from '../../src/registry/load.js';
 import { STAGE_OUT, type ResolveContext } from '../../src/resolve/backend.js';
 import type { Plan, PlannedPackage } from '../../src/resolve/plan.js';
-import { dnfBackend, parseRpmRepo } from '../../src/resolve/rpm.js';
+import { rpmBackend, parseRpmRepo } from '../../src/resolve/rpm.js';
 import { extractTar, packageRoute } from '../../src/stage/extract.js';
 import { ContentStore } from '../../src/cache/content-store.js';
 import type { FileTree } from '../../src/tree/types.js';
@@ -54,9 +54,9 @@ describe('al2023 rpm path on a real AL2023 repository', () => {
     const docker = await connectEngine();
     const ctx: ResolveContext = { target: loadTarget('al2023'), runtime: loadRuntime('provided.al2023'), arch: parseArch('x86_64'), repositories: [parseRpmRepo(url, 0)] };
     return withContainer(docker, { image: buildImage, network: 'host' }, async (c) => {
-      await c.putArchive('/', await tarOf(dnfBackend.configFiles(ctx)));
-      await dnfBackend.refresh(c, ctx, () => undefined, { maxAgeMinutes: 60, force: true });
-      await dnfBackend.stage(c, ctx, plan.packages, () => undefined);
+      await c.putArchive('/', await tarOf(rpmBackend.configFiles(ctx)));
+      await rpmBackend.refresh(c, ctx, () => undefined, { maxAgeMinutes: 60, force: true });
+      await rpmBackend.stage(c, ctx, plan.packages, () => undefined);
       const { trees } = await extractTar(await c.getArchive(STAGE_OUT), new ContentStore(path.join(tempDir(), 'content')), packageRoute('out'));
       return trees;
     });

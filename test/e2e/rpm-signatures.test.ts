@@ -8,7 +8,7 @@ import { parseArch } from '../../src/registry/arch.js';
 import { loadRuntime, loadTarget } from '../../src/registry/load.js';
 import type { ResolveContext } from '../../src/resolve/backend.js';
 import type { PlannedPackage } from '../../src/resolve/plan.js';
-import { dnfBackend } from '../../src/resolve/rpm.js';
+import { rpmBackend } from '../../src/resolve/rpm.js';
 import { repoRoot, run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/cc.js';
 import { ensureTestImage } from '../helpers/images.js';
@@ -68,11 +68,11 @@ describe('rpm signature checks', () => {
     };
     const p: PlannedPackage = { name, version: '1-1', arch: 'noarch', downloadSize: 0, installedSize: 0, requiredBy: [name], requested: true, provides: [name], depends: [], repository: 'signed' };
     await withContainer(docker, { image: buildImage, network: 'host' }, async (c) => {
-      const files = dnfBackend.configFiles(ctx);
+      const files = rpmBackend.configFiles(ctx);
       files.set('/yumda/keys/test.asc', publicKey.toString());
       await c.putArchive('/', await tarOf(files));
-      await dnfBackend.refresh(c, ctx, () => undefined, { maxAgeMinutes: 60, force: true });
-      await dnfBackend.stage(c, ctx, [p], () => undefined);
+      await rpmBackend.refresh(c, ctx, () => undefined, { maxAgeMinutes: 60, force: true });
+      await rpmBackend.stage(c, ctx, [p], () => undefined);
     });
   }
 

@@ -55,8 +55,13 @@ describe('CLI errors (no Docker needed)', () => {
   it('lists targets', async () => {
     const r = await runYumda(['targets', '--json']);
     expect(r.code).toBe(0);
-    const targets = JSON.parse(r.stdout) as Array<{ id: string; runtime: { packages: number } }>;
+    const targets = JSON.parse(r.stdout) as Array<{ id: string; legacy: boolean; endOfSupport?: string; runtime: { packages: number } }>;
     expect(targets.find((t) => t.id === 'debian12')?.runtime.packages).toBeGreaterThan(50);
+    // Amazon Linux 2 reached end of support (registry/targets/al2.json says so)
+    expect(targets.map((t) => [t.id, t.legacy, t.endOfSupport])).toEqual([['al2', true, '2026-06-30'], ['al2023', false, undefined], ['debian12', false, undefined]]);
+    const text = await runYumda(['targets']);
+    expect(text.stdout).toMatch(/^al2 \(legacy: end of support 2026-06-30\)  Amazon Linux 2:/m);
+    expect(text.stdout).toMatch(/^al2023  Amazon Linux 2023/m);
   });
 
   it('lists the recipes, and rejects a recipe with a wrong field naming file and field', async () => {

@@ -3,7 +3,7 @@ import { parseArch } from '../../src/registry/arch.js';
 import { parseInventory } from '../../src/registry/refresh.js';
 import type { Runtime, Target } from '../../src/registry/types.js';
 import type { ResolveContext } from '../../src/resolve/backend.js';
-import { displayRepoUrl, explainRpmFailure, missingFromRuntimeHint, newestFirst, parseHelperOutput, parseRpmRepo, pinNevra, rpmJob, stageScript } from '../../src/resolve/rpm.js';
+import { displayRepoUrl, explainRpmFailure, helperError, missingFromRuntimeHint, newestFirst, parseHelperOutput, parseRpmRepo, pinNevra, rpmJob, stageScript } from '../../src/resolve/rpm.js';
 import { planFromResolution, sonameOf, type RpmPackageInfo } from '../../src/resolve/rpmplan.js';
 import { decideSkew, type SkewCase } from '../../src/resolve/skew.js';
 import { isUserError } from '../../src/util/errors.js';
@@ -111,6 +111,15 @@ describe('rpm plan: what the layer ships of the resolved closure', () => {
 
   it('never ships the C library', () => {
     expect(() => plan([pkg('tool', '1-1', { requires: [['libc.so.6(GLIBC_2.38)(64bit)', ['glibc']]] }), pkg('glibc', '2.38-1')], ['tool'])).toThrow(/glibc cannot be shipped in a layer/);
+  });
+
+  it('refuses a requirement nothing provides, rather than dropping it (a rich dependency may have none)', () => {
+    // e.g. a file requirement whose provider the helper did not see
+    expect(() => plan([pkg('tool', '1.0-1', { requires: [['/usr/share/tool/data', []]] })], ['tool'])).toThrow(
+      'tool-1.0-1.x86_64 requires /usr/share/tool/data, which no package of the resolved closure provides and the provided.al2023 runtime does not have',
+    );
+    const p = plan([pkg('tool', '1.0-1', { requires: [['(tool-doc if man-db)', []], ['/usr/bin/tool', ['tool']]] })], ['tool']);
+    expect(p.packages.map((x) => [x.name, x.depends])).toEqual([['tool', []]]);
   });
 
   it('follows a request for something a package provides to that package', () => {
@@ -236,11 +245,36 @@ describe('rpm backend pieces', () => {
     expect(parseHelperOutput('noise\n{"repos": {"a": 3}}\n', '', 0, 'x')).toEqual({ repos: { a: 3 } });
     expect(parseHelperOutput('{"error": {"kind": "repo", "message": "m"}}', '', 3, 'x')).toEqual({ error: { kind: 'repo', message: 'm' } });
     expect(() => parseHelperOutput('', 'Traceback\nImportError: No module named dnf', 1, 'dnf (resolving)')).toThrow('dnf (resolving) failed (exit 1): Traceback ImportError: No module named dnf');
-    try {
-      parseHelperOutput('', 'python3: not found', 127, 'dnf (reading repositories)');
-    } catch (e) {
-      expect(isUserError(e) && e.hint).toMatch(/needs dnf \(python3 with the dnf module\)/);
-    }
+    let thrown: unknown;
+    expect(() => {
+      try {
+        parseHelperOutput('', 'python3: not found', 127, 'dnf (reading repositories)');
+      } catch (e) {
+        thrown = e;
+        throw e;
+      }
+    }).toThrow('dnf (reading repositories) failed (exit 127): python3: not found');
+    expect(isUserError(thrown) && thrown.hint).toMatch(/needs dnf \(python3 with the dnf module\)/);
+  });
+
+  describe('reports the helper\'s errors the same way from every command', () => {
+    const target = { id: 'al2', packageManager: 'yum', distro: { name: 'amzn', version: '2', releasever: '2' } };
+    const ctx = { target, runtime, arch: parseArch('x86_64'), repositories: [{ id: 'amzn2-core', url: 'https://cdn.amazonlinux.com/2/core/latest/$basearch/mirror.list', mirrorlist: true }] } as unknown as ResolveContext;
+    it.each([
+      // the helper's catch-all, from yum's URLGrabError while resolving (file lists are fetched on first use)
+      [{ kind: 'repo', message: '[Errno 14] curl#6 - "Could not resolve host: cdn.amazonlinux.com"', exception: 'URLGrabError' }, 'cannot read the al2 package repositories: [Errno 14] curl#6 - "Could not resolve host: cdn.amazonlinux.com"', /cdn\.amazonlinux\.com\/2\/core\/latest\/x86_64\/mirror\.list \(mirror list\); check the network/],
+      [{ kind: 'download', message: 'tool-1.0-1.x86_64: [Errno 12] Timeout\nmore', exception: 'URLGrabError' }, 'downloading the packages failed: tool-1.0-1.x86_64: [Errno 12] Timeout', /check the network/],
+      [{ kind: 'internal', message: "'releasever'", exception: 'KeyError' }, "yumda's rpm helper failed: KeyError: 'releasever'", /a bug in yumda/],
+      [{ kind: 'unsatisfiable', message: 'tool-1.0-1.x86_64 requires /usr/share/fonts/Café.ttf' }, 'the packages cannot be installed together: tool-1.0-1.x86_64 requires /usr/share/fonts/Café.ttf', undefined],
+    ])('%o', (err, message, hint) => {
+      const e = helperError(err, ctx);
+      expect(e.message).toBe(message);
+      if (hint) expect(e.hint).toMatch(hint);
+      else expect(e.hint).toBeUndefined();
+    });
+    it('names the request a not-found error is about', () => {
+      expect(helperError({ kind: 'not-found', message: 'no package matches git-9', spec: 'git-9' }, ctx, [{ name: 'git', version: '9' }]).message).toBe("version 9 of package 'git' was not found in the al2 repositories");
+    });
   });
 
   it('unpacks with rpm2cpio and cpio, never above the root, checking signatures only where asked', () => {

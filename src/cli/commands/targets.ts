@@ -12,6 +12,8 @@ export function targetsCommand(opts: { json?: boolean }): void {
         rows.map(({ target: t, runtime: r }) => ({
           id: t.id,
           description: t.description,
+          legacy: !!t.legacy,
+          ...(t.legacy ? { endOfSupport: t.legacy.endOfSupport } : {}),
           family: t.family,
           packageManager: t.packageManager,
           architectures: t.architectures,
@@ -30,7 +32,8 @@ export function targetsCommand(opts: { json?: boolean }): void {
   for (const { target: t, runtime: r } of rows) {
     process.stdout.write(
       [
-        `${t.id}  ${t.description}`,
+        `${t.id}${t.legacy ? ` (legacy: end of support ${t.legacy.endOfSupport})` : ''}  ${t.description}`,
+        ...(t.legacy?.note ? [`  legacy:        ${t.legacy.note}`] : []),
         `  packages:      ${t.packageManager} (${t.family}), ${t.distro.name} ${t.distro.version}; architectures ${t.architectures.join(', ')}`,
         `  build image:   ${t.buildImage.name} (built from ${t.buildImage.context}/Dockerfile when missing)`,
         `  runtime:       ${r.id} (${r.image}): ${r.packages.length} packages provided, from ${r.provenance.source} (${r.provenance.date})`,

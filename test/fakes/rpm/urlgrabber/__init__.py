@@ -1,0 +1,1 @@
+# stand-in for urlgrabber (see ../fakerpm.py)
