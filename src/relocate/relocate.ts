@@ -5,6 +5,7 @@ import type { AppliedRecipe } from '../recipes/types.js';
 import { bytes, readContent, sortedEntries, type Content, type FileEntry, type FileTree, type TreeEntry } from '../tree/types.js';
 import { applyAlternatives, type Alternative } from './alternatives.js';
 import { relocateBinaries, type BinaryReport } from './binaries.js';
+import { dedupeFiles, type DedupeReport } from './dedupe.js';
 import { globToRegExp, matchesAny } from './glob.js';
 import { LAYER_ROOT, place, placementPriority, relocatedAddress, type DropReason, type LayoutOptions } from './layout.js';
 import { PathMap } from './paths.js';
@@ -50,6 +51,8 @@ export interface RelocateReport {
   env: Record<string, string>;
   /** Files and directories whose setuid, setgid or sticky bits were cleared: mode before and after. */
   strippedModes: Array<{ path: string; from: number; to: number }>;
+  /** Identical files (hard links among them) shipped once, the others as links to that copy. */
+  deduplicated: DedupeReport;
 }
 
 /** A report of a relocation that did nothing yet (the start of every relocation, and test data). */
@@ -64,6 +67,7 @@ export function emptyReport(): RelocateReport {
     wrapped: [],
     env: {},
     strippedModes: [],
+    deduplicated: { linked: [], savedBytes: 0 },
   };
 }
 
@@ -123,6 +127,7 @@ export function relocate(input: RelocateInput): RelocateResult {
 
   const layer = withParents(placed);
   report.strippedModes = stripSpecialModes(layer);
+  report.deduplicated = dedupeFiles(layer);
   return { layer, report };
 }
 

@@ -51,6 +51,12 @@ function staged(): FileTree {
     symlink('/etc/fonts/conf.d/10-x.conf', '/usr/share/fontconfig/conf.avail/10-x.conf', 'fontconfig-config'),
     file('/usr/share/fontconfig/conf.avail/10-x.conf', '<fontconfig/>\n', 0o644, 'fontconfig-config'),
     symlink('/usr/bin/dangling', '/usr/lib/nowhere/prog', 'tool'),
+    // one driver under three names (hard links in the package), and one program in two directories
+    file('/usr/lib/x86_64-linux-gnu/dri/a_dri.so', 'the same driver', 0o644, 'tool'),
+    file('/usr/lib/x86_64-linux-gnu/dri/b_dri.so', 'the same driver', 0o644, 'tool'),
+    file('/usr/lib/x86_64-linux-gnu/dri/c_dri.so', 'the same driver', 0o644, 'tool'),
+    file('/usr/bin/helper', 'same program', 0o755, 'tool'),
+    file('/usr/libexec/tool/helper', 'same program', 0o755, 'tool'),
     dir('/var/cache/tool'),
     file('/var/lib/tool/state', 'state', 0o644, 'tool'),
   ]);
@@ -91,6 +97,9 @@ describe('golden files', () => {
     for (const r of report.rewritten) lines.push(`${r.file}: ${r.from} -> ${r.to}`);
     lines.push('', '# modes cleared');
     for (const m of report.strippedModes) lines.push(`${m.path}: ${m.from.toString(8)} -> ${m.to.toString(8)}`);
+    lines.push('', '# shipped once');
+    for (const l of report.deduplicated.linked) lines.push(`${l.path} -> ${l.to}`);
+    lines.push(`saved ${report.deduplicated.savedBytes} bytes`);
     lines.push('', '# environment');
     for (const [k, v] of Object.entries(report.env)) lines.push(`${k}=${v}`);
     lines.push('', '# rewritten text files, as written');

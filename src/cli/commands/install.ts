@@ -157,6 +157,9 @@ function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: stri
   if (report.strippedModes.length) {
     ui.info(`  cleared setuid/setgid/sticky bits of ${report.strippedModes.length} files (Lambda cannot use them): ${report.strippedModes.slice(0, 4).map((m) => m.path.replace('/opt/', '')).join(', ')}${report.strippedModes.length > 4 ? ', …' : ''}; file capabilities are never carried`);
   }
+  if (report.deduplicated.linked.length) {
+    ui.info(`  shipped ${report.deduplicated.linked.length} identical files (hard links among them) once, as links to one copy: ${formatBytes(report.deduplicated.savedBytes)} saved`);
+  }
   if (report.wrapped.length) {
     ui.info(`  wrapped ${report.wrapped.length} programs to set their environment: ${report.wrapped.map((w) => w.program.replace('/opt/bin/', '')).join(', ')}`);
   }
@@ -199,6 +202,7 @@ function printJson(r: BuildResult, output: object | undefined, verification?: Ve
           unrewritable: r.report.binaries.unrewritable,
           libraryPathFailed: r.report.binaries.libraryPathFailed,
           strippedModes: r.report.strippedModes,
+          deduplicated: { files: r.report.deduplicated.linked.length, savedBytes: r.report.deduplicated.savedBytes },
         }
       : {}),
     ...(r.missing ? { missingLibraries: r.missing, elfChecked: r.elfChecked } : {}),
