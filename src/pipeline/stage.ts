@@ -12,7 +12,7 @@ import { readContent, sortedEntries, type FileTree, type TreeEntry } from '../tr
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
 import type { BuildSession, SessionEvents } from './session.js';
-import { tarOfTree } from './tarball.js';
+import { treeTarStream } from '../tree/tar.js';
 
 export interface StagedRoot {
   tree: FileTree;
@@ -122,7 +122,7 @@ export async function runPostStage(args: {
   const root = `${STAGE_OUT}/root`;
   events.step('putting the staged root into the build container for the recipe commands');
   await c.exec(['mkdir', '-p', root]);
-  await c.putArchive(root, tarOfTree(staged));
+  await c.putArchive(root, treeTarStream(sortedEntries(staged.values()).map((e) => ({ name: e.path.replace(/^\/+/, ''), entry: e })), new Date(0)));
   const libDirs = target.family === 'deb' ? [`${root}/usr/lib/${arch.triplet}`, `${root}/lib/${arch.triplet}`, `${root}/usr/lib`] : [`${root}/usr/lib64`, `${root}/lib64`, `${root}/usr/lib`];
   const env = { ROOT: root, TRIPLET: arch.triplet, LIBDIR: libDirs[0]!, LIBPATH: libDirs.join(':') };
   for (const cmd of commands) {
