@@ -38,6 +38,17 @@ export function throwIfInterrupted(): void {
   if (interrupted) throw new InterruptedError();
 }
 
+/**
+ * A point where work may stop: lets a signal that arrived during synchronous work (relocation)
+ * be handled, then throws InterruptedError if it was. Node handles a signal in the event loop's
+ * poll phase; the first setImmediate may run before this iteration polls again, the second runs
+ * after it has.
+ */
+export async function checkpoint(): Promise<void> {
+  for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+  throwIfInterrupted();
+}
+
 export async function runInterruptTasks(): Promise<void> {
   interrupted = true;
   const all = [...tasks];
