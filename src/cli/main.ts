@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { runInterruptTasks } from '../util/cleanup.js';
-import { errorMessage, isUserError } from '../util/errors.js';
+import { errorMessage, fsError, isUserError } from '../util/errors.js';
 import { toolVersion } from '../pipeline/manifest.js';
 import { buildCommand, updateCommand } from './commands/build.js';
 import { cacheCleanCommand, cacheInfoCommand } from './commands/cache.js';
@@ -234,13 +234,17 @@ export function program(): Command {
   return cli;
 }
 
+/** Exit codes of a process ended by a signal, as shells report them (128 + the signal's number). */
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
 async function main(): Promise<void> {
-  let interrupted = false;
+  let signalled: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
+    const code = SIGNAL_EXIT[sig] ?? 130;
+    if (signalled) process.exit(code);
+    signalled = sig;
     process.stderr.write(`\nyumda: ${sig === 'SIGINT' ? 'interrupted' : 'terminated'}; removing containers and temporary files\n`);
-    void runInterruptTasks().finally(() => process.exit(130));
+    void runInterruptTasks().finally(() => process.exit(code));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -250,13 +254,18 @@ async function main(): Promise<void> {
     if (e.code !== 'EPIPE') throw e;
   });
   process.on('uncaughtException', (e) => {
+    // after a signal, the work it cut short fails in all sorts of ways: the signal's line is the only one
+    if (signalled) return;
     process.stderr.write(`yumda: internal error: ${errorMessage(e)}\n${e.stack ?? ''}\n`);
     void runInterruptTasks().finally(() => process.exit(70));
   });
   try {
     await program().parseAsync(process.argv);
-  } catch (e) {
+  } catch (raw) {
+    // the signal handler is removing what the work left and exits when done
+    if (signalled) return new Promise<void>(() => undefined);
     await runInterruptTasks();
+    const e = fsError(raw);
     if (isUserError(e)) {
       process.stderr.write(`yumda: error: ${e.message}${e.hint ? `; ${e.hint}` : ''}\n`);
       process.exitCode = e.exitCode;

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
-import { trackContainer, untrackContainer } from './cleanup.js';
+import { removeStale, trackContainer, untrackContainer, yumdaLabels } from './cleanup.js';
 
 export interface ContainerSpec {
   image: string;
@@ -75,6 +75,7 @@ export class WorkContainer {
 
   static async start(docker: Docker, spec: ContainerSpec): Promise<WorkContainer> {
     const binds = spec.volumes ?? [];
+    await removeStale(docker);
     const container = await docker.createContainer({
       Image: spec.image,
       Cmd: spec.cmd ?? ['sleep', 'infinity'],
@@ -82,7 +83,7 @@ export class WorkContainer {
       ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
       ...(spec.user ? { User: spec.user } : {}),
       ...(spec.platform ? { platform: spec.platform } : {}),
-      Labels: { 'org.yumda.owner': 'yumda' },
+      Labels: yumdaLabels(),
       HostConfig: {
         AutoRemove: false,
         ...(spec.network ? { NetworkMode: spec.network } : {}),

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
 import { onInterrupt } from '../util/cleanup.js';
+import { yumdaLabels } from './cleanup.js';
 
 async function removeVolume(docker: Docker, name: string): Promise<void> {
   // containers that use it go first (Ctrl-C may arrive while one runs); then the volume, which
@@ -25,7 +26,7 @@ async function removeVolume(docker: Docker, name: string): Promise<void> {
  */
 export async function withVolume<T>(docker: Docker, purpose: string, fn: (name: string) => Promise<T>): Promise<T> {
   const name = `yumda-${purpose}-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await docker.createVolume({ Name: name, Labels: { 'org.yumda.owner': 'yumda' } });
+  await docker.createVolume({ Name: name, Labels: yumdaLabels() });
   const forget = onInterrupt(() => removeVolume(docker, name));
   try {
     return await fn(name);

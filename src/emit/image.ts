@@ -12,6 +12,7 @@ import type { FileTree } from '../tree/types.js';
 import { writeAtomically } from '../util/atomic.js';
 import { withTempDir } from '../util/tempdir.js';
 import { archiveEntries, FIXED_DATE } from './layout.js';
+import { treeTarStream, type TarMember } from '../tree/tar.js';
 
 /**
  * The layer as a container image: one layer holding /opt and nothing else (FROM scratch), for
@@ -94,28 +95,9 @@ export function imageLabels(m: LayerManifest): Record<string, string> {
 
 /** The tar stream of the image's layer: `opt/` and everything under it, in archive order. */
 export function layerTarStream(layer: FileTree): Readable {
-  const pack = tar.pack();
-  const common = { uid: 0, gid: 0, uname: '', gname: '', mtime: FIXED_DATE };
   const root = LAYER_ROOT.slice(1);
-  void (async () => {
-    try {
-      pack.entry({ ...common, name: `${root}/`, type: 'directory', mode: 0o755 });
-      for (const { name, entry } of archiveEntries(layer)) {
-        const full = `${root}/${name}`;
-        if (entry.kind === 'dir') pack.entry({ ...common, name: `${full}/`, type: 'directory', mode: entry.mode });
-        else if (entry.kind === 'symlink') pack.entry({ ...common, name: full, type: 'symlink', linkname: entry.target, mode: 0o777 });
-        else if (entry.content.kind === 'bytes') pack.entry({ ...common, name: full, type: 'file', mode: entry.mode, size: entry.size }, entry.content.data);
-        else {
-          const sink = pack.entry({ ...common, name: full, type: 'file', mode: entry.mode, size: entry.size });
-          await pipeline(createReadStream(entry.content.hostPath), sink);
-        }
-      }
-      pack.finalize();
-    } catch (e) {
-      pack.destroy(e as Error);
-    }
-  })();
-  return pack as unknown as Readable;
+  const members: TarMember[] = [{ name: root, entry: { kind: 'dir', path: LAYER_ROOT, mode: 0o755 } }, ...archiveEntries(layer).map(({ name, entry }) => ({ name: `${root}/${name}`, entry }))];
+  return treeTarStream(members, FIXED_DATE);
 }
 
 /** Writes the layer blob to `file`, gzip-compressed or not; gzip's header has no time or name. */

@@ -26,6 +26,7 @@ import { JsonStore } from '../cache/json-store.js';
 import { PackageCache } from '../cache/packages.js';
 import { addWithParents, bytes, type FileTree } from '../tree/types.js';
 import { UserError } from '../util/errors.js';
+import { checkpoint } from '../util/cleanup.js';
 import { sha256 } from '../util/hash.js';
 import { projectRoot } from '../util/paths.js';
 import { layerManifest, MANIFEST_PATH, toolVersion, type LayerManifest } from './manifest.js';
@@ -282,6 +283,9 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     });
     const sbomData = Buffer.from(JSON.stringify(sbom, null, 2) + '\n');
     addWithParents(layer, { kind: 'file', path: SBOM_PATH, mode: 0o644, size: sbomData.length, content: bytes(sbomData) }, '/opt');
+
+    // relocation runs without yielding: a Ctrl-C during it is seen here, before anything follows
+    await checkpoint();
 
     // 4. every shared library the layer needs is in it or in the runtime
     events.step('checking that every shared library the layer needs is in the layer or the runtime');

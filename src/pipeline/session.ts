@@ -12,7 +12,7 @@ import type { Target } from '../registry/types.js';
 import type { Backend, Freshness, ResolveContext } from '../resolve/backend.js';
 import { UserError } from '../util/errors.js';
 import { projectRoot } from '../util/paths.js';
-import { tarOf } from './tarball.js';
+import { tarOf } from '../tree/tar.js';
 
 export interface SessionEvents {
   step(title: string): void;

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { AppliedRecipe } from '../recipes/types.js';
 import type { Arch } from '../registry/arch.js';
 import type { Target } from '../registry/types.js';
@@ -5,14 +6,16 @@ import { STAGE_OUT, type Backend, type ResolveContext } from '../resolve/backend
 import type { Plan, PlannedPackage } from '../resolve/plan.js';
 import { parseAlternatives, type Alternative } from '../relocate/alternatives.js';
 import { extractTar, packageRoute } from '../stage/extract.js';
-import type { ContentStore } from '../cache/content-store.js';
+import { removeStaleTemporaries, type ContentStore } from '../cache/content-store.js';
 import { JsonStore } from '../cache/json-store.js';
 import { PackageCache, type UnpackedPackage } from '../cache/packages.js';
 import { readContent, sortedEntries, type FileTree, type TreeEntry } from '../tree/types.js';
-import { UserError } from '../util/errors.js';
+import { fsError, UserError } from '../util/errors.js';
+import { throwIfInterrupted } from '../util/cleanup.js';
+import { formatBytes } from '../emit/limits.js';
 import { sha256 } from '../util/hash.js';
 import type { BuildSession, SessionEvents } from './session.js';
-import { tarOfTree } from './tarball.js';
+import { treeTarStream } from '../tree/tar.js';
 
 export interface StagedRoot {
   tree: FileTree;
@@ -47,14 +50,24 @@ export async function stagePlan(args: {
     events.step(`downloading and unpacking ${missing.length} of ${plan.packages.length} packages (${plan.packages.length - missing.length} cached)`);
     await backend.stage(c, ctx, missing, events.detail);
     events.step('copying the unpacked packages out of the build container');
-    const { trees, meta } = await extractTar(await c.getArchive(STAGE_OUT), store, packageRoute(STAGE_OUT.split('/').pop()!));
-    for (const p of missing) {
-      const tree = trees.get(p.name);
-      if (!tree) throw new UserError(`package ${p.name} ${p.version} was planned but not unpacked`);
-      for (const e of tree.values()) e.pkg = p.name;
-      const u = { tree, alternatives: meta.get(`${p.name}.alternatives`) ?? '' };
-      args.packages.put(p, u);
-      unpacked.set(p.name, u);
+    // what a killed run left in the store goes first; what a failed write of this one left, after
+    await removeStaleTemporaries(store.dir);
+    try {
+      const { trees, meta } = await extractTar(await c.getArchive(STAGE_OUT), store, packageRoute(STAGE_OUT.split('/').pop()!));
+      // an interrupt removes the container while its archive streams out: what arrived may be cut
+      // short, and must not go into the package cache as if it were whole
+      throwIfInterrupted();
+      for (const p of missing) {
+        const tree = trees.get(p.name);
+        if (!tree) throw new UserError(`package ${p.name} ${p.version} was planned but not unpacked`);
+        for (const e of tree.values()) e.pkg = p.name;
+        const u = { tree, alternatives: meta.get(`${p.name}.alternatives`) ?? '' };
+        args.packages.put(p, u);
+        unpacked.set(p.name, u);
+      }
+    } catch (e) {
+      await removeStaleTemporaries(store.dir);
+      throw fsError(e, { path: path.dirname(store.dir), needed: formatBytes(missing.reduce((n, p) => n + p.installedSize, 0)) });
     }
     // the container's unpacked copies are not needed again; later steps start clean
     await c.exec(['rm', '-rf', `${STAGE_OUT}/pkgs`, `${STAGE_OUT}/meta`]);
@@ -122,7 +135,7 @@ export async function runPostStage(args: {
   const root = `${STAGE_OUT}/root`;
   events.step('putting the staged root into the build container for the recipe commands');
   await c.exec(['mkdir', '-p', root]);
-  await c.putArchive(root, tarOfTree(staged));
+  await c.putArchive(root, treeTarStream(sortedEntries(staged.values()).map((e) => ({ name: e.path.replace(/^\/+/, ''), entry: e })), new Date(0)));
   const libDirs = target.family === 'deb' ? [`${root}/usr/lib/${arch.triplet}`, `${root}/lib/${arch.triplet}`, `${root}/usr/lib`] : [`${root}/usr/lib64`, `${root}/lib64`, `${root}/usr/lib`];
   const env = { ROOT: root, TRIPLET: arch.triplet, LIBDIR: libDirs[0]!, LIBPATH: libDirs.join(':') };
   for (const cmd of commands) {

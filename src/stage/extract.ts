@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { normalizeAbsolute } from '../util/paths.js';
 import type { FileTree, TreeEntry } from '../tree/types.js';
@@ -27,10 +28,6 @@ export async function extractTar(stream: Readable, store: ContentStore, route: (
   const trees = new Map<string, FileTree>();
   const meta = new Map<string, string>();
   const extract = tar.extract();
-  const done = new Promise<void>((resolve, reject) => {
-    extract.on('finish', resolve);
-    extract.on('error', reject);
-  });
   const treeOf = (k: string) => {
     let t = trees.get(k);
     if (!t) trees.set(k, (t = new Map()));
@@ -87,9 +84,9 @@ export async function extractTar(stream: Readable, store: ContentStore, route: (
     };
     handle().then(() => next(), (e) => extract.destroy(e as Error));
   });
-  stream.pipe(extract);
-  stream.on('error', (e) => extract.destroy(e));
-  await done;
+  // pipeline, not pipe: a failure on either side (a full disk under the content store) destroys
+  // the other, so the engine's archive response is closed instead of holding the process open
+  await pipeline(stream, extract as unknown as NodeJS.WritableStream);
   return { trees, meta };
 }
 

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { onInterrupt } from './cleanup.js';
-import { UserError } from './errors.js';
+import { onInterrupt, throwIfInterrupted } from './cleanup.js';
+import { fsError, UserError } from './errors.js';
+import { processAlive } from './owner.js';
 
 /** A sibling name for work in progress, so the final rename stays on one filesystem. */
 export function temporarySibling(dest: string): string {
@@ -24,10 +25,12 @@ export type ReplaceRule = { kind: 'file' } | { kind: 'dir'; isReplaceableDir: (d
  * appeared during a long build is refused rather than deleted.
  */
 export async function writeAtomically<T>(dest: string, write: (tmp: string) => Promise<T>, rule: ReplaceRule = { kind: 'file' }): Promise<T> {
+  await removeStaleSiblings(dest);
   const tmp = temporarySibling(dest);
   const forget = onInterrupt(() => fs.rm(tmp, { recursive: true, force: true }));
   try {
     const result = await write(tmp);
+    throwIfInterrupted();
     const existing = await fs.lstat(dest).catch(() => undefined);
     if (existing?.isDirectory()) {
       if (rule.kind !== 'dir' || !(await rule.isReplaceableDir(dest))) {
@@ -46,8 +49,33 @@ export async function writeAtomically<T>(dest: string, write: (tmp: string) => P
     return result;
   } catch (e) {
     await fs.rm(tmp, { recursive: true, force: true });
-    throw e;
+    throw fsError(e, { path: dest });
   } finally {
     forget();
   }
+}
+
+// Stale temporaries. Kept apart from the helpers above so that they can change independently.
+
+const SIBLING = /^\.(.+)\.yumda-(\d+)-[0-9a-f]+\.tmp$/;
+
+/** What a name made by `temporarySibling` stands for: the destination's name and its writer's pid. */
+export function parseTemporarySibling(name: string): { dest: string; pid: number } | undefined {
+  const m = SIBLING.exec(name);
+  return m ? { dest: m[1]!, pid: Number(m[2]) } : undefined;
+}
+
+/**
+ * Removes the temporary siblings of `dest` whose writer no longer runs on this machine (a build
+ * killed with kill -9 left them); another live build's are left alone. Returns what it removed.
+ */
+export async function removeStaleSiblings(dest: string, alive: (pid: number) => boolean = processAlive): Promise<string[]> {
+  const dir = path.dirname(dest);
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const stale = names.filter((n) => {
+    const t = parseTemporarySibling(n);
+    return t !== undefined && t.dest === path.basename(dest) && t.pid !== process.pid && !alive(t.pid);
+  });
+  await Promise.all(stale.map((n) => fs.rm(path.join(dir, n), { recursive: true, force: true })));
+  return stale.map((n) => path.join(dir, n));
 }

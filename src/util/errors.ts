@@ -21,3 +21,30 @@ export function errorMessage(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);
 }
+
+/** File-system errors that say something about the user's disk or permissions, not about yumda. */
+const FS_PROBLEMS: Record<string, { what: string; hint: string }> = {
+  ENOSPC: { what: 'no space left on device', hint: 'free some space there, or write elsewhere (--out, --out-dir, --cache-dir)' },
+  EDQUOT: { what: 'disk quota exceeded', hint: 'free some space there, or write elsewhere (--out, --out-dir, --cache-dir)' },
+  EROFS: { what: 'read-only file system', hint: 'write elsewhere (--out, --out-dir, --cache-dir)' },
+  EACCES: { what: 'permission denied', hint: 'check the permissions, or write elsewhere (--out, --out-dir, --cache-dir)' },
+  EPERM: { what: 'operation not permitted', hint: 'check the permissions, or write elsewhere (--out, --out-dir, --cache-dir)' },
+};
+
+/**
+ * A full disk, a quota, a read-only or forbidden place, as the one line the user can act on: what
+ * happened, where (`path`, else the error's own path) and, when known, how much space the step
+ * needs. Any other error is returned as it came, so a bug keeps its stack trace. The one place
+ * that maps them: `throw fsError(e, { path })` where the path is known, and the CLI's last catch
+ * for the rest.
+ */
+export function fsError(e: unknown, where: { path?: string; needed?: string; hint?: string } = {}): unknown {
+  if (e instanceof UserError || !(e instanceof Error)) return e;
+  const err = e as NodeJS.ErrnoException & { dest?: string };
+  const problem = err.code ? FS_PROBLEMS[err.code] : undefined;
+  if (!problem) return e;
+  const p = where.path ?? err.dest ?? err.path;
+  const at = !p ? '' : err.code === 'EACCES' || err.code === 'EPERM' ? `: ${p}` : ` writing ${p}`;
+  const needed = where.needed ? ` (it needs about ${where.needed})` : '';
+  return new UserError(`${problem.what}${at}${needed}`, { hint: where.hint ?? problem.hint, cause: e });
+}

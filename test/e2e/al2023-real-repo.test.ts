@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withContainer } from '../../src/docker/container.js';
 import { connectEngine } from '../../src/docker/engine.js';
-import { tarOf } from '../../src/pipeline/tarball.js';
+import { tarOf } from '../../src/tree/tar.js';
 import { parseArch } from '../../src/registry/arch.js';
 import { loadRuntime, loadTarget } from '../../src/registry/load.js';
 import { STAGE_OUT, type ResolveContext } from '../../src/resolve/backend.js';
