@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { normalizeAbsolute } from '../util/paths.js';
+import { readStream } from '../util/stream.js';
 import type { FileTree, TreeEntry } from '../tree/types.js';
 import type { ContentStore } from '../cache/content-store.js';
 
@@ -11,12 +12,6 @@ export interface ExtractedArchive {
   trees: Map<string, FileTree>;
   /** Small text files (file lists, recorded alternatives), by name. */
   meta: Map<string, string>;
-}
-
-async function collect(stream: AsyncIterable<unknown>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /**
@@ -46,7 +41,7 @@ export async function extractTar(stream: Readable, store: ContentStore, route: (
         return;
       }
       if ('meta' in where) {
-        const data = await collect(body);
+        const data = await readStream(body);
         if (header.type === 'file') meta.set(where.meta, data.toString('utf8'));
         return;
       }
@@ -61,7 +56,7 @@ export async function extractTar(stream: Readable, store: ContentStore, route: (
       switch (header.type) {
         case 'file':
         case 'contiguous-file': {
-          const data = await collect(body);
+          const data = await readStream(body);
           entry = { kind: 'file', path: p, mode, size: data.length, content: { kind: 'file', hostPath: store.put(data).hostPath } };
           break;
         }

@@ -32,7 +32,18 @@ const links = (m: Record<string, string>) => new Map(Object.entries(m));
 describe('reading a layer zip', () => {
   it('reads what writeLayerZip wrote: kinds, modes, symlink targets, content hashes, the manifest', async () => {
     const f = path.join(tempDir(), 'l.zip');
-    const manifest = { manifestVersion: 1, target: 'debian12', arch: 'x86_64', packages: [{ name: 'x', version: '1', files: 1, bytes: 5 }], generatedBytes: 0 };
+    const manifest = {
+      manifestVersion: 1,
+      tool: { name: 'yumda', version: '0.1.0' },
+      target: 'debian12',
+      arch: 'x86_64',
+      runtime: 'debian12',
+      requested: ['x'],
+      packages: [{ name: 'x', version: '1', arch: 'amd64', requiredBy: [], files: 1, bytes: 5 }],
+      generatedBytes: 0,
+      env: {},
+      recipes: [],
+    };
     await writeLayerZip(
       treeOf([
         dir('/opt/bin'),
