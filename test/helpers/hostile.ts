@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createDeflateRaw, createGzip, crc32 } from 'node:zlib';
@@ -41,62 +41,17 @@ function* zeros(n: number): Generator<Buffer> {
 
 /**
  * A zip whose entries are `size` zero bytes each, deflated (a 1 GiB entry takes about 1 MiB),
- * written to `file` without ever holding an entry in memory. Unix mode 0644, made by unix.
+ * written without ever holding an inflated entry in memory. Unix mode 0644, made by unix.
  */
 export async function deflateBombZip(file: string, entries: Array<{ name: string; size: number }>): Promise<void> {
-  const fd = openSync(file, 'w');
-  let offset = 0;
-  const write = (b: Buffer) => {
-    writeSync(fd, b);
-    offset += b.length;
-  };
-  const central: Buffer[] = [];
-  try {
-    for (const e of entries) {
-      let crc = 0;
-      for (const z of zeros(e.size)) crc = crc32(z, crc);
-      const compressed = await readStream(Readable.from(zeros(e.size)).pipe(createDeflateRaw({ level: 9 })));
-      const name = Buffer.from(e.name);
-      const local = Buffer.alloc(30);
-      local.writeUInt32LE(0x04034b50, 0);
-      local.writeUInt16LE(20, 4);
-      local.writeUInt16LE(0x800, 6);
-      local.writeUInt16LE(8, 8); // deflate
-      local.writeUInt16LE(0x21, 12);
-      local.writeUInt32LE(crc >>> 0, 14);
-      local.writeUInt32LE(compressed.length, 18);
-      local.writeUInt32LE(e.size, 22);
-      local.writeUInt16LE(name.length, 26);
-      const c = Buffer.alloc(46);
-      c.writeUInt32LE(0x02014b50, 0);
-      c.writeUInt16LE((3 << 8) | 30, 4);
-      c.writeUInt16LE(20, 6);
-      c.writeUInt16LE(0x800, 8);
-      c.writeUInt16LE(8, 10);
-      c.writeUInt16LE(0x21, 14);
-      c.writeUInt32LE(crc >>> 0, 16);
-      c.writeUInt32LE(compressed.length, 20);
-      c.writeUInt32LE(e.size, 24);
-      c.writeUInt16LE(name.length, 28);
-      c.writeUInt32LE(((0o100644 << 16) >>> 0) >>> 0, 38);
-      c.writeUInt32LE(offset, 42);
-      central.push(c, name);
-      write(local);
-      write(name);
-      write(compressed);
-    }
-    const cd = Buffer.concat(central);
-    const end = Buffer.alloc(22);
-    end.writeUInt32LE(0x06054b50, 0);
-    end.writeUInt16LE(entries.length, 8);
-    end.writeUInt16LE(entries.length, 10);
-    end.writeUInt32LE(cd.length, 12);
-    end.writeUInt32LE(offset, 16);
-    write(cd);
-    write(end);
-  } finally {
-    closeSync(fd);
+  const crafted: CraftedEntry[] = [];
+  for (const e of entries) {
+    let crc = 0;
+    for (const z of zeros(e.size)) crc = crc32(z, crc);
+    const data = await readStream(Readable.from(zeros(e.size)).pipe(createDeflateRaw({ level: 9 })));
+    crafted.push({ name: e.name, deflated: { data, size: e.size, crc32: crc >>> 0 } });
   }
+  writeFileSync(file, craftZip(crafted));
 }
 
 /** A tar member's 512-byte ustar header; sizes past 8 GiB in base-256, as GNU tar writes them. */

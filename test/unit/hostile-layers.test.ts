@@ -11,6 +11,7 @@ import { dir, file, symlink, treeOf } from '../../src/tree/types.js';
 import { cliPath, run, runYumda, type CliResult } from '../helpers/cli.js';
 import { tempDir } from '../helpers/cc.js';
 import { craftZip, type CraftedEntry } from '../helpers/craftzip.js';
+import { manifestOf } from '../helpers/layer.js';
 import { deflateBombZip, gzipLayer, ociTarball, runYumdaMeasured, tarHeader, tarOf, zipWithFlippedByte } from '../helpers/hostile.js';
 
 /**
@@ -41,20 +42,6 @@ async function refusedByAll(work: string, name: string, pattern: RegExp, command
     expectOneErrorLine(r, `${cmd} ${name}`, pattern);
   }
 }
-
-const manifestOf = (over: Record<string, unknown> = {}) => ({
-  manifestVersion: 1,
-  tool: { name: 'yumda', version: '0.1.0' },
-  target: 'debian12',
-  arch: 'x86_64',
-  runtime: 'debian12',
-  requested: ['tool'],
-  packages: [{ name: 'tool', version: '1.0', arch: 'amd64', requiredBy: [], files: 1, bytes: 3 }],
-  generatedBytes: 0,
-  env: {},
-  recipes: [],
-  ...over,
-});
 
 const zipCases: Array<[string, () => Buffer, RegExp]> = [
   [
