@@ -106,7 +106,7 @@ describe('yumda verify and yumda inspect on the poppler layer', () => {
     expect(g.code, g.stderr).toBe(0);
     const { verification } = JSON.parse(g.stdout);
     expect(verification.passed).toBe(true);
-    expect(verification.checks.map((c: { check: string; status: string }) => `${c.status} ${c.check}`)).toEqual(['pass closure', 'pass smoke poppler-utils', 'pass run']);
+    expect(verification.checks.map((c: { check: string; status: string }) => `${c.status} ${c.check}`)).toEqual(['pass closure', 'pass modes', 'pass smoke poppler-utils', 'pass run']);
     expect(readFileSync(good).equals(readFileSync(zip))).toBe(true);
   });
 
