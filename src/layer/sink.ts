@@ -52,7 +52,7 @@ export async function sinkFile(stream: AsyncIterable<unknown>, opts: SinkOptions
       sha.update(chunk);
       if (opts.crc32 !== undefined) crc = crc32(chunk, crc);
       if (kept) {
-        if (size > READ_LIMITS.manifestBytes) throw new UserError(`${opts.file}: '${printable(opts.name)}' is larger than ${READ_LIMITS.manifestBytes} bytes; a layer manifest is far smaller`);
+        if (size > READ_LIMITS.manifestBytes) throw new UserError(`${opts.file}: entry '${printable(opts.name)}' is larger than ${READ_LIMITS.manifestBytes} bytes; a layer manifest is far smaller`);
         kept.push(chunk);
       }
       if (fd !== undefined) writeSync(fd, chunk);

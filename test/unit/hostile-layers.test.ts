@@ -61,6 +61,11 @@ const zipCases: Array<[string, () => Buffer, RegExp]> = [
     () => craftZip([{ name: '.yumda/manifest.json', data: JSON.stringify(manifestOf({ env: { '\u001b[2J': 1 } })) }]),
     /field 'env\.\\x1b\[2J' must be string/,
   ],
+  [
+    'a 9 MiB layer manifest (it is kept in memory: 8 MiB at most)',
+    () => craftZip([{ name: '.yumda/manifest.json', data: Buffer.alloc(9 * MiB, 0x20) }]),
+    /entry '\.yumda\/manifest\.json' is larger than 8388608 bytes; a layer manifest is far smaller$/,
+  ],
   ['a name with a newline and an escape sequence, refused for another reason', () => craftZip([{ name: '../\u001b[2J\nWrote x.zip', data: 'x' }]), /entry '\.\.\/\\x1b\[2J\\nWrote x\.zip' climbs out of the layer/],
 ];
 
