@@ -46,6 +46,7 @@ async function readMembers(file: string, names: ReadonlySet<string>): Promise<{ 
     await eachMember(createReadStream(file), async (h, body) => {
       const name = memberName(h.name);
       sizes.set(name, h.size ?? 0);
+      if (sizes.size > READ_LIMITS.entries) throw new UserError(`${file}: more than ${READ_LIMITS.entries} members; an image tarball holds a few (refusing to read further)`);
       if (h.type !== 'file' || !names.has(name)) return;
       if ((h.size ?? 0) > READ_LIMITS.metadataBytes) throw new UserError(`${file}: ${printable(name)} in the image tarball is ${h.size} bytes; image metadata is far smaller (refusing to read it)`);
       data.set(name, await readStream(body, { limit: READ_LIMITS.metadataBytes, what: `${file}: ${printable(name)}` }));

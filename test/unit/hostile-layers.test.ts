@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { deflateRawSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { UnpackBudget } from '../../src/layer/limits.js';
 import { modeString, specialModes } from '../../src/layer/modes.js';
@@ -62,6 +62,11 @@ const zipCases: Array<[string, () => Buffer, RegExp]> = [
     /field 'env\.\\x1b\[2J' must be string/,
   ],
   [
+    'an entry that inflates to more than its declared size (1 MiB declared as 10 bytes)',
+    () => craftZip([{ name: 'a', deflated: { data: deflateRawSync(Buffer.alloc(MiB)), size: 10, crc32: 0 } }]),
+    /L\.zip is not a readable zip: too many bytes in the stream\. expected 10\. got at least \d+$/,
+  ],
+  [
     'a 9 MiB layer manifest (it is kept in memory: 8 MiB at most)',
     () => craftZip([{ name: '.yumda/manifest.json', data: Buffer.alloc(9 * MiB, 0x20) }]),
     /entry '\.yumda\/manifest\.json' is larger than 8388608 bytes; a layer manifest is far smaller$/,
@@ -95,6 +100,14 @@ const imageCases: Array<[string, () => Promise<Buffer>, RegExp]> = [
       ]);
     },
     /blobs\/sha256\/[0-9a-f]{64} in the image tarball is malformed: the image manifest has no list of layers/,
+  ],
+  [
+    'a tarball of 200001 empty members (each costs memory to index)',
+    async () => {
+      const headers = Array.from({ length: 200_001 }, (_, i) => tarHeader(`m${i}`, 0));
+      return Buffer.concat([...headers, Buffer.alloc(1024)]);
+    },
+    /I\.tar: more than 200000 members; an image tarball holds a few \(refusing to read further\)$/,
   ],
   [
     'OCI: a gzip layer whose tar header declares 11 GiB (past the 10 GiB image limit)',
