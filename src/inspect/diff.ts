@@ -2,6 +2,7 @@ import { formatBytes } from '../emit/limits.js';
 import type { LayerEntry } from '../layer/entries.js';
 import type { OpenedLayer } from '../layer/open.js';
 import { LAYER_ROOT } from '../relocate/layout.js';
+import { printable } from '../util/printable.js';
 
 export interface PackageChange {
   name: string;
@@ -81,7 +82,12 @@ function signed(n: number): string {
 
 const relName = (p: string) => p.slice(LAYER_ROOT.length + 1);
 
+/** The diff as text. Every line is passed through `printable`: names, targets, packages and versions come from the layers. */
 export function formatDiff(d: LayerDiff, top: number): string {
+  return formatLines(d, top).map(printable).join('\n');
+}
+
+function formatLines(d: LayerDiff, top: number): string[] {
   const out: string[] = [];
   out.push(`${d.from.file} -> ${d.to.file}`);
   if (d.from.target !== d.to.target || d.from.arch !== d.to.arch) out.push(`  target: ${d.from.target ?? '?'} ${d.from.arch ?? '?'} -> ${d.to.target ?? '?'} ${d.to.arch ?? '?'}`);
@@ -89,7 +95,7 @@ export function formatDiff(d: LayerDiff, top: number): string {
   out.push(`  archive  ${formatBytes(d.from.archiveBytes)} -> ${formatBytes(d.to.archiveBytes)} (${signed(d.to.archiveBytes - d.from.archiveBytes)})`);
   if (isEmptyDiff(d)) {
     out.push('  no differences in packages or files');
-    return out.join('\n');
+    return out;
   }
   const p = d.packages;
   if (p.added.length + p.removed.length + p.changed.length) {
@@ -110,5 +116,5 @@ export function formatDiff(d: LayerDiff, top: number): string {
   list(f.added, (e) => `  + ${show(e)}`);
   list(f.removed, (e) => `  - ${show(e)}`);
   list(f.changed, (c) => `  ~ ${relName(c.path)} (${c.what.join(', ')}${c.what.includes('content') ? `, ${signed(c.toBytes - c.fromBytes)}` : ''})`);
-  return out.join('\n');
+  return out;
 }

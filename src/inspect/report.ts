@@ -1,13 +1,13 @@
 import path from 'node:path';
 import { formatBytes, LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../emit/limits.js';
 import { danglingSymlinks, type LayerEntry } from '../layer/entries.js';
+import { LAMBDA_IMAGE_LIMIT } from '../layer/limits.js';
+import { specialModes, specialModesLine, type SpecialMode } from '../layer/modes.js';
 import type { OpenedLayer } from '../layer/open.js';
 import { MANIFEST_PATH } from '../pipeline/manifest.js';
 import { SBOM_PATH } from '../sbom/cyclonedx.js';
 import { LAYER_ROOT } from '../relocate/layout.js';
-
-/** Lambda's limit for a container image (for layers delivered as an image stage). */
-export const LAMBDA_IMAGE_LIMIT = 10 * 1024 * 1024 * 1024;
+import { printable } from '../util/printable.js';
 
 export interface SizeRow {
   name: string;
@@ -36,6 +36,8 @@ export interface InspectReport {
   symlinks: Array<{ path: string; target: string; dangling: boolean }>;
   /** Executable files; a wrapper yumda wrote lists the program it runs, which is not listed again. */
   executables: Array<{ path: string; bytes: number; wraps?: { path: string; bytes: number } }>;
+  /** Entries with setuid, setgid or sticky bits: useless on Lambda, dangerous unpacked as root. */
+  specialModes: SpecialMode[];
 }
 
 const byBytes = (a: { bytes: number; name?: string; path?: string }, b: { bytes: number; name?: string; path?: string }) =>
@@ -96,6 +98,7 @@ export function inspectLayer(layer: OpenedLayer): InspectReport {
     largest: files.map((e) => ({ path: e.path, bytes: e.size })).sort(byBytes),
     symlinks: layer.entries.filter((e) => e.kind === 'symlink').map((e) => ({ path: e.path, target: e.target ?? '', dangling: dangling.has(e.path) })),
     executables,
+    specialModes: specialModes(layer.entries),
   };
 }
 
@@ -131,31 +134,36 @@ function pct(f: number): string {
 }
 
 function table(rows: string[][], rightAligned: number[]): string[] {
+  if (rows.length === 0) return ['  (none)'];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => '  ' + r.map((c, i) => (rightAligned.includes(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd());
 }
 
-const relName = (p: string) => p.slice(LAYER_ROOT.length + 1);
+/** Names, targets and manifest fields come from the layer: printed with control characters escaped. */
+const relName = (p: string) => printable(p.slice(LAYER_ROOT.length + 1));
 
 /** The report as text; lists are cut to `top` lines (all when `top` is Infinity). */
 export function formatInspect(r: InspectReport, top: number): string {
   const out: string[] = [];
   const what = r.format === 'zip' ? 'layer zip' : `${r.format} image tarball`;
+  const file = printable(r.file);
+  const l = r.layer;
   out.push(
-    r.layer
-      ? `${r.file}: ${what} made by ${r.layer.tool}: ${r.layer.requested.join(' ')} for ${r.layer.target} ${r.layer.arch} (runtime ${r.layer.runtime})`
-      : `${r.file}: ${what} (no yumda manifest: not made by yumda, or made by another tool)`,
+    l
+      ? printable(`${r.file}: ${what} made by ${l.tool}: ${l.requested.join(' ')} for ${l.target} ${l.arch} (runtime ${l.runtime})`)
+      : `${file}: ${what} (no yumda manifest: not made by yumda, or made by another tool)`,
   );
   out.push(`  ${r.counts.files} files, ${r.counts.symlinks} symlinks, ${r.counts.dirs} directories; ${r.counts.executables} programs`);
   out.push(`  ${r.format === 'zip' ? 'zipped' : 'tarball'}   ${formatBytes(r.archiveBytes).padStart(10)}`);
   out.push(`  unzipped ${formatBytes(r.unzippedBytes).padStart(10)}`);
-  for (const l of r.limits) {
-    out.push(`  ${l.over ? 'OVER' : 'ok  '} ${pct(l.fraction).padStart(6)} of Lambda's ${l.label} limit ${l.name}`);
+  for (const lim of r.limits) {
+    out.push(`  ${lim.over ? 'OVER' : 'ok  '} ${pct(lim.fraction).padStart(6)} of Lambda's ${lim.label} limit ${lim.name}`);
   }
+  if (r.specialModes.length) out.push(`  ${specialModesLine(r.specialModes)}`);
 
   out.push('', r.bySource.from === 'manifest' ? `Size by package (from ${MANIFEST_PATH}):` : 'Size by directory:');
   const rows: string[][] = [r.bySource.from === 'manifest' ? ['PACKAGE', 'VERSION', 'FILES', 'SIZE', 'BYTES'] : ['DIRECTORY', '', 'FILES', 'SIZE', 'BYTES']];
-  for (const row of r.bySource.rows) rows.push([row.name, row.version ?? '', row.files === undefined ? '' : String(row.files), formatBytes(row.bytes), String(row.bytes)]);
+  for (const row of r.bySource.rows) rows.push([printable(row.name), printable(row.version ?? ''), row.files === undefined ? '' : String(row.files), formatBytes(row.bytes), String(row.bytes)]);
   if (r.bySource.unaccounted !== 0) rows.push(['not accounted for by the manifest (changed after yumda wrote it)', '', '', formatBytes(r.bySource.unaccounted), String(r.bySource.unaccounted)]);
   rows.push(['total', '', '', formatBytes(r.bySource.total + r.bySource.unaccounted), String(r.bySource.total + r.bySource.unaccounted)]);
   out.push(...table(rows, [2, 3, 4]));
@@ -183,6 +191,6 @@ export function formatInspect(r: InspectReport, top: number): string {
   const dangling = r.symlinks.filter((s) => s.dangling);
   const links = cut([...dangling, ...r.symlinks.filter((s) => !s.dangling)]);
   out.push('', `Symlinks (${r.symlinks.length}, ${dangling.length ? `${dangling.length} dangling` : 'all resolve inside the layer'}):`);
-  out.push(...links.shown.map((s) => `  ${relName(s.path)} -> ${s.target}${s.dangling ? '   (dangling: nothing there in the layer)' : ''}`), ...more(links.more));
+  out.push(...links.shown.map((s) => `  ${relName(s.path)} -> ${printable(s.target)}${s.dangling ? '   (dangling: nothing there in the layer)' : ''}`), ...more(links.more));
   return out.join('\n');
 }

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { LAYER_ROOT } from '../relocate/layout.js';
 import { UserError } from '../util/errors.js';
+import { printable } from '../util/printable.js';
+import { READ_LIMITS } from './limits.js';
 
 /**
  * A layer as it comes out of an archive someone hands us (a zip, an image tarball): entries at
@@ -30,15 +32,30 @@ export interface LayerEntry {
  * zip reader; `.` components and repeated slashes are harmless and removed.
  */
 export function layerPathOf(name: string, what: string): string {
+  const shown = printable(name);
   if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) {
-    throw new UserError(`${what}: entry '${name}' is an absolute path; layer entries are relative to ${LAYER_ROOT} (refusing to read it)`);
+    throw new UserError(`${what}: entry '${shown}' is an absolute path; layer entries are relative to ${LAYER_ROOT} (refusing to read it)`);
   }
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) {
-    throw new UserError(`${what}: entry '${name}' climbs out of the layer with '..' (refusing to read it)`);
+    throw new UserError(`${what}: entry '${shown}' climbs out of the layer with '..' (refusing to read it)`);
   }
-  if (parts.some((p) => p.includes('\0'))) throw new UserError(`${what}: entry '${name}' has a NUL byte in its name`);
-  return parts.length ? `${LAYER_ROOT}/${parts.join('/')}` : LAYER_ROOT;
+  if (parts.some((p) => p.includes('\0'))) throw new UserError(`${what}: entry '${shown}' has a NUL byte in its name`);
+  // names Linux cannot create: unpacking fails half-way (Docker answers HTTP 500), so refuse them here
+  const long = parts.find((p) => Buffer.byteLength(p) > READ_LIMITS.nameComponentBytes);
+  if (long !== undefined) {
+    throw new UserError(`${what}: entry '${cut(shown)}' has a name component of ${Buffer.byteLength(long)} bytes; Linux allows ${READ_LIMITS.nameComponentBytes} (refusing to read it)`);
+  }
+  const full = parts.length ? `${LAYER_ROOT}/${parts.join('/')}` : LAYER_ROOT;
+  if (Buffer.byteLength(full) > READ_LIMITS.pathBytes) {
+    throw new UserError(`${what}: entry '${cut(shown)}' is a path of ${Buffer.byteLength(full)} bytes, ${parts.length} levels deep; Linux allows ${READ_LIMITS.pathBytes} bytes (refusing to read it)`);
+  }
+  return full;
+}
+
+/** A long name, shortened for a one-line message. */
+function cut(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 40)}…${s.slice(-30)}` : s;
 }
 
 type Resolution = { kind: 'inside'; path: string } | { kind: 'outside'; via: string } | { kind: 'loop' };
@@ -100,23 +117,23 @@ export function resolveSymlink(linkPath: string, links: ReadonlyMap<string, stri
 export function checkContained(entries: readonly LayerEntry[], what: string): void {
   const byPath = new Map<string, LayerEntry>();
   for (const e of entries) {
-    if (byPath.has(e.path)) throw new UserError(`${what}: entry '${rel(e.path)}' appears twice`);
+    if (byPath.has(e.path)) throw new UserError(`${what}: entry '${printable(rel(e.path))}' appears twice`);
     byPath.set(e.path, e);
   }
   const links = new Map(entries.filter((e) => e.kind === 'symlink').map((e) => [e.path, e.target ?? '']));
   for (const [p, t] of links) {
     const r = resolveSymlink(p, links);
     if (r.kind === 'outside') {
-      throw new UserError(`${what}: symlink '${rel(p)}' -> '${t}' points outside ${LAYER_ROOT}${r.via !== t ? ` (through '${r.via}')` : ''} (refusing to read it)`);
+      throw new UserError(`${what}: symlink '${printable(rel(p))}' -> '${printable(t)}' points outside ${LAYER_ROOT}${r.via !== t ? ` (through '${printable(r.via)}')` : ''} (refusing to read it)`);
     }
   }
   for (const e of entries) {
     for (let d = path.posix.dirname(e.path); d.length > LAYER_ROOT.length; d = path.posix.dirname(d)) {
       const parent = byPath.get(d);
       if (parent?.kind === 'symlink') {
-        throw new UserError(`${what}: entry '${rel(e.path)}' lies under the symlink '${rel(d)}' -> '${parent.target}'; unpacking it would write through the link (refusing to read it)`);
+        throw new UserError(`${what}: entry '${printable(rel(e.path))}' lies under the symlink '${printable(rel(d))}' -> '${printable(parent.target ?? '')}'; unpacking it would write through the link (refusing to read it)`);
       }
-      if (parent?.kind === 'file') throw new UserError(`${what}: entry '${rel(e.path)}' lies under '${rel(d)}', which is a file`);
+      if (parent?.kind === 'file') throw new UserError(`${what}: entry '${printable(rel(e.path))}' lies under '${printable(rel(d))}', which is a file`);
     }
   }
 }

@@ -1,9 +1,11 @@
-import { openSync, readSync, closeSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { MANIFEST_PATH, type LayerManifest } from '../pipeline/manifest.js';
 import { ContentStore } from '../cache/content-store.js';
 import type { FileTree } from '../tree/types.js';
 import { UserError } from '../util/errors.js';
+import { printable } from '../util/printable.js';
+import { validateDocument } from '../util/schema.js';
 import { withTempDir } from '../util/tempdir.js';
 import { checkContained, type LayerEntry } from './entries.js';
 import { readImageTarball, type ImageInfo } from './imagetar.js';
@@ -25,18 +27,39 @@ export interface OpenedLayer {
   image?: ImageInfo;
 }
 
-/** What a file is, from its first bytes. */
+/** What kind of file it is, for a message ("a FIFO (named pipe)"). */
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a pipe (FIFO), as `<(...)` or a named pipe gives';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+/**
+ * What a file is, from its first bytes. Only regular files are read: a zip is read by seeking to
+ * its end, and opening a FIFO blocks until a writer comes (signals then go unanswered), so the
+ * type is checked before opening, and the open itself cannot block (O_NONBLOCK).
+ */
 export function sniffFormat(file: string): 'zip' | 'tar' {
+  let st: Stats;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
+  }
+  if (st.isDirectory()) throw new UserError(`${file} is a directory, not a layer zip or image tarball`);
+  if (!st.isFile()) throw new UserError(`${file} is ${kindOf(st)}, not a layer zip or image tarball`, { hint: 'save it to a file first (e.g. `cat > layer.zip`) and give that' });
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
   }
   const head = Buffer.alloc(512);
   let n: number;
   try {
-    if (statSync(file).isDirectory()) throw new UserError(`${file} is a directory, not a layer zip or image tarball`);
+    if (!fstatSync(fd).isFile()) throw new UserError(`${file} is not a regular file, not a layer zip or image tarball`);
     n = readSync(fd, head, 0, 512, 0);
   } finally {
     closeSync(fd);
@@ -47,14 +70,29 @@ export function sniffFormat(file: string): 'zip' | 'tar' {
   throw new UserError(`${file} is neither a zip nor an image tarball (it starts with ${JSON.stringify(head.subarray(0, Math.min(n, 8)).toString('latin1'))})`);
 }
 
-function parseManifest(file: string, data: Buffer | undefined): LayerManifest | undefined {
-  if (!data) return undefined;
+/**
+ * The one check of a layer manifest read from an archive (inspect, diff, verify, image --layer
+ * and publish all come through here): valid JSON of the shape yumda writes, or one line saying
+ * what is wrong. A layer without a manifest is fine (made by another tool); a broken one is not.
+ */
+export function parseLayerManifest(file: string, data: Buffer): LayerManifest {
+  const where = `${file}: ${MANIFEST_PATH}`;
+  let doc: unknown;
   try {
-    const m = JSON.parse(data.toString('utf8')) as LayerManifest;
-    if (m.manifestVersion !== 1 || !Array.isArray(m.packages)) return undefined;
-    return m;
-  } catch {
-    throw new UserError(`${file}: ${MANIFEST_PATH} is not valid JSON`);
+    doc = JSON.parse(data.toString('utf8'));
+  } catch (e) {
+    throw new UserError(`${where} is not valid JSON (${(e as Error).message})`);
+  }
+  const version = (doc as { manifestVersion?: unknown } | null)?.manifestVersion;
+  if (typeof version === 'number' && version > 1) {
+    throw new UserError(`${where} has manifestVersion ${version}; this yumda reads version 1`, { hint: 'upgrade yumda' });
+  }
+  try {
+    return validateDocument<LayerManifest>('layer-manifest', doc, where);
+  } catch (e) {
+    // field names in the message come from the document
+    if (e instanceof UserError) throw new UserError(printable(e.message), { hint: 'the layer was changed after yumda wrote it, or was not written by yumda' });
+    throw e;
   }
 }
 
@@ -69,7 +107,7 @@ export async function openLayer(file: string, opts: { store?: ContentStore } = {
   const entries = read.entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   checkContained(entries, file);
   const manifestData = read.kept.get(MANIFEST_PATH);
-  const manifest = parseManifest(file, manifestData);
+  const manifest = manifestData ? parseLayerManifest(file, manifestData) : undefined;
   return {
     file,
     format: kind === 'zip' ? 'zip' : read.image!.format,

@@ -1,8 +1,11 @@
-import { createHash } from 'node:crypto';
 import yauzl from 'yauzl';
 import type { ContentStore } from '../cache/content-store.js';
 import { UserError } from '../util/errors.js';
+import { printable } from '../util/printable.js';
+import { readStream } from '../util/stream.js';
 import { layerPathOf, rel, type LayerEntry } from './entries.js';
+import { READ_LIMITS, UnpackBudget } from './limits.js';
+import { sinkFile } from './sink.js';
 
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
@@ -16,20 +19,16 @@ const MAX_LINK = 4096;
 export interface ReadOptions {
   /** Store file contents here (a temporary directory); without it contents are only hashed. */
   store?: ContentStore | undefined;
-  /** Paths whose bytes the caller wants in memory (the layer's manifest). */
+  /** Paths whose bytes the caller wants in memory (the layer's manifest, at most READ_LIMITS.manifestBytes). */
   keep?: (path: string) => boolean;
+  /** Refuse the archive once its files add up to more than this (default: Lambda's limit for the format). */
+  limit?: { bytes: number; what: string };
 }
 
 export interface ArchiveContents {
   entries: LayerEntry[];
   /** Bytes of the paths `keep` asked for. */
   kept: Map<string, Buffer>;
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /** The kind and mode an entry's attributes give it; non-unix zips fall back to the name. */
@@ -54,8 +53,9 @@ function corrupt(file: string, e: unknown): UserError {
 
 /**
  * Reads a layer zip with yauzl: every entry's name is checked before anything of it is read
- * (absolute names and `..` are refused), symlink targets are read, and file contents are hashed
- * and, given a store, written there by hash. Nothing is written under a name from the zip.
+ * (absolute names, `..`, names Linux cannot hold are refused), symlink targets are read, and file
+ * contents are streamed: hashed, checked against their CRC-32, counted against Lambda's unzipped
+ * limit and, given a store, written there by hash. Nothing is written under a name from the zip.
  */
 export async function readZipLayer(file: string, opts: ReadOptions = {}): Promise<ArchiveContents> {
   let zip: yauzl.ZipFile;
@@ -66,36 +66,36 @@ export async function readZipLayer(file: string, opts: ReadOptions = {}): Promis
   }
   const entries: LayerEntry[] = [];
   const kept = new Map<string, Buffer>();
+  const budget = new UnpackBudget(file, opts.limit ?? READ_LIMITS.zip);
   try {
+    // the end record says how many entries follow: refuse a zip of millions before reading them
+    if (zip.entryCount > READ_LIMITS.entries) throw new UserError(`${file}: ${zip.entryCount} entries, more than ${READ_LIMITS.entries}; refusing to read it`, { hint: 'a Lambda layer with this many files cannot be real; check where the zip came from' });
     for await (const e of zip.eachEntry()) {
       const name = yauzl.getFileNameLowLevel(e.generalPurposeBitFlag, e.fileNameRaw as unknown as Buffer, e.extraFields, false);
+      budget.entry(name);
       const p = layerPathOf(name, file);
+      const shown = printable(name);
       const { kind, mode } = entryKind(e, name);
-      if (kind === 'special') throw new UserError(`${file}: entry '${name}' is a device or fifo; a layer holds files, directories and symlinks`);
+      if (kind === 'special') throw new UserError(`${file}: entry '${shown}' is a device or fifo; a layer holds files, directories and symlinks`);
       if (p === '/opt') continue;
-      if (e.isEncrypted()) throw new UserError(`${file}: entry '${name}' is encrypted`);
+      if (e.isEncrypted()) throw new UserError(`${file}: entry '${shown}' is encrypted`);
       if (kind === 'dir') {
         entries.push({ path: p, kind, mode, size: 0 });
         continue;
       }
-      if (!e.canDecodeFileData()) throw new UserError(`${file}: entry '${name}' uses compression method ${e.compressionMethod}, which cannot be read`);
+      if (!e.canDecodeFileData()) throw new UserError(`${file}: entry '${shown}' uses compression method ${e.compressionMethod}, which cannot be read`);
       if (kind === 'symlink') {
-        if (e.uncompressedSize > MAX_LINK) throw new UserError(`${file}: symlink '${rel(p)}' has a ${e.uncompressedSize}-byte target`);
-        const target = (await readAll(await zip.openReadStreamPromise(e))).toString('utf8');
+        if (e.uncompressedSize > MAX_LINK) throw new UserError(`${file}: symlink '${printable(rel(p))}' has a ${e.uncompressedSize}-byte target`);
+        const target = (await readStream(await zip.openReadStreamPromise(e), { limit: MAX_LINK, what: `${file}: symlink '${printable(rel(p))}'` })).toString('utf8');
         entries.push({ path: p, kind, mode, size: 0, target });
         continue;
       }
-      const data = await readAll(await zip.openReadStreamPromise(e));
-      const entry: LayerEntry = { path: p, kind, mode, size: data.length };
-      if (opts.store) {
-        const { hash, hostPath } = opts.store.put(data);
-        entry.sha256 = hash;
-        entry.hostPath = hostPath;
-      } else {
-        entry.sha256 = createHash('sha256').update(data).digest('hex');
-      }
-      if (opts.keep?.(p)) kept.set(p, data);
-      entries.push(entry);
+      // the sizes a zip declares are checked against the bytes (validateEntrySizes): refuse early
+      budget.check(e.uncompressedSize, name);
+      const keep = opts.keep?.(p) ?? false;
+      const got = await sinkFile(await zip.openReadStreamPromise(e), { file, name, budget, store: opts.store, keep, crc32: e.crc32 });
+      entries.push({ path: p, kind, mode, size: got.size, sha256: got.sha256, ...(got.hostPath ? { hostPath: got.hostPath } : {}) });
+      if (got.data) kept.set(p, got.data);
     }
   } catch (e) {
     zip.close();

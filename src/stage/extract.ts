@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { normalizeAbsolute } from '../util/paths.js';
+import { readStream } from '../util/stream.js';
 import type { FileTree, TreeEntry } from '../tree/types.js';
 import type { ContentStore } from '../cache/content-store.js';
 
@@ -12,12 +13,6 @@ export interface ExtractedArchive {
   trees: Map<string, FileTree>;
   /** Small text files (file lists, recorded alternatives), by name. */
   meta: Map<string, string>;
-}
-
-async function collect(stream: AsyncIterable<unknown>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /**
@@ -43,7 +38,7 @@ export async function extractTar(stream: Readable, store: ContentStore, route: (
         return;
       }
       if ('meta' in where) {
-        const data = await collect(body);
+        const data = await readStream(body);
         if (header.type === 'file') meta.set(where.meta, data.toString('utf8'));
         return;
       }
@@ -58,7 +53,7 @@ export async function extractTar(stream: Readable, store: ContentStore, route: (
       switch (header.type) {
         case 'file':
         case 'contiguous-file': {
-          const data = await collect(body);
+          const data = await readStream(body);
           entry = { kind: 'file', path: p, mode, size: data.length, content: { kind: 'file', hostPath: store.put(data).hostPath } };
           break;
         }

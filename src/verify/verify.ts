@@ -4,6 +4,8 @@ import { applicableRecipes } from '../recipes/load.js';
 import type { Recipe } from '../recipes/types.js';
 import type { Runtime } from '../registry/types.js';
 import type { FileTree } from '../tree/types.js';
+import { specialModes, specialModesLine } from '../layer/modes.js';
+import { printable } from '../util/printable.js';
 import { checkClosure, type ClosureReport } from './closure.js';
 import { withLambdaSandbox, type SandboxRun } from './sandbox.js';
 
@@ -89,6 +91,17 @@ export function closureResult(report: ClosureReport, runtime: Runtime): CheckRes
   return { check: 'closure', status: 'fail', message: `${shown}${more}`, closure: report };
 }
 
+/**
+ * Fails a layer with setuid, setgid or sticky bits. Not a warning: they cannot work on Lambda
+ * (unprivileged user, no_new_privs), so they only matter where they do harm, when the layer is
+ * unpacked as root on a host (a Docker stage, a directory layer) and a setuid-root program appears.
+ */
+export function modesResult(layer: FileTree): CheckResult {
+  const found = specialModes(layer.values());
+  if (found.length === 0) return { check: 'modes', status: 'pass', message: 'no setuid, setgid or sticky bits' };
+  return { check: 'modes', status: 'fail', message: specialModesLine(found) };
+}
+
 function commandResult(check: string, command: string, r: SandboxRun, timeoutMs: number, expect?: string): CheckResult {
   const base = { check, command, exitCode: r.exitCode, output: r.output };
   if (r.timedOut) return { ...base, status: 'fail', message: `no result after ${Math.round(timeoutMs / 1000)} s` };
@@ -114,6 +127,7 @@ export async function verifyLayer(docker: Docker, image: string, input: VerifyIn
   };
   events.step('checking that every ELF file finds its libraries');
   report(closureResult(checkClosure(input.layer, input.runtime.libraries), input.runtime));
+  report(modesResult(input.layer));
   for (const s of input.skipped ?? []) report(s);
   if (input.smoke.length + input.run.length === 0) return results;
 
@@ -131,8 +145,15 @@ export async function verifyLayer(docker: Docker, image: string, input: VerifyIn
   return results;
 }
 
-/** `PASS smoke poppler-utils: pdftoppm -v 2>&1 (pdftoppm version 22.12.0 …)`. */
+/**
+ * `PASS smoke poppler-utils: pdftoppm -v 2>&1 (pdftoppm version 22.12.0 …)`. The line is passed
+ * through `printable`: file names, sonames, recipe names and program output come from the layer.
+ */
 export function formatResult(r: CheckResult): string {
+  return printable(resultLine(r));
+}
+
+function resultLine(r: CheckResult): string {
   const head = `${r.status.toUpperCase()} ${r.check}`;
   if (r.command === undefined) return `${head}: ${r.message}`;
   // a long command (a smoke test that writes its own input) is cut: the line is about the result

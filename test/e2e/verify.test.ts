@@ -39,7 +39,7 @@ describe('yumda verify and yumda inspect on the poppler layer', () => {
     // the poppler-utils recipe renders a page set in Helvetica and reads the text back
     expect(lines).toContainEqual(expect.stringMatching(/^PASS smoke poppler-utils: printf .*… {2}\(yumda ok\)$/));
     expect(lines).toContainEqual(expect.stringMatching(/^PASS run: pdftoppm -v {2}\(pdftoppm version 22\./));
-    expect(lines.at(-1)).toMatch(/^verified: 3 passed, 0 failed \(Lambda-like in yumda\/runtime-debian12:[0-9a-f]{12}: read-only root/);
+    expect(lines.at(-1)).toMatch(/^verified: 4 passed, 0 failed \(Lambda-like in yumda\/runtime-debian12:[0-9a-f]{12}: read-only root/);
   });
 
   it('runs --run commands Lambda-like: uid 993, read-only /opt and root, only /tmp writable, exactly Lambda\'s environment; a page renders', async () => {
@@ -84,7 +84,7 @@ describe('yumda verify and yumda inspect on the poppler layer', () => {
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^PASS closure: /);
     expect(lines).toContainEqual(expect.stringMatching(/^FAIL smoke poppler-utils: printf .*…: exit 127, .*\/opt\/bin\/\.pdftoppm\.real: (not found|No such file or directory)$/));
-    expect(lines.at(-1)).toMatch(/^verification failed: 1 passed, 1 failed/);
+    expect(lines.at(-1)).toMatch(/^verification failed: 2 passed, 1 failed/);
   });
 
   it('a command that does not finish in --timeout seconds fails', async () => {
@@ -99,14 +99,14 @@ describe('yumda verify and yumda inspect on the poppler layer', () => {
     const r = await runYumda(['install', 'poppler-utils', '--target', 'debian12', '--out', bad, '--verify', '--run', 'echo broken >&2; exit 3', '--quiet']);
     expect(r.code).toBe(1);
     expect(r.stdout.trim()).toBe('FAIL run: echo broken >&2; exit 3: exit 3: broken');
-    expect(r.stderr.trim()).toMatch(/^yumda: error: verification failed: 2 passed, 1 failed \(.*\); nothing written$/);
+    expect(r.stderr.trim()).toMatch(/^yumda: error: verification failed: 3 passed, 1 failed \(.*\); nothing written$/);
     expect(existsSync(bad)).toBe(false);
     const good = path.join(work, 'good.zip');
     const g = await runYumda(['install', 'poppler-utils', '--target', 'debian12', '--out', good, '--verify', '--run', 'pdftoppm -v', '--json']);
     expect(g.code, g.stderr).toBe(0);
     const { verification } = JSON.parse(g.stdout);
     expect(verification.passed).toBe(true);
-    expect(verification.checks.map((c: { check: string; status: string }) => `${c.status} ${c.check}`)).toEqual(['pass closure', 'pass smoke poppler-utils', 'pass run']);
+    expect(verification.checks.map((c: { check: string; status: string }) => `${c.status} ${c.check}`)).toEqual(['pass closure', 'pass modes', 'pass smoke poppler-utils', 'pass run']);
     expect(readFileSync(good).equals(readFileSync(zip))).toBe(true);
   });
 

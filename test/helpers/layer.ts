@@ -1,5 +1,6 @@
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
+import type { LayerManifest } from '../../src/pipeline/manifest.js';
 import type { FileTree } from '../../src/tree/types.js';
 
 /** An unpacked layer directory as the file tree it was made from, rooted at /opt. */
@@ -20,4 +21,21 @@ export function treeFromDir(dir: string, root = '/opt'): FileTree {
   };
   walk('');
   return tree;
+}
+
+/** A complete layer manifest as yumda writes it (one package), with fields replaced by `over`: tests of the readers start from it. */
+export function manifestOf(over: Partial<Record<keyof LayerManifest, unknown>> = {}): LayerManifest {
+  return {
+    manifestVersion: 1,
+    tool: { name: 'yumda', version: '0.1.0' },
+    target: 'debian12',
+    arch: 'x86_64',
+    runtime: 'debian12',
+    requested: ['tool'],
+    packages: [{ name: 'tool', version: '1.0', arch: 'amd64', requiredBy: [], files: 1, bytes: 3 }],
+    generatedBytes: 0,
+    env: {},
+    recipes: [],
+    ...over,
+  } as LayerManifest;
 }

@@ -11,22 +11,14 @@ import { parseArch } from '../../src/registry/arch.js';
 import { dir, file, symlink, treeOf } from '../../src/tree/types.js';
 import { run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/cc.js';
+import { manifestOf } from '../helpers/layer.js';
 
-const manifest: LayerManifest = {
-  manifestVersion: 1,
-  tool: { name: 'yumda', version: '0.1.0' },
-  target: 'debian12',
-  arch: 'x86_64',
-  runtime: 'debian12',
-  requested: ['tool'],
+const manifest: LayerManifest = manifestOf({
   packages: [
     { name: 'tool', version: '1.0-1', arch: 'amd64', requiredBy: [], files: 2, bytes: 9 },
     { name: 'libx1', version: '2.0-3', arch: 'amd64', requiredBy: ['tool'], files: 2, bytes: 5000 },
   ],
-  generatedBytes: 0,
-  env: {},
-  recipes: [],
-};
+});
 
 const layer = () =>
   treeOf([

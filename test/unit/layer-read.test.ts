@@ -10,6 +10,7 @@ import { dir, file, symlink, treeOf } from '../../src/tree/types.js';
 import { run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/cc.js';
 import { craftZip, type CraftedEntry } from '../helpers/craftzip.js';
+import { manifestOf } from '../helpers/layer.js';
 
 function zipOf(entries: CraftedEntry[]): string {
   const f = path.join(tempDir(), 'layer.zip');
@@ -32,7 +33,7 @@ const links = (m: Record<string, string>) => new Map(Object.entries(m));
 describe('reading a layer zip', () => {
   it('reads what writeLayerZip wrote: kinds, modes, symlink targets, content hashes, the manifest', async () => {
     const f = path.join(tempDir(), 'l.zip');
-    const manifest = { manifestVersion: 1, target: 'debian12', arch: 'x86_64', packages: [{ name: 'x', version: '1', files: 1, bytes: 5 }], generatedBytes: 0 };
+    const manifest = manifestOf({ requested: ['x'], packages: [{ name: 'x', version: '1', arch: 'amd64', requiredBy: [], files: 1, bytes: 5 }] });
     await writeLayerZip(
       treeOf([
         dir('/opt/bin'),

@@ -8,6 +8,7 @@ import { loadRuntime, loadTarget } from '../../registry/load.js';
 import type { Runtime } from '../../registry/types.js';
 import type { FileTree } from '../../tree/types.js';
 import { UserError } from '../../util/errors.js';
+import { printable } from '../../util/printable.js';
 import { ensureVerifyImage } from '../../verify/sandbox.js';
 import { formatResult, smokeTestsFor, verifyLayer, type CheckResult } from '../../verify/verify.js';
 import { Reporter, outputMode } from '../ui.js';
@@ -95,7 +96,7 @@ export async function verifyCommand(file: string, opts: VerifyOptions): Promise<
     const targetId = opts.target ?? layer.manifest?.target;
     if (!targetId) throw new UserError(`${file} has no yumda manifest to say which target it is for`, { hint: 'give --target' });
     if (opts.target && layer.manifest && layer.manifest.target !== opts.target) {
-      ui.warn(`${file} was built for ${layer.manifest.target}; verifying it against ${opts.target} as asked`);
+      ui.warn(printable(`${file} was built for ${layer.manifest.target}; verifying it against ${opts.target} as asked`));
     }
     const runtime = loadRuntime(loadTarget(targetId).runtime);
     const v = await runVerification(tree, layer.manifest, runtime, opts, ui);
