@@ -1,6 +1,6 @@
 import { formatBytes, LAMBDA_IMAGE_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../emit/limits.js';
 import { unzippedSize } from '../emit/layout.js';
-import { SPECIAL_MODE_BITS } from '../relocate/relocate.js';
+import { specialModes } from '../layer/modes.js';
 import type { FileTree } from '../tree/types.js';
 import { UserError } from '../util/errors.js';
 
@@ -68,9 +68,9 @@ export function gateLayer(input: GateInput, opts: GateOptions, warn: (line: stri
       hint: pkgs.length ? `add ${pkgs.join(' ')} to the packages, or pass --allow-missing` : 'pass --allow-missing to write the layer anyway',
     });
   }
-  const special = [...input.layer.values()].filter((e) => e.kind !== 'symlink' && (e.mode & SPECIAL_MODE_BITS) !== 0);
+  const special = specialModes(input.layer.values());
   if (special.length) {
-    throw new UserError(`the layer carries setuid, setgid or sticky bits (${special.slice(0, 3).map((e) => e.path).join(', ')}${special.length > 3 ? ', …' : ''}); nothing written`, {
+    throw new UserError(`the layer carries setuid, setgid or sticky bits (${special.slice(0, 3).map((e) => `${e.path} ${e.mode}`).join(', ')}${special.length > 3 ? ', …' : ''}); nothing written`, {
       hint: 'Lambda cannot use them; build the layer with yumda, which clears them',
     });
   }

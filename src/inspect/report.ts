@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { formatBytes, LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../emit/limits.js';
 import { danglingSymlinks, type LayerEntry } from '../layer/entries.js';
-import { LAMBDA_IMAGE_LIMIT } from '../layer/limits.js';
+import { LAMBDA_IMAGE_LIMIT } from '../emit/limits.js';
 import { specialModes, specialModesLine, type SpecialMode } from '../layer/modes.js';
 import type { OpenedLayer } from '../layer/open.js';
 import { MANIFEST_PATH } from '../pipeline/manifest.js';

@@ -1,9 +1,6 @@
-import { formatBytes, LAMBDA_UNZIPPED_LIMIT } from '../emit/limits.js';
+import { formatBytes, LAMBDA_IMAGE_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../emit/limits.js';
 import { UserError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
-
-/** Lambda's limit for a container image (for layers delivered as an image stage). */
-export const LAMBDA_IMAGE_LIMIT = 10 * 1024 * 1024 * 1024;
 
 /**
  * How far a reader goes into an archive someone hands us before refusing it. The byte limits are

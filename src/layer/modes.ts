@@ -1,8 +1,7 @@
 import { LAYER_ROOT } from '../relocate/layout.js';
 import { printable } from '../util/printable.js';
 
-/** setuid, setgid and sticky. */
-export const SPECIAL_BITS = 0o7000;
+import { SPECIAL_MODE_BITS } from '../relocate/relocate.js';
 
 export interface SpecialMode {
   path: string;
@@ -25,7 +24,7 @@ export function modeString(kind: 'file' | 'dir' | 'symlink', mode: number): stri
 export function specialModes(entries: Iterable<{ path: string; kind: 'file' | 'dir' | 'symlink'; mode?: number }>): SpecialMode[] {
   const out: SpecialMode[] = [];
   for (const e of entries) {
-    if (e.kind === 'symlink' || e.mode === undefined || (e.mode & SPECIAL_BITS) === 0) continue;
+    if (e.kind === 'symlink' || e.mode === undefined || (e.mode & SPECIAL_MODE_BITS) === 0) continue;
     out.push({ path: e.path, mode: modeString(e.kind, e.mode) });
   }
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

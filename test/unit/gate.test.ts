@@ -3,7 +3,7 @@ import { gateLayer, type GateInput, type GateOptions } from '../../src/check/gat
 import { relocate } from '../../src/relocate/relocate.js';
 import type { FileTree, TreeEntry } from '../../src/tree/types.js';
 
-const file = (p: string, size: number, mode = 0o755): TreeEntry => ({ kind: 'file', path: p, mode, size, content: { kind: 'bytes', data: Buffer.alloc(0) } });
+const file = (p: string, size: number, mode = 0o755): TreeEntry => ({ kind: 'file', path: p, mode, size, content: { kind: 'bytes', data: Buffer.from(p) } });
 const tree = (...entries: TreeEntry[]): FileTree => new Map(entries.map((e) => [e.path, e]));
 const input = (over: Partial<GateInput> = {}): GateInput => ({ layer: tree(file('/opt/bin/tool', 10)), missing: [], warnings: [], runtimeId: 'debian12', ...over });
 const opts = (over: Partial<GateOptions> = {}): GateOptions => ({ allowMissing: false, force: false, limit: 'layer', ...over });
@@ -20,7 +20,7 @@ describe('the write gate', () => {
     ['--force writes over the limit', input({ layer: tree(file('/opt/lib/big', 300_000_000)) }), opts({ force: true }), null, []],
     ['an image may hold more than a layer', input({ layer: tree(file('/opt/lib/big', 300_000_000)) }), opts({ limit: 'image' }), null, []],
     ['but not more than 10 GB', input({ layer: tree(file('/opt/lib/big', 11 * 1024 ** 3)) }), opts({ limit: 'image' }), /over Lambda's 10 GB limit for a container image/, []],
-    ['a setuid file (a layer made elsewhere) is refused', input({ layer: tree(file('/opt/bin/sudo', 10, 0o4755)) }), opts(), /setuid, setgid or sticky bits \(\/opt\/bin\/sudo\)/, []],
+    ['a setuid file (a layer made elsewhere) is refused', input({ layer: tree(file('/opt/bin/sudo', 10, 0o4755)) }), opts(), /setuid, setgid or sticky bits \(\/opt\/bin\/sudo -rwsr-xr-x\)/, []],
   ];
   it.each(cases)('%s', (_, inp, o, refusal, warnings) => {
     const said: string[] = [];

@@ -14,6 +14,7 @@ type Schema = { type?: string | string[]; properties?: Record<string, Schema>; r
 
 const PAIRS: Array<{ schema: string; file: string; type: string; codeOnly?: string[] }> = [
   { schema: 'manifest', file: 'src/project/manifest.ts', type: 'ManifestDocument' },
+  { schema: 'layer-manifest', file: 'src/pipeline/manifest.ts', type: 'LayerManifest' },
   { schema: 'lock', file: 'src/project/lock.ts', type: 'LockFile' },
   { schema: 'runtime', file: 'src/registry/types.ts', type: 'Runtime' },
   { schema: 'target', file: 'src/registry/types.ts', type: 'Target' },

@@ -6,6 +6,7 @@ import { imageLabels, writeImage, type ImageFormat, type ImageSpec } from '../..
 import { formatBytes } from '../../emit/limits.js';
 import { unzippedSize } from '../../emit/layout.js';
 import { withLayerContents } from '../../layer/open.js';
+import { READ_LIMITS } from '../../layer/limits.js';
 import { buildLayer, gateBuild } from '../../pipeline/build.js';
 import { gateLayer, type GateOptions, type GateReport } from '../../check/gate.js';
 import { checkOutputs } from '../../emit/outputs.js';
@@ -131,7 +132,8 @@ export async function imageCommand(packages: string[], opts: ImageOptions): Prom
     made = await withLayerContents(path.resolve(opts.layer), (layer, tree) => {
       gate = gateLayer(layerGateInput(tree, layer.manifest, opts.runtimeManifest), gateOptions, warn);
       return makeImage(tree, layer.manifest, parseArch(layer.manifest?.arch ?? opts.arch), req, ui);
-    });
+      // an image may hold more than a layer zip may: read up to a container image's limit
+    }, { limit: READ_LIMITS.image });
   } else {
     const requests = packages.map(parsePackageArg);
     const arch = parseArch(opts.arch);
