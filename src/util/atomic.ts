@@ -36,3 +36,21 @@ export async function writeAtomically<T>(dest: string, write: (tmp: string) => P
     forget();
   }
 }
+
+// Imports are hoisted; this one sits here so the top of the file stays as others keep it.
+import * as syncFs from 'node:fs';
+
+/**
+ * The synchronous form of `writeAtomically` for small files (the build cache's content and
+ * records): readers, other builds included, see the old file or the new one, never part of one.
+ */
+export function writeFileAtomicSync(dest: string, data: string | Buffer): void {
+  const tmp = temporarySibling(dest);
+  try {
+    syncFs.writeFileSync(tmp, data);
+    syncFs.renameSync(tmp, dest);
+  } catch (e) {
+    syncFs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}

@@ -187,6 +187,7 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
     const events: BuildEvents = {
       step: ui.step,
       detail: ui.detail,
+      warn: (w) => ui.warn(w),
       plan(plan, ctx) {
         ui.plan(plan, ctx);
         if (!opts.frozen || !locked) return;
@@ -244,7 +245,7 @@ async function writeOutputs(job: LayerJob, result: BuildResult, ui: Reporter, ch
   if (job.outputs.zip) {
     ui.step(`writing ${path.relative(process.cwd(), job.outputs.zip)}`);
     await mkdir(path.dirname(job.outputs.zip), { recursive: true });
-    out.zippedBytes = (await writeLayerZipCached(layer, job.outputs.zip, cachePaths(cacheDir).zips)).bytes;
+    out.zippedBytes = (await writeLayerZipCached(layer, job.outputs.zip, cachePaths(cacheDir).zips, (w) => ui.warn(w))).bytes;
     out.zip = job.outputs.zip;
     out.sha256 = await fileSha256(job.outputs.zip);
     if (result.sbom) {

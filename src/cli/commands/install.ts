@@ -132,7 +132,7 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
     await writeLayerDir(result.layer, out);
   } else {
     ui.step(`writing ${out}`);
-    zipped = (await writeLayerZipCached(result.layer, out, cachePaths(opts.cacheDir).zips)).bytes;
+    zipped = (await writeLayerZipCached(result.layer, out, cachePaths(opts.cacheDir).zips, (w) => ui.warn(w))).bytes;
     if (result.sbom) {
       const sbom = JSON.stringify(result.sbom, null, 2) + '\n';
       await writeAtomically(sbomPathFor(out), async (tmp) => writeFileSync(tmp, sbom));
