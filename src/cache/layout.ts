@@ -1,5 +1,12 @@
+import os from 'node:os';
 import path from 'node:path';
-import { cacheDir } from '../util/cache.js';
+
+/** yumda's cache: --cache-dir, else $XDG_CACHE_HOME/yumda, else ~/.cache/yumda. */
+export function cacheDir(override?: string): string {
+  if (override) return path.resolve(override);
+  const xdg = process.env.XDG_CACHE_HOME;
+  return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache'), 'yumda');
+}
 
 /**
  * The cache directory's layout. Everything in it is written under a temporary name and renamed,
