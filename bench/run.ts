@@ -87,9 +87,9 @@ function naive(image: string, packages: string[]): Run {
 async function relocateAndZip(cacheDir: string, packages: string[]): Promise<number> {
   const paths = cachePaths(cacheDir);
   const store = new ContentStore(paths.content);
-  const pc = new PackageCache(paths.packages, store);
-  const plans = new JsonStore<CachedPlan>(paths.plans);
-  const plan = [...listPlans(paths.plans)].map((k) => plans.get(k)!.value.plan).find((p) => packages.every((n) => p.packages.some((x) => x.name === n && x.requested)) && p.packages.filter((x) => x.requested).length === packages.length)!;
+  const pc = new PackageCache(paths.packages, store, (w) => console.warn(w));
+  const plans = new JsonStore<CachedPlan>(paths.plans, 'cache-plan');
+  const plan = [...listPlans(paths.plans)].flatMap((k) => { const hit = plans.get(k); return hit && 'value' in hit ? [hit.value.plan] : []; }).find((p) => packages.every((n) => p.packages.some((x) => x.name === n && x.requested)) && p.packages.filter((x) => x.requested).length === packages.length)!;
   const staged: FileTree = new Map();
   const alternatives = [];
   for (const p of [...plan.packages].sort((a, b) => a.name.localeCompare(b.name))) {
@@ -101,7 +101,7 @@ async function relocateAndZip(cacheDir: string, packages: string[]): Promise<num
   const runtime = loadRuntime('debian12');
   const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'yumda-bench-')), 'l.zip');
   const t = process.hrtime.bigint();
-  const { layer } = relocate({ staged, layout: { triplet: 'x86_64-linux-gnu', keep: DEFAULT_KEEP }, recipes, shell: runtime.shell, alternatives, save: (d) => ({ kind: 'file', hostPath: store.put(d).hostPath }) });
+  const { layer } = relocate({ staged, layout: { triplet: 'x86_64-linux-gnu', keep: DEFAULT_KEEP }, recipes, shell: runtime.shell, alternatives, save: (d) => store.save(d) });
   await writeLayerZip(layer, out);
   return Number(process.hrtime.bigint() - t) / 1e9;
 }

@@ -1,30 +1,85 @@
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomicSync } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { sha256 } from '../util/hash.js';
+import { validateDocument } from '../util/schema.js';
 
-/** Small JSON documents by key, written atomically (temporary name, then rename). */
+/** The envelope version: records of other versions are another yumda's, not damage. */
+const RECORD_VERSION = 2;
+
+/** A record found (with its age), found unusable (and removed), or absent. */
+export type Lookup<T> = { value: T; ageMs: number } | { damaged: string; file: string } | undefined;
+
+/**
+ * Small JSON documents by key, written atomically. Each is sealed with the sha256 of its value and
+ * checked against schema/<schema>.schema.json when read: a record that was truncated, edited by
+ * hand or written in another shape is removed and reported as damaged, never used.
+ */
 export class JsonStore<T> {
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly schema: string,
+  ) {}
 
-  private file(key: string): string {
+  file(key: string): string {
     return path.join(this.dir, `${key}.json`);
   }
 
-  get(key: string): { value: T; ageMs: number } | undefined {
+  get(key: string): Lookup<T> {
+    const f = this.file(key);
+    let text: string;
+    let ageMs: number;
     try {
-      const f = this.file(key);
-      const ageMs = Date.now() - statSync(f).mtimeMs;
-      return { value: JSON.parse(readFileSync(f, 'utf8')) as T, ageMs };
-    } catch {
-      return undefined;
+      ageMs = Date.now() - statSync(f).mtimeMs;
+      text = readFileSync(f, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      return { damaged: `cannot read it (${(e as NodeJS.ErrnoException).code ?? e})`, file: f };
     }
+    const reason = this.problem(text, f);
+    if (reason === 'other-version') return undefined;
+    if (reason !== undefined) {
+      this.drop(key);
+      return { damaged: reason, file: f };
+    }
+    return { value: (JSON.parse(text) as { value: T }).value, ageMs };
   }
 
   put(key: string, value: T): void {
     mkdirSync(this.dir, { recursive: true });
-    const dest = this.file(key);
-    const tmp = `${dest}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    writeFileSync(tmp, JSON.stringify(value));
-    renameSync(tmp, dest);
+    const body = JSON.stringify(value);
+    writeFileAtomicSync(this.file(key), `{"v":${RECORD_VERSION},"sha256":"${sha256(body)}","value":${body}}`);
   }
+
+  drop(key: string): void {
+    rmSync(this.file(key), { force: true });
+  }
+
+  private problem(text: string, file: string): string | 'other-version' | undefined {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      return `not valid JSON (${text.length} bytes)`;
+    }
+    const envelope = doc as { v?: unknown; sha256?: unknown; value?: unknown } | null;
+    if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope) || envelope.v !== RECORD_VERSION) return 'other-version';
+    // JSON.stringify of what JSON.parse read gives back the bytes that were sealed, whatever the
+    // whitespace: only a change of the value itself breaks the seal
+    if (typeof envelope.sha256 !== 'string' || !('value' in envelope)) return 'not a sealed cache record';
+    if (envelope.sha256 !== sha256(JSON.stringify(envelope.value))) return 'its checksum does not match its content';
+    try {
+      validateDocument(this.schema, envelope.value, file);
+    } catch (e) {
+      if (e instanceof UserError) return e.message.slice(file.length + 2);
+      throw e;
+    }
+    return undefined;
+  }
+}
+
+/** The one line a dropped cache record or file gets: what (and where), why, and what happens instead. */
+export function droppedLine(subject: string, reason: string, instead: string): string {
+  return `cache: ${subject} is damaged (${reason}): dropped, ${instead}`;
 }

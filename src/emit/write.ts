@@ -35,7 +35,7 @@ export async function writeLayerOutputs(
   layer: FileTree,
   sbom: CycloneDxBom | undefined,
   out: LayerOutputPaths,
-  opts: { cacheDir: string | undefined; createParents?: boolean; step?: (title: string) => void },
+  opts: { cacheDir: string | undefined; createParents?: boolean; step?: (title: string) => void; warn: (line: string) => void },
 ): Promise<WrittenLayer> {
   const written: WrittenLayer = {};
   const parent = async (p: string) => {
@@ -44,7 +44,7 @@ export async function writeLayerOutputs(
   if (out.zip) {
     opts.step?.(`writing ${out.zip}`);
     await parent(out.zip);
-    const r = await writeLayerZipCached(layer, out.zip, opts.cacheDir);
+    const r = await writeLayerZipCached(layer, out.zip, opts.cacheDir, opts.warn);
     written.zip = { path: out.zip, bytes: r.bytes, sha256: await fileSha256(out.zip), reused: r.reused };
     if (sbom) {
       const text = JSON.stringify(sbom, null, 2) + '\n';

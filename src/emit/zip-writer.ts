@@ -1,8 +1,10 @@
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import os from 'node:os';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { UserError } from '../util/errors.js';
+import { sha256 } from '../util/hash.js';
 import type { Content } from '../tree/types.js';
 
 /**
@@ -37,11 +39,21 @@ const DOS_TIME = 0;
 const DOS_DATE = (0 << 9) | (1 << 5) | 1;
 const LIMIT_32 = 0xffffffff;
 
+/**
+ * The bytes to store. Content the store verified (it has a `sha256`) is hashed again as it is read,
+ * for the price of one hash beside the deflate: a file damaged since then stops the zip.
+ */
 async function read(content: Content): Promise<Buffer> {
   if (content.kind === 'bytes') return content.data;
   const chunks: Buffer[] = [];
   for await (const c of createReadStream(content.hostPath)) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+  const data = Buffer.concat(chunks);
+  if (content.sha256 && sha256(data) !== content.sha256) {
+    throw new UserError(`${content.hostPath} changed while the layer was being written (its bytes no longer match its sha256); nothing written`, {
+      hint: 'run the build again: the cache drops the damaged file and unpacks its package anew',
+    });
+  }
+  return data;
 }
 
 async function prepare(e: ZipEntry, level: number): Promise<Prepared> {
@@ -109,7 +121,8 @@ function endRecord(count: number, cdSize: number, cdOffset: number): Buffer {
 }
 
 /** Waits for the stream to drain when its buffer is full (errors surface through `failed`). */
-function write(out: WriteStream, data: Buffer): Promise<void> {
+function write(out: WriteStream, digest: Hash, data: Buffer): Promise<void> {
+  digest.update(data);
   return new Promise((resolve) => {
     if (out.write(data)) resolve();
     else out.once('drain', resolve);
@@ -122,11 +135,12 @@ function write(out: WriteStream, data: Buffer): Promise<void> {
  * Layers stay far below the classic zip format's limits (65,535 entries, 4 GiB); past them the
  * writer refuses rather than write zip64, which Lambda has no use for.
  */
-export async function writeZip(file: string, entries: ZipEntry[], opts: { level?: number; window?: number } = {}): Promise<{ bytes: number }> {
+export async function writeZip(file: string, entries: ZipEntry[], opts: { level?: number; window?: number } = {}): Promise<{ bytes: number; sha256: string }> {
   const level = opts.level ?? 6;
   const window = opts.window ?? Math.max(4, os.availableParallelism() * 2);
   if (entries.length > 0xffff) throw new UserError(`a zip holds at most 65535 entries; this layer has ${entries.length}`, { hint: 'write it with --out-dir or as an image' });
   const out = createWriteStream(file);
+  const digest = createHash('sha256');
   const failed = new Promise<never>((_, reject) => out.once('error', reject));
   failed.catch(() => undefined);
   const central: Buffer[] = [];
@@ -147,7 +161,7 @@ export async function writeZip(file: string, entries: ZipEntry[], opts: { level?
     out.destroy();
     throw e;
   }
-  return { bytes: offset };
+  return { bytes: offset, sha256: digest.digest('hex') };
 
   async function writeAll(): Promise<void> {
   while (pending.length > 0) {
@@ -159,13 +173,13 @@ export async function writeZip(file: string, entries: ZipEntry[], opts: { level?
     }
     central.push(centralHeader(p, offset));
     const header = localHeader(p);
-    await Promise.race([write(out, header), failed]);
-    await Promise.race([write(out, p.compressed), failed]);
+    await Promise.race([write(out, digest, header), failed]);
+    await Promise.race([write(out, digest, p.compressed), failed]);
     offset += header.length + p.compressed.length;
   }
   const cd = Buffer.concat(central);
-  await Promise.race([write(out, cd), failed]);
-  await Promise.race([write(out, endRecord(entries.length, cd.length, offset)), failed]);
+  await Promise.race([write(out, digest, cd), failed]);
+  await Promise.race([write(out, digest, endRecord(entries.length, cd.length, offset)), failed]);
   offset += cd.length + 22;
   await Promise.race([new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve()))), failed]);
   }

@@ -1,51 +1,98 @@
 import { createHash } from 'node:crypto';
-import { constants as fsConstants, existsSync, promises as fs, statSync } from 'node:fs';
+import { constants as fsConstants, createReadStream, createWriteStream, existsSync, promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { droppedLine, JsonStore } from '../cache/json-store.js';
 import { writeAtomically } from '../util/atomic.js';
+import { sha256 } from '../util/hash.js';
 import { readContent, type FileTree } from '../tree/types.js';
 import { archiveEntries } from './layout.js';
 import { writeZip, type ZipEntry } from './zip-writer.js';
 
 /**
  * The identity of a layer's archive: names, kinds, modes, link targets and content hashes in
- * archive order. Equal digests mean byte-identical zips.
+ * archive order. Equal digests mean byte-identical zips. A file's hash is the one the content
+ * store verified (`Content.sha256`), else the hash of its bytes: never a file's name.
  */
 export function layerDigest(layer: FileTree): string {
   const h = createHash('sha256');
-  h.update(`yumda-zip-v2 level6\n`);
+  h.update(`yumda-zip-v3 level6\n`);
   for (const { name, entry } of archiveEntries(layer)) {
     if (entry.kind === 'dir') h.update(`d ${name} ${entry.mode}\n`);
     else if (entry.kind === 'symlink') h.update(`l ${name} ${entry.target}\n`);
     else {
-      const content = entry.content.kind === 'file' && /^[0-9a-f]{64}$/.test(path.basename(entry.content.hostPath)) ? path.basename(entry.content.hostPath) : createHash('sha256').update(readContent(entry.content)).digest('hex');
+      const content = entry.content.kind === 'file' && entry.content.sha256 ? entry.content.sha256 : sha256(readContent(entry.content));
       h.update(`f ${name} ${entry.mode} ${entry.size} ${content}\n`);
     }
   }
   return h.digest('hex');
 }
 
+/** schema/cache-zip.schema.json: what a cached zip must be, recorded when it was written. */
+interface CachedZip {
+  sha256: string;
+  bytes: number;
+}
+
 /**
  * Writes the zip, or copies the one a previous build wrote for the same layer digest from
- * `cacheDir` (a warm rebuild of an unchanged layer costs a file copy).
+ * `cacheDir` (a warm rebuild of an unchanged layer costs a file copy). The copy is hashed as it is
+ * made and must match the sha256 recorded beside the cached zip: one read of the zip, where
+ * testing its entries' CRCs would inflate every one. A cached zip that does not match is dropped,
+ * with one line through `warn`, and the zip is written anew.
  */
-export async function writeLayerZipCached(layer: FileTree, dest: string, cacheDir: string | undefined): Promise<{ bytes: number; reused: boolean }> {
+export async function writeLayerZipCached(layer: FileTree, dest: string, cacheDir: string | undefined, warn: (line: string) => void): Promise<{ bytes: number; reused: boolean }> {
   if (!cacheDir) return { ...(await writeLayerZip(layer, dest)), reused: false };
-  const cached = path.join(cacheDir, `${layerDigest(layer)}.zip`);
-  if (existsSync(cached)) {
-    await writeAtomically(dest, (tmp) => fs.copyFile(cached, tmp, fsConstants.COPYFILE_FICLONE));
-    return { bytes: statSync(dest).size, reused: true };
+  const digest = layerDigest(layer);
+  const cached = path.join(cacheDir, `${digest}.zip`);
+  const records = new JsonStore<CachedZip>(cacheDir, 'cache-zip');
+  const record = records.get(digest);
+  if (record && 'damaged' in record) {
+    warn(droppedLine(`the record of the cached layer zip (${record.file})`, record.damaged, 'writing the zip anew'));
+  } else if (record && existsSync(cached)) {
+    const problem = await copyVerified(cached, dest, record.value);
+    if (problem === undefined) return { bytes: record.value.bytes, reused: true };
+    warn(droppedLine(`the cached layer zip (${cached})`, problem, 'writing the zip anew'));
+    records.drop(digest);
+    await fs.rm(cached, { force: true });
   }
   const r = await writeLayerZip(layer, dest);
   await fs.mkdir(cacheDir, { recursive: true });
   await writeAtomically(cached, (tmp) => fs.copyFile(dest, tmp, fsConstants.COPYFILE_FICLONE));
-  return { ...r, reused: false };
+  records.put(digest, { sha256: r.sha256, bytes: r.bytes });
+  return { bytes: r.bytes, reused: false };
+}
+
+/** Copies `src` to `dest` if its bytes are the recorded ones; else leaves `dest` as it was and says why. */
+async function copyVerified(src: string, dest: string, want: CachedZip): Promise<string | undefined> {
+  const size = statSync(src).size;
+  if (size !== want.bytes) return `${size} bytes instead of ${want.bytes}`;
+  const mismatch = new Error('sha256 mismatch');
+  try {
+    await writeAtomically(dest, async (tmp) => {
+      const h = createHash('sha256');
+      const hashing = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          h.update(chunk);
+          done(null, chunk);
+        },
+      });
+      await pipeline(createReadStream(src), hashing, createWriteStream(tmp));
+      if (h.digest('hex') !== want.sha256) throw mismatch;
+    });
+    return undefined;
+  } catch (e) {
+    if (e === mismatch) return 'its sha256 does not match the one recorded when it was written';
+    throw e;
+  }
 }
 
 /**
  * Writes a layer as a Lambda layer zip: entries sorted, fixed times, unix modes, symlinks stored as
  * symlinks (Lambda's unzip restores them), so the same layer always gives the same bytes.
  */
-export async function writeLayerZip(layer: FileTree, dest: string): Promise<{ bytes: number }> {
+export async function writeLayerZip(layer: FileTree, dest: string): Promise<{ bytes: number; sha256: string }> {
   const entries: ZipEntry[] = archiveEntries(layer).map(({ name, entry }) =>
     entry.kind === 'dir'
       ? { kind: 'dir', name, mode: entry.mode }

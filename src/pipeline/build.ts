@@ -18,11 +18,10 @@ import { DEFAULT_KEEP, type KeepOptions } from '../relocate/layout.js';
 import { relocate, type RelocateReport } from '../relocate/relocate.js';
 import { checkClosure } from '../verify/closure.js';
 import { gateLayer, type ClosureProblem, type GateOptions, type GateReport } from '../check/gate.js';
-import { cachePaths } from '../cache/layout.js';
-import { ensureCacheDir } from '../util/cache.js';
+import { cachePaths, ensureCacheDir } from '../cache/layout.js';
 import { checkImageReference } from '../docker/reference.js';
 import { ContentStore } from '../cache/content-store.js';
-import { JsonStore } from '../cache/json-store.js';
+import { droppedLine, JsonStore } from '../cache/json-store.js';
 import { PackageCache } from '../cache/packages.js';
 import { addWithParents, bytes, type FileTree } from '../tree/types.js';
 import { UserError } from '../util/errors.js';
@@ -85,6 +84,8 @@ export interface BuildEvents {
   setup?(setup: BuildSetup): void;
   step(title: string): void;
   detail(line: string): void;
+  /** A problem the build worked around (a damaged cache entry dropped); without it, it goes to `warnings`. */
+  warn?(line: string): void;
   plan(plan: Plan, ctx: { target: Target; arch: Arch; image: string; repositories: Repository[]; runtime?: string; imageIdentity: ImageIdentity }): void;
 }
 
@@ -212,16 +213,19 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
   const paths = cachePaths(spec.cacheDir);
   ensureCacheDir(paths.root);
   const store = new ContentStore(paths.content);
+  const warnings: string[] = [];
+  const warn = (line: string) => (events.warn ? events.warn(line) : warnings.push(line));
   const freshness = { maxAgeMinutes: DEFAULT_METADATA_MAX_AGE_MINUTES, force: !!spec.refresh };
   const session = new BuildSession({ backend, ctx, buildImage: spec.buildImage, network: spec.network, freshness, events, imageSource: buildImageSource(target), repositories: repoLines.join(', '), local: !!spec.local });
   events.setup?.({ target, runtime, arch: spec.arch, image: session.image, imageSource: spec.local ? '' : spec.buildImage ? '--build-image' : buildImageSource(target), repositories });
 
   try {
     // 1. the plan: reused while the metadata it came from would be
-    const plans = new JsonStore<CachedPlan>(paths.plans);
+    const plans = new JsonStore<CachedPlan>(paths.plans, 'cache-plan');
     const key = planKey(ctx, spec.packages, session.image);
     const found = spec.refresh ? undefined : plans.get(key);
-    const cached = found && found.ageMs < freshness.maxAgeMinutes * 60_000 ? found : undefined;
+    if (found && 'damaged' in found) warn(droppedLine(`the cached resolved plan (${found.file})`, found.damaged, 'resolving again'));
+    const cached = found && 'value' in found && found.ageMs < freshness.maxAgeMinutes * 60_000 ? found : undefined;
     let resolved: CachedPlan;
     if (cached) {
       resolved = cached.value;
@@ -237,14 +241,13 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     const { plan, requests } = resolved;
     events.plan(plan, { target, arch: spec.arch, image: session.image, repositories, runtime: runtime.id, imageIdentity: resolved.imageIdentity });
     const applied = applicableRecipes(recipes, target.family, plan.packages);
-    const warnings: string[] = [];
     const base = { target, arch: spec.arch, runtime, image: session.image, imageIdentity: resolved.imageIdentity, repositories, plan, requests, recipes: applied, warnings };
     if (spec.dryRun) return { ...base, cache: { planReused: !!cached, packagesFetched: 0, packagesCached: 0 } };
 
     // 2. the staged root: packages from the cache, the rest downloaded and unpacked
-    const packages = new PackageCache(paths.packages, store);
+    const packages = new PackageCache(paths.packages, store, warn);
     const staged = await stagePlan({ plan, session, backend, ctx, packages, events, store });
-    await runPostStage({ recipes: applied, target, arch: spec.arch, plan, staged: staged.tree, session, events, store, cacheDir: paths.postStage, warnings });
+    await runPostStage({ recipes: applied, target, arch: spec.arch, plan, staged: staged.tree, session, events, store, cacheDir: paths.postStage, warnings, warn });
 
     // before relocation, which drops /usr/share/doc and with it Debian's copyright files
     const licenses = stagedLicenses(staged.tree, plan.packages);
@@ -258,7 +261,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       recipes: applied,
       shell: runtime.shell,
       alternatives: staged.alternatives,
-      save: (data) => ({ kind: 'file', hostPath: store.put(data).hostPath }),
+      save: (data) => store.save(data),
       dependents: (pkg) => dependents.get(pkg) ?? [],
     });
     const manifest = layerManifest({

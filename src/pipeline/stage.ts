@@ -7,8 +7,8 @@ import type { Plan, PlannedPackage } from '../resolve/plan.js';
 import { parseAlternatives, type Alternative } from '../relocate/alternatives.js';
 import { extractTar, packageRoute } from '../stage/extract.js';
 import { removeStaleTemporaries, type ContentStore } from '../cache/content-store.js';
-import { JsonStore } from '../cache/json-store.js';
 import { PackageCache, type UnpackedPackage } from '../cache/packages.js';
+import { TreeCache } from '../cache/trees.js';
 import { readContent, sortedEntries, type FileTree, type TreeEntry } from '../tree/types.js';
 import { fsError, UserError } from '../util/errors.js';
 import { throwIfInterrupted } from '../util/cleanup.js';
@@ -88,15 +88,6 @@ export async function stagePlan(args: {
   return { tree, alternatives, fetched: missing.map((p) => p.name) };
 }
 
-interface PostStageRow {
-  p: string;
-  k: 'f' | 'l' | 'd';
-  m?: number;
-  s?: number;
-  h?: string;
-  t?: string;
-}
-
 /**
  * Recipe commands that stand in for maintainer scripts (plugin registries, caches), run on the
  * staged root inside the build container; what they add or change joins the staged tree. They
@@ -114,16 +105,19 @@ export async function runPostStage(args: {
   store: ContentStore;
   cacheDir: string;
   warnings: string[];
+  /** Says that a damaged cache entry was dropped. */
+  warn: (line: string) => void;
 }): Promise<void> {
   const { recipes, target, arch, staged, session, events, store } = args;
   const commands = recipes.flatMap((r) => r.rules.postStage.map((p) => ({ recipe: r.name, pkg: r.matchedPackage, run: p.run })));
   if (commands.length === 0) return;
   const key = sha256(JSON.stringify([args.plan.packages.map((p) => PackageCache.key(p)), commands, arch.lambda]));
-  const cache = new JsonStore<PostStageRow[]>(args.cacheDir);
-  const hit = cache.get(key);
+  const pkg = commands[0]!.pkg;
+  const cache = new TreeCache(args.cacheDir, store, args.warn);
+  const hit = cache.get(key, pkg, { what: 'output of the recipe commands', instead: 'running them again' });
   if (hit) {
     events.step(`recipe commands: output reused from the cache`);
-    for (const r of hit.value) staged.set(r.p, rowToEntry(r, store, commands[0]!.pkg));
+    for (const [p, e] of hit.tree) staged.set(p, e);
     return;
   }
   const engineArch = await session.nativeArch();
@@ -146,15 +140,15 @@ export async function runPostStage(args: {
   // the Docker archive API names entries after the directory asked for: root/...
   const { trees } = await extractTar(await c.getArchive(root), store, (name) => (name === 'root' || name.startsWith('root/') ? { tree: 'root', path: name.slice('root'.length) || '/' } : undefined));
   const after = trees.get('root') ?? new Map<string, TreeEntry>();
-  const rows: PostStageRow[] = [];
+  const changed: TreeEntry[] = [];
   for (const e of sortedEntries(after.values())) {
     const before = staged.get(e.path);
     if (before && sameContent(before, e)) continue;
-    const row = entryToRow(e);
-    rows.push(row);
-    staged.set(e.path, rowToEntry(row, store, commands[0]!.pkg));
+    const mine = { ...e, pkg };
+    changed.push(mine);
+    staged.set(e.path, mine);
   }
-  cache.put(key, rows);
+  cache.put(key, changed);
   await c.exec(['rm', '-rf', root]);
 }
 
@@ -163,16 +157,4 @@ function sameContent(a: TreeEntry, b: TreeEntry): boolean {
   if (a.kind === 'file' && b.kind === 'file') return a.size === b.size && readContent(a.content).equals(readContent(b.content));
   if (a.kind === 'symlink' && b.kind === 'symlink') return a.target === b.target;
   return true;
-}
-
-function entryToRow(e: TreeEntry): PostStageRow {
-  if (e.kind === 'file') return { p: e.path, k: 'f', m: e.mode, s: e.size, h: e.content.kind === 'file' ? e.content.hostPath.split('/').pop()! : sha256(e.content.data) };
-  if (e.kind === 'symlink') return { p: e.path, k: 'l', t: e.target };
-  return { p: e.path, k: 'd', m: e.mode };
-}
-
-function rowToEntry(r: PostStageRow, store: ContentStore, pkg: string): TreeEntry {
-  if (r.k === 'f') return { kind: 'file', path: r.p, mode: r.m!, size: r.s!, content: { kind: 'file', hostPath: store.pathOf(r.h!) }, pkg };
-  if (r.k === 'l') return { kind: 'symlink', path: r.p, target: r.t!, pkg };
-  return { kind: 'dir', path: r.p, mode: r.m!, pkg };
 }

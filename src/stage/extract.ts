@@ -54,7 +54,7 @@ export async function extractTar(stream: Readable, store: ContentStore, route: (
         case 'file':
         case 'contiguous-file': {
           const data = await readStream(body);
-          entry = { kind: 'file', path: p, mode, size: data.length, content: { kind: 'file', hostPath: store.put(data).hostPath } };
+          entry = { kind: 'file', path: p, mode, size: data.length, content: store.save(data) };
           break;
         }
         case 'link': {

@@ -7,8 +7,11 @@ import { readFileSync } from 'node:fs';
  */
 
 export type Content =
-  /** Bytes in a file on the host (the staged tree's content store). */
-  | { kind: 'file'; hostPath: string }
+  /**
+   * Bytes in a file on the host (the staged tree's content store). `sha256` is set only by the
+   * content store, for bytes it wrote or verified in this process: what a digest may trust.
+   */
+  | { kind: 'file'; hostPath: string; sha256?: string }
   /** Bytes produced in memory (rewritten files, generated wrappers and metadata). */
   | { kind: 'bytes'; data: Buffer };
 

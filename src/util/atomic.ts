@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { onInterrupt, throwIfInterrupted } from './cleanup.js';
 import { fsError, UserError } from './errors.js';
@@ -78,4 +78,19 @@ export async function removeStaleSiblings(dest: string, alive: (pid: number) => 
   });
   await Promise.all(stale.map((n) => fs.rm(path.join(dir, n), { recursive: true, force: true })));
   return stale.map((n) => path.join(dir, n));
+}
+
+/**
+ * The synchronous form of `writeAtomically` for small files (the build cache's content and
+ * records): readers, other builds included, see the old file or the new one, never part of one.
+ */
+export function writeFileAtomicSync(dest: string, data: string | Buffer): void {
+  const tmp = temporarySibling(dest);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, dest);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }

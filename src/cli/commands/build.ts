@@ -191,6 +191,7 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
     const events: BuildEvents = {
       step: ui.step,
       detail: ui.detail,
+      warn: (w) => ui.warn(w),
       plan(plan, ctx) {
         ui.plan(plan, ctx);
         if (!opts.frozen || !locked) return;
@@ -250,7 +251,7 @@ function outputTargets(jobs: LayerJob[]): OutputTarget[] {
 
 async function writeOutputs(job: LayerJob, result: BuildResult, ui: Reporter, changes: string[], opts: BuildOptions): Promise<LayerOutput> {
   const gate = gateBuild(result, { allowMissing: job.allowMissing || !!opts.allowMissing, force: false, limit: 'layer' }, (w) => ui.warn(`${label(job)}: ${w}`));
-  const written = await writeLayerOutputs(result.layer!, result.sbom, job.outputs, { cacheDir: cachePaths(opts.cacheDir).zips, createParents: true, step: (t) => ui.step(t.replace(process.cwd() + path.sep, '')) });
+  const written = await writeLayerOutputs(result.layer!, result.sbom, job.outputs, { cacheDir: cachePaths(opts.cacheDir).zips, createParents: true, warn: (w) => ui.warn(w), step: (t) => ui.step(t.replace(process.cwd() + path.sep, '')) });
   return {
     name: job.name,
     arch: job.arch.lambda,
