@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { readStream } from '../util/stream.js';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import os from 'node:os';
 import { promisify } from 'node:util';
@@ -45,9 +46,7 @@ const LIMIT_32 = 0xffffffff;
  */
 async function read(content: Content): Promise<Buffer> {
   if (content.kind === 'bytes') return content.data;
-  const chunks: Buffer[] = [];
-  for await (const c of createReadStream(content.hostPath)) chunks.push(c as Buffer);
-  const data = Buffer.concat(chunks);
+  const data = await readStream(createReadStream(content.hostPath));
   if (content.sha256 && sha256(data) !== content.sha256) {
     throw new UserError(`${content.hostPath} changed while the layer was being written (its bytes no longer match its sha256); nothing written`, {
       hint: 'run the build again: the cache drops the damaged file and unpacks its package anew',

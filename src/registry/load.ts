@@ -7,11 +7,16 @@ import type { Runtime, Target } from './types.js';
 
 const registryDir = path.join(projectRoot, 'registry');
 
-export function targetIds(): string[] {
-  return readdirSync(path.join(registryDir, 'targets'))
+/** The ids of a registry folder's documents: their file names without `.json`. */
+function idsIn(folder: 'targets' | 'runtimes'): string[] {
+  return readdirSync(path.join(registryDir, folder))
     .filter((f) => f.endsWith('.json'))
     .map((f) => f.slice(0, -'.json'.length))
     .sort();
+}
+
+export function targetIds(): string[] {
+  return idsIn('targets');
 }
 
 export function loadTarget(id: string): Target {
@@ -25,10 +30,7 @@ export function loadTarget(id: string): Target {
 }
 
 export function runtimeIds(): string[] {
-  return readdirSync(path.join(registryDir, 'runtimes'))
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => f.slice(0, -'.json'.length))
-    .sort();
+  return idsIn('runtimes');
 }
 
 /** A runtime of the registry by id; the id may come from a layer's manifest, so it is only ever looked up, never joined into a path unchecked. */

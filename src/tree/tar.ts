@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
+import { readStream } from '../util/stream.js';
 import type { TreeEntry } from './types.js';
 
 /** One archive member: its name in the archive (no leading slash) and the tree entry it holds. */
@@ -45,7 +46,5 @@ export async function tarOf(files: Map<string, string | Buffer>, mode = 0o644): 
     pack.entry({ name: p.replace(/^\/+/, ''), mode, mtime: new Date(0) }, typeof content === 'string' ? Buffer.from(content) : content);
   }
   pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of pack) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+  return readStream(pack);
 }
