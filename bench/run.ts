@@ -9,13 +9,13 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cachePaths } from '../src/cache/layout.js';
+import { cachePaths } from '../src/cache/paths.js';
 import { ContentStore } from '../src/cache/content-store.js';
 import { JsonStore } from '../src/cache/json-store.js';
 import { PackageCache } from '../src/cache/packages.js';
 import { parseAlternatives } from '../src/relocate/alternatives.js';
 import { relocate } from '../src/relocate/relocate.js';
-import { DEFAULT_KEEP } from '../src/relocate/layout.js';
+import { DEFAULT_KEEP } from '../src/relocate/placement.js';
 import { writeLayerZip } from '../src/emit/zip.js';
 import { applicableRecipes, loadRecipes } from '../src/recipes/load.js';
 import { loadRuntime } from '../src/registry/load.js';

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { CachePaths } from './layout.js';
+import type { CachePaths } from './paths.js';
 
 export interface CacheUsage {
   name: keyof Omit<CachePaths, 'root'>;

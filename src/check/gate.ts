@@ -1,5 +1,6 @@
-import { formatBytes, LAMBDA_IMAGE_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../emit/limits.js';
-import { unzippedSize } from '../emit/layout.js';
+import { LAMBDA_IMAGE_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../emit/limits.js';
+import { formatBytes } from '../util/format.js';
+import { unzippedSize } from '../emit/archive-entries.js';
 import { specialModes } from '../layer/modes.js';
 import type { FileTree } from '../tree/types.js';
 import { UserError } from '../util/errors.js';

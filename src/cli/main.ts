@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { runInterruptTasks } from '../util/cleanup.js';
 import { errorMessage, fsError, isUserError } from '../util/errors.js';
-import { toolVersion } from '../pipeline/manifest.js';
+import { toolVersion } from '../util/version.js';
 import { buildCommand, updateCommand } from './commands/build.js';
 import { cacheCleanCommand, cacheInfoCommand } from './commands/cache.js';
 import { recipesCommand } from './commands/recipes.js';

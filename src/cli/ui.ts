@@ -2,7 +2,7 @@ import { repositoryLines, type BuildEvents, type BuildSetup } from '../pipeline/
 import type { Arch } from '../registry/arch.js';
 import type { Repository, Target } from '../registry/types.js';
 import type { Plan } from '../resolve/plan.js';
-import { formatBytes } from '../emit/limits.js';
+import { formatBytes } from '../util/format.js';
 
 export type OutputMode = 'tty' | 'plain' | 'json' | 'quiet';
 

@@ -1,3 +1,4 @@
+import type { ExecOptions, ExecResult } from '../runner/types.js';
 import type Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
 import { removeStale, trackContainer, untrackContainer, yumdaLabels } from './cleanup.js';
@@ -16,19 +17,6 @@ export interface ContainerSpec {
   tmpfs?: Record<string, string>;
   /** Named volumes, `name:/path[:ro]`. Volumes, unlike bind mounts, work with a remote engine. */
   volumes?: string[];
-}
-
-export interface ExecResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-export interface ExecOptions {
-  env?: Record<string, string>;
-  user?: string;
-  onStdoutLine?: (line: string) => void;
-  onStderrLine?: (line: string) => void;
 }
 
 /** Proxy settings of the user's environment, passed on so package managers behind a proxy work. */

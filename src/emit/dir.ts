@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeAtomically } from '../util/atomic.js';
 import type { FileTree } from '../tree/types.js';
-import { archiveEntries } from './layout.js';
+import { archiveEntries } from './archive-entries.js';
 import { replaceRule } from './outputs.js';
 
 /**

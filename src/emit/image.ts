@@ -5,13 +5,13 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
-import type { LayerManifest } from '../pipeline/manifest.js';
+import type { LayerManifest } from '../format/layer-manifest.js';
 import type { Arch } from '../registry/arch.js';
-import { LAYER_ROOT } from '../relocate/layout.js';
+import { LAYER_ROOT } from '../relocate/placement.js';
 import type { FileTree } from '../tree/types.js';
 import { writeAtomically } from '../util/atomic.js';
 import { withTempDir } from '../util/tempdir.js';
-import { archiveEntries, FIXED_DATE } from './layout.js';
+import { archiveEntries, FIXED_DATE } from './archive-entries.js';
 import { treeTarStream, type TarMember } from '../tree/tar.js';
 
 /**

@@ -2,9 +2,3 @@
 export const LAMBDA_UNZIPPED_LIMIT = 262_144_000; // function + all layers, unzipped ("250 MB")
 export const LAMBDA_DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024; // zipped, PublishLayerVersion without S3
 export const LAMBDA_IMAGE_LIMIT = 10 * 1024 * 1024 * 1024; // a container image, all of it
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-}

@@ -1,7 +1,7 @@
 import { constants, promises as fs, accessSync, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { MANIFEST_PATH } from '../pipeline/manifest.js';
-import { LAYER_ROOT } from '../relocate/layout.js';
+import { MANIFEST_PATH } from '../format/layer-manifest.js';
+import { LAYER_ROOT } from '../relocate/placement.js';
 import { sbomPathFor } from '../sbom/cyclonedx.js';
 import type { ReplaceRule } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';

@@ -7,7 +7,7 @@ import { droppedLine, JsonStore } from '../cache/json-store.js';
 import { writeAtomically } from '../util/atomic.js';
 import { sha256 } from '../util/hash.js';
 import { readContent, type FileTree } from '../tree/types.js';
-import { archiveEntries } from './layout.js';
+import { archiveEntries } from './archive-entries.js';
 import { writeZip, type ZipEntry } from './zip-writer.js';
 
 /**

@@ -1,7 +1,7 @@
-import { formatBytes } from '../emit/limits.js';
+import { formatBytes } from '../util/format.js';
 import type { LayerEntry } from '../layer/entries.js';
 import type { OpenedLayer } from '../layer/open.js';
-import { LAYER_ROOT } from '../relocate/layout.js';
+import { LAYER_ROOT } from '../relocate/placement.js';
 import { printable } from '../util/printable.js';
 
 export interface PackageChange {

@@ -1,12 +1,11 @@
 import path from 'node:path';
-import { formatBytes, LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../emit/limits.js';
+import { LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_IMAGE_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../emit/limits.js';
+import { formatBytes } from '../util/format.js';
 import { danglingSymlinks, type LayerEntry } from '../layer/entries.js';
-import { LAMBDA_IMAGE_LIMIT } from '../emit/limits.js';
 import { specialModes, specialModesLine, type SpecialMode } from '../layer/modes.js';
 import type { OpenedLayer } from '../layer/open.js';
-import { MANIFEST_PATH } from '../pipeline/manifest.js';
-import { SBOM_PATH } from '../sbom/cyclonedx.js';
-import { LAYER_ROOT } from '../relocate/layout.js';
+import { MANIFEST_PATH, SBOM_PATH } from '../format/layer-manifest.js';
+import { LAYER_ROOT } from '../relocate/placement.js';
 import { printable } from '../util/printable.js';
 
 export interface SizeRow {

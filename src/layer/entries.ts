@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { LAYER_ROOT } from '../relocate/layout.js';
+import { LAYER_ROOT } from '../relocate/placement.js';
 import { UserError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
 import { READ_LIMITS } from './limits.js';

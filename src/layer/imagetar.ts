@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
-import { LAYER_ROOT } from '../relocate/layout.js';
+import { LAYER_ROOT } from '../relocate/placement.js';
 import { UserError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
 import { readStream } from '../util/stream.js';

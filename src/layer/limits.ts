@@ -1,4 +1,5 @@
-import { formatBytes, LAMBDA_IMAGE_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../emit/limits.js';
+import { LAMBDA_IMAGE_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../emit/limits.js';
+import { formatBytes } from '../util/format.js';
 import { UserError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
 

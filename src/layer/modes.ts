@@ -1,4 +1,4 @@
-import { LAYER_ROOT } from '../relocate/layout.js';
+import { LAYER_ROOT } from '../relocate/placement.js';
 import { printable } from '../util/printable.js';
 
 import { SPECIAL_MODE_BITS } from '../relocate/relocate.js';

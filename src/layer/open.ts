@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { MANIFEST_PATH, type LayerManifest } from '../pipeline/manifest.js';
+import { MANIFEST_PATH, type LayerManifest } from '../format/layer-manifest.js';
 import { ContentStore } from '../cache/content-store.js';
 import type { FileTree } from '../tree/types.js';
 import { UserError } from '../util/errors.js';

@@ -5,12 +5,12 @@ import { parseArch, type Arch } from '../registry/arch.js';
 import { loadTarget } from '../registry/load.js';
 import { parsePackageSpec, type PackageRequest } from '../resolve/backend.js';
 import { isUpstreamRange } from '../resolve/constraints.js';
-import type { KeepOptions } from '../relocate/layout.js';
+import type { KeepOptions } from '../relocate/placement.js';
 import { UserError, isUserError } from '../util/errors.js';
 import { validateDocument } from '../util/schema.js';
 
 /** yumda.json / yumda.yaml as written (schema/manifest.schema.json). */
-export interface ManifestDocument {
+export interface ProjectDocument {
   layers: Array<{
     name: string;
     target: string;
@@ -47,7 +47,7 @@ export interface LayerJob {
   allowMissing: boolean;
 }
 
-export interface ProjectManifest {
+export interface Project {
   file: string;
   dir: string;
   jobs: LayerJob[];
@@ -68,7 +68,7 @@ export function findManifest(dir: string): string {
  * Parses a manifest's text. YAML (a superset of JSON) for .yaml/.yml, JSON for .json; both are
  * validated by one schema, and a YAML error or schema error names the file, line and field.
  */
-export function parseManifestText(text: string, file: string): ManifestDocument {
+export function parseManifestText(text: string, file: string): ProjectDocument {
   const label = path.basename(file);
   if (/\.ya?ml$/i.test(file)) {
     const lines = new LineCounter();
@@ -100,7 +100,7 @@ export function parseManifestText(text: string, file: string): ManifestDocument 
     } catch (e) {
       throw new UserError(`${label}: not a manifest yumda reads (${(e as Error).message.split('\n')[0]})`);
     }
-    return validateDocument<ManifestDocument>('manifest', value, label, locate);
+    return validateDocument<ProjectDocument>('manifest', value, label, locate);
   }
   let doc: unknown;
   try {
@@ -108,10 +108,10 @@ export function parseManifestText(text: string, file: string): ManifestDocument 
   } catch (e) {
     throw new UserError(`${label}: not valid JSON (${(e as Error).message})`);
   }
-  return validateDocument<ManifestDocument>('manifest', doc, label);
+  return validateDocument<ProjectDocument>('manifest', doc, label);
 }
 
-function packageRequest(item: ManifestDocument['layers'][number]['packages'][number], where: string): PackageRequest {
+function packageRequest(item: ProjectDocument['layers'][number]['packages'][number], where: string): PackageRequest {
   if (typeof item === 'string') {
     const r = parsePackageSpec(item);
     if (!r) throw new UserError(`${where}: '${item}' is not a package (expected NAME or NAME=VERSION, or {name, upstream: RANGE})`);
@@ -129,7 +129,7 @@ function expand(pattern: string, vars: { name: string; target: string; arch: str
 }
 
 /** Checks what the schema cannot (targets, architectures, duplicates) and expands architectures into jobs. */
-export function manifestJobs(doc: ManifestDocument, file: string): LayerJob[] {
+export function manifestJobs(doc: ProjectDocument, file: string): LayerJob[] {
   const label = path.basename(file);
   const dir = path.dirname(path.resolve(file));
   const seen = new Set<string>();
@@ -196,7 +196,7 @@ export function manifestJobs(doc: ManifestDocument, file: string): LayerJob[] {
   return jobs;
 }
 
-export function loadProjectManifest(file: string): ProjectManifest {
+export function loadProject(file: string): Project {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { openLayer } from '../layer/open.js';
-import type { LayerManifest } from '../pipeline/manifest.js';
-import { MANIFEST_PATH } from '../pipeline/manifest.js';
+import type { LayerManifest } from '../format/layer-manifest.js';
+import { MANIFEST_PATH } from '../format/layer-manifest.js';
 import { UserError } from '../util/errors.js';
 
 /** What publishing needs to know about a layer zip: its size, its hash as Lambda states it, and its manifest. */

@@ -10,7 +10,8 @@ import {
   type Runtime as LambdaRuntime,
 } from '@aws-sdk/client-lambda';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { LAMBDA_DIRECT_UPLOAD_LIMIT, formatBytes } from '../emit/limits.js';
+import { LAMBDA_DIRECT_UPLOAD_LIMIT } from '../emit/limits.js';
+import { formatBytes } from '../util/format.js';
 import { loadTarget } from '../registry/load.js';
 import { UserError } from '../util/errors.js';
 import type { LayerZipInfo } from './layer-zip.js';

@@ -1,7 +1,7 @@
 import { ensureLibraryPath, findExactStrings, findPaths, overwrite, padPath } from '../elf/patch.js';
 import { ET_DYN, ET_EXEC, isElf, parseElf, ElfError } from '../elf/read.js';
 import { readContent, type Content, type TreeEntry } from '../tree/types.js';
-import { LAYER_ROOT, relocatedAddress } from './layout.js';
+import { LAYER_ROOT, relocatedAddress } from './placement.js';
 import type { PathMap } from './paths.js';
 
 export interface BinaryReport {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { FileTree } from '../tree/types.js';
-import { LAYER_ROOT, STATE_ROOT, relocatedAddress } from './layout.js';
+import { LAYER_ROOT, STATE_ROOT, relocatedAddress } from './placement.js';
 import { padPath } from '../elf/patch.js';
 
 /**

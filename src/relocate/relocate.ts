@@ -6,8 +6,9 @@ import { bytes, readContent, sortedEntries, type Content, type FileEntry, type F
 import { applyAlternatives, type Alternative } from './alternatives.js';
 import { relocateBinaries, type BinaryReport } from './binaries.js';
 import { dedupeFiles, type DedupeReport } from './dedupe.js';
+import { ENV_PATH } from '../format/layer-manifest.js';
 import { globToRegExp, matchesAny } from './glob.js';
-import { LAYER_ROOT, place, placementPriority, relocatedAddress, type DropReason, type LayoutOptions } from './layout.js';
+import { LAYER_ROOT, place, placementPriority, relocatedAddress, type DropReason, type LayoutOptions } from './placement.js';
 import { PathMap } from './paths.js';
 import { absoluteLinkTarget, relativeLink, resolveInTree, type LinkLookup } from './symlinks.js';
 import { relocateTextFiles } from './text-files.js';
@@ -76,8 +77,6 @@ export interface RelocateResult {
   report: RelocateReport;
 }
 
-/** Where the layer keeps what yumda itself writes (manifest, env file). */
-export const META_DIR = `${LAYER_ROOT}/.yumda`;
 
 type Lookup = LinkLookup;
 
@@ -122,7 +121,7 @@ export function relocate(input: RelocateInput): RelocateResult {
   wrapPrograms(placed, lookup, recipes, input.shell, input.dependents ?? (() => []), report);
   if (Object.keys(report.env).length > 0) {
     const data = Buffer.from(envFileContent(report.env));
-    placed.set(`${META_DIR}/env`, { kind: 'file', path: `${META_DIR}/env`, mode: 0o644, size: data.length, content: save(data) });
+    placed.set(ENV_PATH, { kind: 'file', path: ENV_PATH, mode: 0o644, size: data.length, content: save(data) });
   }
 
   const layer = withParents(placed);

@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { lineSplitter, type ExecOptions, type ExecResult } from '../docker/container.js';
+import { lineSplitter } from '../docker/container.js';
 import type { Target } from '../registry/types.js';
 import { onInterrupt } from '../util/cleanup.js';
 import { UserError } from '../util/errors.js';
-import type { Runner } from './types.js';
+import type { ExecOptions, ExecResult, Runner } from './types.js';
 
 /** Where the backends keep their work (apt configuration, downloads, the staged tree). */
 export const WORK_ROOT = '/yumda';

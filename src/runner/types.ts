@@ -1,5 +1,18 @@
 import type { Readable } from 'node:stream';
-import type { ExecOptions, ExecResult } from '../docker/container.js';
+
+/** What a command run by a Runner gave back. */
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  env?: Record<string, string>;
+  user?: string;
+  onStdoutLine?: (line: string) => void;
+  onStderrLine?: (line: string) => void;
+}
 
 /**
  * Where the package manager's steps run: a build container (WorkContainer, the default) or this

@@ -1,4 +1,4 @@
-import type { LayerManifest } from '../pipeline/manifest.js';
+import type { LayerManifest } from '../format/layer-manifest.js';
 import type { PackageFamily } from '../registry/types.js';
 import { sha256 } from '../util/hash.js';
 import { dep5ExpressionToSpdx, type PackageLicense } from './licenses.js';
@@ -14,7 +14,6 @@ import { dep5ExpressionToSpdx, type PackageLicense } from './licenses.js';
  * qualifier maps a binary package to its source package, the unit of Debian's security tracker.
  */
 
-export const SBOM_PATH = '/opt/.yumda/sbom.cdx.json';
 
 export interface SbomInput {
   /** What the layer is called (a manifest's layer name, or the first requested package). */

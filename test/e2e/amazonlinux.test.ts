@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/registry/types.js';
-import { checkClosure } from '../../src/verify/closure.js';
+import { checkClosure } from '../../src/check/closure.js';
 import { treeFromDir } from '../helpers/layer.js';
 import type { FixtureRepo } from '../helpers/fixture-repo.js';
 import { imageFrom } from '../helpers/images.js';

@@ -1,7 +1,7 @@
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LayerManifest } from '../../src/pipeline/manifest.js';
+import type { LayerManifest } from '../../src/format/layer-manifest.js';
 import type { LockFile, LockedLayer } from '../../src/project/lock.js';
 import { runtimeFile } from '../../src/registry/load.js';
 import type { CycloneDxBom } from '../../src/sbom/cyclonedx.js';

@@ -2,7 +2,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CycloneDxBom } from '../../src/sbom/cyclonedx.js';
-import type { LayerManifest } from '../../src/pipeline/manifest.js';
+import type { LayerManifest } from '../../src/format/layer-manifest.js';
 import type { LockFile } from '../../src/project/lock.js';
 import { tempDir } from '../helpers/cc.js';
 import { runYumda } from '../helpers/cli.js';

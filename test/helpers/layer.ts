@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
-import type { LayerManifest } from '../../src/pipeline/manifest.js';
+import type { LayerManifest } from '../../src/format/layer-manifest.js';
 import type { FileTree } from '../../src/tree/types.js';
 
 /** An unpacked layer directory as the file tree it was made from, rooted at /opt. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
-import type { LayerManifest } from '../../src/pipeline/manifest.js';
+import type { LayerManifest } from '../../src/format/layer-manifest.js';
 import type { CycloneDxBom } from '../../src/sbom/cyclonedx.js';
 import { runYumda } from './cli.js';
 import { cycloneDxValidator } from './cyclonedx.js';

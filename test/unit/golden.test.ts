@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { layerManifest } from '../../src/pipeline/manifest.js';
+import { layerManifest } from '../../src/format/layer-manifest.js';
 import { applicableRecipes, loadRecipes } from '../../src/recipes/load.js';
-import { DEFAULT_KEEP } from '../../src/relocate/layout.js';
+import { DEFAULT_KEEP } from '../../src/relocate/placement.js';
 import { relocate } from '../../src/relocate/relocate.js';
 import type { PlannedPackage } from '../../src/resolve/plan.js';
 import { layerSbom } from '../../src/sbom/cyclonedx.js';

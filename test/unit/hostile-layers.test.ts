@@ -5,7 +5,7 @@ import { deflateRawSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { UnpackBudget } from '../../src/layer/limits.js';
 import { modeString, specialModes } from '../../src/layer/modes.js';
-import { modesResult } from '../../src/verify/verify.js';
+import { modesResult } from '../../src/check/verify.js';
 import { printable } from '../../src/util/printable.js';
 import { dir, file, symlink, treeOf } from '../../src/tree/types.js';
 import { cliPath, run, runYumda, type CliResult } from '../helpers/cli.js';

@@ -6,7 +6,7 @@ import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { imageLabels, splitTag, writeImage, type ImageSpec } from '../../src/emit/image.js';
 import { openLayer } from '../../src/layer/open.js';
-import type { LayerManifest } from '../../src/pipeline/manifest.js';
+import type { LayerManifest } from '../../src/format/layer-manifest.js';
 import { parseArch } from '../../src/registry/arch.js';
 import { dir, file, symlink, treeOf } from '../../src/tree/types.js';
 import { run } from '../helpers/cli.js';

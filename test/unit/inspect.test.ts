@@ -5,7 +5,7 @@ import { writeLayerZip } from '../../src/emit/zip.js';
 import { diffLayers, formatDiff } from '../../src/inspect/diff.js';
 import { formatInspect, inspectLayer } from '../../src/inspect/report.js';
 import { openLayer } from '../../src/layer/open.js';
-import { layerManifest, MANIFEST_PATH } from '../../src/pipeline/manifest.js';
+import { layerManifest, MANIFEST_PATH } from '../../src/format/layer-manifest.js';
 import { emptyReport, type RelocateReport } from '../../src/relocate/relocate.js';
 import type { Plan } from '../../src/resolve/plan.js';
 import { addWithParents, bytes, dir, file, symlink, treeOf, type FileTree } from '../../src/tree/types.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_KEEP, place, relocatedAddress } from '../../src/relocate/layout.js';
+import { DEFAULT_KEEP, place, relocatedAddress } from '../../src/relocate/placement.js';
 
 const opts = { triplet: 'x86_64-linux-gnu', keep: DEFAULT_KEEP };
 const to = (p: string, o = opts) => {

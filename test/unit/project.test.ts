@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadProjectManifest, parseManifestText } from '../../src/project/manifest.js';
+import { loadProject, parseManifestText } from '../../src/project/manifest.js';
 import { comparePlan, formatLock, layerRuntime, lockChanges, lockedLayer, readLock, requestDifferences, type LockedLayer } from '../../src/project/lock.js';
 import { runtimeFile } from '../../src/registry/load.js';
 import { sha256 } from '../../src/util/hash.js';
@@ -36,8 +36,8 @@ layers:
 describe('project manifest', () => {
   it('reads YAML and JSON alike, one job per layer and architecture', () => {
     const d = tempDir();
-    const yaml = loadProjectManifest(write(d, 'yumda.yaml', YAML));
-    const json = loadProjectManifest(write(tempDir(), 'yumda.json', JSON.stringify(parseManifestText(YAML, 'x.yaml'))));
+    const yaml = loadProject(write(d, 'yumda.yaml', YAML));
+    const json = loadProject(write(tempDir(), 'yumda.json', JSON.stringify(parseManifestText(YAML, 'x.yaml'))));
     for (const m of [yaml, json]) {
       expect(m.jobs.map((j) => `${j.name}/${j.arch.lambda}`)).toEqual(['poppler/x86_64', 'tools/x86_64', 'tools/arm64']);
       expect(m.jobs[1]!.packages).toEqual([{ name: 'jq', version: '1.6-2.1+deb12u3' }, { name: 'file', upstream: '^5.44' }]);
@@ -59,7 +59,7 @@ describe('project manifest', () => {
 
   it('checks what the schema cannot: targets, architectures, ranges, duplicates, colliding outputs', () => {
     const d = tempDir();
-    const load = (text: string) => () => loadProjectManifest(write(d, 'yumda.yaml', text));
+    const load = (text: string) => () => loadProject(write(d, 'yumda.yaml', text));
     expect(load(YAML.replace('target: debian12\n    packages: [poppler-utils]', 'target: centos5\n    packages: [poppler-utils]'))).toThrow(/^yumda\.yaml: field 'layers\.0\.target': unknown target 'centos5'/);
     expect(load(YAML.replace('upstream: ^5.44', 'upstream: "five"'))).toThrow(`yumda.yaml: field 'layers.1.packages.1'.upstream: 'five' is not a semver range`);
     expect(load(YAML.replace('jq=1.6-2.1+deb12u3', 'jq;rm'))).toThrow(`yumda.yaml: field 'layers.1.packages.0': 'jq;rm' is not a package`);
@@ -72,11 +72,11 @@ describe('project manifest', () => {
     mkdirSync(path.join(d, 'rt'));
     writeFileSync(path.join(d, 'rt/standin.json'), '{}');
     const text = YAML.replace('    outputs:', '    defaultRepos: false\n    repos: [http://127.0.0.1:8080/repo]\n    runtimeManifest: rt/standin.json\n    outputs:');
-    const m = loadProjectManifest(write(d, 'yumda.yaml', text));
+    const m = loadProject(write(d, 'yumda.yaml', text));
     expect(m.jobs[0]).toMatchObject({ defaultRepos: true, repos: [] });
     expect(m.jobs[0]!.runtimeManifest).toBeUndefined();
     expect(m.jobs[1]).toMatchObject({ defaultRepos: false, repos: ['http://127.0.0.1:8080/repo'], runtimeManifest: path.join(d, 'rt/standin.json') });
-    const load = (t: string) => () => loadProjectManifest(write(d, 'yumda.yaml', t));
+    const load = (t: string) => () => loadProject(write(d, 'yumda.yaml', t));
     expect(load(text.replace('rt/standin.json', 'rt/nope.json'))).toThrow("yumda.yaml: field 'layers.1.runtimeManifest': rt/nope.json does not exist (the path is relative to yumda.yaml)");
     expect(load(text.replace('    repos: [http://127.0.0.1:8080/repo]\n', ''))).toThrow("yumda.yaml: field 'layers.1.defaultRepos': false leaves the layer no repository: list the ones to use in 'repos'");
     expect(() => parseManifestText(text.replace('defaultRepos: false', 'defaultRepos: "no"'), '/x/yumda.yaml')).toThrow(/yumda\.yaml:\d+:\d+: field 'layers\.1\.defaultRepos' must be boolean/);

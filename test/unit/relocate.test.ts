@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { relocate } from '../../src/relocate/relocate.js';
-import { DEFAULT_KEEP } from '../../src/relocate/layout.js';
+import { DEFAULT_KEEP } from '../../src/relocate/placement.js';
 import type { AppliedRecipe } from '../../src/recipes/types.js';
 import { dir, file, readContent, symlink, treeOf, type FileTree, type TreeEntry } from '../../src/tree/types.js';
 import { resolveInTree } from '../../src/relocate/symlinks.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LayerManifest } from '../../src/pipeline/manifest.js';
+import type { LayerManifest } from '../../src/format/layer-manifest.js';
 import { layerSbom, packageUrl, sbomPathFor, type CycloneDxBom } from '../../src/sbom/cyclonedx.js';
 import { dep5ExpressionToSpdx, dep5Licenses, licenseFromCopyright, stagedLicenses } from '../../src/sbom/licenses.js';
 import { file, symlink, treeOf } from '../../src/tree/types.js';

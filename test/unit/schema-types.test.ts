@@ -13,8 +13,8 @@ import { repoRoot } from '../helpers/cli.js';
 type Schema = { type?: string | string[]; properties?: Record<string, Schema>; required?: string[]; items?: Schema; anyOf?: Schema[]; oneOf?: Schema[]; $ref?: string; definitions?: Record<string, Schema> };
 
 const PAIRS: Array<{ schema: string; file: string; type: string; codeOnly?: string[] }> = [
-  { schema: 'manifest', file: 'src/project/manifest.ts', type: 'ManifestDocument' },
-  { schema: 'layer-manifest', file: 'src/pipeline/manifest.ts', type: 'LayerManifest' },
+  { schema: 'manifest', file: 'src/project/manifest.ts', type: 'ProjectDocument' },
+  { schema: 'layer-manifest', file: 'src/format/layer-manifest.ts', type: 'LayerManifest' },
   { schema: 'lock', file: 'src/project/lock.ts', type: 'LockFile' },
   { schema: 'runtime', file: 'src/registry/types.ts', type: 'Runtime' },
   { schema: 'target', file: 'src/registry/types.ts', type: 'Target' },
@@ -88,7 +88,7 @@ describe('JSON schemas match the TypeScript types', () => {
     const schema = JSON.parse(readFileSync(path.join(repoRoot, 'schema', 'manifest.schema.json'), 'utf8')) as Schema;
     schema.definitions!['layer']!.properties!['surprise'] = { type: 'string' };
     const problems: string[] = [];
-    compare(declaredType('src/project/manifest.ts', 'ManifestDocument'), schema, schema, 'ManifestDocument', [], problems);
-    expect(problems).toEqual(['ManifestDocument.layers[].surprise: in the schema, not in the type']);
+    compare(declaredType('src/project/manifest.ts', 'ProjectDocument'), schema, schema, 'ProjectDocument', [], problems);
+    expect(problems).toEqual(['ProjectDocument.layers[].surprise: in the schema, not in the type']);
   });
 });

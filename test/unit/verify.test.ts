@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { LayerManifest } from '../../src/pipeline/manifest.js';
+import type { LayerManifest } from '../../src/format/layer-manifest.js';
 import type { Recipe } from '../../src/recipes/types.js';
 import { loadRuntime } from '../../src/registry/load.js';
-import { closureResult, formatResult, outputGist, smokeTestsFor } from '../../src/verify/verify.js';
+import { closureResult, formatResult, outputGist, smokeTestsFor } from '../../src/check/verify.js';
 
 const runtime = loadRuntime('debian12');
 

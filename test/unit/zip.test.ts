@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeLayerZip } from '../../src/emit/zip.js';
 import { writeLayerDir } from '../../src/emit/dir.js';
-import { archiveEntries } from '../../src/emit/layout.js';
+import { archiveEntries } from '../../src/emit/archive-entries.js';
 import { file, symlink, dir, treeOf } from '../../src/tree/types.js';
 import { readZip } from '../helpers/zip.js';
 import { tempDir } from '../helpers/cc.js';

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { buildLayer, gateBuild, parseRepos, type BuildEvents, type BuildResult, type BuildSpec } from '../../pipeline/build.js';
 import { checkOutputs, type OutputTarget } from '../../emit/outputs.js';
 import { writeLayerOutputs } from '../../emit/write.js';
-import { cachePaths } from '../../cache/layout.js';
-import { formatBytes } from '../../emit/limits.js';
-import { findManifest, loadProjectManifest, type LayerJob, type ProjectManifest } from '../../project/manifest.js';
+import { cachePaths } from '../../cache/paths.js';
+import { formatBytes } from '../../util/format.js';
+import { findManifest, loadProject, type LayerJob, type Project } from '../../project/manifest.js';
 import {
   comparePlan,
   findLocked,
@@ -48,9 +48,9 @@ export interface BuildOptions extends ProjectOptions {
   refresh?: boolean;
 }
 
-function openProject(opts: ProjectOptions): { project: ProjectManifest; jobs: LayerJob[]; lockFile: string; lock: LockFile | undefined } {
+function openProject(opts: ProjectOptions): { project: Project; jobs: LayerJob[]; lockFile: string; lock: LockFile | undefined } {
   const file = opts.manifest ? path.resolve(opts.manifest) : findManifest(process.cwd());
-  const project = loadProjectManifest(file);
+  const project = loadProject(file);
   const unknown = opts.layer.filter((n) => !project.jobs.some((j) => j.name === n));
   if (unknown.length) {
     throw new UserError(`no layer named ${unknown.map((n) => `'${n}'`).join(', ')} in ${path.basename(file)}`, { hint: `its layers: ${[...new Set(project.jobs.map((j) => j.name))].join(', ')}` });
@@ -110,7 +110,7 @@ function lockEntry(job: LayerJob, runtime: LockedRuntime, result: BuildResult): 
 }
 
 /** The lock's entries with `entries` put in place of theirs; entries of layers the manifest no longer has are dropped. */
-function mergedLock(old: LockFile | undefined, entries: LockedLayer[], project: ProjectManifest): LockFile {
+function mergedLock(old: LockFile | undefined, entries: LockedLayer[], project: Project): LockFile {
   const key = (l: { name: string; arch: string }) => `${l.name}\0${l.arch}`;
   const inManifest = new Set(project.jobs.map((j) => key({ name: j.name, arch: j.arch.lambda })));
   const byKey = new Map((old?.layers ?? []).filter((l) => inManifest.has(key(l))).map((l) => [key(l), l]));

@@ -1,6 +1,6 @@
 import { cacheUsage, cleanCache } from '../../cache/info.js';
-import { cachePaths } from '../../cache/layout.js';
-import { formatBytes } from '../../emit/limits.js';
+import { cachePaths } from '../../cache/paths.js';
+import { formatBytes } from '../../util/format.js';
 import { UserError } from '../../util/errors.js';
 
 const PARTS = ['content', 'packages', 'plans', 'postStage', 'zips'] as const;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { connectEngine } from '../../docker/engine.js';
 import { withLayerContents } from '../../layer/open.js';
-import type { LayerManifest } from '../../pipeline/manifest.js';
+import type { LayerManifest } from '../../format/layer-manifest.js';
 import { loadRecipes } from '../../recipes/load.js';
 import { ARCHES } from '../../registry/arch.js';
 import { loadRuntime, loadTarget } from '../../registry/load.js';
@@ -9,8 +9,8 @@ import type { Runtime } from '../../registry/types.js';
 import type { FileTree } from '../../tree/types.js';
 import { UserError } from '../../util/errors.js';
 import { printable } from '../../util/printable.js';
-import { ensureVerifyImage } from '../../verify/sandbox.js';
-import { formatResult, smokeTestsFor, verifyLayer, type CheckResult } from '../../verify/verify.js';
+import { ensureVerifyImage } from '../../check/sandbox.js';
+import { formatResult, smokeTestsFor, verifyLayer, type CheckResult } from '../../check/verify.js';
 import { Reporter, outputMode } from '../ui.js';
 
 export interface VerifyOptions {

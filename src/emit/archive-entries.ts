@@ -1,4 +1,4 @@
-import { LAYER_ROOT } from '../relocate/layout.js';
+import { LAYER_ROOT } from '../relocate/placement.js';
 import { sortedEntries, type FileTree, type TreeEntry } from '../tree/types.js';
 
 /** Fixed entry time of archives (zip, image layers): same input, same bytes. 1980-01-01 is the earliest a zip can record. */

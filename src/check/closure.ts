@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { elfObjects, sonameIndex, type ElfObject } from '../elf/graph.js';
-import { LAYER_ROOT } from '../relocate/layout.js';
+import { LAYER_ROOT } from '../relocate/placement.js';
 import type { FileTree } from '../tree/types.js';
 
 export interface MissingLibrary {

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import type { LayerManifest } from '../pipeline/manifest.js';
+import type { LayerManifest } from '../format/layer-manifest.js';
 import { applicableRecipes } from '../recipes/load.js';
 import type { Recipe } from '../recipes/types.js';
 import type { Runtime } from '../registry/types.js';

@@ -5,16 +5,16 @@ import type { Target } from '../registry/types.js';
 import { STAGE_OUT, type Backend, type ResolveContext } from '../resolve/backend.js';
 import type { Plan, PlannedPackage } from '../resolve/plan.js';
 import { parseAlternatives, type Alternative } from '../relocate/alternatives.js';
-import { extractTar, packageRoute } from '../stage/extract.js';
+import { extractTar, packageRoute } from './extract.js';
 import { removeStaleTemporaries, type ContentStore } from '../cache/content-store.js';
 import { PackageCache, type UnpackedPackage } from '../cache/packages.js';
 import { TreeCache } from '../cache/trees.js';
 import { readContent, sortedEntries, type FileTree, type TreeEntry } from '../tree/types.js';
 import { fsError, UserError } from '../util/errors.js';
 import { throwIfInterrupted } from '../util/cleanup.js';
-import { formatBytes } from '../emit/limits.js';
+import { formatBytes } from '../util/format.js';
 import { sha256 } from '../util/hash.js';
-import type { BuildSession, SessionEvents } from './session.js';
+import type { BuildSession, SessionEvents } from '../pipeline/session.js';
 import { treeTarStream } from '../tree/tar.js';
 
 export interface StagedRoot {

@@ -1,13 +1,19 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { projectRoot } from '../util/paths.js';
+import type { RelocateReport } from '../relocate/relocate.js';
 import type { Plan } from '../resolve/plan.js';
-import { META_DIR, type RelocateReport } from '../relocate/relocate.js';
 import type { FileTree } from '../tree/types.js';
+import { toolVersion } from '../util/version.js';
 
+/**
+ * The layer format: where yumda keeps what it writes about a layer inside it, and the layer
+ * manifest. Everything that writes or reads layers (emit, sbom, publish, inspect, check, layer)
+ * imports these from here, below the pipeline that produces them.
+ */
+
+/** Where the layer keeps what yumda itself writes (manifest, SBOM, env file). */
+export const META_DIR = '/opt/.yumda';
 export const MANIFEST_PATH = `${META_DIR}/manifest.json`;
-
-export const toolVersion: string = (JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
+export const SBOM_PATH = `${META_DIR}/sbom.cdx.json`;
+export const ENV_PATH = `${META_DIR}/env`;
 
 export interface LayerPackage {
   name: string;
