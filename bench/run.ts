@@ -89,7 +89,12 @@ async function relocateAndZip(cacheDir: string, packages: string[]): Promise<num
   const store = new ContentStore(paths.content);
   const pc = new PackageCache(paths.packages, store, (w) => console.warn(w));
   const plans = new JsonStore<CachedPlan>(paths.plans, 'cache-plan');
-  const plan = [...listPlans(paths.plans)].flatMap((k) => { const hit = plans.get(k); return hit && 'value' in hit ? [hit.value.plan] : []; }).find((p) => packages.every((n) => p.packages.some((x) => x.name === n && x.requested)) && p.packages.filter((x) => x.requested).length === packages.length)!;
+  const plan = [...listPlans(paths.plans)]
+    .flatMap((k) => {
+      const hit = plans.get(k);
+      return hit && 'value' in hit ? [hit.value.plan] : [];
+    })
+    .find((p) => packages.every((n) => p.packages.some((x) => x.name === n && x.requested)) && p.packages.filter((x) => x.requested).length === packages.length)!;
   const staged: FileTree = new Map();
   const alternatives = [];
   for (const p of [...plan.packages].sort((a, b) => a.name.localeCompare(b.name))) {
@@ -107,13 +112,21 @@ async function relocateAndZip(cacheDir: string, packages: string[]): Promise<num
 }
 
 function listPlans(dir: string): string[] {
-  return (execFileSync('ls', [dir], { encoding: 'utf8' }) as string).split('\n').filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+  return (execFileSync('ls', [dir], { encoding: 'utf8' }) as string)
+    .split('\n')
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5));
 }
 
 async function main(): Promise<void> {
   const buildImage = defaultBuildImage(loadTarget('debian12'));
   const image = naiveImage(buildImage);
-  const results: Record<string, unknown> = { date: new Date().toISOString(), runs: RUNS, machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`, sets: {} };
+  const results: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    runs: RUNS,
+    machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    sets: {},
+  };
   const rows: string[][] = [];
   for (const set of SETS) {
     const work = mkdtempSync(path.join(os.tmpdir(), 'yumda-bench-'));

@@ -17,7 +17,14 @@ export function ensureCacheDir(dir: string): void {
     accessSync(dir, constants.W_OK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way' : code === 'EROFS' ? 'it is on a read-only file system' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : String(code ?? e);
+    const why =
+      code === 'ENOTDIR' || code === 'EEXIST'
+        ? 'a file is in the way'
+        : code === 'EROFS'
+          ? 'it is on a read-only file system'
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'permission denied'
+            : String(code ?? e);
     throw new UserError(`cannot use ${dir} as the cache directory (${why})`, { hint: 'point --cache-dir (or XDG_CACHE_HOME) at a writable directory' });
   }
 }

@@ -65,15 +65,24 @@ export function gateLayer(input: GateInput, opts: GateOptions, warn: (line: stri
   if (input.missing.length && !opts.allowMissing) {
     const sonames = [...new Set(input.missing.map((m) => m.soname))];
     const pkgs = [...new Set(input.missing.flatMap((m) => (m.candidate ? [m.candidate] : [])))];
-    throw new UserError(`${sonames.length} shared ${sonames.length === 1 ? 'library' : 'libraries'} needed by the layer ${sonames.length === 1 ? 'is' : 'are'} missing (${sonames.join(', ')}); nothing written`, {
-      hint: pkgs.length ? `add ${pkgs.join(' ')} to the packages, or pass --allow-missing` : 'pass --allow-missing to write the layer anyway',
-    });
+    throw new UserError(
+      `${sonames.length} shared ${sonames.length === 1 ? 'library' : 'libraries'} needed by the layer ${sonames.length === 1 ? 'is' : 'are'} missing (${sonames.join(', ')}); nothing written`,
+      {
+        hint: pkgs.length ? `add ${pkgs.join(' ')} to the packages, or pass --allow-missing` : 'pass --allow-missing to write the layer anyway',
+      },
+    );
   }
   const special = specialModes(input.layer.values());
   if (special.length) {
-    throw new UserError(`the layer carries setuid, setgid or sticky bits (${special.slice(0, 3).map((e) => `${e.path} ${e.mode}`).join(', ')}${special.length > 3 ? ', …' : ''}); nothing written`, {
-      hint: 'Lambda cannot use them; build the layer with yumda, which clears them',
-    });
+    throw new UserError(
+      `the layer carries setuid, setgid or sticky bits (${special
+        .slice(0, 3)
+        .map((e) => `${e.path} ${e.mode}`)
+        .join(', ')}${special.length > 3 ? ', …' : ''}); nothing written`,
+      {
+        hint: 'Lambda cannot use them; build the layer with yumda, which clears them',
+      },
+    );
   }
   const unzippedBytes = unzippedSize(input.layer);
   const limit = LIMITS[opts.limit];

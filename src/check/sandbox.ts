@@ -25,9 +25,14 @@ export interface LambdaSandbox {
 }
 
 /** The image a runtime's layers are verified in: its verifyImage (built when missing), or its image. */
-export async function ensureVerifyImage(docker: Docker, runtime: Runtime, opts: { network?: string | undefined; onLine?: (l: string) => void; onBuild?: (ref: string) => void }): Promise<string> {
+export async function ensureVerifyImage(
+  docker: Docker,
+  runtime: Runtime,
+  opts: { network?: string | undefined; onLine?: (l: string) => void; onBuild?: (ref: string) => void },
+): Promise<string> {
   if (!runtime.verifyImage) {
-    if (!(await imageExists(docker, runtime.image))) throw new UserError(`the ${runtime.id} runtime image ${runtime.image} is not in the Docker engine`, { hint: 'pull or build it first' });
+    if (!(await imageExists(docker, runtime.image)))
+      throw new UserError(`the ${runtime.id} runtime image ${runtime.image} is not in the Docker engine`, { hint: 'pull or build it first' });
     return runtime.image;
   }
   const context = path.join(projectRoot, runtime.verifyImage.context);

@@ -36,7 +36,11 @@ export interface SmokeTest {
  */
 export function smokeTestsFor(manifest: LayerManifest, recipes: Recipe[], family: Runtime['family']): { tests: SmokeTest[]; unknown: string[] } {
   const named = new Set(manifest.recipes ?? []);
-  const applied = applicableRecipes(recipes.filter((r) => named.has(r.name)), family, manifest.packages);
+  const applied = applicableRecipes(
+    recipes.filter((r) => named.has(r.name)),
+    family,
+    manifest.packages,
+  );
   const found = new Set(applied.map((r) => r.name));
   return {
     tests: applied.flatMap((r) => r.rules.smoke.map((s) => ({ recipe: r.name, run: s.run, expect: s.expect }))),
@@ -67,7 +71,11 @@ export interface VerifyEvents {
  * pass (the version line), its end for a failure (where the error is).
  */
 export function outputGist(output: string, max = 240, from: 'start' | 'end' = 'end'): string {
-  const flat = output.trim().split('\n').filter((l) => l.trim()).join(' ⏎ ');
+  const flat = output
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim())
+    .join(' ⏎ ');
   if (flat.length <= max) return flat;
   return from === 'start' ? `${flat.slice(0, max)}…` : `…${flat.slice(flat.length - max)}`;
 }

@@ -41,8 +41,7 @@ export function program(): Command {
   const cli = new Command('yumda')
     .version(toolVersion)
     .description(
-      'Package native Linux software for AWS Lambda: resolve distro packages in a build container, ' +
-        'relocate them under /opt, and write a Lambda layer zip (or a directory).',
+      'Package native Linux software for AWS Lambda: resolve distro packages in a build container, ' + 'relocate them under /opt, and write a Lambda layer zip (or a directory).',
     )
     .showHelpAfterError('(run with --help for usage)');
 
@@ -60,7 +59,10 @@ export function program(): Command {
     .option('--verify', 'verify the layer (as `yumda verify` does) before writing it; write nothing if it fails')
     .option('--run <command>', 'with --verify: also run this shell command Lambda-like (repeatable)', collect, [])
     .option('--timeout <seconds>', 'with --verify: time limit of each command', '60')
-    .option('--local', "run the package manager on this machine instead of a build container (it must be the target's distribution, as in a Dockerfile stage); needs no Docker engine")
+    .option(
+      '--local',
+      "run the package manager on this machine instead of a build container (it must be the target's distribution, as in a Dockerfile stage); needs no Docker engine",
+    )
     .option('--dockerfile', 'print a Dockerfile snippet that builds the layer inside your own `docker build` (a stage to COPY --from), instead of building it here')
     .option('--yumda-package <spec>', 'with --dockerfile: what the stage installs with npm (default: yumda@<this version>; a tarball or git URL works too)')
     .addHelpText(
@@ -103,7 +105,7 @@ export function program(): Command {
     .description(
       'Check a layer the way Lambda will run it: every ELF file finds its libraries (in the layer or the runtime), and ' +
         "the recipes' smoke tests and your --run commands pass in a Lambda-like container of the target's runtime image " +
-        '(layer read-only at /opt, read-only root, only /tmp writable, uid 993, no network, exactly Lambda\'s PATH and LD_LIBRARY_PATH). ' +
+        "(layer read-only at /opt, read-only root, only /tmp writable, uid 993, no network, exactly Lambda's PATH and LD_LIBRARY_PATH). " +
         'One line per check; exits non-zero when any fails.',
     )
     .argument('<file>', 'a layer zip, or an image tarball written by `yumda image`')
@@ -120,8 +122,7 @@ export function program(): Command {
   cli
     .command('inspect')
     .description(
-      "What a layer zip (or image tarball) holds: sizes against Lambda's limits, size by package from the layer's " +
-        'own manifest, the largest files, executables and symlinks',
+      "What a layer zip (or image tarball) holds: sizes against Lambda's limits, size by package from the layer's " + 'own manifest, the largest files, executables and symlinks',
     )
     .argument('<file>', 'a layer zip, or an image tarball written by `yumda image --oci/--docker-archive`')
     .option('--top <n>', 'how many of the largest files, executables and symlinks to list', '10')

@@ -110,8 +110,21 @@ export function formatPlan(plan: Plan, ctx: { target: Target; arch: Arch; image:
   const rows = plan.packages.map((p) => [p.name, p.version, formatBytes(p.installedSize), p.requested ? '(requested)' : p.requiredBy.join(', ')]);
   const head = ['PACKAGE', 'VERSION', 'SIZE', 'PULLED IN BY'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  lines.push('  ' + head.map((h, i) => pad(h, widths[i]!)).join('  ').trimEnd());
-  for (const r of rows) lines.push('  ' + r.map((c, i) => (i === 2 ? c.padStart(widths[i]!) : pad(c, widths[i]!))).join('  ').trimEnd());
+  lines.push(
+    '  ' +
+      head
+        .map((h, i) => pad(h, widths[i]!))
+        .join('  ')
+        .trimEnd(),
+  );
+  for (const r of rows)
+    lines.push(
+      '  ' +
+        r
+          .map((c, i) => (i === 2 ? c.padStart(widths[i]!) : pad(c, widths[i]!)))
+          .join('  ')
+          .trimEnd(),
+    );
   if (plan.fromRuntime.length) lines.push(`  provided by the ${ctx.runtime ?? ctx.target.runtime} runtime, not shipped: ${plan.fromRuntime.join(', ')}`);
   return lines.join('\n');
 }

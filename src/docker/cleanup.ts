@@ -6,7 +6,10 @@ import { ownerGone, ownerLabels, ownerOfLabels } from '../util/owner.js';
 const live = new Map<Docker.Container, () => void>();
 
 export function trackContainer(c: Docker.Container): void {
-  live.set(c, onInterrupt(() => c.remove({ force: true, v: true }).catch(() => undefined)));
+  live.set(
+    c,
+    onInterrupt(() => c.remove({ force: true, v: true }).catch(() => undefined)),
+  );
 }
 
 export function untrackContainer(c: Docker.Container): void {
@@ -45,7 +48,25 @@ async function sweep(docker: Docker): Promise<void> {
     const owner = ownerOfLabels(labels);
     return owner !== undefined && ownerGone(owner);
   };
-  await Promise.all(containers.filter((c) => stale(c.Labels)).map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+  await Promise.all(
+    containers
+      .filter((c) => stale(c.Labels))
+      .map((c) =>
+        docker
+          .getContainer(c.Id)
+          .remove({ force: true, v: true })
+          .catch(() => undefined),
+      ),
+  );
   const { Volumes } = await docker.listVolumes({ filters });
-  await Promise.all((Volumes ?? []).filter((v) => stale(v.Labels)).map((v) => docker.getVolume(v.Name).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    (Volumes ?? [])
+      .filter((v) => stale(v.Labels))
+      .map((v) =>
+        docker
+          .getVolume(v.Name)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
+  );
 }

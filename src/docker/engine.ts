@@ -6,8 +6,7 @@ export function engineAddress(): string {
   return process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
 }
 
-const HOW_TO_FIX =
-  'start the Docker engine (e.g. `sudo systemctl start docker` or `sudo dockerd &`), or point DOCKER_HOST at a running one';
+const HOW_TO_FIX = 'start the Docker engine (e.g. `sudo systemctl start docker` or `sudo dockerd &`), or point DOCKER_HOST at a running one';
 
 /**
  * Connects through dockerode (which honours DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH)

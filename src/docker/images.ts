@@ -81,9 +81,11 @@ export async function buildImage(docker: Docker, ref: string, dir: string, opts:
       (err: Error | null, output: Array<{ error?: string }>) => {
         const failed = err?.message ?? output.find((o) => o.error)?.error;
         if (failed) {
-          reject(new UserError(`building image ${ref} from ${dir} failed: ${failed.trim()}`, {
-            hint: tail.length ? `last output:\n${tail.join('\n')}` : undefined,
-          }));
+          reject(
+            new UserError(`building image ${ref} from ${dir} failed: ${failed.trim()}`, {
+              hint: tail.length ? `last output:\n${tail.join('\n')}` : undefined,
+            }),
+          );
         } else resolve();
       },
       (ev: { stream?: string; status?: string }) => {

@@ -8,7 +8,14 @@ async function removeVolume(docker: Docker, name: string): Promise<void> {
   // the engine refuses while a container removal is still in flight, hence the retries
   for (let attempt = 0; attempt < 20; attempt++) {
     const users = await docker.listContainers({ all: true, filters: { volume: [name] } }).catch(() => []);
-    await Promise.all(users.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+    await Promise.all(
+      users.map((c) =>
+        docker
+          .getContainer(c.Id)
+          .remove({ force: true, v: true })
+          .catch(() => undefined),
+      ),
+    );
     try {
       await docker.getVolume(name).remove({ force: true });
       return;

@@ -22,7 +22,14 @@ export interface FoundString {
  */
 export function stringSections(elf: ElfFile): ElfSection[] {
   return elf.sections.filter(
-    (s) => s.type === SHT_PROGBITS && (s.flags & SHF_ALLOC) !== 0 && (s.flags & SHF_EXECINSTR) === 0 && s.name !== '.interp' && !s.name.startsWith('.eh_frame') && s.name !== '.gcc_except_table' && !s.name.startsWith('.got'),
+    (s) =>
+      s.type === SHT_PROGBITS &&
+      (s.flags & SHF_ALLOC) !== 0 &&
+      (s.flags & SHF_EXECINSTR) === 0 &&
+      s.name !== '.interp' &&
+      !s.name.startsWith('.eh_frame') &&
+      s.name !== '.gcc_except_table' &&
+      !s.name.startsWith('.got'),
   );
 }
 
@@ -155,7 +162,12 @@ function segmentTailRoom(buf: Buffer, elf: ElfFile, n: number): { offset: number
     const vEnd = vStart + n;
     if (end > buf.length) continue;
     // no other segment may start within the file bytes or the pages the extension would map
-    const clash = elf.segments.some((o, j) => j !== i && o.type === PT_LOAD && ((o.offset < end && o.offset + o.filesz > start) || (Math.floor(o.vaddr / pageSize) <= Math.floor((vEnd - 1) / pageSize) && o.vaddr + o.memsz > vStart)));
+    const clash = elf.segments.some(
+      (o, j) =>
+        j !== i &&
+        o.type === PT_LOAD &&
+        ((o.offset < end && o.offset + o.filesz > start) || (Math.floor(o.vaddr / pageSize) <= Math.floor((vEnd - 1) / pageSize) && o.vaddr + o.memsz > vStart)),
+    );
     if (clash) continue;
     if (elf.sections.some((sec) => sec.type !== 8 /* NOBITS */ && sec.size > 0 && sec.offset < end && sec.offset + sec.size > start)) continue;
     if (!buf.subarray(start, end).every((b) => b === 0)) continue;
@@ -222,5 +234,3 @@ function vaddrOfOffset(elf: ElfFile, offset: number): number | undefined {
   }
   return undefined;
 }
-
-

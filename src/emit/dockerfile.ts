@@ -31,7 +31,9 @@ export function stageName(packages: PackageRequest[]): string {
  */
 export function dockerfileSnippet(s: SnippetSpec): string {
   if (!s.target.nodeImage) {
-    throw new UserError(`--dockerfile is not available for target ${s.target.id}: no image of its distribution with Node.js is known`, { hint: `set 'nodeImage' in registry/targets/${s.target.id}.json` });
+    throw new UserError(`--dockerfile is not available for target ${s.target.id}: no image of its distribution with Node.js is known`, {
+      hint: `set 'nodeImage' in registry/targets/${s.target.id}.json`,
+    });
   }
   // a value with a line break would end the RUN line and start an instruction of its own
   const values: Array<[string, string]> = [
@@ -41,7 +43,8 @@ export function dockerfileSnippet(s: SnippetSpec): string {
   ];
   for (const [what, v] of values) {
     // eslint-disable-next-line no-control-regex
-    if (/[\x00-\x1f\x7f]/.test(v)) throw new UserError(`${what} for --dockerfile holds a line break or control character (${JSON.stringify(v)}): it would change the generated Dockerfile`);
+    if (/[\x00-\x1f\x7f]/.test(v))
+      throw new UserError(`${what} for --dockerfile holds a line break or control character (${JSON.stringify(v)}): it would change the generated Dockerfile`);
   }
   const stage = stageName(s.packages);
   const args = s.packages.map((p) => shq(p.version ? `${p.name}=${p.version}` : p.name));

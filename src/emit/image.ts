@@ -96,7 +96,10 @@ export function imageLabels(m: LayerManifest): Record<string, string> {
 /** The tar stream of the image's layer: `opt/` and everything under it, in archive order. */
 export function layerTarStream(layer: FileTree): Readable {
   const root = LAYER_ROOT.slice(1);
-  const members: TarMember[] = [{ name: root, entry: { kind: 'dir', path: LAYER_ROOT, mode: 0o755 } }, ...archiveEntries(layer).map(({ name, entry }) => ({ name: `${root}/${name}`, entry }))];
+  const members: TarMember[] = [
+    { name: root, entry: { kind: 'dir', path: LAYER_ROOT, mode: 0o755 } },
+    ...archiveEntries(layer).map(({ name, entry }) => ({ name: `${root}/${name}`, entry })),
+  ];
   return treeTarStream(members, FIXED_DATE);
 }
 

@@ -1,4 +1,4 @@
-import { constants, promises as fs, accessSync, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { constants, promises as fs, accessSync, lstatSync, readdirSync, realpathSync, type Stats, statSync } from 'node:fs';
 import path from 'node:path';
 import { MANIFEST_PATH } from '../format/layer-manifest.js';
 import { LAYER_ROOT } from '../relocate/placement.js';
@@ -75,7 +75,7 @@ function errnoCode(e: unknown): string {
 
 function checkParent(t: OutputTarget, policy: OutputPolicy): void {
   const parent = path.dirname(t.path);
-  let st;
+  let st: Stats;
   try {
     st = statSync(parent);
   } catch {
@@ -92,7 +92,7 @@ function checkParent(t: OutputTarget, policy: OutputPolicy): void {
 }
 
 function checkExisting(t: OutputTarget): void {
-  let st;
+  let st: Stats;
   try {
     st = lstatSync(t.path);
   } catch {
@@ -113,9 +113,12 @@ function checkExisting(t: OutputTarget): void {
     marked = false;
   }
   if (!marked) {
-    throw new UserError(`${t.what}: ${t.path} is a directory that yumda did not write (${names.length} ${names.length === 1 ? 'entry' : 'entries'}, no ${LAYER_DIR_MARK}); nothing written`, {
-      hint: 'choose a new or empty directory: yumda replaces only a layer directory it wrote',
-    });
+    throw new UserError(
+      `${t.what}: ${t.path} is a directory that yumda did not write (${names.length} ${names.length === 1 ? 'entry' : 'entries'}, no ${LAYER_DIR_MARK}); nothing written`,
+      {
+        hint: 'choose a new or empty directory: yumda replaces only a layer directory it wrote',
+      },
+    );
   }
 }
 
@@ -127,7 +130,9 @@ function checkExisting(t: OutputTarget): void {
  */
 export function checkOutputs(targets: readonly OutputTarget[], policy: OutputPolicy = {}): void {
   const seen = new Map<string, OutputTarget>();
-  const all = targets.flatMap((t) => (t.kind === 'file' && t.path.endsWith('.zip') ? [t, { path: sbomPathFor(t.path), kind: 'file' as const, what: `${t.what} (its SBOM)` }] : [t]));
+  const all = targets.flatMap((t) =>
+    t.kind === 'file' && t.path.endsWith('.zip') ? [t, { path: sbomPathFor(t.path), kind: 'file' as const, what: `${t.what} (its SBOM)` }] : [t],
+  );
   for (const t of all) {
     const real = realLocation(t.path);
     const other = seen.get(real);
@@ -148,7 +153,9 @@ export function checkOutputs(targets: readonly OutputTarget[], policy: OutputPol
     for (const p of policy.protect ?? []) {
       const protectedReal = realLocation(p);
       if (isInside(protectedReal, real)) {
-        throw new UserError(`${t.what}: ${t.path} ${real === protectedReal ? 'is' : 'holds'} ${path.basename(p)}, which yumda must not overwrite; nothing written`, { hint: 'choose another output path' });
+        throw new UserError(`${t.what}: ${t.path} ${real === protectedReal ? 'is' : 'holds'} ${path.basename(p)}, which yumda must not overwrite; nothing written`, {
+          hint: 'choose another output path',
+        });
       }
     }
     checkExisting(t);

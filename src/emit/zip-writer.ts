@@ -163,23 +163,23 @@ export async function writeZip(file: string, entries: ZipEntry[], opts: { level?
   return { bytes: offset, sha256: digest.digest('hex') };
 
   async function writeAll(): Promise<void> {
-  while (pending.length > 0) {
-    const p = await Promise.race([pending.shift()!, failed]);
-    fill();
-    if (offset + 30 + p.name.length + p.compressed.length > LIMIT_32) {
-      out.destroy();
-      throw new UserError('the layer zip would exceed 4 GiB', { hint: 'write it with --out-dir or as an image' });
+    while (pending.length > 0) {
+      const p = await Promise.race([pending.shift()!, failed]);
+      fill();
+      if (offset + 30 + p.name.length + p.compressed.length > LIMIT_32) {
+        out.destroy();
+        throw new UserError('the layer zip would exceed 4 GiB', { hint: 'write it with --out-dir or as an image' });
+      }
+      central.push(centralHeader(p, offset));
+      const header = localHeader(p);
+      await Promise.race([write(out, digest, header), failed]);
+      await Promise.race([write(out, digest, p.compressed), failed]);
+      offset += header.length + p.compressed.length;
     }
-    central.push(centralHeader(p, offset));
-    const header = localHeader(p);
-    await Promise.race([write(out, digest, header), failed]);
-    await Promise.race([write(out, digest, p.compressed), failed]);
-    offset += header.length + p.compressed.length;
-  }
-  const cd = Buffer.concat(central);
-  await Promise.race([write(out, digest, cd), failed]);
-  await Promise.race([write(out, digest, endRecord(entries.length, cd.length, offset)), failed]);
-  offset += cd.length + 22;
-  await Promise.race([new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve()))), failed]);
+    const cd = Buffer.concat(central);
+    await Promise.race([write(out, digest, cd), failed]);
+    await Promise.race([write(out, digest, endRecord(entries.length, cd.length, offset)), failed]);
+    offset += cd.length + 22;
+    await Promise.race([new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve()))), failed]);
   }
 }

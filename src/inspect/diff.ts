@@ -39,7 +39,8 @@ export function diffLayers(a: OpenedLayer, b: OpenedLayer): LayerDiff {
   for (const [name, p] of pb) {
     const old = pa.get(name);
     if (!old) packages.added.push({ name, to: { version: p.version, bytes: p.bytes } });
-    else if (old.version !== p.version || old.bytes !== p.bytes) packages.changed.push({ name, from: { version: old.version, bytes: old.bytes }, to: { version: p.version, bytes: p.bytes } });
+    else if (old.version !== p.version || old.bytes !== p.bytes)
+      packages.changed.push({ name, from: { version: old.version, bytes: old.bytes }, to: { version: p.version, bytes: p.bytes } });
   }
   for (const [name, p] of pa) if (!pb.has(name)) packages.removed.push({ name, from: { version: p.version, bytes: p.bytes } });
 

@@ -135,7 +135,14 @@ function pct(f: number): string {
 function table(rows: string[][], rightAligned: number[]): string[] {
   if (rows.length === 0) return ['  (none)'];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => '  ' + r.map((c, i) => (rightAligned.includes(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd());
+  return rows.map(
+    (r) =>
+      '  ' +
+      r
+        .map((c, i) => (rightAligned.includes(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+  );
 }
 
 /** Names, targets and manifest fields come from the layer: printed with control characters escaped. */
@@ -162,8 +169,10 @@ export function formatInspect(r: InspectReport, top: number): string {
 
   out.push('', r.bySource.from === 'manifest' ? `Size by package (from ${MANIFEST_PATH}):` : 'Size by directory:');
   const rows: string[][] = [r.bySource.from === 'manifest' ? ['PACKAGE', 'VERSION', 'FILES', 'SIZE', 'BYTES'] : ['DIRECTORY', '', 'FILES', 'SIZE', 'BYTES']];
-  for (const row of r.bySource.rows) rows.push([printable(row.name), printable(row.version ?? ''), row.files === undefined ? '' : String(row.files), formatBytes(row.bytes), String(row.bytes)]);
-  if (r.bySource.unaccounted !== 0) rows.push(['not accounted for by the manifest (changed after yumda wrote it)', '', '', formatBytes(r.bySource.unaccounted), String(r.bySource.unaccounted)]);
+  for (const row of r.bySource.rows)
+    rows.push([printable(row.name), printable(row.version ?? ''), row.files === undefined ? '' : String(row.files), formatBytes(row.bytes), String(row.bytes)]);
+  if (r.bySource.unaccounted !== 0)
+    rows.push(['not accounted for by the manifest (changed after yumda wrote it)', '', '', formatBytes(r.bySource.unaccounted), String(r.bySource.unaccounted)]);
   rows.push(['total', '', '', formatBytes(r.bySource.total + r.bySource.unaccounted), String(r.bySource.total + r.bySource.unaccounted)]);
   out.push(...table(rows, [2, 3, 4]));
   out.push(
@@ -177,13 +186,22 @@ export function formatInspect(r: InspectReport, top: number): string {
 
   const largest = cut(r.largest);
   out.push('', `Largest files:`);
-  out.push(...table(largest.shown.map((f) => [formatBytes(f.bytes), relName(f.path)]), [0]), ...more(largest.more));
+  out.push(
+    ...table(
+      largest.shown.map((f) => [formatBytes(f.bytes), relName(f.path)]),
+      [0],
+    ),
+    ...more(largest.more),
+  );
 
   const exes = cut(r.executables);
   const wrapped = r.executables.filter((e) => e.wraps).length;
   out.push('', `Executables (${r.executables.length}${wrapped ? `, ${wrapped} of them wrappers that set the environment` : ''}):`);
   out.push(
-    ...table(exes.shown.map((e) => [relName(e.path), formatBytes(e.bytes), e.wraps ? `wrapper; runs ${relName(e.wraps.path)} (${formatBytes(e.wraps.bytes)})` : '']), [1]),
+    ...table(
+      exes.shown.map((e) => [relName(e.path), formatBytes(e.bytes), e.wraps ? `wrapper; runs ${relName(e.wraps.path)} (${formatBytes(e.wraps.bytes)})` : '']),
+      [1],
+    ),
     ...more(exes.more),
   );
 

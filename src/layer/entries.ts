@@ -44,11 +44,15 @@ export function layerPathOf(name: string, what: string): string {
   // names Linux cannot create: unpacking fails half-way (Docker answers HTTP 500), so refuse them here
   const long = parts.find((p) => Buffer.byteLength(p) > READ_LIMITS.nameComponentBytes);
   if (long !== undefined) {
-    throw new UserError(`${what}: entry '${cut(shown)}' has a name component of ${Buffer.byteLength(long)} bytes; Linux allows ${READ_LIMITS.nameComponentBytes} (refusing to read it)`);
+    throw new UserError(
+      `${what}: entry '${cut(shown)}' has a name component of ${Buffer.byteLength(long)} bytes; Linux allows ${READ_LIMITS.nameComponentBytes} (refusing to read it)`,
+    );
   }
   const full = parts.length ? `${LAYER_ROOT}/${parts.join('/')}` : LAYER_ROOT;
   if (Buffer.byteLength(full) > READ_LIMITS.pathBytes) {
-    throw new UserError(`${what}: entry '${cut(shown)}' is a path of ${Buffer.byteLength(full)} bytes, ${parts.length} levels deep; Linux allows ${READ_LIMITS.pathBytes} bytes (refusing to read it)`);
+    throw new UserError(
+      `${what}: entry '${cut(shown)}' is a path of ${Buffer.byteLength(full)} bytes, ${parts.length} levels deep; Linux allows ${READ_LIMITS.pathBytes} bytes (refusing to read it)`,
+    );
   }
   return full;
 }
@@ -124,14 +128,18 @@ export function checkContained(entries: readonly LayerEntry[], what: string): vo
   for (const [p, t] of links) {
     const r = resolveSymlink(p, links);
     if (r.kind === 'outside') {
-      throw new UserError(`${what}: symlink '${printable(rel(p))}' -> '${printable(t)}' points outside ${LAYER_ROOT}${r.via !== t ? ` (through '${printable(r.via)}')` : ''} (refusing to read it)`);
+      throw new UserError(
+        `${what}: symlink '${printable(rel(p))}' -> '${printable(t)}' points outside ${LAYER_ROOT}${r.via !== t ? ` (through '${printable(r.via)}')` : ''} (refusing to read it)`,
+      );
     }
   }
   for (const e of entries) {
     for (let d = path.posix.dirname(e.path); d.length > LAYER_ROOT.length; d = path.posix.dirname(d)) {
       const parent = byPath.get(d);
       if (parent?.kind === 'symlink') {
-        throw new UserError(`${what}: entry '${printable(rel(e.path))}' lies under the symlink '${printable(rel(d))}' -> '${printable(parent.target ?? '')}'; unpacking it would write through the link (refusing to read it)`);
+        throw new UserError(
+          `${what}: entry '${printable(rel(e.path))}' lies under the symlink '${printable(rel(d))}' -> '${printable(parent.target ?? '')}'; unpacking it would write through the link (refusing to read it)`,
+        );
       }
       if (parent?.kind === 'file') throw new UserError(`${what}: entry '${printable(rel(e.path))}' lies under '${printable(rel(d))}', which is a file`);
     }

@@ -48,7 +48,8 @@ async function readMembers(file: string, names: ReadonlySet<string>): Promise<{ 
       sizes.set(name, h.size ?? 0);
       if (sizes.size > READ_LIMITS.entries) throw new UserError(`${file}: more than ${READ_LIMITS.entries} members; an image tarball holds a few (refusing to read further)`);
       if (h.type !== 'file' || !names.has(name)) return;
-      if ((h.size ?? 0) > READ_LIMITS.metadataBytes) throw new UserError(`${file}: ${printable(name)} in the image tarball is ${h.size} bytes; image metadata is far smaller (refusing to read it)`);
+      if ((h.size ?? 0) > READ_LIMITS.metadataBytes)
+        throw new UserError(`${file}: ${printable(name)} in the image tarball is ${h.size} bytes; image metadata is far smaller (refusing to read it)`);
       data.set(name, await readStream(body, { limit: READ_LIMITS.metadataBytes, what: `${file}: ${printable(name)}` }));
     });
   } catch (e) {
@@ -88,9 +89,11 @@ function checkConfig(file: string, member: string, v: unknown): ImageInfo['confi
   if (v.config !== undefined && v.config !== null) {
     if (!isObject(v.config)) throw malformed(file, member, 'config is not an object');
     const labels = v.config.Labels;
-    if (labels !== undefined && labels !== null && !(isObject(labels) && Object.values(labels).every((x) => typeof x === 'string'))) throw malformed(file, member, 'config.Labels is not a map of strings');
+    if (labels !== undefined && labels !== null && !(isObject(labels) && Object.values(labels).every((x) => typeof x === 'string')))
+      throw malformed(file, member, 'config.Labels is not a map of strings');
   }
-  if (v.rootfs !== undefined && !(isObject(v.rootfs) && (v.rootfs.diff_ids === undefined || isStrings(v.rootfs.diff_ids)))) throw malformed(file, member, 'rootfs.diff_ids is not a list of strings');
+  if (v.rootfs !== undefined && !(isObject(v.rootfs) && (v.rootfs.diff_ids === undefined || isStrings(v.rootfs.diff_ids))))
+    throw malformed(file, member, 'rootfs.diff_ids is not a list of strings');
   return v as ImageInfo['config'];
 }
 

@@ -103,7 +103,10 @@ export function parseLayerManifest(file: string, data: Buffer): LayerManifest {
 export async function openLayer(file: string, opts: { store?: ContentStore; limit?: { bytes: number; what: string } } = {}): Promise<OpenedLayer> {
   const kind = sniffFormat(file);
   const keep = (p: string) => p === MANIFEST_PATH;
-  const read = kind === 'zip' ? { ...(await readZipLayer(file, { store: opts.store, keep, limit: opts.limit })), image: undefined } : await readImageTarball(file, { store: opts.store, keep, limit: opts.limit });
+  const read =
+    kind === 'zip'
+      ? { ...(await readZipLayer(file, { store: opts.store, keep, limit: opts.limit })), image: undefined }
+      : await readImageTarball(file, { store: opts.store, keep, limit: opts.limit });
   const entries = read.entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   checkContained(entries, file);
   const manifestData = read.kept.get(MANIFEST_PATH);
@@ -140,7 +143,11 @@ export function layerTree(layer: OpenedLayer): FileTree {
 }
 
 /** Opens a layer with its contents in a temporary store, for `fn`. */
-export async function withLayerContents<T>(file: string, fn: (layer: OpenedLayer, tree: FileTree) => Promise<T>, opts: { limit?: { bytes: number; what: string } } = {}): Promise<T> {
+export async function withLayerContents<T>(
+  file: string,
+  fn: (layer: OpenedLayer, tree: FileTree) => Promise<T>,
+  opts: { limit?: { bytes: number; what: string } } = {},
+): Promise<T> {
   return withTempDir(async (dir) => {
     const layer = await openLayer(file, { store: new ContentStore(path.join(dir, 'content')), ...opts });
     return fn(layer, layerTree(layer));

@@ -52,16 +52,16 @@ export async function sinkFile(stream: AsyncIterable<unknown>, opts: SinkOptions
       sha.update(chunk);
       if (opts.crc32 !== undefined) crc = crc32(chunk, crc);
       if (kept) {
-        if (size > READ_LIMITS.manifestBytes) throw new UserError(`${opts.file}: entry '${printable(opts.name)}' is larger than ${READ_LIMITS.manifestBytes} bytes; a layer manifest is far smaller`);
+        if (size > READ_LIMITS.manifestBytes)
+          throw new UserError(`${opts.file}: entry '${printable(opts.name)}' is larger than ${READ_LIMITS.manifestBytes} bytes; a layer manifest is far smaller`);
         kept.push(chunk);
       }
       if (fd !== undefined) writeSync(fd, chunk);
     }
     if (opts.crc32 !== undefined && crc >>> 0 !== opts.crc32 >>> 0) {
-      throw new UserError(
-        `${opts.file}: entry '${printable(opts.name)}' is corrupt: its CRC-32 is ${hex(crc)}, the zip records ${hex(opts.crc32)} (refusing the layer)`,
-        { hint: 'download or build it again' },
-      );
+      throw new UserError(`${opts.file}: entry '${printable(opts.name)}' is corrupt: its CRC-32 is ${hex(crc)}, the zip records ${hex(opts.crc32)} (refusing the layer)`, {
+        hint: 'download or build it again',
+      });
     }
     const sha256 = sha.digest('hex');
     const out: SunkFile = { size, sha256, ...(kept ? { data: Buffer.concat(kept) } : {}) };

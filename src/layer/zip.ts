@@ -69,7 +69,10 @@ export async function readZipLayer(file: string, opts: ReadOptions = {}): Promis
   const budget = new UnpackBudget(file, opts.limit ?? READ_LIMITS.zip);
   try {
     // the end record says how many entries follow: refuse a zip of millions before reading them
-    if (zip.entryCount > READ_LIMITS.entries) throw new UserError(`${file}: ${zip.entryCount} entries, more than ${READ_LIMITS.entries}; refusing to read it`, { hint: 'a Lambda layer with this many files cannot be real; check where the zip came from' });
+    if (zip.entryCount > READ_LIMITS.entries)
+      throw new UserError(`${file}: ${zip.entryCount} entries, more than ${READ_LIMITS.entries}; refusing to read it`, {
+        hint: 'a Lambda layer with this many files cannot be real; check where the zip came from',
+      });
     for await (const e of zip.eachEntry()) {
       const name = yauzl.getFileNameLowLevel(e.generalPurposeBitFlag, e.fileNameRaw as unknown as Buffer, e.extraFields, false);
       budget.entry(name);

@@ -188,7 +188,9 @@ async function resolveRanges(c: Runner, ctx: ResolveContext, backend: Backend, r
     const versions = await backend.candidates(c, ctx, r.name, log);
     const chosen = pickUpstream(versions, r.upstream);
     if (!chosen) {
-      throw new UserError(`no version of '${r.name}' in the ${ctx.target.id} repositories matches the upstream range '${r.upstream}'`, { hint: `available: ${versions.join(', ')}` });
+      throw new UserError(`no version of '${r.name}' in the ${ctx.target.id} repositories matches the upstream range '${r.upstream}'`, {
+        hint: `available: ${versions.join(', ')}`,
+      });
     }
     log(`${r.name} ${r.upstream}: ${chosen} (of ${versions.join(', ')})`);
     out.push({ name: r.name, version: chosen });
@@ -217,8 +219,25 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
   const warnings: string[] = [];
   const warn = (line: string) => (events.warn ? events.warn(line) : warnings.push(line));
   const freshness = { maxAgeMinutes: DEFAULT_METADATA_MAX_AGE_MINUTES, force: !!spec.refresh };
-  const session = new BuildSession({ backend, ctx, buildImage: spec.buildImage, network: spec.network, freshness, events, imageSource: buildImageSource(target), repositories: repoLines.join(', '), local: !!spec.local });
-  events.setup?.({ target, runtime, arch: spec.arch, image: session.image, imageSource: spec.local ? '' : spec.buildImage ? '--build-image' : buildImageSource(target), repositories });
+  const session = new BuildSession({
+    backend,
+    ctx,
+    buildImage: spec.buildImage,
+    network: spec.network,
+    freshness,
+    events,
+    imageSource: buildImageSource(target),
+    repositories: repoLines.join(', '),
+    local: !!spec.local,
+  });
+  events.setup?.({
+    target,
+    runtime,
+    arch: spec.arch,
+    image: session.image,
+    imageSource: spec.local ? '' : spec.buildImage ? '--build-image' : buildImageSource(target),
+    repositories,
+  });
 
   try {
     // 1. the plan: reused while the metadata it came from would be
@@ -254,7 +273,10 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     const licenses = stagedLicenses(staged.tree, plan.packages);
 
     // 3. relocation
-    const dependents = attribute(plan.packages, plan.packages.map((p) => p.name));
+    const dependents = attribute(
+      plan.packages,
+      plan.packages.map((p) => p.name),
+    );
     events.step(`relocating ${staged.tree.size} paths under /opt`);
     const { layer, report } = relocate({
       staged: staged.tree,

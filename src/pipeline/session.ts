@@ -133,11 +133,16 @@ export class BuildSession {
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       const from = dockerfileBase(path.join(projectRoot, ctx.target.buildImage.context, 'Dockerfile'));
-      throw new UserError(`cannot build the ${ctx.target.id} build image ${this.image} (${this.opts.imageSource}): ${e.message.replace(/^building image \S+ from \S+ failed: /, '').split('\n')[0]}`, {
-        hint:
-          `it would resolve packages from ${this.opts.repositories}; ` +
-          (from ? `${from} must be reachable (or already in the engine), or pass an image with the package manager as --build-image` : 'check the Dockerfile, or pass --build-image'),
-      });
+      throw new UserError(
+        `cannot build the ${ctx.target.id} build image ${this.image} (${this.opts.imageSource}): ${e.message.replace(/^building image \S+ from \S+ failed: /, '').split('\n')[0]}`,
+        {
+          hint:
+            `it would resolve packages from ${this.opts.repositories}; ` +
+            (from
+              ? `${from} must be reachable (or already in the engine), or pass an image with the package manager as --build-image`
+              : 'check the Dockerfile, or pass --build-image'),
+        },
+      );
     }
   }
 

@@ -197,7 +197,8 @@ export function comparePlan(locked: LockedLayer, plan: Plan, image: { ref: strin
     if (!was) differences.push(`package ${name} ${p.version} added (not in the lock)`);
     else if (was.version !== p.version) differences.push(`package ${name} ${was.version} in the lock, ${p.version} now`);
     else if (was.arch !== p.arch) differences.push(`package ${name} ${was.arch} in the lock, ${p.arch} now`);
-    else if (was.sha256 && p.checksum && was.sha256 !== p.checksum.value) differences.push(`package ${name} ${p.version} has another checksum (sha256 ${p.checksum.value.slice(0, 12)}…, the lock says ${was.sha256.slice(0, 12)}…)`);
+    else if (was.sha256 && p.checksum && was.sha256 !== p.checksum.value)
+      differences.push(`package ${name} ${p.version} has another checksum (sha256 ${p.checksum.value.slice(0, 12)}…, the lock says ${was.sha256.slice(0, 12)}…)`);
   }
   for (const [name, p] of then) if (!now.has(name)) differences.push(`package ${name} ${p.version} removed (in the lock, not resolved now)`);
   if (image.ref !== locked.buildImage.ref) differences.push(`build image ${image.ref}, the lock has ${locked.buildImage.ref}`);
@@ -206,7 +207,9 @@ export function comparePlan(locked: LockedLayer, plan: Plan, image: { ref: strin
       differences.push(`build image ${image.ref} has digest ${image.identity.repoDigests.join(', ') || '(none)'}, the lock has ${locked.buildImage.repoDigests.join(', ')}`);
     }
   } else if (locked.buildImage.id !== image.identity.id) {
-    notes.push(`build image ${image.ref} was built locally (id ${image.identity.id.slice(0, 19)}…, the lock recorded ${locked.buildImage.id.slice(0, 19)}…); local builds differ in build time only`);
+    notes.push(
+      `build image ${image.ref} was built locally (id ${image.identity.id.slice(0, 19)}…, the lock recorded ${locked.buildImage.id.slice(0, 19)}…); local builds differ in build time only`,
+    );
   }
   return { differences, notes };
 }
@@ -230,7 +233,9 @@ export function lockChanges(before: LockedLayer | undefined, after: LockedLayer)
   for (const [name, p] of then) if (!now.has(name)) out.push(`- ${name} ${p.version}`);
   if (before.buildImage.ref !== after.buildImage.ref) out.push(`~ build image ${before.buildImage.ref} → ${after.buildImage.ref}`);
   if (after.runtime && runtimeDifferences(after.runtime, before.runtime).length) {
-    out.push(`~ ${describeRuntime(after.runtime)}${before.runtime && before.runtime.manifest === after.runtime.manifest ? ` sha256 ${before.runtime.sha256.slice(0, 12)}… → ${after.runtime.sha256.slice(0, 12)}…` : ''}`);
+    out.push(
+      `~ ${describeRuntime(after.runtime)}${before.runtime && before.runtime.manifest === after.runtime.manifest ? ` sha256 ${before.runtime.sha256.slice(0, 12)}… → ${after.runtime.sha256.slice(0, 12)}…` : ''}`,
+    );
   }
   return out;
 }

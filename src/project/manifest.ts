@@ -3,6 +3,7 @@ import path from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { parseArch, type Arch } from '../registry/arch.js';
 import { loadTarget } from '../registry/load.js';
+import type { Target } from '../registry/types.js';
 import { parsePackageSpec, type PackageRequest } from '../resolve/backend.js';
 import { isUpstreamRange } from '../resolve/constraints.js';
 import type { KeepOptions } from '../relocate/placement.js';
@@ -79,7 +80,10 @@ export function parseManifestText(text: string, file: string): ProjectDocument {
       throw new UserError(`${label}${pos ? `:${pos.line}:${pos.col}` : ''}: not valid YAML (${bad.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')})`);
     }
     const locate = (pointer: string): string | undefined => {
-      const keys = pointer.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+      const keys = pointer
+        .split('/')
+        .slice(1)
+        .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
       let node: unknown = doc.contents;
       let last: Node | undefined = doc.contents ?? undefined;
       for (const k of keys) {
@@ -139,7 +143,7 @@ export function manifestJobs(doc: ProjectDocument, file: string): LayerJob[] {
     const at = `${label}: field 'layers.${i}`;
     if (seen.has(layer.name)) throw new UserError(`${at}.name': layer name '${layer.name}' is used twice`);
     seen.add(layer.name);
-    let target;
+    let target: Target;
     try {
       target = loadTarget(layer.target);
     } catch (e) {

@@ -22,8 +22,10 @@ export interface LayerZipInfo {
  */
 export async function readLayerZip(file: string): Promise<LayerZipInfo> {
   const layer = await openLayer(file);
-  if (layer.format !== 'zip') throw new UserError(`${file} is an ${layer.format} image tarball; Lambda layers are zips`, { hint: 'publish the layer zip (yumda install), or push the image with docker' });
-  if (!layer.manifest) throw new UserError(`${file} has no ${MANIFEST_PATH.replace(/^\/opt\//, '')}: not a layer built by yumda`, { hint: 'build it with yumda install or yumda build' });
+  if (layer.format !== 'zip')
+    throw new UserError(`${file} is an ${layer.format} image tarball; Lambda layers are zips`, { hint: 'publish the layer zip (yumda install), or push the image with docker' });
+  if (!layer.manifest)
+    throw new UserError(`${file} has no ${MANIFEST_PATH.replace(/^\/opt\//, '')}: not a layer built by yumda`, { hint: 'build it with yumda install or yumda build' });
   const h = createHash('sha256');
   for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
   const digest = h.digest();

@@ -83,7 +83,9 @@ export function explainAwsError(e: unknown, operation: string, region: string, e
   if (name === 'TimeoutError' || /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET/.test(`${err.code ?? ''} ${said}`)) {
     return new UserError(`${where}: cannot reach the AWS endpoint (${err.code ?? name}: ${said})`, { hint: 'check the network, the region, and AWS_ENDPOINT_URL_* if set' });
   }
-  return new UserError(`${where} failed${status ? ` with HTTP ${status}` : ''} (${name})${attempts && attempts > 1 ? ` after ${attempts} attempts` : ''}${said ? `: ${said}` : ''}`);
+  return new UserError(
+    `${where} failed${status ? ` with HTTP ${status}` : ''} (${name})${attempts && attempts > 1 ? ` after ${attempts} attempts` : ''}${said ? `: ${said}` : ''}`,
+  );
 }
 
 async function call<T>(operation: string, region: string, fn: () => Promise<T>, extra = ''): Promise<T> {
@@ -174,7 +176,7 @@ export async function publishInRegion(zip: LayerZipInfo, region: string, opts: P
     if (zip.bytes > LAMBDA_DIRECT_UPLOAD_LIMIT) {
       if (!opts.s3Bucket) {
         throw new UserError(`${zip.file} is ${formatBytes(zip.bytes)} zipped, over Lambda's 50 MB limit for a direct upload`, {
-          hint: 'pass --s3-bucket BUCKET (in the layer\'s region; {region} in the name is replaced) to upload it through S3',
+          hint: "pass --s3-bucket BUCKET (in the layer's region; {region} in the name is replaced) to upload it through S3",
         });
       }
       const bucket = opts.s3Bucket.replace(/\{region\}/g, region);
@@ -182,7 +184,12 @@ export async function publishInRegion(zip: LayerZipInfo, region: string, opts: P
       log(`${region}: uploading ${formatBytes(zip.bytes)} to s3://${bucket}/${key}`);
       const s3 = clients.s3(region);
       const body = readFileSync(zip.file);
-      await call('PutObject', region, () => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length, ContentType: 'application/zip' })), ` on s3://${bucket}/${key}`);
+      await call(
+        'PutObject',
+        region,
+        () => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length, ContentType: 'application/zip' })),
+        ` on s3://${bucket}/${key}`,
+      );
       content = { S3Bucket: bucket, S3Key: key };
       upload = { via: 's3', bucket, key };
     } else {

@@ -34,7 +34,10 @@ export function loadRecipes(extra: string[] = []): Recipe[] {
   for (const d of [builtinRecipeDir, ...extra]) {
     let names: string[];
     try {
-      names = readdirSync(d).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(d, f));
+      names = readdirSync(d)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+        .map((f) => path.join(d, f));
     } catch {
       if (d.endsWith('.json')) names = [d];
       else throw new UserError(`recipe directory ${d} cannot be read`);
@@ -72,17 +75,23 @@ function merge(into: AppliedRecipe['rules'], r: RecipeRules): void {
  * The recipes that apply to a closure: each recipe whose package list (for this family) names a
  * package in the closure, with the variants for that package's version merged in.
  */
-export function applicableRecipes(
-  recipes: Recipe[],
-  family: PackageFamily,
-  closure: ReadonlyArray<{ name: string; version: string }>,
-): AppliedRecipe[] {
+export function applicableRecipes(recipes: Recipe[], family: PackageFamily, closure: ReadonlyArray<{ name: string; version: string }>): AppliedRecipe[] {
   const out: AppliedRecipe[] = [];
   for (const recipe of recipes) {
     const names = recipe.packages[family] ?? [];
     const hit = closure.find((p) => names.includes(p.name));
     if (!hit) continue;
-    const rules: AppliedRecipe['rules'] = { env: {}, envFor: { sonames: [], programs: [] }, rewrite: [], drop: [], keep: [], generate: [], smoke: [], postStage: [], binaryStrings: [] };
+    const rules: AppliedRecipe['rules'] = {
+      env: {},
+      envFor: { sonames: [], programs: [] },
+      rewrite: [],
+      drop: [],
+      keep: [],
+      generate: [],
+      smoke: [],
+      postStage: [],
+      binaryStrings: [],
+    };
     merge(rules, recipe);
     const v = upstreamSemver(hit.version);
     for (const variant of recipe.variants ?? []) {

@@ -1,5 +1,5 @@
 import { ensureLibraryPath, findExactStrings, findPaths, overwrite, padPath } from '../elf/patch.js';
-import { ET_DYN, ET_EXEC, isElf, parseElf, ElfError } from '../elf/read.js';
+import { ET_DYN, ET_EXEC, isElf, parseElf, ElfError, type ElfFile } from '../elf/read.js';
 import { readContent, type Content, type TreeEntry } from '../tree/types.js';
 import { LAYER_ROOT, relocatedAddress } from './placement.js';
 import type { PathMap } from './paths.js';
@@ -48,7 +48,7 @@ export function relocateBinaries(
     if (e.kind !== 'file' || e.size < 64) continue;
     let buf = readContent(e.content);
     if (!isElf(buf)) continue;
-    let elf;
+    let elf: ElfFile;
     try {
       elf = parseElf(buf);
     } catch (err) {

@@ -9,18 +9,39 @@ import { padPath } from '../elf/patch.js';
  */
 function hierarchyRoots(triplet: string): Set<string> {
   return new Set([
-    '/usr', '/usr/bin', '/usr/sbin', '/usr/lib', '/usr/lib64', '/usr/libexec', '/usr/share', '/usr/include', '/usr/local',
-    '/usr/local/bin', '/usr/local/lib', '/usr/local/share', '/etc', '/var', '/bin', '/sbin', '/lib', '/lib64', '/opt',
-    `/usr/lib/${triplet}`, `/lib/${triplet}`, '/var/lib', '/var/cache', '/var/log', '/var/run', '/var/spool',
+    '/usr',
+    '/usr/bin',
+    '/usr/sbin',
+    '/usr/lib',
+    '/usr/lib64',
+    '/usr/libexec',
+    '/usr/share',
+    '/usr/include',
+    '/usr/local',
+    '/usr/local/bin',
+    '/usr/local/lib',
+    '/usr/local/share',
+    '/etc',
+    '/var',
+    '/bin',
+    '/sbin',
+    '/lib',
+    '/lib64',
+    '/opt',
+    `/usr/lib/${triplet}`,
+    `/lib/${triplet}`,
+    '/var/lib',
+    '/var/cache',
+    '/var/log',
+    '/var/run',
+    '/var/spool',
   ]);
 }
 
 /** Top-level names of the layer that a compiled-in /etc alias must not take. */
 const RESERVED_TOP = new Set(['bin', 'lib', 'lib32', 'libexec', 'share', 'etc', 'include', '.yumda', 'python', 'nodejs', 'java', 'ruby']);
 
-export type BinaryRewrite =
-  | { kind: 'rewrite'; to: string; alias?: { link: string; target: string } }
-  | { kind: 'cannot'; why: string };
+export type BinaryRewrite = { kind: 'rewrite'; to: string; alias?: { link: string; target: string } } | { kind: 'cannot'; why: string };
 
 /**
  * What relocation knows about paths of the original filesystem: which ones the layer ships and

@@ -72,7 +72,17 @@ const PREFIXES: PrefixRule[] = [
 
 const SYSTEM_DIRS = ['/boot', '/dev', '/home', '/media', '/mnt', '/proc', '/root', '/run', '/srv', '/sys', '/tmp'];
 
-const DOC_DIRS = ['/usr/share/doc', '/usr/share/doc-base', '/usr/share/gtk-doc', '/usr/share/help', '/usr/share/lintian', '/usr/share/linda', '/usr/share/bug', '/usr/share/reportbug', '/usr/share/menu'];
+const DOC_DIRS = [
+  '/usr/share/doc',
+  '/usr/share/doc-base',
+  '/usr/share/gtk-doc',
+  '/usr/share/help',
+  '/usr/share/lintian',
+  '/usr/share/linda',
+  '/usr/share/bug',
+  '/usr/share/reportbug',
+  '/usr/share/menu',
+];
 const MAN_DIRS = ['/usr/share/man', '/usr/share/info'];
 const LOCALE_DIRS = ['/usr/share/locale', '/usr/lib/locale'];
 const HEADER_DIRS = ['/usr/include', '/usr/local/include'];

@@ -77,7 +77,6 @@ export interface RelocateResult {
   report: RelocateReport;
 }
 
-
 type Lookup = LinkLookup;
 
 /**
@@ -101,7 +100,14 @@ export function relocate(input: RelocateInput): RelocateResult {
 
   const paths = new PathMap(staged, (p) => lookup.kindAt(p) !== undefined, triplet);
   const rewriteGlobs = recipes.flatMap((r) => r.rules.rewrite).map(globToRegExp);
-  report.rewritten = relocateTextFiles(placed, (p) => origin.get(p), paths, triplet, save, (from) => matchesAny(from, rewriteGlobs)).rewritten;
+  report.rewritten = relocateTextFiles(
+    placed,
+    (p) => origin.get(p),
+    paths,
+    triplet,
+    save,
+    (from) => matchesAny(from, rewriteGlobs),
+  ).rewritten;
 
   const exact = recipes.flatMap((r) => r.rules.binaryStrings.map((b) => ({ files: b.files.map(globToRegExp), from: b.from, to: b.to })));
   const bin = relocateBinaries(placed, paths, triplet, save, (p) => origin.get(p), exact);
@@ -163,7 +169,8 @@ function placeAll(staged: FileTree, layout: LayoutOptions, recipes: AppliedRecip
     }
     if (where.kind === 'place' && matchesAny(e.path, dropGlobs)) where = { kind: 'drop', reason: 'recipe' };
     if (where.kind === 'drop') {
-      const d = (report.dropped[where.reason] ??= { files: 0, bytes: 0 });
+      report.dropped[where.reason] ??= { files: 0, bytes: 0 };
+      const d = report.dropped[where.reason]!;
       if (e.kind !== 'dir') d.files++;
       if (e.kind === 'file') d.bytes += e.size;
       continue;
@@ -251,7 +258,14 @@ function sameEntry(a: TreeEntry, b: TreeEntry): boolean {
 }
 
 /** Step 7: a wrapper for each program in /opt/bin that loads a library whose recipe sets variables. */
-function wrapPrograms(placed: Map<string, TreeEntry>, lookup: Lookup, recipes: AppliedRecipe[], shell: string, dependents: (pkg: string) => readonly string[], report: RelocateReport): void {
+function wrapPrograms(
+  placed: Map<string, TreeEntry>,
+  lookup: Lookup,
+  recipes: AppliedRecipe[],
+  shell: string,
+  dependents: (pkg: string) => readonly string[],
+  report: RelocateReport,
+): void {
   const wanting = recipes.filter((r) => Object.keys(r.rules.env).length > 0);
   if (wanting.length === 0) return;
   const binDir = `${LAYER_ROOT}/bin`;
@@ -275,9 +289,7 @@ function wrapPrograms(placed: Map<string, TreeEntry>, lookup: Lookup, recipes: A
     const env: Record<string, string> = {};
     for (const r of wanting) {
       const needs =
-        r.rules.envFor.sonames.some((s) => loads.has(s)) ||
-        r.rules.envFor.programs.includes(name) ||
-        (owner !== undefined && dependents(r.matchedPackage).includes(owner));
+        r.rules.envFor.sonames.some((s) => loads.has(s)) || r.rules.envFor.programs.includes(name) || (owner !== undefined && dependents(r.matchedPackage).includes(owner));
       if (needs) Object.assign(env, r.rules.env);
     }
     if (Object.keys(env).length === 0) continue;
@@ -288,7 +300,14 @@ function wrapPrograms(placed: Map<string, TreeEntry>, lookup: Lookup, recipes: A
     } else {
       target = real;
     }
-    const script = Buffer.from(wrapperScript(shell, target, env, wanting.map((r) => r.name)));
+    const script = Buffer.from(
+      wrapperScript(
+        shell,
+        target,
+        env,
+        wanting.map((r) => r.name),
+      ),
+    );
     placed.set(p, { kind: 'file', path: p, mode: 0o755, size: script.length, content: bytes(script), ...(e.pkg ? { pkg: e.pkg } : {}) });
     report.wrapped.push({ program: p, real: target, env: Object.keys(env).sort() });
   }

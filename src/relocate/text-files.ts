@@ -51,9 +51,11 @@ export function relocateTextFiles(
     let text = buf.toString('utf8');
     if (kind === 'pkgconfig') text = foldPkgconfigLibdirs(text, triplet);
     const map =
-      kind === 'config' ? (x: string) => paths.configAddress(x)
-      : kind === 'pkgconfig' || kind === 'libtool' ? (x: string) => paths.installAddress(x)
-      : (x: string) => paths.shipped(x);
+      kind === 'config'
+        ? (x: string) => paths.configAddress(x)
+        : kind === 'pkgconfig' || kind === 'libtool'
+          ? (x: string) => paths.installAddress(x)
+          : (x: string) => paths.shipped(x);
     const result = rewritePathsInText(text, map);
     if (result.text === buf.toString('utf8')) continue;
     const data = Buffer.from(result.text);

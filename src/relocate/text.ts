@@ -53,6 +53,6 @@ export function parseShebang(buf: Buffer): { interpreter: string; arg: string | 
   if (end < 0) end = buf.length;
   const line = buf.toString('utf8', 2, end).trim();
   const m = /^(\S+)(?:\s+(.*))?$/.exec(line);
-  if (!m || !m[1]) return undefined;
+  if (!m?.[1]) return undefined;
   return { interpreter: m[1], arg: m[2]?.trim() || undefined, lineEnd: end };
 }

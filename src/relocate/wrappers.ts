@@ -21,10 +21,7 @@ function shellQuote(s: string): string {
  * and messages name the command the user typed.
  */
 export function wrapperScript(shell: string, real: string, env: Record<string, string>, recipes: string[]): string {
-  const lines = [
-    `#!${shell}`,
-    `# Written by yumda: sets what ${recipes.join(', ')} need at run time, then runs the real program.`,
-  ];
+  const lines = [`#!${shell}`, `# Written by yumda: sets what ${recipes.join(', ')} need at run time, then runs the real program.`];
   for (const k of Object.keys(env).sort()) lines.push(`: "\${${k}:=${env[k]!.replace(/(["\\$`])/g, '\\$1')}}"; export ${k}`);
   lines.push(`exec ${/bash$/.test(shell) ? '-a "$0" ' : ''}${shellQuote(real)} "$@"`, '');
   return lines.join('\n');

@@ -95,10 +95,20 @@ export function parseMadison(stdout: string, name: string): string[] {
 
 /** A `--repo` argument for apt: `URL [SUITE [COMPONENT...]]` or a whole `deb …` line. */
 export function parseAptRepo(arg: string, index: number, defaultSuite: string): Repository {
-  const words = arg.trim().replace(/^deb\s+/, '').replace(/^\[[^\]]*\]\s*/, '').split(/\s+/);
+  const words = arg
+    .trim()
+    .replace(/^deb\s+/, '')
+    .replace(/^\[[^\]]*\]\s*/, '')
+    .split(/\s+/);
   const [url, suite, ...components] = words;
   if (!url || !/^(https?|file):\/\//.test(url)) throw new UserError(`--repo '${arg}': expected a URL (http://, https:// or file://), then optionally a suite and components`);
-  return { id: `repo${index + 1}`, url, suites: [suite ?? defaultSuite], components: suite === undefined ? ['main'] : components.length ? components : suite.endsWith('/') ? [] : ['main'], gpgcheck: false };
+  return {
+    id: `repo${index + 1}`,
+    url,
+    suites: [suite ?? defaultSuite],
+    components: suite === undefined ? ['main'] : components.length ? components : suite.endsWith('/') ? [] : ['main'],
+    gpgcheck: false,
+  };
 }
 
 export interface SimulatedInstall {
@@ -202,7 +212,8 @@ export const aptBackend: Backend = {
     ].join('\n');
     const r = await c.exec(['bash', '-c', script], {
       env: { APT_CONFIG },
-      onStdoutLine: (l) => (/^(Get|Hit):/.test(l) ? log(l.replace(/\s+\[.*$/, '')) : l.startsWith('yumda: metadata fresh') ? log('repository metadata is fresh: reused') : undefined),
+      onStdoutLine: (l) =>
+        /^(Get|Hit):/.test(l) ? log(l.replace(/\s+\[.*$/, '')) : l.startsWith('yumda: metadata fresh') ? log('repository metadata is fresh: reused') : undefined,
     });
     const fetch = fetchFailure(`${r.stdout}\n${r.stderr}`);
     if (fetch) throw new UserError(`cannot read the ${ctx.target.id} package repositories: ${fetch}`, { hint: networkHint(ctx) });
@@ -256,7 +267,10 @@ export const aptBackend: Backend = {
         { hint: `pin an older version of the package that needs it, or use a newer runtime` },
       );
     }
-    const by = attribute(packages, requests.map((r) => r.name));
+    const by = attribute(
+      packages,
+      requests.map((r) => r.name),
+    );
     for (const p of packages) p.requiredBy = by.get(p.name) ?? [];
     const runtimeNames = new Set(ctx.runtime.packages.flatMap((p) => [p.name, ...(p.provides ?? [])]));
     return { packages, fromRuntime: runtimeDependencies(packages, runtimeNames), skew };

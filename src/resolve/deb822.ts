@@ -37,7 +37,14 @@ export function parseDependsField(field: string | undefined): string[][] {
     .map((clause) =>
       clause
         .split('|')
-        .map((alt) => alt.trim().replace(/\s*\(.*\)\s*/, '').replace(/\s*\[.*\]\s*/, '').replace(/:\w+$/, '').trim())
+        .map((alt) =>
+          alt
+            .trim()
+            .replace(/\s*\(.*\)\s*/, '')
+            .replace(/\s*\[.*\]\s*/, '')
+            .replace(/:\w+$/, '')
+            .trim(),
+        )
         .filter(Boolean),
     )
     .filter((c) => c.length > 0);

@@ -101,7 +101,10 @@ export function parseRpmRepo(arg: string, index: number): Repository {
 
 /** A repository as people read it: `$basearch`/`$releasever` filled in. */
 export function displayRepoUrl(r: Repository, rpmArch: string, releasever: string): string {
-  const url = r.url.replace(/\$basearch\b/g, rpmArch).replace(/\$arch\b/g, rpmArch).replace(/\$releasever\b/g, releasever);
+  const url = r.url
+    .replace(/\$basearch\b/g, rpmArch)
+    .replace(/\$arch\b/g, rpmArch)
+    .replace(/\$releasever\b/g, releasever);
   return r.mirrorlist ? `${url} (mirror list)` : url;
 }
 
@@ -116,7 +119,11 @@ export interface HelperError {
 
 /** The helper's JSON answer, or the one-line error it reports. */
 export function parseHelperOutput<T>(stdout: string, stderr: string, exitCode: number, what: string): T | { error: HelperError } {
-  const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const line = stdout
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
   if (line) {
     try {
       return JSON.parse(line) as T;
@@ -144,9 +151,13 @@ export function helperError(err: HelperError, ctx: Pick<ResolveContext, 'target'
         hint: `repositories: ${ctx.repositories.map((x) => displayRepoUrl(x, ctx.arch.rpm, releasever(ctx.target))).join(', ')}; check the network (or --network) and proxy settings`,
       });
     case 'download':
-      return new UserError(`downloading the packages failed: ${first}`, { hint: 'check the network (or --network) and proxy settings; --refresh fetches the repository metadata anew if it is stale' });
+      return new UserError(`downloading the packages failed: ${first}`, {
+        hint: 'check the network (or --network) and proxy settings; --refresh fetches the repository metadata anew if it is stale',
+      });
     case 'internal':
-      return new UserError(`yumda's rpm helper failed: ${err.exception ? `${err.exception}: ` : ''}${first}`, { hint: 'this is a bug in yumda (images/helpers/yumda_rpm.py): please report it with this message' });
+      return new UserError(`yumda's rpm helper failed: ${err.exception ? `${err.exception}: ` : ''}${first}`, {
+        hint: 'this is a bug in yumda (images/helpers/yumda_rpm.py): please report it with this message',
+      });
     default: {
       const req = requests.find((q) => requestSpec(q) === err.spec);
       const pinned = ctx.pins?.length && err.kind === 'unsatisfiable' ? 'the locked versions were preferred; `yumda update` resolves anew' : undefined;
@@ -163,7 +174,10 @@ export function explainRpmFailure(kind: string, message: string, targetId: strin
       : `package '${request.name}' was not found in the ${targetId} repositories`;
   }
   if (kind === 'not-found') return `${message} in the ${targetId} repositories`;
-  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const problem = lines.find((l) => /nothing provides|conflicts with|cannot install|Requires:/.test(l)) ?? lines[lines.length - 1] ?? message;
   return `the packages cannot be installed together: ${problem.replace(/^-\s*/, '').replace(/^Problem( \d+)?:\s*/, '')}`;
 }
@@ -239,7 +253,9 @@ export function stageScript(files: string[], keyed: Array<{ file: string; key: s
     lines.push(`out=$(rpmkeys --dbpath ${KEYS_DB} --checksig ${shq(file)} 2>&1) || { echo "signature check failed: $out" >&2; exit 4; }`);
     // a package without a signature passes --checksig on its digests alone: require the signature
     // (rpm >= 4.14 prints "digests signatures OK", rpm 4.11 on AL2 "rsa sha1 (md5) pgp md5 OK")
-    lines.push(`case "$out" in *"NOT OK"*|*MISSING*|*NOKEY*|*NOTTRUSTED*) echo "signature check failed: $out" >&2; exit 4;; *"signatures OK"*|*" pgp "*) ;; *) echo "signature check failed (not signed): $out" >&2; exit 4;; esac`);
+    lines.push(
+      `case "$out" in *"NOT OK"*|*MISSING*|*NOKEY*|*NOTTRUSTED*) echo "signature check failed: $out" >&2; exit 4;; *"signatures OK"*|*" pgp "*) ;; *) echo "signature check failed (not signed): $out" >&2; exit 4;; esac`,
+    );
   }
   lines.push(
     `for f in ${files.map(shq).join(' ')}; do`,
@@ -285,7 +301,9 @@ export const rpmBackend: Backend = {
   },
 
   async resolve(c, ctx, requests, log) {
-    const r = await helper<RpmResolution & { pins?: { applied: string[]; missing: string[] } }>(c, ctx, ['resolve', JOB, ...requests.map(requestSpec)], log, 'resolving', { requests });
+    const r = await helper<RpmResolution & { pins?: { applied: string[]; missing: string[] } }>(c, ctx, ['resolve', JOB, ...requests.map(requestSpec)], log, 'resolving', {
+      requests,
+    });
     if (r.pins?.applied.length) log(`locked versions preferred for ${r.pins.applied.length} packages`);
     if (r.pins?.missing.length) log(`locked versions no longer in the repositories (not pinned): ${r.pins.missing.join(', ')}`);
     // every executable of the layer carries /opt/lib as its DT_RPATH (relocate/binaries.ts), so a

@@ -145,7 +145,9 @@ export function planFromResolution(input: RpmPlanInput): RpmPlan {
     );
     if (decision.action === 'stop') {
       // the manifest may be older than the runtime Lambda runs today: say where its versions come from
-      const asOf = runtime.provenance ? ` (the manifest's versions are from ${runtime.provenance.source.split(' (')[0]}; if Lambda's runtime is newer, regenerate the manifest with \`yumda runtime refresh\` or pass --runtime-manifest)` : '';
+      const asOf = runtime.provenance
+        ? ` (the manifest's versions are from ${runtime.provenance.source.split(' (')[0]}; if Lambda's runtime is newer, regenerate the manifest with \`yumda runtime refresh\` or pass --runtime-manifest)`
+        : '';
       throw new UserError(decision.reason, { hint: `pin an older version of the package that needs it (NAME=VERSION), or target a newer runtime${asOf}` });
     }
     skew.push({ name, runtimeVersion: have.version, neededVersion: evrOf(need) });

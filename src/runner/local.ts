@@ -35,7 +35,7 @@ export function checkLocalMachine(target: Target, osReleaseText: string | undefi
   if (!have || have.id !== target.distro.name || have.versionId !== target.distro.version) {
     throw new UserError(
       `--local runs ${target.packageManager} on this machine, which must be ${want} for target ${target.id}; this machine is ${have ? `${have.id || '?'} ${have.versionId || '?'}` : 'of unknown distribution (no /etc/os-release)'}`,
-      { hint: 'run it in a Dockerfile stage FROM the target\'s distribution (see `yumda install --dockerfile`), or drop --local to use a build container' },
+      { hint: "run it in a Dockerfile stage FROM the target's distribution (see `yumda install --dockerfile`), or drop --local to use a build container" },
     );
   }
 }
@@ -104,7 +104,9 @@ export function openLocalWork(target: Target): () => void {
   try {
     mkdirSync(WORK_ROOT);
   } catch (e) {
-    throw new UserError(`--local keeps its work in ${WORK_ROOT} and cannot create it (${(e as NodeJS.ErrnoException).code ?? e})`, { hint: 'run it as root, as a Dockerfile stage does' });
+    throw new UserError(`--local keeps its work in ${WORK_ROOT} and cannot create it (${(e as NodeJS.ErrnoException).code ?? e})`, {
+      hint: 'run it as root, as a Dockerfile stage does',
+    });
   }
   const clean = () => rmSync(WORK_ROOT, { recursive: true, force: true });
   const forget = onInterrupt(async () => clean());

@@ -14,7 +14,6 @@ import { dep5ExpressionToSpdx, type PackageLicense } from './licenses.js';
  * qualifier maps a binary package to its source package, the unit of Debian's security tracker.
  */
 
-
 export interface SbomInput {
   /** What the layer is called (a manifest's layer name, or the first requested package). */
   name: string;
@@ -117,7 +116,7 @@ export function layerSbom(input: SbomInput): CycloneDxBom {
         { name: 'yumda:package:arch', value: p.arch },
         { name: 'yumda:package:sourcePackage', value: p.sourcePackage ?? p.name },
         { name: 'yumda:package:licenseSource', value: license?.source ?? 'none' },
-        ...(license && license.spdx && license.declared.length ? [{ name: 'yumda:package:licenseDeclared', value: license.declared.join('; ') }] : []),
+        ...(license?.spdx && license.declared.length ? [{ name: 'yumda:package:licenseDeclared', value: license.declared.join('; ') }] : []),
         { name: 'yumda:package:requiredBy', value: p.requiredBy.join(' ') },
         { name: 'yumda:package:filesInLayer', value: String(p.files) },
       ],

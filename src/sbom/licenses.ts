@@ -118,7 +118,10 @@ export function dep5Licenses(text: string): string[] | undefined {
     if (!license) continue;
     const files = p.get('Files');
     if (p !== header && files === undefined) continue; // a stand-alone License paragraph: the text of a name used above
-    const onlyPackaging = files !== undefined && files.split(/\s+/).filter(Boolean).every((f) => f.startsWith('debian/'));
+    const onlyPackaging = files
+      ?.split(/\s+/)
+      .filter(Boolean)
+      .every((f) => f.startsWith('debian/'));
     (onlyPackaging ? packaging : names).push(license);
   }
   const list = names.length ? names : packaging;
@@ -134,7 +137,7 @@ export function commonLicenseReferences(text: string): string[] {
 
 export function licenseFromCopyright(text: string): PackageLicense {
   const dep5 = dep5Licenses(text);
-  if (dep5 && dep5.length) return withSpdx(dep5, 'dep5');
+  if (dep5?.length) return withSpdx(dep5, 'dep5');
   // a reference names the text, not whether "or later" applies: no SPDX expression is claimed
   const refs = commonLicenseReferences(text);
   if (refs.length) return { declared: refs, source: 'common-licenses' };

@@ -24,8 +24,8 @@ export async function extractTar(stream: Readable, store: ContentStore, route: (
   const meta = new Map<string, string>();
   const extract = tar.extract();
   const treeOf = (k: string) => {
-    let t = trees.get(k);
-    if (!t) trees.set(k, (t = new Map()));
+    const t = trees.get(k) ?? new Map();
+    trees.set(k, t);
     return t;
   };
   extract.on('entry', (header, body, next) => {
@@ -77,7 +77,10 @@ export async function extractTar(stream: Readable, store: ContentStore, route: (
       }
       if (entry) tree.set(p, entry);
     };
-    handle().then(() => next(), (e) => extract.destroy(e as Error));
+    handle().then(
+      () => next(),
+      (e) => extract.destroy(e as Error),
+    );
   });
   // pipeline, not pipe: a failure on either side (a full disk under the content store) destroys
   // the other, so the engine's archive response is closed instead of holding the process open

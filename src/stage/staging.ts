@@ -122,15 +122,23 @@ export async function runPostStage(args: {
   }
   const engineArch = await session.nativeArch();
   if (engineArch.lambda !== arch.lambda) {
-    for (const cmd of commands) args.warnings.push(`recipe ${cmd.recipe}: skipped '${cmd.run}' (it runs the packages' ${arch.lambda} programs; the Docker engine is ${engineArch.lambda})`);
+    for (const cmd of commands)
+      args.warnings.push(`recipe ${cmd.recipe}: skipped '${cmd.run}' (it runs the packages' ${arch.lambda} programs; the Docker engine is ${engineArch.lambda})`);
     return;
   }
   const c = await session.get();
   const root = `${STAGE_OUT}/root`;
   events.step('putting the staged root into the build container for the recipe commands');
   await c.exec(['mkdir', '-p', root]);
-  await c.putArchive(root, treeTarStream(sortedEntries(staged.values()).map((e) => ({ name: e.path.replace(/^\/+/, ''), entry: e })), new Date(0)));
-  const libDirs = target.family === 'deb' ? [`${root}/usr/lib/${arch.triplet}`, `${root}/lib/${arch.triplet}`, `${root}/usr/lib`] : [`${root}/usr/lib64`, `${root}/lib64`, `${root}/usr/lib`];
+  await c.putArchive(
+    root,
+    treeTarStream(
+      sortedEntries(staged.values()).map((e) => ({ name: e.path.replace(/^\/+/, ''), entry: e })),
+      new Date(0),
+    ),
+  );
+  const libDirs =
+    target.family === 'deb' ? [`${root}/usr/lib/${arch.triplet}`, `${root}/lib/${arch.triplet}`, `${root}/usr/lib`] : [`${root}/usr/lib64`, `${root}/lib64`, `${root}/usr/lib`];
   const env = { ROOT: root, TRIPLET: arch.triplet, LIBDIR: libDirs[0]!, LIBPATH: libDirs.join(':') };
   for (const cmd of commands) {
     events.step(`recipe ${cmd.recipe}: ${cmd.run}`);
@@ -138,7 +146,9 @@ export async function runPostStage(args: {
     if (r.exitCode !== 0) throw new UserError(`recipe ${cmd.recipe}: '${cmd.run}' failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').pop() ?? ''}`);
   }
   // the Docker archive API names entries after the directory asked for: root/...
-  const { trees } = await extractTar(await c.getArchive(root), store, (name) => (name === 'root' || name.startsWith('root/') ? { tree: 'root', path: name.slice('root'.length) || '/' } : undefined));
+  const { trees } = await extractTar(await c.getArchive(root), store, (name) =>
+    name === 'root' || name.startsWith('root/') ? { tree: 'root', path: name.slice('root'.length) || '/' } : undefined,
+  );
   const after = trees.get('root') ?? new Map<string, TreeEntry>();
   const changed: TreeEntry[] = [];
   for (const e of sortedEntries(after.values())) {

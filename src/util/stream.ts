@@ -5,10 +5,7 @@ import { UserError } from './errors.js';
  * generated tar). Past `limit` bytes it stops reading and throws `tooLarge()` (by default a
  * UserError naming `what`): a hostile archive must not be able to make us buffer gigabytes.
  */
-export async function readStream(
-  stream: AsyncIterable<unknown>,
-  opts: { limit?: number; what?: string; tooLarge?: () => Error } = {},
-): Promise<Buffer> {
+export async function readStream(stream: AsyncIterable<unknown>, opts: { limit?: number; what?: string; tooLarge?: () => Error } = {}): Promise<Buffer> {
   const limit = opts.limit ?? Infinity;
   const chunks: Buffer[] = [];
   let n = 0;

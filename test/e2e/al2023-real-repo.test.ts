@@ -71,7 +71,9 @@ describe('al2023 rpm path on a real AL2023 repository', () => {
     // dnf read the repository through its hashed metadata names
     expect(server.requests).toContain('/repodata/repomd.xml');
     expect(server.requests.some((r) => /^\/repodata\/[0-9a-f]{64}-primary\.(xml\.gz|sqlite\.bz2)$/.test(r))).toBe(true);
-    expect(server.requests).toEqual(expect.arrayContaining(['/RPMS/noarch/python2-wheel-0.34.2-1.amzn2023.0.2.noarch.rpm', '/RPMS/x86_64/python2.7-2.7.18-41.amzn2023.0.9.x86_64.rpm']));
+    expect(server.requests).toEqual(
+      expect.arrayContaining(['/RPMS/noarch/python2-wheel-0.34.2-1.amzn2023.0.2.noarch.rpm', '/RPMS/x86_64/python2.7-2.7.18-41.amzn2023.0.9.x86_64.rpm']),
+    );
     // one tree per package, as unpacked
     expect([...trees.keys()].sort()).toEqual(['python2-wheel', 'python2.7']);
     expect(trees.get('python2-wheel')!.has('/usr/bin/wheel-2.7')).toBe(true);
@@ -86,7 +88,11 @@ describe('al2023 rpm path on a real AL2023 repository', () => {
     expect(elf.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
     expect(elf.readUInt16LE(18)).toBe(62);
     const wheel = trees.get('python2-wheel')!.get('/usr/bin/wheel-2.7');
-    expect(readContent((wheel as { content: Parameters<typeof readContent>[0] }).content).toString().split('\n')[0]).toMatch(/^#!\/usr\/bin\/python2/);
+    expect(
+      readContent((wheel as { content: Parameters<typeof readContent>[0] }).content)
+        .toString()
+        .split('\n')[0],
+    ).toMatch(/^#!\/usr\/bin\/python2/);
   });
 
   it('refuses a package whose bytes do not match the repository metadata', async () => {
@@ -107,11 +113,25 @@ describe('al2023 rpm path on a real AL2023 repository', () => {
   });
 
   it('resolving against it alone fails in one line that says what is missing and why', async () => {
-    const r = await runYumda(['install', 'python2-setuptools', '--target', 'al2023', '--build-image', buildImage, '--no-default-repos', '--repo', server.url, '--dry-run', '--quiet']);
+    const r = await runYumda([
+      'install',
+      'python2-setuptools',
+      '--target',
+      'al2023',
+      '--build-image',
+      buildImage,
+      '--no-default-repos',
+      '--repo',
+      server.url,
+      '--dry-run',
+      '--quiet',
+    ]);
     expect(r.code).not.toBe(0);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     // python2.7 needs the C library, which the real AL2023 repositories have and this one lacks
-    expect(lines[0]).toMatch(/^yumda: error: the packages cannot be installed together: nothing provides (rtld\(GNU_HASH\)|libc\.so\.6\S*) needed by python2\.7-2\.7\.18-41\.amzn2023\.0\.9\.x86_64; \S+ comes from glibc, which the provided\.al2023 runtime has/);
+    expect(lines[0]).toMatch(
+      /^yumda: error: the packages cannot be installed together: nothing provides (rtld\(GNU_HASH\)|libc\.so\.6\S*) needed by python2\.7-2\.7\.18-41\.amzn2023\.0\.9\.x86_64; \S+ comes from glibc, which the provided\.al2023 runtime has/,
+    );
   });
 });

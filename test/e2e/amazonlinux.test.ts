@@ -30,7 +30,21 @@ describe('al2023 target with a stand-in build image and repository', () => {
 
   /** yumda install with the stand-in image, only the test's repository, and the test's runtime. */
   const install = (args: string[]) =>
-    runYumda(['install', ...args, '--target', 'al2023', '--build-image', buildImage, '--no-default-repos', '--repo', server.url, '--runtime-manifest', manifestFile, '--recipes', recipes]);
+    runYumda([
+      'install',
+      ...args,
+      '--target',
+      'al2023',
+      '--build-image',
+      buildImage,
+      '--no-default-repos',
+      '--repo',
+      server.url,
+      '--runtime-manifest',
+      manifestFile,
+      '--recipes',
+      recipes,
+    ]);
 
   beforeAll(async () => {
     const standin = await rpmStandin(work);
@@ -92,7 +106,7 @@ describe('al2023 target with a stand-in build image and repository', () => {
       expect(plan.skew).toEqual([]);
     });
 
-    it('ships neither the runtime\'s packages nor the weak dependency', () => {
+    it("ships neither the runtime's packages nor the weak dependency", () => {
       const names = entries.map((e) => e.name);
       expect(names).toEqual(expect.arrayContaining(['bin/fixture-hello', 'bin/hello-script', 'lib/libgreet.so.1', 'share/hello/greeting.txt', 'etc/hello.conf']));
       expect(names.filter((n) => /libbase|libc\.so|hello-extras|bin\/env$/.test(n))).toEqual([]);
@@ -106,7 +120,7 @@ describe('al2023 target with a stand-in build image and repository', () => {
       expect(report.missing).toEqual([]);
     });
 
-    it('runs Lambda-like: finds its library, data file and config at their /opt places, and the runtime\'s base', async () => {
+    it("runs Lambda-like: finds its library, data file and config at their /opt places, and the runtime's base", async () => {
       const r = await runLambdaLike(runtimeImage, layerDir, 'fixture-hello && echo ===SCRIPT=== && hello-script');
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
@@ -128,7 +142,7 @@ describe('al2023 target with a stand-in build image and repository', () => {
     });
   });
 
-  it('ships a newer library than the runtime\'s, and the program finds it first through its RPATH', async () => {
+  it("ships a newer library than the runtime's, and the program finds it first through its RPATH", async () => {
     // base 1.1 adds BASE_1.1, which newtool needs; the runtime has base 1.0 in /lib64, which
     // Lambda's LD_LIBRARY_PATH searches before /opt/lib: only the program's DT_RPATH makes it work
     const out = path.join(work, 'newtool.zip');
@@ -200,7 +214,22 @@ describe('al2023 target with a stand-in build image and repository', () => {
 
   it('says which repository it cannot read, in one line', async () => {
     const out = path.join(work, 'norepo.zip');
-    const r = await runYumda(['install', 'hello', '--target', 'al2023', '--build-image', buildImage, '--no-default-repos', '--repo', `${server.url}/no-such-repo`, '--runtime-manifest', manifestFile, '--out', out, '--quiet']);
+    const r = await runYumda([
+      'install',
+      'hello',
+      '--target',
+      'al2023',
+      '--build-image',
+      buildImage,
+      '--no-default-repos',
+      '--repo',
+      `${server.url}/no-such-repo`,
+      '--runtime-manifest',
+      manifestFile,
+      '--out',
+      out,
+      '--quiet',
+    ]);
     expect(r.code).not.toBe(0);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -208,7 +237,7 @@ describe('al2023 target with a stand-in build image and repository', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('reads a runtime image\'s rpm database with `yumda runtime refresh`', async () => {
+  it("reads a runtime image's rpm database with `yumda runtime refresh`", async () => {
     // the stand-in build image has rpm; give its rpmdb the runtime's base and libold packages
     const img = await imageFrom(
       'yumda-test/rpmdb-standin',

@@ -62,8 +62,16 @@ describe('a damaged build cache is rebuilt, not shipped (jq, debian12)', () => {
       },
       /^warning: cache: \/usr\/bin\/jq in the cached package jq \S+ \(.*\) is damaged \(1000 bytes instead of \d+\): dropped, unpacking jq again$/,
     ],
-    ['a flipped byte in the cached zip', () => flipByte(only('zips', '.zip'), 5000), /^warning: cache: the cached layer zip \(.*\.zip\) is damaged \(its sha256 does not match the one recorded when it was written\): dropped, writing the zip anew$/],
-    ['a truncated cached zip', () => truncateSync(only('zips', '.zip'), 3000), /^warning: cache: the cached layer zip \(.*\.zip\) is damaged \(3000 bytes instead of \d+\): dropped, writing the zip anew$/],
+    [
+      'a flipped byte in the cached zip',
+      () => flipByte(only('zips', '.zip'), 5000),
+      /^warning: cache: the cached layer zip \(.*\.zip\) is damaged \(its sha256 does not match the one recorded when it was written\): dropped, writing the zip anew$/,
+    ],
+    [
+      'a truncated cached zip',
+      () => truncateSync(only('zips', '.zip'), 3000),
+      /^warning: cache: the cached layer zip \(.*\.zip\) is damaged \(3000 bytes instead of \d+\): dropped, writing the zip anew$/,
+    ],
     [
       "a package index edited by hand (a library's entry removed)",
       async () => {

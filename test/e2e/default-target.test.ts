@@ -24,7 +24,11 @@ describe('the default target', () => {
     if (r.code !== 0) {
       // no registry here: one error line that names the image, its base and the repositories
       const last = r.stderr.trim().split('\n').pop()!;
-      expect(last).toMatch(new RegExp(`^yumda: error: cannot build the al2023 build image yumda/build-al2023:${tag} \\(images/al2023/Dockerfile, FROM public\\.ecr\\.aws/amazonlinux/amazonlinux:2023\\): .+; it would resolve packages from https://cdn\\.amazonlinux\\.com/al2023/core/mirrors/latest/x86_64/mirror\\.list \\(mirror list\\);`));
+      expect(last).toMatch(
+        new RegExp(
+          `^yumda: error: cannot build the al2023 build image yumda/build-al2023:${tag} \\(images/al2023/Dockerfile, FROM public\\.ecr\\.aws/amazonlinux/amazonlinux:2023\\): .+; it would resolve packages from https://cdn\\.amazonlinux\\.com/al2023/core/mirrors/latest/x86_64/mirror\\.list \\(mirror list\\);`,
+        ),
+      );
     } else {
       expect(r.stdout).toMatch(/^Plan: \d+ packages for al2023 x86_64/m);
     }

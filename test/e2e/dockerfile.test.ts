@@ -18,7 +18,7 @@ import { ensureNodeImage } from '../helpers/node-image.js';
  * yumda is not on the npm registry yet, so the stage installs this checkout's `npm pack` tarball,
  * served on loopback, through the snippet's YUMDA_PACKAGE build argument.
  */
-describe('install --dockerfile: the layer built in a stage of the user\'s own docker build', () => {
+describe("install --dockerfile: the layer built in a stage of the user's own docker build", () => {
   const work = tempDir('yumda-dockerfile-');
   const zip = path.join(work, 'poppler.zip');
   const appTag = `yumda-test/dockerfile-app:e2e-${process.pid}`;
@@ -49,7 +49,9 @@ describe('install --dockerfile: the layer built in a stage of the user\'s own do
     server?.close();
     await run('docker', ['rmi', appTag]);
     // the snippet's two stages stay behind as untagged images; they carry the snippet's label
-    const stages = (await run('docker', ['image', 'ls', '-q', '--filter', 'dangling=true', '--filter', 'label=org.yumda.stage=yumda-poppler-utils'])).stdout.split('\n').filter(Boolean);
+    const stages = (await run('docker', ['image', 'ls', '-q', '--filter', 'dangling=true', '--filter', 'label=org.yumda.stage=yumda-poppler-utils'])).stdout
+      .split('\n')
+      .filter(Boolean);
     if (stages.length) await run('docker', ['rmi', ...stages]);
   });
 
@@ -68,9 +70,24 @@ describe('install --dockerfile: the layer built in a stage of the user\'s own do
     writeFileSync(path.join(ctx, 'hello.pdf'), helveticaPdf('Hello Lambda Layer'));
     // what --local left of apt's state in the build stage, which is the user's machine there
     const hostCheck = 'FROM yumda-poppler-utils-build AS host-apt\nRUN ls -A /var/lib/apt/lists /var/cache/apt > /host-apt.txt; test ! -e /yumda\n';
-    writeFileSync(path.join(ctx, 'Dockerfile'), `${snippet}\n${hostCheck}\nFROM ${runtimeImage}\nCOPY --from=yumda-poppler-utils /opt /opt\nCOPY --from=host-apt /host-apt.txt /work/host-apt.txt\nCOPY hello.pdf /work/hello.pdf\n`);
+    writeFileSync(
+      path.join(ctx, 'Dockerfile'),
+      `${snippet}\n${hostCheck}\nFROM ${runtimeImage}\nCOPY --from=yumda-poppler-utils /opt /opt\nCOPY --from=host-apt /host-apt.txt /work/host-apt.txt\nCOPY hello.pdf /work/hello.pdf\n`,
+    );
     // --no-cache: the stage must really run yumda, not replay an earlier build of the same text
-    const b = await run('docker', ['build', '--no-cache', '--network', 'host', '--build-arg', `YUMDA_NODE_IMAGE=${nodeImage}`, '--build-arg', `YUMDA_PACKAGE=${packageUrl}`, '-t', appTag, ctx]);
+    const b = await run('docker', [
+      'build',
+      '--no-cache',
+      '--network',
+      'host',
+      '--build-arg',
+      `YUMDA_NODE_IMAGE=${nodeImage}`,
+      '--build-arg',
+      `YUMDA_PACKAGE=${packageUrl}`,
+      '-t',
+      appTag,
+      ctx,
+    ]);
     expect(b.code, b.stdout.slice(-3000) + b.stderr).toBe(0);
     expect(b.stdout).toMatch(/Plan: 32 packages for debian12 x86_64/);
     expect(b.stdout).toMatch(/build image: +this machine \(--local, debian 12\)/);
@@ -80,12 +97,29 @@ describe('install --dockerfile: the layer built in a stage of the user\'s own do
     expect(hostApt.stdout).not.toMatch(/yumda|InRelease|Packages|pkgcache\.bin/);
 
     // the stage's layer is the very layer `yumda install` writes with a build container
-    const listing = await run('docker', ['run', '--rm', '--network', 'none', '--entrypoint', '/bin/sh', appTag, '-c', 'cd /opt && find . -mindepth 1 -type f -exec sha256sum {} + | sort -k2; find . -mindepth 1 -type l | sort']);
+    const listing = await run('docker', [
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--entrypoint',
+      '/bin/sh',
+      appTag,
+      '-c',
+      'cd /opt && find . -mindepth 1 -type f -exec sha256sum {} + | sort -k2; find . -mindepth 1 -type l | sort',
+    ]);
     expect(listing.code, listing.stderr).toBe(0);
     const fromZip = (await openLayer(zip)).entries;
     const expected = [
-      ...fromZip.filter((e) => e.kind === 'file').map((e) => [e.path, e.sha256]).sort((a, b) => (a[0]! < b[0]! ? -1 : 1)).map(([p, h]) => `${h}  .${p!.slice(4)}`),
-      ...fromZip.filter((e) => e.kind === 'symlink').map((e) => `.${e.path.slice(4)}`).sort(),
+      ...fromZip
+        .filter((e) => e.kind === 'file')
+        .map((e) => [e.path, e.sha256])
+        .sort((a, b) => (a[0]! < b[0]! ? -1 : 1))
+        .map(([p, h]) => `${h}  .${p!.slice(4)}`),
+      ...fromZip
+        .filter((e) => e.kind === 'symlink')
+        .map((e) => `.${e.path.slice(4)}`)
+        .sort(),
     ];
     expect(listing.stdout.trim().split('\n')).toEqual(expected);
 

@@ -82,7 +82,7 @@ describe('yumda image: the layer as a Dockerfile stage', () => {
     const noEngine = { DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
     const files = { oci: path.join(work, 'p-oci.tar'), oci2: path.join(work, 'p-oci-2.tar'), da: path.join(work, 'p-da.tar') };
     const a = await runYumda(['image', '--layer', zip, '--oci', files.oci, '--docker-archive', files.da, '--tag', ociTag, '--json'], { env: noEngine });
-    expect(a.stderr).toMatch(/^(\[.*\n|  .*\n)*$/); // progress lines only
+    expect(a.stderr).toMatch(/^(\[.*\n| {2}.*\n)*$/); // progress lines only
     expect(a.code).toBe(0);
     const b = await runYumda(['image', '--layer', zip, '--oci', files.oci2, '--tag', ociTag, '--json'], { env: noEngine });
     expect(b.code).toBe(0);

@@ -107,7 +107,7 @@ describe('yumda build: a manifest with a debian12 layer and an al2023 layer', ()
     expect(jq.buildImage.ref).toMatch(/^yumda\/build-debian12:[0-9a-f]{12}$/);
   });
 
-  it('each zip holds its target\'s packages, relocated, with an SBOM of exactly its packages', async () => {
+  it("each zip holds its target's packages, relocated, with an SBOM of exactly its packages", async () => {
     const hello = await readZip(path.join(project, 'dist/hello-x86_64.zip'));
     expect(entry(hello, 'share/hello/greeting.txt')?.data?.toString()).toBe('greetings from hello-data 2.0 (epoch 0)\n');
     expect(entry(hello, 'lib/libgreet.so.1')?.data?.includes('hello from libgreet 1.1')).toBe(true);
@@ -148,7 +148,7 @@ describe('yumda build: a manifest with a debian12 layer and an al2023 layer', ()
     }
   });
 
-  it('--frozen fails in one line when the layer\'s runtime manifest changed', async () => {
+  it("--frozen fails in one line when the layer's runtime manifest changed", async () => {
     const file = path.join(project, 'runtime/standin.json');
     const original = readFileSync(file);
     // the runtime no longer has libold: a layer needing it would now ship it
@@ -191,7 +191,13 @@ describe('yumda build: a manifest with a debian12 layer and an al2023 layer', ()
       expect(u.stdout).toMatch(/^hello \(x86_64\): ~ libgreet 1\.1-1 → 1\.2-1$/m);
       expect(u.stdout).toMatch(/^jq \(x86_64\): unchanged$/m);
       lock = JSON.parse(readFileSync(path.join(project, 'yumda.lock'), 'utf8')) as LockFile;
-      expect(layer('hello').packages.find((p) => p.name === 'libgreet')).toEqual({ name: 'libgreet', version: '1.2-1', arch: 'x86_64', sourcePackage: 'libgreet', sha256: fileSha(greet12) });
+      expect(layer('hello').packages.find((p) => p.name === 'libgreet')).toEqual({
+        name: 'libgreet',
+        version: '1.2-1',
+        arch: 'x86_64',
+        sourcePackage: 'libgreet',
+        sha256: fileSha(greet12),
+      });
       expect(layer('hello').packages.filter((p) => p.name !== 'libgreet')).toEqual(
         (JSON.parse(readFileSync(path.join(saved, 'yumda.lock'), 'utf8')) as LockFile).layers[0]!.packages.filter((p) => p.name !== 'libgreet'),
       );

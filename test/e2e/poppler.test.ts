@@ -109,7 +109,11 @@ describe('poppler-utils layer for debian12', () => {
     const dir = path.join(work, 'as-dir');
     const r = await runYumda(['install', 'poppler-utils', '--target', 'debian12', '--out-dir', dir, '--quiet']);
     expect(r.code).toBe(0);
-    const listed = (await run('find', ['.', '-mindepth', '1'], { cwd: dir })).stdout.split('\n').filter(Boolean).map((p) => p.slice(2) + (statSync(path.join(dir, p)).isDirectory() && !lstatSync(path.join(dir, p)).isSymbolicLink() ? '/' : '')).sort();
+    const listed = (await run('find', ['.', '-mindepth', '1'], { cwd: dir })).stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((p) => p.slice(2) + (statSync(path.join(dir, p)).isDirectory() && !lstatSync(path.join(dir, p)).isSymbolicLink() ? '/' : ''))
+      .sort();
     expect(listed).toEqual(entries.map((e) => e.name).sort());
     const link = entries.find((e) => e.kind === 'symlink' && e.name.startsWith('etc/fonts/conf.d/'))!;
     expect(readlinkSync(path.join(dir, link.name))).toBe(link.target);

@@ -34,7 +34,18 @@ describe('rpm signature checks', () => {
   }
 
   async function sign(file: string, home: string, name: string): Promise<void> {
-    const r = await run('rpmsign', ['--addsign', '--define', '__gpg /usr/bin/gpg', '--define', `_gpg_name ${name}`, '--define', `_gpg_path ${home}`, '--define', `_gpg_sign_cmd_extra_args --batch --pinentry-mode loopback --passphrase ''`, file]);
+    const r = await run('rpmsign', [
+      '--addsign',
+      '--define',
+      '__gpg /usr/bin/gpg',
+      '--define',
+      `_gpg_name ${name}`,
+      '--define',
+      `_gpg_path ${home}`,
+      '--define',
+      `_gpg_sign_cmd_extra_args --batch --pinentry-mode loopback --passphrase ''`,
+      file,
+    ]);
     if (r.code !== 0) throw new Error(`rpmsign ${file}: ${r.stderr}`);
   }
 
@@ -66,7 +77,18 @@ describe('rpm signature checks', () => {
       arch: parseArch('x86_64'),
       repositories: [{ id: 'signed', url: server.url, gpgcheck: true, gpgkey: '/yumda/keys/test.asc' }],
     };
-    const p: PlannedPackage = { name, version: '1-1', arch: 'noarch', downloadSize: 0, installedSize: 0, requiredBy: [name], requested: true, provides: [name], depends: [], repository: 'signed' };
+    const p: PlannedPackage = {
+      name,
+      version: '1-1',
+      arch: 'noarch',
+      downloadSize: 0,
+      installedSize: 0,
+      requiredBy: [name],
+      requested: true,
+      provides: [name],
+      depends: [],
+      repository: 'signed',
+    };
     await withContainer(docker, { image: buildImage, network: 'host' }, async (c) => {
       const files = rpmBackend.configFiles(ctx);
       files.set('/yumda/keys/test.asc', publicKey.toString());
@@ -76,7 +98,7 @@ describe('rpm signature checks', () => {
     });
   }
 
-  it('stages a package signed with the repository\'s key', async () => {
+  it("stages a package signed with the repository's key", async () => {
     await expect(stage('sig-ok')).resolves.toBeUndefined();
   });
 

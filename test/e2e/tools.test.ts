@@ -96,7 +96,12 @@ describe('real tools relocated to /opt (debian12)', () => {
 
   both('tesseract-ocr: reads back the words of a rendered page', async (run) => {
     // the test renders the page to read with the ghostscript layer (tesseract's has no renderer)
-    const render = await runLambdaLike(image, layers.get('ghostscript')!, 'set -e; gs -q -dNOPAUSE -dBATCH -dSAFER -sDEVICE=pnggray -r150 -sOutputFile=/tmp/p.png /work/hello.pdf; base64 /tmp/p.png', { work: inputs });
+    const render = await runLambdaLike(
+      image,
+      layers.get('ghostscript')!,
+      'set -e; gs -q -dNOPAUSE -dBATCH -dSAFER -sDEVICE=pnggray -r150 -sOutputFile=/tmp/p.png /work/hello.pdf; base64 /tmp/p.png',
+      { work: inputs },
+    );
     expect(render.code).toBe(0);
     const png = path.join(inputs, 'page.png');
     writeFileSync(png, Buffer.from(render.stdout, 'base64'));

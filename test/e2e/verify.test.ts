@@ -31,7 +31,7 @@ describe('yumda verify and yumda inspect on the poppler layer', () => {
     expect(r.code).toBe(0);
   });
 
-  it('passes on the good layer: closure, the recipes\' smoke tests and a --run command, one line each', async () => {
+  it("passes on the good layer: closure, the recipes' smoke tests and a --run command, one line each", async () => {
     const r = await runYumda(['verify', zip, '--target', 'debian12', '--run', 'pdftoppm -v']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
@@ -42,7 +42,7 @@ describe('yumda verify and yumda inspect on the poppler layer', () => {
     expect(lines.at(-1)).toMatch(/^verified: 4 passed, 0 failed \(Lambda-like in yumda\/runtime-debian12:[0-9a-f]{12}: read-only root/);
   });
 
-  it('runs --run commands Lambda-like: uid 993, read-only /opt and root, only /tmp writable, exactly Lambda\'s environment; a page renders', async () => {
+  it("runs --run commands Lambda-like: uid 993, read-only /opt and root, only /tmp writable, exactly Lambda's environment; a page renders", async () => {
     const pdf = helveticaPdf('Hello Lambda Layer').toString('latin1');
     const render = `cat > /tmp/h.pdf <<'PDF'\n${pdf}PDF\npdftoppm -png -r 72 /tmp/h.pdf /tmp/page && pdftotext /tmp/h.pdf - && echo ===PNG=== && base64 /tmp/page-1.png`;
     const probe = 'id -u; id -g; env | sort; touch /opt/x 2>/dev/null && echo opt-writable; touch /x 2>/dev/null && echo root-writable; touch /tmp/x && echo tmp-writable; true';
@@ -71,7 +71,9 @@ describe('yumda verify and yumda inspect on the poppler layer', () => {
     expect(r.code).toBe(1);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^FAIL closure: \/opt\/bin\/\.pdfattach\.real and 12 more files need libpoppler\.so\.126, which is not in the layer or the debian12 runtime$/);
-    expect(lines).toContainEqual(expect.stringMatching(/^FAIL smoke poppler-utils: printf .*…: exit 127, output does not match .*libpoppler\.so\.126: cannot open shared object file/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^FAIL smoke poppler-utils: printf .*…: exit 127, output does not match .*libpoppler\.so\.126: cannot open shared object file/),
+    );
     expect(lines.at(-1)).toMatch(/^verification failed: \d passed, 2 failed/);
     const json = JSON.parse((await runYumda(['verify', broken, '--json'])).stdout);
     expect(json.checks[0].missing).toContainEqual({ file: '/opt/bin/.pdftoppm.real', soname: 'libpoppler.so.126' });
@@ -106,7 +108,12 @@ describe('yumda verify and yumda inspect on the poppler layer', () => {
     expect(g.code, g.stderr).toBe(0);
     const { verification } = JSON.parse(g.stdout);
     expect(verification.passed).toBe(true);
-    expect(verification.checks.map((c: { check: string; status: string }) => `${c.status} ${c.check}`)).toEqual(['pass closure', 'pass modes', 'pass smoke poppler-utils', 'pass run']);
+    expect(verification.checks.map((c: { check: string; status: string }) => `${c.status} ${c.check}`)).toEqual([
+      'pass closure',
+      'pass modes',
+      'pass smoke poppler-utils',
+      'pass run',
+    ]);
     expect(readFileSync(good).equals(readFileSync(zip))).toBe(true);
   });
 
@@ -131,7 +138,7 @@ describe('yumda verify and yumda inspect on the poppler layer', () => {
     expect((await run('docker', ['volume', 'ls', '-q', '--filter', `name=${volume}`])).stdout.trim()).toBe('');
   });
 
-  it('inspect: per-package sizes from the layer\'s manifest add up to the total, which is what the zip holds', async () => {
+  it("inspect: per-package sizes from the layer's manifest add up to the total, which is what the zip holds", async () => {
     const r = await runYumda(['inspect', zip]);
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
@@ -140,7 +147,9 @@ describe('yumda verify and yumda inspect on the poppler layer', () => {
     expect(head).toBeGreaterThan(0);
     const bytesOf = (l: string) => Number(/(\d+)$/.exec(l)![1]);
     const rows = lines.slice(head + 1, end);
-    expect(rows.map((l) => l.trim().split(/\s+/)[0])).toEqual(expect.arrayContaining(['libpoppler126', 'poppler-utils', 'libfontconfig1', 'generated', '/opt/.yumda/manifest.json']));
+    expect(rows.map((l) => l.trim().split(/\s+/)[0])).toEqual(
+      expect.arrayContaining(['libpoppler126', 'poppler-utils', 'libfontconfig1', 'generated', '/opt/.yumda/manifest.json']),
+    );
     expect(rows.length).toBeGreaterThan(30);
     const sum = rows.reduce((n, l) => n + bytesOf(l), 0);
     // the total, counted independently from the zip's own entries

@@ -37,7 +37,9 @@ describe('one write gate for every output', () => {
     const r = await runYumda(args, { cwd });
     expect(r.code, r.stderr).toBe(1);
     expect(errorLines(r.stderr)).toEqual([REFUSAL]);
-    expect(r.stderr).toMatch(/warning: (layer 'jq' \(debian12 x86_64\): )?\/opt\/bin\/jq needs libjq\.so\.1, which is neither in the layer nor in the debian12-claims-libjq1 runtime/);
+    expect(r.stderr).toMatch(
+      /warning: (layer 'jq' \(debian12 x86_64\): )?\/opt\/bin\/jq needs libjq\.so\.1, which is neither in the layer nor in the debian12-claims-libjq1 runtime/,
+    );
     return r;
   };
 

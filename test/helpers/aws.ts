@@ -239,7 +239,10 @@ export async function startFakeAws(creds: Credentials, opts: { accountId?: strin
     };
     const fail = (status: number, service: string, code: string, message: string) => {
       if (service === 's3') {
-        reply(status, `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</Message><RequestId>req-${calls.length}</RequestId></Error>`);
+        reply(
+          status,
+          `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</Message><RequestId>req-${calls.length}</RequestId></Error>`,
+        );
       } else {
         reply(status, { Type: 'User', message }, { 'x-amzn-errortype': code });
       }
@@ -248,7 +251,18 @@ export async function startFakeAws(creds: Credentials, opts: { accountId?: strin
     const check = verifySigV4({ method: req.method ?? 'GET', url, rawHeaders: req.rawHeaders, body }, creds);
     if (!check.ok) {
       rejected.push({ code: check.code, message: check.message });
-      const code = authService === 's3' ? (check.code === 'UnrecognizedClient' ? 'InvalidAccessKeyId' : check.code === 'ContentSha256Mismatch' ? 'XAmzContentSHA256Mismatch' : check.code) : check.code === 'UnrecognizedClient' ? 'UnrecognizedClientException' : check.code === 'SignatureDoesNotMatch' ? 'InvalidSignatureException' : check.code;
+      const code =
+        authService === 's3'
+          ? check.code === 'UnrecognizedClient'
+            ? 'InvalidAccessKeyId'
+            : check.code === 'ContentSha256Mismatch'
+              ? 'XAmzContentSHA256Mismatch'
+              : check.code
+          : check.code === 'UnrecognizedClient'
+            ? 'UnrecognizedClientException'
+            : check.code === 'SignatureDoesNotMatch'
+              ? 'InvalidSignatureException'
+              : check.code;
       return fail(check.code === 'ContentSha256Mismatch' ? 400 : 403, authService, code, check.message);
     }
     const { region, service } = check;
@@ -305,11 +319,18 @@ export async function startFakeAws(creds: Credentials, opts: { accountId?: strin
         if (input.Content.ZipFile) {
           zip = Buffer.from(input.Content.ZipFile, 'base64');
           call.content = 'ZipFile';
-          if (zip.length > 50 * 1024 * 1024) return fail(413, service, 'RequestEntityTooLargeException', 'Request must be smaller than 69905067 bytes for the PublishLayerVersion operation');
+          if (zip.length > 50 * 1024 * 1024)
+            return fail(413, service, 'RequestEntityTooLargeException', 'Request must be smaller than 69905067 bytes for the PublishLayerVersion operation');
         } else if (input.Content.S3Bucket && input.Content.S3Key) {
           zip = objects.get(`${input.Content.S3Bucket}/${input.Content.S3Key}`);
           call.content = 'S3';
-          if (!zip) return fail(400, service, 'InvalidParameterValueException', `Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.`);
+          if (!zip)
+            return fail(
+              400,
+              service,
+              'InvalidParameterValueException',
+              `Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.`,
+            );
         }
         if (!zip) return fail(400, service, 'InvalidParameterValueException', 'Content is required');
         const list = regionLayers.get(name) ?? [];
@@ -332,10 +353,14 @@ export async function startFakeAws(creds: Credentials, opts: { accountId?: strin
         const v = regionLayers.get(found.params[0]!)?.find((x) => x.version === Number(found.params[1]));
         if (!v) return fail(404, service, 'ResourceNotFoundException', 'Layer version does not exist');
         const input = JSON.parse(body.toString('utf8')) as { StatementId: string; Action: string; Principal: string };
-        if (v.statements.some((s) => s.Sid === input.StatementId)) return fail(409, service, 'ResourceConflictException', `The statement id (${input.StatementId}) provided already exists.`);
+        if (v.statements.some((s) => s.Sid === input.StatementId))
+          return fail(409, service, 'ResourceConflictException', `The statement id (${input.StatementId}) provided already exists.`);
         const statement = { Sid: input.StatementId, Principal: input.Principal, Action: input.Action };
         v.statements.push(statement);
-        return reply(201, { Statement: JSON.stringify({ ...statement, Effect: 'Allow', Resource: `${layerArn(region, found.params[0]!)}:${v.version}` }), RevisionId: `rev-${v.statements.length}` });
+        return reply(201, {
+          Statement: JSON.stringify({ ...statement, Effect: 'Allow', Resource: `${layerArn(region, found.params[0]!)}:${v.version}` }),
+          RevisionId: `rev-${v.statements.length}`,
+        });
       }
     }
   });

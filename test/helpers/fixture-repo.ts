@@ -127,12 +127,9 @@ export async function buildFixtureRepo(work: string): Promise<FixtureRepo> {
     { dir: path.dirname(greet10), soname: 'libgreet.so.1' },
     { dir: path.dirname(base10), soname: 'libbase.so.1' },
   ]);
-  const newtool = await program(
-    path.join(c, 'newtool'),
-    'newtool',
-    '#include <stdio.h>\nconst char *base_new(void);\nint main(void) { puts(base_new()); return 0; }\n',
-    [{ dir: path.dirname(base11), soname: 'libbase.so.1' }],
-  );
+  const newtool = await program(path.join(c, 'newtool'), 'newtool', '#include <stdio.h>\nconst char *base_new(void);\nint main(void) { puts(base_new()); return 0; }\n', [
+    { dir: path.dirname(base11), soname: 'libbase.so.1' },
+  ]);
   const oldtool = await program(
     path.join(c, 'oldtool'),
     'oldtool',
@@ -146,7 +143,10 @@ export async function buildFixtureRepo(work: string): Promise<FixtureRepo> {
       version: '1.0',
       files: {
         '/usr/bin/fixture-hello': exe(hello),
-        '/usr/bin/hello-script': { data: '#!/usr/bin/env sh\n# a script found through env on PATH; runs the program next to it\necho "script: $0 runs with $(command -v sh)"\nexec fixture-hello\n', mode: 0o755 },
+        '/usr/bin/hello-script': {
+          data: '#!/usr/bin/env sh\n# a script found through env on PATH; runs the program next to it\necho "script: $0 runs with $(command -v sh)"\nexec fixture-hello\n',
+          mode: 0o755,
+        },
         '/etc/hello.conf': { data: '# hello configuration\ngreeting_file=/usr/share/hello/greeting.txt\n' },
       },
       requires: ['hello-data'],

@@ -29,11 +29,26 @@ export async function runLambdaLike(image: string, layerDir: string, script: str
   const env = [`PATH=${LAMBDA_PATH}`];
   if (opts.ldLibraryPath !== null) env.push(`LD_LIBRARY_PATH=${opts.ldLibraryPath ?? LAMBDA_LD_LIBRARY_PATH}`);
   const args = [
-    'run', '--rm', '--read-only', '--tmpfs', '/tmp:rw,exec', '--user', '993:990', '--network', 'none',
-    '-v', `${layerDir}:/opt:ro`,
+    'run',
+    '--rm',
+    '--read-only',
+    '--tmpfs',
+    '/tmp:rw,exec',
+    '--user',
+    '993:990',
+    '--network',
+    'none',
+    '-v',
+    `${layerDir}:/opt:ro`,
     ...(opts.work ? ['-v', `${opts.work}:/work`] : []),
-    '--entrypoint', '/usr/bin/env',
-    image, '-i', ...env, '/bin/sh', '-c', script,
+    '--entrypoint',
+    '/usr/bin/env',
+    image,
+    '-i',
+    ...env,
+    '/bin/sh',
+    '-c',
+    script,
   ];
   return run('docker', args);
 }
@@ -44,8 +59,23 @@ export async function runLambdaLike(image: string, layerDir: string, script: str
  */
 export async function runLambdaLikeImage(image: string, script: string): Promise<LambdaRun> {
   return run('docker', [
-    'run', '--rm', '--read-only', '--tmpfs', '/tmp:rw,exec', '--user', '993:990', '--network', 'none',
-    '--entrypoint', '/usr/bin/env', image, '-i', `PATH=${LAMBDA_PATH}`, `LD_LIBRARY_PATH=${LAMBDA_LD_LIBRARY_PATH}`,
-    '/bin/sh', '-c', script,
+    'run',
+    '--rm',
+    '--read-only',
+    '--tmpfs',
+    '/tmp:rw,exec',
+    '--user',
+    '993:990',
+    '--network',
+    'none',
+    '--entrypoint',
+    '/usr/bin/env',
+    image,
+    '-i',
+    `PATH=${LAMBDA_PATH}`,
+    `LD_LIBRARY_PATH=${LAMBDA_LD_LIBRARY_PATH}`,
+    '/bin/sh',
+    '-c',
+    script,
   ]);
 }

@@ -31,7 +31,12 @@ describe('apt', () => {
   });
 
   it('writes a status file that marks the runtime packages installed, at the target arch', () => {
-    const runtime = { packages: [{ name: 'libc6', version: '2.36-9', arch: 'amd64', multiArch: 'same' }, { name: 'tzdata', version: '2024a', arch: 'all', provides: ['tzdata-bookworm'] }] } as Runtime;
+    const runtime = {
+      packages: [
+        { name: 'libc6', version: '2.36-9', arch: 'amd64', multiArch: 'same' },
+        { name: 'tzdata', version: '2024a', arch: 'all', provides: ['tzdata-bookworm'] },
+      ],
+    } as Runtime;
     const stanzas = parseDeb822(runtimeStatus(runtime, 'arm64'));
     expect(stanzas).toHaveLength(2);
     expect(Object.fromEntries(stanzas[0]!)).toEqual({ Package: 'libc6', Status: 'install ok installed', Architecture: 'arm64', 'Multi-Arch': 'same', Version: '2.36-9' });
@@ -50,7 +55,9 @@ describe('apt', () => {
       { id: 'debian', url: 'http://deb.debian.org/debian', suites: ['bookworm', 'bookworm-updates'], components: ['main'] },
       parseAptRepo('http://127.0.0.1:8080/repo ./', 0, 'bookworm'),
     ]);
-    expect(text).toBe('# debian\ndeb http://deb.debian.org/debian bookworm main\ndeb http://deb.debian.org/debian bookworm-updates main\n# repo1\ndeb [trusted=yes] http://127.0.0.1:8080/repo ./\n');
+    expect(text).toBe(
+      '# debian\ndeb http://deb.debian.org/debian bookworm main\ndeb http://deb.debian.org/debian bookworm-updates main\n# repo1\ndeb [trusted=yes] http://127.0.0.1:8080/repo ./\n',
+    );
     expect(() => parseAptRepo('not a url', 0, 'bookworm')).toThrow(/expected a URL/);
   });
 });
@@ -63,7 +70,12 @@ describe('deb822 and dependencies', () => {
   });
 
   it('parses Depends into alternatives without versions or arch qualifiers', () => {
-    expect(parseDependsField('libc6 (>= 2.34), fonts-dejavu-core | ttf-bitstream-vera, perl:any, libx [amd64]')).toEqual([['libc6'], ['fonts-dejavu-core', 'ttf-bitstream-vera'], ['perl'], ['libx']]);
+    expect(parseDependsField('libc6 (>= 2.34), fonts-dejavu-core | ttf-bitstream-vera, perl:any, libx [amd64]')).toEqual([
+      ['libc6'],
+      ['fonts-dejavu-core', 'ttf-bitstream-vera'],
+      ['perl'],
+      ['libx'],
+    ]);
   });
 
   it('attributes each package to the requested packages that pull it in', () => {

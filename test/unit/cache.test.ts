@@ -143,7 +143,12 @@ describe('cached trees', () => {
   function cached(): { root: string; store: ContentStore; libHash: string } {
     const root = tempDir();
     const store = new ContentStore(path.join(root, 'content'));
-    const tree = treeOf([dir('/usr'), { kind: 'file', path: '/usr/lib/libx.so.1', mode: 0o644, size: lib.length, content: store.save(lib) }, symlink('/usr/lib/libx.so', 'libx.so.1'), file('/usr/share/x.conf', 'conf\n')]);
+    const tree = treeOf([
+      dir('/usr'),
+      { kind: 'file', path: '/usr/lib/libx.so.1', mode: 0o644, size: lib.length, content: store.save(lib) },
+      symlink('/usr/lib/libx.so', 'libx.so.1'),
+      file('/usr/share/x.conf', 'conf\n'),
+    ]);
     new PackageCache(path.join(root, 'packages'), store, () => undefined).put(pkg, { tree, alternatives: 'alt' });
     return { root, store, libHash: sha256(lib) };
   }
@@ -163,7 +168,9 @@ describe('cached trees', () => {
     flipByte(store.pathOf(libHash), 7);
     const w = collector();
     expect(new PackageCache(path.join(root, 'packages'), new ContentStore(path.join(root, 'content')), w.warn).get(pkg)).toBeUndefined();
-    expect(w.lines).toEqual([expect.stringMatching(/^cache: \/usr\/lib\/libx\.so\.1 in the cached package libx1 1\.0 \(.*\) is damaged \(its sha256 is .*\): dropped, unpacking libx1 again$/)]);
+    expect(w.lines).toEqual([
+      expect.stringMatching(/^cache: \/usr\/lib\/libx\.so\.1 in the cached package libx1 1\.0 \(.*\) is damaged \(its sha256 is .*\): dropped, unpacking libx1 again$/),
+    ]);
     expect(existsSync(store.pathOf(libHash))).toBe(false);
   });
 
@@ -182,7 +189,9 @@ describe('cached trees', () => {
     writeFileSync(path.join(root, 'packages', f), text.replace(/\{"p":"\/usr\/lib\/libx\.so\.1"[^}]*\},/, ''));
     const w = collector();
     expect(new PackageCache(path.join(root, 'packages'), new ContentStore(path.join(root, 'content')), w.warn).get(pkg)).toBeUndefined();
-    expect(w.lines).toEqual([expect.stringMatching(/^cache: the cached package libx1 1\.0 \(.*\.json\) is damaged \(its checksum does not match its content\): dropped, unpacking libx1 again$/)]);
+    expect(w.lines).toEqual([
+      expect.stringMatching(/^cache: the cached package libx1 1\.0 \(.*\.json\) is damaged \(its checksum does not match its content\): dropped, unpacking libx1 again$/),
+    ]);
   });
 });
 
@@ -195,7 +204,17 @@ describe('post-stage cache (recipe commands)', () => {
     const paths = cachePaths(root);
     const target = loadTarget('debian12');
     const arch = parseArch('x86_64');
-    const graphviz: PlannedPackage = { name: 'graphviz', version: '2.42.2-7', arch: 'amd64', downloadSize: 1, installedSize: 1, requiredBy: ['graphviz'], requested: true, provides: [], depends: [] };
+    const graphviz: PlannedPackage = {
+      name: 'graphviz',
+      version: '2.42.2-7',
+      arch: 'amd64',
+      downloadSize: 1,
+      installedSize: 1,
+      requiredBy: ['graphviz'],
+      requested: true,
+      provides: [],
+      depends: [],
+    };
     const plan: Plan = { packages: [graphviz], fromRuntime: [], skew: [] };
     const recipes = applicableRecipes(loadRecipes(), 'deb', plan.packages);
     expect(recipes.map((r) => r.name)).toEqual(['graphviz']);
@@ -223,7 +242,19 @@ describe('post-stage cache (recipe commands)', () => {
     const stage = async (): Promise<{ tree: FileTree; lines: string[] }> => {
       const w = collector();
       const tree = treeOf([dir('/usr')]);
-      await runPostStage({ recipes, target, arch, plan, staged: tree, session, events, store: new ContentStore(paths.content), cacheDir: paths.postStage, warnings: [], warn: w.warn });
+      await runPostStage({
+        recipes,
+        target,
+        arch,
+        plan,
+        staged: tree,
+        session,
+        events,
+        store: new ContentStore(paths.content),
+        cacheDir: paths.postStage,
+        warnings: [],
+        warn: w.warn,
+      });
       return { tree, lines: w.lines };
     };
     const fileEntries = (t: FileTree) => [...t.values()].filter((e): e is Extract<TreeEntry, { kind: 'file' }> => e.kind === 'file');
@@ -288,7 +319,9 @@ describe('layer zip cache', () => {
     const w = collector();
     const r = await writeLayerZipCached(layer, path.join(root, 'again.zip'), zips, w.warn);
     expect(r.reused).toBe(false);
-    expect(w.lines).toEqual([expect.stringMatching(new RegExp(`^cache: the cached layer zip \\(.*${cachedZip}\\) is damaged \\(${reason.source}.*\\): dropped, writing the zip anew$`))]);
+    expect(w.lines).toEqual([
+      expect.stringMatching(new RegExp(`^cache: the cached layer zip \\(.*${cachedZip}\\) is damaged \\(${reason.source}.*\\): dropped, writing the zip anew$`)),
+    ]);
     expect(readFileSync(path.join(root, 'again.zip')).equals(readFileSync(path.join(root, 'clean.zip')))).toBe(true);
     // and the cache holds a good copy again
     const w2 = collector();

@@ -31,7 +31,9 @@ describe('CLI errors (no Docker needed)', () => {
 
   it('a Docker engine that does not answer: says so and how to fix it', async () => {
     const sock = path.join(tempDir(), 'nothing.sock');
-    const line = await expectOneLineError(['install', 'curl', '--target', 'debian12'], /^yumda: error: the Docker engine is not reachable at unix:\/\/.*nothing\.sock/, { DOCKER_HOST: `unix://${sock}` });
+    const line = await expectOneLineError(['install', 'curl', '--target', 'debian12'], /^yumda: error: the Docker engine is not reachable at unix:\/\/.*nothing\.sock/, {
+      DOCKER_HOST: `unix://${sock}`,
+    });
     expect(line).toMatch(/start the Docker engine|DOCKER_HOST/);
   });
 
@@ -44,7 +46,10 @@ describe('CLI errors (no Docker needed)', () => {
   });
 
   it('a runtime manifest of the wrong family or that does not exist', async () => {
-    await expectOneLineError(['install', 'git', '--runtime-manifest', path.join(process.cwd(), 'registry/runtimes/debian12.json')], /^yumda: error: .*debian12\.json: a deb runtime cannot be the runtime of al2023, an rpm target$/);
+    await expectOneLineError(
+      ['install', 'git', '--runtime-manifest', path.join(process.cwd(), 'registry/runtimes/debian12.json')],
+      /^yumda: error: .*debian12\.json: a deb runtime cannot be the runtime of al2023, an rpm target$/,
+    );
     await expectOneLineError(['install', 'git', '--runtime-manifest', '/nonexistent/runtime.json'], /^yumda: error: \/nonexistent\/runtime\.json: cannot read \(ENOENT\)$/);
   });
 
@@ -58,10 +63,14 @@ describe('CLI errors (no Docker needed)', () => {
     const targets = JSON.parse(r.stdout) as Array<{ id: string; legacy: boolean; endOfSupport?: string; runtime: { packages: number } }>;
     expect(targets.find((t) => t.id === 'debian12')?.runtime.packages).toBeGreaterThan(50);
     // Amazon Linux 2 reached end of support (registry/targets/al2.json says so)
-    expect(targets.map((t) => [t.id, t.legacy, t.endOfSupport])).toEqual([['al2', true, '2026-06-30'], ['al2023', false, undefined], ['debian12', false, undefined]]);
+    expect(targets.map((t) => [t.id, t.legacy, t.endOfSupport])).toEqual([
+      ['al2', true, '2026-06-30'],
+      ['al2023', false, undefined],
+      ['debian12', false, undefined],
+    ]);
     const text = await runYumda(['targets']);
-    expect(text.stdout).toMatch(/^al2 \(legacy: end of support 2026-06-30\)  Amazon Linux 2:/m);
-    expect(text.stdout).toMatch(/^al2023  Amazon Linux 2023/m);
+    expect(text.stdout).toMatch(/^al2 \(legacy: end of support 2026-06-30\) {2}Amazon Linux 2:/m);
+    expect(text.stdout).toMatch(/^al2023 {2}Amazon Linux 2023/m);
   });
 
   it('lists the recipes, and rejects a recipe with a wrong field naming file and field', async () => {

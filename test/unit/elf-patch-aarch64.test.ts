@@ -70,7 +70,11 @@ describe.skipIf(!haveGcc)(`aarch64 in-place patching (${haveGcc ? GCC : `no ${GC
   it.each(LAYOUTS)('%s: a DT_RPATH is added, readelf agrees, and the program finds its library', async (_, layout) => {
     const dir = tempDir('yumda-arm-');
     await cross(dir, 'int answer(void) { return 42; }\n', 'libanswer.so.1', ['-shared', '-fPIC', '-Wl,-soname,libanswer.so.1', ...layout]);
-    const prog = await cross(dir, '#include <stdio.h>\nint answer(void);\nint main(void){ printf("answer=%d\\n", answer()); return 0; }\n', 'prog', [`-L${dir}`, '-l:libanswer.so.1', ...layout]);
+    const prog = await cross(dir, '#include <stdio.h>\nint answer(void);\nint main(void){ printf("answer=%d\\n", answer()); return 0; }\n', 'prog', [
+      `-L${dir}`,
+      '-l:libanswer.so.1',
+      ...layout,
+    ]);
     const res = ensureLibraryPath(prog, dir, (e) => e);
     if ('error' in res) throw new Error(`${res.error} (${layout.join(' ')})`);
     const out = path.join(dir, 'prog-rpath');

@@ -104,7 +104,12 @@ describe('library search path', () => {
 describe('library search path that does not fit in place', () => {
   it('moves a short RUNPATH into a new DT_RPATH string with the layer directory first', async () => {
     const { dir } = await libAndProgram();
-    const prog = await cc('#include <stdio.h>\nint answer(void);\nint main(void){ printf("answer=%d\\n", answer()); return 0; }\n', 'prog3', [`-L${dir}`, '-l:libanswer.so.1', '-Wl,-rpath,/x11', '-Wl,--enable-new-dtags'], dir);
+    const prog = await cc(
+      '#include <stdio.h>\nint answer(void);\nint main(void){ printf("answer=%d\\n", answer()); return 0; }\n',
+      'prog3',
+      [`-L${dir}`, '-l:libanswer.so.1', '-Wl,-rpath,/x11', '-Wl,--enable-new-dtags'],
+      dir,
+    );
     const res = ensureLibraryPath(prog.data, dir, (e) => e);
     if ('error' in res) throw new Error(res.error);
     expect(res.how).toBe('moved-runpath-to-rpath');
@@ -127,7 +132,12 @@ function runWithEnv(cmd: string, env: Record<string, string>): Promise<{ code: n
 describe('library search path in an older-style binary', () => {
   it('uses the padding after the code segment when read-only data shares it (no -z separate-code)', async () => {
     const { dir } = await libAndProgram();
-    const prog = await cc('#include <stdio.h>\nint answer(void);\nint main(void){ printf("answer=%d\\n", answer()); return 0; }\n', 'old', [`-L${dir}`, '-l:libanswer.so.1', '-Wl,-z,noseparate-code'], dir);
+    const prog = await cc(
+      '#include <stdio.h>\nint answer(void);\nint main(void){ printf("answer=%d\\n", answer()); return 0; }\n',
+      'old',
+      [`-L${dir}`, '-l:libanswer.so.1', '-Wl,-z,noseparate-code'],
+      dir,
+    );
     const loads = parseElf(prog.data).segments.filter((s) => s.type === 1);
     // one R+X segment and one RW segment: nothing read-only to extend
     expect(loads.every((s) => s.flags & 1 || s.flags & 2)).toBe(true);

@@ -55,7 +55,7 @@ describe('ELF reader', () => {
 });
 
 describe('closure check', () => {
-  it('finds a needed library in the layer, in the runtime, or reports it; the loader is always the runtime\'s', async () => {
+  it("finds a needed library in the layer, in the runtime, or reports it; the loader is always the runtime's", async () => {
     const { checkClosure } = await import('../../src/check/closure.js');
     const { treeOf, file } = await import('../../src/tree/types.js');
     const { lib, prog } = await libAndProgram();

@@ -55,7 +55,11 @@ describe('extractTar', () => {
     // like the engine's response, it never ends by itself
     const source = new PassThrough();
     source.write(Buffer.concat(chunks));
-    const full = { save: () => { throw errno('ENOSPC'); } } as unknown as ContentStore;
+    const full = {
+      save: () => {
+        throw errno('ENOSPC');
+      },
+    } as unknown as ContentStore;
     await expect(extractTar(source, full, (n) => ({ tree: 'a', path: n.replace(/^out\/pkgs\/a/, '') }))).rejects.toMatchObject({ code: 'ENOSPC' });
     expect(source.destroyed).toBe(true);
   });

@@ -12,15 +12,33 @@ const missing = [{ file: '/opt/bin/tool', soname: 'libjq.so.1', candidate: 'libj
 describe('the write gate', () => {
   const cases: Array<[string, GateInput, GateOptions, RegExp | null, string[]]> = [
     ['a whole layer passes', input(), opts(), null, []],
-    ['a missing library is refused, naming it', input({ missing }), opts(), /1 shared library needed by the layer is missing \(libjq\.so\.1\); nothing written/, ['/opt/bin/tool needs libjq.so.1, which is neither in the layer nor in the debian12 runtime (package libjq1 has it)']],
-    ['--allow-missing lets it through, still warned', input({ missing }), opts({ allowMissing: true }), null, ['/opt/bin/tool needs libjq.so.1, which is neither in the layer nor in the debian12 runtime (package libjq1 has it)']],
+    [
+      'a missing library is refused, naming it',
+      input({ missing }),
+      opts(),
+      /1 shared library needed by the layer is missing \(libjq\.so\.1\); nothing written/,
+      ['/opt/bin/tool needs libjq.so.1, which is neither in the layer nor in the debian12 runtime (package libjq1 has it)'],
+    ],
+    [
+      '--allow-missing lets it through, still warned',
+      input({ missing }),
+      opts({ allowMissing: true }),
+      null,
+      ['/opt/bin/tool needs libjq.so.1, which is neither in the layer nor in the debian12 runtime (package libjq1 has it)'],
+    ],
     ['a build warning is said', input({ warnings: ['skew: base 1.0 < 1.1'] }), opts(), null, ['skew: base 1.0 < 1.1']],
     ['one byte over 262144000 is refused', input({ layer: tree(file('/opt/lib/big', 262_144_001)) }), opts(), /over Lambda's limit of 262144000 bytes/, []],
     ['exactly 262144000 passes', input({ layer: tree(file('/opt/lib/big', 262_144_000)) }), opts(), null, []],
     ['--force writes over the limit', input({ layer: tree(file('/opt/lib/big', 300_000_000)) }), opts({ force: true }), null, []],
     ['an image may hold more than a layer', input({ layer: tree(file('/opt/lib/big', 300_000_000)) }), opts({ limit: 'image' }), null, []],
     ['but not more than 10 GB', input({ layer: tree(file('/opt/lib/big', 11 * 1024 ** 3)) }), opts({ limit: 'image' }), /over Lambda's 10 GB limit for a container image/, []],
-    ['a setuid file (a layer made elsewhere) is refused', input({ layer: tree(file('/opt/bin/sudo', 10, 0o4755)) }), opts(), /setuid, setgid or sticky bits \(\/opt\/bin\/sudo -rwsr-xr-x\)/, []],
+    [
+      'a setuid file (a layer made elsewhere) is refused',
+      input({ layer: tree(file('/opt/bin/sudo', 10, 0o4755)) }),
+      opts(),
+      /setuid, setgid or sticky bits \(\/opt\/bin\/sudo -rwsr-xr-x\)/,
+      [],
+    ],
   ];
   it.each(cases)('%s', (_, inp, o, refusal, warnings) => {
     const said: string[] = [];
@@ -34,7 +52,12 @@ describe('the write gate', () => {
 describe('relocation clears setuid, setgid and sticky bits', () => {
   it('strips them and reports each file', () => {
     const staged = tree(file('/usr/bin/sudo', 4, 0o4755), file('/usr/bin/wall', 4, 0o2755), file('/usr/bin/ls', 4, 0o755));
-    const { layer, report } = relocate({ staged, layout: { triplet: 'x86_64-linux-gnu', keep: { docs: false, locales: false, headers: false, staticLibs: false } }, recipes: [], shell: '/bin/sh' });
+    const { layer, report } = relocate({
+      staged,
+      layout: { triplet: 'x86_64-linux-gnu', keep: { docs: false, locales: false, headers: false, staticLibs: false } },
+      recipes: [],
+      shell: '/bin/sh',
+    });
     expect((layer.get('/opt/bin/sudo') as { mode: number }).mode).toBe(0o755);
     expect((layer.get('/opt/bin/wall') as { mode: number }).mode).toBe(0o755);
     expect(report.strippedModes).toEqual([

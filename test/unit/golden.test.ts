@@ -118,7 +118,16 @@ describe('golden files', () => {
 
   it('the CycloneDX SBOM', () => {
     const { layer, report, recipes } = relocated();
-    const manifest = layerManifest({ target: 'debian12', arch: 'x86_64', runtime: 'debian12', requested: ['tool'], plan: PLAN, layer, report, recipes: recipes.map((r) => r.name) });
+    const manifest = layerManifest({
+      target: 'debian12',
+      arch: 'x86_64',
+      runtime: 'debian12',
+      requested: ['tool'],
+      plan: PLAN,
+      layer,
+      report,
+      recipes: recipes.map((r) => r.name),
+    });
     const bom = layerSbom({
       name: 'tool',
       manifest,

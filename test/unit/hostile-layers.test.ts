@@ -49,8 +49,16 @@ const zipCases: Array<[string, () => Buffer, RegExp]> = [
     () => zipWithFlippedByte([{ name: 'bin/' }, { name: 'bin/tool', data: '#!/bin/sh\necho hello\n', mode: 0o755 }], 'bin/tool'),
     /L\.zip: entry 'bin\/tool' is corrupt: its CRC-32 is [0-9a-f]{8}, the zip records [0-9a-f]{8} \(refusing the layer\); download or build it again$/,
   ],
-  ['a 300-byte name component', () => craftZip([{ name: `lib/${'a'.repeat(300)}.so`, data: 'x' }]), /entry 'lib\/a{36}…a{27}\.so' has a name component of 303 bytes; Linux allows 255 \(refusing to read it\)$/],
-  ['a path 3,000 levels deep', () => craftZip([{ name: `${'d/'.repeat(3000)}f`, data: 'x' }]), /is a path of 6006 bytes, 3001 levels deep; Linux allows 4095 bytes \(refusing to read it\)$/],
+  [
+    'a 300-byte name component',
+    () => craftZip([{ name: `lib/${'a'.repeat(300)}.so`, data: 'x' }]),
+    /entry 'lib\/a{36}…a{27}\.so' has a name component of 303 bytes; Linux allows 255 \(refusing to read it\)$/,
+  ],
+  [
+    'a path 3,000 levels deep',
+    () => craftZip([{ name: `${'d/'.repeat(3000)}f`, data: 'x' }]),
+    /is a path of 6006 bytes, 3001 levels deep; Linux allows 4095 bytes \(refusing to read it\)$/,
+  ],
   [
     'a manifest with a null package',
     () => craftZip([{ name: '.yumda/manifest.json', data: JSON.stringify(manifestOf({ packages: [null] })) }]),
@@ -71,24 +79,50 @@ const zipCases: Array<[string, () => Buffer, RegExp]> = [
     () => craftZip([{ name: '.yumda/manifest.json', data: Buffer.alloc(9 * MiB, 0x20) }]),
     /entry '\.yumda\/manifest\.json' is larger than 8388608 bytes; a layer manifest is far smaller$/,
   ],
-  ['a name with a newline and an escape sequence, refused for another reason', () => craftZip([{ name: '../\u001b[2J\nWrote x.zip', data: 'x' }]), /entry '\.\.\/\\x1b\[2J\\nWrote x\.zip' climbs out of the layer/],
+  [
+    'a name with a newline and an escape sequence, refused for another reason',
+    () => craftZip([{ name: '../\u001b[2J\nWrote x.zip', data: 'x' }]),
+    /entry '\.\.\/\\x1b\[2J\\nWrote x\.zip' climbs out of the layer/,
+  ],
 ];
 
-const dockerArchive = (manifest: unknown, extra: Array<{ name: string; data: string }> = []) => () =>
-  tarOf([{ name: 'manifest.json', data: typeof manifest === 'string' ? manifest : JSON.stringify(manifest) }, ...extra]);
+const dockerArchive =
+  (manifest: unknown, extra: Array<{ name: string; data: string }> = []) =>
+  () =>
+    tarOf([{ name: 'manifest.json', data: typeof manifest === 'string' ? manifest : JSON.stringify(manifest) }, ...extra]);
 
 const imageCases: Array<[string, () => Promise<Buffer>, RegExp]> = [
-  ['docker-archive: Layers is not a list', dockerArchive([{ Config: 'c.json', Layers: 'l.tar' }], [{ name: 'c.json', data: '{}' }]), /manifest\.json in the image tarball is malformed: Layers is not a list of file names; write it again/],
+  [
+    'docker-archive: Layers is not a list',
+    dockerArchive([{ Config: 'c.json', Layers: 'l.tar' }], [{ name: 'c.json', data: '{}' }]),
+    /manifest\.json in the image tarball is malformed: Layers is not a list of file names; write it again/,
+  ],
   ['docker-archive: no Config', dockerArchive([{ Layers: [] }]), /manifest\.json in the image tarball is malformed: Config is not a file name/],
   ['docker-archive: manifest.json is an object', dockerArchive({ Config: 'c.json' }), /manifest\.json in the image tarball is malformed: not a list of images/],
   ['docker-archive: the image is null', dockerArchive([null]), /manifest\.json in the image tarball is malformed: the image is not an object/],
-  ['docker-archive: RepoTags is a string', dockerArchive([{ Config: 'c.json', Layers: [], RepoTags: 'x' }], [{ name: 'c.json', data: '{}' }]), /malformed: RepoTags is not a list of strings/],
-  ['docker-archive: the config is a list', dockerArchive([{ Config: 'c.json', Layers: [] }], [{ name: 'c.json', data: '[]' }]), /c\.json in the image tarball is malformed: the image config is not an object/],
-  ['docker-archive: Labels is not a map of strings', dockerArchive([{ Config: 'c.json', Layers: [] }], [{ name: 'c.json', data: '{"config":{"Labels":{"a":1}}}' }]), /malformed: config\.Labels is not a map of strings/],
+  [
+    'docker-archive: RepoTags is a string',
+    dockerArchive([{ Config: 'c.json', Layers: [], RepoTags: 'x' }], [{ name: 'c.json', data: '{}' }]),
+    /malformed: RepoTags is not a list of strings/,
+  ],
+  [
+    'docker-archive: the config is a list',
+    dockerArchive([{ Config: 'c.json', Layers: [] }], [{ name: 'c.json', data: '[]' }]),
+    /c\.json in the image tarball is malformed: the image config is not an object/,
+  ],
+  [
+    'docker-archive: Labels is not a map of strings',
+    dockerArchive([{ Config: 'c.json', Layers: [] }], [{ name: 'c.json', data: '{"config":{"Labels":{"a":1}}}' }]),
+    /malformed: config\.Labels is not a map of strings/,
+  ],
   ['docker-archive: the config is missing', dockerArchive([{ Config: 'gone.json', Layers: [] }]), /image tarball has no gone\.json$/],
   ['docker-archive: not JSON', dockerArchive('[{'), /manifest\.json in the image tarball is not valid JSON/],
   ['OCI: manifests is a string', () => tarOf([{ name: 'index.json', data: '{"manifests":"x"}' }]), /index\.json in the image tarball is malformed: no list of manifests/],
-  ['OCI: a digest that is a number', () => tarOf([{ name: 'index.json', data: '{"manifests":[{"digest":5}]}' }]), /index\.json in the image tarball is malformed: manifests\[0\] has no valid digest/],
+  [
+    'OCI: a digest that is a number',
+    () => tarOf([{ name: 'index.json', data: '{"manifests":[{"digest":5}]}' }]),
+    /index\.json in the image tarball is malformed: manifests\[0\] has no valid digest/,
+  ],
   [
     'OCI: the manifest has no layers list',
     async () => {
@@ -117,22 +151,34 @@ const imageCases: Array<[string, () => Promise<Buffer>, RegExp]> = [
 ];
 
 describe('hostile layers: one line, exit 1, no stack trace, from inspect, diff and verify', () => {
-  it.each(zipCases)('%s', async (_what, make, pattern) => {
-    const work = tempDir();
-    writeFileSync(path.join(work, 'L.zip'), make());
-    await refusedByAll(work, 'L.zip', pattern);
-  }, 120_000);
+  it.each(zipCases)(
+    '%s',
+    async (_what, make, pattern) => {
+      const work = tempDir();
+      writeFileSync(path.join(work, 'L.zip'), make());
+      await refusedByAll(work, 'L.zip', pattern);
+    },
+    120_000,
+  );
 
-  it.each(imageCases)('%s', async (_what, make, pattern) => {
-    const work = tempDir();
-    writeFileSync(path.join(work, 'I.tar'), await make());
-    await refusedByAll(work, 'I.tar', pattern);
-  }, 120_000);
+  it.each(imageCases)(
+    '%s',
+    async (_what, make, pattern) => {
+      const work = tempDir();
+      writeFileSync(path.join(work, 'I.tar'), await make());
+      await refusedByAll(work, 'I.tar', pattern);
+    },
+    120_000,
+  );
 
   it('a FIFO is refused at once, without opening it (opening would block until a writer comes)', async () => {
     const work = tempDir();
     expect((await run('mkfifo', [path.join(work, 'pipe.zip')])).code).toBe(0);
-    for (const args of [['inspect', 'pipe.zip'], ['diff', 'pipe.zip', 'pipe.zip'], ['verify', 'pipe.zip']]) {
+    for (const args of [
+      ['inspect', 'pipe.zip'],
+      ['diff', 'pipe.zip', 'pipe.zip'],
+      ['verify', 'pipe.zip'],
+    ]) {
       // the old reader blocked in open(2) and ignored SIGTERM: KILL it after 30 s so a regression fails, not hangs
       const r = await run('timeout', ['-s', 'KILL', '30', process.execPath, cliPath, ...args], { cwd: work, env: { ...process.env, ...NO_DOCKER } });
       expectOneErrorLine(r, args.join(' '), /pipe\.zip is a pipe \(FIFO\), as `<\(\.\.\.\)` or a named pipe gives, not a layer zip or image tarball; save it to a file first/);
@@ -148,7 +194,16 @@ describe('hostile layers: one line, exit 1, no stack trace, from inspect, diff a
 
   it('publish reads through the same reader: a flipped byte is refused before anything is uploaded', async () => {
     const work = tempDir();
-    writeFileSync(path.join(work, 'L.zip'), zipWithFlippedByte([{ name: '.yumda/manifest.json', data: JSON.stringify(manifestOf()) }, { name: 'bin/tool', data: 'abc', mode: 0o755 }], 'bin/tool'));
+    writeFileSync(
+      path.join(work, 'L.zip'),
+      zipWithFlippedByte(
+        [
+          { name: '.yumda/manifest.json', data: JSON.stringify(manifestOf()) },
+          { name: 'bin/tool', data: 'abc', mode: 0o755 },
+        ],
+        'bin/tool',
+      ),
+    );
     // no AWS endpoint is reachable: the error can only come from reading the zip
     const r = await runYumda(['publish', 'L.zip', '--name', 'l', '--region', 'us-east-1'], {
       cwd: work,
@@ -165,9 +220,17 @@ describe('bombs: refused at the limit, read in bounded memory below it (peak RSS
   it('a 1 MiB zip holding a 1 GiB entry: refused before reading it by inspect, diff and verify', async () => {
     const work = tempDir();
     await deflateBombZip(path.join(work, 'bomb.zip'), [{ name: 'big', size: 1024 * MiB }]);
-    for (const args of [['inspect', 'bomb.zip'], ['diff', 'bomb.zip', 'bomb.zip'], ['verify', 'bomb.zip']]) {
+    for (const args of [
+      ['inspect', 'bomb.zip'],
+      ['diff', 'bomb.zip', 'bomb.zip'],
+      ['verify', 'bomb.zip'],
+    ]) {
       const r = await runYumdaMeasured(args, { cwd: work });
-      expectOneErrorLine(r, args.join(' '), /bomb\.zip: entry 'big' says it unpacks to 1073741824 bytes, past 250\.0 MiB \(262144000 bytes, Lambda's limit for a function and its layers, unzipped\)/);
+      expectOneErrorLine(
+        r,
+        args.join(' '),
+        /bomb\.zip: entry 'big' says it unpacks to 1073741824 bytes, past 250\.0 MiB \(262144000 bytes, Lambda's limit for a function and its layers, unzipped\)/,
+      );
       rss.push(`${args.join(' ')} (1 GiB entry, refused): ${r.peakRssMiB} MiB`);
       expect(r.peakRssMiB, args.join(' ')).toBeLessThan(LIMIT_MIB);
     }
@@ -227,15 +290,23 @@ describe('layers that are odd but valid are reported, not refused', () => {
   it.each<[string, CraftedEntry[], RegExp[]]>([
     ['no files at all (an empty zip)', [], [/0 files, 0 symlinks, 0 directories; 0 programs/, /Largest files:\n {2}\(none\)/, /Executables \(0\):\n {2}\(none\)/]],
     ['only directories', [{ name: 'lib/' }, { name: 'share/' }], [/0 files, 0 symlinks, 2 directories; 0 programs/, /Executables \(0\):\n {2}\(none\)/]],
-    ['a library and no executables (yumda install libonig5)', [{ name: 'lib/' }, { name: 'lib/libonig.so.5', data: 'x' }], [/1 files, 0 symlinks, 1 directories; 0 programs/, /Executables \(0\):\n {2}\(none\)/]],
-  ])('%s: inspect prints the report, exit 0 (was: internal error)', async (_what, entries, patterns) => {
-    const work = tempDir();
-    writeFileSync(path.join(work, 'L.zip'), craftZip(entries));
-    const r = await runYumda(['inspect', 'L.zip'], { cwd: work });
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    for (const p of patterns) expect(r.stdout).toMatch(p);
-  }, 60_000);
+    [
+      'a library and no executables (yumda install libonig5)',
+      [{ name: 'lib/' }, { name: 'lib/libonig.so.5', data: 'x' }],
+      [/1 files, 0 symlinks, 1 directories; 0 programs/, /Executables \(0\):\n {2}\(none\)/],
+    ],
+  ])(
+    '%s: inspect prints the report, exit 0 (was: internal error)',
+    async (_what, entries, patterns) => {
+      const work = tempDir();
+      writeFileSync(path.join(work, 'L.zip'), craftZip(entries));
+      const r = await runYumda(['inspect', 'L.zip'], { cwd: work });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      for (const p of patterns) expect(r.stdout).toMatch(p);
+    },
+    60_000,
+  );
 });
 
 describe('text from a layer is printed escaped', () => {
@@ -247,7 +318,18 @@ describe('text from a layer is printed escaped', () => {
     c1: '\u009b2J',
   };
   const entries = (target: string): CraftedEntry[] => [
-    { name: '.yumda/manifest.json', data: JSON.stringify(manifestOf({ target, arch: evil.red, runtime: evil.title, requested: [evil.newline], packages: [{ name: `pkg${evil.clear}`, version: evil.c1, arch: 'amd64', requiredBy: [], files: 1, bytes: 3 }] })) },
+    {
+      name: '.yumda/manifest.json',
+      data: JSON.stringify(
+        manifestOf({
+          target,
+          arch: evil.red,
+          runtime: evil.title,
+          requested: [evil.newline],
+          packages: [{ name: `pkg${evil.clear}`, version: evil.c1, arch: 'amd64', requiredBy: [], files: 1, bytes: 3 }],
+        }),
+      ),
+    },
     { name: `bin/a${evil.clear}b`, data: '#!/bin/sh\n', mode: 0o755 },
     { name: `share/${evil.newline}`, data: 'x' },
     { name: 'lib/l', kind: 'symlink', data: `gone${evil.title}` },
@@ -259,11 +341,17 @@ describe('text from a layer is printed escaped', () => {
     writeFileSync(path.join(work, 'b.zip'), craftZip(entries('debian12').filter((e) => !e.name.startsWith('share/'))));
     const inspect = await runYumda(['inspect', 'a.zip', '--all'], { cwd: work });
     const diff = await runYumda(['diff', 'a.zip', 'b.zip', '--all'], { cwd: work });
-    for (const [what, r] of [['inspect', inspect], ['diff', diff]] as const) {
+    for (const [what, r] of [
+      ['inspect', inspect],
+      ['diff', diff],
+    ] as const) {
       expect(r.code, r.stderr).toBe(0);
       // eslint-disable-next-line no-control-regex
       expect(r.stdout, what).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
-      expect(r.stdout.split('\n').filter((l) => l.startsWith('Wrote')), what).toEqual([]);
+      expect(
+        r.stdout.split('\n').filter((l) => l.startsWith('Wrote')),
+        what,
+      ).toEqual([]);
       expect(r.stdout, what).toContain('x\\nWrote /tmp/owned.zip');
     }
     expect(inspect.stdout).toContain('bin/a\\x1b[2Jb');
@@ -346,7 +434,16 @@ describe('the entry budget', () => {
     const { ContentStore } = await import('../../src/cache/content-store.js');
     const work = tempDir();
     const f = path.join(work, 'L.zip');
-    writeFileSync(f, zipWithFlippedByte([{ name: 'a', data: 'good bytes' }, { name: 'b', data: 'flipped bytes' }], 'b'));
+    writeFileSync(
+      f,
+      zipWithFlippedByte(
+        [
+          { name: 'a', data: 'good bytes' },
+          { name: 'b', data: 'flipped bytes' },
+        ],
+        'b',
+      ),
+    );
     const store = new ContentStore(path.join(work, 'store'));
     await expect(openLayer(f, { store })).rejects.toThrow(/entry 'b' is corrupt/);
     // only the good entry's blob: the corrupt one was never renamed into place, its temp file is gone

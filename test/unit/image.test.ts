@@ -82,10 +82,20 @@ describe('image tarballs', () => {
     const plain = gunzipSync(blob);
     expect(config.rootfs.diff_ids).toEqual([`sha256:${createHash('sha256').update(plain).digest('hex')}`]);
     const names = await layerNames(plain);
-    expect(names.map(([n, t]) => `${n} ${t}`)).toEqual(['opt/ directory', 'opt/bin/ directory', 'opt/bin/t symlink', 'opt/bin/tool file', 'opt/lib/ directory', 'opt/lib/libx.so symlink', 'opt/lib/libx.so.1 file']);
+    expect(names.map(([n, t]) => `${n} ${t}`)).toEqual([
+      'opt/ directory',
+      'opt/bin/ directory',
+      'opt/bin/t symlink',
+      'opt/bin/tool file',
+      'opt/lib/ directory',
+      'opt/lib/libx.so symlink',
+      'opt/lib/libx.so.1 file',
+    ]);
     for (const [, , mtime] of names) expect(mtime).toBe(Date.UTC(1980, 0, 1));
     // docker load reads the same file through manifest.json
-    expect(JSON.parse(m.get('manifest.json')!.toString())).toEqual([{ Config: `blobs/sha256/${r.imageId.slice(7)}`, RepoTags: ['deps/tool:debian12'], Layers: [`blobs/sha256/${man.layers[0].digest.slice(7)}`] }]);
+    expect(JSON.parse(m.get('manifest.json')!.toString())).toEqual([
+      { Config: `blobs/sha256/${r.imageId.slice(7)}`, RepoTags: ['deps/tool:debian12'], Layers: [`blobs/sha256/${man.layers[0].digest.slice(7)}`] },
+    ]);
   });
 
   it('same layer, same bytes and digests; the tag is not part of the image ID', async () => {
@@ -109,7 +119,11 @@ describe('image tarballs', () => {
     const layerId = r.layer.diffId.slice(7);
     expect([...m.keys()]).toEqual([`${r.imageId.slice(7)}.json`, `${layerId}/`, `${layerId}/VERSION`, `${layerId}/json`, `${layerId}/layer.tar`, 'manifest.json', 'repositories']);
     expect(JSON.parse(m.get('repositories')!.toString())).toEqual({ 'deps/tool': { debian12: layerId } });
-    expect(`sha256:${createHash('sha256').update(m.get(`${layerId}/layer.tar`)!).digest('hex')}`).toBe(r.layer.diffId);
+    expect(
+      `sha256:${createHash('sha256')
+        .update(m.get(`${layerId}/layer.tar`)!)
+        .digest('hex')}`,
+    ).toBe(r.layer.diffId);
   });
 
   it('reads back as the same layer (entries, modes, links, contents) from either format', async () => {

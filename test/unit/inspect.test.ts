@@ -17,7 +17,17 @@ const report: RelocateReport = emptyReport();
 
 function planOf(pkgs: Array<[string, string]>): Plan {
   return {
-    packages: pkgs.map(([name, version]) => ({ name, version, arch: 'amd64', downloadSize: 1, installedSize: 1, requiredBy: [], requested: name === 'tool', provides: [], depends: [] })),
+    packages: pkgs.map(([name, version]) => ({
+      name,
+      version,
+      arch: 'amd64',
+      downloadSize: 1,
+      installedSize: 1,
+      requiredBy: [],
+      requested: name === 'tool',
+      provides: [],
+      depends: [],
+    })),
     fromRuntime: [],
     skew: [],
   } as unknown as Plan;
@@ -54,7 +64,14 @@ async function zipOf(tree: FileTree, name = 'layer.zip'): Promise<string> {
 
 describe('inspect', () => {
   it('sizes by package from the manifest add up to the unzipped size', async () => {
-    const layer = await openLayer(await zipOf(layerWithManifest(base(), [['tool', '1.0'], ['libx1', '2.0']])));
+    const layer = await openLayer(
+      await zipOf(
+        layerWithManifest(base(), [
+          ['tool', '1.0'],
+          ['libx1', '2.0'],
+        ]),
+      ),
+    );
     const r = inspectLayer(layer);
     expect(r.unzippedBytes).toBe(3000 + 20000 + 4 + WRAPPER.length + layer.manifestBytes);
     expect(r.bySource.from).toBe('manifest');
@@ -80,7 +97,10 @@ describe('inspect', () => {
   });
 
   it('says what the manifest does not account for when a layer was changed after yumda wrote it', async () => {
-    const tree = layerWithManifest(base(), [['tool', '1.0'], ['libx1', '2.0']]);
+    const tree = layerWithManifest(base(), [
+      ['tool', '1.0'],
+      ['libx1', '2.0'],
+    ]);
     tree.set('/opt/share/extra.bin', file('/opt/share/extra.bin', Buffer.alloc(777)));
     const r = inspectLayer(await openLayer(await zipOf(tree)));
     expect(r.bySource.unaccounted).toBe(777);
@@ -106,14 +126,21 @@ describe('inspect', () => {
 
 describe('diff', () => {
   it('packages added, removed, changed; files added, removed, changed by content, mode or link target', async () => {
-    const a = layerWithManifest(base(), [['tool', '1.0'], ['libx1', '2.0']]);
+    const a = layerWithManifest(base(), [
+      ['tool', '1.0'],
+      ['libx1', '2.0'],
+    ]);
     const t = base();
     t.set('/opt/lib/libx.so.1.2', file('/opt/lib/libx.so.1.2', Buffer.alloc(21000, 3), 0o644, 'libx1'));
     t.set('/opt/bin/.tool.real', file('/opt/bin/.tool.real', Buffer.alloc(3000, 1), 0o700, 'tool'));
     t.set('/opt/lib/libgone.so', symlink('/opt/lib/libgone.so', 'libx.so.1', 'libx1'));
     t.delete('/opt/share/data.txt');
     t.set('/opt/lib/liby.so.5', file('/opt/lib/liby.so.5', 'y', 0o644, 'liby5'));
-    const b = layerWithManifest(t, [['tool', '1.0'], ['libx1', '2.1'], ['liby5', '5.0']]);
+    const b = layerWithManifest(t, [
+      ['tool', '1.0'],
+      ['libx1', '2.1'],
+      ['liby5', '5.0'],
+    ]);
     const la = await openLayer(await zipOf(a, 'a.zip'));
     const lb = await openLayer(await zipOf(b, 'b.zip'));
     const d = diffLayers(la, lb);
@@ -145,7 +172,13 @@ describe('diff', () => {
 
 describe('inspect, diff and verify on the command line (no Docker needed)', () => {
   it('inspect --json, and diff --exit-code', async () => {
-    const za = await zipOf(layerWithManifest(base(), [['tool', '1.0'], ['libx1', '2.0']]), 'a.zip');
+    const za = await zipOf(
+      layerWithManifest(base(), [
+        ['tool', '1.0'],
+        ['libx1', '2.0'],
+      ]),
+      'a.zip',
+    );
     const zb = await zipOf(base(), 'b.zip');
     const r = await runYumda(['inspect', za, '--json']);
     expect(r.code).toBe(0);
@@ -162,12 +195,20 @@ describe('inspect, diff and verify on the command line (no Docker needed)', () =
     const good = await zipOf(layerWithManifest(base(), [['tool', '1.0']]));
     writeFileSync(path.join(d, 'cut.zip'), readFileSync(good).subarray(0, 300));
     writeFileSync(path.join(d, 'notes.zip'), 'just some text\n');
-    for (const args of [['inspect', 'cut.zip'], ['diff', 'cut.zip', good], ['verify', 'cut.zip'], ['inspect', 'notes.zip'], ['verify', 'notes.zip']]) {
+    for (const args of [
+      ['inspect', 'cut.zip'],
+      ['diff', 'cut.zip', good],
+      ['verify', 'cut.zip'],
+      ['inspect', 'notes.zip'],
+      ['verify', 'notes.zip'],
+    ]) {
       const r = await runYumda(args, { cwd: d, env: { DOCKER_HOST: 'unix:///nonexistent.sock' } });
       expect(r.code, args.join(' ')).not.toBe(0);
       const lines = r.stderr.trim().split('\n');
       expect(lines, args.join(' ')).toHaveLength(1);
-      expect(lines[0]).toMatch(args.includes('cut.zip') ? /^yumda: error: .*cut\.zip is not a readable zip: / : /^yumda: error: .*notes\.zip is neither a zip nor an image tarball/);
+      expect(lines[0]).toMatch(
+        args.includes('cut.zip') ? /^yumda: error: .*cut\.zip is not a readable zip: / : /^yumda: error: .*notes\.zip is neither a zip nor an image tarball/,
+      );
       expect(r.stdout).toBe('');
     }
   });
@@ -179,8 +220,14 @@ describe('inspect, diff and verify on the command line (no Docker needed)', () =
     const cases: Record<string, Parameters<typeof craftZip>[0]> = {
       'dotdot.zip': [{ name: 'bin/' }, { name: `../../${mark}-dotdot.txt`, data: 'x' }],
       'absolute.zip': [{ name: `/tmp/${mark}-abs.txt`, data: 'x' }],
-      'link.zip': [{ name: 'lib', kind: 'symlink', data: '/tmp' }, { name: `lib/${mark}-link.txt`, data: 'x' }],
-      'relink.zip': [{ name: 'share/', kind: 'dir' }, { name: 'share/up', kind: 'symlink', data: '../../..' }],
+      'link.zip': [
+        { name: 'lib', kind: 'symlink', data: '/tmp' },
+        { name: `lib/${mark}-link.txt`, data: 'x' },
+      ],
+      'relink.zip': [
+        { name: 'share/', kind: 'dir' },
+        { name: 'share/up', kind: 'symlink', data: '../../..' },
+      ],
     };
     const expected: Record<string, RegExp> = {
       'dotdot.zip': /entry '\.\.\/\.\.\/yumda-escape-.*-dotdot\.txt' climbs out of the layer with '\.\.' \(refusing to read it\)$/,
@@ -202,7 +249,10 @@ describe('inspect, diff and verify on the command line (no Docker needed)', () =
     expect(readdirSync(tmp)).toEqual([]);
     expect(readdirSync(work).sort()).toEqual(Object.keys(cases).sort());
     for (const p of [path.join(work, '..', '..'), path.join(work, '..'), '/tmp', tmp]) {
-      expect(readdirSync(p).filter((n) => n.startsWith(mark)), p).toEqual([]);
+      expect(
+        readdirSync(p).filter((n) => n.startsWith(mark)),
+        p,
+      ).toEqual([]);
     }
     expect(existsSync(`/tmp/${mark}-abs.txt`)).toBe(false);
   });

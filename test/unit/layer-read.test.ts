@@ -71,7 +71,11 @@ describe('reading a layer zip', () => {
     const r = await run('zip', ['-q', '-r', '--symlinks', '../l.zip', 'lib'], { cwd: path.join(d, 'src') });
     expect(r.code).toBe(0);
     const layer = await openLayer(path.join(d, 'l.zip'));
-    expect(layer.entries.map((e) => `${e.path}:${e.kind}${e.target ? `->${e.target}` : ''}`)).toEqual(['/opt/lib:dir', '/opt/lib/liba.so:symlink->liba.so.1', '/opt/lib/liba.so.1:file']);
+    expect(layer.entries.map((e) => `${e.path}:${e.kind}${e.target ? `->${e.target}` : ''}`)).toEqual([
+      '/opt/lib:dir',
+      '/opt/lib/liba.so:symlink->liba.so.1',
+      '/opt/lib/liba.so.1:file',
+    ]);
   });
 
   it('writes contents only into the store, named by hash, and gives a tree over them', async () => {
@@ -121,7 +125,12 @@ describe('refusing layers that reach outside /opt', () => {
 
   it('symlinks out of /opt: relative, absolute, and through another link', async () => {
     expect(await refusal([{ name: 'etc', kind: 'symlink', data: '../etc' }])).toBe("ZIP: symlink 'etc' -> '../etc' points outside /opt (refusing to read it)");
-    expect(await refusal([{ name: 'lib/', kind: 'dir' }, { name: 'lib/passwd', kind: 'symlink', data: '/etc/passwd' }])).toMatch(/symlink 'lib\/passwd' -> '\/etc\/passwd' points outside \/opt/);
+    expect(
+      await refusal([
+        { name: 'lib/', kind: 'dir' },
+        { name: 'lib/passwd', kind: 'symlink', data: '/etc/passwd' },
+      ]),
+    ).toMatch(/symlink 'lib\/passwd' -> '\/etc\/passwd' points outside \/opt/);
     // each link alone looks harmless; followed, the second lands in /
     expect(
       await refusal([
@@ -133,11 +142,22 @@ describe('refusing layers that reach outside /opt', () => {
   });
 
   it('an entry below a symlink (a write through the link)', async () => {
-    expect(await refusal([{ name: 'lib', kind: 'symlink', data: 'share' }, { name: 'share/', kind: 'dir' }, { name: 'lib/x', data: 'x' }])).toMatch(/entry 'lib\/x' lies under the symlink 'lib' -> 'share'/);
+    expect(
+      await refusal([
+        { name: 'lib', kind: 'symlink', data: 'share' },
+        { name: 'share/', kind: 'dir' },
+        { name: 'lib/x', data: 'x' },
+      ]),
+    ).toMatch(/entry 'lib\/x' lies under the symlink 'lib' -> 'share'/);
   });
 
   it('duplicate entries', async () => {
-    expect(await refusal([{ name: 'a', data: '1' }, { name: 'a', data: '2' }])).toBe("ZIP: entry 'a' appears twice");
+    expect(
+      await refusal([
+        { name: 'a', data: '1' },
+        { name: 'a', data: '2' },
+      ]),
+    ).toBe("ZIP: entry 'a' appears twice");
   });
 
   it('accepts links that stay inside, dangling ones and absolute links into /opt', async () => {

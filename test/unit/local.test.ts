@@ -16,7 +16,9 @@ describe('local mode (the package manager on this machine)', () => {
   it('reads /etc/os-release and refuses another distribution in one line', () => {
     expect(osRelease('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n')).toEqual({ id: 'debian', versionId: '12' });
     expect(() => checkLocalMachine(debian12, 'ID=debian\nVERSION_ID="12"\n')).not.toThrow();
-    expect(() => checkLocalMachine(debian12, 'ID=ubuntu\nVERSION_ID="22.04"\n')).toThrow('--local runs apt on this machine, which must be debian 12 for target debian12; this machine is ubuntu 22.04');
+    expect(() => checkLocalMachine(debian12, 'ID=ubuntu\nVERSION_ID="22.04"\n')).toThrow(
+      '--local runs apt on this machine, which must be debian 12 for target debian12; this machine is ubuntu 22.04',
+    );
     expect(() => checkLocalMachine(debian12, undefined)).toThrow(/of unknown distribution/);
   });
 
@@ -52,7 +54,9 @@ describe('install --dockerfile', () => {
     });
     expect(text).toContain('ARG YUMDA_NODE_IMAGE=node:20-bookworm-slim\nFROM --platform=linux/arm64 ${YUMDA_NODE_IMAGE} AS yumda-poppler-utils-build\n');
     expect(text).toContain('ARG YUMDA_PACKAGE=yumda@9.9.9\n');
-    expect(text).toContain(" && yumda install poppler-utils 'libfoo=1:2.3~rc1' --target debian12 --arch arm64 --repo 'http://example.org/debian bookworm main' --keep-docs --local --out-dir /yumda-layer\n");
+    expect(text).toContain(
+      " && yumda install poppler-utils 'libfoo=1:2.3~rc1' --target debian12 --arch arm64 --repo 'http://example.org/debian bookworm main' --keep-docs --local --out-dir /yumda-layer\n",
+    );
     expect(text).toContain('FROM scratch AS yumda-poppler-utils\nCOPY --from=yumda-poppler-utils-build /yumda-layer /opt\n');
     expect(text).toContain('#   COPY --from=yumda-poppler-utils /opt /opt\n');
     expect(stageName([{ name: 'libstdc++6' }])).toBe('yumda-libstdc--6');

@@ -36,7 +36,12 @@ const manifestPolicy = (dir: string): OutputPolicy => ({
 describe('checkOutputs: what an output may take the place of', () => {
   const cases: Array<[string, (d: string) => OutputTarget[], 'manifest' | 'cli', RegExp | null]> = [
     ['a zip where a directory is', (d) => [{ path: path.join(d, 'src'), kind: 'file', what: '--out' }], 'cli', /--out: .*\/src is a directory; nothing written/],
-    ['a layer dir over a directory yumda did not write', (d) => [{ path: path.join(d, 'src'), kind: 'dir', what: '--out-dir' }], 'cli', /is a directory that yumda did not write \(1 entry, no \.yumda\/manifest\.json\)/],
+    [
+      'a layer dir over a directory yumda did not write',
+      (d) => [{ path: path.join(d, 'src'), kind: 'dir', what: '--out-dir' }],
+      'cli',
+      /is a directory that yumda did not write \(1 entry, no \.yumda\/manifest\.json\)/,
+    ],
     ['a layer dir over the current directory', (d) => [{ path: d, kind: 'dir', what: '--out-dir' }], 'cli', /did not write/],
     ['a layer dir over an empty directory', (d) => [{ path: path.join(d, 'empty'), kind: 'dir', what: '--out-dir' }], 'cli', null],
     ['a layer dir over a previous layer', (d) => [{ path: path.join(d, 'old-layer'), kind: 'dir', what: '--out-dir' }], 'cli', null],
@@ -47,10 +52,33 @@ describe('checkOutputs: what an output may take the place of', () => {
     ['manifest outputs.dir "../sibling"', (d) => [{ path: path.join(d, '..', 'sibling'), kind: 'dir', what: 'outputs.dir' }], 'manifest', /outside the project/],
     ['manifest outputs.zip through a symlink out', (d) => [{ path: path.join(d, 'link-out', 'x.zip'), kind: 'file', what: 'outputs.zip' }], 'manifest', /outside the project/],
     ['manifest outputs.zip absolute elsewhere', () => [{ path: '/tmp/elsewhere.zip', kind: 'file', what: 'outputs.zip' }], 'manifest', /outside the project/],
-    ['manifest outputs.dir "yumda.lock"', (d) => [{ path: path.join(d, 'yumda.lock'), kind: 'dir', what: 'outputs.dir' }], 'manifest', /is yumda\.lock, which yumda must not overwrite/],
-    ['manifest outputs.zip "yumda.json"', (d) => [{ path: path.join(d, 'yumda.json'), kind: 'file', what: 'outputs.zip' }], 'manifest', /is yumda\.json, which yumda must not overwrite/],
-    ['a zip whose SBOM is another output', (d) => [{ path: path.join(d, 'a.zip'), kind: 'file', what: 'zip of a' }, { path: path.join(d, 'a.cdx.json'), kind: 'file', what: 'zip of b' }], 'manifest', /are the same path/],
-    ['a zip whose SBOM would replace a directory', (d) => [{ path: path.join(d, 'src.zip'), kind: 'file', what: '--out' }], 'cli', /--out \(its SBOM\): .*\/src\.cdx\.json is a directory/],
+    [
+      'manifest outputs.dir "yumda.lock"',
+      (d) => [{ path: path.join(d, 'yumda.lock'), kind: 'dir', what: 'outputs.dir' }],
+      'manifest',
+      /is yumda\.lock, which yumda must not overwrite/,
+    ],
+    [
+      'manifest outputs.zip "yumda.json"',
+      (d) => [{ path: path.join(d, 'yumda.json'), kind: 'file', what: 'outputs.zip' }],
+      'manifest',
+      /is yumda\.json, which yumda must not overwrite/,
+    ],
+    [
+      'a zip whose SBOM is another output',
+      (d) => [
+        { path: path.join(d, 'a.zip'), kind: 'file', what: 'zip of a' },
+        { path: path.join(d, 'a.cdx.json'), kind: 'file', what: 'zip of b' },
+      ],
+      'manifest',
+      /are the same path/,
+    ],
+    [
+      'a zip whose SBOM would replace a directory',
+      (d) => [{ path: path.join(d, 'src.zip'), kind: 'file', what: '--out' }],
+      'cli',
+      /--out \(its SBOM\): .*\/src\.cdx\.json is a directory/,
+    ],
     ['manifest outputs in a new directory inside', (d) => [{ path: path.join(d, 'dist', 'x.zip'), kind: 'file', what: 'outputs.zip' }], 'manifest', null],
   ];
   it.each(cases)('%s', (_, targets, kind, refusal) => {
@@ -78,7 +106,9 @@ describe('checkOutputs: what an output may take the place of', () => {
 });
 
 describe('writing over what exists', () => {
-  const layer: FileTree = new Map([['/opt/.yumda/manifest.json', { kind: 'file', path: '/opt/.yumda/manifest.json', mode: 0o644, size: 2, content: { kind: 'bytes', data: Buffer.from('{}') } }]]);
+  const layer: FileTree = new Map([
+    ['/opt/.yumda/manifest.json', { kind: 'file', path: '/opt/.yumda/manifest.json', mode: 0o644, size: 2, content: { kind: 'bytes', data: Buffer.from('{}') } }],
+  ]);
 
   it('never removes a directory in the place of a file (the old helper moved it aside and deleted it)', async () => {
     const d = project();

@@ -40,16 +40,24 @@ describe('project manifest', () => {
     const json = loadProject(write(tempDir(), 'yumda.json', JSON.stringify(parseManifestText(YAML, 'x.yaml'))));
     for (const m of [yaml, json]) {
       expect(m.jobs.map((j) => `${j.name}/${j.arch.lambda}`)).toEqual(['poppler/x86_64', 'tools/x86_64', 'tools/arm64']);
-      expect(m.jobs[1]!.packages).toEqual([{ name: 'jq', version: '1.6-2.1+deb12u3' }, { name: 'file', upstream: '^5.44' }]);
+      expect(m.jobs[1]!.packages).toEqual([
+        { name: 'jq', version: '1.6-2.1+deb12u3' },
+        { name: 'file', upstream: '^5.44' },
+      ]);
     }
     expect(yaml.jobs[0]!.outputs).toEqual({ zip: path.join(d, 'dist/poppler-x86_64.zip') });
     expect(yaml.jobs[2]!.outputs).toEqual({ zip: path.join(d, 'out/tools-debian12-arm64.zip') });
   });
 
   it('names the file, the line, the field and what was expected', () => {
-    const bad = (text: string, name = 'yumda.yaml') => () => parseManifestText(text, path.join('/x', name));
+    const bad =
+      (text: string, name = 'yumda.yaml') =>
+      () =>
+        parseManifestText(text, path.join('/x', name));
     expect(bad(YAML.replace('arch: [x86_64, arm64]', 'arch: mips'))).toThrow(`yumda.yaml:8:11: field 'layers.1.arch' must be one of "x86_64", "arm64"`);
-    expect(bad(YAML.replace('target: debian12\n    packages: [poppler-utils]', 'packages: [poppler-utils]'))).toThrow(`yumda.yaml:3:5: in 'layers.0': missing required field 'target'`);
+    expect(bad(YAML.replace('target: debian12\n    packages: [poppler-utils]', 'packages: [poppler-utils]'))).toThrow(
+      `yumda.yaml:3:5: in 'layers.0': missing required field 'target'`,
+    );
     expect(bad(YAML.replace('outputs:', 'output:'))).toThrow(`yumda.yaml:6:5: in 'layers.1': unknown field 'output'`);
     expect(bad(YAML.replace('name: poppler', 'name: "pop pler"'))).toThrow(/^yumda\.yaml:3:11: field 'layers\.0\.name' must match pattern/);
     expect(bad('layers:\n  - name: a\n   target: x\n')).toThrow(/^yumda\.yaml:3:\d+: not valid YAML/);
@@ -60,14 +68,16 @@ describe('project manifest', () => {
   it('checks what the schema cannot: targets, architectures, ranges, duplicates, colliding outputs', () => {
     const d = tempDir();
     const load = (text: string) => () => loadProject(write(d, 'yumda.yaml', text));
-    expect(load(YAML.replace('target: debian12\n    packages: [poppler-utils]', 'target: centos5\n    packages: [poppler-utils]'))).toThrow(/^yumda\.yaml: field 'layers\.0\.target': unknown target 'centos5'/);
+    expect(load(YAML.replace('target: debian12\n    packages: [poppler-utils]', 'target: centos5\n    packages: [poppler-utils]'))).toThrow(
+      /^yumda\.yaml: field 'layers\.0\.target': unknown target 'centos5'/,
+    );
     expect(load(YAML.replace('upstream: ^5.44', 'upstream: "five"'))).toThrow(`yumda.yaml: field 'layers.1.packages.1'.upstream: 'five' is not a semver range`);
     expect(load(YAML.replace('jq=1.6-2.1+deb12u3', 'jq;rm'))).toThrow(`yumda.yaml: field 'layers.1.packages.0': 'jq;rm' is not a package`);
     expect(load(YAML.replace('name: tools', 'name: poppler'))).toThrow(`yumda.yaml: field 'layers.1.name': layer name 'poppler' is used twice`);
     expect(load(YAML.replace('"out/{name}-{target}-{arch}.zip"', '"out/tools.zip"'))).toThrow(/field 'layers\.1\.outputs': out\/tools\.zip is also the output of tools \(x86_64\)/);
   });
 
-  it('takes a layer\'s own repositories only, and its own runtime manifest relative to the manifest', () => {
+  it("takes a layer's own repositories only, and its own runtime manifest relative to the manifest", () => {
     const d = tempDir();
     mkdirSync(path.join(d, 'rt'));
     writeFileSync(path.join(d, 'rt/standin.json'), '{}');
@@ -77,9 +87,15 @@ describe('project manifest', () => {
     expect(m.jobs[0]!.runtimeManifest).toBeUndefined();
     expect(m.jobs[1]).toMatchObject({ defaultRepos: false, repos: ['http://127.0.0.1:8080/repo'], runtimeManifest: path.join(d, 'rt/standin.json') });
     const load = (t: string) => () => loadProject(write(d, 'yumda.yaml', t));
-    expect(load(text.replace('rt/standin.json', 'rt/nope.json'))).toThrow("yumda.yaml: field 'layers.1.runtimeManifest': rt/nope.json does not exist (the path is relative to yumda.yaml)");
-    expect(load(text.replace('    repos: [http://127.0.0.1:8080/repo]\n', ''))).toThrow("yumda.yaml: field 'layers.1.defaultRepos': false leaves the layer no repository: list the ones to use in 'repos'");
-    expect(() => parseManifestText(text.replace('defaultRepos: false', 'defaultRepos: "no"'), '/x/yumda.yaml')).toThrow(/yumda\.yaml:\d+:\d+: field 'layers\.1\.defaultRepos' must be boolean/);
+    expect(load(text.replace('rt/standin.json', 'rt/nope.json'))).toThrow(
+      "yumda.yaml: field 'layers.1.runtimeManifest': rt/nope.json does not exist (the path is relative to yumda.yaml)",
+    );
+    expect(load(text.replace('    repos: [http://127.0.0.1:8080/repo]\n', ''))).toThrow(
+      "yumda.yaml: field 'layers.1.defaultRepos': false leaves the layer no repository: list the ones to use in 'repos'",
+    );
+    expect(() => parseManifestText(text.replace('defaultRepos: false', 'defaultRepos: "no"'), '/x/yumda.yaml')).toThrow(
+      /yumda\.yaml:\d+:\d+: field 'layers\.1\.defaultRepos' must be boolean/,
+    );
   });
 
   it('yumda build without a manifest, or with a broken one, says so in one line', async () => {
@@ -92,7 +108,7 @@ describe('project manifest', () => {
     expect(broken.stderr.trim().split('\n')).toEqual([`yumda: error: yumda.yaml:8:11: field 'layers.1.arch' must be one of "x86_64", "arm64"`]);
     write(d, 'yumda.yaml', YAML);
     const nolock = await runYumda(['build', '--frozen'], { cwd: d });
-    expect(nolock.stderr.trim()).toBe("yumda: error: --frozen needs yumda.lock beside yumda.yaml, and there is none; run `yumda update` (or `yumda build`) and commit the lock");
+    expect(nolock.stderr.trim()).toBe('yumda: error: --frozen needs yumda.lock beside yumda.yaml, and there is none; run `yumda update` (or `yumda build`) and commit the lock');
   });
 });
 
@@ -168,13 +184,18 @@ describe('lock file', () => {
     const { runtime: _, ...old } = locked;
     expect(requestDifferences(job, repos, runtime, old)).toEqual([]);
     expect(requestDifferences(job, repos, own, old)).toEqual(['runtime manifest rt/standin.json added']);
-    expect(lockChanges(withOwn, { ...withOwn, runtime: edited })).toEqual([`~ runtime manifest rt/standin.json sha256 ${own.sha256.slice(0, 12)}… → ${edited.sha256.slice(0, 12)}…`]);
+    expect(lockChanges(withOwn, { ...withOwn, runtime: edited })).toEqual([
+      `~ runtime manifest rt/standin.json sha256 ${own.sha256.slice(0, 12)}… → ${edited.sha256.slice(0, 12)}…`,
+    ]);
   });
 
   it('says how a resolution differs: versions, packages, checksums, build image', () => {
     const ref = { ref: 'yumda/build-debian12:abc', identity };
     expect(comparePlan(locked, plan, ref)).toEqual({ differences: [], notes: [] });
-    const moved: Plan = { ...plan, packages: [pkg('jq', '1.6-2.1+deb12u3'), pkg('libjq1', '1.6-2.1', { checksum: { algorithm: 'sha256', value: 'c'.repeat(64) } }), pkg('libfoo1', '1.0')] };
+    const moved: Plan = {
+      ...plan,
+      packages: [pkg('jq', '1.6-2.1+deb12u3'), pkg('libjq1', '1.6-2.1', { checksum: { algorithm: 'sha256', value: 'c'.repeat(64) } }), pkg('libfoo1', '1.0')],
+    };
     expect(comparePlan(locked, moved, { ref: 'yumda/build-debian12:def', identity }).differences).toEqual([
       'package jq 1.6-2.1 in the lock, 1.6-2.1+deb12u3 now',
       `package libjq1 1.6-2.1 has another checksum (sha256 cccccccccccc…, the lock says aaaaaaaaaaaa…)`,
@@ -183,7 +204,10 @@ describe('lock file', () => {
       'build image yumda/build-debian12:def, the lock has yumda/build-debian12:abc',
     ]);
     // a locally built image differs in ID on every machine: a note, not a difference
-    expect(comparePlan(locked, plan, { ref: ref.ref, identity: { id: 'sha256:' + 'e'.repeat(64), repoDigests: [] } })).toMatchObject({ differences: [], notes: [expect.stringMatching(/built locally/)] });
+    expect(comparePlan(locked, plan, { ref: ref.ref, identity: { id: 'sha256:' + 'e'.repeat(64), repoDigests: [] } })).toMatchObject({
+      differences: [],
+      notes: [expect.stringMatching(/built locally/)],
+    });
     // a registry image is compared by digest
     const pinned = { ...locked, buildImage: { ...locked.buildImage, repoDigests: ['yumda/build@sha256:' + '1'.repeat(64)] } };
     expect(comparePlan(pinned, plan, { ref: ref.ref, identity: { id: identity.id, repoDigests: ['yumda/build@sha256:' + '2'.repeat(64)] } }).differences).toEqual([

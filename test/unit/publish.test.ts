@@ -34,7 +34,16 @@ async function layerZip(dir: string, name: string, payload: Buffer | string, arc
 const sha256b64 = (f: string) => createHash('sha256').update(readFileSync(f)).digest('base64');
 
 describe('SigV4 verification in the fake AWS (checked against the SDK signer)', () => {
-  const request = { method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port: 4566, path: '/2018-10-31/layers/a%3Ab/versions', query: { MaxItems: '5', Marker: 'x y' }, headers: { host: '127.0.0.1:4566', 'content-type': 'application/json' }, body: '{"a":1}' };
+  const request = {
+    method: 'POST',
+    protocol: 'http:',
+    hostname: '127.0.0.1',
+    port: 4566,
+    path: '/2018-10-31/layers/a%3Ab/versions',
+    query: { MaxItems: '5', Marker: 'x y' },
+    headers: { host: '127.0.0.1:4566', 'content-type': 'application/json' },
+    body: '{"a":1}',
+  };
   const wire = (signed: { headers: Record<string, string> }) => ({
     method: 'POST',
     url: '/2018-10-31/layers/a%3Ab/versions?MaxItems=5&Marker=x%20y',
@@ -87,7 +96,9 @@ describe('yumda publish against a loopback Lambda and S3', () => {
     expect(first.code).toBe(0);
     const doc = JSON.parse(first.stdout) as { codeSha256: string; regions: Array<{ status: string; version: number; layerVersionArn: string; upload: { via: string } }> };
     expect(doc.codeSha256).toBe(sha256b64(zipA));
-    expect(doc.regions).toEqual([expect.objectContaining({ status: 'published', version: 1, layerVersionArn: 'arn:aws:lambda:us-east-1:123456789012:layer:jq:1', upload: { via: 'direct' } })]);
+    expect(doc.regions).toEqual([
+      expect.objectContaining({ status: 'published', version: 1, layerVersionArn: 'arn:aws:lambda:us-east-1:123456789012:layer:jq:1', upload: { via: 'direct' } }),
+    ]);
     const stored = aws.layers.get('us-east-1')!.get('jq')![0]!;
     expect(stored.codeSha256).toBe(sha256b64(zipA));
     // from the target and the layer's architecture (debian12 has no Lambda runtime of its own)
@@ -104,18 +115,23 @@ describe('yumda publish against a loopback Lambda and S3', () => {
     const changed = await publish([zipB, '--name', 'jq', '--region', 'us-east-1', '--json']);
     expect(changed.code).toBe(0);
     expect(JSON.parse(changed.stdout).regions[0]).toMatchObject({ status: 'published', version: 2, layerVersionArn: 'arn:aws:lambda:us-east-1:123456789012:layer:jq:2' });
-    expect(aws.layers.get('us-east-1')!.get('jq')!.map((v) => v.version)).toEqual([1, 2]);
+    expect(
+      aws.layers
+        .get('us-east-1')!
+        .get('jq')!
+        .map((v) => v.version),
+    ).toEqual([1, 2]);
   });
 
   it('publishes in every --region and grants --public (again on an unchanged version: already granted)', async () => {
     const r = await publish([zipA, '--name', 'jq-multi', '--region', 'us-east-1', '--region', 'eu-west-1', '--public', '--json']);
     expect(r.stderr).not.toMatch(/error/);
     const doc = JSON.parse(r.stdout) as { regions: Array<{ region: string; layerVersionArn: string; permissions: Array<{ principal: string; status: string }> }> };
-    expect(doc.regions.map((x) => x.layerVersionArn)).toEqual([
-      'arn:aws:lambda:us-east-1:123456789012:layer:jq-multi:1',
-      'arn:aws:lambda:eu-west-1:123456789012:layer:jq-multi:1',
+    expect(doc.regions.map((x) => x.layerVersionArn)).toEqual(['arn:aws:lambda:us-east-1:123456789012:layer:jq-multi:1', 'arn:aws:lambda:eu-west-1:123456789012:layer:jq-multi:1']);
+    expect(doc.regions.map((x) => x.permissions)).toEqual([
+      [{ principal: '*', statementId: 'yumda-public', status: 'granted' }],
+      [{ principal: '*', statementId: 'yumda-public', status: 'granted' }],
     ]);
-    expect(doc.regions.map((x) => x.permissions)).toEqual([[{ principal: '*', statementId: 'yumda-public', status: 'granted' }], [{ principal: '*', statementId: 'yumda-public', status: 'granted' }]]);
     expect(aws.layers.get('eu-west-1')!.get('jq-multi')![0]!.statements).toEqual([{ Sid: 'yumda-public', Principal: '*', Action: 'lambda:GetLayerVersion' }]);
     const again = await publish([zipA, '--name', 'jq-multi', '--region', 'eu-west-1', '--principal', '210987654321']);
     expect(again.code).toBe(0);
@@ -127,7 +143,9 @@ describe('yumda publish against a loopback Lambda and S3', () => {
     aws.buckets.add('layers-us-east-1');
     const without = await publish([big, '--name', 'big', '--region', 'us-east-1']);
     expect(without.code).toBe(1);
-    expect(without.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^yumda: error: .*big\.zip is 60\.0 MiB zipped, over Lambda's 50 MB limit for a direct upload; pass --s3-bucket/)]);
+    expect(without.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^yumda: error: .*big\.zip is 60\.0 MiB zipped, over Lambda's 50 MB limit for a direct upload; pass --s3-bucket/),
+    ]);
 
     const n = aws.calls.length;
     const r = await publish([big, '--name', 'big', '--region', 'us-east-1', '--s3-bucket', 'layers-{region}', '--json']);
@@ -157,7 +175,9 @@ describe('yumda publish against a loopback Lambda and S3', () => {
     aws.inject('PublishLayerVersion', 429, 2);
     const r = await publish([zipA, '--name', 'throttled-out', '--region', 'us-east-1'], { AWS_MAX_ATTEMPTS: '2' });
     expect(r.code).toBe(1);
-    expect(r.stderr.trim().split('\n')).toEqual(['yumda: error: PublishLayerVersion in us-east-1 was throttled (TooManyRequestsException) and still was after 2 attempts; try again later, or raise AWS_MAX_ATTEMPTS']);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'yumda: error: PublishLayerVersion in us-east-1 was throttled (TooManyRequestsException) and still was after 2 attempts; try again later, or raise AWS_MAX_ATTEMPTS',
+    ]);
   });
 
   it('says which operation and which permission a 403 is about, in one line', async () => {
@@ -173,7 +193,11 @@ describe('yumda publish against a loopback Lambda and S3', () => {
     aws.inject('PutObject', 403, 1);
     const big = path.join(dir, 'big.zip');
     const s3 = await publish([big, '--name', 'big-denied', '--region', 'eu-west-1', '--s3-bucket', 'layers-{region}']);
-    expect(s3.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^yumda: error: PutObject in eu-west-1 was denied \(AccessDenied\): the credentials lack permission s3:PutObject on s3:\/\/layers-eu-west-1\/yumda\/big-denied\/[0-9a-f]{64}\.zip/)]);
+    expect(s3.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^yumda: error: PutObject in eu-west-1 was denied \(AccessDenied\): the credentials lack permission s3:PutObject on s3:\/\/layers-eu-west-1\/yumda\/big-denied\/[0-9a-f]{64}\.zip/,
+      ),
+    ]);
   });
 
   it('reports a server error after retrying it', async () => {
@@ -181,7 +205,9 @@ describe('yumda publish against a loopback Lambda and S3', () => {
     const n = aws.calls.length;
     const r = await publish([zipA, '--name', 'jq', '--region', 'us-east-1'], { AWS_MAX_ATTEMPTS: '3' });
     expect(r.code).toBe(1);
-    expect(r.stderr.trim().split('\n')).toEqual(['yumda: error: GetLayerVersion in us-east-1 failed with HTTP 500 (ServiceException) after 3 attempts: An internal error occurred']);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'yumda: error: GetLayerVersion in us-east-1 failed with HTTP 500 (ServiceException) after 3 attempts: An internal error occurred',
+    ]);
     expect(opsSince(n)).toEqual(['ListLayerVersions:200', 'GetLayerVersion:500', 'GetLayerVersion:500', 'GetLayerVersion:500']);
   });
 
@@ -189,7 +215,9 @@ describe('yumda publish against a loopback Lambda and S3', () => {
     const before = aws.rejected.length;
     const r = await publish([zipA, '--name', 'jq', '--region', 'us-east-1'], { AWS_SECRET_ACCESS_KEY: 'wrong-secret' });
     expect(r.code).toBe(1);
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^yumda: error: ListLayerVersions in us-east-1 was refused \(InvalidSignatureException\): the AWS credentials are not valid/)]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^yumda: error: ListLayerVersions in us-east-1 was refused \(InvalidSignatureException\): the AWS credentials are not valid/),
+    ]);
     expect(aws.rejected.slice(before).map((x) => x.code)).toEqual(['SignatureDoesNotMatch']);
   });
 

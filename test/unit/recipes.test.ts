@@ -45,7 +45,10 @@ describe('recipes', () => {
       }),
     );
     const recipes = loadRecipes([path.join(d, 'r')]);
-    const old = applicableRecipes(recipes, 'deb', [{ name: 'app', version: '1' }, { name: 'libfoo1', version: '1:1.9.3-2+b1' }]).find((r) => r.name === 'lib');
+    const old = applicableRecipes(recipes, 'deb', [
+      { name: 'app', version: '1' },
+      { name: 'libfoo1', version: '1:1.9.3-2+b1' },
+    ]).find((r) => r.name === 'lib');
     expect(old?.rules.env).toEqual({ A: '1', OLD: 'yes' });
     const neu = applicableRecipes(recipes, 'rpm', [{ name: 'foo-libs', version: '2.1-3.amzn2023' }]).find((r) => r.name === 'lib');
     expect(neu?.rules.env).toEqual({ A: '1', NEW: 'yes' });

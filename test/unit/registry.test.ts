@@ -27,7 +27,7 @@ describe('registry: the Amazon Linux targets and runtimes', () => {
     expect(r.libraries).toEqual(expect.arrayContaining(['libc.so.6', 'libstdc++.so.6', 'libcrypto.so.10', 'libz.so.1']));
   });
 
-  it('provided.al2023 lists only packages known to be in Lambda\'s base image', () => {
+  it("provided.al2023 lists only packages known to be in Lambda's base image", () => {
     const r = loadRuntime('provided.al2023');
     const names = r.packages.map((p) => p.name);
     // named in AWS's release notes for the AL2023 minimal container image provided.al2023 is built on

@@ -35,6 +35,7 @@ interface Answer {
   code: number;
   stderr: string;
   /** The helper's JSON answer (its last line), undefined when it printed none. */
+  // biome-ignore lint/suspicious/noExplicitAny: the helper's answers differ per command; each test reads the fields it checks
   json: any;
   records: Array<{ call: string; locked: boolean; [k: string]: unknown }>;
 }
@@ -45,12 +46,29 @@ const pkg = (name: string, evr: string, arch: string, more: Partial<Pkg> = {}): 
 };
 
 /** Runs `python yumda_rpm.py CMD JOB ARGS...` with the stand-ins first on sys.path. */
-async function helper(python: string, manager: 'yum' | 'dnf', scenario: Scenario, cmd: string, args: string[] = [], opts: { pins?: unknown[]; job?: Record<string, unknown>; before?: (cache: string) => void } = {}): Promise<Answer> {
+async function helper(
+  python: string,
+  manager: 'yum' | 'dnf',
+  scenario: Scenario,
+  cmd: string,
+  args: string[] = [],
+  opts: { pins?: unknown[]; job?: Record<string, unknown>; before?: (cache: string) => void } = {},
+): Promise<Answer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'yumda-rpm-helper-'));
   const cache = path.join(dir, 'cache');
   mkdirSync(path.join(cache, 'log'), { recursive: true });
   opts.before?.(cache);
-  const job = { manager, installroot: path.join(dir, 'root'), cachedir: cache, releasever: '2', arch: 'x86_64', repos: [{ id: 'r1', url: 'http://repo.example/r1/', mirrorlist: false }], runtime: [], pins: opts.pins ?? [], ...opts.job };
+  const job = {
+    manager,
+    installroot: path.join(dir, 'root'),
+    cachedir: cache,
+    releasever: '2',
+    arch: 'x86_64',
+    repos: [{ id: 'r1', url: 'http://repo.example/r1/', mirrorlist: false }],
+    runtime: [],
+    pins: opts.pins ?? [],
+    ...opts.job,
+  };
   writeFileSync(path.join(dir, 'job.json'), JSON.stringify(job));
   writeFileSync(path.join(dir, 'scenario.json'), JSON.stringify(scenario));
   const record = path.join(dir, 'record.jsonl');
@@ -74,14 +92,23 @@ async function helper(python: string, manager: 'yum' | 'dnf', scenario: Scenario
   } catch {
     json = undefined;
   }
-  const records = existsSync(record) ? readFileSync(record, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : [];
+  const records = existsSync(record)
+    ? readFileSync(record, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+    : [];
   return { code: r.code, stderr: r.stderr, json, records };
 }
 
 const python27 = findPython27();
 const python3 = findPython3();
 const interpreters = [
-  { label: 'Python 2.7', bin: python27, missing: 'no Python 2.7 found through pyenv ($PYENV_ROOT, `pyenv root`, ~/.pyenv, /root/.pyenv): the helper is not tested on the Python of AL2\'s yum' },
+  {
+    label: 'Python 2.7',
+    bin: python27,
+    missing: "no Python 2.7 found through pyenv ($PYENV_ROOT, `pyenv root`, ~/.pyenv, /root/.pyenv): the helper is not tested on the Python of AL2's yum",
+  },
   { label: 'Python 3', bin: python3, missing: 'no python3 on PATH' },
 ];
 const managers = ['yum', 'dnf'] as const;
@@ -135,7 +162,7 @@ for (const py of interpreters) {
       expect(r.json.pins).toEqual({ applied: ['liba'], missing: [] });
     });
 
-    it('yum: a request installs the machine\'s architecture only (multilib_policy best), not i686 beside x86_64', async () => {
+    it("yum: a request installs the machine's architecture only (multilib_policy best), not i686 beside x86_64", async () => {
       const scenario = { repos: { r1: [pkg('zlib', '1.2-1', 'x86_64'), pkg('zlib', '1.2-1', 'i686')] } };
       const r = await helper(bin, 'yum', scenario, 'resolve', ['zlib']);
       expect(r.code, r.stderr).toBe(0);
@@ -145,7 +172,9 @@ for (const py of interpreters) {
     it('dnf: the newest version of a request or an error (best), never a silent older one', async () => {
       const scenario = { repos: { r1: [pkg('tool', '2.0-1', 'x86_64', { requires: ['libgone.so.3()(64bit)'] }), pkg('tool', '1.0-1', 'x86_64')] } };
       const r = await helper(bin, 'dnf', scenario, 'resolve', ['tool']);
-      expect(r.json).toEqual({ error: { kind: 'unsatisfiable', message: 'Problem: cannot install the best candidate for the job\n  - nothing provides libgone.so.3()(64bit) needed by tool-2.0-1.x86_64' } });
+      expect(r.json).toEqual({
+        error: { kind: 'unsatisfiable', message: 'Problem: cannot install the best candidate for the job\n  - nothing provides libgone.so.3()(64bit) needed by tool-2.0-1.x86_64' },
+      });
       expect(r.code).toBe(3);
     });
 
@@ -153,37 +182,59 @@ for (const py of interpreters) {
       const scenario = { repos: { r1: [pkg('tool', '1.0-1', 'x86_64', { requires: ['/usr/share/fonts/Café.ttf'] })] } };
       const r = await helper(bin, 'yum', scenario, 'resolve', ['tool']);
       expect(r.json, r.stderr).toEqual({ error: { kind: 'unsatisfiable', message: 'tool-1.0-1.x86_64 requires /usr/share/fonts/Café.ttf' } });
-      const d = await helper(bin, 'yum', { repos: { r1: [pkg('tool', '1.0-1', 'x86_64')] }, downloadErrors: { tool: 'curl#37 - "Couldn\'t open file /srv/dépôt/tool-1.0-1.x86_64.rpm"' } }, 'download', [os.tmpdir(), 'tool-1.0-1.x86_64']);
+      const d = await helper(
+        bin,
+        'yum',
+        { repos: { r1: [pkg('tool', '1.0-1', 'x86_64')] }, downloadErrors: { tool: 'curl#37 - "Couldn\'t open file /srv/dépôt/tool-1.0-1.x86_64.rpm"' } },
+        'download',
+        [os.tmpdir(), 'tool-1.0-1.x86_64'],
+      );
       expect(d.json, d.stderr).toEqual({ error: { kind: 'download', message: 'tool-1.0-1.x86_64: curl#37 - "Couldn\'t open file /srv/dépôt/tool-1.0-1.x86_64.rpm"' } });
     });
 
-    it.each(managers)('%s: only refresh counts the repositories\' packages', async (m) => {
+    it.each(managers)("%s: only refresh counts the repositories' packages", async (m) => {
       const scenario = { repos: { r1: [pkg('tool', '1.0-1', 'x86_64'), pkg('other', '1.0-1', 'noarch')] } };
       const counted = (r: Answer) => r.records.filter((x) => x.call === (m === 'yum' ? 'returnPackages' : 'query')).length;
       const refresh = await helper(bin, m, scenario, 'refresh');
       expect(refresh.json).toEqual({ repos: { r1: 2 } });
       expect(counted(refresh)).toBeGreaterThan(0);
       const dest = mkdtempSync(path.join(os.tmpdir(), 'yumda-rpm-dl-'));
-      for (const [cmd, args] of [['resolve', ['tool']], ['versions', ['tool']], ['download', [dest, 'tool-1.0-1.x86_64']]] as const) {
+      for (const [cmd, args] of [
+        ['resolve', ['tool']],
+        ['versions', ['tool']],
+        ['download', [dest, 'tool-1.0-1.x86_64']],
+      ] as const) {
         const r = await helper(bin, m, scenario, cmd, [...args]);
         expect(r.code, `${cmd}: ${r.stderr}`).toBe(0);
         expect(counted(r), cmd).toBe(0);
       }
     });
 
-    it.each(managers)('%s: every command holds the cache volume\'s lock while it works there', async (m) => {
+    it.each(managers)("%s: every command holds the cache volume's lock while it works there", async (m) => {
       const scenario = { repos: { r1: [pkg('tool', '1.0-1', 'x86_64')] } };
       const dest = mkdtempSync(path.join(os.tmpdir(), 'yumda-rpm-dl-'));
-      for (const [cmd, args] of [['refresh', []], ['resolve', ['tool']], ['versions', ['tool']], ['download', [dest, 'tool-1.0-1.x86_64']]] as const) {
+      for (const [cmd, args] of [
+        ['refresh', []],
+        ['resolve', ['tool']],
+        ['versions', ['tool']],
+        ['download', [dest, 'tool-1.0-1.x86_64']],
+      ] as const) {
         const r = await helper(bin, m, scenario, cmd, [...args]);
         expect(r.code, `${cmd}: ${r.stderr}`).toBe(0);
         expect(r.records.length, cmd).toBeGreaterThan(0);
-        expect(r.records.filter((x) => !x.locked).map((x) => x.call), cmd).toEqual([]);
+        expect(
+          r.records.filter((x) => !x.locked).map((x) => x.call),
+          cmd,
+        ).toEqual([]);
       }
     });
 
-    it('dnf: the reason for a repository failure is this run\'s, not an earlier run\'s line in the shared librepo log', async () => {
-      const earlier = (cache: string) => writeFileSync(path.join(cache, 'log/dnf.librepo.log'), '2026-11-28T10:00:00+0000 INFO Curl error (6): Couldn\'t resolve host name for http://old.example/repodata/repomd.xml\n');
+    it("dnf: the reason for a repository failure is this run's, not an earlier run's line in the shared librepo log", async () => {
+      const earlier = (cache: string) =>
+        writeFileSync(
+          path.join(cache, 'log/dnf.librepo.log'),
+          "2026-11-28T10:00:00+0000 INFO Curl error (6): Couldn't resolve host name for http://old.example/repodata/repomd.xml\n",
+        );
       const failing = { repos: { r1: [] }, raise: { fill_sack: { class: 'RepoError', args: ["Failed to download metadata for repo 'r1'"] } } };
       const r = await helper(bin, 'dnf', failing, 'refresh', [], { before: earlier });
       expect(r.json).toEqual({ error: { kind: 'repo', message: "Failed to download metadata for repo 'r1'" } });
@@ -196,7 +247,10 @@ for (const py of interpreters) {
       ['download', 'downloadPkgs', 'download'],
     ])('yum: an exception nothing caught (URLGrabError in %s, from %s) is answered as a %s error in JSON', async (cmd, call, kind) => {
       const dest = mkdtempSync(path.join(os.tmpdir(), 'yumda-rpm-dl-'));
-      const scenario = { repos: { r1: [pkg('tool', '1.0-1', 'x86_64')] }, raise: { [call]: { class: 'URLGrabError', args: [14, 'curl#6 - "Could not resolve host: cdn.amazonlinux.com"'] } } };
+      const scenario = {
+        repos: { r1: [pkg('tool', '1.0-1', 'x86_64')] },
+        raise: { [call]: { class: 'URLGrabError', args: [14, 'curl#6 - "Could not resolve host: cdn.amazonlinux.com"'] } },
+      };
       const r = await helper(bin, 'yum', scenario, cmd, cmd === 'download' ? [dest, 'tool-1.0-1.x86_64'] : []);
       expect(r.json, r.stderr).toEqual({ error: { kind, message: '[Errno 14] curl#6 - "Could not resolve host: cdn.amazonlinux.com"', exception: 'URLGrabError' } });
       expect(r.code).toBe(3);

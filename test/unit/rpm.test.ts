@@ -3,7 +3,18 @@ import { parseArch } from '../../src/registry/arch.js';
 import { parseInventory } from '../../src/registry/refresh.js';
 import type { Runtime, Target } from '../../src/registry/types.js';
 import type { ResolveContext } from '../../src/resolve/backend.js';
-import { displayRepoUrl, explainRpmFailure, helperError, missingFromRuntimeHint, newestFirst, parseHelperOutput, parseRpmRepo, pinNevra, rpmJob, stageScript } from '../../src/resolve/rpm.js';
+import {
+  displayRepoUrl,
+  explainRpmFailure,
+  helperError,
+  missingFromRuntimeHint,
+  newestFirst,
+  parseHelperOutput,
+  parseRpmRepo,
+  pinNevra,
+  rpmJob,
+  stageScript,
+} from '../../src/resolve/rpm.js';
 import { planFromResolution, sonameOf, type RpmPackageInfo } from '../../src/resolve/rpmplan.js';
 import { decideSkew, type SkewCase } from '../../src/resolve/skew.js';
 import { isUserError } from '../../src/util/errors.js';
@@ -33,7 +44,12 @@ function pkg(name: string, evr: string, opts: { arch?: string; provides?: string
 const runtime: Pick<Runtime, 'id' | 'packages' | 'libraries'> = {
   id: 'provided.al2023',
   packages: [
-    { name: 'glibc', version: '2.34-52.amzn2023.0.3', arch: 'x86_64', provides: ['libc.so.6()(64bit)', 'libc.so.6(GLIBC_2.34)(64bit)', 'rtld(GNU_HASH)', 'glibc = 2.34-52.amzn2023.0.3'] },
+    {
+      name: 'glibc',
+      version: '2.34-52.amzn2023.0.3',
+      arch: 'x86_64',
+      provides: ['libc.so.6()(64bit)', 'libc.so.6(GLIBC_2.34)(64bit)', 'rtld(GNU_HASH)', 'glibc = 2.34-52.amzn2023.0.3'],
+    },
     { name: 'zlib', version: '1.2.11-33.amzn2023.0.4', arch: 'x86_64', provides: ['libz.so.1()(64bit)', 'libz.so.1(ZLIB_1.2.9)(64bit)'] },
     { name: 'coreutils-single', version: '8.32-30.amzn2023.0.3', arch: 'x86_64', provides: ['coreutils = 8.32-30.amzn2023.0.3'] },
     { name: 'pcre2', version: '10.40-1.amzn2023.0.3', arch: 'x86_64', provides: ['libpcre2-8.so.0()(64bit)'] },
@@ -53,8 +69,20 @@ describe('rpm plan: what the layer ships of the resolved closure', () => {
   it('ships the closure minus what the runtime satisfies, with who pulled what in', () => {
     const p = plan(
       [
-        pkg('poppler-utils', '22.01.0-1', { requires: [['libpoppler.so.118()(64bit)', ['poppler']], ['libc.so.6(GLIBC_2.34)(64bit)', ['glibc']], ['rpmlib(PayloadIsZstd) <= 5.4.18-1', []]] }),
-        pkg('poppler', '22.01.0-1', { provides: ['libpoppler.so.118()(64bit)'], requires: [['libz.so.1()(64bit)', ['zlib']], ['libc.so.6()(64bit)', ['glibc']]] }),
+        pkg('poppler-utils', '22.01.0-1', {
+          requires: [
+            ['libpoppler.so.118()(64bit)', ['poppler']],
+            ['libc.so.6(GLIBC_2.34)(64bit)', ['glibc']],
+            ['rpmlib(PayloadIsZstd) <= 5.4.18-1', []],
+          ],
+        }),
+        pkg('poppler', '22.01.0-1', {
+          provides: ['libpoppler.so.118()(64bit)'],
+          requires: [
+            ['libz.so.1()(64bit)', ['zlib']],
+            ['libc.so.6()(64bit)', ['glibc']],
+          ],
+        }),
         glibc,
         zlib,
       ],
@@ -66,26 +94,54 @@ describe('rpm plan: what the layer ships of the resolved closure', () => {
     ]);
     expect(p.fromRuntime).toEqual(['glibc', 'zlib']);
     expect(p.skew).toEqual([]);
-    expect(p.packages[0]).toMatchObject({ downloadSize: 1000, installedSize: 3000, repository: 'amazonlinux', filename: 'Packages/poppler.rpm', checksum: { algorithm: 'sha256' }, sourcePackage: 'poppler' });
+    expect(p.packages[0]).toMatchObject({
+      downloadSize: 1000,
+      installedSize: 3000,
+      repository: 'amazonlinux',
+      filename: 'Packages/poppler.rpm',
+      checksum: { algorithm: 'sha256' },
+      sourcePackage: 'poppler',
+    });
   });
 
   it('does not ship a different-named provider when the runtime satisfies the requirement', () => {
     // the solver chose coreutils for `coreutils`; the runtime's coreutils-single provides it
-    const p = plan([pkg('git', '2.40.1-1', { requires: [['coreutils', ['coreutils']], ['/usr/bin/env', ['coreutils-single']]] }), pkg('coreutils', '8.32-30'), pkg('coreutils-single', '8.32-30.amzn2023.0.3')], ['git']);
+    const p = plan(
+      [
+        pkg('git', '2.40.1-1', {
+          requires: [
+            ['coreutils', ['coreutils']],
+            ['/usr/bin/env', ['coreutils-single']],
+          ],
+        }),
+        pkg('coreutils', '8.32-30'),
+        pkg('coreutils-single', '8.32-30.amzn2023.0.3'),
+      ],
+      ['git'],
+    );
     expect(p.packages.map((x) => x.name)).toEqual(['git']);
     expect(p.fromRuntime).toEqual(['coreutils-single']);
   });
 
-  it('takes the runtime\'s provides from the repositories when the manifest has none (AL2)', () => {
-    const closure = [pkg('tool', '1-1', { requires: [['libstdc++.so.6(GLIBCXX_3.4.21)(64bit)', ['libstdc++']]] }), pkg('libstdc++', '7.3.1-17.amzn2', { provides: ['libstdc++.so.6(GLIBCXX_3.4.21)(64bit)'] })];
+  it("takes the runtime's provides from the repositories when the manifest has none (AL2)", () => {
+    const closure = [
+      pkg('tool', '1-1', { requires: [['libstdc++.so.6(GLIBCXX_3.4.21)(64bit)', ['libstdc++']]] }),
+      pkg('libstdc++', '7.3.1-17.amzn2', { provides: ['libstdc++.so.6(GLIBCXX_3.4.21)(64bit)'] }),
+    ];
     expect(plan(closure, ['tool'], { 'libstdc++': ['libstdc++.so.6()(64bit)', 'libstdc++.so.6(GLIBCXX_3.4.21)(64bit)'] }).packages.map((x) => x.name)).toEqual(['tool']);
     // without them the runtime's version cannot be shown to satisfy it: skew, and libstdc++.so.6 is shadowed
-    expect(() => plan(closure, ['tool'])).toThrow(/tool needs libstdc\+\+ 7\.3\.1-17\.amzn2 \(libstdc\+\+\.so\.6\(GLIBCXX_3\.4\.21\)\(64bit\)\), but the provided\.al2023 runtime has libstdc\+\+ 7\.3\.1-9\.amzn2/);
+    expect(() => plan(closure, ['tool'])).toThrow(
+      /tool needs libstdc\+\+ 7\.3\.1-17\.amzn2 \(libstdc\+\+\.so\.6\(GLIBCXX_3\.4\.21\)\(64bit\)\), but the provided\.al2023 runtime has libstdc\+\+ 7\.3\.1-9\.amzn2/,
+    );
   });
 
   it('ships a newer runtime package when no runtime library would shadow it', () => {
     const p = plan(
-      [pkg('git', '2.40.1-1', { requires: [['libpcre2-8.so.0(PCRE2_10.42)(64bit)', ['pcre2']]] }), pkg('pcre2', '10.42-1.amzn2023', { provides: ['libpcre2-posix.so.3()(64bit)'], requires: [['libc.so.6()(64bit)', ['glibc']]] }), glibc],
+      [
+        pkg('git', '2.40.1-1', { requires: [['libpcre2-8.so.0(PCRE2_10.42)(64bit)', ['pcre2']]] }),
+        pkg('pcre2', '10.42-1.amzn2023', { provides: ['libpcre2-posix.so.3()(64bit)'], requires: [['libc.so.6()(64bit)', ['glibc']]] }),
+        glibc,
+      ],
       ['git'],
     );
     // pcre2 10.42's libraries (as provided) do not include one the runtime has: shipped
@@ -95,8 +151,11 @@ describe('rpm plan: what the layer ships of the resolved closure', () => {
     expect(p.fromRuntime).toEqual(['glibc']);
   });
 
-  it('stops when the newer library would be shadowed by the runtime\'s copy, naming both versions', () => {
-    const closure = [pkg('git', '2.40.1-1', { requires: [['libpcre2-8.so.0(PCRE2_10.42)(64bit)', ['pcre2']]] }), pkg('pcre2', '10.42-1.amzn2023', { provides: ['libpcre2-8.so.0()(64bit)', 'libpcre2-8.so.0(PCRE2_10.42)(64bit)'] })];
+  it("stops when the newer library would be shadowed by the runtime's copy, naming both versions", () => {
+    const closure = [
+      pkg('git', '2.40.1-1', { requires: [['libpcre2-8.so.0(PCRE2_10.42)(64bit)', ['pcre2']]] }),
+      pkg('pcre2', '10.42-1.amzn2023', { provides: ['libpcre2-8.so.0()(64bit)', 'libpcre2-8.so.0(PCRE2_10.42)(64bit)'] }),
+    ];
     let err: unknown;
     try {
       plan(closure, ['git']);
@@ -105,12 +164,14 @@ describe('rpm plan: what the layer ships of the resolved closure', () => {
     }
     expect(isUserError(err)).toBe(true);
     expect((err as Error).message).toBe(
-      'git needs pcre2 10.42-1.amzn2023 (libpcre2-8.so.0(PCRE2_10.42)(64bit)), but the provided.al2023 runtime has pcre2 10.40-1.amzn2023.0.3; shipping the newer libpcre2-8.so.0 in /opt/lib would not help, because Lambda\'s LD_LIBRARY_PATH searches /lib64 and /usr/lib64 first and finds the runtime\'s older copy',
+      "git needs pcre2 10.42-1.amzn2023 (libpcre2-8.so.0(PCRE2_10.42)(64bit)), but the provided.al2023 runtime has pcre2 10.40-1.amzn2023.0.3; shipping the newer libpcre2-8.so.0 in /opt/lib would not help, because Lambda's LD_LIBRARY_PATH searches /lib64 and /usr/lib64 first and finds the runtime's older copy",
     );
   });
 
   it('never ships the C library', () => {
-    expect(() => plan([pkg('tool', '1-1', { requires: [['libc.so.6(GLIBC_2.38)(64bit)', ['glibc']]] }), pkg('glibc', '2.38-1')], ['tool'])).toThrow(/glibc cannot be shipped in a layer/);
+    expect(() => plan([pkg('tool', '1-1', { requires: [['libc.so.6(GLIBC_2.38)(64bit)', ['glibc']]] }), pkg('glibc', '2.38-1')], ['tool'])).toThrow(
+      /glibc cannot be shipped in a layer/,
+    );
   });
 
   it('refuses a requirement nothing provides, rather than dropping it (a rich dependency may have none)', () => {
@@ -118,7 +179,17 @@ describe('rpm plan: what the layer ships of the resolved closure', () => {
     expect(() => plan([pkg('tool', '1.0-1', { requires: [['/usr/share/tool/data', []]] })], ['tool'])).toThrow(
       'tool-1.0-1.x86_64 requires /usr/share/tool/data, which no package of the resolved closure provides and the provided.al2023 runtime does not have',
     );
-    const p = plan([pkg('tool', '1.0-1', { requires: [['(tool-doc if man-db)', []], ['/usr/bin/tool', ['tool']]] })], ['tool']);
+    const p = plan(
+      [
+        pkg('tool', '1.0-1', {
+          requires: [
+            ['(tool-doc if man-db)', []],
+            ['/usr/bin/tool', ['tool']],
+          ],
+        }),
+      ],
+      ['tool'],
+    );
     expect(p.packages.map((x) => [x.name, x.depends])).toEqual([['tool', []]]);
   });
 
@@ -142,17 +213,30 @@ describe('rpm plan: what the layer ships of the resolved closure', () => {
 });
 
 describe('version skew decision', () => {
-  const base: SkewCase = { name: 'base', runtimeVersion: '1.0-1', neededVersion: '1.1-1', requirement: 'libbase.so.1(BASE_1.1)(64bit)', requiredBy: 'newtool', libraries: ['libbase.so.1'], runtimeBound: false };
+  const base: SkewCase = {
+    name: 'base',
+    runtimeVersion: '1.0-1',
+    neededVersion: '1.1-1',
+    requirement: 'libbase.so.1(BASE_1.1)(64bit)',
+    requiredBy: 'newtool',
+    libraries: ['libbase.so.1'],
+    runtimeBound: false,
+  };
   const ctx = { runtimeId: 'provided.al2023', runtimeLibraries: new Set(['libbase.so.1', 'libc.so.6']), rpathToLayer: false };
 
   it('stops when the runtime has a library of the same name, which Lambda would load first', () => {
     const d = decideSkew(base, ctx);
     expect(d.action).toBe('stop');
-    expect(d.action === 'stop' && d.reason).toMatch(/^newtool needs base 1\.1-1 \(libbase\.so\.1\(BASE_1\.1\)\(64bit\)\), but the provided\.al2023 runtime has base 1\.0-1; shipping the newer libbase\.so\.1 in \/opt\/lib would not help/);
+    expect(d.action === 'stop' && d.reason).toMatch(
+      /^newtool needs base 1\.1-1 \(libbase\.so\.1\(BASE_1\.1\)\(64bit\)\), but the provided\.al2023 runtime has base 1\.0-1; shipping the newer libbase\.so\.1 in \/opt\/lib would not help/,
+    );
   });
 
   it('ships when nothing of the runtime shadows it', () => {
-    expect(decideSkew({ ...base, libraries: ['libbase.so.2'] }, ctx)).toEqual({ action: 'ship', note: expect.stringMatching(/the layer ships base 1\.1-1 \(the runtime has no libbase\.so\.2\)$/) });
+    expect(decideSkew({ ...base, libraries: ['libbase.so.2'] }, ctx)).toEqual({
+      action: 'ship',
+      note: expect.stringMatching(/the layer ships base 1\.1-1 \(the runtime has no libbase\.so\.2\)$/),
+    });
     expect(decideSkew({ ...base, libraries: [] }, ctx).action).toBe('ship');
   });
 
@@ -160,7 +244,7 @@ describe('version skew decision', () => {
     expect(decideSkew(base, { ...ctx, rpathToLayer: true })).toEqual({ action: 'ship', note: expect.stringMatching(/found first through the programs' RPATH$/) });
   });
 
-  it('always stops for packages that must be the runtime\'s own', () => {
+  it("always stops for packages that must be the runtime's own", () => {
     const d = decideSkew({ ...base, name: 'glibc', libraries: [], runtimeBound: true }, { ...ctx, rpathToLayer: true });
     expect(d).toEqual({ action: 'stop', reason: expect.stringMatching(/glibc cannot be shipped in a layer/) });
   });
@@ -171,7 +255,12 @@ describe('rpm backend pieces', () => {
 
   it('reads --repo as a base URL or a mirror list', () => {
     expect(parseRpmRepo('https://mirror.example.com/al2023/x86_64/', 0)).toEqual({ id: 'repo1', url: 'https://mirror.example.com/al2023/x86_64/', gpgcheck: false });
-    expect(parseRpmRepo('mirrorlist=https://cdn.example.com/mirror.list', 1)).toEqual({ id: 'repo2', url: 'https://cdn.example.com/mirror.list', mirrorlist: true, gpgcheck: false });
+    expect(parseRpmRepo('mirrorlist=https://cdn.example.com/mirror.list', 1)).toEqual({
+      id: 'repo2',
+      url: 'https://cdn.example.com/mirror.list',
+      mirrorlist: true,
+      gpgcheck: false,
+    });
     expect(() => parseRpmRepo('ftp://x', 0)).toThrow(/expected a repository URL/);
   });
 
@@ -185,7 +274,12 @@ describe('rpm backend pieces', () => {
       target,
       arch: parseArch('arm64'),
       repositories: [{ id: 'amazonlinux', url: 'https://x/$basearch', mirrorlist: true }],
-      runtime: { packages: [{ name: 'gmp', version: '1:6.2.1-2.amzn2023.0.2', arch: 'x86_64' }, { name: 'odd', version: 'noversion', arch: 'x86_64' }] },
+      runtime: {
+        packages: [
+          { name: 'gmp', version: '1:6.2.1-2.amzn2023.0.2', arch: 'x86_64' },
+          { name: 'odd', version: 'noversion', arch: 'x86_64' },
+        ],
+      },
     } as unknown as ResolveContext;
     expect(rpmJob(ctx).pins).toEqual([]);
     expect(rpmJob(ctx)).toEqual({
@@ -229,22 +323,28 @@ describe('rpm backend pieces', () => {
 
   it('explains failures in one line', () => {
     expect(explainRpmFailure('not-found', 'no package matches nope', 'al2023', { name: 'nope' })).toBe("package 'nope' was not found in the al2023 repositories");
-    expect(explainRpmFailure('not-found', 'no package matches git-9', 'al2023', { name: 'git', version: '9' })).toBe("version 9 of package 'git' was not found in the al2023 repositories");
+    expect(explainRpmFailure('not-found', 'no package matches git-9', 'al2023', { name: 'git', version: '9' })).toBe(
+      "version 9 of package 'git' was not found in the al2023 repositories",
+    );
     // dnf 4's depsolve message, as printed
     const msg = 'Problem: conflicting requests\n  - nothing provides libfoo.so.2()(64bit) needed by tool-1.0-1.x86_64';
     expect(explainRpmFailure('unsatisfiable', msg, 'al2023')).toBe('the packages cannot be installed together: nothing provides libfoo.so.2()(64bit) needed by tool-1.0-1.x86_64');
   });
 
-  it('says when a missing capability is the runtime\'s: the repositories lack the distribution', () => {
+  it("says when a missing capability is the runtime's: the repositories lack the distribution", () => {
     const ctx = { runtime, arch: parseArch('x86_64') } as unknown as ResolveContext;
-    expect(missingFromRuntimeHint('  - nothing provides rtld(GNU_HASH) needed by python2.7-2.7.18-41.amzn2023.0.9.x86_64', ctx)).toMatch(/^rtld\(GNU_HASH\) comes from glibc, which the provided\.al2023 runtime has/);
+    expect(missingFromRuntimeHint('  - nothing provides rtld(GNU_HASH) needed by python2.7-2.7.18-41.amzn2023.0.9.x86_64', ctx)).toMatch(
+      /^rtld\(GNU_HASH\) comes from glibc, which the provided\.al2023 runtime has/,
+    );
     expect(missingFromRuntimeHint('  - nothing provides libfoo.so.2()(64bit) needed by tool-1', ctx)).toBeUndefined();
   });
 
-  it('reads the helper\'s JSON, or reports its crash', () => {
+  it("reads the helper's JSON, or reports its crash", () => {
     expect(parseHelperOutput('noise\n{"repos": {"a": 3}}\n', '', 0, 'x')).toEqual({ repos: { a: 3 } });
     expect(parseHelperOutput('{"error": {"kind": "repo", "message": "m"}}', '', 3, 'x')).toEqual({ error: { kind: 'repo', message: 'm' } });
-    expect(() => parseHelperOutput('', 'Traceback\nImportError: No module named dnf', 1, 'dnf (resolving)')).toThrow('dnf (resolving) failed (exit 1): Traceback ImportError: No module named dnf');
+    expect(() => parseHelperOutput('', 'Traceback\nImportError: No module named dnf', 1, 'dnf (resolving)')).toThrow(
+      'dnf (resolving) failed (exit 1): Traceback ImportError: No module named dnf',
+    );
     let thrown: unknown;
     expect(() => {
       try {
@@ -257,15 +357,32 @@ describe('rpm backend pieces', () => {
     expect(isUserError(thrown) && thrown.hint).toMatch(/needs dnf \(python3 with the dnf module\)/);
   });
 
-  describe('reports the helper\'s errors the same way from every command', () => {
+  describe("reports the helper's errors the same way from every command", () => {
     const target = { id: 'al2', packageManager: 'yum', distro: { name: 'amzn', version: '2', releasever: '2' } };
-    const ctx = { target, runtime, arch: parseArch('x86_64'), repositories: [{ id: 'amzn2-core', url: 'https://cdn.amazonlinux.com/2/core/latest/$basearch/mirror.list', mirrorlist: true }] } as unknown as ResolveContext;
+    const ctx = {
+      target,
+      runtime,
+      arch: parseArch('x86_64'),
+      repositories: [{ id: 'amzn2-core', url: 'https://cdn.amazonlinux.com/2/core/latest/$basearch/mirror.list', mirrorlist: true }],
+    } as unknown as ResolveContext;
     it.each([
       // the helper's catch-all, from yum's URLGrabError while resolving (file lists are fetched on first use)
-      [{ kind: 'repo', message: '[Errno 14] curl#6 - "Could not resolve host: cdn.amazonlinux.com"', exception: 'URLGrabError' }, 'cannot read the al2 package repositories: [Errno 14] curl#6 - "Could not resolve host: cdn.amazonlinux.com"', /cdn\.amazonlinux\.com\/2\/core\/latest\/x86_64\/mirror\.list \(mirror list\); check the network/],
-      [{ kind: 'download', message: 'tool-1.0-1.x86_64: [Errno 12] Timeout\nmore', exception: 'URLGrabError' }, 'downloading the packages failed: tool-1.0-1.x86_64: [Errno 12] Timeout', /check the network/],
+      [
+        { kind: 'repo', message: '[Errno 14] curl#6 - "Could not resolve host: cdn.amazonlinux.com"', exception: 'URLGrabError' },
+        'cannot read the al2 package repositories: [Errno 14] curl#6 - "Could not resolve host: cdn.amazonlinux.com"',
+        /cdn\.amazonlinux\.com\/2\/core\/latest\/x86_64\/mirror\.list \(mirror list\); check the network/,
+      ],
+      [
+        { kind: 'download', message: 'tool-1.0-1.x86_64: [Errno 12] Timeout\nmore', exception: 'URLGrabError' },
+        'downloading the packages failed: tool-1.0-1.x86_64: [Errno 12] Timeout',
+        /check the network/,
+      ],
       [{ kind: 'internal', message: "'releasever'", exception: 'KeyError' }, "yumda's rpm helper failed: KeyError: 'releasever'", /a bug in yumda/],
-      [{ kind: 'unsatisfiable', message: 'tool-1.0-1.x86_64 requires /usr/share/fonts/Café.ttf' }, 'the packages cannot be installed together: tool-1.0-1.x86_64 requires /usr/share/fonts/Café.ttf', undefined],
+      [
+        { kind: 'unsatisfiable', message: 'tool-1.0-1.x86_64 requires /usr/share/fonts/Café.ttf' },
+        'the packages cannot be installed together: tool-1.0-1.x86_64 requires /usr/share/fonts/Café.ttf',
+        undefined,
+      ],
     ])('%o', (err, message, hint) => {
       const e = helperError(err, ctx);
       expect(e.message).toBe(message);
@@ -273,7 +390,9 @@ describe('rpm backend pieces', () => {
       else expect(e.hint).toBeUndefined();
     });
     it('names the request a not-found error is about', () => {
-      expect(helperError({ kind: 'not-found', message: 'no package matches git-9', spec: 'git-9' }, ctx, [{ name: 'git', version: '9' }]).message).toBe("version 9 of package 'git' was not found in the al2 repositories");
+      expect(helperError({ kind: 'not-found', message: 'no package matches git-9', spec: 'git-9' }, ctx, [{ name: 'git', version: '9' }]).message).toBe(
+        "version 9 of package 'git' was not found in the al2 repositories",
+      );
     });
   });
 

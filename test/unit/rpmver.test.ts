@@ -12,7 +12,7 @@ const CASES = readFileSync(path.resolve(repoRoot, '../shared/fixtures/vercmp/rpm
   .map((l) => l.split('\t') as [string, string, string]);
 
 describe('rpmvercmp', () => {
-  it('agrees with every one of rpm\'s own comparison cases', () => {
+  it("agrees with every one of rpm's own comparison cases", () => {
     expect(CASES.length).toBe(69);
     const wrong = CASES.filter(([a, b, want]) => rpmvercmp(a, b) !== Number(want)).map(([a, b, want]) => `${a} vs ${b}: want ${want}, got ${rpmvercmp(a, b)}`);
     expect(wrong).toEqual([]);

@@ -47,18 +47,25 @@ describe('licenses from Debian copyright files', () => {
   });
 
   it('takes /usr/share/common-licenses references from free-form files, without claiming an SPDX expression', () => {
-    const text = 'Copyright 2000 Someone\n\nOn Debian systems, the complete text of the GNU Lesser General Public\nLicense can be found in `/usr/share/common-licenses/LGPL-2.1\'.\n';
+    const text =
+      "Copyright 2000 Someone\n\nOn Debian systems, the complete text of the GNU Lesser General Public\nLicense can be found in `/usr/share/common-licenses/LGPL-2.1'.\n";
     expect(licenseFromCopyright(text)).toEqual({ declared: ['LGPL-2.1'], source: 'common-licenses' });
     expect(licenseFromCopyright('Permission to use, copy, modify ... is hereby granted')).toEqual({ declared: [], source: 'free-form' });
   });
 
-  it('finds each package\'s copyright file in the staged tree, through a symlinked doc directory', () => {
-    const staged = treeOf([
-      file('/usr/share/doc/libjq1/copyright', DEP5),
-      symlink('/usr/share/doc/jq', 'libjq1'),
-      file('/usr/bin/jq', 'ELF'),
-    ]);
-    const pkgs = ['jq', 'libjq1', 'nodoc'].map((name) => ({ name, version: '1', arch: 'amd64', downloadSize: 0, installedSize: 0, requiredBy: [], requested: false, provides: [], depends: [] }));
+  it("finds each package's copyright file in the staged tree, through a symlinked doc directory", () => {
+    const staged = treeOf([file('/usr/share/doc/libjq1/copyright', DEP5), symlink('/usr/share/doc/jq', 'libjq1'), file('/usr/bin/jq', 'ELF')]);
+    const pkgs = ['jq', 'libjq1', 'nodoc'].map((name) => ({
+      name,
+      version: '1',
+      arch: 'amd64',
+      downloadSize: 0,
+      installedSize: 0,
+      requiredBy: [],
+      requested: false,
+      provides: [],
+      depends: [],
+    }));
     const rpm = { ...pkgs[0]!, name: 'rpmpkg', license: 'MIT AND BSD-3-Clause' };
     const got = stagedLicenses(staged, [...pkgs, rpm]);
     expect(got.get('jq')).toEqual(got.get('libjq1'));
@@ -97,7 +104,7 @@ describe('CycloneDX SBOM of a layer', () => {
     checksums: new Map([['jq', 'ab'.repeat(32)]]),
   };
 
-  it('is valid CycloneDX 1.5, lists exactly the manifest\'s packages with name, version, arch, license and source package', () => {
+  it("is valid CycloneDX 1.5, lists exactly the manifest's packages with name, version, arch, license and source package", () => {
     const bom: CycloneDxBom = layerSbom(input);
     const validate = cycloneDxValidator();
     expect(validate(bom), JSON.stringify(validate.errors)).toBe(true);
@@ -109,7 +116,11 @@ describe('CycloneDX SBOM of a layer', () => {
     const onig = bom.components.find((c) => c.name === 'libonig5')!;
     expect(onig.purl).toBe('pkg:deb/debian/libonig5@6.9.8-1?arch=amd64&distro=debian-12&upstream=libonig');
     expect(onig.licenses).toEqual([{ license: { id: 'BSD-2-Clause' } }, { license: { name: 'public-domain' } }]);
-    expect(Object.fromEntries(onig.properties.map((p) => [p.name, p.value]))).toMatchObject({ 'yumda:package:arch': 'amd64', 'yumda:package:sourcePackage': 'libonig', 'yumda:package:licenseSource': 'dep5' });
+    expect(Object.fromEntries(onig.properties.map((p) => [p.name, p.value]))).toMatchObject({
+      'yumda:package:arch': 'amd64',
+      'yumda:package:sourcePackage': 'libonig',
+      'yumda:package:licenseSource': 'dep5',
+    });
     expect(bom.components.find((c) => c.name === 'libx11-6')!.purl).toBe('pkg:deb/debian/libx11-6@2%3A1.8.4-2%2Bdeb12u2?arch=amd64&distro=debian-12&upstream=libx11');
   });
 

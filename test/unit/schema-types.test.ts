@@ -10,7 +10,16 @@ import { repoRoot } from '../helpers/cli.js';
  * (names, which are required, nested objects and arrays): a field added to one and not the other
  * fails this test.
  */
-type Schema = { type?: string | string[]; properties?: Record<string, Schema>; required?: string[]; items?: Schema; anyOf?: Schema[]; oneOf?: Schema[]; $ref?: string; definitions?: Record<string, Schema> };
+type Schema = {
+  type?: string | string[];
+  properties?: Record<string, Schema>;
+  required?: string[];
+  items?: Schema;
+  anyOf?: Schema[];
+  oneOf?: Schema[];
+  $ref?: string;
+  definitions?: Record<string, Schema>;
+};
 
 const PAIRS: Array<{ schema: string; file: string; type: string; codeOnly?: string[] }> = [
   { schema: 'manifest', file: 'src/project/manifest.ts', type: 'ProjectDocument' },
@@ -46,7 +55,11 @@ function structural(t: ts.Type): ts.Type | undefined {
 
 /** Follows a local `$ref` (a JSON pointer such as `#/definitions/rules/env`). */
 function deref(s: Schema, root: Schema): Schema {
-  while (s.$ref) s = s.$ref.slice(2).split('/').reduce<Record<string, unknown>>((node, key) => node[key] as Record<string, unknown>, root as Record<string, unknown>) as Schema;
+  while (s.$ref)
+    s = s.$ref
+      .slice(2)
+      .split('/')
+      .reduce<Record<string, unknown>>((node, key) => node[key] as Record<string, unknown>, root as Record<string, unknown>) as Schema;
   return s;
 }
 
@@ -86,7 +99,7 @@ describe('JSON schemas match the TypeScript types', () => {
 
   it('notices a field the type lacks (the check itself can fail)', () => {
     const schema = JSON.parse(readFileSync(path.join(repoRoot, 'schema', 'manifest.schema.json'), 'utf8')) as Schema;
-    schema.definitions!['layer']!.properties!['surprise'] = { type: 'string' };
+    schema.definitions!.layer!.properties!.surprise = { type: 'string' };
     const problems: string[] = [];
     compare(declaredType('src/project/manifest.ts', 'ProjectDocument'), schema, schema, 'ProjectDocument', [], problems);
     expect(problems).toEqual(['ProjectDocument.layers[].surprise: in the schema, not in the type']);

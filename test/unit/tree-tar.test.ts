@@ -46,7 +46,13 @@ describe('treeTarStream', () => {
     const stream = treeTarStream(members([dir('/a'), onDisk('/a/gone', path.join(d, 'no-such-file'), 1234), file('/a/after', 'x')]), new Date(0));
     const sink = new Writable({ write: (_c, _e, cb) => cb() });
     const timeout = new Promise<'hang'>((resolve) => setTimeout(() => resolve('hang'), 5000).unref());
-    const outcome = await Promise.race([pipeline(stream, sink).then(() => 'finished', (e: NodeJS.ErrnoException) => e.code ?? e.message), timeout]);
+    const outcome = await Promise.race([
+      pipeline(stream, sink).then(
+        () => 'finished',
+        (e: NodeJS.ErrnoException) => e.code ?? e.message,
+      ),
+      timeout,
+    ]);
     expect(outcome).toBe('ENOENT');
   });
 });

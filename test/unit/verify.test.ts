@@ -23,7 +23,9 @@ describe('verify results', () => {
     expect(formatResult(r)).toBe(
       'FAIL closure: /opt/bin/a and 1 more file need libx.so.1, which is not in the layer or the debian12 runtime; /opt/lib/liby.so.2 needs libz.so.9, which is not in the layer or the debian12 runtime',
     );
-    expect(formatResult(closureResult({ checked: 7, missing: [], unreadable: [] }, runtime))).toBe('PASS closure: 7 ELF files, every needed library is in the layer or the debian12 runtime');
+    expect(formatResult(closureResult({ checked: 7, missing: [], unreadable: [] }, runtime))).toBe(
+      'PASS closure: 7 ELF files, every needed library is in the layer or the debian12 runtime',
+    );
     expect(closureResult({ checked: 7, missing: [], unreadable: [{ file: '/opt/lib/x.so', why: 'truncated' }] }, runtime).status).toBe('fail');
   });
 
@@ -35,7 +37,13 @@ describe('verify results', () => {
 
   it('smoke tests come from the recipes the layer names, for the versions it holds; unknown names are reported', () => {
     const recipes: Recipe[] = [
-      { name: 'tool', description: 'd', packages: { deb: ['tool'] }, smoke: [{ run: 'tool -v', expect: 'tool' }], variants: [{ versions: '>=2', smoke: [{ run: 'tool --new', expect: 'new' }] }] },
+      {
+        name: 'tool',
+        description: 'd',
+        packages: { deb: ['tool'] },
+        smoke: [{ run: 'tool -v', expect: 'tool' }],
+        variants: [{ versions: '>=2', smoke: [{ run: 'tool --new', expect: 'new' }] }],
+      },
       { name: 'other', description: 'd', packages: { deb: ['other'] }, smoke: [{ run: 'other', expect: 'x' }] },
     ];
     const manifest = { recipes: ['tool', 'gone'], packages: [{ name: 'tool', version: '2.1-1' }] } as unknown as LayerManifest;

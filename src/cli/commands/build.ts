@@ -53,7 +53,9 @@ function openProject(opts: ProjectOptions): { project: Project; jobs: LayerJob[]
   const project = loadProject(file);
   const unknown = opts.layer.filter((n) => !project.jobs.some((j) => j.name === n));
   if (unknown.length) {
-    throw new UserError(`no layer named ${unknown.map((n) => `'${n}'`).join(', ')} in ${path.basename(file)}`, { hint: `its layers: ${[...new Set(project.jobs.map((j) => j.name))].join(', ')}` });
+    throw new UserError(`no layer named ${unknown.map((n) => `'${n}'`).join(', ')} in ${path.basename(file)}`, {
+      hint: `its layers: ${[...new Set(project.jobs.map((j) => j.name))].join(', ')}`,
+    });
   }
   const jobs = opts.layer.length ? project.jobs.filter((j) => opts.layer.includes(j.name)) : project.jobs;
   const lockFile = lockPathFor(file);
@@ -204,10 +206,7 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
         }
       },
     };
-    const result = await buildLayer(
-      { ...buildSpec(job, opts), ...(current ? { packages: requestsFor(job, locked), pins: pinsOf(locked) } : {}) },
-      events,
-    );
+    const result = await buildLayer({ ...buildSpec(job, opts), ...(current ? { packages: requestsFor(job, locked), pins: pinsOf(locked) } : {}) }, events);
     const entry = lockEntry(job, runtime, result);
     entries.push(entry);
     outputs.push(await writeOutputs(job, result, ui, lockChanges(locked, entry), opts));
@@ -238,7 +237,13 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
     const changes = o.lockChanges.filter((c) => !c.startsWith('new:'));
     if (changes.length && !opts.frozen) ui.info(`  ${LOCK_NAME}: ${changes.join(', ')}`);
   }
-  ui.info(opts.frozen ? `${LOCK_NAME} matched: every layer built from its locked versions` : lockWritten ? `Wrote ${path.relative(process.cwd(), lockFile) || LOCK_NAME}` : `${LOCK_NAME} is up to date`);
+  ui.info(
+    opts.frozen
+      ? `${LOCK_NAME} matched: every layer built from its locked versions`
+      : lockWritten
+        ? `Wrote ${path.relative(process.cwd(), lockFile) || LOCK_NAME}`
+        : `${LOCK_NAME} is up to date`,
+  );
 }
 
 /** Every file and directory the jobs will write, for checking before any build starts. */
@@ -251,7 +256,12 @@ function outputTargets(jobs: LayerJob[]): OutputTarget[] {
 
 async function writeOutputs(job: LayerJob, result: BuildResult, ui: Reporter, changes: string[], opts: BuildOptions): Promise<LayerOutput> {
   const gate = gateBuild(result, { allowMissing: job.allowMissing || !!opts.allowMissing, force: false, limit: 'layer' }, (w) => ui.warn(`${label(job)}: ${w}`));
-  const written = await writeLayerOutputs(result.layer!, result.sbom, job.outputs, { cacheDir: cachePaths(opts.cacheDir).zips, createParents: true, warn: (w) => ui.warn(w), step: (t) => ui.step(t.replace(process.cwd() + path.sep, '')) });
+  const written = await writeLayerOutputs(result.layer!, result.sbom, job.outputs, {
+    cacheDir: cachePaths(opts.cacheDir).zips,
+    createParents: true,
+    warn: (w) => ui.warn(w),
+    step: (t) => ui.step(t.replace(process.cwd() + path.sep, '')),
+  });
   return {
     name: job.name,
     arch: job.arch.lambda,

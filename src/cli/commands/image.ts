@@ -40,7 +40,10 @@ export function checkTag(ref: string): string {
 
 /** `yumda/poppler-utils:debian12-x86_64`: a default tag that says what the image holds. */
 export function defaultTag(m: Pick<LayerManifest, 'requested' | 'target' | 'arch'>): string {
-  const name = (m.requested[0] ?? 'layer').replace(/=.*$/, '').toLowerCase().replace(/[^a-z0-9._-]/g, '-');
+  const name = (m.requested[0] ?? 'layer')
+    .replace(/=.*$/, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]/g, '-');
   return `yumda/${name}:${m.target}-${m.arch}`;
 }
 
@@ -130,11 +133,15 @@ export async function imageCommand(packages: string[], opts: ImageOptions): Prom
   let made: Made;
   let gate: GateReport;
   if (opts.layer) {
-    made = await withLayerContents(path.resolve(opts.layer), (layer, tree) => {
-      gate = gateLayer(layerGateInput(tree, layer.manifest, opts.runtimeManifest), gateOptions, warn);
-      return makeImage(tree, layer.manifest, parseArch(layer.manifest?.arch ?? opts.arch), req, ui);
-      // an image may hold more than a layer zip may: read up to a container image's limit
-    }, { limit: READ_LIMITS.image });
+    made = await withLayerContents(
+      path.resolve(opts.layer),
+      (layer, tree) => {
+        gate = gateLayer(layerGateInput(tree, layer.manifest, opts.runtimeManifest), gateOptions, warn);
+        return makeImage(tree, layer.manifest, parseArch(layer.manifest?.arch ?? opts.arch), req, ui);
+        // an image may hold more than a layer zip may: read up to a container image's limit
+      },
+      { limit: READ_LIMITS.image },
+    );
   } else {
     const requests = packages.map(parsePackageArg);
     const arch = parseArch(opts.arch);
@@ -146,10 +153,13 @@ export async function imageCommand(packages: string[], opts: ImageOptions): Prom
   ui.done();
   if (opts.json) {
     const image = { id: made.imageId, manifestDigest: made.manifestDigest, tag: made.tag, loaded: made.loaded, labels: made.labels };
-    process.stdout.write(JSON.stringify({ image, outputs: made.outputs, unzippedBytes: made.unzippedBytes, warnings: gate!.warnings, missingLibraries: gate!.missingLibraries }, null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify({ image, outputs: made.outputs, unzippedBytes: made.unzippedBytes, warnings: gate!.warnings, missingLibraries: gate!.missingLibraries }, null, 2) + '\n',
+    );
     return;
   }
-  for (const o of made.outputs) ui.info(`Wrote ${o.path}: ${o.format} image tarball, ${formatBytes(o.bytes)} (image ${made.imageId}${o.format === 'oci' ? `, manifest ${made.manifestDigest}` : ''})`);
+  for (const o of made.outputs)
+    ui.info(`Wrote ${o.path}: ${o.format} image tarball, ${formatBytes(o.bytes)} (image ${made.imageId}${o.format === 'oci' ? `, manifest ${made.manifestDigest}` : ''})`);
   if (made.loaded) {
     ui.info(`Loaded ${made.tag} into the Docker engine: image ${made.imageId} (/opt only, ${formatBytes(made.unzippedBytes)})`);
     ui.info(`In your Dockerfile:\n  COPY --from=${made.tag} /opt /opt`);

@@ -98,12 +98,19 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   if (opts.out && opts.outDir) throw new UserError('--out and --out-dir exclude each other: a zip or a directory');
   if (opts.run.length && !opts.verify) throw new UserError('--run is for --verify: add --verify, or run `yumda verify` on the written layer');
   if (opts.dockerfile) {
-    if (opts.recipes.length) throw new UserError('--recipes names directories on this machine, which a docker build stage cannot see', { hint: 'put the recipes in the yumda package the stage installs (YUMDA_PACKAGE)' });
-    if (opts.out || opts.outDir || opts.verify || opts.local) throw new UserError('--dockerfile prints a Dockerfile snippet and builds nothing: it takes no --out, --out-dir, --verify or --local');
+    if (opts.recipes.length)
+      throw new UserError('--recipes names directories on this machine, which a docker build stage cannot see', {
+        hint: 'put the recipes in the yumda package the stage installs (YUMDA_PACKAGE)',
+      });
+    if (opts.out || opts.outDir || opts.verify || opts.local)
+      throw new UserError('--dockerfile prints a Dockerfile snippet and builds nothing: it takes no --out, --out-dir, --verify or --local');
     process.stdout.write(dockerfileSnippet({ target, arch, packages: requests, flags: layerFlags(opts), toolVersion, yumdaPackage: opts.yumdaPackage }));
     return;
   }
-  if (opts.local && opts.verify) throw new UserError('--verify needs a Docker engine to run the layer, which --local is for doing without', { hint: 'verify the written layer with `yumda verify` where an engine is at hand' });
+  if (opts.local && opts.verify)
+    throw new UserError('--verify needs a Docker engine to run the layer, which --local is for doing without', {
+      hint: 'verify the written layer with `yumda verify` where an engine is at hand',
+    });
   const out = path.resolve(opts.outDir ?? opts.out ?? `${requests[0]!.name}-${target.id}-${arch.lambda}.zip`);
   const format = opts.outDir ? 'dir' : 'zip';
   if (!opts.dryRun) checkOutputs([{ path: out, kind: format === 'dir' ? 'dir' : 'file', what: format === 'dir' ? '--out-dir' : '--out' }]);
@@ -123,7 +130,11 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
     if (!verification.passed) throw new UserError(`${verdict(verification)}; nothing written`);
     if (!opts.json) ui.info(verdict(verification));
   }
-  const written = await writeLayerOutputs(result.layer, result.sbom, format === 'dir' ? { dir: out } : { zip: out }, { cacheDir: cachePaths(opts.cacheDir).zips, step: ui.step, warn: (w) => ui.warn(w) });
+  const written = await writeLayerOutputs(result.layer, result.sbom, format === 'dir' ? { dir: out } : { zip: out }, {
+    cacheDir: cachePaths(opts.cacheDir).zips,
+    step: ui.step,
+    warn: (w) => ui.warn(w),
+  });
   ui.done();
   const files = [...result.layer.values()].filter((e) => e.kind !== 'dir').length;
   const output = { path: out, format, zippedBytes: written.zip?.bytes, unzippedBytes: gate.unzippedBytes, entries: files };
@@ -151,15 +162,31 @@ function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: stri
   if (report.droppedLinks.length) ui.info(`  left out ${report.droppedLinks.length} symlinks whose target is not in the layer`);
   if (report.collisions.length) for (const c of report.collisions) ui.warn(`${c.kept} and ${c.lost} both land on ${c.to}; kept ${c.kept}`);
   const b = report.binaries;
-  if (b.rewrittenPaths.length) ui.info(`  rewrote ${b.rewrittenPaths.length} compiled-in paths in ${new Set(b.rewrittenPaths.map((x) => x.file)).size} binaries; ${b.libraryPath.length} binaries search /opt/lib first`);
+  if (b.rewrittenPaths.length)
+    ui.info(
+      `  rewrote ${b.rewrittenPaths.length} compiled-in paths in ${new Set(b.rewrittenPaths.map((x) => x.file)).size} binaries; ${b.libraryPath.length} binaries search /opt/lib first`,
+    );
   if (report.rewritten.length) ui.info(`  rewrote ${report.rewritten.length} paths in ${new Set(report.rewritten.map((x) => x.file)).size} text files`);
-  if (report.alternatives.length) ui.info(`  made ${report.alternatives.length} alternatives links: ${report.alternatives.slice(0, 6).map((a) => a.link.replace(/^.*\//, '')).join(', ')}${report.alternatives.length > 6 ? ', …' : ''}`);
+  if (report.alternatives.length)
+    ui.info(
+      `  made ${report.alternatives.length} alternatives links: ${report.alternatives
+        .slice(0, 6)
+        .map((a) => a.link.replace(/^.*\//, ''))
+        .join(', ')}${report.alternatives.length > 6 ? ', …' : ''}`,
+    );
   for (const u of b.unrewritable) ui.warn(`${u.file}: compiled-in path ${u.path} not rewritten: ${u.why}`);
   if (report.strippedModes.length) {
-    ui.info(`  cleared setuid/setgid/sticky bits of ${report.strippedModes.length} files (Lambda cannot use them): ${report.strippedModes.slice(0, 4).map((m) => m.path.replace('/opt/', '')).join(', ')}${report.strippedModes.length > 4 ? ', …' : ''}; file capabilities are never carried`);
+    ui.info(
+      `  cleared setuid/setgid/sticky bits of ${report.strippedModes.length} files (Lambda cannot use them): ${report.strippedModes
+        .slice(0, 4)
+        .map((m) => m.path.replace('/opt/', ''))
+        .join(', ')}${report.strippedModes.length > 4 ? ', …' : ''}; file capabilities are never carried`,
+    );
   }
   if (report.deduplicated.linked.length) {
-    ui.info(`  shipped ${report.deduplicated.linked.length} identical files (hard links among them) once, as links to one copy: ${formatBytes(report.deduplicated.savedBytes)} saved`);
+    ui.info(
+      `  shipped ${report.deduplicated.linked.length} identical files (hard links among them) once, as links to one copy: ${formatBytes(report.deduplicated.savedBytes)} saved`,
+    );
   }
   if (report.wrapped.length) {
     ui.info(`  wrapped ${report.wrapped.length} programs to set their environment: ${report.wrapped.map((w) => w.program.replace('/opt/bin/', '')).join(', ')}`);

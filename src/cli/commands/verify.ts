@@ -52,20 +52,26 @@ export async function runVerification(
   if (manifest) {
     const found = smokeTestsFor(manifest, loadRecipes(opts.recipes.map((r) => path.resolve(r))), runtime.family);
     smoke = found.tests;
-    for (const name of found.unknown) skipped.push({ check: `smoke ${name}`, status: 'skip', message: `the layer was built with recipe '${name}', which this yumda does not have (add it with --recipes)` });
+    for (const name of found.unknown)
+      skipped.push({ check: `smoke ${name}`, status: 'skip', message: `the layer was built with recipe '${name}', which this yumda does not have (add it with --recipes)` });
   } else {
     skipped.push({ check: 'smoke', status: 'skip', message: 'the layer has no yumda manifest, so no recipe smoke tests apply' });
   }
   const docker = await connectEngine();
   const network = opts.network ?? process.env.YUMDA_DOCKER_NETWORK;
-  const image = await ensureVerifyImage(docker, runtime, { network, onLine: ui.detail, onBuild: (ref) => ui.step(`building the ${runtime.id} runtime image ${ref} (first time only)`) });
+  const image = await ensureVerifyImage(docker, runtime, {
+    network,
+    onLine: ui.detail,
+    onBuild: (ref) => ui.step(`building the ${runtime.id} runtime image ${ref} (first time only)`),
+  });
 
   // an arm64 layer cannot run on an x86_64 engine (nor the reverse) without emulation
   const reported = String(((await docker.info()) as { Architecture?: string }).Architecture ?? '');
   const engineArch = ARCHES.find((a) => [a.lambda, a.rpm, a.deb].includes(reported))?.lambda;
   let run = opts.run;
   if (manifest && engineArch && manifest.arch !== engineArch) {
-    for (const s of smoke) skipped.push({ check: `smoke ${s.recipe}`, status: 'skip', command: s.run, message: `the layer is ${manifest.arch}, the Docker engine runs ${engineArch}` });
+    for (const s of smoke)
+      skipped.push({ check: `smoke ${s.recipe}`, status: 'skip', command: s.run, message: `the layer is ${manifest.arch}, the Docker engine runs ${engineArch}` });
     for (const r of run) skipped.push({ check: 'run', status: 'skip', command: r, message: `the layer is ${manifest.arch}, the Docker engine runs ${engineArch}` });
     smoke = [];
     run = [];
@@ -102,7 +108,18 @@ export async function verifyCommand(file: string, opts: VerifyOptions): Promise<
     const v = await runVerification(tree, layer.manifest, runtime, opts, ui);
     if (opts.json) {
       process.stdout.write(
-        JSON.stringify({ file, target: targetId, runtime: runtime.id, image: v.image, passed: v.passed, checks: v.checks.map(({ closure, ...c }) => ({ ...c, ...(closure ? { checked: closure.checked, missing: closure.missing, unreadable: closure.unreadable } : {}) })) }, null, 2) + '\n',
+        JSON.stringify(
+          {
+            file,
+            target: targetId,
+            runtime: runtime.id,
+            image: v.image,
+            passed: v.passed,
+            checks: v.checks.map(({ closure, ...c }) => ({ ...c, ...(closure ? { checked: closure.checked, missing: closure.missing, unreadable: closure.unreadable } : {}) })),
+          },
+          null,
+          2,
+        ) + '\n',
       );
     } else if (!opts.quiet || !v.passed) {
       process.stdout.write(verdict(v) + '\n');
