@@ -109,6 +109,13 @@ const cases: Case[] = [
     error: /yumda\.yaml:4:16: field 'layers\.0\.packages\.0' must be string/,
   },
   {
+    // apt's flood of "Failed to fetch" lines becomes one, with what to check (issue 10, point 14)
+    name: 'a build container without network',
+    args: () => ['install', 'jq', '--target', 'debian12', '--out', 'x.zip', '--network', 'none', '--refresh'],
+    error:
+      /cannot read the debian12 package repositories: .*deb\.debian\.org.*: http:\/\/\S+ \(and \d+ more\); repositories: .*check the build container's network \(--network or YUMDA_DOCKER_NETWORK/,
+  },
+  {
     name: '--dockerfile with a line break in --yumda-package',
     args: () => ['install', 'jq', '--target', 'debian12', '--dockerfile', '--yumda-package', 'x\nRUN touch /pwned'],
     error: /--yumda-package for --dockerfile holds a line break/,

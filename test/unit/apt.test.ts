@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aptConf, explainAptFailure, parseAptRepo, parseSimulation, runtimeStatus, sourcesList } from '../../src/resolve/apt.js';
+import { aptConf, explainAptFailure, fetchFailure, parseAptRepo, parseSimulation, runtimeStatus, sourcesList } from '../../src/resolve/apt.js';
 import { parseDeb822, parseDependsField } from '../../src/resolve/deb822.js';
 import { attribute, runtimeDependencies } from '../../src/resolve/plan.js';
 import type { Runtime } from '../../src/registry/types.js';
@@ -50,6 +50,14 @@ describe('apt', () => {
     expect(conf).toContain('APT::Install-Recommends "false";');
   });
 
+  it("keeps all of apt's state under /yumda: with --local that machine's own apt is not touched", () => {
+    const conf = aptConf('amd64');
+    expect(conf).toContain('Dir::State::Lists "/yumda/lists";');
+    expect(conf).toContain('Dir::State "/yumda/state";');
+    expect(conf).toContain('Dir::Cache "/yumda/apt-cache";');
+    expect(conf).not.toMatch(/\/var\/(lib|cache)\/apt/);
+  });
+
   it('writes one sources line per suite, trusting only --repo entries explicitly', () => {
     const text = sourcesList([
       { id: 'debian', url: 'http://deb.debian.org/debian', suites: ['bookworm', 'bookworm-updates'], components: ['main'] },
@@ -59,6 +67,39 @@ describe('apt', () => {
       '# debian\ndeb http://deb.debian.org/debian bookworm main\ndeb http://deb.debian.org/debian bookworm-updates main\n# repo1\ndeb [trusted=yes] http://127.0.0.1:8080/repo ./\n',
     );
     expect(() => parseAptRepo('not a url', 0, 'bookworm')).toThrow(/expected a URL/);
+  });
+});
+
+describe("apt's fetch failures", () => {
+  // what apt-get download printed in a build container without network (issue 10, point 14)
+  const OFFLINE = [
+    'Err:1 http://deb.debian.org/debian bookworm/main amd64 libonig5 amd64 6.9.8-1',
+    "  Temporary failure resolving 'deb.debian.org'",
+    'Err:2 http://deb.debian.org/debian bookworm/main amd64 libjq1 amd64 1.6-2.1',
+    "  Temporary failure resolving 'deb.debian.org'",
+    "E: Failed to fetch http://deb.debian.org/debian/pool/main/libo/libonig/libonig5_6.9.8-1_amd64.deb  Temporary failure resolving 'deb.debian.org'",
+    "E: Failed to fetch http://deb.debian.org/debian/pool/main/j/jq/libjq1_1.6-2.1_amd64.deb  Temporary failure resolving 'deb.debian.org'",
+    "E: Failed to fetch http://deb.debian.org/debian/pool/main/j/jq/jq_1.6-2.1_amd64.deb  Temporary failure resolving 'deb.debian.org'",
+  ].join('\n');
+  it.each([
+    [
+      'three downloads without network: the first URL, why, and how many more',
+      OFFLINE,
+      "Temporary failure resolving 'deb.debian.org': http://deb.debian.org/debian/pool/main/libo/libonig/libonig5_6.9.8-1_amd64.deb (and 2 more)",
+    ],
+    [
+      'an index that failed, as apt-get update warns',
+      'W: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  Could not connect to deb.debian.org:80',
+      'Could not connect to deb.debian.org:80: http://deb.debian.org/debian/dists/bookworm/InRelease',
+    ],
+    [
+      'only the summary line',
+      'E: Unable to fetch some archives, maybe run apt-get update or try with --fix-missing?',
+      'Unable to fetch some archives, maybe run apt-get update or try with --fix-missing?',
+    ],
+    ['no fetch failure at all', 'E: Unable to locate package nope', undefined],
+  ])('%s', (_, output, said) => {
+    expect(fetchFailure(output)).toBe(said);
   });
 });
 
