@@ -2,7 +2,10 @@ import { LAMBDA_IMAGE_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../emit/limits.js';
 import { formatBytes } from '../util/format.js';
 import { unzippedSize } from '../emit/archive-entries.js';
 import { specialModes } from '../layer/modes.js';
+import type { LayerManifest } from '../format/layer-manifest.js';
+import { loadRuntime, loadRuntimeFile } from '../registry/load.js';
 import type { FileTree } from '../tree/types.js';
+import { checkClosure } from './closure.js';
 import { UserError } from '../util/errors.js';
 
 /** A shared library a shipped ELF file needs that neither the layer nor the runtime has. */
@@ -90,4 +93,18 @@ export function gateLayer(input: GateInput, opts: GateOptions, warn: (line: stri
     throw new UserError(`the layer is ${formatBytes(unzippedBytes)} unzipped, over ${limit.what}; nothing written`, { hint: limit.hint });
   }
   return { unzippedBytes, limitBytes: limit.bytes, missingLibraries: [...input.missing], warnings: [...input.warnings] };
+}
+
+/**
+ * The gate's input for a layer zip made elsewhere: its closure against the runtime its manifest
+ * names. A zip without a yumda manifest names no runtime, so only its size and modes are checked.
+ */
+export function madeElsewhereGateInput(tree: FileTree, manifest: LayerManifest | undefined, runtimeManifest: string | undefined): GateInput {
+  if (runtimeManifest) {
+    const runtime = loadRuntimeFile(runtimeManifest);
+    return { layer: tree, missing: checkClosure(tree, runtime.libraries).missing, warnings: [], runtimeId: runtime.id };
+  }
+  if (!manifest) return { layer: tree, missing: [], warnings: ['the layer has no yumda manifest: its shared libraries were not checked against a runtime'], runtimeId: 'unknown' };
+  const runtime = loadRuntime(manifest.runtime);
+  return { layer: tree, missing: checkClosure(tree, runtime.libraries).missing, warnings: [], runtimeId: runtime.id };
 }

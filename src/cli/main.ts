@@ -184,6 +184,8 @@ export function program(): Command {
     .option('--principal <id>', 'let this AWS account (or * ) use the layer version (repeatable)', collect, [])
     .option('--description <text>', 'layer version description (default: the packages and target)')
     .option('--license-info <spdx>', 'layer version license field')
+    .option('--allow-missing', 'publish even when a shipped binary needs a library neither the layer nor its runtime has')
+    .option('--runtime-manifest <file>', "check the layer's libraries against this runtime manifest instead of the one its manifest names")
     .option('--json', 'print the layer version ARNs as JSON on stdout')
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText(

@@ -9,12 +9,16 @@ import { UserError } from '../util/errors.js';
  */
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const HOST = '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\\[[0-9a-fA-F:]+\\])(?::[0-9]+)?';
-const REFERENCE = new RegExp(`^(?:${HOST}/)?${COMPONENT}(?:/${COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`);
+const DIGEST = '@(?:sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})';
+const REFERENCE = new RegExp(`^(?:${HOST}/)?${COMPONENT}(?:/${COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:${DIGEST})?$`);
 const IMAGE_ID = /^(?:sha256:)?[0-9a-f]{12,64}$/;
 
-/** Refuses what Docker would not take as an image reference, naming the option it came from. */
-export function checkImageReference(ref: string, what: string): string {
-  if (ref.length > 255 + 128 + 72 || !(REFERENCE.test(ref) || IMAGE_ID.test(ref))) {
+/** Refuses what Docker would not take as an image reference (or, unless `tag`, an image ID), naming the option it came from. */
+export function checkImageReference(ref: string, what: string, opts: { tag?: boolean } = {}): string {
+  const name = ref.replace(/@.*$/, '').replace(/:[\w][\w.-]{0,127}$/, '');
+  const isId = IMAGE_ID.test(ref);
+  if (opts.tag && (isId || /^[0-9a-f]{64}$/.test(name))) throw new UserError(`${what}: '${ref}' looks like an image ID; a tag is NAME[:TAG] (e.g. deps/poppler:al2023)`);
+  if (name.length > 255 || !(REFERENCE.test(ref) || isId)) {
     throw new UserError(`${what}: '${ref}' is not an image reference Docker accepts (lowercase [HOST/]NAME[:TAG][@DIGEST], e.g. deps/poppler:al2023)`);
   }
   return ref;

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { LAYER_ROOT } from '../relocate/placement.js';
 import { sortedEntries, type FileTree, type TreeEntry } from '../tree/types.js';
 
@@ -16,7 +17,13 @@ export function archiveEntries(layer: FileTree): LayoutEntry[] {
   for (const e of sortedEntries(layer.values())) {
     if (e.path === LAYER_ROOT) continue;
     if (!e.path.startsWith(LAYER_ROOT + '/')) throw new Error(`layer entry outside ${LAYER_ROOT}: ${e.path}`);
-    out.push({ name: e.path.slice(LAYER_ROOT.length + 1), entry: e });
+    const name = e.path.slice(LAYER_ROOT.length + 1);
+    // every writer (zip, directory, image) follows these names: none may climb out or pass through a link
+    if (name.split('/').some((c) => c === '' || c === '.' || c === '..')) throw new Error(`layer entry with an empty, . or .. component: ${e.path}`);
+    for (let d = path.posix.dirname(e.path); d !== LAYER_ROOT && d !== '/'; d = path.posix.dirname(d)) {
+      if (layer.get(d)?.kind === 'symlink') throw new Error(`layer entry ${e.path} lies under the symlink ${d}`);
+    }
+    out.push({ name, entry: e });
   }
   return out;
 }

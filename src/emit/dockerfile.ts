@@ -42,7 +42,7 @@ export function dockerfileSnippet(s: SnippetSpec): string {
     ...(s.yumdaPackage !== undefined ? [['--yumda-package', s.yumdaPackage] as [string, string]] : []),
   ];
   for (const [what, v] of values) {
-    // eslint-disable-next-line no-control-regex
+    if (v === '') throw new UserError(`${what} for --dockerfile is empty`);
     if (/[\x00-\x1f\x7f]/.test(v))
       throw new UserError(`${what} for --dockerfile holds a line break or control character (${JSON.stringify(v)}): it would change the generated Dockerfile`);
   }

@@ -1,4 +1,4 @@
-import { constants, promises as fs, accessSync, lstatSync, readdirSync, realpathSync, type Stats, statSync } from 'node:fs';
+import { constants, promises as fs, accessSync, lstatSync, readdirSync, readlinkSync, realpathSync, type Stats, statSync } from 'node:fs';
 import path from 'node:path';
 import { MANIFEST_PATH } from '../format/layer-manifest.js';
 import { LAYER_ROOT } from '../relocate/placement.js';
@@ -18,6 +18,8 @@ export interface OutputTarget {
   kind: 'file' | 'dir';
   /** How the user named it, for messages: `--out`, `outputs.dir of layer 'x'`. */
   what: string;
+  /** A layer zip: its SBOM is written beside it (sbomPathFor), and is checked like it. */
+  withSbom?: boolean;
 }
 
 export interface OutputPolicy {
@@ -26,7 +28,7 @@ export interface OutputPolicy {
   allowOutside?: boolean;
   /** The flag that lifts the confinement, named in the refusal. */
   allowOutsideFlag?: string;
-  /** Files no output may be, or contain (the manifest, the lock). */
+  /** Paths no output may be or contain, and no layer directory may be inside (the manifest, the lock, the cache). */
   protect?: string[];
   /** Create missing parent directories (inside the confinement) instead of refusing. */
   createParents?: boolean;
@@ -61,6 +63,16 @@ function realLocation(p: string): string {
     try {
       return path.join(realpathSync(existing), ...rest.reverse());
     } catch {
+      // a dangling symlink on the way: a write would go wherever it comes to point
+      let link = false;
+      try {
+        link = lstatSync(existing).isSymbolicLink();
+      } catch {
+        link = false;
+      }
+      if (link) {
+        throw new UserError(`${existing} is a symlink to nothing (${readlinkSync(existing)}); an output under it would land wherever it points; nothing written`);
+      }
       const parent = path.dirname(existing);
       if (parent === existing) return p;
       rest.push(path.basename(existing));
@@ -130,13 +142,18 @@ function checkExisting(t: OutputTarget): void {
  */
 export function checkOutputs(targets: readonly OutputTarget[], policy: OutputPolicy = {}): void {
   const seen = new Map<string, OutputTarget>();
-  const all = targets.flatMap((t) =>
-    t.kind === 'file' && t.path.endsWith('.zip') ? [t, { path: sbomPathFor(t.path), kind: 'file' as const, what: `${t.what} (its SBOM)` }] : [t],
-  );
+  const all = targets.flatMap((t) => (t.withSbom ? [t, { path: sbomPathFor(t.path), kind: 'file' as const, what: `${t.what} (its SBOM)` }] : [t]));
   for (const t of all) {
     const real = realLocation(t.path);
-    const other = seen.get(real);
-    if (other) throw new UserError(`${t.what} and ${other.what} are the same path, ${t.path}; nothing written`);
+    // one output inside another (a zip in a layer directory, a directory in a directory): the
+    // later write would replace, or be refused over, what the earlier one wrote
+    for (const [otherReal, other] of seen) {
+      if (otherReal === real) throw new UserError(`${t.what} and ${other.what} are the same path, ${t.path}; nothing written`);
+      if (isInside(real, otherReal) || isInside(otherReal, real)) {
+        const [outer, inner] = isInside(real, otherReal) ? [other, t] : [t, other];
+        throw new UserError(`${inner.what} (${inner.path}) is inside ${outer.what} (${outer.path}); nothing written`, { hint: 'give each output a place of its own' });
+      }
+    }
     seen.set(real, t);
   }
   for (const t of all) {
@@ -152,8 +169,9 @@ export function checkOutputs(targets: readonly OutputTarget[], policy: OutputPol
     }
     for (const p of policy.protect ?? []) {
       const protectedReal = realLocation(p);
-      if (isInside(protectedReal, real)) {
-        throw new UserError(`${t.what}: ${t.path} ${real === protectedReal ? 'is' : 'holds'} ${path.basename(p)}, which yumda must not overwrite; nothing written`, {
+      if (isInside(protectedReal, real) || (t.kind === 'dir' && isInside(real, protectedReal))) {
+        const how = real === protectedReal ? 'is' : isInside(protectedReal, real) ? 'holds' : 'is inside';
+        throw new UserError(`${t.what}: ${t.path} ${how} ${path.basename(p)}, which yumda must not overwrite; nothing written`, {
           hint: 'choose another output path',
         });
       }

@@ -40,7 +40,13 @@ export async function writeAtomically<T>(dest: string, write: (tmp: string) => P
       }
       const old = temporarySibling(dest);
       await fs.rename(dest, old);
-      await fs.rename(tmp, dest);
+      try {
+        await fs.rename(tmp, dest);
+      } catch (e) {
+        // the previous layer goes back where it was rather than wait, hidden, for a sweep
+        await fs.rename(old, dest).catch(() => undefined);
+        throw e;
+      }
       await fs.rm(old, { recursive: true, force: true });
     } else {
       if (existing && rule.kind === 'dir') throw new UserError(`${dest} exists and is not a directory; nothing written`, { hint: 'choose a new or empty directory' });

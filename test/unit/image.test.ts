@@ -1,3 +1,4 @@
+import { checkImageReference } from '../../src/docker/reference.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -158,5 +159,29 @@ describe('image tarballs', () => {
   it('splits references into repository and tag', () => {
     expect(splitTag('deps/poppler:al2023')).toEqual({ repository: 'deps/poppler', tag: 'al2023' });
     expect(splitTag('localhost:5000/poppler')).toEqual({ repository: 'localhost:5000/poppler', tag: 'latest' });
+  });
+});
+
+describe('image references', () => {
+  const accepts = (f: () => unknown): boolean => {
+    try {
+      f();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  it.each([
+    ['localhost:5000/a/b:tag', true, true],
+    [`registry.example.com/x@sha256:${'a'.repeat(64)}`, true, true],
+    [`registry.example.com/x@sha512:${'a'.repeat(128)}`, true, true],
+    ['[::1]:5000/x', true, true],
+    ['a'.repeat(64), true, false],
+    [`sha256:${'b'.repeat(64)}`, true, false],
+    ['UPPER CASE;x', false, false],
+    ['ubuntu:-1', false, false],
+  ])('%s: as --build-image %s, as --tag %s', (ref, asReference, asTag) => {
+    expect(accepts(() => checkImageReference(ref, '--build-image'))).toBe(asReference);
+    expect(accepts(() => checkImageReference(ref, '--tag', { tag: true }))).toBe(asTag);
   });
 });

@@ -23,6 +23,8 @@ function project(): string {
   mkdirSync(path.join(root, 'sibling'));
   writeFileSync(path.join(root, 'sibling', 'precious'), 'x');
   symlinkSync(path.join(root, 'sibling'), path.join(dir, 'link-out'));
+  symlinkSync('/nonexistent/elsewhere', path.join(dir, 'dangling'));
+  mkdirSync(path.join(dir, 'cached', 'cache'), { recursive: true });
   return dir;
 }
 
@@ -34,7 +36,7 @@ const manifestPolicy = (dir: string): OutputPolicy => ({
 });
 
 describe('checkOutputs: what an output may take the place of', () => {
-  const cases: Array<[string, (d: string) => OutputTarget[], 'manifest' | 'cli', RegExp | null]> = [
+  const cases: Array<[string, (d: string) => OutputTarget[], 'manifest' | 'cli' | 'cache', RegExp | null]> = [
     ['a zip where a directory is', (d) => [{ path: path.join(d, 'src'), kind: 'file', what: '--out' }], 'cli', /--out: .*\/src is a directory; nothing written/],
     [
       'a layer dir over a directory yumda did not write',
@@ -67,15 +69,36 @@ describe('checkOutputs: what an output may take the place of', () => {
     [
       'a zip whose SBOM is another output',
       (d) => [
-        { path: path.join(d, 'a.zip'), kind: 'file', what: 'zip of a' },
+        { path: path.join(d, 'a.zip'), kind: 'file', what: 'zip of a', withSbom: true },
         { path: path.join(d, 'a.cdx.json'), kind: 'file', what: 'zip of b' },
       ],
       'manifest',
       /are the same path/,
     ],
     [
+      'a zip inside a layer directory (the directory write would delete it)',
+      (d) => [
+        { path: path.join(d, 'old-layer', 'layer.zip'), kind: 'file', what: 'outputs.zip', withSbom: true },
+        { path: path.join(d, 'old-layer'), kind: 'dir', what: 'outputs.dir' },
+      ],
+      'manifest',
+      /outputs\.zip \(.*old-layer\/layer\.zip\) is inside outputs\.dir/,
+    ],
+    [
+      'one layer directory inside another',
+      (d) => [
+        { path: path.join(d, 'out'), kind: 'dir', what: 'dir of a' },
+        { path: path.join(d, 'out', 'b'), kind: 'dir', what: 'dir of b' },
+      ],
+      'manifest',
+      /dir of b \(.*\/out\/b\) is inside dir of a/,
+    ],
+    ['a zip not named .zip: its SBOM is checked too', (d) => [{ path: path.join(d, 'src'), kind: 'file', what: '--out', withSbom: true }], 'cli', /is a directory/],
+    ['under a dangling symlink', (d) => [{ path: path.join(d, 'dangling', 'x.zip'), kind: 'file', what: 'outputs.zip' }], 'manifest', /dangling is a symlink to nothing/],
+    ['a layer directory holding the cache', (d) => [{ path: path.join(d, 'cached'), kind: 'dir', what: '--out-dir' }], 'cache', /holds cache, which yumda must not overwrite/],
+    [
       'a zip whose SBOM would replace a directory',
-      (d) => [{ path: path.join(d, 'src.zip'), kind: 'file', what: '--out' }],
+      (d) => [{ path: path.join(d, 'src.zip'), kind: 'file', what: '--out', withSbom: true }],
       'cli',
       /--out \(its SBOM\): .*\/src\.cdx\.json is a directory/,
     ],
@@ -83,7 +106,7 @@ describe('checkOutputs: what an output may take the place of', () => {
   ];
   it.each(cases)('%s', (_, targets, kind, refusal) => {
     const d = project();
-    const check = () => checkOutputs(targets(d), kind === 'manifest' ? manifestPolicy(d) : {});
+    const check = () => checkOutputs(targets(d), kind === 'manifest' ? manifestPolicy(d) : kind === 'cache' ? { protect: [path.join(d, 'cached', 'cache')] } : {});
     if (refusal) expect(check).toThrow(refusal);
     else expect(check).not.toThrow();
   });

@@ -13,7 +13,7 @@ import { runYumda } from '../helpers/cli.js';
 const creds = { accessKeyId: 'AKIDYUMDATEST00000001', secretAccessKey: 'yumda/test/secret+key/0123456789abcdefghij' };
 
 /** A small layer zip as yumda writes it: files under /opt and the layer manifest that names target and arch. */
-async function layerZip(dir: string, name: string, payload: Buffer | string, arch = 'x86_64'): Promise<string> {
+async function layerZip(dir: string, name: string, payload: Buffer | string, arch = 'x86_64', mode = 0o755): Promise<string> {
   const manifest = {
     manifestVersion: 1,
     tool: { name: 'yumda', version: '0.1.0' },
@@ -27,7 +27,7 @@ async function layerZip(dir: string, name: string, payload: Buffer | string, arc
     recipes: [],
   };
   const out = path.join(dir, name);
-  await writeLayerZip(treeOf([file('/opt/.yumda/manifest.json', JSON.stringify(manifest)), file('/opt/bin/payload', payload, 0o755)]), out);
+  await writeLayerZip(treeOf([file('/opt/.yumda/manifest.json', JSON.stringify(manifest)), file('/opt/bin/payload', payload, mode)]), out);
   return out;
 }
 
@@ -226,6 +226,13 @@ describe('yumda publish against a loopback Lambda and S3', () => {
     await writeLayerZip(treeOf([file('/opt/bin/x', 'x')]), notLayer);
     const r = await publish([notLayer, '--name', 'x', '--region', 'us-east-1']);
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/plain\.zip has no \.yumda\/manifest\.json: not a layer built by yumda/)]);
+    // a zip made elsewhere passes the write gate before anything is uploaded (issue 11: one gate)
+    const suid = await layerZip(dir, 'suid.zip', 'x', 'x86_64', 0o4755);
+    const gated = await publish([suid, '--name', 'x', '--region', 'us-east-1']);
+    expect(gated.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^yumda: error: the layer carries setuid, setgid or sticky bits \(\/opt\/bin\/payload -rwsr-xr-x\); nothing written/),
+    ]);
+    expect(gated.code).toBe(1);
     const bad = await publish([zipA, '--name', 'x', '--region', 'moon-1']);
     expect(bad.stderr.trim()).toBe("yumda: error: --region 'moon-1' is not an AWS region name (like us-east-1)");
   });

@@ -62,6 +62,11 @@ describe('layer zip', () => {
     expect(() => archiveEntries(treeOf([file('/etc/passwd', 'x')]))).toThrow(/outside \/opt/);
   });
 
+  it('refuses names every writer would follow out of the layer: .. components, entries under a symlink', () => {
+    expect(() => archiveEntries(treeOf([file('/opt/../tmp/x', 'x')]))).toThrow(/\.\. component/);
+    expect(() => archiveEntries(treeOf([symlink('/opt/lib', '/tmp/victim'), file('/opt/lib/x', 'x')]))).toThrow(/\/opt\/lib\/x lies under the symlink \/opt\/lib/);
+  });
+
   it('writes the same tree as a directory', async () => {
     const d = path.join(tempDir(), 'layer');
     await writeLayerDir(layer(), d);

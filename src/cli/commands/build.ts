@@ -160,7 +160,7 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
     confineTo: project.dir,
     allowOutside: !!opts.allowOutside,
     allowOutsideFlag: '--allow-outside',
-    protect: [project.file, lockFile],
+    protect: [project.file, lockFile, cachePaths(opts.cacheDir).root],
     createParents: true,
   });
 
@@ -249,7 +249,7 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
 /** Every file and directory the jobs will write, for checking before any build starts. */
 function outputTargets(jobs: LayerJob[]): OutputTarget[] {
   return jobs.flatMap((job) => [
-    ...(job.outputs.zip ? [{ path: job.outputs.zip, kind: 'file' as const, what: `outputs.zip of ${label(job)}` }] : []),
+    ...(job.outputs.zip ? [{ path: job.outputs.zip, kind: 'file' as const, what: `outputs.zip of ${label(job)}`, withSbom: true }] : []),
     ...(job.outputs.dir ? [{ path: job.outputs.dir, kind: 'dir' as const, what: `outputs.dir of ${label(job)}` }] : []),
   ]);
 }

@@ -8,10 +8,8 @@ import { unzippedSize } from '../../emit/archive-entries.js';
 import { withLayerContents } from '../../layer/open.js';
 import { READ_LIMITS } from '../../layer/limits.js';
 import { buildLayer, gateBuild } from '../../pipeline/build.js';
-import { gateLayer, type GateOptions, type GateReport } from '../../check/gate.js';
+import { gateLayer, madeElsewhereGateInput, type GateOptions, type GateReport } from '../../check/gate.js';
 import { checkOutputs } from '../../emit/outputs.js';
-import { loadRuntime, loadRuntimeFile } from '../../registry/load.js';
-import { checkClosure } from '../../check/closure.js';
 import type { LayerManifest } from '../../format/layer-manifest.js';
 import { toolVersion } from '../../util/version.js';
 import { parseArch, type Arch } from '../../registry/arch.js';
@@ -35,7 +33,7 @@ export interface ImageOptions extends BuildOptions {
 /** A reference Docker accepts as a tag: lowercase repository path, optional `:tag`, no digest. */
 export function checkTag(ref: string): string {
   if (ref.includes('@')) throw new UserError(`--tag: '${ref}' has a digest; a tag is NAME[:TAG]`);
-  return checkImageReference(ref, '--tag');
+  return checkImageReference(ref, '--tag', { tag: true });
 }
 
 /** `yumda/poppler-utils:debian12-x86_64`: a default tag that says what the image holds. */
@@ -65,20 +63,6 @@ interface Request {
   load: boolean;
   /** The layer zip the image is made of, for messages. */
   from?: string | undefined;
-}
-
-/**
- * The gate's input for a layer zip made elsewhere: its closure against the runtime its manifest
- * names. A zip without a yumda manifest names no runtime, so only its size and modes are checked.
- */
-function layerGateInput(tree: FileTree, manifest: LayerManifest | undefined, runtimeManifest: string | undefined): Parameters<typeof gateLayer>[0] {
-  if (runtimeManifest) {
-    const runtime = loadRuntimeFile(runtimeManifest);
-    return { layer: tree, missing: checkClosure(tree, runtime.libraries).missing, warnings: [], runtimeId: runtime.id };
-  }
-  if (!manifest) return { layer: tree, missing: [], warnings: ['the layer has no yumda manifest: its shared libraries were not checked against a runtime'], runtimeId: 'unknown' };
-  const runtime = loadRuntime(manifest.runtime);
-  return { layer: tree, missing: checkClosure(tree, runtime.libraries).missing, warnings: [], runtimeId: runtime.id };
 }
 
 /** Writes the tarballs asked for and loads the image into the engine when asked to. */
@@ -136,7 +120,7 @@ export async function imageCommand(packages: string[], opts: ImageOptions): Prom
     made = await withLayerContents(
       path.resolve(opts.layer),
       (layer, tree) => {
-        gate = gateLayer(layerGateInput(tree, layer.manifest, opts.runtimeManifest), gateOptions, warn);
+        gate = gateLayer(madeElsewhereGateInput(tree, layer.manifest, opts.runtimeManifest), gateOptions, warn);
         return makeImage(tree, layer.manifest, parseArch(layer.manifest?.arch ?? opts.arch), req, ui);
         // an image may hold more than a layer zip may: read up to a container image's limit
       },

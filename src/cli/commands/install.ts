@@ -113,7 +113,10 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
     });
   const out = path.resolve(opts.outDir ?? opts.out ?? `${requests[0]!.name}-${target.id}-${arch.lambda}.zip`);
   const format = opts.outDir ? 'dir' : 'zip';
-  if (!opts.dryRun) checkOutputs([{ path: out, kind: format === 'dir' ? 'dir' : 'file', what: format === 'dir' ? '--out-dir' : '--out' }]);
+  if (!opts.dryRun) {
+    const target = format === 'dir' ? { path: out, kind: 'dir' as const, what: '--out-dir' } : { path: out, kind: 'file' as const, what: '--out', withSbom: true };
+    checkOutputs([target], { protect: [cachePaths(opts.cacheDir).root] });
+  }
   const ui = new Reporter(outputMode(opts));
 
   const result = await buildLayer(buildSpec(requests, target.id, arch, opts), ui);

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { gateLayer, madeElsewhereGateInput } from '../../check/gate.js';
+import { withLayerContents } from '../../layer/open.js';
 import { readLayerZip } from '../../publish/layer-zip.js';
 import { publishInRegion, sdkClients, type RegionResult } from '../../publish/publish.js';
 import { UserError } from '../../util/errors.js';
@@ -15,6 +17,8 @@ export interface PublishCliOptions {
   licenseInfo?: string;
   json?: boolean;
   quiet?: boolean;
+  allowMissing?: boolean;
+  runtimeManifest?: string;
 }
 
 const LAYER_NAME = /^[a-zA-Z0-9_-]{1,140}$/;
@@ -31,7 +35,12 @@ export async function publishCommand(zipArg: string, opts: PublishCliOptions): P
   const badPrincipal = opts.principal.find((p) => !PRINCIPAL.test(p));
   if (badPrincipal) throw new UserError(`--principal '${badPrincipal}' is not an AWS account ID (12 digits), an account root ARN, or *`);
   const ui = new Reporter(outputMode(opts));
-  const zip = await readLayerZip(path.resolve(zipArg));
+  const file = path.resolve(zipArg);
+  const zip = await readLayerZip(file);
+  // what publish uploads passes the same gate as every layer yumda writes
+  await withLayerContents(file, async (layer, tree) => {
+    gateLayer(madeElsewhereGateInput(tree, layer.manifest, opts.runtimeManifest), { allowMissing: !!opts.allowMissing, force: false, limit: 'layer' }, (w) => ui.warn(w));
+  });
 
   const results: RegionResult[] = [];
   for (const region of regions) {
