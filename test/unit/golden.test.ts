@@ -6,6 +6,7 @@ import { applicableRecipes, loadRecipes } from '../../src/recipes/load.js';
 import { DEFAULT_KEEP } from '../../src/relocate/placement.js';
 import { relocate } from '../../src/relocate/relocate.js';
 import type { PlannedPackage } from '../../src/resolve/plan.js';
+import { planFromResolution, type RpmPackageInfo } from '../../src/resolve/rpmplan.js';
 import { layerSbom } from '../../src/sbom/cyclonedx.js';
 import { stagedLicenses } from '../../src/sbom/licenses.js';
 import { dir, file, readContent, sortedEntries, symlink, treeOf, type FileTree } from '../../src/tree/types.js';
@@ -137,5 +138,54 @@ describe('golden files', () => {
       checksums: new Map(PLAN.packages.map((p) => [p.name, p.checksum!.value])),
     });
     expectGolden('sbom.cdx.json', JSON.stringify(bom, null, 2).replaceAll(manifest.tool.version, 'VERSION') + '\n');
+  });
+
+  it('the rpm plan: what the layer ships of a resolved closure, what the runtime satisfies, version skew', () => {
+    const rpm = (name: string, evr: string, provides: string[], requires: Array<[string, string[]]> = [], arch = 'x86_64'): RpmPackageInfo => {
+      const [, epoch, version, release] = /^(?:(\d+):)?(.+)-([^-]+)$/.exec(evr)!;
+      return {
+        name,
+        epoch: Number(epoch ?? 0),
+        version: version!,
+        release: release!,
+        arch,
+        downloadSize: 1000,
+        installedSize: 3000,
+        repo: 'amazonlinux',
+        location: `Packages/${name}.rpm`,
+        checksum: { type: 'sha256', value: 'ab'.repeat(32) },
+        sourcerpm: `${name}-${evr.replace(/^\d+:/, '')}.src.rpm`,
+        license: 'MIT',
+        provides: [`${name} = ${evr}`, ...provides],
+        requires: requires.map(([dep, providers]) => ({ dep, providers })),
+      };
+    };
+    const runtime = {
+      id: 'provided.al2023',
+      packages: [
+        { name: 'glibc', version: '2.34-52.amzn2023.0.3', arch: 'x86_64', provides: ['libc.so.6()(64bit)', 'libc.so.6(GLIBC_2.34)(64bit)'] },
+        { name: 'zlib', version: '1.2.11-33.amzn2023.0.4', arch: 'x86_64', provides: ['libz.so.1()(64bit)'] },
+      ],
+      libraries: ['libc.so.6', 'libz.so.1'],
+    };
+    const packages = [
+      rpm(
+        'tool',
+        '1:2.0-1.amzn2023',
+        [],
+        [
+          ['libgreet.so.1()(64bit)', ['libgreet']],
+          ['libc.so.6(GLIBC_2.34)(64bit)', ['glibc']],
+          ['libz.so.1(ZLIB_1.2.13)(64bit)', ['zlib']],
+          ['/usr/share/tool/data', ['tool-data']],
+        ],
+      ),
+      rpm('libgreet', '1.1-1.amzn2023', ['libgreet.so.1()(64bit)'], [['libc.so.6()(64bit)', ['glibc']]]),
+      rpm('tool-data', '2.0-1.amzn2023', [], [], 'noarch'),
+      rpm('glibc', '2.34-52.amzn2023.0.3', ['libc.so.6()(64bit)', 'libc.so.6(GLIBC_2.34)(64bit)']),
+      rpm('zlib', '1.2.13-1.amzn2023', ['libz.so.1()(64bit)', 'libz.so.1(ZLIB_1.2.13)(64bit)']),
+    ];
+    const plan = planFromResolution({ resolution: { packages, runtimeProvides: {} }, requested: [{ name: 'tool' }], runtime, rpmArch: 'x86_64', rpathToLayer: true });
+    expectGolden('rpm-plan.json', JSON.stringify(plan, null, 2) + '\n');
   });
 });
