@@ -6,7 +6,8 @@ import { applicableRecipes, loadRecipes } from '../../src/recipes/load.js';
 import { DEFAULT_KEEP } from '../../src/relocate/placement.js';
 import { relocate } from '../../src/relocate/relocate.js';
 import type { PlannedPackage } from '../../src/resolve/plan.js';
-import { planFromResolution, type RpmPackageInfo } from '../../src/resolve/rpmplan.js';
+import { planFromResolution } from '../../src/resolve/rpmplan.js';
+import { rpmPackage } from '../helpers/rpm-package.js';
 import { layerSbom } from '../../src/sbom/cyclonedx.js';
 import { stagedLicenses } from '../../src/sbom/licenses.js';
 import { dir, file, readContent, sortedEntries, symlink, treeOf, type FileTree } from '../../src/tree/types.js';
@@ -141,25 +142,7 @@ describe('golden files', () => {
   });
 
   it('the rpm plan: what the layer ships of a resolved closure, what the runtime satisfies, version skew', () => {
-    const rpm = (name: string, evr: string, provides: string[], requires: Array<[string, string[]]> = [], arch = 'x86_64'): RpmPackageInfo => {
-      const [, epoch, version, release] = /^(?:(\d+):)?(.+)-([^-]+)$/.exec(evr)!;
-      return {
-        name,
-        epoch: Number(epoch ?? 0),
-        version: version!,
-        release: release!,
-        arch,
-        downloadSize: 1000,
-        installedSize: 3000,
-        repo: 'amazonlinux',
-        location: `Packages/${name}.rpm`,
-        checksum: { type: 'sha256', value: 'ab'.repeat(32) },
-        sourcerpm: `${name}-${evr.replace(/^\d+:/, '')}.src.rpm`,
-        license: 'MIT',
-        provides: [`${name} = ${evr}`, ...provides],
-        requires: requires.map(([dep, providers]) => ({ dep, providers })),
-      };
-    };
+    const rpm = (name: string, evr: string, provides: string[], requires: Array<[string, string[]]> = [], arch = 'x86_64') => rpmPackage(name, evr, { provides, requires, arch });
     const runtime = {
       id: 'provided.al2023',
       packages: [

@@ -16,30 +16,12 @@ import {
   stageScript,
 } from '../../src/resolve/rpm.js';
 import { planFromResolution, sonameOf, type RpmPackageInfo } from '../../src/resolve/rpmplan.js';
+import { rpmPackage } from '../helpers/rpm-package.js';
 import { decideSkew, type SkewCase } from '../../src/resolve/skew.js';
 import { isUserError } from '../../src/util/errors.js';
 import { pickUpstream } from '../../src/resolve/constraints.js';
 
-/** A package of a resolved closure, as the helper reports it. */
-function pkg(name: string, evr: string, opts: { arch?: string; provides?: string[]; requires?: Array<[string, string[]]> } = {}): RpmPackageInfo {
-  const [, epoch, version, release] = /^(?:(\d+):)?(.+)-([^-]+)$/.exec(evr)!;
-  return {
-    name,
-    epoch: Number(epoch ?? 0),
-    version: version!,
-    release: release!,
-    arch: opts.arch ?? 'x86_64',
-    downloadSize: 1000,
-    installedSize: 3000,
-    repo: 'amazonlinux',
-    location: `Packages/${name}.rpm`,
-    checksum: { type: 'sha256', value: 'ab'.repeat(32) },
-    sourcerpm: `${name}-${evr.replace(/^\d+:/, '')}.src.rpm`,
-    license: 'MIT',
-    provides: [`${name} = ${evr}`, ...(opts.provides ?? [])],
-    requires: (opts.requires ?? []).map(([dep, providers]) => ({ dep, providers })),
-  };
-}
+const pkg = rpmPackage;
 
 const runtime: Pick<Runtime, 'id' | 'packages' | 'libraries'> = {
   id: 'provided.al2023',
