@@ -31,31 +31,134 @@ export function searchDirs(obj: ElfObject): string[] {
 }
 
 /**
- * Every DT_NEEDED of every ELF file in the layer must resolve: in the layer's library directory,
- * in a directory the object's own RUNPATH/RPATH names inside the layer, or among the libraries
- * the runtime ships. What does not is reported by file and soname.
+ * Every soname the layer holds anywhere: file names and DT_SONAMEs, in any directory. A library in
+ * a private directory, off every search path, still satisfies later DT_NEEDED entries once its
+ * program has loaded it by path (a language runtime's VM library is the usual case).
  */
-export function checkClosure(layer: FileTree, runtimeLibraries: readonly string[]): ClosureReport {
-  const unreadable: ClosureReport['unreadable'] = [];
-  const objects = elfObjects(layer, (file, why) => unreadable.push({ file, why }));
-  const libDir = `${LAYER_ROOT}/lib`;
-  const layerLibs = sonameIndex(layer, objects, [libDir]);
+function sonamesAnywhere(layer: FileTree, objects: Map<string, ElfObject>): Set<string> {
+  const all = new Set<string>();
+  for (const e of layer.values()) if (e.kind !== 'dir') all.add(path.posix.basename(e.path));
+  for (const o of objects.values()) if (o.elf.dynamic?.soname) all.add(o.elf.dynamic.soname);
+  return all;
+}
+
+/** The needs of each object that nothing in the layer or the runtime satisfies, by object path. */
+function unmetNeeds(layer: FileTree, objects: Map<string, ElfObject>, runtimeLibraries: readonly string[]): Map<string, string[]> {
+  const layerLibs = sonameIndex(layer, objects, [`${LAYER_ROOT}/lib`]);
+  const anywhere = sonamesAnywhere(layer, objects);
   const runtime = new Set(runtimeLibraries);
-  const missing: MissingLibrary[] = [];
+  const out = new Map<string, string[]>();
   for (const obj of objects.values()) {
     // the dynamic loader is the runtime's on every architecture (a layer cannot ship glibc), and
     // runtime manifests list one architecture's files: ld-linux-aarch64.so.1 is as present as
     // ld-linux-x86-64.so.2
     const needed = (obj.elf.dynamic?.needed ?? []).filter((n) => !DYNAMIC_LOADER.test(n));
-    if (needed.length === 0) continue;
     const own = searchDirs(obj);
-    for (const soname of needed) {
-      if (layerLibs.has(soname) || runtime.has(soname)) continue;
-      if (soname.includes('/') && layer.has(soname)) continue;
-      if (own.some((d) => layer.has(`${d}/${soname}`))) continue;
-      missing.push({ file: obj.path, soname });
-    }
+    const unmet = needed.filter((soname) => {
+      if (layerLibs.has(soname) || runtime.has(soname) || anywhere.has(soname)) return false;
+      if (soname.includes('/') && layer.has(soname)) return false;
+      return !own.some((d) => layer.has(`${d}/${soname}`));
+    });
+    if (unmet.length) out.set(obj.path, unmet);
   }
+  return out;
+}
+
+/**
+ * Every DT_NEEDED of every ELF file in the layer must be met: by the layer's library directory, a
+ * directory the object's own RUNPATH/RPATH names, a library of that soname anywhere in the layer
+ * (see sonamesAnywhere), or the runtime's libraries. What is not is reported by file and soname.
+ */
+export function checkClosure(layer: FileTree, runtimeLibraries: readonly string[]): ClosureReport {
+  const unreadable: ClosureReport['unreadable'] = [];
+  const objects = elfObjects(layer, (file, why) => unreadable.push({ file, why }));
+  const missing: MissingLibrary[] = [];
+  for (const [file, sonames] of unmetNeeds(layer, objects, runtimeLibraries)) for (const soname of sonames) missing.push({ file, soname });
   missing.sort((a, b) => a.file.localeCompare(b.file) || a.soname.localeCompare(b.soname));
   return { checked: objects.size, missing, unreadable };
+}
+
+/** A file left out of the layer because a library it needs is nowhere, and nothing links to it. */
+export interface LeftOutModule {
+  file: string;
+  /** The first soname it needs that neither the layer nor the runtime has. */
+  soname: string;
+}
+
+/**
+ * Leaves out the optional parts of a closure whose libraries the package manager itself does not
+ * install: a shared object that no executable reaches through DT_NEEDED and that needs a library
+ * neither the layer nor the runtime has is a module loaded with dlopen (a plugin, an output
+ * driver), which the program runs without, as it does after `apt-get install`. Shipping it would
+ * only fail the closure check. Repeated until nothing changes: a library that only such modules
+ * needed, and that itself lacks one, goes too. Executables, and libraries they reach, are never
+ * left out: their missing libraries are the closure check's to report. Symlinks to what was left
+ * out go with it. Mutates `layer`; pure otherwise.
+ */
+export function leaveOutUnloadableModules(layer: FileTree, runtimeLibraries: readonly string[]): LeftOutModule[] {
+  const leftOut: LeftOutModule[] = [];
+  for (;;) {
+    const objects = elfObjects(layer);
+    const unmet = unmetNeeds(layer, objects, runtimeLibraries);
+    if (unmet.size === 0) break;
+    const reachable = reachableFromExecutables(layer, objects);
+    const drop = [...unmet.keys()].filter((f) => !reachable.has(f)).sort();
+    if (drop.length === 0) break;
+    for (const f of drop) {
+      layer.delete(f);
+      leftOut.push({ file: f, soname: unmet.get(f)![0]! });
+    }
+    dropLinksTo(layer, new Set(drop));
+  }
+  return leftOut;
+}
+
+/** Executables (they have a program interpreter) and every object they reach through DT_NEEDED. */
+function reachableFromExecutables(layer: FileTree, objects: Map<string, ElfObject>): Set<string> {
+  const libs = sonameIndex(layer, objects, [`${LAYER_ROOT}/lib`]);
+  const bySoname = new Map<string, string>();
+  for (const o of objects.values()) {
+    const so = o.elf.dynamic?.soname ?? path.posix.basename(o.path);
+    if (!bySoname.has(so)) bySoname.set(so, o.path);
+  }
+  const real = (p: string): string => {
+    let cur = p;
+    for (let hops = 0; hops < 40; hops++) {
+      const e = layer.get(cur);
+      if (e?.kind !== 'symlink') return cur;
+      cur = path.posix.normalize(e.target.startsWith('/') ? e.target : path.posix.join(path.posix.dirname(cur), e.target));
+    }
+    return cur;
+  };
+  const seen = new Set<string>();
+  const queue = [...objects.values()].filter((o) => o.elf.interpreter).map((o) => o.path);
+  while (queue.length) {
+    const p = queue.pop()!;
+    if (seen.has(p)) continue;
+    seen.add(p);
+    const obj = objects.get(p);
+    if (!obj) continue;
+    const own = searchDirs(obj);
+    for (const n of obj.elf.dynamic?.needed ?? []) {
+      const hit = own.map((d) => `${d}/${n}`).find((c) => layer.has(c)) ?? libs.get(n) ?? bySoname.get(n);
+      if (hit) queue.push(real(hit));
+    }
+  }
+  return seen;
+}
+
+/** Symlinks that pointed at what was left out (and links to those links): they would dangle. */
+function dropLinksTo(layer: FileTree, removed: Set<string>): void {
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [p, e] of layer) {
+      if (e.kind !== 'symlink') continue;
+      const target = path.posix.normalize(e.target.startsWith('/') ? e.target : path.posix.join(path.posix.dirname(p), e.target));
+      if (removed.has(target)) {
+        layer.delete(p);
+        removed.add(p);
+        changed = true;
+      }
+    }
+  }
 }

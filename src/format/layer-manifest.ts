@@ -39,6 +39,8 @@ export interface LayerManifest {
   generatedBytes: number;
   env: Record<string, string>;
   recipes: string[];
+  /** Modules left out because a library they need is nowhere (see check/closure.ts), with the package that has it. */
+  leftOut?: Array<{ file: string; soname: string; package?: string }>;
 }
 
 export function layerManifest(args: {
@@ -50,6 +52,7 @@ export function layerManifest(args: {
   layer: FileTree;
   report: RelocateReport;
   recipes: string[];
+  leftOut?: Array<{ file: string; soname: string; package?: string }>;
 }): LayerManifest {
   const sizes = new Map<string, { files: number; bytes: number }>();
   let generatedBytes = 0;
@@ -84,5 +87,6 @@ export function layerManifest(args: {
     generatedBytes,
     env: args.report.env,
     recipes: args.recipes,
+    ...(args.leftOut?.length ? { leftOut: args.leftOut } : {}),
   };
 }

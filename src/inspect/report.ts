@@ -37,6 +37,8 @@ export interface InspectReport {
   executables: Array<{ path: string; bytes: number; wraps?: { path: string; bytes: number } }>;
   /** Entries with setuid, setgid or sticky bits: useless on Lambda, dangerous unpacked as root. */
   specialModes: SpecialMode[];
+  /** Modules the build left out because a library they need is nowhere (from the layer's manifest). */
+  leftOut: Array<{ file: string; soname: string; package?: string }>;
 }
 
 const byBytes = (a: { bytes: number; name?: string; path?: string }, b: { bytes: number; name?: string; path?: string }) =>
@@ -98,6 +100,7 @@ export function inspectLayer(layer: OpenedLayer): InspectReport {
     symlinks: layer.entries.filter((e) => e.kind === 'symlink').map((e) => ({ path: e.path, target: e.target ?? '', dangling: dangling.has(e.path) })),
     executables,
     specialModes: specialModes(layer.entries),
+    leftOut: layer.manifest?.leftOut ?? [],
   };
 }
 
@@ -166,6 +169,11 @@ export function formatInspect(r: InspectReport, top: number): string {
     out.push(`  ${lim.over ? 'OVER' : 'ok  '} ${pct(lim.fraction).padStart(6)} of Lambda's ${lim.label} limit ${lim.name}`);
   }
   if (r.specialModes.length) out.push(`  ${specialModesLine(r.specialModes)}`);
+  if (r.leftOut.length) {
+    out.push(`  left out at build time, ${r.leftOut.length} modules a library of which is nowhere (nothing links to them):`);
+    for (const m of r.leftOut)
+      out.push(`    ${printable(m.file.replace(/^\/opt\//, ''))} needs ${printable(m.soname)}${m.package ? ` (package ${printable(m.package)} has it)` : ''}`);
+  }
 
   out.push('', r.bySource.from === 'manifest' ? `Size by package (from ${MANIFEST_PATH}):` : 'Size by directory:');
   const rows: string[][] = [r.bySource.from === 'manifest' ? ['PACKAGE', 'VERSION', 'FILES', 'SIZE', 'BYTES'] : ['DIRECTORY', '', 'FILES', 'SIZE', 'BYTES']];

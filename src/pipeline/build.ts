@@ -16,7 +16,7 @@ import type { Runner } from '../runner/types.js';
 import { attribute, type Plan } from '../resolve/plan.js';
 import { DEFAULT_KEEP, type KeepOptions } from '../relocate/placement.js';
 import { relocate, type RelocateReport } from '../relocate/relocate.js';
-import { checkClosure } from '../check/closure.js';
+import { checkClosure, leaveOutUnloadableModules } from '../check/closure.js';
 import { gateLayer, type ClosureProblem, type GateOptions, type GateReport } from '../check/gate.js';
 import { cachePaths, ensureCacheDir } from '../cache/paths.js';
 import { checkImageReference } from '../docker/reference.js';
@@ -287,6 +287,19 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       save: (data) => store.save(data),
       dependents: (pkg) => dependents.get(pkg) ?? [],
     });
+    // optional modules whose libraries the packages do not bring (plugins, output drivers)
+    const modules = leaveOutUnloadableModules(layer, runtime.libraries);
+    const moduleSonames = [...new Set(modules.map((m) => m.soname))];
+    // a hint costs a container: asked only of a package manager already running (a warm build needs none)
+    const moduleProviders =
+      moduleSonames.length && backend.providers && session.started ? await backend.providers(await session.get(), ctx, moduleSonames) : new Map<string, string>();
+    const leftOut = modules.map((m) => ({ ...m, ...(moduleProviders.get(m.soname) ? { package: moduleProviders.get(m.soname)! } : {}) }));
+    for (const m of leftOut) {
+      warnings.push(
+        `left out ${m.file}: it needs ${m.soname}, which neither the layer nor the ${runtime.id} runtime has, and no program links to it (a module loaded at run time)` +
+          (m.package ? `; add ${m.package} to the packages to keep it` : ''),
+      );
+    }
     const manifest = layerManifest({
       target: target.id,
       arch: spec.arch.lambda,
@@ -296,6 +309,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       layer,
       report,
       recipes: applied.map((r) => r.name),
+      leftOut,
     });
     const data = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
     addWithParents(layer, { kind: 'file', path: MANIFEST_PATH, mode: 0o644, size: data.length, content: bytes(data) }, '/opt');

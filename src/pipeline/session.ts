@@ -54,6 +54,11 @@ export class BuildSession {
   ) {}
 
   /** The image the session uses (resolving the default needs no engine). */
+  /** Whether the package manager already runs (asking it something more then costs no container). */
+  get started(): boolean {
+    return this.runner !== undefined;
+  }
+
   get image(): string {
     if (this.opts.local) return localDescription(this.opts.ctx.target);
     return this.opts.buildImage ?? defaultBuildImage(this.opts.ctx.target);

@@ -84,6 +84,12 @@ export async function runVerification(
     } else ui.info(formatResult(r));
   };
   const events = { step: ui.step, detail: ui.detail, result: print };
+  const leftOut = manifest?.leftOut ?? [];
+  if (leftOut.length && !opts.json && !opts.quiet) {
+    ui.info(
+      `left out at build time (a library they need is nowhere, nothing links to them): ${leftOut.map((m) => `${printable(m.file.replace(/^\/opt\//, ''))} (${printable(m.soname)})`).join(', ')}`,
+    );
+  }
   const checks = await verifyLayer(docker, image, { layer, runtime, smoke, run, timeoutMs: timeout, skipped }, events);
   ui.done();
   return { image, checks, passed: checks.every((c) => c.status !== 'fail') };
