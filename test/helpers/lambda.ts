@@ -19,6 +19,12 @@ export interface LambdaRun {
   stderr: string;
 }
 
+/** `docker run` as Lambda runs a function: read-only root, /tmp only, uid 993, no network, `env -i` with `env`. */
+function lambdaDockerArgs(image: string, mounts: string[], env: string[], script: string): string[] {
+  const sandbox = ['--rm', '--read-only', '--tmpfs', '/tmp:rw,exec', '--user', '993:990', '--network', 'none'];
+  return ['run', ...sandbox, ...mounts, '--entrypoint', '/usr/bin/env', image, '-i', ...env, '/bin/sh', '-c', script];
+}
+
 /**
  * Runs `script` as Lambda would run a function's subprocess: the layer read-only at /opt, a
  * read-only root, only /tmp writable, uid 993, no network, and an environment of exactly PATH
@@ -28,29 +34,8 @@ export interface LambdaRun {
 export async function runLambdaLike(image: string, layerDir: string, script: string, opts: { work?: string; ldLibraryPath?: string | null } = {}): Promise<LambdaRun> {
   const env = [`PATH=${LAMBDA_PATH}`];
   if (opts.ldLibraryPath !== null) env.push(`LD_LIBRARY_PATH=${opts.ldLibraryPath ?? LAMBDA_LD_LIBRARY_PATH}`);
-  const args = [
-    'run',
-    '--rm',
-    '--read-only',
-    '--tmpfs',
-    '/tmp:rw,exec',
-    '--user',
-    '993:990',
-    '--network',
-    'none',
-    '-v',
-    `${layerDir}:/opt:ro`,
-    ...(opts.work ? ['-v', `${opts.work}:/work`] : []),
-    '--entrypoint',
-    '/usr/bin/env',
-    image,
-    '-i',
-    ...env,
-    '/bin/sh',
-    '-c',
-    script,
-  ];
-  return run('docker', args);
+  const mounts = ['-v', `${layerDir}:/opt:ro`, ...(opts.work ? ['-v', `${opts.work}:/work`] : [])];
+  return run('docker', lambdaDockerArgs(image, mounts, env, script));
 }
 
 /**
@@ -58,24 +43,5 @@ export async function runLambdaLike(image: string, layerDir: string, script: str
  * as an image built with `COPY --from=<yumda stage> /opt /opt` does: no mounts at all.
  */
 export async function runLambdaLikeImage(image: string, script: string): Promise<LambdaRun> {
-  return run('docker', [
-    'run',
-    '--rm',
-    '--read-only',
-    '--tmpfs',
-    '/tmp:rw,exec',
-    '--user',
-    '993:990',
-    '--network',
-    'none',
-    '--entrypoint',
-    '/usr/bin/env',
-    image,
-    '-i',
-    `PATH=${LAMBDA_PATH}`,
-    `LD_LIBRARY_PATH=${LAMBDA_LD_LIBRARY_PATH}`,
-    '/bin/sh',
-    '-c',
-    script,
-  ]);
+  return run('docker', lambdaDockerArgs(image, [], [`PATH=${LAMBDA_PATH}`, `LD_LIBRARY_PATH=${LAMBDA_LD_LIBRARY_PATH}`], script));
 }
