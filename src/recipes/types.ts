@@ -20,7 +20,8 @@ export interface RecipeRules {
   keep?: string[];
   generate?: GeneratedFile[];
   smoke?: SmokeTest[];
-  postStage?: Array<{ run: string }>;
+  /** `without`: what the layer lacks when the command cannot run, for the warning that says so. */
+  postStage?: Array<{ run: string; without?: string }>;
   binaryStrings?: Array<{ files: string[]; from: string; to: string }>;
 }
 

@@ -109,9 +109,9 @@ export async function runPostStage(args: {
   warn: (line: string) => void;
 }): Promise<void> {
   const { recipes, target, arch, staged, session, events, store } = args;
-  const commands = recipes.flatMap((r) => r.rules.postStage.map((p) => ({ recipe: r.name, pkg: r.matchedPackage, run: p.run })));
+  const commands = recipes.flatMap((r) => r.rules.postStage.map((p) => ({ recipe: r.name, pkg: r.matchedPackage, run: p.run, without: p.without })));
   if (commands.length === 0) return;
-  const key = sha256(JSON.stringify([args.plan.packages.map((p) => PackageCache.key(p)), commands, arch.lambda]));
+  const key = sha256(JSON.stringify([args.plan.packages.map((p) => PackageCache.key(p)), commands.map(({ without: _, ...c }) => c), arch.lambda]));
   const pkg = commands[0]!.pkg;
   const cache = new TreeCache(args.cacheDir, store, args.warn);
   const hit = cache.get(key, pkg, { what: 'output of the recipe commands', instead: 'running them again' });
@@ -122,8 +122,7 @@ export async function runPostStage(args: {
   }
   const engineArch = await session.nativeArch();
   if (engineArch.lambda !== arch.lambda) {
-    for (const cmd of commands)
-      args.warnings.push(`recipe ${cmd.recipe}: skipped '${cmd.run}' (it runs the packages' ${arch.lambda} programs; the Docker engine is ${engineArch.lambda})`);
+    for (const cmd of commands) args.warnings.push(skippedPostStage(cmd, arch.lambda, engineArch.lambda));
     return;
   }
   const c = await session.get();
@@ -167,4 +166,13 @@ function sameContent(a: TreeEntry, b: TreeEntry): boolean {
   if (a.kind === 'file' && b.kind === 'file') return a.size === b.size && readContent(a.content).equals(readContent(b.content));
   if (a.kind === 'symlink' && b.kind === 'symlink') return a.target === b.target;
   return true;
+}
+
+/**
+ * The warning for a recipe command that cannot run: what the layer will lack first, for the user
+ * who does not know what `dot -c` does, then the command and why.
+ */
+export function skippedPostStage(cmd: { recipe: string; run: string; without?: string | undefined }, arch: string, engineArch: string): string {
+  const lacks = cmd.without ? `${cmd.recipe}: ${cmd.without}` : `${cmd.recipe}: what its command generates`;
+  return `the layer will lack ${lacks}: recipe step '${cmd.run}' was skipped (it runs the packages' ${arch} programs; the Docker engine is ${engineArch} and cannot run them)`;
 }

@@ -1,3 +1,4 @@
+import { skippedPostStage } from '../../src/stage/staging.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -59,5 +60,16 @@ describe('recipes', () => {
     expect(upstreamSemver('1:2.14.1-4+b1')).toBe('2.14.1');
     expect(upstreamSemver('22.12.0-2+deb12u2')).toBe('22.12.0');
     expect(upstreamSemver('2.9.14-1.amzn2023.0.1')).toBe('2.9.14');
+  });
+});
+
+describe('a recipe step that cannot run', () => {
+  it('says what the layer will lack, from the recipe, before the command and why (issue 13)', () => {
+    const graphviz = loadRecipes().find((r) => r.name === 'graphviz')!;
+    const step = graphviz.postStage![0]!;
+    expect(skippedPostStage({ recipe: 'graphviz', ...step }, 'arm64', 'x86_64')).toBe(
+      `the layer will lack graphviz: no output formats (dot -T says Format not recognized): recipe step '${step.run}' was skipped (it runs the packages' arm64 programs; the Docker engine is x86_64 and cannot run them)`,
+    );
+    expect(skippedPostStage({ recipe: 'x', run: 'x -c' }, 'arm64', 'x86_64')).toMatch(/^the layer will lack x: what its command generates: recipe step 'x -c' was skipped/);
   });
 });
