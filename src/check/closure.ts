@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { elfObjects, sonameIndex, type ElfObject } from '../elf/graph.js';
 import { LAYER_ROOT } from '../relocate/placement.js';
+import { dropLinksTo, followLinks } from '../tree/links.js';
 import type { FileTree } from '../tree/types.js';
 
 export interface MissingLibrary {
@@ -121,15 +122,6 @@ function reachableFromExecutables(layer: FileTree, objects: Map<string, ElfObjec
     const so = o.elf.dynamic?.soname ?? path.posix.basename(o.path);
     if (!bySoname.has(so)) bySoname.set(so, o.path);
   }
-  const real = (p: string): string => {
-    let cur = p;
-    for (let hops = 0; hops < 40; hops++) {
-      const e = layer.get(cur);
-      if (e?.kind !== 'symlink') return cur;
-      cur = path.posix.normalize(e.target.startsWith('/') ? e.target : path.posix.join(path.posix.dirname(cur), e.target));
-    }
-    return cur;
-  };
   const seen = new Set<string>();
   const queue = [...objects.values()].filter((o) => o.elf.interpreter).map((o) => o.path);
   while (queue.length) {
@@ -141,24 +133,8 @@ function reachableFromExecutables(layer: FileTree, objects: Map<string, ElfObjec
     const own = searchDirs(obj);
     for (const n of obj.elf.dynamic?.needed ?? []) {
       const hit = own.map((d) => `${d}/${n}`).find((c) => layer.has(c)) ?? libs.get(n) ?? bySoname.get(n);
-      if (hit) queue.push(real(hit));
+      if (hit) queue.push(followLinks(layer, hit));
     }
   }
   return seen;
-}
-
-/** Symlinks that pointed at what was left out (and links to those links): they would dangle. */
-function dropLinksTo(layer: FileTree, removed: Set<string>): void {
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const [p, e] of layer) {
-      if (e.kind !== 'symlink') continue;
-      const target = path.posix.normalize(e.target.startsWith('/') ? e.target : path.posix.join(path.posix.dirname(p), e.target));
-      if (removed.has(target)) {
-        layer.delete(p);
-        removed.add(p);
-        changed = true;
-      }
-    }
-  }
 }

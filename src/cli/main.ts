@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { runInterruptTasks } from '../util/cleanup.js';
 import { errorMessage, fsError, isUserError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
+import { loadUnusable } from '../registry/load.js';
 import { buildCommand, updateCommand } from './commands/build.js';
 import { cacheCleanCommand, cacheInfoCommand } from './commands/cache.js';
 import { recipesCommand } from './commands/recipes.js';
@@ -30,6 +31,14 @@ function buildOptions(cmd: Command): Command {
     .option('--keep-locales', 'keep message translations (/usr/share/locale)')
     .option('--keep-headers', 'keep C headers (/usr/include)')
     .option('--keep-static', 'keep static libraries (*.a)')
+    .option(
+      '--keep-unusable <group>',
+      `keep what cannot work on Lambda, left out by default (repeatable): ${loadUnusable()
+        .groups.map((g) => g.id)
+        .join(', ')}, or all`,
+      collect,
+      [],
+    )
     .option('--allow-missing', 'write the layer even when a shipped binary needs a library neither the layer nor the runtime has')
     .option('--refresh', 'fetch repository metadata and resolve again even if the cached ones are fresh (they are reused for an hour)')
     .option('--cache-dir <dir>', 'cache directory (default: $XDG_CACHE_HOME/yumda or ~/.cache/yumda)')

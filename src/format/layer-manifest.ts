@@ -41,6 +41,19 @@ export interface LayerManifest {
   recipes: string[];
   /** Modules left out because a library they need is nowhere (see check/closure.ts), with the package that has it. */
   leftOut?: Array<{ file: string; soname: string; package?: string }>;
+  /** What cannot work on Lambda, left out by group (registry/unusable-on-lambda.json), with the libraries only it needed. */
+  unusable?: UnusableLeftOut[];
+}
+
+/** One group of what cannot work on Lambda, as the layer's manifest records it. */
+export interface UnusableLeftOut {
+  id: string;
+  what: string;
+  why: string;
+  files: number;
+  bytes: number;
+  libraries: string[];
+  libraryBytes: number;
 }
 
 export function layerManifest(args: {
@@ -53,6 +66,7 @@ export function layerManifest(args: {
   report: RelocateReport;
   recipes: string[];
   leftOut?: Array<{ file: string; soname: string; package?: string }>;
+  unusable?: UnusableLeftOut[];
 }): LayerManifest {
   const sizes = new Map<string, { files: number; bytes: number }>();
   let generatedBytes = 0;
@@ -88,5 +102,6 @@ export function layerManifest(args: {
     env: args.report.env,
     recipes: args.recipes,
     ...(args.leftOut?.length ? { leftOut: args.leftOut } : {}),
+    ...(args.unusable?.length ? { unusable: args.unusable } : {}),
   };
 }

@@ -4,7 +4,8 @@ import { formatBytes } from '../util/format.js';
 import { danglingSymlinks, type LayerEntry } from '../layer/entries.js';
 import { specialModes, specialModesLine, type SpecialMode } from '../layer/modes.js';
 import type { OpenedLayer } from '../layer/open.js';
-import { MANIFEST_PATH, SBOM_PATH } from '../format/layer-manifest.js';
+import { MANIFEST_PATH, SBOM_PATH, type UnusableLeftOut } from '../format/layer-manifest.js';
+import { unusableLine } from '../format/unusable.js';
 import { LAYER_ROOT } from '../relocate/placement.js';
 import { printable } from '../util/printable.js';
 
@@ -39,6 +40,8 @@ export interface InspectReport {
   specialModes: SpecialMode[];
   /** Modules the build left out because a library they need is nowhere (from the layer's manifest). */
   leftOut: Array<{ file: string; soname: string; package?: string }>;
+  /** What cannot work on Lambda, left out at build time, by group. */
+  unusable: UnusableLeftOut[];
 }
 
 const byBytes = (a: { bytes: number; name?: string; path?: string }, b: { bytes: number; name?: string; path?: string }) =>
@@ -101,6 +104,7 @@ export function inspectLayer(layer: OpenedLayer): InspectReport {
     executables,
     specialModes: specialModes(layer.entries),
     leftOut: layer.manifest?.leftOut ?? [],
+    unusable: layer.manifest?.unusable ?? [],
   };
 }
 
@@ -169,6 +173,7 @@ export function formatInspect(r: InspectReport, top: number): string {
     out.push(`  ${lim.over ? 'OVER' : 'ok  '} ${pct(lim.fraction).padStart(6)} of Lambda's ${lim.label} limit ${lim.name}`);
   }
   if (r.specialModes.length) out.push(`  ${specialModesLine(r.specialModes)}`);
+  for (const u of r.unusable) out.push(`  ${unusableLine(u)}`);
   if (r.leftOut.length) {
     out.push(`  left out at build time, ${r.leftOut.length} modules a library of which is nowhere (nothing links to them):`);
     for (const m of r.leftOut)

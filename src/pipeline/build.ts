@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { dockerfileBase } from '../docker/images.js';
-import { loadRuntime, loadRuntimeFile, loadTarget } from '../registry/load.js';
+import { loadRuntime, loadRuntimeFile, loadTarget, loadUnusable } from '../registry/load.js';
 import type { Arch } from '../registry/arch.js';
 import type { Repository, Runtime, Target } from '../registry/types.js';
 import { applicableRecipes, loadRecipes } from '../recipes/load.js';
@@ -32,6 +32,7 @@ import { layerManifest, MANIFEST_PATH, SBOM_PATH, type LayerManifest } from '../
 import { toolVersion } from '../util/version.js';
 import { BuildSession, defaultBuildImage } from './session.js';
 import { runPostStage, stagePlan } from '../stage/staging.js';
+import { leaveOutUnusable, type UnusableLeftOut } from '../stage/unusable.js';
 
 export { defaultBuildImage };
 
@@ -51,6 +52,8 @@ export interface BuildSpec {
   /** A runtime manifest file to use instead of the target's (`--runtime-manifest`). */
   runtimeManifest?: string | undefined;
   keep: KeepOptions;
+  /** Groups of registry/unusable-on-lambda.json to keep after all (`all`: every one). */
+  keepUnusable?: readonly string[];
   recipeDirs: string[];
   /** Docker network mode of build containers (`host` where the default bridge has no route). */
   network?: string | undefined;
@@ -102,6 +105,8 @@ export interface BuildResult {
   report?: RelocateReport;
   manifest?: LayerManifest;
   recipes: AppliedRecipe[];
+  /** What cannot work on Lambda, left out: one entry per group (absent for a dry run). */
+  unusable?: UnusableLeftOut[];
   /** Shared libraries shipped ELF files need that neither the layer nor the runtime has. */
   missing?: ClosureProblem[];
   /** ELF files the closure check read. */
@@ -207,6 +212,13 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
   if (spec.buildImage) checkImageReference(spec.buildImage, spec.name ? `buildImage of layer '${spec.name}'` : '--build-image');
   const runtime = runtimeFor(target, spec);
   const recipes = loadRecipes(spec.recipeDirs);
+  const unusableGroups = loadUnusable().groups;
+  const unknownGroup = (spec.keepUnusable ?? []).find((id) => id !== 'all' && !unusableGroups.some((g) => g.id === id));
+  if (unknownGroup !== undefined) {
+    throw new UserError(`no group '${unknownGroup}' of what cannot work on Lambda to keep (--keep-unusable, or keep.unusable in a manifest)`, {
+      hint: `groups: ${unusableGroups.map((g) => g.id).join(', ')}, or all`,
+    });
+  }
   const backend = backendFor(target);
   const repositories = [...(spec.defaultRepos === false ? [] : target.repositories), ...parseRepos(target, spec.repos)];
   if (repositories.length === 0) throw new UserError('--no-default-repos leaves no repository: add at least one --repo');
@@ -272,6 +284,14 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     // before relocation, which drops /usr/share/doc and with it Debian's copyright files
     const licenses = stagedLicenses(staged.tree, plan.packages);
 
+    // what cannot work on Lambda (GPU drivers, system services), and libraries only it needed
+    const keepUnusable = spec.keepUnusable ?? [];
+    const unusable = leaveOutUnusable(staged.tree, unusableGroups, {
+      family: target.family,
+      requested: requests.map((r) => r.name),
+      keep: keepUnusable.includes('all') ? 'all' : keepUnusable,
+    });
+
     // 3. relocation
     const dependents = attribute(
       plan.packages,
@@ -310,6 +330,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       report,
       recipes: applied.map((r) => r.name),
       leftOut,
+      unusable,
     });
     const data = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
     addWithParents(layer, { kind: 'file', path: MANIFEST_PATH, mode: 0o644, size: data.length, content: bytes(data) }, '/opt');
@@ -340,6 +361,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       manifest,
       licenses,
       sbom,
+      unusable,
       missing,
       elfChecked: closure.checked,
       cache: { planReused: !!cached, packagesFetched: staged.fetched.length, packagesCached: plan.packages.length - staged.fetched.length },

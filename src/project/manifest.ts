@@ -22,7 +22,7 @@ export interface ProjectDocument {
     defaultRepos?: boolean;
     buildImage?: string;
     runtimeManifest?: string;
-    keep?: { docs?: boolean; locales?: boolean; headers?: boolean; static?: boolean };
+    keep?: { docs?: boolean; locales?: boolean; headers?: boolean; static?: boolean; unusable?: string[] };
     outputs?: { zip?: string; dir?: string };
     allowMissing?: boolean;
   }>;
@@ -42,6 +42,8 @@ export interface LayerJob {
   /** Absolute path of a runtime manifest to use instead of the target's. */
   runtimeManifest?: string;
   keep: KeepOptions;
+  /** Groups of what cannot work on Lambda to keep after all (registry/unusable-on-lambda.json ids, or `all`). */
+  keepUnusable: string[];
   /** Absolute paths. A zip unless only a directory is asked for. */
   outputs: { zip?: string; dir?: string };
   /** Write the layer even when the closure check finds a library missing. */
@@ -192,6 +194,7 @@ export function manifestJobs(doc: ProjectDocument, file: string): LayerJob[] {
         ...(layer.buildImage ? { buildImage: layer.buildImage } : {}),
         ...(runtimeManifest ? { runtimeManifest } : {}),
         keep: { docs: !!layer.keep?.docs, locales: !!layer.keep?.locales, headers: !!layer.keep?.headers, staticLibs: !!layer.keep?.static },
+        keepUnusable: layer.keep?.unusable ?? [],
         outputs: out,
         allowMissing: !!layer.allowMissing,
       });

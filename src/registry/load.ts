@@ -3,7 +3,7 @@ import path from 'node:path';
 import { UserError } from '../util/errors.js';
 import { projectRoot } from '../util/paths.js';
 import { readDocument } from '../util/schema.js';
-import type { Runtime, Target } from './types.js';
+import type { Runtime, Target, UnusableOnLambda } from './types.js';
 
 const registryDir = path.join(projectRoot, 'registry');
 
@@ -49,4 +49,9 @@ export function loadRuntimeFile(file: string): Runtime {
 
 export function runtimeFile(id: string): string {
   return path.join(registryDir, 'runtimes', `${id}.json`);
+}
+
+/** What cannot work on Lambda and is left out of layers by default. */
+export function loadUnusable(): UnusableOnLambda {
+  return readDocument<UnusableOnLambda>('unusable', path.join(registryDir, 'unusable-on-lambda.json'));
 }

@@ -81,3 +81,22 @@ export interface Runtime {
   /** File names of the shared libraries in the runtime's library directories. */
   libraries: string[];
 }
+
+/** A kind of content that cannot work on Lambda (registry/unusable-on-lambda.json). */
+export interface UnusableGroup {
+  /** What `--keep-unusable` names. */
+  id: string;
+  /** What the files are, for the report: "GPU drivers". */
+  what: string;
+  /** Why they cannot work: "Lambda has no GPU". */
+  why: string;
+  /** Globs over the packages' own paths, before relocation. */
+  paths: string[];
+  /** Packages left out whole, per family. */
+  packages: Record<PackageFamily, string[]>;
+}
+
+export interface UnusableOnLambda {
+  description: string;
+  groups: UnusableGroup[];
+}

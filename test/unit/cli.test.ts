@@ -57,6 +57,13 @@ describe('CLI errors (no Docker needed)', () => {
     await expectOneLineError(['install', 'git', '--no-default-repos'], /^yumda: error: --no-default-repos leaves no repository: add at least one --repo$/);
   });
 
+  it('--keep-unusable with a group the data does not have', async () => {
+    await expectOneLineError(
+      ['install', 'git', '--keep-unusable', 'gpu'],
+      /^yumda: error: no group 'gpu' of what cannot work on Lambda to keep \(--keep-unusable, or keep\.unusable in a manifest\); groups: gpu-drivers, services, sound-servers, or all$/,
+    );
+  });
+
   it('lists targets', async () => {
     const r = await runYumda(['targets', '--json']);
     expect(r.code).toBe(0);

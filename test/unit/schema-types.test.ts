@@ -27,6 +27,7 @@ const PAIRS: Array<{ schema: string; file: string; type: string; codeOnly?: stri
   { schema: 'lock', file: 'src/project/lock.ts', type: 'LockFile' },
   { schema: 'runtime', file: 'src/registry/types.ts', type: 'Runtime' },
   { schema: 'target', file: 'src/registry/types.ts', type: 'Target' },
+  { schema: 'unusable', file: 'src/registry/types.ts', type: 'UnusableOnLambda' },
   // `file` is where the loader read the recipe from, not part of the document
   { schema: 'recipe', file: 'src/recipes/types.ts', type: 'Recipe', codeOnly: ['file'] },
 ];

@@ -100,6 +100,7 @@ function buildSpec(job: LayerJob, opts: ProjectOptions & { refresh?: boolean }):
     runtimeManifest: job.runtimeManifest,
     refresh: !!opts.refresh,
     keep: job.keep,
+    keepUnusable: job.keepUnusable,
     recipeDirs: job.recipeDirs,
     network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
     cacheDir: opts.cacheDir,

@@ -8,6 +8,7 @@ import { writeLayerOutputs } from '../../emit/write.js';
 import { cachePaths } from '../../cache/paths.js';
 import { LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../../emit/limits.js';
 import { formatBytes } from '../../util/format.js';
+import { unusableLine } from '../../format/unusable.js';
 import type { GateReport } from '../../check/gate.js';
 import { dockerfileSnippet } from '../../emit/dockerfile.js';
 import { toolVersion } from '../../util/version.js';
@@ -30,6 +31,8 @@ export interface BuildOptions {
   keepLocales?: boolean;
   keepHeaders?: boolean;
   keepStatic?: boolean;
+  /** Groups of what cannot work on Lambda to keep (`--keep-unusable`, repeatable). */
+  keepUnusable?: string[];
   force?: boolean;
   allowMissing?: boolean;
   refresh?: boolean;
@@ -68,6 +71,7 @@ export function buildSpec(requests: PackageRequest[], target: string, arch: Arch
     buildImage: opts.buildImage,
     repos: opts.repo,
     keep: { docs: !!opts.keepDocs, locales: !!opts.keepLocales, headers: !!opts.keepHeaders, staticLibs: !!opts.keepStatic },
+    keepUnusable: opts.keepUnusable ?? [],
     recipeDirs: opts.recipes.map((r) => path.resolve(r)),
     network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
     cacheDir: opts.cacheDir,
@@ -87,6 +91,7 @@ function layerFlags(opts: InstallOptions): string[] {
     ...(opts.keepLocales ? ['--keep-locales'] : []),
     ...(opts.keepHeaders ? ['--keep-headers'] : []),
     ...(opts.keepStatic ? ['--keep-static'] : []),
+    ...(opts.keepUnusable ?? []).flatMap((g) => ['--keep-unusable', g]),
     ...(opts.force ? ['--force'] : []),
   ];
 }
@@ -162,6 +167,7 @@ function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: stri
     .map(([why, d]) => `${why} ${d!.files} files (${formatBytes(d!.bytes)})`)
     .join(', ');
   if (dropped) ui.info(`  left out: ${dropped}`);
+  for (const u of r.unusable ?? []) ui.info(`  ${unusableLine(u)}`);
   if (report.droppedLinks.length) ui.info(`  left out ${report.droppedLinks.length} symlinks whose target is not in the layer`);
   if (report.collisions.length) for (const c of report.collisions) ui.warn(`${c.kept} and ${c.lost} both land on ${c.to}; kept ${c.kept}`);
   const b = report.binaries;
@@ -234,6 +240,7 @@ function printJson(r: BuildResult, output: object | undefined, verification?: Ve
           libraryPathFailed: r.report.binaries.libraryPathFailed,
           strippedModes: r.report.strippedModes,
           deduplicated: { files: r.report.deduplicated.linked.length, savedBytes: r.report.deduplicated.savedBytes },
+          unusable: r.unusable ?? [],
         }
       : {}),
     ...(r.missing ? { missingLibraries: r.missing, elfChecked: r.elfChecked } : {}),

@@ -12,6 +12,7 @@ import { printable } from '../../util/printable.js';
 import { ensureVerifyImage } from '../../check/sandbox.js';
 import { formatResult, smokeTestsFor, verifyLayer, type CheckResult } from '../../check/verify.js';
 import { Reporter, outputMode } from '../ui.js';
+import { unusableLine } from '../../format/unusable.js';
 
 export interface VerifyOptions {
   target?: string;
@@ -90,6 +91,7 @@ export async function runVerification(
       `left out at build time (a library they need is nowhere, nothing links to them): ${leftOut.map((m) => `${printable(m.file.replace(/^\/opt\//, ''))} (${printable(m.soname)})`).join(', ')}`,
     );
   }
+  if (!opts.json && !opts.quiet) for (const u of manifest?.unusable ?? []) ui.info(unusableLine(u));
   const checks = await verifyLayer(docker, image, { layer, runtime, smoke, run, timeoutMs: timeout, skipped }, events);
   ui.done();
   return { image, checks, passed: checks.every((c) => c.status !== 'fail') };
