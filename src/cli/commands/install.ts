@@ -164,6 +164,8 @@ function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: stri
   }
   const report = r.report!;
   const dropped = Object.entries(report.dropped)
+    // a package's empty state directories are dropped too: no files, nothing to say
+    .filter(([, d]) => d!.files > 0)
     .map(([why, d]) => `${why} ${d!.files} files (${formatBytes(d!.bytes)})`)
     .join(', ');
   if (dropped) ui.info(`  left out: ${dropped}`);
