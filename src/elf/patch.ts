@@ -69,6 +69,27 @@ export function padPath(from: string, to: string, length: number): string | unde
   return to.slice(0, tailStart) + '/'.repeat(pad) + to.slice(tailStart);
 }
 
+/**
+ * Every whole NUL-terminated string of the string sections (one that starts after a NUL or at
+ * the section's start) that `keep` accepts. Tails of longer strings, which compilers merge, are
+ * not listed on their own.
+ */
+export function wholeStrings(buf: Buffer, elf: ElfFile, keep: (s: string) => boolean): FoundString[] {
+  const out: FoundString[] = [];
+  for (const s of stringSections(elf)) {
+    if (s.offset + s.size > buf.length) continue;
+    let at = s.offset;
+    const pieces = buf.toString('latin1', s.offset, s.offset + s.size).split('\0');
+    // the last piece has no NUL inside the section: a string only if one follows it
+    if (buf[s.offset + s.size] !== 0) pieces.pop();
+    for (const piece of pieces) {
+      if (piece.length > 0 && keep(piece)) out.push({ offset: at, value: piece });
+      at += piece.length + 1;
+    }
+  }
+  return out;
+}
+
 /** Offsets of NUL-terminated strings exactly equal to `value` in the string sections. */
 export function findExactStrings(buf: Buffer, value: string, elf: ElfFile = parseElf(buf)): number[] {
   const needle = Buffer.from(`\0${value}\0`, 'latin1');
