@@ -41,6 +41,8 @@ export interface LayerManifest {
   recipes: string[];
   /** Modules left out because a library they need is nowhere (see check/closure.ts), with the package that has it. */
   leftOut?: Array<{ file: string; soname: string; package?: string }>;
+  /** Bare directories compiled into binaries that relocation moved to the layer, and why (relocate/directories.ts). */
+  rewrittenDirectories?: Array<{ file: string; from: string; to: string; because: string }>;
 }
 
 export function layerManifest(args: {
@@ -88,5 +90,6 @@ export function layerManifest(args: {
     env: args.report.env,
     recipes: args.recipes,
     ...(args.leftOut?.length ? { leftOut: args.leftOut } : {}),
+    ...(args.report.binaries.rewrittenDirs.length ? { rewrittenDirectories: args.report.binaries.rewrittenDirs } : {}),
   };
 }

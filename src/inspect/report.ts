@@ -39,6 +39,8 @@ export interface InspectReport {
   specialModes: SpecialMode[];
   /** Modules the build left out because a library they need is nowhere (from the layer's manifest). */
   leftOut: Array<{ file: string; soname: string; package?: string }>;
+  /** Bare directories compiled into binaries that the build moved to the layer (from the layer's manifest). */
+  rewrittenDirectories: Array<{ file: string; from: string; to: string; because: string }>;
 }
 
 const byBytes = (a: { bytes: number; name?: string; path?: string }, b: { bytes: number; name?: string; path?: string }) =>
@@ -101,6 +103,7 @@ export function inspectLayer(layer: OpenedLayer): InspectReport {
     executables,
     specialModes: specialModes(layer.entries),
     leftOut: layer.manifest?.leftOut ?? [],
+    rewrittenDirectories: layer.manifest?.rewrittenDirectories ?? [],
   };
 }
 
@@ -212,6 +215,12 @@ export function formatInspect(r: InspectReport, top: number): string {
     ),
     ...more(exes.more),
   );
+
+  if (r.rewrittenDirectories.length) {
+    const dirs = cut(r.rewrittenDirectories);
+    out.push('', `Compiled-in directories moved to the layer (${r.rewrittenDirectories.length}, in binaries that name what the layer ships there):`);
+    out.push(...dirs.shown.map((d) => `  ${relName(d.file)}: ${printable(d.from)} -> ${printable(d.to)} (${printable(d.because)})`), ...more(dirs.more));
+  }
 
   const dangling = r.symlinks.filter((s) => s.dangling);
   const links = cut([...dangling, ...r.symlinks.filter((s) => !s.dangling)]);
