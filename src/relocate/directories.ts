@@ -28,7 +28,7 @@
  * lib64 and sbin directories change their relative place.
  */
 import path from 'node:path';
-import { findPaths, padPath, wholeStrings } from '../elf/patch.js';
+import { findPaths, padPath, wholePathStrings } from '../elf/patch.js';
 import type { ElfFile } from '../elf/read.js';
 import { LAYER_ROOT, relocatedAddress } from './placement.js';
 import type { PathMap } from './paths.js';
@@ -36,7 +36,6 @@ import type { PathMap } from './paths.js';
 /** The prefix packages are configured with: what relative paths in their binaries start from. */
 const PREFIX = '/usr';
 
-const ABSOLUTE = /^\/[A-Za-z0-9_.+@,=\-/]*$/;
 /** No leading dot or slash: `../x` and `./x` are relative to the working directory. */
 const RELATIVE = /^[A-Za-z0-9_+@,=][A-Za-z0-9_.+@,=\-/]*$/;
 
@@ -107,7 +106,8 @@ export function scanDirectoryStrings(buf: Buffer, elf: ElfFile, paths: PathMap, 
     const parent = path.posix.dirname(p);
     if (paths.isHierarchyRoot(parent) && paths.shippedExactly(p)) name(parent, p);
   }
-  for (const s of wholeStrings(buf, elf, (v) => v.length < 256 && (ABSOLUTE.test(v) || RELATIVE.test(v)))) {
+  for (const s of wholePathStrings(buf, elf)) {
+    if (!s.value.startsWith('/') && !RELATIVE.test(s.value)) continue;
     if (s.value.startsWith('/')) {
       const dir = stripSlashes(path.posix.normalize(s.value));
       if (dir && paths.isHierarchyRoot(dir)) out.bare.push({ ...s, dir });
@@ -148,7 +148,11 @@ export function planDirectoryEdits(
   const edit = (s: { offset: number; value: string }, to: string, because: string) => {
     const slash = s.value.length > 1 && s.value.endsWith('/');
     const padded = padPath(s.value, to + (slash ? '/' : ''), s.value.length);
-    if (padded === undefined) cannot.push({ path: s.value, why: `a directory whose files the layer ships (${because}), but its new place ${to} is longer than the ${s.value.length} bytes the binary has` });
+    if (padded === undefined)
+      cannot.push({
+        path: s.value,
+        why: `a directory whose files the layer ships (${because}), but its new place ${to} is longer than the ${s.value.length} bytes the binary has`,
+      });
     else if (padded !== s.value) edits.push({ offset: s.offset, from: s.value, to: padded, because });
   };
   for (const s of own.bare) {

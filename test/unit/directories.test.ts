@@ -48,7 +48,12 @@ const CASES: Case[] = [
     rewrites: [[`/usr/lib/${M}`, '/opt/lib/////////////////']],
   },
   { name: 'prefix joined to a relative path (git)', program: ['/usr', 'share/mytool/templates'], staged: ['/usr/share/mytool/templates/a'], rewrites: [['/usr', '/opt']] },
-  { name: 'libexecdir with a full path right in it', program: ['/usr/libexec', '/usr/libexec/mytool-2'], staged: ['/usr/libexec/mytool-2'], rewrites: [['/usr/libexec', '/opt/libexec']] },
+  {
+    name: 'libexecdir with a full path right in it',
+    program: ['/usr/libexec', '/usr/libexec/mytool-2'],
+    staged: ['/usr/libexec/mytool-2'],
+    rewrites: [['/usr/libexec', '/opt/libexec']],
+  },
   { name: 'lib64 as libdir', program: ['/usr/lib64', 'mytool-plugins'], staged: ['/usr/lib64/mytool-plugins/a.so'], rewrites: [['/usr/lib64', '/opt/lib//']] },
   {
     name: 'a path relative to the prefix whose multiarch directory goes',
@@ -74,7 +79,13 @@ const CASES: Case[] = [
   { name: 'bindir joined to a name the layer does not ship', program: ['/usr/bin', 'other-helper-1'], staged: ['/usr/bin/mytool-helper'], rewrites: [] },
   { name: 'a plain word that happens to be a shipped file (an fopen mode)', program: ['/usr/bin', 'w'], staged: ['/usr/bin/w'], rewrites: [] },
   { name: 'the prefix, with a full path deep below it only', program: ['/usr', '/usr/lib/mytool/x'], staged: ['/usr/lib/mytool/x'], rewrites: [] },
-  { name: 'a library of another package naming the files', program: ['/usr/libexec'], lib: { strings: ['via-helper-2'], pkg: 'libvia' }, staged: ['/usr/libexec/via-helper-2'], rewrites: [] },
+  {
+    name: 'a library of another package naming the files',
+    program: ['/usr/libexec'],
+    lib: { strings: ['via-helper-2'], pkg: 'libvia' },
+    staged: ['/usr/libexec/via-helper-2'],
+    rewrites: [],
+  },
   { name: 'a relative path the layer does not ship', program: [`lib/${M}/absent-1.0`], staged: [`/usr/lib/${M}/relmod-1.0/x`], rewrites: [] },
   { name: 'a shipped directory dropped from the layer (docs)', program: ['/usr/share', 'doc/mytool'], staged: ['/usr/share/doc/mytool/README'], rewrites: [] },
   // named, but the new place does not fit
@@ -115,13 +126,13 @@ describe('bare directories compiled into binaries', () => {
   });
 });
 
-describe('the issue\'s two programs, relocated', () => {
+describe("the issue's two programs, relocated", () => {
   let p: DirPrograms;
   beforeAll(async () => {
     p = await dirPrograms();
   }, 60_000);
 
-  it('a tool running helpers from its bindir and a library finding modules under its libdir get the layer\'s directories', () => {
+  it("a tool running helpers from its bindir and a library finding modules under its libdir get the layer's directories", () => {
     const staged = treeOf([
       file('/usr/bin/mytool', p.helperTool, 0o755, 'mytool'),
       file('/usr/bin/mytool-helper', '#!/bin/sh\necho "helper ran as $0"\n', 0o755, 'mytool'),

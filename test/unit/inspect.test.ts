@@ -99,10 +99,23 @@ describe('inspect', () => {
   it('lists the compiled-in directories the build moved to the layer, from the manifest', async () => {
     const rep = emptyReport();
     rep.binaries.rewrittenDirs = [{ file: '/opt/bin/.tool.real', from: '/usr/bin', to: '/opt/bin', because: 'names /usr/bin/tool-helper' }];
-    const layer = await openLayer(await zipOf(layerWithManifest(base(), [['tool', '1.0'], ['libx1', '2.0']], rep)));
+    const layer = await openLayer(
+      await zipOf(
+        layerWithManifest(
+          base(),
+          [
+            ['tool', '1.0'],
+            ['libx1', '2.0'],
+          ],
+          rep,
+        ),
+      ),
+    );
     const r = inspectLayer(layer);
     expect(r.rewrittenDirectories).toEqual(rep.binaries.rewrittenDirs);
-    expect(formatInspect(r, 10)).toContain('Compiled-in directories moved to the layer (1, in binaries that name what the layer ships there):\n  bin/.tool.real: /usr/bin -> /opt/bin (names /usr/bin/tool-helper)');
+    expect(formatInspect(r, 10)).toContain(
+      'Compiled-in directories moved to the layer (1, in binaries that name what the layer ships there):\n  bin/.tool.real: /usr/bin -> /opt/bin (names /usr/bin/tool-helper)',
+    );
     // a layer without any says nothing about them
     expect(formatInspect(inspectLayer(await openLayer(await zipOf(layerWithManifest(base(), [['tool', '1.0']]), 'plain.zip'))), 10)).not.toContain('Compiled-in directories');
   });
