@@ -69,6 +69,53 @@ export function padPath(from: string, to: string, length: number): string | unde
   return to.slice(0, tailStart) + '/'.repeat(pad) + to.slice(tailStart);
 }
 
+/** Bytes a path can be made of (letters, digits, `/ _ . + @ , = -`), as a lookup table. */
+const PATH_BYTES = (() => {
+  const t = new Uint8Array(256);
+  for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_.+@,=-') t[c.charCodeAt(0)] = 1;
+  return t;
+})();
+
+/** Of those, the bytes that make a run of letters a file name or path: `/ . _ + -` and digits. */
+const MARK_BYTES = (() => {
+  const t = new Uint8Array(256);
+  for (const c of '/._+-0123456789') t[c.charCodeAt(0)] = 1;
+  return t;
+})();
+
+/**
+ * Every whole NUL-terminated string of the string sections (one that starts after a NUL or at
+ * the section's start) that looks like a path or file name: made only of path characters, with
+ * at least one of `/ . _ + -` or a digit, 4 to `maxLength` bytes long. Tails of longer strings,
+ * which compilers merge, are not listed on their own. Scans bytes, not decoded text: the string
+ * sections of some libraries are megabytes of data (libicudata: 31 MB, 3 million short runs).
+ */
+export function wholePathStrings(buf: Buffer, elf: ElfFile, maxLength = 256): FoundString[] {
+  const out: FoundString[] = [];
+  for (const s of stringSections(elf)) {
+    const end = s.offset + s.size;
+    if (end > buf.length) continue;
+    let start = s.offset;
+    let clean = true;
+    let marked = false;
+    // a string running past the section's end counts only when a NUL follows it
+    for (let i = s.offset; i <= end && i < buf.length; i++) {
+      const b = buf[i]!;
+      if (b === 0) {
+        if (clean && marked && i - start >= 4 && i - start < maxLength) out.push({ offset: start, value: buf.toString('latin1', start, i) });
+        start = i + 1;
+        clean = true;
+        marked = false;
+      } else if (i === end) break;
+      else if (clean) {
+        if (PATH_BYTES[b] === 0) clean = false;
+        else if (MARK_BYTES[b] === 1) marked = true;
+      }
+    }
+  }
+  return out;
+}
+
 /** Offsets of NUL-terminated strings exactly equal to `value` in the string sections. */
 export function findExactStrings(buf: Buffer, value: string, elf: ElfFile = parseElf(buf)): number[] {
   const needle = Buffer.from(`\0${value}\0`, 'latin1');

@@ -43,6 +43,8 @@ export interface LayerManifest {
   leftOut?: Array<{ file: string; soname: string; package?: string }>;
   /** What cannot work on Lambda, left out by group (registry/unusable-on-lambda.json), with the libraries only it needed. */
   unusable?: UnusableLeftOut[];
+  /** Bare directories compiled into binaries that relocation moved to the layer, and why (relocate/directories.ts). */
+  rewrittenDirectories?: Array<{ file: string; from: string; to: string; because: string }>;
 }
 
 /** One group of what cannot work on Lambda, as the layer's manifest records it. */
@@ -103,5 +105,6 @@ export function layerManifest(args: {
     recipes: args.recipes,
     ...(args.leftOut?.length ? { leftOut: args.leftOut } : {}),
     ...(args.unusable?.length ? { unusable: args.unusable } : {}),
+    ...(args.report.binaries.rewrittenDirs.length ? { rewrittenDirectories: args.report.binaries.rewrittenDirs } : {}),
   };
 }

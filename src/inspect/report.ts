@@ -42,6 +42,8 @@ export interface InspectReport {
   leftOut: Array<{ file: string; soname: string; package?: string }>;
   /** What cannot work on Lambda, left out at build time, by group. */
   unusable: UnusableLeftOut[];
+  /** Bare directories compiled into binaries that the build moved to the layer (from the layer's manifest). */
+  rewrittenDirectories: Array<{ file: string; from: string; to: string; because: string }>;
 }
 
 const byBytes = (a: { bytes: number; name?: string; path?: string }, b: { bytes: number; name?: string; path?: string }) =>
@@ -105,6 +107,7 @@ export function inspectLayer(layer: OpenedLayer): InspectReport {
     specialModes: specialModes(layer.entries),
     leftOut: layer.manifest?.leftOut ?? [],
     unusable: layer.manifest?.unusable ?? [],
+    rewrittenDirectories: layer.manifest?.rewrittenDirectories ?? [],
   };
 }
 
@@ -217,6 +220,12 @@ export function formatInspect(r: InspectReport, top: number): string {
     ),
     ...more(exes.more),
   );
+
+  if (r.rewrittenDirectories.length) {
+    const dirs = cut(r.rewrittenDirectories);
+    out.push('', `Compiled-in directories moved to the layer (${r.rewrittenDirectories.length}, in binaries that name what the layer ships there):`);
+    out.push(...dirs.shown.map((d) => `  ${relName(d.file)}: ${printable(d.from)} -> ${printable(d.to)} (${printable(d.because)})`), ...more(dirs.more));
+  }
 
   const dangling = r.symlinks.filter((s) => s.dangling);
   const links = cut([...dangling, ...r.symlinks.filter((s) => !s.dangling)]);

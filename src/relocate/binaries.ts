@@ -1,12 +1,16 @@
+import { neededClosure, sonameIndex, type ElfObject } from '../elf/graph.js';
 import { ensureLibraryPath, findExactStrings, findPaths, overwrite, padPath } from '../elf/patch.js';
 import { ET_DYN, ET_EXEC, isElf, parseElf, ElfError, type ElfFile } from '../elf/read.js';
 import { readContent, type Content, type TreeEntry } from '../tree/types.js';
+import { nameIndex, planDirectoryEdits, scanDirectoryStrings, type DirectoryRewrite, type DirectoryStrings } from './directories.js';
 import { LAYER_ROOT, relocatedAddress } from './placement.js';
 import type { PathMap } from './paths.js';
 
 export interface BinaryReport {
   /** Compiled-in paths rewritten in place. */
   rewrittenPaths: Array<{ file: string; from: string; to: string }>;
+  /** Compiled-in directories rewritten because the binary names what the layer ships in them (directories.ts). */
+  rewrittenDirs: DirectoryRewrite[];
   /** Compiled-in paths to shipped files that could not be rewritten, and why. */
   unrewritable: Array<{ file: string; path: string; why: string }>;
   /** How each object was given the layer's library directory. */
@@ -37,24 +41,19 @@ export function relocateBinaries(
   save: (data: Buffer) => Content,
   origin: (layerPath: string) => string | undefined,
   exact: ExactStringRule[] = [],
+  follow: (layerPath: string) => string | undefined = (p) => p,
 ): BinaryReport {
-  const report: BinaryReport = { rewrittenPaths: [], unrewritable: [], libraryPath: [], libraryPathFailed: [], aliases: new Map() };
+  const report: BinaryReport = { rewrittenPaths: [], rewrittenDirs: [], unrewritable: [], libraryPath: [], libraryPathFailed: [], aliases: new Map() };
+  const dirs = scanDirectories(layer, paths);
   const mapSearchDir = (dir: string) => {
     if (dir.includes('$ORIGIN') || dir.includes('${ORIGIN}')) return dir;
     const addr = relocatedAddress(dir.replace(/\/+$/, ''), triplet);
     return addr !== dir && paths.shipped(dir.replace(/\/+$/, '')) ? addr : dir;
   };
   for (const [p, e] of layer) {
-    if (e.kind !== 'file' || e.size < 64) continue;
+    if (e.kind !== 'file' || !dirs.objects.has(p)) continue;
     let buf = readContent(e.content);
-    if (!isElf(buf)) continue;
-    let elf: ElfFile;
-    try {
-      elf = parseElf(buf);
-    } catch (err) {
-      if (err instanceof ElfError) continue;
-      throw err;
-    }
+    const elf = dirs.objects.get(p)!.elf;
     let changed = false;
     for (const found of findPaths(buf, elf)) {
       const r = paths.forBinary(found.value);
@@ -68,6 +67,19 @@ export function relocateBinaries(
       changed = true;
       report.rewrittenPaths.push({ file: p, from: found.value, to: r.to });
     }
+    // a package's program and its own libraries share the directories it was configured with
+    const loads = [...neededClosure(p, dirs.objects, dirs.sonames, follow)].flatMap((n) => {
+      const lib = dirs.sonames.get(n);
+      const real = lib && (follow(lib) ?? lib);
+      return real && e.pkg !== undefined && layer.get(real)?.pkg === e.pkg ? [real] : [];
+    });
+    const planned = planDirectoryEdits(p, dirs.scans, loads, paths, triplet);
+    for (const d of planned.edits) {
+      buf = overwrite(buf, d.offset, d.to);
+      changed = true;
+      report.rewrittenDirs.push({ file: p, from: d.from, to: d.to, because: d.because });
+    }
+    for (const c of planned.cannot) report.unrewritable.push({ file: p, ...c });
     const from = origin(p) ?? p;
     for (const rule of exact) {
       if (!rule.files.some((g) => g.test(from))) continue;
@@ -97,4 +109,26 @@ export function relocateBinaries(
     if (changed) layer.set(p, { ...e, content: save(buf), size: buf.length });
   }
   return report;
+}
+
+/** Every ELF file of the layer parsed once, with its directory strings and the layer's sonames. */
+function scanDirectories(layer: Map<string, TreeEntry>, paths: PathMap) {
+  const objects = new Map<string, ElfObject>();
+  const scans = new Map<string, DirectoryStrings>();
+  const index = nameIndex(paths);
+  for (const [p, e] of layer) {
+    if (e.kind !== 'file' || e.size < 64) continue;
+    const buf = readContent(e.content);
+    if (!isElf(buf)) continue;
+    let elf: ElfFile;
+    try {
+      elf = parseElf(buf);
+    } catch (err) {
+      if (err instanceof ElfError) continue;
+      throw err;
+    }
+    objects.set(p, { path: p, elf });
+    scans.set(p, scanDirectoryStrings(buf, elf, paths, index));
+  }
+  return { objects, scans, sonames: sonameIndex(layer, objects, [LAYER_LIB_DIR]) };
 }

@@ -67,6 +67,31 @@ export class PathMap {
     return this.staged.has(p) || this.stagedDirs.has(p);
   }
 
+  /** A directory shared with the runtime (/usr/bin, /usr/lib/<triplet>, …), never rewritten as a path of the layer. */
+  isHierarchyRoot(p: string): boolean {
+    return this.roots.has(p);
+  }
+
+  /** Every hierarchy root above `p`, nearest first. */
+  rootsAbove(p: string): string[] {
+    const out: string[] = [];
+    for (let d = path.posix.dirname(p); d !== '/'; d = path.posix.dirname(d)) if (this.roots.has(d)) out.push(d);
+    return out;
+  }
+
+  /**
+   * Paths the packages put there themselves (files, links, the directories that hold them)
+   * and the layer ships: evidence that a program means the layer when it names them.
+   */
+  *shippedPaths(): Iterable<string> {
+    for (const p of [...this.staged.keys(), ...this.stagedDirs]) if (this.shippedExactly(p)) yield p;
+  }
+
+  /** `p` is a path of the packages (not only below one of their directories) and the layer ships it. */
+  shippedExactly(p: string): boolean {
+    return this.stagedHas(p) && !p.startsWith('/var/') && this.shipped(p) !== undefined;
+  }
+
   /**
    * The new address of `p` when the layer ships it (a file, link or directory of the packages,
    * not a directory shared with the runtime), or of a package's own state under /var.

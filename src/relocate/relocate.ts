@@ -63,7 +63,7 @@ export function emptyReport(): RelocateReport {
     droppedLinks: [],
     collisions: [],
     rewritten: [],
-    binaries: { rewrittenPaths: [], unrewritable: [], libraryPath: [], libraryPathFailed: [], aliases: [] },
+    binaries: { rewrittenPaths: [], rewrittenDirs: [], unrewritable: [], libraryPath: [], libraryPathFailed: [], aliases: [] },
     alternatives: [],
     wrapped: [],
     env: {},
@@ -110,7 +110,15 @@ export function relocate(input: RelocateInput): RelocateResult {
   ).rewritten;
 
   const exact = recipes.flatMap((r) => r.rules.binaryStrings.map((b) => ({ files: b.files.map(globToRegExp), from: b.from, to: b.to })));
-  const bin = relocateBinaries(placed, paths, triplet, save, (p) => origin.get(p), exact);
+  const bin = relocateBinaries(
+    placed,
+    paths,
+    triplet,
+    save,
+    (p) => origin.get(p),
+    exact,
+    (p) => resolveInTree(p, lookup),
+  );
   report.binaries = { ...bin, aliases: [...bin.aliases].map(([link, target]) => ({ link, target })) };
   for (const { link, target } of report.binaries.aliases) {
     if (!placed.has(link)) placed.set(link, { kind: 'symlink', path: link, target });

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ensureLibraryPath, findPaths, overwrite, padPath } from '../../src/elf/patch.js';
+import { ensureLibraryPath, findPaths, overwrite, padPath, wholePathStrings } from '../../src/elf/patch.js';
 import { parseElf } from '../../src/elf/read.js';
 import { cc, libAndProgram, tempDir } from '../helpers/cc.js';
 import { run } from '../helpers/cli.js';
@@ -47,6 +47,31 @@ describe('compiled-in paths', () => {
     expect(r.stdout).toBe('found at the new place\n');
     expect((await run('readelf', ['-p', '.rodata', out])).stdout).toContain(target);
     rmSync(place, { recursive: true, force: true });
+  });
+});
+
+describe('whole path strings', () => {
+  it('lists whole path-like strings of a compiled program, not tails, words or data', async () => {
+    const prog = await cc(
+      '#include <stdio.h>\nstatic const char *volatile S[] = { "/usr", "/usr/bin/", "lib/x86_64-linux-gnu/foo-1.0", "foo-helper", "a b/c", "word", "x.y", "/etc/passwd", "/usr/bin/tool-1", "bin/tool-1" };\n' +
+        'static const unsigned char D[] = { 1, 2, 3, 0 };\nint main(void){ for (unsigned i = 0; i < 10; i++) puts(S[i]); return D[0]; }\n',
+      'strs',
+      ['-O2'],
+    );
+    const values = wholePathStrings(prog.data, parseElf(prog.data)).map((s) => s.value);
+    expect(values).toEqual(expect.arrayContaining(['/usr', '/usr/bin/', 'lib/x86_64-linux-gnu/foo-1.0', 'foo-helper', '/etc/passwd']));
+    // spaces are no path; a plain word and strings under 4 bytes are no file name
+    for (const no of ['a b/c', 'word', 'x.y']) expect(values).not.toContain(no);
+    // the linker merged bin/tool-1 into the tail of /usr/bin/tool-1: listed once, as the whole
+    expect(prog.data.includes(Buffer.from('\0bin/tool-1\0'))).toBe(false);
+    expect(values).toContain('/usr/bin/tool-1');
+    expect(values).not.toContain('bin/tool-1');
+    // each offset is where the string is, whole (a NUL before it)
+    for (const s of wholePathStrings(prog.data, parseElf(prog.data))) {
+      expect(prog.data.toString('latin1', s.offset, s.offset + s.value.length)).toBe(s.value);
+      expect(prog.data[s.offset - 1]).toBe(0);
+      expect(prog.data[s.offset + s.value.length]).toBe(0);
+    }
   });
 });
 

@@ -34,8 +34,8 @@ function planOf(pkgs: Array<[string, string]>): Plan {
 }
 
 /** A layer as the pipeline makes it: files owned by packages, a generated wrapper, and the manifest written last. */
-function layerWithManifest(tree: FileTree, pkgs: Array<[string, string]>): FileTree {
-  const m = layerManifest({ target: 'debian12', arch: 'x86_64', runtime: 'debian12', requested: ['tool'], plan: planOf(pkgs), layer: tree, report, recipes: [] });
+function layerWithManifest(tree: FileTree, pkgs: Array<[string, string]>, rep: RelocateReport = report): FileTree {
+  const m = layerManifest({ target: 'debian12', arch: 'x86_64', runtime: 'debian12', requested: ['tool'], plan: planOf(pkgs), layer: tree, report: rep, recipes: [] });
   const data = Buffer.from(JSON.stringify(m, null, 2) + '\n');
   addWithParents(tree, { kind: 'file', path: MANIFEST_PATH, mode: 0o644, size: data.length, content: bytes(data) }, '/opt');
   return tree;
@@ -94,6 +94,30 @@ describe('inspect', () => {
     expect(text).toMatch(/the rows add up to the unzipped size \(\d+ bytes\)/);
     expect(text).toMatch(/ok +0\.0% of Lambda's 250 MB limit for the function and all its layers, unzipped/);
     expect(text).toMatch(/lib\/libgone\.so -> libgone\.so\.3 +\(dangling/);
+  });
+
+  it('lists the compiled-in directories the build moved to the layer, from the manifest', async () => {
+    const rep = emptyReport();
+    rep.binaries.rewrittenDirs = [{ file: '/opt/bin/.tool.real', from: '/usr/bin', to: '/opt/bin', because: 'names /usr/bin/tool-helper' }];
+    const layer = await openLayer(
+      await zipOf(
+        layerWithManifest(
+          base(),
+          [
+            ['tool', '1.0'],
+            ['libx1', '2.0'],
+          ],
+          rep,
+        ),
+      ),
+    );
+    const r = inspectLayer(layer);
+    expect(r.rewrittenDirectories).toEqual(rep.binaries.rewrittenDirs);
+    expect(formatInspect(r, 10)).toContain(
+      'Compiled-in directories moved to the layer (1, in binaries that name what the layer ships there):\n  bin/.tool.real: /usr/bin -> /opt/bin (names /usr/bin/tool-helper)',
+    );
+    // a layer without any says nothing about them
+    expect(formatInspect(inspectLayer(await openLayer(await zipOf(layerWithManifest(base(), [['tool', '1.0']]), 'plain.zip'))), 10)).not.toContain('Compiled-in directories');
   });
 
   it('says what the manifest does not account for when a layer was changed after yumda wrote it', async () => {

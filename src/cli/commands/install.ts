@@ -177,6 +177,11 @@ function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: stri
     ui.info(
       `  rewrote ${b.rewrittenPaths.length} compiled-in paths in ${new Set(b.rewrittenPaths.map((x) => x.file)).size} binaries; ${b.libraryPath.length} binaries search /opt/lib first`,
     );
+  if (b.rewrittenDirs.length) {
+    ui.info(`  rewrote ${b.rewrittenDirs.length} compiled-in directories in ${new Set(b.rewrittenDirs.map((x) => x.file)).size} binaries that name what the layer ships in them:`);
+    for (const d of b.rewrittenDirs.slice(0, 8)) ui.info(`    ${d.file}: ${d.from} -> ${d.to} (${d.because})`);
+    if (b.rewrittenDirs.length > 8) ui.info(`    … and ${b.rewrittenDirs.length - 8} more (--json lists them all)`);
+  }
   if (report.rewritten.length) ui.info(`  rewrote ${report.rewritten.length} paths in ${new Set(report.rewritten.map((x) => x.file)).size} text files`);
   if (report.alternatives.length)
     ui.info(
@@ -238,6 +243,7 @@ function printJson(r: BuildResult, output: object | undefined, verification?: Ve
           alternatives: r.report.alternatives,
           rewrittenInText: r.report.rewritten.length,
           rewrittenInBinaries: r.report.binaries.rewrittenPaths.length,
+          rewrittenDirectories: r.report.binaries.rewrittenDirs,
           unrewritable: r.report.binaries.unrewritable,
           libraryPathFailed: r.report.binaries.libraryPathFailed,
           strippedModes: r.report.strippedModes,

@@ -1,0 +1,176 @@
+/**
+ * Directories compiled into binaries. Many programs do not compile in the paths of their files
+ * but a bare directory (bindir, libdir, libexecdir, the prefix) and join a name to it at run
+ * time, or a path relative to the prefix that they join to their own location. Those strings
+ * name a directory that the runtime has too (/usr/bin, /usr/lib/<triplet>), so the path rule
+ * (paths.ts) leaves them alone; this rule rewrites them when the program shows it means the
+ * layer's files.
+ *
+ * The rule: a whole string that is exactly such a directory (`/usr`, `/usr/bin`,
+ * `/usr/lib/x86_64-linux-gnu`, with or without a trailing slash) moves to its relocated address
+ * when the same binary, or a library of the same package that it loads through DT_NEEDED, names
+ * a file or directory that the layer ships in that directory: by its name relative to the
+ * directory (`foo-helper`, `share/foo/templates`), which is how a program that joins names to a
+ * directory spells them, or by a full path right in it (`/usr/lib/<triplet>/foo-1.0`). A binary
+ * naming nothing of the layer in the directory (a /usr/bin used to find `env`) keeps it.
+ * Libraries of other packages do not count: libcrypto naming its engines directory says nothing
+ * about what a program linking it means by "/usr/".
+ *
+ * The trade-off: one string serves every use of it in the program. A program that joins its
+ * compiled-in bindir both to its own helpers and to programs only the runtime has would, once
+ * rewritten, miss the latter. Programs find the runtime's programs through PATH or full paths
+ * (/bin/sh, /usr/bin/env: left alone, the layer does not ship them), and a compiled-in bindir is
+ * the package's own, so the rule rewrites; each rewrite is reported with the name that caused it.
+ *
+ * Paths relative to the prefix (`lib/x86_64-linux-gnu/gstreamer1.0`, joined by the program to
+ * its own location found with dladdr, or to its prefix) move to their place relative to the
+ * layer's root (`lib/gstreamer1.0`) when the layer ships what they name; only the multiarch,
+ * lib64 and sbin directories change their relative place.
+ */
+import path from 'node:path';
+import { findPaths, padPath, wholePathStrings } from '../elf/patch.js';
+import type { ElfFile } from '../elf/read.js';
+import { LAYER_ROOT, relocatedAddress } from './placement.js';
+import type { PathMap } from './paths.js';
+
+/** The prefix packages are configured with: what relative paths in their binaries start from. */
+const PREFIX = '/usr';
+
+/** No leading dot or slash: `../x` and `./x` are relative to the working directory. */
+const RELATIVE = /^[A-Za-z0-9_+@,=][A-Za-z0-9_.+@,=\-/]*$/;
+
+/** A rewrite of one string of one binary, in place. */
+export interface DirectoryEdit {
+  offset: number;
+  from: string;
+  to: string;
+  /** The path of the layer that made the rule apply, and who named it. */
+  because: string;
+}
+
+export interface DirectoryRewrite {
+  file: string;
+  from: string;
+  to: string;
+  because: string;
+}
+
+/** What one ELF file says about directories, found in one pass over its strings. */
+export interface DirectoryStrings {
+  /** Whole strings that are a hierarchy root. */
+  bare: Array<{ offset: number; value: string; dir: string }>;
+  /** Whole strings that are a path relative to the prefix, containing a slash. */
+  relative: Array<{ offset: number; value: string; rel: string }>;
+  /** Hierarchy roots this file names a shipped path in, with that path. */
+  names: Map<string, string>;
+}
+
+/** Shipped paths by their name relative to each hierarchy root above them. */
+export type NameIndex = Map<string, Array<{ root: string; path: string }>>;
+
+export function nameIndex(paths: PathMap): NameIndex {
+  const idx: NameIndex = new Map();
+  for (const p of paths.shippedPaths()) {
+    for (const root of paths.rootsAbove(p)) {
+      const rel = p.slice(root.length + 1);
+      const list = idx.get(rel) ?? [];
+      list.push({ root, path: p });
+      idx.set(rel, list);
+    }
+  }
+  return idx;
+}
+
+/**
+ * A single name that a program plausibly joins to a directory: one with a dot, dash, underscore,
+ * plus or digit (`gst-plugin-scanner`, `libfoo.so.1`, `foo-modules-1.2`). Plain words are
+ * everywhere in a binary for other reasons (`w` and `rb` are fopen modes; `sh`, `default`,
+ * `shutdown` are words of messages, options and lists), so they are no evidence: a helper with
+ * a plain-word name, joined to a bare bindir, is missed (and reported by nothing); the layer's
+ * smoke tests are what catch that.
+ */
+const FILE_NAME = /^[^/]*[._+\-0-9][^/]*$/;
+
+const stripSlashes = (s: string) => s.replace(/\/+$/, '');
+
+/** One pass over a binary's strings: its bare directories, relative paths and what it names. */
+export function scanDirectoryStrings(buf: Buffer, elf: ElfFile, paths: PathMap, index: NameIndex): DirectoryStrings {
+  const out: DirectoryStrings = { bare: [], relative: [], names: new Map() };
+  const name = (root: string, p: string) => {
+    if (!out.names.has(root)) out.names.set(root, p);
+  };
+  for (const f of findPaths(buf, elf)) {
+    const p = stripSlashes(path.posix.normalize(f.value));
+    // a full path shows the package has files in the directory right above it; deeper down it
+    // says nothing about a bare /usr or /etc (a list of system directories names them too)
+    const parent = path.posix.dirname(p);
+    if (paths.isHierarchyRoot(parent) && paths.shippedExactly(p)) name(parent, p);
+  }
+  for (const s of wholePathStrings(buf, elf)) {
+    if (!s.value.startsWith('/') && !RELATIVE.test(s.value)) continue;
+    if (s.value.startsWith('/')) {
+      const dir = stripSlashes(path.posix.normalize(s.value));
+      if (dir && paths.isHierarchyRoot(dir)) out.bare.push({ ...s, dir });
+      continue;
+    }
+    const rel = stripSlashes(path.posix.normalize(s.value));
+    if (rel.startsWith('..')) continue;
+    if (rel.includes('/') || FILE_NAME.test(rel)) for (const n of index.get(rel) ?? []) name(n.root, n.path);
+    if (rel.includes('/')) out.relative.push({ ...s, rel });
+  }
+  return out;
+}
+
+/**
+ * The rewrites of one binary, given what it and the libraries it loads (`loads`, paths of the
+ * layer) name. Strings whose new place does not fit are returned as `cannot`.
+ */
+export function planDirectoryEdits(
+  file: string,
+  scans: Map<string, DirectoryStrings>,
+  loads: readonly string[],
+  paths: PathMap,
+  triplet: string,
+): { edits: DirectoryEdit[]; cannot: Array<{ path: string; why: string }> } {
+  const own = scans.get(file);
+  if (!own || (own.bare.length === 0 && own.relative.length === 0)) return { edits: [], cannot: [] };
+  const named = (root: string): string | undefined => {
+    const p = own.names.get(root);
+    if (p) return `names ${p}`;
+    for (const lib of loads) {
+      const q = scans.get(lib)?.names.get(root);
+      if (q) return `loads ${lib}, which names ${q}`;
+    }
+    return undefined;
+  };
+  const edits: DirectoryEdit[] = [];
+  const cannot: Array<{ path: string; why: string }> = [];
+  const edit = (s: { offset: number; value: string }, to: string, because: string) => {
+    const slash = s.value.length > 1 && s.value.endsWith('/');
+    const padded = padPath(s.value, to + (slash ? '/' : ''), s.value.length);
+    if (padded === undefined)
+      cannot.push({
+        path: s.value,
+        why: `a directory whose files the layer ships (${because}), but its new place ${to} is longer than the ${s.value.length} bytes the binary has`,
+      });
+    else if (padded !== s.value) edits.push({ offset: s.offset, from: s.value, to: padded, because });
+  };
+  for (const s of own.bare) {
+    const to = relocatedAddress(s.dir, triplet);
+    if (to === s.dir || !(to === LAYER_ROOT || to.startsWith(LAYER_ROOT + '/'))) continue;
+    const because = named(s.dir);
+    if (because) edit(s, to, because);
+  }
+  for (const s of own.relative) {
+    const p = `${PREFIX}/${s.rel}`;
+    let because: string | undefined;
+    if (paths.isHierarchyRoot(p)) because = named(p);
+    else if (paths.shippedExactly(p)) because = `relative to ${PREFIX}, names ${p}`;
+    if (!because) continue;
+    const addr = relocatedAddress(p, triplet);
+    if (!addr.startsWith(LAYER_ROOT + '/')) continue;
+    const to = addr.slice(LAYER_ROOT.length + 1);
+    if (to !== s.rel) edit(s, to, because);
+  }
+  return { edits, cannot };
+}
