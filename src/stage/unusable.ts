@@ -29,10 +29,14 @@ export function leaveOutUnusable(staged: FileTree, groups: readonly UnusableGrou
   const matchers = active.map((g) => ({ group: g, globs: g.paths.map(globToRegExp), packages: new Set(g.packages[opts.family]) }));
 
   const groupOf = new Map<string, UnusableGroup>();
+  // a group's directories (systemd's empty *.target.wants) go only if nothing else is left in them
+  const groupDirs = new Set<string>();
   for (const e of staged.values()) {
-    if (e.kind === 'dir' || (e.pkg !== undefined && requested.has(e.pkg))) continue;
+    if (e.pkg !== undefined && requested.has(e.pkg)) continue;
     const m = matchers.find((m) => (e.pkg !== undefined && m.packages.has(e.pkg)) || matchesAny(e.path, m.globs));
-    if (m) groupOf.set(e.path, m.group);
+    if (!m) continue;
+    if (e.kind === 'dir') groupDirs.add(e.path);
+    else groupOf.set(e.path, m.group);
   }
   if (groupOf.size === 0) return [];
 
@@ -75,7 +79,7 @@ export function leaveOutUnusable(staged: FileTree, groups: readonly UnusableGrou
     removed.add(p);
   }
   dropLinksTo(staged, removed);
-  dropEmptiedDirs(staged, removed);
+  dropEmptiedDirs(staged, removed, groupDirs);
   return active.flatMap((g) => report.get(g.id) ?? []);
 }
 
@@ -123,11 +127,17 @@ function reach(starts: readonly string[], needs: Map<string, string[]>): Map<str
   return seen;
 }
 
-/** Directories that held only what was removed (lib/dri, lib/vdpau): an empty directory is noise. */
-function dropEmptiedDirs(tree: FileTree, removed: Set<string>): void {
+/**
+ * Directories that held only what was removed (lib/dri, lib/vdpau), and a group's own directories
+ * that are empty: an empty directory is noise. Others' empty directories stay.
+ */
+function dropEmptiedDirs(tree: FileTree, removed: Set<string>, groupDirs: Set<string>): void {
   const children = new Map<string, number>();
   for (const p of tree.keys()) children.set(path.posix.dirname(p), (children.get(path.posix.dirname(p)) ?? 0) + 1);
-  for (const start of new Set([...removed].map((p) => path.posix.dirname(p)))) {
+  const starts = new Set([...removed].map((p) => path.posix.dirname(p)));
+  // deepest first, so a group directory whose only children are group directories empties too
+  for (const d of [...groupDirs].sort((a, b) => b.length - a.length)) if (!children.get(d)) starts.add(d);
+  for (const start of starts) {
     for (let cur = start; cur !== '/' && tree.get(cur)?.kind === 'dir' && !children.get(cur); cur = path.posix.dirname(cur)) {
       tree.delete(cur);
       const parent = path.posix.dirname(cur);

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LayerManifest } from '../../src/format/layer-manifest.js';
@@ -44,6 +44,15 @@ describe('gstreamer1.0-tools + gstreamer1.0-plugins-good, Lambda-like', () => {
         ['lib/x86_64-linux-gnu/gstreamer1.0', 'lib//////////////////gstreamer1.0'],
       ]),
     );
+  });
+
+  it('carries no init system: systemd and libsystemd-shared, pulled in by a dependency, are left out, with a reason', () => {
+    const services = (manifest.unusable ?? []).find((u) => u.id === 'services');
+    expect(services?.why).toBe('Lambda runs no init system, device manager or system bus');
+    expect(services!.files).toBeGreaterThan(400);
+    // the package's empty unit directories go with it
+    for (const gone of ['bin/systemctl', 'lib/systemd']) expect(existsSync(path.join(layer, gone)), gone).toBe(false);
+    expect(manifest.packages.find((p) => p.name === 'systemd')?.files ?? 0).toBe(0);
   });
 
   it.each([

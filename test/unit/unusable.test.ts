@@ -59,6 +59,8 @@ function staged(): FileTree {
     elf('/usr/bin/servicectl', 'servicectl', 'systemd', 0o755),
     elf('/usr/lib/systemd/libservice-shared.so', 'libservice-shared.so', 'libsystemd-shared'),
     file('/usr/lib/systemd/system/foo.service', '[Unit]\n', 0o644, 'foo'),
+    { ...dirEntry('/usr/lib/systemd/system/multi-user.target.wants'), pkg: 'systemd' },
+    { ...dirEntry('/usr/lib/systemd/system-sleep'), pkg: 'systemd' },
     file('/usr/share/foo/data', 'kept', 0o644, 'foo'),
   ];
   return new Map(entries.map((e) => [e.path, e]));
