@@ -1,6 +1,10 @@
+import type Docker from 'dockerode';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { verifyImageFor } from '../../src/check/sandbox.js';
+import { loadRuntime } from '../../src/registry/load.js';
 import { baseOfDockerfile } from '../../src/docker/images.js';
-import { variantName } from '../../src/docker/platform.js';
+import { ENABLE_EMULATION, variantName } from '../../src/docker/platform.js';
 import { parseArch } from '../../src/registry/arch.js';
 
 describe('the base image of a Dockerfile (issue 13: FROM ${BASE} lets an arm64 variant stand in)', () => {
@@ -30,5 +34,45 @@ describe('the local stand-in of an image of another architecture', () => {
     ['debian:12-slim', 'x86_64', 'debian:12-slim-amd64'],
   ])('%s for %s is %s', (base, arch, name) => {
     expect(variantName(base, parseArch(arch))).toBe(name);
+  });
+});
+
+describe('verifying a layer of an architecture the engine does not emulate', () => {
+  /** An x86_64 engine that has the arm64 runtime image but no qemu registered: starting it fails as runc does. */
+  const engineWithoutEmulation = () => {
+    const removed: string[] = [];
+    const docker = {
+      info: async () => ({ Architecture: 'x86_64' }),
+      listContainers: async () => [],
+      getImage: (ref: string) => ({ inspect: async () => ({ Id: `sha256:${ref}`, Architecture: 'arm64' }) }),
+      createContainer: async () => ({
+        id: 'c1',
+        attach: async () => new PassThrough(),
+        start: async () => {
+          throw Object.assign(new Error('(HTTP code 400) unexpected - failed to create shim'), {
+            json: { message: 'failed to create shim: OCI runtime create failed: runc create failed: exec /usr/bin/true: exec format error: unknown' },
+          });
+        },
+        wait: async () => ({ StatusCode: 0 }),
+        remove: async () => {
+          removed.push('c1');
+        },
+      }),
+      modem: { demuxStream: () => undefined },
+    };
+    return { docker: docker as unknown as Docker, removed };
+  };
+
+  it('says which programs cannot run, the engine’s reason, and how to turn emulation on; the probe container is removed', async () => {
+    const { docker, removed } = engineWithoutEmulation();
+    const r = await verifyImageFor(docker, loadRuntime('debian12'), parseArch('arm64'), {});
+    expect(r).toEqual({
+      cannot:
+        'the layer is arm64, the Docker engine runs x86_64 and cannot run arm64 programs here: failed to create shim: OCI runtime create failed: runc create failed: exec /usr/bin/true: exec format error: unknown; ' +
+        ENABLE_EMULATION,
+    });
+    expect(ENABLE_EMULATION).toContain('docker run --privileged --rm tonistiigi/binfmt --install arm64');
+    expect(ENABLE_EMULATION).toContain('apt-get install qemu-user-static binfmt-support');
+    expect(removed).toEqual(['c1']);
   });
 });
