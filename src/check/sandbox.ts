@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import path from 'node:path';
 import { WorkContainer, withContainer } from '../docker/container.js';
 import { buildImage, contextTag, imageExists } from '../docker/images.js';
-import { ENABLE_EMULATION, engineRuns, ensureForeignImage, platformBase } from '../docker/platform.js';
+import { engineRuns, ensureForeignImage, platformBase, withEmulationHint } from '../docker/platform.js';
 import { ARCHES, type Arch } from '../registry/arch.js';
 import { withVolume } from '../docker/volume.js';
 import { layerTarStream } from '../emit/image.js';
@@ -80,10 +80,10 @@ export async function verifyImageFor(
     }
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    return cannot(`${e.message.split('\n')[0]}; ${ENABLE_EMULATION}`);
+    return cannot(withEmulationHint(e.message.split('\n')[0]!));
   }
   const probe = await engineRuns(docker, image);
-  if (!probe.ok) return cannot(`${probe.why}; ${ENABLE_EMULATION}`);
+  if (!probe.ok) return cannot(withEmulationHint(probe.why, true));
   return { image };
 }
 

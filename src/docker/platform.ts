@@ -74,6 +74,15 @@ export async function ensureForeignImage(
 export const ENABLE_EMULATION =
   'turn on emulation: Docker Desktop has it built in; on Linux run `docker run --privileged --rm tonistiigi/binfmt --install arm64`, or `apt-get install qemu-user-static binfmt-support` on a Debian or Ubuntu host';
 
+/**
+ * A reason a foreign program could not run, with how to turn emulation on when that is the cause:
+ * always after the `true` probe failed, otherwise when the engine said `exec format error` (a
+ * build's RUN step without emulation), not for an image that could not be pulled.
+ */
+export function withEmulationHint(why: string, probed = false): string {
+  return probed || /exec format error/i.test(why) ? `${why}; ${ENABLE_EMULATION}` : why;
+}
+
 /** Whether the engine can run a program of `arch`: answered by running `true` in `image` (an image of that architecture). */
 export async function engineRuns(docker: Docker, image: string): Promise<{ ok: true } | { ok: false; why: string }> {
   try {

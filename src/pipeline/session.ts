@@ -13,7 +13,7 @@ import type { Backend, Freshness, ResolveContext } from '../resolve/backend.js';
 import { UserError } from '../util/errors.js';
 import { projectRoot } from '../util/paths.js';
 import { tarOf } from '../tree/tar.js';
-import { ENABLE_EMULATION, engineRuns, ensureForeignImage } from '../docker/platform.js';
+import { engineRuns, ensureForeignImage, platformBase, variantName, withEmulationHint } from '../docker/platform.js';
 
 /** A runner for programs of an architecture, or why there is none. */
 export type ArchRunner = { runner: Runner } | { cannot: string };
@@ -104,24 +104,35 @@ export class BuildSession {
   private async startForeign(arch: Arch, native: Arch): Promise<ArchRunner> {
     const { ctx, events } = this.opts;
     const docker = await this.engine();
-    const cannot = (why: string): ArchRunner => ({ cannot: `the Docker engine is ${native.lambda} and does not run ${arch.lambda} programs: ${why}; ${ENABLE_EMULATION}` });
+    const cannot = (why: string): ArchRunner => ({ cannot: `the Docker engine is ${native.lambda} and does not run ${arch.lambda} programs: ${why}` });
     let image: string;
-    try {
-      image = await ensureForeignImage(docker, {
-        name: ctx.target.buildImage.name,
-        context: ctx.target.buildImage.context,
-        arch,
-        network: this.opts.network,
-        buildArgs: proxyEnv(),
-        onLine: (l) => events.detail(l),
-        onBuild: (ref) => events.step(`building the ${ctx.target.id} build image for ${arch.lambda}, ${ref}, under emulation (first time only)`),
-      });
-    } catch (e) {
-      if (!(e instanceof UserError)) throw e;
-      return cannot(e.message.split('\n')[0]!);
+    if (this.opts.buildImage) {
+      // an image the user gave cannot be rebuilt for another platform: its variant must be there
+      image = await platformBase(docker, this.opts.buildImage, arch);
+      const info = await docker
+        .getImage(image)
+        .inspect()
+        .catch(() => undefined);
+      if (info?.Architecture !== arch.deb)
+        return cannot(`--build-image ${this.opts.buildImage} is ${native.lambda}; tag its ${arch.lambda} variant as ${variantName(this.opts.buildImage, arch)}`);
+    } else {
+      try {
+        image = await ensureForeignImage(docker, {
+          name: ctx.target.buildImage.name,
+          context: ctx.target.buildImage.context,
+          arch,
+          network: this.opts.network,
+          buildArgs: proxyEnv(),
+          onLine: (l) => events.detail(l),
+          onBuild: (ref) => events.step(`building the ${ctx.target.id} build image for ${arch.lambda}, ${ref}, under emulation (first time only)`),
+        });
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        return cannot(withEmulationHint(e.message.split('\n')[0]!));
+      }
     }
     const probe = await engineRuns(docker, image);
-    if (!probe.ok) return cannot(probe.why);
+    if (!probe.ok) return cannot(withEmulationHint(probe.why, true));
     this.foreignContainer = await WorkContainer.start(docker, { image, network: 'none' });
     return { runner: this.foreignContainer };
   }

@@ -1,4 +1,4 @@
-import { chmodSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRuntime } from '../../src/registry/load.js';
@@ -122,11 +122,23 @@ describe('arm64 layers run under emulation (debian12)', () => {
 describe('the rpm stand-in hello package built for aarch64', () => {
   const work = tempDir('yumda-arm64-rpm-');
   let standin: RpmStandin;
-  let plan: { arch: string; packages: Array<{ name: string; arch: string }> };
+  let plan: { arch: string; packages: Array<{ name: string; arch: string }>; warnings: string[] };
   const layerDir = path.join(work, 'hello-opt');
+  // a recipe step that runs hello's own aarch64 program at build time
+  const recipes = path.join(work, 'recipes');
 
   beforeAll(async () => {
     standin = await timed('the aarch64 rpm stand-in (repository, runtime image and manifest)', () => rpmStandin(work, 'aarch64'));
+    mkdirSync(recipes, { recursive: true });
+    writeFileSync(
+      path.join(recipes, 'hello-post.json'),
+      JSON.stringify({
+        name: 'hello-post',
+        description: 'runs hello at build time',
+        packages: { rpm: ['hello'] },
+        postStage: [{ run: '"$ROOT/usr/bin/fixture-hello" > "$ROOT/usr/share/hello/ran.txt"', without: 'ran.txt (what hello prints)' }],
+      }),
+    );
     const zip = path.join(work, 'hello.zip');
     const r = await timed('install hello --arch arm64 (al2023 stand-in)', () =>
       runYumda([
@@ -143,6 +155,8 @@ describe('the rpm stand-in hello package built for aarch64', () => {
         standin.server.url,
         '--runtime-manifest',
         standin.runtimeManifest,
+        '--recipes',
+        recipes,
         '--out',
         zip,
         '--json',
@@ -162,6 +176,12 @@ describe('the rpm stand-in hello package built for aarch64', () => {
   it('resolves the aarch64 packages', () => {
     expect(plan.arch).toBe('arm64');
     expect(plan.packages.map((p) => `${p.name}.${p.arch}`).sort()).toEqual(['hello-data.noarch', 'hello.aarch64', 'libgreet.aarch64']);
+  });
+
+  it('a recipe step cannot run in a --build-image without an arm64 variant: the warning says what the layer lacks and which image to tag', () => {
+    expect(plan.warnings).toContain(
+      `the layer will lack hello-post: ran.txt (what hello prints): recipe step '"$ROOT/usr/bin/fixture-hello" > "$ROOT/usr/share/hello/ran.txt"' was skipped (it runs the packages' arm64 programs; the Docker engine is x86_64 and does not run arm64 programs: --build-image ${standin.buildImage} is x86_64; tag its arm64 variant as ${standin.buildImage}-arm64)`,
+    );
   });
 
   it("runs Lambda-like on the arm64 runtime: finds its library, data file and config at their /opt places, and the runtime's base", async () => {

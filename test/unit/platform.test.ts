@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { verifyImageFor } from '../../src/check/sandbox.js';
 import { loadRuntime } from '../../src/registry/load.js';
 import { baseOfDockerfile } from '../../src/docker/images.js';
-import { ENABLE_EMULATION, variantName } from '../../src/docker/platform.js';
+import { ENABLE_EMULATION, variantName, withEmulationHint } from '../../src/docker/platform.js';
 import { parseArch } from '../../src/registry/arch.js';
 
 describe('the base image of a Dockerfile (issue 13: FROM ${BASE} lets an arm64 variant stand in)', () => {
@@ -74,5 +74,19 @@ describe('verifying a layer of an architecture the engine does not emulate', () 
     expect(ENABLE_EMULATION).toContain('docker run --privileged --rm tonistiigi/binfmt --install arm64');
     expect(ENABLE_EMULATION).toContain('apt-get install qemu-user-static binfmt-support');
     expect(removed).toEqual(['c1']);
+  });
+});
+
+describe('when a reason to skip says how to turn emulation on', () => {
+  it.each([
+    // the trivial container did not run: whatever the engine said, emulation is what is missing
+    ['exec /usr/bin/true: exec format error', true, true],
+    ['some other runc message', true, true],
+    // a RUN step of the arm64 build image failed for want of emulation
+    ["The command '/bin/sh -c apt-get update' returned a non-zero code: 1: exec /bin/sh: exec format error", false, true],
+    // the base image could not be pulled: emulation would not help
+    ['building image yumda/build-debian12:x-arm64 failed: pull access denied for debian', false, false],
+  ])('%s (probe %s): hint %s', (why, probed, hinted) => {
+    expect(withEmulationHint(why, probed)).toBe(hinted ? `${why}; ${ENABLE_EMULATION}` : why);
   });
 });
