@@ -14,7 +14,10 @@ export async function ensureRuntimeImage(name: string, context: string, arch: 'x
   const ref = arch === 'arm64' ? `${name}:test-arm64` : `${name}:test`;
   const foreign = arch === 'arm64' ? ['--platform', 'linux/arm64', '--build-arg', 'BASE=debian:12-slim-arm64'] : [];
   const r = await run('docker', ['build', '-q', '--network', 'host', ...foreign, '-t', ref, path.join(repoRoot, context)]);
-  if (r.code !== 0) throw new Error(`building ${ref} failed: ${r.stderr}`);
+  if (r.code !== 0) {
+    const how = arch === 'arm64' ? ' (it needs debian:12-slim-arm64 and qemu-aarch64 registered: run .ci/binfmt-arm64 and test/images/ensure-base-images.sh --arch arm64)' : '';
+    throw new Error(`building ${ref} failed${how}: ${r.stderr}`);
+  }
   return ref;
 }
 
