@@ -61,7 +61,7 @@ describe('arm64 layers run under emulation (debian12)', () => {
       layers.set(tool, dir);
       installs.set(tool, JSON.parse(r.stdout));
     }
-  });
+  }, 1_800_000); // on a fresh machine graphviz's build also builds the arm64 build image under emulation (about 5 min)
 
   const lambdaLike = (dir: string, script: string, ldLibraryPath?: null): Promise<LambdaRun> =>
     timed(`run ${script.slice(0, 40)}`, () => runLambdaLike(image, dir, script, { work: inputs, platform: ARM64, ...(ldLibraryPath === null ? { ldLibraryPath } : {}) }));
