@@ -60,14 +60,16 @@ export const TOOL_CHECKS: ReadonlyArray<{ tool: Tool; title: string; check(ctx: 
       const r = await run(
         'set -e; cd /tmp; git init -q repo; cd repo; echo hello > file.txt; git add file.txt; ' +
           'git -c user.name=Lambda -c user.email=l@example.com commit -q -m "first commit"; ' +
-          'cd /tmp; git clone -q repo copy; cat copy/file.txt; git -C copy log --format=%s; ls repo/.git/hooks | grep -c sample',
+          'cd /tmp; git clone -q repo copy; cat copy/file.txt; git -C copy log --format=%s; ls repo/.git/hooks | grep -c sample; git --exec-path',
       );
       expect(r.stderr).toBe('');
-      const [content, subject, hooks] = r.stdout.trim().split('\n');
+      const [content, subject, hooks, execPath] = r.stdout.trim().split('\n');
       expect(content).toBe('hello');
       expect(subject).toBe('first commit');
-      // the templates (sample hooks) were found at their /opt place
+      // the templates (sample hooks) were found at their /opt place: git joins its compiled-in
+      // prefix, moved to /opt by the directory rule (no recipe), to share/git-core/templates
       expect(Number(hooks)).toBeGreaterThan(5);
+      expect(execPath).toBe('/opt/lib/git-core');
     },
   },
   {
