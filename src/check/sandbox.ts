@@ -2,6 +2,8 @@ import type Docker from 'dockerode';
 import path from 'node:path';
 import { WorkContainer, withContainer } from '../docker/container.js';
 import { buildImage, contextTag, imageExists } from '../docker/images.js';
+import { engineRuns, ensureForeignImage, platformBase, withEmulationHint } from '../docker/platform.js';
+import { ARCHES, type Arch } from '../registry/arch.js';
 import { withVolume } from '../docker/volume.js';
 import { layerTarStream } from '../emit/image.js';
 import type { Runtime } from '../registry/types.js';
@@ -42,6 +44,47 @@ export async function ensureVerifyImage(
     await buildImage(docker, ref, context, { network: opts.network, onLine: opts.onLine });
   }
   return ref;
+}
+
+/** The architecture the engine runs natively, undefined when it reports one yumda does not know. */
+export async function engineArch(docker: Docker): Promise<Arch | undefined> {
+  const reported = String(((await docker.info()) as { Architecture?: string }).Architecture ?? '');
+  return ARCHES.find((a) => [a.lambda, a.rpm, a.deb].includes(reported));
+}
+
+/**
+ * The image a layer of `arch` is verified in. For the engine's own architecture, as
+ * ensureVerifyImage; for another, the runtime's image of that architecture, run under the engine's
+ * emulation, or why it cannot be (no such image, no emulation), with how to turn emulation on.
+ */
+export async function verifyImageFor(
+  docker: Docker,
+  runtime: Runtime,
+  arch: Arch,
+  opts: { network?: string | undefined; onLine?: (l: string) => void; onBuild?: (ref: string) => void },
+): Promise<{ image: string } | { cannot: string }> {
+  const native = await engineArch(docker);
+  if (!native || native.lambda === arch.lambda) return { image: await ensureVerifyImage(docker, runtime, opts) };
+  const cannot = (why: string) => ({ cannot: `the layer is ${arch.lambda}, the Docker engine runs ${native.lambda} and cannot run ${arch.lambda} programs here: ${why}` });
+  let image: string;
+  try {
+    if (runtime.verifyImage) {
+      image = await ensureForeignImage(docker, { name: runtime.verifyImage.name, context: runtime.verifyImage.context, arch, ...opts });
+    } else {
+      image = await platformBase(docker, runtime.image, arch);
+      const info = await docker
+        .getImage(image)
+        .inspect()
+        .catch(() => undefined);
+      if (info?.Architecture !== arch.deb) return cannot(`no ${arch.lambda} image of ${runtime.image} is in the engine (docker pull --platform ${arch.docker} ${runtime.image})`);
+    }
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return cannot(withEmulationHint(e.message.split('\n')[0]!));
+  }
+  const probe = await engineRuns(docker, image);
+  if (!probe.ok) return cannot(withEmulationHint(probe.why, true));
+  return { image };
 }
 
 /**

@@ -33,7 +33,7 @@ export function contextTag(dir: string): string {
   return sha256(h).slice(0, 12);
 }
 
-/** The image a Dockerfile builds on: the first stage's FROM (build args left as written). */
+/** The image a Dockerfile builds on: the first stage's FROM, with `${ARG}` replaced by the default of an ARG before it. */
 export function dockerfileBase(dockerfile: string): string | undefined {
   let text: string;
   try {
@@ -41,7 +41,15 @@ export function dockerfileBase(dockerfile: string): string | undefined {
   } catch {
     return undefined;
   }
-  return /^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)/im.exec(text)?.[1];
+  return baseOfDockerfile(text);
+}
+
+export function baseOfDockerfile(text: string): string | undefined {
+  const from = /^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)/im.exec(text);
+  if (!from) return undefined;
+  const args = new Map<string, string>();
+  for (const m of text.slice(0, from.index).matchAll(/^\s*ARG\s+(\w+)=(\S+)/gim)) args.set(m[1]!, m[2]!);
+  return from[1]!.replace(/\$\{?(\w+)\}?/g, (whole, name: string) => args.get(name) ?? whole);
 }
 
 export async function imageExists(docker: Docker, ref: string): Promise<boolean> {

@@ -13,6 +13,10 @@ import type { Backend, Freshness, ResolveContext } from '../resolve/backend.js';
 import { UserError } from '../util/errors.js';
 import { projectRoot } from '../util/paths.js';
 import { tarOf } from '../tree/tar.js';
+import { engineRuns, ensureForeignImage, platformBase, variantName, withEmulationHint } from '../docker/platform.js';
+
+/** A runner for programs of an architecture, or why there is none. */
+export type ArchRunner = { runner: Runner } | { cannot: string };
 
 export interface SessionEvents {
   step(title: string): void;
@@ -36,6 +40,8 @@ export class BuildSession {
   private runner: Runner | undefined;
   private starting: Promise<Runner> | undefined;
   private closeLocal: (() => void) | undefined;
+  private foreign: Promise<ArchRunner> | undefined;
+  private foreignContainer: WorkContainer | undefined;
 
   constructor(
     private readonly opts: {
@@ -80,6 +86,55 @@ export class BuildSession {
   async nativeArch(): Promise<Arch> {
     if (this.opts.local) return hostArch();
     return parseArch(String((await (await this.engine()).info()).Architecture ?? 'x86_64'));
+  }
+
+  /**
+   * Where programs of `arch` run (recipe commands run the packages' own programs): the session's
+   * runner for the native architecture; for another, a container of the target's build image for
+   * that architecture, under the engine's emulation. The answer is found once per session.
+   */
+  async runnerFor(arch: Arch): Promise<ArchRunner> {
+    const native = await this.nativeArch();
+    if (native.lambda === arch.lambda) return { runner: await this.get() };
+    if (this.opts.local) return { cannot: `a --local build runs programs of this machine (${native.lambda}) only` };
+    this.foreign ??= this.startForeign(arch, native);
+    return this.foreign;
+  }
+
+  private async startForeign(arch: Arch, native: Arch): Promise<ArchRunner> {
+    const { ctx, events } = this.opts;
+    const docker = await this.engine();
+    const cannot = (why: string): ArchRunner => ({ cannot: `the Docker engine is ${native.lambda} and does not run ${arch.lambda} programs: ${why}` });
+    let image: string;
+    if (this.opts.buildImage) {
+      // an image the user gave cannot be rebuilt for another platform: its variant must be there
+      image = await platformBase(docker, this.opts.buildImage, arch);
+      const info = await docker
+        .getImage(image)
+        .inspect()
+        .catch(() => undefined);
+      if (info?.Architecture !== arch.deb)
+        return cannot(`--build-image ${this.opts.buildImage} is ${native.lambda}; tag its ${arch.lambda} variant as ${variantName(this.opts.buildImage, arch)}`);
+    } else {
+      try {
+        image = await ensureForeignImage(docker, {
+          name: ctx.target.buildImage.name,
+          context: ctx.target.buildImage.context,
+          arch,
+          network: this.opts.network,
+          buildArgs: proxyEnv(),
+          onLine: (l) => events.detail(l),
+          onBuild: (ref) => events.step(`building the ${ctx.target.id} build image for ${arch.lambda}, ${ref}, under emulation (first time only)`),
+        });
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        return cannot(withEmulationHint(e.message.split('\n')[0]!));
+      }
+    }
+    const probe = await engineRuns(docker, image);
+    if (!probe.ok) return cannot(withEmulationHint(probe.why, true));
+    this.foreignContainer = await WorkContainer.start(docker, { image, network: 'none' });
+    return { runner: this.foreignContainer };
   }
 
   async get(): Promise<Runner> {
@@ -153,6 +208,11 @@ export class BuildSession {
 
   async close(): Promise<void> {
     if (this.starting) await this.starting.catch(() => undefined);
+    if (this.foreign) await this.foreign.catch(() => undefined);
+    const f = this.foreignContainer;
+    this.foreign = undefined;
+    this.foreignContainer = undefined;
+    await f?.remove();
     const c = this.container;
     this.container = undefined;
     this.runner = undefined;

@@ -91,8 +91,9 @@ export async function stagePlan(args: {
 /**
  * Recipe commands that stand in for maintainer scripts (plugin registries, caches), run on the
  * staged root inside the build container; what they add or change joins the staged tree. They
- * execute the packages' own programs, so they run only where the engine runs the target
- * architecture natively. Their output is cached by plan and commands.
+ * execute the packages' own programs: for another architecture than the engine's they run under
+ * its emulation, and are skipped with a warning where it has none. Their output is cached by plan
+ * and commands.
  */
 export async function runPostStage(args: {
   recipes: AppliedRecipe[];
@@ -120,12 +121,12 @@ export async function runPostStage(args: {
     for (const [p, e] of hit.tree) staged.set(p, e);
     return;
   }
-  const engineArch = await session.nativeArch();
-  if (engineArch.lambda !== arch.lambda) {
-    for (const cmd of commands) args.warnings.push(skippedPostStage(cmd, arch.lambda, engineArch.lambda));
+  const where = await session.runnerFor(arch);
+  if ('cannot' in where) {
+    for (const cmd of commands) args.warnings.push(skippedPostStage(cmd, arch.lambda, where.cannot));
     return;
   }
-  const c = await session.get();
+  const c = where.runner;
   const root = `${STAGE_OUT}/root`;
   events.step('putting the staged root into the build container for the recipe commands');
   await c.exec(['mkdir', '-p', root]);
@@ -172,7 +173,7 @@ function sameContent(a: TreeEntry, b: TreeEntry): boolean {
  * The warning for a recipe command that cannot run: what the layer will lack first, for the user
  * who does not know what `dot -c` does, then the command and why.
  */
-export function skippedPostStage(cmd: { recipe: string; run: string; without?: string | undefined }, arch: string, engineArch: string): string {
+export function skippedPostStage(cmd: { recipe: string; run: string; without?: string | undefined }, arch: string, why: string): string {
   const lacks = cmd.without ? `${cmd.recipe}: ${cmd.without}` : `${cmd.recipe}: what its command generates`;
-  return `the layer will lack ${lacks}: recipe step '${cmd.run}' was skipped (it runs the packages' ${arch} programs; the Docker engine is ${engineArch} and cannot run them)`;
+  return `the layer will lack ${lacks}: recipe step '${cmd.run}' was skipped (it runs the packages' ${arch} programs; ${why})`;
 }

@@ -75,7 +75,7 @@ const char *${fn}(void) { return "${value}"; }
 const char *${pathFn}(void) { Dl_info i; return dladdr((void *)${fn}, &i) && i.dli_fname ? i.dli_fname : "?"; }
 `;
 
-async function sharedLib(dir: string, name: string, soname: string, source: string, versionScript?: string): Promise<string> {
+async function sharedLib(dir: string, name: string, soname: string, source: string, versionScript?: string, cc?: string): Promise<string> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, `${name}.c`), source);
   const args = ['-shared', '-fPIC', '-O1', '-o', soname, `${name}.c`, `-Wl,-soname,${soname}`];
@@ -83,16 +83,16 @@ async function sharedLib(dir: string, name: string, soname: string, source: stri
     writeFileSync(path.join(dir, `${name}.map`), versionScript);
     args.push(`-Wl,--version-script,${name}.map`);
   }
-  await gcc(dir, args);
+  await gcc(dir, args, cc);
   return path.join(dir, soname);
 }
 
-async function program(dir: string, name: string, source: string, libs: Array<{ dir: string; soname: string }>): Promise<string> {
+async function program(dir: string, name: string, source: string, libs: Array<{ dir: string; soname: string }>, cc?: string): Promise<string> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, `${name}.c`), source);
   const args = ['-O1', '-o', name, `${name}.c`];
   for (const l of libs) args.push(`-L${l.dir}`, `-l:${l.soname}`);
-  await gcc(dir, args);
+  await gcc(dir, args, cc);
   return path.join(dir, name);
 }
 
@@ -105,36 +105,53 @@ export async function libgreetRpm(work: string, version: string): Promise<string
   return buildRpm(work, { name: 'libgreet', version, files: { '/usr/lib64/libgreet.so.1': lib(so) } });
 }
 
-export async function buildFixtureRepo(work: string): Promise<FixtureRepo> {
+/**
+ * The repository for `arch`: for aarch64 its programs and libraries are cross-compiled with
+ * Debian's aarch64-linux-gnu-gcc and packaged with `rpmbuild --target aarch64`.
+ */
+export async function buildFixtureRepo(work: string, arch: 'x86_64' | 'aarch64' = 'x86_64'): Promise<FixtureRepo> {
   const c = path.join(work, 'c');
+  const cc = arch === 'aarch64' ? 'aarch64-linux-gnu-gcc' : 'gcc';
   // libraries, each version in its own directory
-  const greet10 = await sharedLib(path.join(c, 'greet10'), 'greet', 'libgreet.so.1', libSource('greet', 'hello from libgreet 1.0', 'greet_path'));
-  const greet11 = await sharedLib(path.join(c, 'greet11'), 'greet', 'libgreet.so.1', libSource('greet', 'hello from libgreet 1.1', 'greet_path'));
+  const greet10 = await sharedLib(path.join(c, 'greet10'), 'greet', 'libgreet.so.1', libSource('greet', 'hello from libgreet 1.0', 'greet_path'), undefined, cc);
+  const greet11 = await sharedLib(path.join(c, 'greet11'), 'greet', 'libgreet.so.1', libSource('greet', 'hello from libgreet 1.1', 'greet_path'), undefined, cc);
   const baseSrc10 = libSource('base_name', 'base 1.0', 'base_path');
-  const base10 = await sharedLib(path.join(c, 'base10'), 'base', 'libbase.so.1', baseSrc10, 'BASE_1.0 { global: base_name; base_path; local: *; };\n');
+  const base10 = await sharedLib(path.join(c, 'base10'), 'base', 'libbase.so.1', baseSrc10, 'BASE_1.0 { global: base_name; base_path; local: *; };\n', cc);
   const base11 = await sharedLib(
     path.join(c, 'base11'),
     'base',
     'libbase.so.1',
     libSource('base_name', 'base 1.1', 'base_path') + 'const char *base_new(void) { return "new in base 1.1"; }\n',
     'BASE_1.0 { global: base_name; base_path; local: *; };\nBASE_1.1 { global: base_new; } BASE_1.0;\n',
+    cc,
   );
-  const old1 = await sharedLib(path.join(c, 'old1'), 'old', 'libold.so.1', libSource('old_version', 'libold 1', 'old_path'));
-  const old2 = await sharedLib(path.join(c, 'old2'), 'old', 'libold.so.2', libSource('old_version', 'libold 2', 'old_path'));
+  const old1 = await sharedLib(path.join(c, 'old1'), 'old', 'libold.so.1', libSource('old_version', 'libold 1', 'old_path'), undefined, cc);
+  const old2 = await sharedLib(path.join(c, 'old2'), 'old', 'libold.so.2', libSource('old_version', 'libold 2', 'old_path'), undefined, cc);
 
   // programs: hello against libgreet 1.0 and base 1.0 (it runs with whichever libgreet.so.1 it finds)
-  const hello = await program(path.join(c, 'hello'), 'fixture-hello', HELLO_C, [
-    { dir: path.dirname(greet10), soname: 'libgreet.so.1' },
-    { dir: path.dirname(base10), soname: 'libbase.so.1' },
-  ]);
-  const newtool = await program(path.join(c, 'newtool'), 'newtool', '#include <stdio.h>\nconst char *base_new(void);\nint main(void) { puts(base_new()); return 0; }\n', [
-    { dir: path.dirname(base11), soname: 'libbase.so.1' },
-  ]);
+  const hello = await program(
+    path.join(c, 'hello'),
+    'fixture-hello',
+    HELLO_C,
+    [
+      { dir: path.dirname(greet10), soname: 'libgreet.so.1' },
+      { dir: path.dirname(base10), soname: 'libbase.so.1' },
+    ],
+    cc,
+  );
+  const newtool = await program(
+    path.join(c, 'newtool'),
+    'newtool',
+    '#include <stdio.h>\nconst char *base_new(void);\nint main(void) { puts(base_new()); return 0; }\n',
+    [{ dir: path.dirname(base11), soname: 'libbase.so.1' }],
+    cc,
+  );
   const oldtool = await program(
     path.join(c, 'oldtool'),
     'oldtool',
     '#include <stdio.h>\nconst char *old_version(void);\nconst char *old_path(void);\nint main(void) { printf("oldtool: %s from %s\\n", old_version(), old_path()); return 0; }\n',
     [{ dir: path.dirname(old2), soname: 'libold.so.2' }],
+    cc,
   );
 
   const pkgs: FixturePackage[] = [
@@ -170,22 +187,24 @@ export async function buildFixtureRepo(work: string): Promise<FixtureRepo> {
     { name: 'needs-newer-glibc', version: '1.0', arch: 'noarch', files: { '/usr/share/needs-newer-glibc/README': { data: 'x\n' } }, requires: ['glibc >= 2.99'] },
   ];
   const rpms: Record<string, string> = {};
-  for (const p of pkgs) rpms[`${p.name}-${p.epoch ? `${p.epoch}:` : ''}${p.version}.${p.arch ?? 'x86_64'}`] = await buildRpm(work, p);
+  // the machine's architecture is rpmbuild's default; another is asked for with --target
+  const forArch = (p: FixturePackage): FixturePackage => (p.arch || arch === 'x86_64' ? p : { ...p, arch });
+  for (const p of pkgs) rpms[`${p.name}-${p.epoch ? `${p.epoch}:` : ''}${p.version}.${p.arch ?? arch}`] = await buildRpm(work, forArch(p));
 
   // the C library stand-in provides exactly what rpmbuild made the programs require from it
   const fromLibc = new Set<string>();
   for (const f of Object.values(rpms)) {
     for (const r of await rpmQuery(f, 'REQUIRENEVRS')) if (/^(libc\.so|libdl\.so|ld-linux|rtld\()/.test(r)) fromLibc.add(r);
   }
-  rpms['glibc-2.36.x86_64'] = await buildRpm(work, { name: 'glibc', version: '2.36', files: {}, provides: [...fromLibc].sort() });
-  rpms['glibc-2.99.x86_64'] = await buildRpm(work, { name: 'glibc', version: '2.99', files: {}, provides: [...fromLibc].sort() });
+  rpms[`glibc-2.36.${arch}`] = await buildRpm(work, forArch({ name: 'glibc', version: '2.36', files: {}, provides: [...fromLibc].sort() }));
+  rpms[`glibc-2.99.${arch}`] = await buildRpm(work, forArch({ name: 'glibc', version: '2.99', files: {}, provides: [...fromLibc].sort() }));
 
   const dir = path.join(work, 'repo');
   await makeRepo(dir, Object.values(rpms));
   return {
     dir,
     rpms,
-    runtimeRpms: [rpms['glibc-2.36.x86_64']!, rpms['coreutils-single-8.32.x86_64']!, rpms['base-1.0.x86_64']!, rpms['libold-1.x86_64']!],
+    runtimeRpms: [rpms[`glibc-2.36.${arch}`]!, rpms[`coreutils-single-8.32.${arch}`]!, rpms[`base-1.0.${arch}`]!, rpms[`libold-1.${arch}`]!],
     runtimeLibs: { 'libbase.so.1': base10, 'libold.so.1': old1 },
   };
 }

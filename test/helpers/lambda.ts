@@ -5,11 +5,19 @@ import { run, repoRoot } from './cli.js';
 export const LAMBDA_PATH = '/usr/local/bin:/usr/bin/:/bin:/opt/bin';
 export const LAMBDA_LD_LIBRARY_PATH = '/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib';
 
-/** Builds the runtime image the tests run layers in (plain runtime + Lambda's user) if missing. */
-export async function ensureRuntimeImage(name: string, context: string): Promise<string> {
-  const ref = `${name}:test`;
-  const r = await run('docker', ['build', '-q', '--network', 'host', '-t', ref, path.join(repoRoot, context)]);
-  if (r.code !== 0) throw new Error(`building ${ref} failed: ${r.stderr}`);
+/**
+ * Builds the runtime image the tests run layers in (plain runtime + Lambda's user) if missing.
+ * For arm64 it is built from the arm64 base stand-in (test/images/ensure-base-images.sh --arch
+ * arm64) and runs under emulation.
+ */
+export async function ensureRuntimeImage(name: string, context: string, arch: 'x86_64' | 'arm64' = 'x86_64'): Promise<string> {
+  const ref = arch === 'arm64' ? `${name}:test-arm64` : `${name}:test`;
+  const foreign = arch === 'arm64' ? ['--platform', 'linux/arm64', '--build-arg', 'BASE=debian:12-slim-arm64'] : [];
+  const r = await run('docker', ['build', '-q', '--network', 'host', ...foreign, '-t', ref, path.join(repoRoot, context)]);
+  if (r.code !== 0) {
+    const how = arch === 'arm64' ? ' (it needs debian:12-slim-arm64 and qemu-aarch64 registered: run .ci/binfmt-arm64 and test/images/ensure-base-images.sh --arch arm64)' : '';
+    throw new Error(`building ${ref} failed${how}: ${r.stderr}`);
+  }
   return ref;
 }
 
@@ -20,8 +28,9 @@ export interface LambdaRun {
 }
 
 /** `docker run` as Lambda runs a function: read-only root, /tmp only, uid 993, no network, `env -i` with `env`. */
-function lambdaDockerArgs(image: string, mounts: string[], env: string[], script: string): string[] {
-  const sandbox = ['--rm', '--read-only', '--tmpfs', '/tmp:rw,exec', '--user', '993:990', '--network', 'none'];
+function lambdaDockerArgs(image: string, mounts: string[], env: string[], script: string, platform?: string): string[] {
+  // the platform named, the docker client does not warn (on stderr) that an arm64 image is not the host's
+  const sandbox = ['--rm', '--read-only', '--tmpfs', '/tmp:rw,exec', '--user', '993:990', '--network', 'none', ...(platform ? ['--platform', platform] : [])];
   return ['run', ...sandbox, ...mounts, '--entrypoint', '/usr/bin/env', image, '-i', ...env, '/bin/sh', '-c', script];
 }
 
@@ -29,13 +38,19 @@ function lambdaDockerArgs(image: string, mounts: string[], env: string[], script
  * Runs `script` as Lambda would run a function's subprocess: the layer read-only at /opt, a
  * read-only root, only /tmp writable, uid 993, no network, and an environment of exactly PATH
  * and LD_LIBRARY_PATH (`env -i`, so not even Docker's HOSTNAME/HOME leak in). `work` is mounted
- * at /work for inputs and outputs.
+ * at /work for inputs and outputs. `platform` (linux/arm64) runs an image of another architecture
+ * under emulation.
  */
-export async function runLambdaLike(image: string, layerDir: string, script: string, opts: { work?: string; ldLibraryPath?: string | null } = {}): Promise<LambdaRun> {
+export async function runLambdaLike(
+  image: string,
+  layerDir: string,
+  script: string,
+  opts: { work?: string; ldLibraryPath?: string | null; platform?: string } = {},
+): Promise<LambdaRun> {
   const env = [`PATH=${LAMBDA_PATH}`];
   if (opts.ldLibraryPath !== null) env.push(`LD_LIBRARY_PATH=${opts.ldLibraryPath ?? LAMBDA_LD_LIBRARY_PATH}`);
   const mounts = ['-v', `${layerDir}:/opt:ro`, ...(opts.work ? ['-v', `${opts.work}:/work`] : [])];
-  return run('docker', lambdaDockerArgs(image, mounts, env, script));
+  return run('docker', lambdaDockerArgs(image, mounts, env, script, opts.platform));
 }
 
 /**

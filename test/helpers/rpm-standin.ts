@@ -25,13 +25,14 @@ export interface RpmStandin {
   runtime: Runtime;
 }
 
-export async function rpmStandin(work: string): Promise<RpmStandin> {
-  const repo = await buildFixtureRepo(path.join(work, 'fixture'));
+/** For aarch64: the repository cross-compiled, the runtime built on the arm64 debian12 image (run under emulation). */
+export async function rpmStandin(work: string, arch: 'x86_64' | 'aarch64' = 'x86_64'): Promise<RpmStandin> {
+  const repo = await buildFixtureRepo(path.join(work, 'fixture'), arch);
   const server = await serveDirectory(repo.dir);
   const buildImage = await ensureTestImage('yumda-test/rpm-build-standin', path.join(repoRoot, 'test/images/rpm-build-standin'));
 
   // The runtime: debian12's Lambda-like image plus the runtime's own libbase.so.1 and libold.so.1.
-  const base = await ensureRuntimeImage('yumda/runtime-debian12', 'images/runtime-debian12');
+  const base = await ensureRuntimeImage('yumda/runtime-debian12', 'images/runtime-debian12', arch === 'aarch64' ? 'arm64' : 'x86_64');
   const runtimeImage = await imageFrom('yumda-test/runtime-rpm-standin', path.join(work, 'runtime-image'), `FROM ${base}\nCOPY libbase.so.1 libold.so.1 /usr/lib64/\n`, {
     'libbase.so.1': readFileSync(repo.runtimeLibs['libbase.so.1']!),
     'libold.so.1': readFileSync(repo.runtimeLibs['libold.so.1']!),

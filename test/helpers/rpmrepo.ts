@@ -29,9 +29,9 @@ async function must(cmd: string, args: string[], cwd?: string): Promise<string> 
   return r.stdout;
 }
 
-/** gcc with the given arguments, in `dir`. */
-export async function gcc(dir: string, args: string[]): Promise<void> {
-  await must('gcc', args, dir);
+/** gcc with the given arguments, in `dir`; `cc` names a cross compiler (aarch64-linux-gnu-gcc). */
+export async function gcc(dir: string, args: string[], cc = 'gcc'): Promise<void> {
+  await must(cc, args, dir);
 }
 
 function specFor(p: FixturePackage): string {

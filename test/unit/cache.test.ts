@@ -237,7 +237,7 @@ describe('post-stage cache (recipe commands)', () => {
         return pack as unknown as Readable;
       },
     };
-    const session = { nativeArch: async () => arch, get: async () => runner } as unknown as BuildSession;
+    const session = { runnerFor: async () => ({ runner }) } as unknown as BuildSession;
     const events = { step: () => undefined, detail: () => undefined };
     const stage = async (): Promise<{ tree: FileTree; lines: string[] }> => {
       const w = collector();

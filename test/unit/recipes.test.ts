@@ -67,9 +67,10 @@ describe('a recipe step that cannot run', () => {
   it('says what the layer will lack, from the recipe, before the command and why (issue 13)', () => {
     const graphviz = loadRecipes().find((r) => r.name === 'graphviz')!;
     const step = graphviz.postStage![0]!;
-    expect(skippedPostStage({ recipe: 'graphviz', ...step }, 'arm64', 'x86_64')).toBe(
-      `the layer will lack graphviz: no output formats (dot -T says Format not recognized): recipe step '${step.run}' was skipped (it runs the packages' arm64 programs; the Docker engine is x86_64 and cannot run them)`,
+    const why = 'the Docker engine is x86_64 and does not run arm64 programs: exec format error';
+    expect(skippedPostStage({ recipe: 'graphviz', ...step }, 'arm64', why)).toBe(
+      `the layer will lack graphviz: no output formats (dot -T says Format not recognized): recipe step '${step.run}' was skipped (it runs the packages' arm64 programs; ${why})`,
     );
-    expect(skippedPostStage({ recipe: 'x', run: 'x -c' }, 'arm64', 'x86_64')).toMatch(/^the layer will lack x: what its command generates: recipe step 'x -c' was skipped/);
+    expect(skippedPostStage({ recipe: 'x', run: 'x -c' }, 'arm64', why)).toMatch(/^the layer will lack x: what its command generates: recipe step 'x -c' was skipped/);
   });
 });

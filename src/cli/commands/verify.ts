@@ -3,13 +3,13 @@ import { connectEngine } from '../../docker/engine.js';
 import { withLayerContents } from '../../layer/open.js';
 import type { LayerManifest } from '../../format/layer-manifest.js';
 import { loadRecipes } from '../../recipes/load.js';
-import { ARCHES } from '../../registry/arch.js';
+import { parseArch } from '../../registry/arch.js';
 import { loadRuntime, loadTarget } from '../../registry/load.js';
 import type { Runtime } from '../../registry/types.js';
 import type { FileTree } from '../../tree/types.js';
 import { UserError } from '../../util/errors.js';
 import { printable } from '../../util/printable.js';
-import { ensureVerifyImage } from '../../check/sandbox.js';
+import { ensureVerifyImage, verifyImageFor } from '../../check/sandbox.js';
 import { formatResult, smokeTestsFor, verifyLayer, type CheckResult } from '../../check/verify.js';
 import { Reporter, outputMode } from '../ui.js';
 import { unusableLine } from '../../format/unusable.js';
@@ -60,23 +60,18 @@ export async function runVerification(
   }
   const docker = await connectEngine();
   const network = opts.network ?? process.env.YUMDA_DOCKER_NETWORK;
-  const image = await ensureVerifyImage(docker, runtime, {
-    network,
-    onLine: ui.detail,
-    onBuild: (ref) => ui.step(`building the ${runtime.id} runtime image ${ref} (first time only)`),
-  });
-
-  // an arm64 layer cannot run on an x86_64 engine (nor the reverse) without emulation
-  const reported = String(((await docker.info()) as { Architecture?: string }).Architecture ?? '');
-  const engineArch = ARCHES.find((a) => [a.lambda, a.rpm, a.deb].includes(reported))?.lambda;
+  const buildOpts = { network, onLine: ui.detail, onBuild: (ref: string) => ui.step(`building the ${runtime.id} runtime image ${ref} (first time only)`) };
+  // an arm64 layer runs on an x86_64 engine (or the reverse) only under emulation
+  const where = manifest ? await verifyImageFor(docker, runtime, parseArch(manifest.arch), buildOpts) : { image: await ensureVerifyImage(docker, runtime, buildOpts) };
   let run = opts.run;
-  if (manifest && engineArch && manifest.arch !== engineArch) {
-    for (const s of smoke)
-      skipped.push({ check: `smoke ${s.recipe}`, status: 'skip', command: s.run, message: `the layer is ${manifest.arch}, the Docker engine runs ${engineArch}` });
-    for (const r of run) skipped.push({ check: 'run', status: 'skip', command: r, message: `the layer is ${manifest.arch}, the Docker engine runs ${engineArch}` });
+  let image: string;
+  if ('cannot' in where) {
+    for (const s of smoke) skipped.push({ check: `smoke ${s.recipe}`, status: 'skip', command: s.run, message: where.cannot });
+    for (const r of run) skipped.push({ check: 'run', status: 'skip', command: r, message: where.cannot });
     smoke = [];
     run = [];
-  }
+    image = '';
+  } else image = where.image;
 
   const print = (r: CheckResult) => {
     if (opts.json) return;
@@ -99,7 +94,10 @@ export async function runVerification(
 
 export function verdict(v: Verification): string {
   const n = (s: CheckResult['status']) => v.checks.filter((c) => c.status === s).length;
-  return `${v.passed ? 'verified' : 'verification failed'}: ${n('pass')} passed, ${n('fail')} failed${n('skip') ? `, ${n('skip')} skipped` : ''} (Lambda-like in ${v.image}: read-only root, /tmp only, uid 993, no network, Lambda's PATH and LD_LIBRARY_PATH)`;
+  const head = `${v.passed ? 'verified' : 'verification failed'}: ${n('pass')} passed, ${n('fail')} failed${n('skip') ? `, ${n('skip')} skipped` : ''}`;
+  // no image: no command could run (a layer of an architecture the engine does not emulate)
+  if (!v.image) return head;
+  return `${head} (Lambda-like in ${v.image}: read-only root, /tmp only, uid 993, no network, Lambda's PATH and LD_LIBRARY_PATH)`;
 }
 
 /** `yumda verify FILE`: one line per check, non-zero exit when any fails. */

@@ -1,0 +1,92 @@
+import type Docker from 'dockerode';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { verifyImageFor } from '../../src/check/sandbox.js';
+import { loadRuntime } from '../../src/registry/load.js';
+import { baseOfDockerfile } from '../../src/docker/images.js';
+import { ENABLE_EMULATION, variantName, withEmulationHint } from '../../src/docker/platform.js';
+import { parseArch } from '../../src/registry/arch.js';
+
+describe('the base image of a Dockerfile (issue 13: FROM ${BASE} lets an arm64 variant stand in)', () => {
+  it.each([
+    ['FROM debian:12-slim\nRUN true\n', 'debian:12-slim'],
+    ['# c\nARG BASE=debian:12-slim\nFROM ${BASE}\n', 'debian:12-slim'],
+    ['ARG BASE=public.ecr.aws/amazonlinux/amazonlinux:2023\nFROM --platform=linux/arm64 $BASE AS b\n', 'public.ecr.aws/amazonlinux/amazonlinux:2023'],
+    // an ARG after FROM belongs to the stage: it does not name the base
+    ['FROM ${BASE}\nARG BASE=x\n', '${BASE}'],
+    ['RUN true\n', undefined],
+  ])('%j → %s', (text, base) => {
+    expect(baseOfDockerfile(text)).toBe(base);
+  });
+
+  it('the images of this repository name their base through ARG BASE, which resolves to the image they were written for', async () => {
+    const { dockerfileBase } = await import('../../src/docker/images.js');
+    expect(dockerfileBase('images/runtime-debian12/Dockerfile')).toBe('debian:12-slim');
+    expect(dockerfileBase('images/debian12/Dockerfile')).toBe('debian:12-slim');
+    expect(dockerfileBase('images/al2023/Dockerfile')).toBe('public.ecr.aws/amazonlinux/amazonlinux:2023');
+  });
+});
+
+describe('the local stand-in of an image of another architecture', () => {
+  it.each([
+    ['debian:12-slim', 'arm64', 'debian:12-slim-arm64'],
+    ['public.ecr.aws/lambda/provided:al2023', 'aarch64', 'public.ecr.aws/lambda/provided:al2023-arm64'],
+    ['debian:12-slim', 'x86_64', 'debian:12-slim-amd64'],
+  ])('%s for %s is %s', (base, arch, name) => {
+    expect(variantName(base, parseArch(arch))).toBe(name);
+  });
+});
+
+describe('verifying a layer of an architecture the engine does not emulate', () => {
+  /** An x86_64 engine that has the arm64 runtime image but no qemu registered: starting it fails as runc does. */
+  const engineWithoutEmulation = () => {
+    const removed: string[] = [];
+    const docker = {
+      info: async () => ({ Architecture: 'x86_64' }),
+      listContainers: async () => [],
+      getImage: (ref: string) => ({ inspect: async () => ({ Id: `sha256:${ref}`, Architecture: 'arm64' }) }),
+      createContainer: async () => ({
+        id: 'c1',
+        attach: async () => new PassThrough(),
+        start: async () => {
+          throw Object.assign(new Error('(HTTP code 400) unexpected - failed to create shim'), {
+            json: { message: 'failed to create shim: OCI runtime create failed: runc create failed: exec /usr/bin/true: exec format error: unknown' },
+          });
+        },
+        wait: async () => ({ StatusCode: 0 }),
+        remove: async () => {
+          removed.push('c1');
+        },
+      }),
+      modem: { demuxStream: () => undefined },
+    };
+    return { docker: docker as unknown as Docker, removed };
+  };
+
+  it('says which programs cannot run, the engine’s reason, and how to turn emulation on; the probe container is removed', async () => {
+    const { docker, removed } = engineWithoutEmulation();
+    const r = await verifyImageFor(docker, loadRuntime('debian12'), parseArch('arm64'), {});
+    expect(r).toEqual({
+      cannot:
+        'the layer is arm64, the Docker engine runs x86_64 and cannot run arm64 programs here: failed to create shim: OCI runtime create failed: runc create failed: exec /usr/bin/true: exec format error: unknown; ' +
+        ENABLE_EMULATION,
+    });
+    expect(ENABLE_EMULATION).toContain('docker run --privileged --rm tonistiigi/binfmt --install arm64');
+    expect(ENABLE_EMULATION).toContain('apt-get install qemu-user-static binfmt-support');
+    expect(removed).toEqual(['c1']);
+  });
+});
+
+describe('when a reason to skip says how to turn emulation on', () => {
+  it.each([
+    // the trivial container did not run: whatever the engine said, emulation is what is missing
+    ['exec /usr/bin/true: exec format error', true, true],
+    ['some other runc message', true, true],
+    // a RUN step of the arm64 build image failed for want of emulation
+    ["The command '/bin/sh -c apt-get update' returned a non-zero code: 1: exec /bin/sh: exec format error", false, true],
+    // the base image could not be pulled: emulation would not help
+    ['building image yumda/build-debian12:x-arm64 failed: pull access denied for debian', false, false],
+  ])('%s (probe %s): hint %s', (why, probed, hinted) => {
+    expect(withEmulationHint(why, probed)).toBe(hinted ? `${why}; ${ENABLE_EMULATION}` : why);
+  });
+});
