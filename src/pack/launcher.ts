@@ -118,7 +118,7 @@ _y_unpack() {
   _y_lock=$_y_dir.lock
   _y_held=0
   _y_part=$_y_dir.part.$_y_me
-${parent === '/tmp' ? '' : `  mkdir -p ${q(parent)} || _y_fail "cannot create ${parent}"\n`}  _y_take_lock || return 0
+${parent === '/tmp' ? '' : `  local e\n  e=$(mkdir -p -- ${q(parent)} 2>&1) || { _y_space; _y_fail "cannot create ${parent}: $e"; }\n`}  _y_take_lock || return 0
   _y_sweep
   _y_space
   mkdir "$_y_part" 2>"$_y_lock/err" || _y_abort mkdir

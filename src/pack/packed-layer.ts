@@ -99,6 +99,9 @@ function isNormalAbsolute(p: string): boolean {
   return p.startsWith('/') && path.posix.normalize(p) === p && !p.endsWith('/') && !p.includes('\0');
 }
 
+/** Paths the launcher also names in its messages, inside double quotes: no quoting, no expansion. */
+const PLAIN_PATH = /^[\w@%+=:,./-]+$/;
+
 /**
  * Checks a packed layer's description before a launcher is written from it: paths the launcher
  * would mis-handle (relative, `..`, not under /tmp) and a tree that no ephemeral storage setting
@@ -110,6 +113,12 @@ export function checkPackedLayer(layer: PackedLayer): void {
   };
   if (!isNormalAbsolute(layer.archive) || !layer.archive.startsWith('/opt/'))
     bad(`archive ${JSON.stringify(layer.archive)} is not a path in the layer`, 'the archive must sit under /opt, where Lambda unpacks layers');
+  for (const [what, p] of [
+    ['archive', layer.archive],
+    ['unpack directory', layer.unpackDir],
+  ] as const) {
+    if (!PLAIN_PATH.test(p)) bad(`${what} ${JSON.stringify(p)} holds characters a shell would interpret`, 'use letters, digits and . _ - / in it');
+  }
   if (!isNormalAbsolute(layer.unpackDir) || !layer.unpackDir.startsWith('/tmp/'))
     bad(`unpack directory ${JSON.stringify(layer.unpackDir)} is not under /tmp`, 'only /tmp is writable on Lambda: unpack into a directory under it');
   for (const [k, p] of Object.entries(layer.tools))

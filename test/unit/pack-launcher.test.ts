@@ -58,6 +58,8 @@ describe('checkPackedLayer', () => {
     ['/tmp itself', { unpackDir: '/tmp' }, /is not under \/tmp/],
     ['an unpack directory with ..', { unpackDir: '/tmp/../etc' }, /is not under \/tmp/],
     ['a trailing slash', { unpackDir: '/tmp/tree/' }, /is not under \/tmp/],
+    ['a path the shell would expand', { unpackDir: '/tmp/$HOME' }, /unpack directory "\/tmp\/\$HOME" holds characters a shell would interpret/],
+    ['a path with a quote', { archive: '/opt/a"b.tar.zst' }, /archive "\/opt\/a\\"b.tar.zst" holds characters/],
     ['a relative tool', { tools: { tar: 'tar', zstd: '/opt/.yumda/bin/zstd', libraryPath: '/opt/.yumda/lib' } }, /tar "tar" is not an absolute path/],
     ['a zstd window zstd cannot have', { compression: { format: 'zstd' as const, windowLog: 32 } }, /zstd window 32 is out of range/],
     ['no size', { unpackedBytes: 0 }, /unpacked size 0 is not a byte count/],
@@ -276,6 +278,18 @@ describe('the launcher, run by bash', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`yumda: echo-args: ${s.base} has ${fs.avail} MB free, unpacking needs ${needMb} MB: set the function's ephemeral storage to at least ${wantMb} MB\n`);
+    expect(s.leftovers()).toEqual([]);
+  });
+
+  it("a /tmp so full the lock cannot be made: the same one line, not mkdir's complaint", async () => {
+    const s = await setUp();
+    const fake = path.join(s.base, 'fakebin');
+    mkdirSync(fake);
+    writeFileSync(path.join(fake, 'mkdir'), `#!/bin/sh\necho "mkdir: cannot create directory: No space left on device" >&2\nexit 1\n`, { mode: 0o755 });
+    writeFileSync(path.join(fake, 'stat'), `#!/bin/sh\necho 0 ${512 * 256} 4096\n`, { mode: 0o755 });
+    const r = await run(s.launcher, ['0'], { env: { ...process.env, PATH: `${fake}:${process.env.PATH}` } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`yumda: echo-args: ${s.base} has 0 MB free, unpacking needs 1 MB: set the function's ephemeral storage to at least 513 MB\n`);
     expect(s.leftovers()).toEqual([]);
   });
 
