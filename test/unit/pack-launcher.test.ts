@@ -1,0 +1,308 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { launcherScript, launcherScripts } from '../../src/pack/launcher.js';
+import { checkPackedLayer, type PackedLayer, tmpBytes, tmpMb, UNPACKED_MARKER } from '../../src/pack/packed-layer.js';
+import { dir, file, symlink } from '../../src/tree/types.js';
+import { UserError } from '../../src/util/errors.js';
+import { run } from '../helpers/cli.js';
+import { expectGolden } from '../helpers/golden.js';
+import { echoArgsProgram } from '../helpers/pack.js';
+
+const ARCHIVE = '/opt/.yumda/pack/tree.tar.zst';
+
+function layer(over: Partial<PackedLayer> = {}): PackedLayer {
+  return {
+    archive: ARCHIVE,
+    compression: { format: 'zstd', windowLog: 27 },
+    packedBytes: 98_765_432,
+    unpackDir: '/tmp/yumda-chromium',
+    unpackedBytes: 700 * 1024 * 1024,
+    tools: { tar: '/opt/.yumda/bin/tar', zstd: '/opt/.yumda/bin/zstd', libraryPath: '/opt/.yumda/lib' },
+    programs: [
+      { name: 'chromium', target: 'bin/chromium', argv0: 'invoked' },
+      { name: 'chromedriver', target: 'lib/chromium/chromedriver', argv0: 'real' },
+    ],
+    ...over,
+  };
+}
+
+describe('tmpBytes: the /tmp space an unpacked tree takes', () => {
+  it.each([
+    ['an empty tree: the unpack directory', [], 4096],
+    ['a 1-byte file takes a block', [file('/a', 'x')], 8192],
+    ['a 4096-byte file takes exactly one', [file('/a', 'x'.repeat(4096))], 8192],
+    ['4097 bytes take two', [file('/a', 'x'.repeat(4097))], 12288],
+    ['a directory takes a block', [dir('/d')], 8192],
+    ['a short symlink lives in its inode', [symlink('/l', 'libfoo.so.1.2.3')], 4096],
+    ['a long symlink takes a block', [symlink('/l', `${'x'.repeat(60)}`)], 8192],
+  ])('%s', (_what, entries, expected) => {
+    expect(tmpBytes(entries)).toBe(expected);
+  });
+
+  it('rounds MB up, as ephemeral storage is configured', () => {
+    expect([tmpMb(1), tmpMb(1024 * 1024), tmpMb(1024 * 1024 + 1)]).toEqual([1, 1, 2]);
+  });
+});
+
+describe('checkPackedLayer', () => {
+  it('accepts a well-formed layer', () => {
+    expect(() => checkPackedLayer(layer())).not.toThrow();
+  });
+
+  it.each([
+    ['an archive outside the layer', { archive: '/var/task/tree.tar.zst' }, /archive "\/var\/task\/tree.tar.zst" is not a path in the layer/],
+    ['a relative archive', { archive: 'opt/tree.tar.zst' }, /is not a path in the layer/],
+    ['an unpack directory outside /tmp', { unpackDir: '/opt/tree' }, /unpack directory "\/opt\/tree" is not under \/tmp/],
+    ['/tmp itself', { unpackDir: '/tmp' }, /is not under \/tmp/],
+    ['an unpack directory with ..', { unpackDir: '/tmp/../etc' }, /is not under \/tmp/],
+    ['a trailing slash', { unpackDir: '/tmp/tree/' }, /is not under \/tmp/],
+    ['a path the shell would expand', { unpackDir: '/tmp/$HOME' }, /unpack directory "\/tmp\/\$HOME" holds characters a shell would interpret/],
+    ['a path with a quote', { archive: '/opt/a"b.tar.zst' }, /archive "\/opt\/a\\"b.tar.zst" holds characters/],
+    ['a relative tool', { tools: { tar: 'tar', zstd: '/opt/.yumda/bin/zstd', libraryPath: '/opt/.yumda/lib' } }, /tar "tar" is not an absolute path/],
+    ['a zstd window zstd cannot have', { compression: { format: 'zstd' as const, windowLog: 32 } }, /zstd window 32 is out of range/],
+    ['no size', { unpackedBytes: 0 }, /unpacked size 0 is not a byte count/],
+    ['more than Lambda can give', { unpackedBytes: 10241 * 1024 * 1024 }, /needs 10241 MB of \/tmp, more than the 10240 MB Lambda can give/],
+    ['no programs', { programs: [] }, /no programs to launch/],
+    ['a program name with a slash', { programs: [{ name: 'bin/x', target: 'bin/x', argv0: 'real' as const }] }, /program name "bin\/x" is not a file name/],
+    [
+      'a program twice',
+      {
+        programs: [
+          { name: 'x', target: 'bin/x', argv0: 'real' as const },
+          { name: 'x', target: 'bin/y', argv0: 'real' as const },
+        ],
+      },
+      /program x is listed twice/,
+    ],
+    ['a target out of the tree', { programs: [{ name: 'x', target: '../x', argv0: 'real' as const }] }, /target "..\/x" is not a path inside the unpacked tree/],
+    ['an absolute target', { programs: [{ name: 'x', target: '/tmp/x', argv0: 'real' as const }] }, /target "\/tmp\/x" is not a path inside/],
+  ])('refuses %s', (_what, over, message) => {
+    const e = (() => {
+      try {
+        checkPackedLayer(layer(over));
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(e).toBeInstanceOf(UserError);
+    expect((e as UserError).message).toMatch(message);
+    expect((e as UserError).hint).toBeTruthy();
+  });
+});
+
+describe('launcherScript', () => {
+  it('renders the launcher (golden)', () => {
+    expectGolden('pack-launcher.sh', launcherScript(layer(), layer().programs[0]!));
+  });
+
+  it('passes argv[0] as invoked, or leaves the real path, as each program needs; names the --long window past 27', () => {
+    const scripts = launcherScripts(layer({ compression: { format: 'zstd', windowLog: 31 } }));
+    expect(scripts.get('chromium')).toMatch(/^exec -a "\$0" "\$_y_dir"\/bin\/chromium "\$@"$/m);
+    expect(scripts.get('chromedriver')).toMatch(/^exec "\$_y_dir"\/lib\/chromium\/chromedriver "\$@"$/m);
+    expect(scripts.get('chromium')).toContain('zstd -dcq --long=31 -- /opt/.yumda/pack/tree.tar.zst');
+    expect(launcherScript(layer(), layer().programs[0]!)).toContain('zstd -dcq -- /opt/.yumda/pack/tree.tar.zst');
+  });
+
+  it('refuses a layer checkPackedLayer refuses', () => {
+    expect(() => launcherScript(layer({ unpackDir: '/var/tmp/x' }), layer().programs[0]!)).toThrow(UserError);
+  });
+});
+
+/**
+ * The launcher run for real by this machine's bash, coreutils and tar, on a plain tar: a two-line
+ * stand-in for zstd (`cat` of its last argument) takes the real one's place, which the e2e test
+ * (test/e2e/pack-launcher.test.ts) ships and runs Lambda-like. The archive path, /opt/... in the
+ * layer, is pointed at the test's file.
+ */
+describe('the launcher, run by bash', () => {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => {
+    for (const c of cleanups.splice(0)) c();
+  });
+
+  async function setUp(opts: { packedPrograms?: string[] } = {}) {
+    const base = mkdtempSync('/tmp/yumda-launcher-test-');
+    cleanups.push(() => rmSync(base, { recursive: true, force: true }));
+    const prog = await echoArgsProgram(base);
+    const tree = path.join(base, 'tree');
+    mkdirSync(path.join(tree, 'bin'), { recursive: true });
+    copyFileSync(prog, path.join(tree, 'bin', 'echo-args'));
+    chmodSync(path.join(tree, 'bin', 'echo-args'), 0o755);
+    const archive = path.join(base, 'tree.tar');
+    const t = await run('tar', ['-C', tree, '-cf', archive, '.']);
+    expect(t.code).toBe(0);
+    const tools = path.join(base, 'tools');
+    mkdirSync(tools);
+    writeFileSync(path.join(tools, 'zstd'), '#!/bin/sh\nfor a; do f=$a; done\nexec cat -- "$f"\n', { mode: 0o755 });
+    const unpackDir = path.join(base, 'unpacked');
+    const l = layer({
+      unpackDir,
+      unpackedBytes: 64 * 1024,
+      tools: { tar: '/usr/bin/tar', zstd: path.join(tools, 'zstd'), libraryPath: path.join(base, 'no-libs') },
+      programs: (opts.packedPrograms ?? ['echo-args']).map((name) => ({ name, target: 'bin/echo-args', argv0: 'invoked' as const })),
+    });
+    const bin = path.join(base, 'bin');
+    mkdirSync(bin);
+    for (const [name, script] of launcherScripts(l)) writeFileSync(path.join(bin, name), script.replaceAll(ARCHIVE, archive), { mode: 0o755 });
+    const launcher = path.join(bin, 'echo-args');
+    /** What is beside the tree (locks, partial trees), and whether the tree has its marker. */
+    const leftovers = () => readdirSync(base).filter((n) => n.startsWith('unpacked'));
+    return { base, archive, unpackDir, launcher, tree, leftovers };
+  }
+
+  function startSleeper(): { proc: ChildProcess; pid: number; start: string } {
+    const proc = spawn('sleep', ['60'], { stdio: 'ignore' });
+    cleanups.push(() => proc.kill('SIGKILL'));
+    const stat = readFileSync(`/proc/${proc.pid}/stat`, 'utf8');
+    const start = stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[19]!;
+    return { proc, pid: proc.pid!, start };
+  }
+
+  it('unpacks on the first call and then only execs; argv, argv[0], stdin, stdout, stderr and status pass through', async () => {
+    const s = await setUp();
+    const first = await run(s.launcher, ['7', 'two words', ''], { input: 'line one\nline two\n' });
+    expect(first.stdout).toBe(`argv[0]=${s.launcher}\nargv[1]=7\nargv[2]=two words\nargv[3]=\nline one\nline two\n`);
+    expect(first.stderr).toBe('stderr of echo-args\n');
+    expect(first.code).toBe(7);
+    expect(existsSync(path.join(s.unpackDir, UNPACKED_MARKER))).toBe(true);
+    expect(s.leftovers()).toEqual(['unpacked']);
+    rmSync(s.archive); // the second call must not need it
+    const second = await run(s.launcher, ['0'], { input: '' });
+    expect(second).toMatchObject({ code: 0, stdout: `argv[0]=${s.launcher}\nargv[1]=0\n` });
+  });
+
+  it('breaks the lock of an unpack that died and removes its half tree and candidates', async () => {
+    const s = await setUp();
+    mkdirSync(`${s.unpackDir}.lock`);
+    writeFileSync(`${s.unpackDir}.lock/owner`, '99999999 12345\n'); // above any pid_max: gone
+    mkdirSync(`${s.unpackDir}.part.99999999.12345/bin`, { recursive: true });
+    writeFileSync(`${s.unpackDir}.part.99999999.12345/bin/half`, 'x');
+    mkdirSync(`${s.unpackDir}.lock.99999998.1`);
+    const r = await run(s.launcher, ['3']);
+    expect(r.code).toBe(3);
+    expect(s.leftovers()).toEqual(['unpacked']);
+    expect(existsSync(path.join(s.unpackDir, 'bin', 'half'))).toBe(false);
+  });
+
+  it('counts a lock whose pid was reused by another process as dead (same pid, other start time)', async () => {
+    const s = await setUp();
+    const sleeper = startSleeper();
+    mkdirSync(`${s.unpackDir}.lock`);
+    writeFileSync(`${s.unpackDir}.lock/owner`, `${sleeper.pid} ${Number(sleeper.start) + 1}\n`);
+    const r = await run('timeout', ['10', s.launcher, '0']);
+    expect(r.code).toBe(0);
+    expect(s.leftovers()).toEqual(['unpacked']);
+  });
+
+  it('waits while the lock owner lives, then runs what that owner unpacked', async () => {
+    const s = await setUp();
+    const sleeper = startSleeper();
+    mkdirSync(`${s.unpackDir}.lock`);
+    writeFileSync(`${s.unpackDir}.lock/owner`, `${sleeper.pid} ${sleeper.start}\n`);
+    rmSync(s.archive); // the waiter must not unpack by itself
+    let done = false;
+    const waiter = run(s.launcher, ['5']).then((r) => {
+      done = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 700));
+    expect(done).toBe(false);
+    // the owner finishes: its tree appears with the marker, then it drops the lock
+    mkdirSync(path.join(s.unpackDir, 'bin'), { recursive: true });
+    copyFileSync(path.join(s.tree, 'bin', 'echo-args'), path.join(s.unpackDir, 'bin', 'echo-args'));
+    writeFileSync(path.join(s.unpackDir, UNPACKED_MARKER), '');
+    rmSync(`${s.unpackDir}.lock`, { recursive: true });
+    const r = await waiter;
+    expect(r).toMatchObject({ code: 5, stderr: 'stderr of echo-args\n' });
+    expect(r).toMatchObject({ code: 5, stdout: `argv[0]=${s.launcher}\nargv[1]=5\n` });
+  });
+
+  it('does not unpack over a tree its previous lock owner finished just before the lock changed hands', async () => {
+    const s = await setUp();
+    rmSync(s.archive); // unpacking again would fail
+    // mv, as the launcher calls it to take the lock, first plays the previous owner finishing
+    const fake = path.join(s.base, 'fakebin');
+    mkdirSync(fake);
+    const d = s.unpackDir;
+    writeFileSync(
+      path.join(fake, 'mv'),
+      `#!/bin/sh\ncase "$3" in *.lock) [ -e ${d}/${UNPACKED_MARKER} ] || { mkdir -p ${d}/bin && cp ${s.tree}/bin/echo-args ${d}/bin/ && : >${d}/${UNPACKED_MARKER}; };; esac\nexec /bin/mv "$@"\n`,
+      { mode: 0o755 },
+    );
+    const r = await run(s.launcher, ['4'], { env: { ...process.env, PATH: `${fake}:${process.env.PATH}` } });
+    expect(r).toMatchObject({ code: 4, stdout: `argv[0]=${s.launcher}\nargv[1]=4\n`, stderr: 'stderr of echo-args\n' });
+    expect(s.leftovers()).toEqual(['unpacked']);
+  });
+
+  it('removes a tree without its marker and unpacks again', async () => {
+    const s = await setUp();
+    mkdirSync(path.join(s.unpackDir, 'bin'), { recursive: true });
+    writeFileSync(path.join(s.unpackDir, 'bin', 'echo-args'), '#!/bin/sh\necho stale tree\n', { mode: 0o755 });
+    const r = await run(s.launcher, ['0']);
+    expect(r.stdout).toBe(`argv[0]=${s.launcher}\nargv[1]=0\n`);
+  });
+
+  it('four concurrent first calls all run, and one tree results', async () => {
+    const s = await setUp();
+    const rs = await Promise.all([1, 2, 3, 4].map((i) => run(s.launcher, [String(i)])));
+    expect(rs.map((r) => [r.code, r.stdout])).toEqual([1, 2, 3, 4].map((i) => [i, `argv[0]=${s.launcher}\nargv[1]=${i}\n`]));
+    expect(s.leftovers()).toEqual(['unpacked']);
+  });
+
+  it('a broken archive: one line, exit 1, nothing left behind', async () => {
+    const s = await setUp();
+    writeFileSync(s.archive, readFileSync(s.archive).subarray(0, 4096));
+    const r = await run(s.launcher, ['0']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`yumda: echo-args: unpacking ${s.archive} into ${s.unpackDir} failed: /usr/bin/tar: Unexpected EOF in archive\n`);
+    expect(s.leftovers()).toEqual([]);
+  });
+
+  /** stat -f as the launcher reads it: available blocks, total blocks, block size. */
+  it.each([
+    ['the tree alone is too big for the default', { avail: 100, total: 512 }, 700, 1112],
+    ['what /tmp already holds counts', { avail: 10, total: 512 }, 100, 602],
+    ['never less than Lambda lets you set', { avail: 1, total: 8 }, 2, 512],
+  ])('short of space (%s): one line naming the ephemeral storage to set, exit 1, nothing left', async (_what, fs, needMb, wantMb) => {
+    const s = await setUp();
+    const script = readFileSync(s.launcher, 'utf8').replace(/need=\d+/, `need=${needMb * 1024 * 1024}`);
+    writeFileSync(s.launcher, script);
+    const fake = path.join(s.base, 'fakebin');
+    mkdirSync(fake);
+    const blocks = (mb: number) => mb * 256; // 4 KiB blocks
+    writeFileSync(path.join(fake, 'stat'), `#!/bin/sh\necho ${blocks(fs.avail)} ${blocks(fs.total)} 4096\n`, { mode: 0o755 });
+    const r = await run(s.launcher, ['0'], { env: { ...process.env, PATH: `${fake}:${process.env.PATH}` } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`yumda: echo-args: ${s.base} has ${fs.avail} MB free, unpacking needs ${needMb} MB: set the function's ephemeral storage to at least ${wantMb} MB\n`);
+    expect(s.leftovers()).toEqual([]);
+  });
+
+  it("a /tmp so full the lock cannot be made: the same one line, not mkdir's complaint", async () => {
+    const s = await setUp();
+    const fake = path.join(s.base, 'fakebin');
+    mkdirSync(fake);
+    writeFileSync(path.join(fake, 'mkdir'), `#!/bin/sh\necho "mkdir: cannot create directory: No space left on device" >&2\nexit 1\n`, { mode: 0o755 });
+    writeFileSync(path.join(fake, 'stat'), `#!/bin/sh\necho 0 ${512 * 256} 4096\n`, { mode: 0o755 });
+    const r = await run(s.launcher, ['0'], { env: { ...process.env, PATH: `${fake}:${process.env.PATH}` } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`yumda: echo-args: ${s.base} has 0 MB free, unpacking needs 1 MB: set the function's ephemeral storage to at least 513 MB\n`);
+    expect(s.leftovers()).toEqual([]);
+  });
+
+  it('more than Lambda can give: says to free /tmp instead', async () => {
+    const s = await setUp();
+    const fake = path.join(s.base, 'fakebin');
+    mkdirSync(fake);
+    writeFileSync(path.join(fake, 'stat'), `#!/bin/sh\necho 0 ${10240 * 256} 4096\n`, { mode: 0o755 });
+    const r = await run(s.launcher, ['0'], { env: { ...process.env, PATH: `${fake}:${process.env.PATH}` } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `yumda: echo-args: ${s.base} has 0 MB free, unpacking needs 1 MB, and with what ${s.base} already holds that is 10241 MB, more than Lambda's 10240 MB of ephemeral storage: free space in ${s.base} first\n`,
+    );
+    expect(s.leftovers()).toEqual([]);
+  });
+});
