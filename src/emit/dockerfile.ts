@@ -2,6 +2,7 @@ import type { Arch } from '../registry/arch.js';
 import type { Target } from '../registry/types.js';
 import type { PackageRequest } from '../resolve/backend.js';
 import { UserError } from '../util/errors.js';
+import { shellQuote } from '../util/shell.js';
 
 export interface SnippetSpec {
   target: Target;
@@ -12,10 +13,6 @@ export interface SnippetSpec {
   toolVersion: string;
   /** What `npm install` installs in the stage: `yumda@<version>` unless told otherwise. */
   yumdaPackage?: string | undefined;
-}
-
-function shq(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** `yumda-poppler-utils`: a stage name Docker accepts, from the first package. */
@@ -47,8 +44,8 @@ export function dockerfileSnippet(s: SnippetSpec): string {
       throw new UserError(`${what} for --dockerfile holds a line break or control character (${JSON.stringify(v)}): it would change the generated Dockerfile`);
   }
   const stage = stageName(s.packages);
-  const args = s.packages.map((p) => shq(p.version ? `${p.name}=${p.version}` : p.name));
-  const install = ['yumda', 'install', ...args, '--target', s.target.id, '--arch', s.arch.lambda, ...s.flags.map(shq), '--local', '--out-dir', '/yumda-layer'].join(' ');
+  const args = s.packages.map((p) => shellQuote(p.version ? `${p.name}=${p.version}` : p.name));
+  const install = ['yumda', 'install', ...args, '--target', s.target.id, '--arch', s.arch.lambda, ...s.flags.map(shellQuote), '--local', '--out-dir', '/yumda-layer'].join(' ');
   const pkg = s.yumdaPackage ?? `yumda@${s.toolVersion}`;
   const what = s.packages.map((p) => p.name).join(' ');
   return [
@@ -62,7 +59,7 @@ export function dockerfileSnippet(s: SnippetSpec): string {
     `ARG YUMDA_NODE_IMAGE=${s.target.nodeImage}`,
     `FROM --platform=${s.arch.docker} \${YUMDA_NODE_IMAGE} AS ${stage}-build`,
     `LABEL org.yumda.stage=${stage}`,
-    `ARG YUMDA_PACKAGE=${shq(pkg)}`,
+    `ARG YUMDA_PACKAGE=${shellQuote(pkg)}`,
     'RUN npm install --global --omit=dev --ignore-scripts --no-audit --no-fund "$YUMDA_PACKAGE" \\',
     ` && ${install}`,
     '',

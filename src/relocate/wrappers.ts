@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { shellQuote } from '../util/shell.js';
 
 /**
  * A layer cannot set environment variables, and some libraries read their configuration only
@@ -9,10 +10,6 @@ import path from 'node:path';
 
 export function wrappedRealPath(program: string): string {
   return path.posix.join(path.posix.dirname(program), `.${path.posix.basename(program)}.real`);
-}
-
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /**

@@ -1,6 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { layerManifest } from '../../src/format/layer-manifest.js';
 import { applicableRecipes, loadRecipes } from '../../src/recipes/load.js';
 import { DEFAULT_KEEP } from '../../src/relocate/placement.js';
@@ -11,7 +9,7 @@ import { rpmPackage } from '../helpers/rpm-package.js';
 import { layerSbom } from '../../src/sbom/cyclonedx.js';
 import { stagedLicenses } from '../../src/sbom/licenses.js';
 import { dir, file, readContent, sortedEntries, symlink, treeOf, type FileTree } from '../../src/tree/types.js';
-import { repoRoot } from '../helpers/cli.js';
+import { expectGolden } from '../helpers/golden.js';
 
 /**
  * Golden files for the documents and decisions yumda produces from a fixed input, as chisel and
@@ -19,16 +17,6 @@ import { repoRoot } from '../helpers/cli.js';
  * test/golden/*, reviewed like code. `UPDATE_GOLDEN=1 npx vitest run test/unit/golden.test.ts`
  * rewrites them after an intended change.
  */
-function expectGolden(name: string, actual: string): void {
-  const f = path.join(repoRoot, 'test', 'golden', name);
-  if (process.env.UPDATE_GOLDEN) {
-    mkdirSync(path.dirname(f), { recursive: true });
-    writeFileSync(f, actual);
-  }
-  if (!existsSync(f)) throw new Error(`no golden file ${path.relative(repoRoot, f)}: run with UPDATE_GOLDEN=1 to write it, then review it`);
-  expect(actual).toBe(readFileSync(f, 'utf8'));
-}
-
 const COPYRIGHT = 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nCopyright: 2020 Someone\nLicense: MIT\n';
 
 /** A staged root with one of each case relocation decides: every file kind, docs, state, config, fontconfig. */
