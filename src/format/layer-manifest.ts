@@ -14,6 +14,8 @@ export const META_DIR = '/opt/.yumda';
 export const MANIFEST_PATH = `${META_DIR}/manifest.json`;
 export const SBOM_PATH = `${META_DIR}/sbom.cdx.json`;
 export const ENV_PATH = `${META_DIR}/env`;
+/** For the function's AWS_LAMBDA_EXEC_WRAPPER: sets what ENV_PATH lists, then runs the runtime. */
+export const EXEC_WRAPPER_PATH = `${META_DIR}/exec-wrapper`;
 
 export interface LayerPackage {
   name: string;
@@ -35,7 +37,7 @@ export interface LayerManifest {
   runtime: string;
   requested: string[];
   packages: LayerPackage[];
-  /** Bytes of files yumda generated that belong to no package (the env file); wrappers count under their program's package, and this manifest and the SBOM are not counted. */
+  /** Bytes of files yumda generated that belong to no package (the env file and the exec wrapper); wrappers count under their program's package, and this manifest and the SBOM are not counted. */
   generatedBytes: number;
   env: Record<string, string>;
   recipes: string[];

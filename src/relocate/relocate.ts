@@ -6,13 +6,13 @@ import { bytes, readContent, sortedEntries, type Content, type FileEntry, type F
 import { applyAlternatives, type Alternative } from './alternatives.js';
 import { relocateBinaries, type BinaryReport } from './binaries.js';
 import { dedupeFiles, type DedupeReport } from './dedupe.js';
-import { ENV_PATH } from '../format/layer-manifest.js';
+import { ENV_PATH, EXEC_WRAPPER_PATH } from '../format/layer-manifest.js';
 import { globToRegExp, matchesAny } from './glob.js';
 import { LAYER_ROOT, place, placementPriority, relocatedAddress, type DropReason, type LayoutOptions } from './placement.js';
 import { PathMap } from './paths.js';
 import { absoluteLinkTarget, relativeLink, resolveInTree, type LinkLookup } from './symlinks.js';
 import { relocateTextFiles } from './text-files.js';
-import { envFileContent, wrapperScript, wrappedRealPath } from './wrappers.js';
+import { envFileContent, execWrapperScript, wrapperScript, wrappedRealPath } from './wrappers.js';
 
 export interface RelocateInput {
   /** The staged root: packages unpacked at their original paths. */
@@ -136,6 +136,9 @@ export function relocate(input: RelocateInput): RelocateResult {
   if (Object.keys(report.env).length > 0) {
     const data = Buffer.from(envFileContent(report.env));
     placed.set(ENV_PATH, { kind: 'file', path: ENV_PATH, mode: 0o644, size: data.length, content: save(data) });
+    const wanting = recipes.filter((r) => Object.keys(r.rules.env).length > 0).map((r) => r.name);
+    const wrapper = Buffer.from(execWrapperScript(input.shell, report.env, wanting));
+    placed.set(EXEC_WRAPPER_PATH, { kind: 'file', path: EXEC_WRAPPER_PATH, mode: 0o755, size: wrapper.length, content: save(wrapper) });
   }
 
   const layer = withParents(placed);

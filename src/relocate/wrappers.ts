@@ -18,17 +18,40 @@ export function wrappedRealPath(program: string): string {
  * and messages name the command the user typed.
  */
 export function wrapperScript(shell: string, real: string, env: Record<string, string>, recipes: string[]): string {
-  const lines = [`#!${shell}`, `# Written by yumda: sets what ${recipes.join(', ')} need at run time, then runs the real program.`];
-  for (const k of Object.keys(env).sort()) lines.push(`: "\${${k}:=${env[k]!.replace(/(["\\$`])/g, '\\$1')}}"; export ${k}`);
+  const lines = [`#!${shell}`, `# Written by yumda: sets what ${recipes.join(', ')} need at run time, then runs the real program.`, ...envLines(env)];
   lines.push(`exec ${/bash$/.test(shell) ? '-a "$0" ' : ''}${shellQuote(real)} "$@"`, '');
   return lines.join('\n');
+}
+
+/** Each variable set unless the caller already set it (a function's own configuration wins). */
+function envLines(env: Record<string, string>): string[] {
+  return Object.keys(env)
+    .sort()
+    .map((k) => `: "\${${k}:=${env[k]!.replace(/(["\\$`])/g, '\\$1')}}"; export ${k}`);
+}
+
+/**
+ * /opt/.yumda/exec-wrapper, for a function's AWS_LAMBDA_EXEC_WRAPPER setting: Lambda runs it with
+ * the runtime's own command line, so code that loads the layer's libraries in-process (Node,
+ * Python) gets the environment they need, which a layer cannot set itself.
+ */
+export function execWrapperScript(shell: string, env: Record<string, string>, recipes: string[]): string {
+  return [
+    `#!${shell}`,
+    `# Written by yumda: set AWS_LAMBDA_EXEC_WRAPPER=/opt/.yumda/exec-wrapper in the function's configuration`,
+    `# so that code loading this layer's libraries in-process gets what ${recipes.join(', ')} need; then runs the runtime.`,
+    ...envLines(env),
+    'exec "$@"',
+    '',
+  ].join('\n');
 }
 
 /** /opt/.yumda/env: `KEY=value` lines, for processes that load the layer's libraries in-process. */
 export function envFileContent(env: Record<string, string>): string {
   return (
-    '# Environment the libraries of this layer need; set these in your function configuration\n' +
-    '# when your code loads them in-process (executables in /opt/bin set them themselves).\n' +
+    '# Environment the libraries of this layer need; set these in your function configuration, or set\n' +
+    '# AWS_LAMBDA_EXEC_WRAPPER=/opt/.yumda/exec-wrapper, when your code loads them in-process\n' +
+    '# (executables in /opt/bin set them themselves).\n' +
     Object.keys(env)
       .sort()
       .map((k) => `${k}=${env[k]}`)

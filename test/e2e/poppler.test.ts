@@ -76,6 +76,12 @@ describe('poppler-utils layer for debian12', () => {
     expect(r.stdout.trim()).toBe('Hello Lambda Layer');
   });
 
+  it('carries an exec wrapper that gives in-process code the environment its libraries need (AWS_LAMBDA_EXEC_WRAPPER)', async () => {
+    // Lambda runs the wrapper with the runtime's command line; a shell stands in for the runtime here
+    const r = await runLambdaLike(image, layerDir, `/opt/.yumda/exec-wrapper /bin/sh -c 'echo "$FONTCONFIG_PATH"; test -f "$FONTCONFIG_PATH/fonts.conf" && echo found; exit 4'`);
+    expect([r.stdout, r.code]).toEqual(['/opt/etc/fonts\nfound\n', 4]);
+  });
+
   it('ships no file of a package the runtime provides', () => {
     const manifest = JSON.parse(readFileSync(path.join(layerDir, '.yumda/manifest.json'), 'utf8')) as { packages: Array<{ name: string }> };
     const runtimePackages = new Set(runtime.packages.map((p) => p.name));

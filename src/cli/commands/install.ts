@@ -209,7 +209,9 @@ function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: stri
   }
   const env = Object.entries(report.env);
   if (env.length) {
-    ui.info(`  code that loads these libraries in-process must set: ${env.map(([k, v]) => `${k}=${v}`).join(' ')} (also in /opt/.yumda/env)`);
+    ui.info(
+      `  code that loads these libraries in-process must set: ${env.map(([k, v]) => `${k}=${v}`).join(' ')} (also in /opt/.yumda/env), or set AWS_LAMBDA_EXEC_WRAPPER=/opt/.yumda/exec-wrapper`,
+    );
   }
 }
 

@@ -1,0 +1,57 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EXEC_WRAPPER_PATH } from '../../src/format/layer-manifest.js';
+import { DEFAULT_KEEP } from '../../src/relocate/placement.js';
+import { relocate } from '../../src/relocate/relocate.js';
+import type { AppliedRecipe } from '../../src/recipes/types.js';
+import { file, readContent, treeOf } from '../../src/tree/types.js';
+import { tempDir } from '../helpers/cc.js';
+import { run } from '../helpers/cli.js';
+
+const fontconfig: AppliedRecipe = {
+  name: 'fontconfig',
+  file: undefined,
+  matchedPackage: 'fontconfig-config',
+  matchedVersion: '1',
+  rules: {
+    env: { FONTCONFIG_PATH: '/opt/etc/fonts' },
+    envFor: { sonames: ['libfontconfig.so.1'], programs: [] },
+    rewrite: [],
+    drop: [],
+    keep: [],
+    generate: [],
+    smoke: [],
+    postStage: [],
+    binaryStrings: [],
+  },
+};
+
+function layerWith(recipes: AppliedRecipe[]) {
+  const staged = treeOf([file('/etc/fonts/fonts.conf', '<fontconfig/>', 0o644, 'fontconfig-config')]);
+  return relocate({ staged, layout: { triplet: 'x86_64-linux-gnu', keep: DEFAULT_KEEP }, recipes, shell: '/bin/sh' }).layer;
+}
+
+/**
+ * The layer's exec wrapper (issue 14, in-process use; it applies to unpacked layers too): Lambda
+ * runs AWS_LAMBDA_EXEC_WRAPPER with the runtime's command line, so the function's own code gets
+ * the environment the layer's libraries need, which a layer cannot set.
+ */
+describe('/opt/.yumda/exec-wrapper', () => {
+  it('sets what the recipes need unless already set, then runs the command with its arguments and status untouched', async () => {
+    const e = layerWith([fontconfig]).get(EXEC_WRAPPER_PATH);
+    expect(e?.kind === 'file' && e.mode).toBe(0o755);
+    const script = path.join(tempDir('yumda-exec-wrapper-'), 'exec-wrapper');
+    writeFileSync(script, e?.kind === 'file' ? readContent(e.content) : '', { mode: 0o755 });
+    const probe = ['sh', '-c', 'printf "%s|%s|%s\\n" "$FONTCONFIG_PATH" "$1" "$2"; exit 3', 'runtime', 'a b', '$HOME'];
+    const r = await run(script, probe, { env: { PATH: process.env.PATH } });
+    expect([r.stdout, r.code]).toEqual(['/opt/etc/fonts|a b|$HOME\n', 3]);
+    // the function's own configuration wins
+    const own = await run(script, probe, { env: { PATH: process.env.PATH, FONTCONFIG_PATH: '/var/task/fonts' } });
+    expect(own.stdout).toBe('/var/task/fonts|a b|$HOME\n');
+  });
+
+  it('is not written when no library of the layer needs an environment', () => {
+    expect(layerWith([]).has(EXEC_WRAPPER_PATH)).toBe(false);
+  });
+});
