@@ -4,7 +4,7 @@ import { formatBytes } from '../util/format.js';
 import { danglingSymlinks, type LayerEntry } from '../layer/entries.js';
 import { specialModes, specialModesLine, type SpecialMode } from '../layer/modes.js';
 import type { OpenedLayer } from '../layer/open.js';
-import { MANIFEST_PATH, SBOM_PATH, type UnusableLeftOut } from '../format/layer-manifest.js';
+import { META_DIR, MANIFEST_PATH, SBOM_PATH, type UnusableLeftOut } from '../format/layer-manifest.js';
 import { unusableLine } from '../format/unusable.js';
 import { LAYER_ROOT } from '../relocate/placement.js';
 import { printable } from '../util/printable.js';
@@ -57,8 +57,9 @@ export function inspectLayer(layer: OpenedLayer): InspectReport {
   const dangling = new Set(danglingSymlinks(layer.entries).map((e) => e.path));
   // a wrapper (bin/pdftoppm) and the program it runs (bin/.pdftoppm.real) are one program
   const reals = new Set<string>();
+  // yumda's own files (the exec wrapper) are not the layer's programs
   const executables = files
-    .filter((e) => (e.mode & 0o111) !== 0)
+    .filter((e) => (e.mode & 0o111) !== 0 && !e.path.startsWith(`${META_DIR}/`))
     .map((e) => {
       const real = byPath.get(path.posix.join(path.posix.dirname(e.path), `.${path.posix.basename(e.path)}.real`));
       if (real?.kind !== 'file') return { path: e.path, bytes: e.size };
