@@ -81,17 +81,7 @@ export function applicableRecipes(recipes: Recipe[], family: PackageFamily, clos
     const names = recipe.packages[family] ?? [];
     const hit = closure.find((p) => names.includes(p.name));
     if (!hit) continue;
-    const rules: AppliedRecipe['rules'] = {
-      env: {},
-      envFor: { sonames: [], programs: [] },
-      rewrite: [],
-      drop: [],
-      keep: [],
-      generate: [],
-      smoke: [],
-      postStage: [],
-      binaryStrings: [],
-    };
+    const rules = emptyRules();
     merge(rules, recipe);
     const v = upstreamSemver(hit.version);
     for (const variant of recipe.variants ?? []) {
@@ -100,4 +90,9 @@ export function applicableRecipes(recipes: Recipe[], family: PackageFamily, clos
     out.push({ name: recipe.name, file: recipe.file, matchedPackage: hit.name, matchedVersion: hit.version, rules });
   }
   return out;
+}
+
+/** The rules of a recipe that says nothing: what every applied recipe starts from. */
+export function emptyRules(): AppliedRecipe['rules'] {
+  return { env: {}, envFor: { sonames: [], programs: [] }, rewrite: [], drop: [], keep: [], generate: [], smoke: [], postStage: [], binaryStrings: [] };
 }

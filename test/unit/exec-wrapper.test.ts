@@ -5,6 +5,7 @@ import { EXEC_WRAPPER_PATH } from '../../src/format/layer-manifest.js';
 import { DEFAULT_KEEP } from '../../src/relocate/placement.js';
 import { relocate } from '../../src/relocate/relocate.js';
 import type { AppliedRecipe } from '../../src/recipes/types.js';
+import { emptyRules } from '../../src/recipes/load.js';
 import { file, readContent, treeOf } from '../../src/tree/types.js';
 import { tempDir } from '../helpers/cc.js';
 import { run } from '../helpers/cli.js';
@@ -14,17 +15,7 @@ const fontconfig: AppliedRecipe = {
   file: undefined,
   matchedPackage: 'fontconfig-config',
   matchedVersion: '1',
-  rules: {
-    env: { FONTCONFIG_PATH: '/opt/etc/fonts' },
-    envFor: { sonames: ['libfontconfig.so.1'], programs: [] },
-    rewrite: [],
-    drop: [],
-    keep: [],
-    generate: [],
-    smoke: [],
-    postStage: [],
-    binaryStrings: [],
-  },
+  rules: { ...emptyRules(), env: { FONTCONFIG_PATH: '/opt/etc/fonts' }, envFor: { sonames: ['libfontconfig.so.1'], programs: [] } },
 };
 
 function layerWith(recipes: AppliedRecipe[]) {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { relocate } from '../../src/relocate/relocate.js';
 import { DEFAULT_KEEP } from '../../src/relocate/placement.js';
 import type { AppliedRecipe } from '../../src/recipes/types.js';
+import { emptyRules } from '../../src/recipes/load.js';
 import { dir, file, readContent, symlink, treeOf, type FileTree, type TreeEntry } from '../../src/tree/types.js';
 import { resolveInTree } from '../../src/relocate/symlinks.js';
 import { libAndProgram } from '../helpers/cc.js';
@@ -14,7 +15,7 @@ function recipe(name: string, rules: Partial<AppliedRecipe['rules']>): AppliedRe
     file: undefined,
     matchedPackage: name,
     matchedVersion: '1.0-1',
-    rules: { env: {}, envFor: { sonames: [], programs: [] }, rewrite: [], drop: [], keep: [], generate: [], smoke: [], postStage: [], binaryStrings: [], ...rules },
+    rules: { ...emptyRules(), ...rules },
   };
 }
 
