@@ -62,6 +62,12 @@ export interface PackedLayer {
    * final rename is atomic.
    */
   unpackDir: string;
+  /**
+   * The tree's top-level names (`bin`, `lib`, `share`). The tree was relocated for the directory
+   * holding `unpackDir` (/tmp: `/tmp/` is as long as `/usr/`, so paths compiled into binaries are
+   * rewritten in place), so once unpacked each is linked there: /tmp/lib → yumda-pack-…/lib.
+   */
+  links: string[];
   /** The /tmp space the unpacked tree takes (`tmpBytes`), checked before unpacking. */
   unpackedBytes: number;
   tools: UnpackTools;
@@ -121,6 +127,14 @@ export function checkPackedLayer(layer: PackedLayer): void {
   }
   if (!isNormalAbsolute(layer.unpackDir) || !layer.unpackDir.startsWith('/tmp/'))
     bad(`unpack directory ${JSON.stringify(layer.unpackDir)} is not under /tmp`, 'only /tmp is writable on Lambda: unpack into a directory under it');
+  const seenLinks = new Set<string>();
+  for (const n of layer.links) {
+    if (!/^[\w@%+=:,.-]+$/.test(n) || n === '.' || n === '..' || seenLinks.has(n))
+      bad(`top-level name ${JSON.stringify(n)} cannot be linked`, 'links are plain, distinct file names beside the unpack directory');
+    if (n === path.posix.basename(layer.unpackDir) || n.startsWith(`${path.posix.basename(layer.unpackDir)}.`))
+      bad(`top-level name ${JSON.stringify(n)} collides with the unpack directory`, 'rename the unpack directory');
+    seenLinks.add(n);
+  }
   for (const [k, p] of Object.entries(layer.tools))
     if (!isNormalAbsolute(p)) bad(`${k} ${JSON.stringify(p)} is not an absolute path`, 'the launcher runs the tools by absolute path, as Lambda has no tar or zstd on PATH');
   const { windowLog } = layer.compression;

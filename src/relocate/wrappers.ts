@@ -24,7 +24,7 @@ export function wrapperScript(shell: string, real: string, env: Record<string, s
 }
 
 /** Each variable set unless the caller already set it (a function's own configuration wins). */
-function envLines(env: Record<string, string>): string[] {
+export function envLines(env: Record<string, string>): string[] {
   return Object.keys(env)
     .sort()
     .map((k) => `: "\${${k}:=${env[k]!.replace(/(["\\$`])/g, '\\$1')}}"; export ${k}`);

@@ -5,6 +5,15 @@
 # call runs /tmp/yumda-chromium/bin/chromium.
 _y_dir=/tmp/yumda-chromium
 _y_name=chromium
+# The tree was relocated for /tmp: its top-level directories are reached as /tmp/<name>.
+_y_links=(bin lib share)
+
+# The tree is unpacked and linked: one stat per name, and nothing else runs.
+_y_ready() {
+  [[ -e $_y_dir/.yumda-unpacked ]] || return 1
+  local n
+  for n in "${_y_links[@]}"; do [[ /tmp/$n -ef $_y_dir/$n ]] || return 1; done
+}
 
 # Says what went wrong in one line; with the lock held, leaves nothing behind.
 _y_fail() {
@@ -29,12 +38,12 @@ _y_alive() {
 # Returns 1 when the tree appeared meanwhile (another call unpacked it).
 _y_take_lock() {
   local mine=$_y_dir.lock.$_y_me pid start e
-  while [[ ! -e $_y_dir/.yumda-unpacked ]]; do
+  while ! _y_ready; do
     rm -rf "$mine"
     e=$(mkdir "$mine" 2>&1 && printf '%s %s\n' $$ "$_y_me_start" 2>&1 >"$mine/owner") || { rm -rf "$mine"; _y_space; _y_fail "cannot write to /tmp: $e"; }
     if mv -T "$mine" "$_y_lock" 2>/dev/null; then
       # The owner before us may have finished between our look and our rename.
-      [[ -e $_y_dir/.yumda-unpacked ]] || { _y_held=1; return 0; }
+      _y_ready || { _y_held=1; return 0; }
       rm -rf "$_y_lock"
       return 1
     fi
@@ -75,6 +84,26 @@ _y_space() {
   _y_fail "/tmp has $((avail / mib)) MB free, unpacking needs $(((need + mib - 1) / mib)) MB: set the function's ephemeral storage to at least $want MB"
 }
 
+# Links each top-level name to the tree, atomically (a link renamed into place). A name that is
+# something else (the function's own file, another packed layer's tree) is left alone: one line.
+_y_link() {
+  local n l t
+  for n in "${_y_links[@]}"; do
+    l=/tmp/$n
+    [[ $l -ef $_y_dir/$n ]] && continue
+    if [[ -L $l ]]; then
+      t=$(readlink -- "$l")
+      if [[ $t != yumda-chromium/$n ]]; then
+        [[ $t == yumda-pack-*/$n ]] && _y_fail "$l belongs to another packed layer (/tmp/${t%/*}): a function can use one packed yumda layer; pack all its packages into one layer"
+        _y_fail "$l is a link to $t, not this layer's: the packed layer needs /tmp/bin, /tmp/lib, /tmp/share (its tree was relocated for /tmp); remove it"
+      fi
+    elif [[ -e $l ]]; then
+      _y_fail "$l exists and is not this layer's: the packed layer needs /tmp/bin, /tmp/lib, /tmp/share (its tree was relocated for /tmp); remove it"
+    fi
+    ln -sfn -- yumda-chromium/"$n" "$l.yumda.$_y_me" 2>>"$_y_lock/err" && mv -T "$l.yumda.$_y_me" "$l" 2>>"$_y_lock/err" || _y_abort "cannot link $l"
+  done
+}
+
 _y_abort() {
   local line
   read -r line 2>/dev/null <"$_y_lock/err"
@@ -88,19 +117,22 @@ _y_unpack() {
   _y_held=0
   _y_part=$_y_dir.part.$_y_me
   _y_take_lock || return 0
-  _y_sweep
-  _y_space
-  mkdir "$_y_part" 2>"$_y_lock/err" || _y_abort mkdir
-  LD_LIBRARY_PATH=/opt/.yumda/lib /opt/.yumda/bin/zstd -dcq -- /opt/.yumda/pack/tree.tar.zst </dev/null 2>>"$_y_lock/err" |
-    LD_LIBRARY_PATH=/opt/.yumda/lib /opt/.yumda/bin/tar -xpf - --no-same-owner -C "$_y_part" >>"$_y_lock/err" 2>&1
-  local -a st=("${PIPESTATUS[@]}")
-  ((st[0] == 0)) || _y_abort "zstd exited with ${st[0]}"
-  ((st[1] == 0)) || _y_abort "tar exited with ${st[1]}"
-  printf 'unpacked from %s\n' /opt/.yumda/pack/tree.tar.zst 2>>"$_y_lock/err" >"$_y_part/.yumda-unpacked" || _y_abort 'cannot write the marker'
-  mv -T "$_y_part" "$_y_dir" 2>>"$_y_lock/err" || _y_abort 'cannot rename the tree into place'
+  if [[ ! -e $_y_dir/.yumda-unpacked ]]; then
+    _y_sweep
+    _y_space
+    mkdir "$_y_part" 2>"$_y_lock/err" || _y_abort mkdir
+    LD_LIBRARY_PATH=/opt/.yumda/lib /opt/.yumda/bin/zstd -dcq -- /opt/.yumda/pack/tree.tar.zst </dev/null 2>>"$_y_lock/err" |
+      LD_LIBRARY_PATH=/opt/.yumda/lib /opt/.yumda/bin/tar -xpf - --no-same-owner -C "$_y_part" >>"$_y_lock/err" 2>&1
+    local -a st=("${PIPESTATUS[@]}")
+    ((st[0] == 0)) || _y_abort "zstd exited with ${st[0]}"
+    ((st[1] == 0)) || _y_abort "tar exited with ${st[1]}"
+    printf 'unpacked from %s\n' /opt/.yumda/pack/tree.tar.zst 2>>"$_y_lock/err" >"$_y_part/.yumda-unpacked" || _y_abort 'cannot write the marker'
+    mv -T "$_y_part" "$_y_dir" 2>>"$_y_lock/err" || _y_abort 'cannot rename the tree into place'
+  fi
+  _y_link
   rm -rf "$_y_lock"
   _y_held=0
 }
 
-[[ -e $_y_dir/.yumda-unpacked ]] || _y_unpack
+_y_ready || _y_unpack
 exec -a "$0" "$_y_dir"/bin/chromium "$@"

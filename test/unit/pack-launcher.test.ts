@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { launcherScript, launcherScripts } from '../../src/pack/launcher.js';
+import { launcherScript, launcherScripts, packedExecWrapperScript } from '../../src/pack/launcher.js';
 import { checkPackedLayer, type PackedLayer, tmpBytes, tmpMb, UNPACKED_MARKER } from '../../src/pack/packed-layer.js';
 import { dir, file, symlink } from '../../src/tree/types.js';
 import { UserError } from '../../src/util/errors.js';
@@ -18,6 +18,7 @@ function layer(over: Partial<PackedLayer> = {}): PackedLayer {
     compression: { format: 'zstd', windowLog: 27 },
     packedBytes: 98_765_432,
     unpackDir: '/tmp/yumda-chromium',
+    links: ['bin', 'lib', 'share'],
     unpackedBytes: 700 * 1024 * 1024,
     tools: { tar: '/opt/.yumda/bin/tar', zstd: '/opt/.yumda/bin/zstd', libraryPath: '/opt/.yumda/lib' },
     programs: [
@@ -122,7 +123,7 @@ describe('the launcher, run by bash', () => {
     for (const c of cleanups.splice(0)) c();
   });
 
-  async function setUp(opts: { packedPrograms?: string[] } = {}) {
+  async function setUp(opts: { packedPrograms?: string[]; env?: Record<string, string> } = {}) {
     const base = mkdtempSync('/tmp/yumda-launcher-test-');
     cleanups.push(() => rmSync(base, { recursive: true, force: true }));
     const prog = await echoArgsProgram(base);
@@ -139,17 +140,20 @@ describe('the launcher, run by bash', () => {
     const unpackDir = path.join(base, 'unpacked');
     const l = layer({
       unpackDir,
+      links: ['bin'],
       unpackedBytes: 64 * 1024,
       tools: { tar: '/usr/bin/tar', zstd: path.join(tools, 'zstd'), libraryPath: path.join(base, 'no-libs') },
       programs: (opts.packedPrograms ?? ['echo-args']).map((name) => ({ name, target: 'bin/echo-args', argv0: 'invoked' as const })),
     });
-    const bin = path.join(base, 'bin');
+    const bin = path.join(base, 'launchers');
     mkdirSync(bin);
     for (const [name, script] of launcherScripts(l)) writeFileSync(path.join(bin, name), script.replaceAll(ARCHIVE, archive), { mode: 0o755 });
     const launcher = path.join(bin, 'echo-args');
+    const execWrapper = path.join(bin, 'exec-wrapper');
+    writeFileSync(execWrapper, packedExecWrapperScript(l, opts.env ?? {}).replaceAll(ARCHIVE, archive), { mode: 0o755 });
     /** What is beside the tree (locks, partial trees), and whether the tree has its marker. */
     const leftovers = () => readdirSync(base).filter((n) => n.startsWith('unpacked'));
-    return { base, archive, unpackDir, launcher, tree, leftovers };
+    return { base, archive, unpackDir, launcher, execWrapper, tree, leftovers };
   }
 
   function startSleeper(): { proc: ChildProcess; pid: number; start: string } {
@@ -249,6 +253,58 @@ describe('the launcher, run by bash', () => {
     const rs = await Promise.all([1, 2, 3, 4].map((i) => run(s.launcher, [String(i)])));
     expect(rs.map((r) => [r.code, r.stdout])).toEqual([1, 2, 3, 4].map((i) => [i, `argv[0]=${s.launcher}\nargv[1]=${i}\n`]));
     expect(s.leftovers()).toEqual(['unpacked']);
+  });
+
+  it('links each top-level name beside the tree, and puts back a link that went missing (killed between rename and link)', async () => {
+    const s = await setUp();
+    expect((await run(s.launcher, ['0'])).code).toBe(0);
+    expect(readlinkSync(path.join(s.base, 'bin'))).toBe('unpacked/bin');
+    // the tree is reached through the path it was relocated for
+    expect((await run(path.join(s.base, 'bin', 'echo-args'), ['3'])).code).toBe(3);
+    rmSync(path.join(s.base, 'bin'));
+    rmSync(s.archive); // the tree is complete: only the link is made again
+    const r = await run(s.launcher, ['0']);
+    expect(r).toMatchObject({ code: 0, stderr: 'stderr of echo-args\n' });
+    expect(readlinkSync(path.join(s.base, 'bin'))).toBe('unpacked/bin');
+    expect(readdirSync(s.base).filter((n) => n.includes('.yumda.') || n.includes('.lock'))).toEqual([]);
+  });
+
+  it.each([
+    [
+      'a directory of the function',
+      (at: string) => mkdirSync(at),
+      /^yumda: echo-args: (\S+)\/bin exists and is not this layer's: the packed layer needs \1\/bin \(its tree was relocated for \1\); remove it\n$/,
+    ],
+    [
+      'a link of its own',
+      (at: string) => symlinkSync('/etc', at),
+      /^yumda: echo-args: (\S+)\/bin is a link to \/etc, not this layer's: the packed layer needs \1\/bin .*; remove it\n$/,
+    ],
+    [
+      "another packed layer's tree",
+      (at: string) => symlinkSync('yumda-pack-0123456789ab/bin', at),
+      /^yumda: echo-args: (\S+)\/bin belongs to another packed layer \(\1\/yumda-pack-0123456789ab\): a function can use one packed yumda layer; pack all its packages into one layer\n$/,
+    ],
+  ])('a top-level name taken by %s: one line, exit 1, what is there untouched', async (_what, make, line) => {
+    const s = await setUp();
+    const at = path.join(s.base, 'bin');
+    make(at);
+    const r = await run(s.launcher, ['0']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(line);
+    expect(existsSync(at) || readlinkSync(at) !== '').toBe(true);
+    expect(readdirSync(s.base).filter((n) => n.includes('.yumda.') || n.endsWith('.lock'))).toEqual([]);
+  });
+
+  it('the exec wrapper unpacks, sets the environment unless already set, and runs its arguments', async () => {
+    const s = await setUp({ env: { FONTCONFIG_PATH: '/tmp/etc/fonts', GCONV_PATH: '/tmp/lib/gconv' } });
+    const r = await run(s.execWrapper, ['/bin/sh', '-c', 'echo "$FONTCONFIG_PATH $GCONV_PATH $0"; exec "$1" 5', 'runtime', path.join(s.base, 'bin', 'echo-args')], {
+      env: { ...process.env, GCONV_PATH: 'mine' },
+    });
+    expect(r.stdout).toBe(`/tmp/etc/fonts mine runtime\nargv[0]=${path.join(s.base, 'bin', 'echo-args')}\nargv[1]=5\n`);
+    expect(r.code).toBe(5);
+    expect(existsSync(path.join(s.unpackDir, UNPACKED_MARKER))).toBe(true);
   });
 
   it('a broken archive: one line, exit 1, nothing left behind', async () => {
