@@ -45,6 +45,8 @@ export interface CachePaths {
   postStage: string;
   /** Finished layer zips, by the digest of the layer they hold. */
   zips: string;
+  /** Compressed trees of packed layers, by the digest of the tree they hold. */
+  packs: string;
 }
 
 export function cachePaths(override?: string): CachePaths {
@@ -56,5 +58,6 @@ export function cachePaths(override?: string): CachePaths {
     plans: path.join(root, 'plans'),
     postStage: path.join(root, 'post-stage'),
     zips: path.join(root, 'zips'),
+    packs: path.join(root, 'packs'),
   };
 }

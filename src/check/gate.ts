@@ -35,6 +35,8 @@ export interface GateInput {
   warnings: readonly string[];
   /** For messages: the runtime the closure was checked against. */
   runtimeId: string;
+  /** yumda built it unpacked: over the layer limit, packing it is the way out. */
+  packable?: boolean;
 }
 
 /** What the gate let through, for reports and --json. */
@@ -90,7 +92,11 @@ export function gateLayer(input: GateInput, opts: GateOptions, warn: (line: stri
   const unzippedBytes = unzippedSize(input.layer);
   const limit = LIMITS[opts.limit];
   if (unzippedBytes > limit.bytes && !opts.force) {
-    throw new UserError(`the layer is ${formatBytes(unzippedBytes)} unzipped, over ${limit.what}; nothing written`, { hint: limit.hint });
+    const hint =
+      input.packable && opts.limit === 'layer'
+        ? 'pass --pack (or "pack": true in yumda.json) to ship it compressed, unpacked into /tmp on the first call; or drop packages, or pass --force to write it anyway (for container images)'
+        : limit.hint;
+    throw new UserError(`the layer is ${formatBytes(unzippedBytes)} unzipped, over ${limit.what}; nothing written`, { hint });
   }
   return { unzippedBytes, limitBytes: limit.bytes, missingLibraries: [...input.missing], warnings: [...input.warnings] };
 }

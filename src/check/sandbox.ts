@@ -95,7 +95,11 @@ export async function verifyImageFor(
  * helper container's archive API, never as a bind mount, so a remote engine works the same.
  * Each command gets a fresh container; volume and containers are removed however this ends.
  */
-export async function withLambdaSandbox<T>(docker: Docker, args: { image: string; runtime: Runtime; layer: FileTree }, fn: (sb: LambdaSandbox) => Promise<T>): Promise<T> {
+export async function withLambdaSandbox<T>(
+  docker: Docker,
+  args: { image: string; runtime: Runtime; layer: FileTree; tmpMb?: number },
+  fn: (sb: LambdaSandbox) => Promise<T>,
+): Promise<T> {
   return withVolume(docker, 'verify', async (volume) => {
     // the helper only carries the archive into the volume; it never runs
     await withContainer(docker, { image: args.image, cmd: ['true'], volumes: [`${volume}:/opt`], network: 'none' }, async (helper) => {
@@ -112,7 +116,8 @@ export async function withLambdaSandbox<T>(docker: Docker, args: { image: string
           cmd: ['-i', ...env, args.runtime.shell, '-c', command],
           user: '993:990',
           readOnlyRoot: true,
-          tmpfs: { '/tmp': 'rw,exec' },
+          // sized as a function's ephemeral storage, when the layer needs a known amount (packed)
+          tmpfs: { '/tmp': args.tmpMb ? `rw,exec,size=${args.tmpMb}m` : 'rw,exec' },
           network: 'none',
           volumes: [`${volume}:/opt:ro`],
         });

@@ -1,4 +1,6 @@
 import type Docker from 'dockerode';
+import type { PackedManifest } from '../format/layer-manifest.js';
+import { ephemeralStorageMb } from '../format/packed.js';
 import type { LayerManifest } from '../format/layer-manifest.js';
 import { applicableRecipes } from '../recipes/load.js';
 import type { Recipe } from '../recipes/types.js';
@@ -57,6 +59,28 @@ export interface VerifyInput {
   timeoutMs: number;
   /** Checks that could not even be set up (e.g. recipes the layer names but yumda lacks). */
   skipped?: CheckResult[];
+  /** A packed layer: its first call unpacks, timed, in a /tmp sized as advised for it. */
+  packed?: PackedManifest;
+}
+
+/**
+ * The first and second call of a packed layer in one execution environment, timed: the exec
+ * wrapper unpacks (as a launcher does) and the second finds the tree ready.
+ */
+export const PACKED_FIRST_CALL =
+  's=$(date +%s%N); /opt/.yumda/exec-wrapper true || exit $?; m=$(date +%s%N); /opt/.yumda/exec-wrapper true || exit $?; e=$(date +%s%N); ' +
+  'echo "first $(( (m - s) / 1000000 )) second $(( (e - m) / 1000000 ))"';
+
+export function packedFirstCallResult(r: SandboxRun, packed: PackedManifest, storageMb: number): CheckResult {
+  const base = { check: 'unpack', command: 'first and second call' };
+  const m = /first (\d+) second (\d+)/.exec(r.output);
+  if (r.timedOut) return { ...base, status: 'fail', message: 'timed out' };
+  if (r.exitCode !== 0 || !m) return { ...base, status: 'fail', message: `exit ${r.exitCode}: ${outputGist(r.output) || '(no output)'}` };
+  return {
+    ...base,
+    status: 'pass',
+    message: `the first call unpacked ${packed.tmpMb} MB into ${packed.unpackDir} in ${(Number(m[1]) / 1000).toFixed(1)} s, the second took ${m[2]} ms (Lambda-like, /tmp ${storageMb} MB, this machine)`,
+  };
 }
 
 export interface VerifyEvents {
@@ -137,10 +161,12 @@ export async function verifyLayer(docker: Docker, image: string, input: VerifyIn
   report(closureResult(checkClosure(input.layer, input.runtime.libraries), input.runtime));
   report(modesResult(input.layer));
   for (const s of input.skipped ?? []) report(s);
-  if (input.smoke.length + input.run.length === 0) return results;
+  if (input.smoke.length + input.run.length === 0 && !(input.packed && image)) return results;
 
-  events.step(`running ${input.smoke.length + input.run.length} commands Lambda-like in ${image}`);
-  await withLambdaSandbox(docker, { image, runtime: input.runtime, layer: input.layer }, async (sb) => {
+  const tmpMb = input.packed ? ephemeralStorageMb(input.packed.tmpMb) : undefined;
+  events.step(`running ${input.smoke.length + input.run.length} commands Lambda-like in ${image}${input.packed ? ', each unpacking the packed tree on its first call' : ''}`);
+  await withLambdaSandbox(docker, { image, runtime: input.runtime, layer: input.layer, ...(tmpMb ? { tmpMb } : {}) }, async (sb) => {
+    if (input.packed && tmpMb) report(packedFirstCallResult(await sb.run(PACKED_FIRST_CALL, input.timeoutMs), input.packed, tmpMb));
     for (const s of input.smoke) {
       events.detail(`smoke ${s.recipe}: ${s.run}`);
       report(commandResult(`smoke ${s.recipe}`, s.run, await sb.run(s.run, input.timeoutMs), input.timeoutMs, s.expect));

@@ -40,6 +40,7 @@ function buildOptions(cmd: Command): Command {
       [],
     )
     .option('--allow-missing', 'write the layer even when a shipped binary needs a library neither the layer nor the runtime has')
+    .option('--pack', "ship the software as one compressed archive that launchers in /opt/bin unpack into /tmp on the first call: for what is over Lambda's 250 MB")
     .option('--refresh', 'fetch repository metadata and resolve again even if the cached ones are fresh (they are reused for an hour)')
     .option('--cache-dir <dir>', 'cache directory (default: $XDG_CACHE_HOME/yumda or ~/.cache/yumda)')
     .option('--json', 'print a machine-readable result on stdout (progress goes to stderr)')

@@ -47,6 +47,32 @@ export interface LayerManifest {
   unusable?: UnusableLeftOut[];
   /** Bare directories compiled into binaries that relocation moved to the layer, and why (relocate/directories.ts). */
   rewrittenDirectories?: Array<{ file: string; from: string; to: string; because: string }>;
+  /** Set for a packed layer (`--pack`): the tree is one archive, unpacked into /tmp on first use. */
+  packed?: PackedManifest;
+}
+
+/**
+ * A packed layer as its manifest records it. `packages` above count the files inside the archive.
+ * The unpack time is not here: it is a measurement, and a manifest holds only what the inputs
+ * decide (the install report and `yumda verify` give it).
+ */
+export interface PackedManifest {
+  archive: string;
+  packedBytes: number;
+  /** Bytes of the tree's files and links (what `du --apparent-size` counts). */
+  treeBytes: number;
+  /** The /tmp space the unpacked tree takes, in blocks, as the launcher checks it. */
+  tmpBytes: number;
+  /** The same in the MB of Lambda's ephemeral storage setting, rounded up. */
+  tmpMb: number;
+  unpackDir: string;
+  /** Top-level names linked at /tmp/<name> once unpacked (the tree was relocated for /tmp). */
+  links: string[];
+  /** Launchers in /opt/bin. */
+  programs: string[];
+  compression: { format: 'zstd'; level: number; windowLog: number };
+  /** Where the launcher's tar and zstd are: in the layer (/opt/.yumda/bin) or the runtime's. */
+  tools: { tar: string; zstd: string };
 }
 
 /** One group of what cannot work on Lambda, as the layer's manifest records it. */
@@ -71,6 +97,9 @@ export function layerManifest(args: {
   recipes: string[];
   leftOut?: Array<{ file: string; soname: string; package?: string }>;
   unusable?: UnusableLeftOut[];
+  /** A packed layer: its record, and its environment (moved to /tmp with the tree). */
+  packed?: PackedManifest;
+  env?: Record<string, string>;
 }): LayerManifest {
   const sizes = new Map<string, { files: number; bytes: number }>();
   let generatedBytes = 0;
@@ -103,10 +132,11 @@ export function layerManifest(args: {
       bytes: sizes.get(p.name)?.bytes ?? 0,
     })),
     generatedBytes,
-    env: args.report.env,
+    env: args.env ?? args.report.env,
     recipes: args.recipes,
     ...(args.leftOut?.length ? { leftOut: args.leftOut } : {}),
     ...(args.unusable?.length ? { unusable: args.unusable } : {}),
     ...(args.report.binaries.rewrittenDirs.length ? { rewrittenDirectories: args.report.binaries.rewrittenDirs } : {}),
+    ...(args.packed ? { packed: args.packed } : {}),
   };
 }

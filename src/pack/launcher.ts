@@ -199,7 +199,7 @@ ${parent === '/tmp' ? '' : `  local e\n  e=$(mkdir -p -- ${q(parent)} 2>&1) || {
 }
 
 _y_ready || _y_unpack
-`;
+${layer.libraryDirs.length ? `export LD_LIBRARY_PATH=\${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}${q(layer.libraryDirs.join(':'))}\n` : ''}`;
 }
 
 /** Every launcher of a packed layer, by program name. */

@@ -68,6 +68,12 @@ export interface PackedLayer {
    * rewritten in place), so once unpacked each is linked there: /tmp/lib → yumda-pack-…/lib.
    */
   links: string[];
+  /**
+   * The tree's library directories (/tmp/lib), appended to LD_LIBRARY_PATH before the program
+   * runs, as Lambda appends /opt/lib: a library the tree ships that another of its libraries
+   * needs is found whatever search path the program itself carries (DT_RUNPATH is not inherited).
+   */
+  libraryDirs: string[];
   /** The /tmp space the unpacked tree takes (`tmpBytes`), checked before unpacking. */
   unpackedBytes: number;
   tools: UnpackTools;
@@ -127,6 +133,9 @@ export function checkPackedLayer(layer: PackedLayer): void {
   }
   if (!isNormalAbsolute(layer.unpackDir) || !layer.unpackDir.startsWith('/tmp/'))
     bad(`unpack directory ${JSON.stringify(layer.unpackDir)} is not under /tmp`, 'only /tmp is writable on Lambda: unpack into a directory under it');
+  for (const d of layer.libraryDirs)
+    if (!isNormalAbsolute(d) || !PLAIN_PATH.test(d) || d.includes(':'))
+      bad(`library directory ${JSON.stringify(d)} cannot go on LD_LIBRARY_PATH`, 'give absolute paths without ":"');
   const seenLinks = new Set<string>();
   for (const n of layer.links) {
     if (!/^[\w@%+=:,.-]+$/.test(n) || n === '.' || n === '..' || seenLinks.has(n))

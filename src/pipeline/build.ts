@@ -33,6 +33,7 @@ import { toolVersion } from '../util/version.js';
 import { BuildSession, defaultBuildImage } from './session.js';
 import { runPostStage, stagePlan } from '../stage/staging.js';
 import { leaveOutUnusable, type UnusableLeftOut } from '../stage/unusable.js';
+import { packLayer, type PackReport } from '../pack/pack.js';
 
 export { defaultBuildImage };
 
@@ -68,6 +69,8 @@ export interface BuildSpec {
   pins?: VersionPin[];
   /** The layer's name in its SBOM (default: the first requested package). */
   name?: string;
+  /** Ship the tree as one archive unpacked into /tmp on first use (`--pack`, docs/packed-layers.md). */
+  pack?: boolean;
 }
 
 export type { ClosureProblem };
@@ -121,6 +124,8 @@ export interface BuildResult {
   /** What the caches saved: the plan reused, packages unpacked from the cache. */
   cache: { planReused: boolean; packagesFetched: number; packagesCached: number };
   warnings: string[];
+  /** Set for a packed layer: what packing made. */
+  packed?: PackReport;
 }
 
 function backendFor(target: Target): Backend {
@@ -320,6 +325,28 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
           (m.package ? `; add ${m.package} to the packages to keep it` : ''),
       );
     }
+    // 4. every shared library the layer needs is in it or in the runtime
+    events.step('checking that every shared library the layer needs is in the layer or the runtime');
+    const closure = checkClosure(layer, runtime.libraries);
+
+    // 5. packed: the tree as one archive, moved to /tmp, with what unpacks and launches it
+    let shipped = layer;
+    let packed: PackReport | undefined;
+    if (spec.pack) {
+      const result = await packLayer({
+        layer,
+        buildTools: async (names) => toolsLayer(spec, names, events),
+        runtimePackages: new Set(runtime.packages.map((p) => p.name)),
+        runner: () => session.get(),
+        store,
+        cacheDir: paths.packs,
+        step: events.step,
+        warn,
+      });
+      shipped = result.layer;
+      packed = result.report;
+    }
+
     const manifest = layerManifest({
       target: target.id,
       arch: spec.arch.lambda,
@@ -331,9 +358,10 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       recipes: applied.map((r) => r.name),
       leftOut,
       unusable,
+      ...(packed ? { packed: packed.manifest, env: packed.env } : {}),
     });
     const data = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
-    addWithParents(layer, { kind: 'file', path: MANIFEST_PATH, mode: 0o644, size: data.length, content: bytes(data) }, '/opt');
+    addWithParents(shipped, { kind: 'file', path: MANIFEST_PATH, mode: 0o644, size: data.length, content: bytes(data) }, '/opt');
     const sbom = layerSbom({
       name: spec.name ?? requests[0]!.name,
       manifest,
@@ -343,21 +371,21 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       checksums: new Map(plan.packages.flatMap((p) => (p.checksum ? [[p.name, p.checksum.value] as [string, string]] : []))),
     });
     const sbomData = Buffer.from(JSON.stringify(sbom, null, 2) + '\n');
-    addWithParents(layer, { kind: 'file', path: SBOM_PATH, mode: 0o644, size: sbomData.length, content: bytes(sbomData) }, '/opt');
+    addWithParents(shipped, { kind: 'file', path: SBOM_PATH, mode: 0o644, size: sbomData.length, content: bytes(sbomData) }, '/opt');
 
     // relocation runs without yielding: a Ctrl-C during it is seen here, before anything follows
     await checkpoint();
 
-    // 4. every shared library the layer needs is in it or in the runtime
-    events.step('checking that every shared library the layer needs is in the layer or the runtime');
-    const closure = checkClosure(layer, runtime.libraries);
-    const sonames = [...new Set(closure.missing.map((m) => m.soname))];
+    // the packed layer's own ELF files (the unpack tools) are checked too
+    const problems = packed ? [...closure.missing, ...checkClosure(shipped, runtime.libraries).missing] : closure.missing;
+    const sonames = [...new Set(problems.map((m) => m.soname))];
     const candidates = sonames.length && backend.providers ? await backend.providers(await session.get(), ctx, sonames) : new Map<string, string>();
-    const missing: ClosureProblem[] = closure.missing.map((m) => ({ ...m, ...(candidates.get(m.soname) ? { candidate: candidates.get(m.soname)! } : {}) }));
+    const missing: ClosureProblem[] = problems.map((m) => ({ ...m, ...(candidates.get(m.soname) ? { candidate: candidates.get(m.soname)! } : {}) }));
     return {
       ...base,
-      layer,
+      layer: shipped,
       report,
+      ...(packed ? { packed } : {}),
       manifest,
       licenses,
       sbom,
@@ -371,8 +399,24 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
   }
 }
 
+/**
+ * The unpack tools of a packed layer: `yumda install tar zstd` (those the runtime lacks) for the
+ * same target, architecture and runtime, a layer of its own, closure-checked: a tool that misses a
+ * library would fail on Lambda's first call.
+ */
+async function toolsLayer(spec: BuildSpec, names: string[], events: BuildEvents): Promise<FileTree> {
+  const r = await buildLayer(
+    { ...spec, packages: names.map((name) => ({ name })), pack: false, pins: [], keepUnusable: [], name: 'yumda-unpack-tools', dryRun: false },
+    { step: (t) => events.detail(`unpack tools: ${t}`), detail: () => undefined, warn: events.warn, plan: () => undefined },
+  );
+  if (r.missing?.length) {
+    throw new UserError(`cannot pack the layer: the unpack tools need ${[...new Set(r.missing.map((m) => m.soname))].join(', ')}, which neither they nor the runtime have`);
+  }
+  return r.layer ?? new Map();
+}
+
 /** A built layer through the write gate (check/gate.ts): what every command that writes one calls. */
 export function gateBuild(r: BuildResult, opts: GateOptions, warn: (line: string) => void): GateReport {
   if (!r.layer) throw new Error('gateBuild: a dry run has no layer');
-  return gateLayer({ layer: r.layer, missing: r.missing ?? [], warnings: r.warnings, runtimeId: r.runtime.id }, opts, warn);
+  return gateLayer({ layer: r.layer, missing: r.missing ?? [], warnings: r.warnings, runtimeId: r.runtime.id, packable: !r.packed }, opts, warn);
 }

@@ -25,6 +25,7 @@ export interface ProjectDocument {
     keep?: { docs?: boolean; locales?: boolean; headers?: boolean; static?: boolean; unusable?: string[] };
     outputs?: { zip?: string; dir?: string };
     allowMissing?: boolean;
+    pack?: boolean;
   }>;
 }
 
@@ -48,6 +49,8 @@ export interface LayerJob {
   outputs: { zip?: string; dir?: string };
   /** Write the layer even when the closure check finds a library missing. */
   allowMissing: boolean;
+  /** A packed layer: one archive unpacked into /tmp on first use. */
+  pack: boolean;
 }
 
 export interface Project {
@@ -197,6 +200,7 @@ export function manifestJobs(doc: ProjectDocument, file: string): LayerJob[] {
         keepUnusable: layer.keep?.unusable ?? [],
         outputs: out,
         allowMissing: !!layer.allowMissing,
+        pack: !!layer.pack,
       });
     }
   });

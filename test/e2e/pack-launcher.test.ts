@@ -8,8 +8,7 @@ import { loadRuntime } from '../../src/registry/load.js';
 import { dir, file, symlink, type TreeEntry } from '../../src/tree/types.js';
 import { tempDir } from '../helpers/cc.js';
 import { repoRoot, run, runYumda } from '../helpers/cli.js';
-import { ensureRuntimeImage } from '../helpers/lambda.js';
-import { runLambdaLikeTmp } from '../helpers/lambda-tmp.js';
+import { ensureRuntimeImage, runLambdaLike } from '../helpers/lambda.js';
 import { echoArgsProgram } from '../helpers/pack.js';
 
 /**
@@ -72,6 +71,8 @@ describe('packed layer launcher, Lambda-like (debian12)', () => {
       compression: { format: 'zstd', windowLog: 27 },
       packedBytes: readFileSync(archive).length,
       unpackDir: UNPACK,
+      links: [],
+      libraryDirs: [],
       unpackedBytes: tmpBytes(entries),
       tools: { tar: '/opt/.yumda/bin/tar', zstd: '/opt/.yumda/bin/zstd', libraryPath: '/opt/.yumda/lib' },
       programs: [
@@ -86,7 +87,10 @@ describe('packed layer launcher, Lambda-like (debian12)', () => {
   const roomyMb = () => tmpMb(layer.unpackedBytes) + 16;
 
   it('runs on a runtime without zstd, with only what the layer ships', async () => {
-    const r = await runLambdaLikeTmp(image, layerDir, 'command -v zstd || echo no zstd; ldd /opt/.yumda/bin/zstd /opt/.yumda/bin/tar | grep -c "not found"', roomyMb());
+    const r = await runLambdaLike(image, layerDir, 'command -v zstd || echo no zstd; ldd /opt/.yumda/bin/zstd /opt/.yumda/bin/tar | grep -c "not found"', {
+      tmpMb: roomyMb(),
+      shell: '/bin/bash',
+    });
     expect(r.stdout).toBe('no zstd\n0\n');
   });
 
@@ -99,7 +103,7 @@ describe('packed layer launcher, Lambda-like (debian12)', () => {
       echo "rc $rc1 $rc2 $rc3"; echo "ms $(( (t1 - t0) / 1000000 )) $(( (t2 - t1) / 1000000 ))"
       echo "--1"; cat /tmp/out/1; echo "--e1"; cat /tmp/out/e1; echo "--2"; cat /tmp/out/2; echo "--3"; cat /tmp/out/3
       echo "--tmp"; ls -A /tmp`;
-    const r = await runLambdaLikeTmp(image, layerDir, script, roomyMb());
+    const r = await runLambdaLike(image, layerDir, script, { tmpMb: roomyMb(), shell: '/bin/bash' });
     expect(r.stderr).toBe('');
     const [rc, ms, ...rest] = r.stdout.split('\n');
     expect(rc).toBe('rc 7 0 3');
@@ -140,7 +144,7 @@ describe('packed layer launcher, Lambda-like (debian12)', () => {
       echo-real 12 </dev/null >/tmp/out/b 2>/tmp/out/eb & b=$!
       wait $a; ra=$?; wait $b; rb=$?
       echo "rc $ra $rb"; cat /tmp/out/a /tmp/out/ea /tmp/out/b /tmp/out/eb; ls -A /tmp`;
-    const r = await runLambdaLikeTmp(image, layerDir, script, roomyMb());
+    const r = await runLambdaLike(image, layerDir, script, { tmpMb: roomyMb(), shell: '/bin/bash' });
     expect(r.stdout).toBe(
       `rc 11 12\nargv[0]=/opt/bin/echo-args\nargv[1]=11\nstderr of echo-args\nargv[0]=${UNPACK}/bin/echo-link\nargv[1]=12\nstderr of echo-args\nout\nyumda-echo\n`,
     );
@@ -155,7 +159,7 @@ describe('packed layer launcher, Lambda-like (debian12)', () => {
       echo-args 5 </dev/null; echo "rc $?"
       echo "after: $(ls -A /tmp | tr '\\n' ' ')"
       ls ${UNPACK}/share/small | wc -l`;
-    const r = await runLambdaLikeTmp(image, layerDir, script, roomyMb());
+    const r = await runLambdaLike(image, layerDir, script, { tmpMb: roomyMb(), shell: '/bin/bash' });
     const lines = r.stdout.split('\n');
     // killed midway: its half tree and its lock, no finished tree
     expect(lines[0]).toMatch(/^after kill: yumda-echo\.lock yumda-echo\.part\.\d+\.\d+ $/);
@@ -165,7 +169,7 @@ describe('packed layer launcher, Lambda-like (debian12)', () => {
 
   it('a /tmp too small: one line naming the ephemeral storage to set, non-zero exit, no half tree', async () => {
     const needMb = tmpMb(layer.unpackedBytes);
-    const r = await runLambdaLikeTmp(image, layerDir, 'echo-args 0 </dev/null; echo "rc $?"; ls -A /tmp', Math.floor(needMb / 2));
+    const r = await runLambdaLike(image, layerDir, 'echo-args 0 </dev/null; echo "rc $?"; ls -A /tmp', { tmpMb: Math.floor(needMb / 2), shell: '/bin/bash' });
     expect(r.stdout).toBe('rc 1\n'); // and nothing left in /tmp
     // what is free is what the tmpfs holds, less the lock the launcher took before it looked
     const m = /^yumda: echo-args: \/tmp has (\d+) MB free, unpacking needs (\d+) MB: set the function's ephemeral storage to at least 512 MB\n$/.exec(r.stderr);

@@ -28,10 +28,11 @@ export interface LambdaRun {
 }
 
 /** `docker run` as Lambda runs a function: read-only root, /tmp only, uid 993, no network, `env -i` with `env`. */
-function lambdaDockerArgs(image: string, mounts: string[], env: string[], script: string, platform?: string): string[] {
+function lambdaDockerArgs(image: string, mounts: string[], env: string[], script: string, platform?: string, tmpMb?: number, shell = '/bin/sh'): string[] {
   // the platform named, the docker client does not warn (on stderr) that an arm64 image is not the host's
-  const sandbox = ['--rm', '--read-only', '--tmpfs', '/tmp:rw,exec', '--user', '993:990', '--network', 'none', ...(platform ? ['--platform', platform] : [])];
-  return ['run', ...sandbox, ...mounts, '--entrypoint', '/usr/bin/env', image, '-i', ...env, '/bin/sh', '-c', script];
+  const tmp = `/tmp:rw,exec${tmpMb ? `,size=${tmpMb}m` : ''}`;
+  const sandbox = ['--rm', '--read-only', '--tmpfs', tmp, '--user', '993:990', '--network', 'none', ...(platform ? ['--platform', platform] : [])];
+  return ['run', ...sandbox, ...mounts, '--entrypoint', '/usr/bin/env', image, '-i', ...env, shell, '-c', script];
 }
 
 /**
@@ -39,18 +40,20 @@ function lambdaDockerArgs(image: string, mounts: string[], env: string[], script
  * read-only root, only /tmp writable, uid 993, no network, and an environment of exactly PATH
  * and LD_LIBRARY_PATH (`env -i`, so not even Docker's HOSTNAME/HOME leak in). `work` is mounted
  * at /work for inputs and outputs. `platform` (linux/arm64) runs an image of another architecture
- * under emulation.
+ * under emulation. `tmpMb` sizes /tmp as a function's ephemeral storage does; `env` adds variables
+ * (the function's configuration); `shell` runs the script (bash for bash's own syntax).
  */
 export async function runLambdaLike(
   image: string,
   layerDir: string,
   script: string,
-  opts: { work?: string; ldLibraryPath?: string | null; platform?: string } = {},
+  opts: { work?: string; ldLibraryPath?: string | null; platform?: string; tmpMb?: number; env?: Record<string, string>; shell?: string } = {},
 ): Promise<LambdaRun> {
   const env = [`PATH=${LAMBDA_PATH}`];
   if (opts.ldLibraryPath !== null) env.push(`LD_LIBRARY_PATH=${opts.ldLibraryPath ?? LAMBDA_LD_LIBRARY_PATH}`);
+  for (const [k, v] of Object.entries(opts.env ?? {})) env.push(`${k}=${v}`);
   const mounts = ['-v', `${layerDir}:/opt:ro`, ...(opts.work ? ['-v', `${opts.work}:/work`] : [])];
-  return run('docker', lambdaDockerArgs(image, mounts, env, script, opts.platform));
+  return run('docker', lambdaDockerArgs(image, mounts, env, script, opts.platform, opts.tmpMb, opts.shell));
 }
 
 /**

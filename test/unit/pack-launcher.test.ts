@@ -19,6 +19,7 @@ function layer(over: Partial<PackedLayer> = {}): PackedLayer {
     packedBytes: 98_765_432,
     unpackDir: '/tmp/yumda-chromium',
     links: ['bin', 'lib', 'share'],
+    libraryDirs: ['/tmp/lib'],
     unpackedBytes: 700 * 1024 * 1024,
     tools: { tar: '/opt/.yumda/bin/tar', zstd: '/opt/.yumda/bin/zstd', libraryPath: '/opt/.yumda/lib' },
     programs: [
@@ -141,6 +142,7 @@ describe('the launcher, run by bash', () => {
     const l = layer({
       unpackDir,
       links: ['bin'],
+      libraryDirs: [],
       unpackedBytes: 64 * 1024,
       tools: { tar: '/usr/bin/tar', zstd: path.join(tools, 'zstd'), libraryPath: path.join(base, 'no-libs') },
       programs: (opts.packedPrograms ?? ['echo-args']).map((name) => ({ name, target: 'bin/echo-args', argv0: 'invoked' as const })),

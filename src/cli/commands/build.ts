@@ -105,6 +105,7 @@ function buildSpec(job: LayerJob, opts: ProjectOptions & { refresh?: boolean }):
     network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
     cacheDir: opts.cacheDir,
     name: job.name,
+    pack: job.pack,
   };
 }
 

@@ -3,7 +3,7 @@ import { cachePaths } from '../../cache/paths.js';
 import { formatBytes } from '../../util/format.js';
 import { UserError } from '../../util/errors.js';
 
-const PARTS = ['content', 'packages', 'plans', 'postStage', 'zips'] as const;
+const PARTS = ['content', 'packages', 'plans', 'postStage', 'zips', 'packs'] as const;
 type Part = (typeof PARTS)[number];
 
 export async function cacheInfoCommand(opts: { cacheDir?: string; json?: boolean }): Promise<void> {
@@ -21,6 +21,7 @@ export async function cacheInfoCommand(opts: { cacheDir?: string; json?: boolean
     plans: 'resolved plans',
     postStage: 'output of recipe commands',
     zips: 'finished layer zips by layer digest',
+    packs: 'records of packed trees (the archives are in content)',
   };
   for (const p of parts) process.stdout.write(`  ${p.name.padEnd(10)} ${formatBytes(p.bytes).padStart(10)}  ${String(p.files).padStart(6)} files  ${what[p.name]}\n`);
   process.stdout.write('Repository metadata is kept in Docker volumes named yumda-apt-lists-*.\n');

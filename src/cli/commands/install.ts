@@ -9,6 +9,7 @@ import { cachePaths } from '../../cache/paths.js';
 import { LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../../emit/limits.js';
 import { formatBytes } from '../../util/format.js';
 import { unusableLine } from '../../format/unusable.js';
+import { packedLines } from '../../format/packed.js';
 import type { GateReport } from '../../check/gate.js';
 import { dockerfileSnippet } from '../../emit/dockerfile.js';
 import { toolVersion } from '../../util/version.js';
@@ -35,6 +36,8 @@ export interface BuildOptions {
   keepUnusable?: string[];
   force?: boolean;
   allowMissing?: boolean;
+  /** A packed layer (`--pack`). */
+  pack?: boolean;
   refresh?: boolean;
   dryRun?: boolean;
   cacheDir?: string;
@@ -80,6 +83,7 @@ export function buildSpec(requests: PackageRequest[], target: string, arch: Arch
     local: !!opts.local,
     defaultRepos: opts.defaultRepos !== false,
     runtimeManifest: opts.runtimeManifest,
+    pack: !!opts.pack,
   };
 }
 
@@ -93,6 +97,7 @@ function layerFlags(opts: InstallOptions): string[] {
     ...(opts.keepStatic ? ['--keep-static'] : []),
     ...(opts.keepUnusable ?? []).flatMap((g) => ['--keep-unusable', g]),
     ...(opts.force ? ['--force'] : []),
+    ...(opts.pack ? ['--pack'] : []),
   ];
 }
 
@@ -207,6 +212,13 @@ function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: stri
   if (report.wrapped.length) {
     ui.info(`  wrapped ${report.wrapped.length} programs to set their environment: ${report.wrapped.map((w) => w.program.replace('/opt/bin/', '')).join(', ')}`);
   }
+  if (r.packed) {
+    for (const l of packedLines(r.packed.manifest, r.packed)) ui.info(`  ${l}`);
+    ui.info(
+      `  in-process use (Node, Python): set AWS_LAMBDA_EXEC_WRAPPER=/opt/.yumda/exec-wrapper; it unpacks at init${Object.keys(r.packed.env).length ? ' and sets ' + Object.keys(r.packed.env).join(', ') : ''}`,
+    );
+    return;
+  }
   const env = Object.entries(report.env);
   if (env.length) {
     ui.info(
@@ -253,6 +265,7 @@ function printJson(r: BuildResult, output: object | undefined, verification?: Ve
           unusable: r.unusable ?? [],
         }
       : {}),
+    ...(r.packed ? { packed: { ...r.packed.manifest, unpackMsMeasured: r.packed.unpackMs, reused: r.packed.reused, retargetedFiles: r.packed.retargetedFiles } } : {}),
     ...(r.missing ? { missingLibraries: r.missing, elfChecked: r.elfChecked } : {}),
     ...(gate ? { limit: { unzippedBytes: gate.unzippedBytes, limitBytes: gate.limitBytes } } : {}),
     warnings: r.warnings,

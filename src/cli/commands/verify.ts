@@ -87,7 +87,7 @@ export async function runVerification(
     );
   }
   if (!opts.json && !opts.quiet) for (const u of manifest?.unusable ?? []) ui.info(unusableLine(u));
-  const checks = await verifyLayer(docker, image, { layer, runtime, smoke, run, timeoutMs: timeout, skipped }, events);
+  const checks = await verifyLayer(docker, image, { layer, runtime, smoke, run, timeoutMs: timeout, skipped, ...(manifest?.packed ? { packed: manifest.packed } : {}) }, events);
   ui.done();
   return { image, checks, passed: checks.every((c) => c.status !== 'fail') };
 }

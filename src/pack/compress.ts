@@ -1,0 +1,102 @@
+import { droppedLine, JsonStore } from '../cache/json-store.js';
+import type { ContentStore } from '../cache/content-store.js';
+import { FIXED_DATE } from '../emit/archive-entries.js';
+import type { Runner } from '../runner/types.js';
+import { treeTarStream, type TarMember } from '../tree/tar.js';
+import { sortedEntries, type Content } from '../tree/types.js';
+import { LAYER_ROOT } from '../relocate/placement.js';
+import { extractTar } from '../stage/extract.js';
+import { shellQuote } from '../util/shell.js';
+import { UserError } from '../util/errors.js';
+import { PACK_LEVEL, PACK_WINDOW_LOG, type PackedTree } from './assemble.js';
+
+/** schema/cache-pack.schema.json: a compressed tree, by the digest of what it holds. */
+interface CachedPack {
+  sha256: string;
+  bytes: number;
+  /** The unpack measured when it was made, in milliseconds: zstd -d | tar -x on the build machine. */
+  unpackMs: number;
+}
+
+export interface CompressedTree {
+  content: Content;
+  bytes: number;
+  unpackMs: number;
+  reused: boolean;
+}
+
+/**
+ * Compresses the tree with the target's own GNU tar and zstd, in the build container (Node has no
+ * zstd before 22.15, and the build image is where the target's tools are), then unpacks it there
+ * once, timed: the first-run unpack time the report gives, measured on this machine. Archives are
+ * cached by the tree's digest: a rebuild of an unchanged layer does not compress again.
+ */
+export async function compressTree(opts: {
+  packed: PackedTree;
+  runner: () => Promise<Runner>;
+  store: ContentStore;
+  cacheDir: string;
+  step: (line: string) => void;
+  warn: (line: string) => void;
+}): Promise<CompressedTree> {
+  const { packed, store } = opts;
+  const key = `${packed.digest}-zstd${PACK_LEVEL}-long${PACK_WINDOW_LOG}`;
+  const records = new JsonStore<CachedPack>(opts.cacheDir, 'cache-pack');
+  const found = records.get(key);
+  if (found && 'damaged' in found) opts.warn(droppedLine(`the record of the cached packed tree (${found.file})`, found.damaged, 'compressing again'));
+  else if (found) {
+    const c = store.get(found.value.sha256, found.value.bytes);
+    if (!('missing' in c) && !('damaged' in c)) return { content: c, bytes: found.value.bytes, unpackMs: found.value.unpackMs, reused: true };
+    if ('damaged' in c) {
+      opts.warn(droppedLine('the cached packed tree', c.damaged, 'compressing again'));
+      store.drop(found.value.sha256);
+    }
+  }
+
+  const runner = await opts.runner();
+  const work = `/var/tmp/yumda-pack-${packed.digest.slice(0, 16)}`;
+  const q = shellQuote;
+  const sh = async (script: string, what: string) => {
+    const r = await runner.exec(['/bin/sh', '-c', script]);
+    if (r.exitCode !== 0) {
+      const line = (r.stderr || r.stdout).trim().split('\n').pop() ?? '';
+      throw new UserError(`packing the layer failed while ${what}: ${line || `exit ${r.exitCode}`}`, {
+        hint: /zstd: (not found|No such)|command not found/.test(r.stderr)
+          ? 'the build image needs zstd: rebuild it (yumda builds it from images/, which installs zstd)'
+          : undefined,
+      });
+    }
+    return r.stdout;
+  };
+  try {
+    await sh(
+      `rm -rf ${q(work)} && mkdir -p ${q(work)}/tree ${q(work)}/unpacked && command -v zstd >/dev/null && command -v tar >/dev/null`,
+      'preparing (are tar and zstd in the build image?)',
+    );
+    opts.step(`copying ${packed.files} files into the build container to compress`);
+    const members: TarMember[] = sortedEntries(packed.tree.values()).map((entry) => ({ name: entry.path.slice(LAYER_ROOT.length + 1), entry }));
+    await runner.putArchive(`${work}/tree`, treeTarStream(members, FIXED_DATE));
+    opts.step(`compressing the tree with zstd -${PACK_LEVEL} --long=${PACK_WINDOW_LOG} (minutes for hundreds of MB)`);
+    await sh(
+      `cd ${q(work)}/tree && find . -mindepth 1 -print0 | LC_ALL=C sort -z | tar --null --no-recursion -T - --numeric-owner --owner=0 --group=0 -cf - | zstd -q -${PACK_LEVEL} --long=${PACK_WINDOW_LOG} -T0 -o ../tree.tar.zst`,
+      'compressing',
+    );
+    opts.step('unpacking it once, timed, as a first call on Lambda would');
+    const out = await sh(
+      `cd ${q(work)} && rm -rf tree && s=$(date +%s%N) && zstd -dcq tree.tar.zst | tar -xf - -C unpacked && e=$(date +%s%N) && echo $(( (e - s) / 1000000 ))`,
+      'unpacking to measure',
+    );
+    const unpackMs = Math.max(0, Math.round(Number(out.trim().split('\n').pop())));
+    await sh(`rm -rf ${q(work)}/unpacked`, 'cleaning up');
+    const { trees } = await extractTar(await runner.getArchive(`${work}/tree.tar.zst`), store, (name) =>
+      name === 'tree.tar.zst' ? { tree: 'pack', path: '/tree.tar.zst' } : undefined,
+    );
+    const got = trees.get('pack')?.get('/tree.tar.zst');
+    if (got?.kind !== 'file' || got.content.kind !== 'file' || !got.content.sha256) throw new UserError('packing the layer failed: the build container gave no tree.tar.zst');
+    const ms = Number.isFinite(unpackMs) ? unpackMs : 0;
+    records.put(key, { sha256: got.content.sha256, bytes: got.size, unpackMs: ms });
+    return { content: got.content, bytes: got.size, unpackMs: ms, reused: false };
+  } finally {
+    await runner.exec(['rm', '-rf', work]).catch(() => undefined);
+  }
+}

@@ -1,0 +1,61 @@
+import type { ContentStore } from '../cache/content-store.js';
+import type { PackedManifest } from '../format/layer-manifest.js';
+import { META_DIR } from '../format/layer-manifest.js';
+import type { Runner } from '../runner/types.js';
+import type { FileTree } from '../tree/types.js';
+import { PACK_LEVEL, PACK_WINDOW_LOG, packedLayer, packedTree, unpackTools } from './assemble.js';
+import { compressTree } from './compress.js';
+import { tmpMb, type PackedLayer } from './packed-layer.js';
+
+/** What `--pack` made, for the manifest and the report. */
+export interface PackReport {
+  manifest: PackedManifest;
+  description: PackedLayer;
+  /** zstd -d | tar -x of the archive, timed once in the build container on this machine. */
+  unpackMs: number;
+  /** The archive came from the cache: the tree had been compressed before. */
+  reused: boolean;
+  /** Files whose compiled-in /opt addresses moved to /tmp. */
+  retargetedFiles: number;
+  /** The layer's environment, moved to /tmp with the tree. */
+  env: Record<string, string>;
+}
+
+export interface PackInput {
+  /** The relocated layer, closure-checked: what would have been written unpacked. */
+  layer: FileTree;
+  /** Builds `tar zstd` for the same target and runtime (those the runtime lacks), relocated and closure-checked. */
+  buildTools: (packages: string[]) => Promise<FileTree>;
+  runtimePackages: ReadonlySet<string>;
+  runner: () => Promise<Runner>;
+  store: ContentStore;
+  cacheDir: string;
+  step: (line: string) => void;
+  warn: (line: string) => void;
+}
+
+/** `--pack`: the relocated layer as one archive plus what unpacks and launches it (docs/packed-layers.md). */
+export async function packLayer(input: PackInput): Promise<{ layer: FileTree; report: PackReport }> {
+  const save = (data: Buffer) => input.store.save(data);
+  const packed = packedTree(input.layer, save);
+  const needed = ['tar', 'zstd'].filter((t) => !input.runtimePackages.has(t));
+  input.step(needed.length ? `building ${needed.join(' and ')} to unpack the layer on Lambda` : 'the runtime has tar and zstd to unpack the layer');
+  const toolsLayer = needed.length ? await input.buildTools(needed) : new Map();
+  const tools = unpackTools({ layer: toolsLayer, runtimePackages: input.runtimePackages });
+  const archive = await compressTree({ packed, runner: input.runner, store: input.store, cacheDir: input.cacheDir, step: input.step, warn: input.warn });
+  const meta: FileTree = new Map([...input.layer].filter(([p]) => p === META_DIR || p.startsWith(`${META_DIR}/`)));
+  const { layer, description } = packedLayer({ packed, archive, tools, meta });
+  const manifest: PackedManifest = {
+    archive: description.archive,
+    packedBytes: archive.bytes,
+    treeBytes: packed.contentBytes,
+    tmpBytes: packed.unpackedBytes,
+    tmpMb: tmpMb(packed.unpackedBytes),
+    unpackDir: packed.unpackDir,
+    links: packed.topLevel,
+    programs: description.programs.map((p) => p.name),
+    compression: { format: 'zstd', level: PACK_LEVEL, windowLog: PACK_WINDOW_LOG },
+    tools: { tar: tools.tar, zstd: tools.zstd },
+  };
+  return { layer, report: { manifest, description, unpackMs: archive.unpackMs, reused: archive.reused, retargetedFiles: packed.retarget.files.length, env: packed.env } };
+}
