@@ -3,6 +3,7 @@ import type { Arch } from '../registry/arch.js';
 import type { Repository, Target } from '../registry/types.js';
 import type { Plan } from '../resolve/plan.js';
 import { formatBytes } from '../util/format.js';
+import { progressLine, type ProgressState } from '../util/progress.js';
 
 export type OutputMode = 'tty' | 'plain' | 'json' | 'quiet';
 
@@ -17,6 +18,9 @@ export function outputMode(opts: { json?: boolean; quiet?: boolean }): OutputMod
  * detail overwrites one status line; elsewhere (CI, pipes) every step and detail is a plain line.
  * Results (plan, summary) go to stdout, except in --json mode where stdout carries only the JSON.
  */
+/** How often a plain (CI, --json) progress line is written. */
+const PLAIN_PROGRESS_EVERY_MS = 5000;
+
 export class Reporter implements BuildEvents {
   private statusShown = false;
   /** The image and repositories were printed up front; the plan need not repeat them. */
@@ -51,6 +55,26 @@ export class Reporter implements BuildEvents {
     } else if (this.mode === 'plain' || this.mode === 'json') {
       process.stderr.write(`  ${line}\n`);
     }
+  };
+
+  private lastProgress = new Map<string, number>();
+
+  /**
+   * A terminal shows where a long step is on its status line, updated as it goes; CI logs and
+   * --json get a plain line every few seconds and the last one, not one per package.
+   */
+  readonly progress = (state: ProgressState, final: boolean): void => {
+    if (this.mode === 'quiet') return;
+    const line = progressLine(state);
+    if (this.mode === 'tty') {
+      this.detail(line);
+      return;
+    }
+    const now = Date.now();
+    const last = this.lastProgress.get(state.what);
+    if (!final && last !== undefined && now - last < PLAIN_PROGRESS_EVERY_MS) return;
+    this.lastProgress.set(state.what, now);
+    process.stderr.write(`  ${line}\n`);
   };
 
   warn(message: string): void {

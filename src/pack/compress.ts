@@ -8,6 +8,7 @@ import { LAYER_ROOT } from '../relocate/placement.js';
 import { extractTar } from '../stage/extract.js';
 import { shellQuote } from '../util/shell.js';
 import { UserError } from '../util/errors.js';
+import { ProgressMeter, type ProgressState } from '../util/progress.js';
 import { PACK_LEVEL, PACK_WINDOW_LOG, type PackedTree } from './assemble.js';
 
 /** schema/cache-pack.schema.json: a compressed tree, by the digest of what it holds. */
@@ -38,6 +39,7 @@ export async function compressTree(opts: {
   cacheDir: string;
   step: (line: string) => void;
   warn: (line: string) => void;
+  progress?: (state: ProgressState, final: boolean) => void;
 }): Promise<CompressedTree> {
   const { packed, store } = opts;
   const key = `${packed.digest}-zstd${PACK_LEVEL}-long${PACK_WINDOW_LOG}`;
@@ -56,8 +58,8 @@ export async function compressTree(opts: {
   const runner = await opts.runner();
   const work = `/var/tmp/yumda-pack-${packed.digest.slice(0, 16)}`;
   const q = shellQuote;
-  const sh = async (script: string, what: string) => {
-    const r = await runner.exec(['/bin/sh', '-c', script]);
+  const sh = async (script: string, what: string, onStderrLine?: (line: string) => void) => {
+    const r = await runner.exec(['/bin/sh', '-c', script], onStderrLine ? { onStderrLine } : {});
     if (r.exitCode !== 0) {
       const line = (r.stderr || r.stdout).trim().split('\n').pop() ?? '';
       throw new UserError(`packing the layer failed while ${what}: ${line || `exit ${r.exitCode}`}`, {
@@ -77,10 +79,18 @@ export async function compressTree(opts: {
     const members: TarMember[] = sortedEntries(packed.tree.values()).map((entry) => ({ name: entry.path.slice(LAYER_ROOT.length + 1), entry }));
     await runner.putArchive(`${work}/tree`, treeTarStream(members, FIXED_DATE));
     opts.step(`compressing the tree with zstd -${PACK_LEVEL} --long=${PACK_WINDOW_LOG} (minutes for hundreds of MB)`);
+    // tar reports every 10 MB it has written into zstd: that is how far the compression got
+    const entries = packed.tree.size;
+    const meter = opts.progress ? new ProgressMeter({ what: 'compressing', bytesTotal: packed.contentBytes + entries * 1024 }, opts.progress) : undefined;
     await sh(
-      `cd ${q(work)}/tree && find . -mindepth 1 -print0 | LC_ALL=C sort -z | tar --null --no-recursion -T - --numeric-owner --owner=0 --group=0 -cf - | zstd -q -${PACK_LEVEL} --long=${PACK_WINDOW_LOG} -T0 -o ../tree.tar.zst`,
+      `cd ${q(work)}/tree && find . -mindepth 1 -print0 | LC_ALL=C sort -z | tar --null --no-recursion -T - --numeric-owner --owner=0 --group=0 --checkpoint=1000 --checkpoint-action=echo=%{}T -cf - | zstd -q -${PACK_LEVEL} --long=${PACK_WINDOW_LOG} -T0 -o ../tree.tar.zst`,
       'compressing',
+      (line) => {
+        const m = /^tar: (\d+) \(/.exec(line);
+        if (m) meter?.setBytes(Number(m[1]));
+      },
     );
+    meter?.finish();
     opts.step('unpacking it once, timed, as a first call on Lambda would');
     const out = await sh(
       `cd ${q(work)} && rm -rf tree && s=$(date +%s%N) && zstd -dcq tree.tar.zst | tar -xf - -C unpacked && e=$(date +%s%N) && echo $(( (e - s) / 1000000 ))`,

@@ -34,6 +34,7 @@ import { BuildSession, defaultBuildImage } from './session.js';
 import { runPostStage, stagePlan } from '../stage/staging.js';
 import { leaveOutUnusable, type UnusableLeftOut } from '../stage/unusable.js';
 import { packLayer, type PackReport } from '../pack/pack.js';
+import type { ProgressState } from '../util/progress.js';
 
 export { defaultBuildImage };
 
@@ -91,6 +92,8 @@ export interface BuildEvents {
   setup?(setup: BuildSetup): void;
   step(title: string): void;
   detail(line: string): void;
+  /** Where a long step is (done of total, bytes, rate); `final` for its last state. */
+  progress?(state: ProgressState, final: boolean): void;
   /** A problem the build worked around (a damaged cache entry dropped); without it, it goes to `warnings`. */
   warn?(line: string): void;
   plan(plan: Plan, ctx: { target: Target; arch: Arch; image: string; repositories: Repository[]; runtime?: string; imageIdentity: ImageIdentity }): void;
@@ -342,6 +345,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
         cacheDir: paths.packs,
         step: events.step,
         warn,
+        ...(events.progress ? { progress: events.progress } : {}),
       });
       shipped = result.layer;
       packed = result.report;

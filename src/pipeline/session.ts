@@ -7,6 +7,7 @@ import { proxyEnv, WorkContainer } from '../docker/container.js';
 import { imageIdentity, type ImageIdentity } from '../docker/images.js';
 import { parseArch, hostArch, type Arch } from '../registry/arch.js';
 import { LocalRunner, localDescription, openLocalWork } from '../runner/local.js';
+import type { ProgressState } from '../util/progress.js';
 import type { Runner } from '../runner/types.js';
 import type { Target } from '../registry/types.js';
 import type { Backend, Freshness, ResolveContext } from '../resolve/backend.js';
@@ -21,6 +22,8 @@ export type ArchRunner = { runner: Runner } | { cannot: string };
 export interface SessionEvents {
   step(title: string): void;
   detail(line: string): void;
+  /** Where a long step is (done of total, bytes, rate); `final` for its last state. */
+  progress?(state: ProgressState, final: boolean): void;
 }
 
 /** The build image a target uses: its Dockerfile context's content decides the tag. */

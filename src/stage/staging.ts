@@ -14,6 +14,7 @@ import { fsError, UserError } from '../util/errors.js';
 import { throwIfInterrupted } from '../util/cleanup.js';
 import { formatBytes } from '../util/format.js';
 import { sha256 } from '../util/hash.js';
+import { ProgressMeter } from '../util/progress.js';
 import type { BuildSession, SessionEvents } from '../pipeline/session.js';
 import { treeTarStream } from '../tree/tar.js';
 
@@ -22,6 +23,39 @@ export interface StagedRoot {
   alternatives: Alternative[];
   /** Packages that had to be downloaded and unpacked (the rest came from the cache). */
   fetched: string[];
+}
+
+/**
+ * The backend's log lines of a staging run, turned into progress: `download NAME …` (apt, as
+ * each package starts) or `downloaded FILE` (dnf, once all are in), then `unpacked NAME`.
+ * Sizes come from the plan; other lines pass through as details.
+ */
+export function stagingProgress(packages: readonly PlannedPackage[], events: SessionEvents): (line: string) => void {
+  if (!events.progress) return events.detail;
+  const emit = events.progress;
+  const size = new Map(packages.map((p) => [p.name, p]));
+  const download = new ProgressMeter({ what: 'downloading', unit: 'packages', total: packages.length, bytesTotal: sum(packages, (p) => p.downloadSize) }, emit);
+  const unpack = new ProgressMeter({ what: 'unpacking', unit: 'packages', total: packages.length, bytesTotal: sum(packages, (p) => p.installedSize) }, emit);
+  let downloadsDone = false;
+  let unpacked = 0;
+  const byFile = (file: string) => packages.find((p) => file.startsWith(`${p.name}-${p.version}`) || file.startsWith(`${p.name}_`));
+  return (line) => {
+    const m = /^(download|downloaded|unpacked) (\S+)/.exec(line);
+    const p = m && (m[1] === 'downloaded' ? byFile(m[2]!) : size.get(m[2]!));
+    if (!m || !p) return events.detail(line);
+    if (m[1] === 'unpacked') {
+      // every download comes before the first unpack (apt-get download, then dpkg-deb -x)
+      if (!downloadsDone) download.finish();
+      downloadsDone = true;
+      unpacked++;
+      unpack.add(1, p.installedSize);
+      if (unpacked === packages.length) unpack.finish();
+    } else download.add(1, p.downloadSize);
+  };
+}
+
+function sum<T>(xs: readonly T[], f: (x: T) => number): number {
+  return xs.reduce((n, x) => n + (f(x) || 0), 0);
 }
 
 /**
@@ -48,7 +82,7 @@ export async function stagePlan(args: {
   if (missing.length > 0) {
     const c = await session.get();
     events.step(`downloading and unpacking ${missing.length} of ${plan.packages.length} packages (${plan.packages.length - missing.length} cached)`);
-    await backend.stage(c, ctx, missing, events.detail);
+    await backend.stage(c, ctx, missing, stagingProgress(missing, events));
     events.step('copying the unpacked packages out of the build container');
     // what a killed run left in the store goes first; what a failed write of this one left, after
     await removeStaleTemporaries(store.dir);
