@@ -49,6 +49,25 @@ describe('the write gate', () => {
   });
 });
 
+describe('over the layer limit, the way out', () => {
+  const hintOf = (inp: GateInput, o: GateOptions): string | undefined => {
+    try {
+      gateLayer(inp, o, () => undefined);
+    } catch (e) {
+      return (e as { hint?: string }).hint;
+    }
+    return 'not refused';
+  };
+  const big = tree(file('/opt/lib/big', 300_000_000));
+  it.each<[string, GateInput, GateOptions, RegExp]>([
+    ['a layer yumda built unpacked: --pack', input({ layer: big, packable: true }), opts(), /^pass --pack \(or "pack": true in yumda\.json\) to ship it compressed/],
+    ['a packed layer still over: drop packages', input({ layer: big, packable: false }), opts(), /^drop packages, or pass --force/],
+    ['a layer made elsewhere: drop packages', input({ layer: big }), opts(), /^drop packages, or pass --force/],
+  ])('%s', (_what, inp, o, hint) => {
+    expect(hintOf(inp, o)).toMatch(hint);
+  });
+});
+
 describe('relocation clears setuid, setgid and sticky bits', () => {
   it('strips them and reports each file', () => {
     const staged = tree(file('/usr/bin/sudo', 4, 0o4755), file('/usr/bin/wall', 4, 0o2755), file('/usr/bin/ls', 4, 0o755));
