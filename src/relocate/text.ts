@@ -29,19 +29,52 @@ export interface TextRewrite {
   to: string;
 }
 
+/** `NAME=value` (shell, or a shell-like config), a plain word or path as value, quoted or not. */
+const ASSIGNMENT = /^[ \t]*(?:export[ \t]+|local[ \t]+|readonly[ \t]+)?([A-Za-z_]\w*)=(["']?)([\w.+@%,-]+(?:\/[\w.+@%,-]+)*)\2[ \t]*(?:[;#].*)?$/gm;
+/** A variable right after a path: `/usr/lib/$APPNAME`, `/usr/lib/${APPNAME}`. */
+const VARIABLE = /^\$\{?([A-Za-z_]\w*)\}?/;
+
+function assignments(text: string): Map<string, Set<string>> {
+  const vars = new Map<string, Set<string>>();
+  for (const m of text.matchAll(ASSIGNMENT)) {
+    const set = vars.get(m[1]!) ?? new Set<string>();
+    set.add(m[3]!);
+    vars.set(m[1]!, set);
+  }
+  return vars;
+}
+
 /**
  * Replaces each path in `text` for which `map` returns a new address. `map` receives the path
  * without a trailing slash; the slash is kept.
+ *
+ * A directory followed by a variable (`LIBDIR=/usr/lib/$APPNAME`, Debian's chromium launcher) is
+ * too broad to move alone, but the script says what it joins: when a value the script assigns to
+ * that variable makes a path the layer ships (`/usr/lib/chromium`), the directory moves with it.
  */
 export function rewritePathsInText(text: string, map: (p: string) => string | undefined): { text: string; rewrites: TextRewrite[] } {
   const rewrites: TextRewrite[] = [];
-  const out = text.replace(PATH_IN_TEXT, (match) => {
+  let vars: Map<string, Set<string>> | undefined;
+  const out = text.replace(PATH_IN_TEXT, (match: string, offset: number) => {
     const slash = match.length > 1 && match.endsWith('/');
     const p = slash ? match.slice(0, -1) : match;
     const to = map(p);
-    if (to === undefined || to === p) return match;
-    rewrites.push({ from: p, to });
-    return slash ? to + '/' : to;
+    if (to !== undefined && to !== p) {
+      rewrites.push({ from: p, to });
+      return slash ? to + '/' : to;
+    }
+    const variable = slash ? VARIABLE.exec(text.slice(offset + match.length, offset + match.length + 256)) : null;
+    if (!variable) return match;
+    vars ??= assignments(text);
+    for (const value of vars.get(variable[1]!) ?? []) {
+      const joined = map(`${p}/${value}`);
+      if (joined === undefined || !joined.endsWith(`/${value}`)) continue;
+      const dir = joined.slice(0, -value.length - 1);
+      if (dir === p) continue;
+      rewrites.push({ from: `${p}/${variable[0]}`, to: `${dir}/${variable[0]}` });
+      return `${dir}/`;
+    }
+    return match;
   });
   return { text: out, rewrites };
 }

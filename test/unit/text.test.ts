@@ -16,6 +16,23 @@ describe('paths in text', () => {
     expect(rewritePathsInText(src, map).text).toBe(src);
   });
 
+  describe('a directory joined to a variable the script assigns', () => {
+    // what the layer ships: /usr/lib/chromium (→ /opt/lib/chromium), not /usr/lib itself
+    const libMap = (p: string) => (p === '/usr/lib/chromium' || p.startsWith('/usr/lib/chromium/') ? p.replace('/usr/lib', '/opt/lib') : undefined);
+    it.each([
+      ['Debian chromium launcher', 'APPNAME=chromium\nLIBDIR=/usr/lib/$APPNAME\nexec $LIBDIR/$APPNAME "$@"\n', 'APPNAME=chromium\nLIBDIR=/opt/lib/$APPNAME\nexec $LIBDIR/$APPNAME "$@"\n'],
+      ['braces and a quoted value', 'export NAME="chromium"\nexec "/usr/lib/${NAME}/chromium"\n', 'export NAME="chromium"\nexec "/opt/lib/${NAME}/chromium"\n'],
+      ['a value the layer does not ship: left alone', 'APPNAME=firefox\nLIBDIR=/usr/lib/$APPNAME\n', 'APPNAME=firefox\nLIBDIR=/usr/lib/$APPNAME\n'],
+      ['a variable never assigned: left alone', 'LIBDIR=/usr/lib/$1\nX=/usr/lib/$UNSET\n', 'LIBDIR=/usr/lib/$1\nX=/usr/lib/$UNSET\n'],
+      ['no slash before the variable: left alone', 'APPNAME=chromium\nX=/usr/lib$APPNAME\n', 'APPNAME=chromium\nX=/usr/lib$APPNAME\n'],
+    ])('%s', (_what, src, out) => {
+      expect(rewritePathsInText(src, libMap).text).toBe(out);
+    });
+    it('reports the rewrite with its variable', () => {
+      expect(rewritePathsInText('APPNAME=chromium\nLIBDIR=/usr/lib/$APPNAME\n', libMap).rewrites).toEqual([{ from: '/usr/lib/$APPNAME', to: '/opt/lib/$APPNAME' }]);
+    });
+  });
+
   it('tells text from binary', () => {
     expect(isText(Buffer.from('hello /usr/share\n'))).toBe(true);
     expect(isText(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1]))).toBe(false);
