@@ -42,7 +42,7 @@ export async function compressTree(opts: {
   progress?: (state: ProgressState, final: boolean) => void;
 }): Promise<CompressedTree> {
   const { packed, store } = opts;
-  const key = `${packed.digest}-zstd${PACK_LEVEL}-long${PACK_WINDOW_LOG}`;
+  const key = `${packed.digest}-zstd${PACK_LEVEL}-long${PACK_WINDOW_LOG}-sized`;
   const records = new JsonStore<CachedPack>(opts.cacheDir, 'cache-pack');
   const found = records.get(key);
   if (found && 'damaged' in found) opts.warn(droppedLine(`the record of the cached packed tree (${found.file})`, found.damaged, 'compressing again'));
@@ -82,8 +82,13 @@ export async function compressTree(opts: {
     // tar reports every 10 MB it has written into zstd: that is how far the compression got
     const entries = packed.tree.size;
     const meter = opts.progress ? new ProgressMeter({ what: 'compressing', bytesTotal: packed.contentBytes + entries * 1024 }, opts.progress) : undefined;
+    // tar's size goes to zstd up front (a dry run of the same tar): the frame then records it,
+    // and zstd shrinks the window to the tree, so a small tree unpacks in little memory on a
+    // 128 MB function; a big one needs the whole 128 MiB window
+    const tar = `tar --null --no-recursion -T ../list --numeric-owner --owner=0 --group=0`;
     await sh(
-      `cd ${q(work)}/tree && find . -mindepth 1 -print0 | LC_ALL=C sort -z | tar --null --no-recursion -T - --numeric-owner --owner=0 --group=0 --checkpoint=1000 --checkpoint-action=echo=%{}T -cf - | zstd -q -${PACK_LEVEL} --long=${PACK_WINDOW_LOG} -T0 -o ../tree.tar.zst`,
+      `cd ${q(work)}/tree && find . -mindepth 1 -print0 | LC_ALL=C sort -z >../list && size=$(${tar} -cf - | wc -c) && ` +
+        `${tar} --checkpoint=1000 --checkpoint-action=echo=%{}T -cf - | zstd -q -${PACK_LEVEL} --long=${PACK_WINDOW_LOG} -T0 --stream-size="$size" -o ../tree.tar.zst`,
       'compressing',
       (line) => {
         const m = /^tar: (\d+) \(/.exec(line);

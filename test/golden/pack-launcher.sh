@@ -135,4 +135,5 @@ _y_unpack() {
 }
 
 _y_ready || _y_unpack
+export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}/tmp/lib
 exec -a "$0" "$_y_dir"/bin/chromium "$@"
