@@ -77,6 +77,15 @@ describe('project manifest', () => {
     expect(load(YAML.replace('"out/{name}-{target}-{arch}.zip"', '"out/tools.zip"'))).toThrow(/field 'layers\.1\.outputs': out\/tools\.zip is also the output of tools \(x86_64\)/);
   });
 
+  it('packs the layers that say "pack": true, and only those', () => {
+    const d = tempDir();
+    const text = YAML.replace('    outputs:', '    pack: true\n    outputs:');
+    const m = loadProject(write(d, 'yumda.yaml', text));
+    expect(m.jobs.map((j) => [j.name, j.pack])).toEqual([[m.jobs[0]!.name, false], ...m.jobs.slice(1).map((j) => [j.name, true])]);
+    expect(m.jobs.length).toBeGreaterThan(1);
+    expect(() => parseManifestText(text.replace('pack: true', 'pack: yes please'), '/x/yumda.yaml')).toThrow(/field 'layers\.1\.pack' must be boolean/);
+  });
+
   it("takes a layer's own repositories only, and its own runtime manifest relative to the manifest", () => {
     const d = tempDir();
     mkdirSync(path.join(d, 'rt'));
