@@ -65,7 +65,7 @@ describe('chromium --pack (debian12): headless screenshot Lambda-like', () => {
     mkdirSync(page);
     writeFileSync(
       path.join(page, 'page.html'),
-      '<!doctype html><html><body style="margin:0;background:#fff"><h1 style="margin:20px;font:bold 56px sans-serif;color:#f00">Hello Lambda</h1></body></html>\n',
+      '<!doctype html><html><body style="margin:0;background:#fff"><h1 style="margin:20px;font:bold 40px sans-serif;color:#f00">Hello Lambda</h1></body></html>\n',
     );
     chmodSync(page, 0o755);
   }, 3_600_000);
@@ -97,7 +97,7 @@ describe('chromium --pack (debian12): headless screenshot Lambda-like', () => {
     expect(second!).toBeLessThan(first!);
     const px = redPixels(Buffer.from(png!, 'base64'));
     expect([px.width, px.height]).toEqual([400, 300]);
-    // "Hello Lambda" at 56px bold: thousands of red glyph pixels, all in the upper half; a page
+    // "Hello Lambda" at 40px bold: thousands of red glyph pixels, all in the upper half; a page
     // without fonts (tofu boxes) or a blank render gives none or a different shape
     expect(px.red, JSON.stringify(px)).toBeGreaterThan(1500);
     expect(px.red).toBeLessThan(400 * 300 * 0.25);
