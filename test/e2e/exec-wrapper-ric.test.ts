@@ -117,4 +117,20 @@ describe('the exec wrapper under the Node runtime interface client (aws-lambda-r
     const r = await invokeUnderRic({ image, layerDir: packed, handlerSource: failing, event: {}, env: wrapper, tmpMb: 512 });
     expect(r.record).toMatchObject({ kind: 'error', body: { errorType: 'TypeError', errorMessage: 'no FONTCONFIG_PATH: /tmp/etc/fonts' } });
   });
+  it('a handler the runtime cannot find: the init error is recorded, as Lambda reports it', async () => {
+    const r = await invokeUnderRic({ image, layerDir: packed, handlerSource: 'export const other = 1;', event: {}, env: wrapper, tmpMb: 512 });
+    expect(r.record).toMatchObject({ kind: 'initError', body: { errorType: 'Runtime.HandlerNotFound' } });
+  });
+
+  it('a /tmp too small for the packed tree: the wrapper fails init with one line, and the runtime never starts', async () => {
+    const tmpMb = Math.max(1, Math.floor(packedManifest.packed!.tmpMb / 2));
+    const r = await invokeUnderRic({ image, layerDir: packed, handlerSource, event, env: wrapper, tmpMb });
+    expect(r.record).toBeUndefined();
+    expect(r.code).toBe(98);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^yumda: exec-wrapper: /tmp has \\d+ MB free, unpacking needs ${packedManifest.packed!.tmpMb} MB: set the function's ephemeral storage to at least 512 MB\\nyumda-test: the runtime exited before posting a result\\n$`,
+      ),
+    );
+  });
 });
