@@ -28,7 +28,7 @@ export interface LambdaRun {
 }
 
 /** `docker run` as Lambda runs a function: read-only root, /tmp only, uid 993, no network, `env -i` with `env`. */
-function lambdaDockerArgs(image: string, mounts: string[], env: string[], script: string, platform?: string, tmpMb?: number, shell = '/bin/sh'): string[] {
+export function lambdaDockerArgs(image: string, mounts: string[], env: string[], script: string, platform?: string, tmpMb?: number, shell = '/bin/sh'): string[] {
   // the platform named, the docker client does not warn (on stderr) that an arm64 image is not the host's
   const tmp = `/tmp:rw,exec${tmpMb ? `,size=${tmpMb}m` : ''}`;
   const sandbox = ['--rm', '--read-only', '--tmpfs', tmp, '--user', '993:990', '--network', 'none', ...(platform ? ['--platform', platform] : [])];
