@@ -1,3 +1,4 @@
+import path from 'node:path';
 /**
  * In-place edits of ELF files: nothing moves, no section grows, so the edits cannot corrupt the
  * layout the way section surgery can (patchelf's history). Pure: each function takes the file's
@@ -244,7 +245,14 @@ export function ensureLibraryPath(buf: Buffer, dir: string, mapEntry: (entry: st
   if (!dyn) return { error: 'no dynamic section' };
   const existing = dyn.runpath ?? dyn.rpath;
   const entries = (existing?.value ?? '').split(':').filter(Boolean).map(mapEntry);
-  const wanted = [dir, ...entries.filter((e) => e !== dir)].join(':');
+  // the package's own directories ($ORIGIN, or moved into the layer) stay first: LibreOffice finds
+  // its program directory from where its URE libraries were loaded, and a copy of them reached
+  // through the layer's directory would point it at /opt/lib; then the layer's directory, then
+  // whatever system directory remains, which must not shadow the layer
+  const root = `${path.posix.dirname(dir)}/`;
+  const own = entries.filter((e) => e !== dir && (e.includes('$ORIGIN') || e.includes('${ORIGIN}') || e.startsWith(root)));
+  const rest = entries.filter((e) => e !== dir && !own.includes(e));
+  const wanted = [...own, dir, ...rest].join(':');
   if (existing) {
     // in place when it fits (the layer's directory last, after the package's own)
     const inPlace = [...entries.filter((e) => e !== dir), dir].join(':');

@@ -127,6 +127,23 @@ describe('library search path', () => {
 });
 
 describe('library search path that does not fit in place', () => {
+  it("keeps the package's own $ORIGIN first and the layer directory after it (LibreOffice locates itself by where its libraries were loaded)", async () => {
+    const { dir } = await libAndProgram();
+    const prog = await cc(
+      '#include <stdio.h>\nint answer(void);\nint main(void){ printf("answer=%d\\n", answer()); return 0; }\n',
+      'prog4',
+      [`-L${dir}`, '-l:libanswer.so.1', '-Wl,-rpath,$ORIGIN:/x11', '-Wl,--enable-new-dtags'],
+      dir,
+    );
+    const res = ensureLibraryPath(prog.data, '/opt/lib', (e) => (e === '/x11' ? '/opt/x11' : e));
+    if ('error' in res) throw new Error(res.error);
+    expect(res.how).toBe('moved-runpath-to-rpath');
+    expect(parseElf(res.data).dynamic?.rpath?.value).toBe('$ORIGIN:/opt/x11:/opt/lib');
+    const other = ensureLibraryPath(prog.data, '/opt/lib', (e) => e);
+    if ('error' in other) throw new Error(other.error);
+    expect(parseElf(other.data).dynamic?.rpath?.value).toBe('$ORIGIN:/opt/lib:/x11');
+  });
+
   it('moves a short RUNPATH into a new DT_RPATH string with the layer directory first', async () => {
     const { dir } = await libAndProgram();
     const prog = await cc(
