@@ -215,7 +215,7 @@ function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: stri
   if (r.packed) {
     for (const l of packedLines(r.packed.manifest, r.packed)) ui.info(`  ${l}`);
     ui.info(
-      `  in-process use (Node, Python): set AWS_LAMBDA_EXEC_WRAPPER=/opt/.yumda/exec-wrapper; it unpacks at init${Object.keys(r.packed.env).length ? ' and sets ' + Object.keys(r.packed.env).join(', ') : ''}`,
+      `  in-process use (Node, Python): set AWS_LAMBDA_EXEC_WRAPPER=/opt/.yumda/exec-wrapper (managed runtimes; elsewhere run it in front of the runtime command); it unpacks at init${Object.keys(r.packed.env).length ? ' and sets ' + Object.keys(r.packed.env).join(', ') : ''}`,
     );
     return;
   }
