@@ -73,7 +73,8 @@ describe('the exec wrapper under the Node runtime interface client (aws-lambda-r
       expect(r.code, r.stderr).toBe(0);
     }
     packedManifest = JSON.parse(readFileSync(path.join(packed, '.yumda/manifest.json'), 'utf8'));
-  });
+    // the first run on a machine builds aws-lambda-ric from source (6 to 10 minutes here)
+  }, 2_400_000);
 
   it('a packed layer: the wrapper unpacks at init, the handler sees FONTCONFIG_PATH and /tmp/lib, and spawns pdftotext', async () => {
     const started = Date.now();
