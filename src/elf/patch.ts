@@ -34,8 +34,12 @@ export function stringSections(elf: ElfFile): ElfSection[] {
   );
 }
 
-/** Absolute paths under the roots packages install into, anywhere inside a string constant. */
-const PATH_IN_BINARY = /(?<![A-Za-z0-9_.\-/])\/(?:usr|etc|var)\/[A-Za-z0-9_.+@,=\-/]*/g;
+/**
+ * Absolute paths under the roots packages install into, anywhere inside a string constant; also
+ * the path of a `file://` URL (`file:///usr/share/hunspell`), which LibreOffice spells its
+ * directories with.
+ */
+const PATH_IN_BINARY = /(?:(?<=file:\/\/)|(?<![A-Za-z0-9_.\-/]))\/(?:usr|etc|var)\/[A-Za-z0-9_.+@,=\-/]*/g;
 
 /** Every path-looking run of characters in the file's string sections. */
 export function findPaths(buf: Buffer, elf: ElfFile = parseElf(buf)): FoundString[] {

@@ -9,6 +9,7 @@ import { loadRuntime } from '../../src/registry/load.js';
 import { tempDir } from '../helpers/cc.js';
 import { runYumda } from '../helpers/cli.js';
 import { ensureRuntimeImage, runLambdaLike } from '../helpers/lambda.js';
+import { ensureRicImage, invokeUnderRic } from '../helpers/ric.js';
 
 /**
  * Issue 14's acceptance on the two layers it names, each over Lambda's 250 MB unpacked: headless
@@ -204,5 +205,38 @@ describe('libreoffice-writer-nogui --pack (debian12): a text file to PDF Lambda-
     expect(objects).toMatch(/\/FontFile2 \d+ 0 R/);
     expect(objects).toMatch(/\/BaseFont\s*\/[A-Z]{6}\+\w+/);
     expect((objects.match(/\/Type\s*\/Page\b/g) ?? []).length).toBe(1);
+  });
+
+  it('a Node handler under aws-lambda-ric, started through AWS_LAMBDA_EXEC_WRAPPER, spawns soffice from the packed layer', async () => {
+    const ric = await ensureRicImage();
+    const handlerSource = `
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+const run = promisify(execFile);
+export const handler = async (event) => {
+  const atInit = { FONTCONFIG_PATH: process.env.FONTCONFIG_PATH ?? null, unpacked: (() => { try { return readFileSync('/tmp/bin/soffice').length > 0; } catch { return false; } })() };
+  mkdirSync('/tmp/o', { recursive: true });
+  writeFileSync('/tmp/o/letter.txt', event.text);
+  const r = await run('soffice', ['--headless', '--convert-to', 'pdf', '--outdir', '/tmp/o', '/tmp/o/letter.txt'], { env: { ...process.env, HOME: '/tmp' } });
+  return { atInit, stdout: r.stdout, pdf: readFileSync('/tmp/o/letter.pdf').toString('base64') };
+};
+`;
+    const r = await invokeUnderRic({
+      image: ric,
+      layerDir: b.dir,
+      handlerSource,
+      event: { text: 'Dear Lambda,\nthis letter went through the runtime interface client.\n' },
+      env: { AWS_LAMBDA_EXEC_WRAPPER: '/opt/.yumda/exec-wrapper' },
+      tmpMb: b.storageMb,
+      timeoutMs: 300_000,
+    });
+    expect(r.record?.kind, r.stderr.slice(-2000)).toBe('response');
+    const body = r.record!.body as { atInit: { FONTCONFIG_PATH: string; unpacked: boolean }; stdout: string; pdf: string };
+    // unpacked and its environment set during init, before the handler ran
+    expect(body.atInit).toEqual({ FONTCONFIG_PATH: '/tmp/etc/fonts', unpacked: true });
+    expect(body.stdout).toMatch(/convert \/tmp\/o\/letter\.txt -> \/tmp\/o\/letter\.pdf/);
+    const objects = pdfObjects(Buffer.from(body.pdf, 'base64'));
+    expect(objects).toMatch(/\/FontFile2 \d+ 0 R/);
   });
 });

@@ -7,6 +7,25 @@ import { parseElf } from '../../src/elf/read.js';
 import { cc, libAndProgram, tempDir } from '../helpers/cc.js';
 import { run } from '../helpers/cli.js';
 
+describe('findPaths', () => {
+  it('finds the path of a file:// URL, not paths inside other URLs or paths', async () => {
+    const d = tempDir();
+    const prog = await cc(
+      '#include <stdio.h>\nconst char *a = "file:///usr/share/hunspell", *b = "http://h/usr/share/x", *c = "/opt/usr/share/y", *e = "/usr/lib/z";\nint main(void){ printf("%s%s%s%s", a, b, c, e); return 0; }\n',
+      'urls',
+      [],
+      d,
+    );
+    expect(
+      findPaths(prog.data)
+        .map((f) => f.value)
+        .filter((v) => !v.startsWith('/usr/lib/x86_64') && !v.startsWith('/usr/lib/gcc')),
+    ).toEqual(expect.arrayContaining(['/usr/share/hunspell', '/usr/lib/z']));
+    expect(findPaths(prog.data).map((f) => f.value)).not.toContain('/usr/share/x');
+    expect(findPaths(prog.data).map((f) => f.value)).not.toContain('/usr/share/y');
+  });
+});
+
 describe('padPath', () => {
   it('pads with slashes before the shared tail, keeping the length', () => {
     expect(padPath('/usr/lib/x86_64-linux-gnu/ImageMagick-6/coders', '/opt/lib/ImageMagick-6/coders', 46)).toBe('/opt/lib' + '/'.repeat(17) + '/ImageMagick-6/coders');

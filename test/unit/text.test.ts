@@ -11,6 +11,13 @@ describe('paths in text', () => {
     expect(rewrites.map((r) => r.from)).toEqual(['/usr/share/fonts', '/usr/share/fonts/truetype', '/var/cache/fontconfig']);
   });
 
+  it('rewrites the path of a file:// URL (LibreOffice rc files), not of other URLs', () => {
+    const src = 'BRAND_BASE_DIR=file:///usr/share/fonts/x\nJ=file:///usr/share/java/a.jar\nU=http://h/usr/share/fonts notfile:///usr/share/fonts\n';
+    expect(rewritePathsInText(src, map).text).toBe(
+      'BRAND_BASE_DIR=file:///opt/share/fonts/x\nJ=file:///usr/share/java/a.jar\nU=http://h/usr/share/fonts notfile:///usr/share/fonts\n',
+    );
+  });
+
   it('leaves paths inside URLs, relative paths and unknown paths alone', () => {
     const src = 'see http://example.com/usr/share/fonts and ./usr/share/fonts and /usr/local/share/fonts';
     expect(rewritePathsInText(src, map).text).toBe(src);
@@ -20,7 +27,11 @@ describe('paths in text', () => {
     // what the layer ships: /usr/lib/chromium (→ /opt/lib/chromium), not /usr/lib itself
     const libMap = (p: string) => (p === '/usr/lib/chromium' || p.startsWith('/usr/lib/chromium/') ? p.replace('/usr/lib', '/opt/lib') : undefined);
     it.each([
-      ['Debian chromium launcher', 'APPNAME=chromium\nLIBDIR=/usr/lib/$APPNAME\nexec $LIBDIR/$APPNAME "$@"\n', 'APPNAME=chromium\nLIBDIR=/opt/lib/$APPNAME\nexec $LIBDIR/$APPNAME "$@"\n'],
+      [
+        'Debian chromium launcher',
+        'APPNAME=chromium\nLIBDIR=/usr/lib/$APPNAME\nexec $LIBDIR/$APPNAME "$@"\n',
+        'APPNAME=chromium\nLIBDIR=/opt/lib/$APPNAME\nexec $LIBDIR/$APPNAME "$@"\n',
+      ],
       ['braces and a quoted value', 'export NAME="chromium"\nexec "/usr/lib/${NAME}/chromium"\n', 'export NAME="chromium"\nexec "/opt/lib/${NAME}/chromium"\n'],
       ['a value the layer does not ship: left alone', 'APPNAME=firefox\nLIBDIR=/usr/lib/$APPNAME\n', 'APPNAME=firefox\nLIBDIR=/usr/lib/$APPNAME\n'],
       ['a variable never assigned: left alone', 'LIBDIR=/usr/lib/$1\nX=/usr/lib/$UNSET\n', 'LIBDIR=/usr/lib/$1\nX=/usr/lib/$UNSET\n'],
