@@ -22,7 +22,9 @@ export class PackageCache {
   }
 
   static key(p: Pick<PlannedPackage, 'name' | 'version' | 'arch' | 'checksum'>): string {
-    const raw = `${p.name}_${p.version}_${p.arch}_${p.checksum?.value.slice(0, 16) ?? 'nosum'}`;
+    // the suffix names how packages are staged: a staging that keeps more (the config files a
+    // maintainer script installs with ucf, since s2) must not reuse trees staged without it
+    const raw = `${p.name}_${p.version}_${p.arch}_${p.checksum?.value.slice(0, 16) ?? 'nosum'}_s2`;
     return raw.replace(/[^A-Za-z0-9._+-]/g, (c) => `%${c.charCodeAt(0).toString(16)}`);
   }
 

@@ -181,6 +181,7 @@ export function packedLayer(input: PackedLayerInput): { layer: FileTree; descrip
     libraryDirs: packed.topLevel.includes('lib') ? [`${PACKED_ROOT}/lib`] : [],
     tools: { tar: input.tools.tar, zstd: input.tools.zstd, libraryPath: PACK_TOOLS_LIB },
     programs,
+    env: packed.env,
   };
   checkPackedLayer(description);
   const layer: FileTree = new Map();
@@ -205,6 +206,6 @@ export function packedLayer(input: PackedLayerInput): { layer: FileTree; descrip
       0o644,
     );
   }
-  text(EXEC_WRAPPER_PATH, packedExecWrapperScript(description, packed.env), 0o755);
+  text(EXEC_WRAPPER_PATH, packedExecWrapperScript(description), 0o755);
   return { layer, description };
 }

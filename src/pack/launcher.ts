@@ -41,19 +41,13 @@ export function launcherScript(layer: PackedLayer, program: PackedProgram, bash 
  * against the first request's timeout) and code that loads the layer's libraries in-process or
  * spawns its programs by their /tmp paths finds them, with the environment they need.
  */
-export function packedExecWrapperScript(layer: PackedLayer, env: Record<string, string>, bash = '/bin/bash'): string {
+export function packedExecWrapperScript(layer: PackedLayer, bash = '/bin/bash'): string {
   const header = [
     `# Written by yumda: set AWS_LAMBDA_EXEC_WRAPPER=/opt/.yumda/exec-wrapper in the function's configuration.`,
     `# It unpacks ${layer.archive} into ${layer.unpackDir} when the execution environment starts,`,
     `# sets what the layer's libraries need, then runs the runtime.`,
   ];
-  return (
-    unpackingScript(layer, 'exec-wrapper', header, bash) +
-    envLines(env)
-      .map((l) => `${l}\n`)
-      .join('') +
-    'exec "$@"\n'
-  );
+  return `${unpackingScript(layer, 'exec-wrapper', header, bash)}exec "$@"\n`;
 }
 
 /** Everything of a launcher but its last line: unpack and link the tree unless it is ready. */
@@ -199,7 +193,9 @@ ${parent === '/tmp' ? '' : `  local e\n  e=$(mkdir -p -- ${q(parent)} 2>&1) || {
 }
 
 _y_ready || _y_unpack
-${layer.libraryDirs.length ? `export LD_LIBRARY_PATH=\${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}${q(layer.libraryDirs.join(':'))}\n` : ''}`;
+${layer.libraryDirs.length ? `export LD_LIBRARY_PATH=\${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}${q(layer.libraryDirs.join(':'))}\n` : ''}${envLines(layer.env)
+  .map((l) => `${l}\n`)
+  .join('')}`;
 }
 
 /** Every launcher of a packed layer, by program name. */

@@ -74,6 +74,12 @@ export interface PackedLayer {
    * needs is found whatever search path the program itself carries (DT_RUNPATH is not inherited).
    */
   libraryDirs: string[];
+  /**
+   * The layer's environment (what /opt/.yumda/env lists, moved to /tmp): every launcher and the
+   * exec wrapper set it unless the caller did. A script such as LibreOffice's `soffice` is no ELF
+   * file a wrapper would be made for, yet its program needs FONTCONFIG_PATH.
+   */
+  env: Record<string, string>;
   /** The /tmp space the unpacked tree takes (`tmpBytes`), checked before unpacking. */
   unpackedBytes: number;
   tools: UnpackTools;

@@ -293,6 +293,11 @@ export const aptBackend: Backend = {
       // update-alternatives replaced by a recorder: only the links they would add are kept.
       `printf '#!/bin/sh\\necho "$*" >> ${STAGE_OUT}/meta/$DPKG_MAINTSCRIPT_PACKAGE.alternatives\\nexit 0\\n' > /yumda/shim/update-alternatives`,
       'chmod +x /yumda/shim/update-alternatives',
+      // Config files some install with ucf from a copy the package ships (LibreOffice's
+      // /etc/libreoffice/registry/main.xcd): recorded as "SOURCE DESTINATION", copied at staging.
+      `printf '%s\\n' '#!/bin/sh' 'src= dest= skip=' 'for a; do' '  if [ -n "$skip" ]; then skip=; continue; fi' '  case "$a" in --state-dir|--sum-file|--src-dir) skip=1;; -*) ;; *) src=$dest; dest=$a;; esac' 'done' '[ -n "$src" ] && echo "$src $dest" >> ${STAGE_OUT}/meta/$DPKG_MAINTSCRIPT_PACKAGE.ucf' 'exit 0' > /yumda/shim/ucf`,
+      "printf '#!/bin/sh\\nexit 0\\n' > /yumda/shim/ucfr",
+      'chmod +x /yumda/shim/ucf /yumda/shim/ucfr',
       'cd /yumda/debs',
       `apt-get download -q ${wanted} </dev/null`,
       'for f in /yumda/debs/*.deb; do',
@@ -301,7 +306,7 @@ export const aptBackend: Backend = {
       `  dpkg-deb -x "$f" "${STAGE_OUT}/pkgs/$pkg"`,
       `  touch "${STAGE_OUT}/meta/$pkg.alternatives"`,
       '  dpkg-deb -e "$f" "/yumda/ctl/$pkg"',
-      '  if [ -f "/yumda/ctl/$pkg/postinst" ] && grep -q update-alternatives "/yumda/ctl/$pkg/postinst"; then',
+      '  if [ -f "/yumda/ctl/$pkg/postinst" ] && grep -qE "update-alternatives|ucf " "/yumda/ctl/$pkg/postinst"; then',
       '    (cd / && PATH=/yumda/shim:$PATH DPKG_MAINTSCRIPT_PACKAGE="$pkg" timeout 60 sh "/yumda/ctl/$pkg/postinst" configure "" </dev/null >/dev/null 2>&1) || true',
       '  fi',
       '  echo "unpacked $pkg"',

@@ -9,7 +9,7 @@ import { extractTar, packageRoute } from './extract.js';
 import { removeStaleTemporaries, type ContentStore } from '../cache/content-store.js';
 import { PackageCache, type UnpackedPackage } from '../cache/packages.js';
 import { TreeCache } from '../cache/trees.js';
-import { readContent, sortedEntries, type FileTree, type TreeEntry } from '../tree/types.js';
+import { addWithParents, readContent, sortedEntries, type FileTree, type TreeEntry } from '../tree/types.js';
 import { fsError, UserError } from '../util/errors.js';
 import { throwIfInterrupted } from '../util/cleanup.js';
 import { formatBytes } from '../util/format.js';
@@ -23,6 +23,27 @@ export interface StagedRoot {
   alternatives: Alternative[];
   /** Packages that had to be downloaded and unpacked (the rest came from the cache). */
   fetched: string[];
+}
+
+/**
+ * Config files a maintainer script installs with ucf (`ucf --three-way SOURCE DESTINATION`, as
+ * dh_ucf writes it), recorded by the staging shim as `SOURCE DESTINATION` lines: the destination
+ * gets the source's content, as on a system where the package was configured. LibreOffice's
+ * /etc/libreoffice/registry/main.xcd is one: without it the program cannot start. A destination the
+ * package ships itself, or a source it does not, is left alone. Returns the destinations added.
+ */
+export function installUcfFiles(tree: FileTree, records: string): string[] {
+  const added: string[] = [];
+  for (const line of records.split('\n')) {
+    const [src, dest, ...rest] = line.trim().split(/\s+/);
+    if (!src || !dest || rest.length || !dest.startsWith('/')) continue;
+    const to = path.posix.normalize(dest);
+    const from = tree.get(path.posix.normalize(src));
+    if (from?.kind !== 'file' || tree.has(to) || to === '/') continue;
+    addWithParents(tree, { ...from, path: to });
+    added.push(to);
+  }
+  return added;
 }
 
 /**
@@ -94,6 +115,7 @@ export async function stagePlan(args: {
       for (const p of missing) {
         const tree = trees.get(p.name);
         if (!tree) throw new UserError(`package ${p.name} ${p.version} was planned but not unpacked`);
+        installUcfFiles(tree, meta.get(`${p.name}.ucf`) ?? '');
         for (const e of tree.values()) e.pkg = p.name;
         const u = { tree, alternatives: meta.get(`${p.name}.alternatives`) ?? '' };
         args.packages.put(p, u);

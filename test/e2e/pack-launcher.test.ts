@@ -73,6 +73,7 @@ describe('packed layer launcher, Lambda-like (debian12)', () => {
       unpackDir: UNPACK,
       links: [],
       libraryDirs: [],
+      env: {},
       unpackedBytes: tmpBytes(entries),
       tools: { tar: '/opt/.yumda/bin/tar', zstd: '/opt/.yumda/bin/zstd', libraryPath: '/opt/.yumda/lib' },
       programs: [

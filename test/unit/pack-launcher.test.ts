@@ -20,6 +20,7 @@ function layer(over: Partial<PackedLayer> = {}): PackedLayer {
     unpackDir: '/tmp/yumda-chromium',
     links: ['bin', 'lib', 'share'],
     libraryDirs: ['/tmp/lib'],
+    env: {},
     unpackedBytes: 700 * 1024 * 1024,
     tools: { tar: '/opt/.yumda/bin/tar', zstd: '/opt/.yumda/bin/zstd', libraryPath: '/opt/.yumda/lib' },
     programs: [
@@ -143,6 +144,7 @@ describe('the launcher, run by bash', () => {
       unpackDir,
       links: ['bin'],
       libraryDirs: [],
+      env: opts.env ?? {},
       unpackedBytes: 64 * 1024,
       tools: { tar: '/usr/bin/tar', zstd: path.join(tools, 'zstd'), libraryPath: path.join(base, 'no-libs') },
       programs: (opts.packedPrograms ?? ['echo-args']).map((name) => ({ name, target: 'bin/echo-args', argv0: 'invoked' as const })),
@@ -152,7 +154,7 @@ describe('the launcher, run by bash', () => {
     for (const [name, script] of launcherScripts(l)) writeFileSync(path.join(bin, name), script.replaceAll(ARCHIVE, archive), { mode: 0o755 });
     const launcher = path.join(bin, 'echo-args');
     const execWrapper = path.join(bin, 'exec-wrapper');
-    writeFileSync(execWrapper, packedExecWrapperScript(l, opts.env ?? {}).replaceAll(ARCHIVE, archive), { mode: 0o755 });
+    writeFileSync(execWrapper, packedExecWrapperScript(l).replaceAll(ARCHIVE, archive), { mode: 0o755 });
     /** What is beside the tree (locks, partial trees), and whether the tree has its marker. */
     const leftovers = () => readdirSync(base).filter((n) => n.startsWith('unpacked'));
     return { base, archive, unpackDir, launcher, execWrapper, tree, leftovers };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PlannedPackage } from '../../src/resolve/plan.js';
-import { stagingProgress } from '../../src/stage/staging.js';
+import { installUcfFiles, stagingProgress } from '../../src/stage/staging.js';
+import { dir, file, readContent, treeOf } from '../../src/tree/types.js';
 import { formatDuration, ProgressMeter, progressLine, type ProgressState } from '../../src/util/progress.js';
 
 const MiB = 1024 * 1024;
@@ -105,5 +106,40 @@ describe('stagingProgress: the backends’ log lines as progress', () => {
     const log = stagingProgress(plan, { step: () => undefined, detail: (l) => details.push(l) });
     log('unpacked libfoo1');
     expect(details).toEqual(['unpacked libfoo1']);
+  });
+});
+
+describe('installUcfFiles: config files a maintainer script installs with ucf', () => {
+  const tree = () =>
+    treeOf([
+      dir('/etc/libreoffice/registry'),
+      file('/usr/lib/libreoffice/share/.registry/main.xcd', '<xcd/>'),
+      file('/usr/share/x/shipped.conf', 'new'),
+      file('/etc/x/shipped.conf', 'old'),
+    ]);
+  it.each([
+    [
+      'a dh_ucf line: the destination gets the source',
+      '/usr/lib/libreoffice/share/.registry/main.xcd /etc/libreoffice/registry/main.xcd\n',
+      ['/etc/libreoffice/registry/main.xcd'],
+    ],
+    ['a destination the package ships stays its own', '/usr/share/x/shipped.conf /etc/x/shipped.conf\n', []],
+    ['a source the package does not ship', '/usr/share/none /etc/none\n', []],
+    ['a relative destination or a stray word', 'a b\n/usr/share/x/shipped.conf etc/y\n/usr/share/x/shipped.conf /etc/y extra\n', []],
+    ['parent directories are made', '/usr/share/x/shipped.conf /etc/new/dir/y.conf\n', ['/etc/new/dir/y.conf']],
+  ])('%s', (_what, records, added) => {
+    const t = tree();
+    expect(installUcfFiles(t, records)).toEqual(added);
+    for (const a of added) {
+      const e = t.get(a)!;
+      expect(e.kind).toBe('file');
+    }
+  });
+  it('copies content, mode and size', () => {
+    const t = tree();
+    installUcfFiles(t, '/usr/lib/libreoffice/share/.registry/main.xcd /etc/libreoffice/registry/main.xcd');
+    const e = t.get('/etc/libreoffice/registry/main.xcd')!;
+    expect(e.kind === 'file' && readContent(e.content).toString()).toBe('<xcd/>');
+    expect(t.get('/etc/new')).toBeUndefined();
   });
 });
