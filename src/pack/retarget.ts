@@ -33,7 +33,9 @@ export function treeAddresses(buf: Buffer, topLevel: ReadonlySet<string>): numbe
   const slash = 0x2f;
   for (let i = buf.indexOf(needle); i >= 0; i = buf.indexOf(needle, i + needle.length)) {
     const before = i > 0 ? buf[i - 1] : undefined;
-    if (isPathByte(before) || before === slash) continue;
+    // a file:// URL's path counts (relocation rewrote LibreOffice's file:///usr/lib/libreoffice)
+    const fileUrl = i >= 7 && buf.toString('latin1', i - 7, i) === 'file://';
+    if (!fileUrl && (isPathByte(before) || before === slash)) continue;
     let j = i + needle.length;
     if (buf[j] === slash) {
       let k = j + 1;

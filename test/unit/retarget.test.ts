@@ -15,6 +15,7 @@ describe('treeAddresses: which /opt strings are addresses of the packed tree', (
     ['a libdir padded with slashes', '/opt/lib/////////\0', '/tmp/lib/////////\0'],
     ['pkg-config prefix=', 'prefix=/opt\nlibdir=/opt/lib\n', 'prefix=/tmp\nlibdir=/tmp/lib\n'],
     ['two in one line', 'exec /opt/bin/x --data=/opt/share/x', 'exec /tmp/bin/x --data=/tmp/share/x'],
+    ['a file:// URL', 'BRAND_BASE_DIR=file:///opt/lib/libreoffice\n', 'BRAND_BASE_DIR=file:///tmp/lib/libreoffice\n'],
     ['another /opt directory stays', '/opt/google/chrome\0', '/opt/google/chrome\0'],
     ["yumda's own directory stays", '/opt/.yumda/env\0', '/opt/.yumda/env\0'],
     ['a longer name that starts like a top-level one stays', '/opt/library\0', '/opt/library\0'],
