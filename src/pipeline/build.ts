@@ -328,6 +328,9 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
           (m.package ? `; add ${m.package} to the packages to keep it` : ''),
       );
     }
+    // relocation runs without yielding: a Ctrl-C during it is seen here, before anything follows
+    await checkpoint();
+
     // 4. every shared library the layer needs is in it or in the runtime
     events.step('checking that every shared library the layer needs is in the layer or the runtime');
     const closure = checkClosure(layer, runtime.libraries);
@@ -376,9 +379,6 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     });
     const sbomData = Buffer.from(JSON.stringify(sbom, null, 2) + '\n');
     addWithParents(shipped, { kind: 'file', path: SBOM_PATH, mode: 0o644, size: sbomData.length, content: bytes(sbomData) }, '/opt');
-
-    // relocation runs without yielding: a Ctrl-C during it is seen here, before anything follows
-    await checkpoint();
 
     // the packed layer's own ELF files (the unpack tools) are checked too
     const problems = packed ? [...closure.missing, ...checkClosure(shipped, runtime.libraries).missing] : closure.missing;
