@@ -19,6 +19,18 @@ interface CachedPack {
   unpackMs: number;
 }
 
+/** Where compressing happens and what it reports to. */
+export interface CompressContext {
+  /** The build container (or this machine with --local), started only when needed. */
+  runner: () => Promise<Runner>;
+  store: ContentStore;
+  /** Records of compressed trees (cache/paths.ts `packs`). */
+  cacheDir: string;
+  step: (line: string) => void;
+  warn: (line: string) => void;
+  progress?: (state: ProgressState, final: boolean) => void;
+}
+
 export interface CompressedTree {
   content: Content;
   bytes: number;
@@ -32,15 +44,7 @@ export interface CompressedTree {
  * once, timed: the first-run unpack time the report gives, measured on this machine. Archives are
  * cached by the tree's digest: a rebuild of an unchanged layer does not compress again.
  */
-export async function compressTree(opts: {
-  packed: PackedTree;
-  runner: () => Promise<Runner>;
-  store: ContentStore;
-  cacheDir: string;
-  step: (line: string) => void;
-  warn: (line: string) => void;
-  progress?: (state: ProgressState, final: boolean) => void;
-}): Promise<CompressedTree> {
+export async function compressTree(opts: CompressContext & { packed: PackedTree }): Promise<CompressedTree> {
   const { packed, store } = opts;
   const key = `${packed.digest}-zstd${PACK_LEVEL}-long${PACK_WINDOW_LOG}-sized`;
   const records = new JsonStore<CachedPack>(opts.cacheDir, 'cache-pack');

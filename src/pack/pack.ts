@@ -1,11 +1,8 @@
-import type { ContentStore } from '../cache/content-store.js';
 import type { PackedManifest } from '../format/layer-manifest.js';
 import { META_DIR } from '../format/layer-manifest.js';
-import type { Runner } from '../runner/types.js';
-import type { ProgressState } from '../util/progress.js';
 import type { FileTree } from '../tree/types.js';
 import { PACK_LEVEL, PACK_WINDOW_LOG, packedLayer, packedTree, unpackTools } from './assemble.js';
-import { compressTree } from './compress.js';
+import { compressTree, type CompressContext } from './compress.js';
 import { tmpMb, type PackedLayer } from './packed-layer.js';
 
 /** What `--pack` made, for the manifest and the report. */
@@ -22,18 +19,12 @@ export interface PackReport {
   env: Record<string, string>;
 }
 
-export interface PackInput {
+export interface PackInput extends CompressContext {
   /** The relocated layer, closure-checked: what would have been written unpacked. */
   layer: FileTree;
   /** Builds `tar zstd` for the same target and runtime (those the runtime lacks), relocated and closure-checked. */
   buildTools: (packages: string[]) => Promise<FileTree>;
   runtimePackages: ReadonlySet<string>;
-  runner: () => Promise<Runner>;
-  store: ContentStore;
-  cacheDir: string;
-  step: (line: string) => void;
-  warn: (line: string) => void;
-  progress?: (state: ProgressState, final: boolean) => void;
 }
 
 /** `--pack`: the relocated layer as one archive plus what unpacks and launches it (docs/packed-layers.md). */
@@ -44,15 +35,7 @@ export async function packLayer(input: PackInput): Promise<{ layer: FileTree; re
   input.step(needed.length ? `building ${needed.join(' and ')} to unpack the layer on Lambda` : 'the runtime has tar and zstd to unpack the layer');
   const toolsLayer = needed.length ? await input.buildTools(needed) : new Map();
   const tools = unpackTools({ layer: toolsLayer, runtimePackages: input.runtimePackages });
-  const archive = await compressTree({
-    packed,
-    runner: input.runner,
-    store: input.store,
-    cacheDir: input.cacheDir,
-    step: input.step,
-    warn: input.warn,
-    ...(input.progress ? { progress: input.progress } : {}),
-  });
+  const archive = await compressTree({ ...input, packed });
   const meta: FileTree = new Map([...input.layer].filter(([p]) => p === META_DIR || p.startsWith(`${META_DIR}/`)));
   const { layer, description } = packedLayer({ packed, archive, tools, meta });
   const manifest: PackedManifest = {
