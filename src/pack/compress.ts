@@ -105,14 +105,14 @@ export async function compressTree(opts: CompressContext & { packed: PackedTree 
       `cd ${q(work)} && rm -rf tree && s=$(date +%s%N) && zstd -dcq tree.tar.zst | tar -xf - -C unpacked && e=$(date +%s%N) && echo $(( (e - s) / 1000000 ))`,
       'unpacking to measure',
     );
-    const unpackMs = Math.max(0, Math.round(Number(out.trim().split('\n').pop())));
+    const measured = Math.round(Number(out.trim().split('\n').pop()));
+    const ms = Number.isFinite(measured) && measured > 0 ? measured : 0;
     await sh(`rm -rf ${q(work)}/unpacked`, 'cleaning up');
     const { trees } = await extractTar(await runner.getArchive(`${work}/tree.tar.zst`), store, (name) =>
       name === 'tree.tar.zst' ? { tree: 'pack', path: '/tree.tar.zst' } : undefined,
     );
     const got = trees.get('pack')?.get('/tree.tar.zst');
     if (got?.kind !== 'file' || got.content.kind !== 'file' || !got.content.sha256) throw new UserError('packing the layer failed: the build container gave no tree.tar.zst');
-    const ms = Number.isFinite(unpackMs) ? unpackMs : 0;
     records.put(key, { sha256: got.content.sha256, bytes: got.size, unpackMs: ms });
     return { content: got.content, bytes: got.size, unpackMs: ms, reused: false };
   } finally {

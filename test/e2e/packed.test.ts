@@ -25,6 +25,8 @@ describe('a packed layer: poppler-utils --pack (debian12, runtime without tar)',
   let manifest: LayerManifest;
   let json: { output: { unzippedBytes: number }; packed: { unpackMsMeasured: number; tmpMb: number; programs: string[] } };
   let summary: string;
+  /** The one build every test here is about, and its rebuild. */
+  const flags = ['poppler-utils', '--target', 'debian12', '--pack', '--runtime-manifest', path.join(work, 'runtime-without-tar.json')];
 
   beforeAll(async () => {
     chmodSync(work, 0o755);
@@ -32,7 +34,6 @@ describe('a packed layer: poppler-utils --pack (debian12, runtime without tar)',
     rt.$schema = path.join(repoRoot, 'schema/runtime.schema.json');
     rt.packages = rt.packages.filter((p: { name: string }) => p.name !== 'tar');
     writeFileSync(path.join(work, 'runtime-without-tar.json'), JSON.stringify(rt));
-    const flags = ['poppler-utils', '--target', 'debian12', '--pack', '--runtime-manifest', path.join(work, 'runtime-without-tar.json')];
     const r = await runYumda(['install', ...flags, '--out-dir', layerDir, '--json']);
     expect(r.code, r.stderr).toBe(0);
     json = JSON.parse(r.stdout);
@@ -146,18 +147,7 @@ describe('a packed layer: poppler-utils --pack (debian12, runtime without tar)',
 
   it('rebuilding reuses the compressed tree from the cache: same archive', async () => {
     const again = path.join(work, 'again');
-    const r = await runYumda([
-      'install',
-      'poppler-utils',
-      '--target',
-      'debian12',
-      '--pack',
-      '--runtime-manifest',
-      path.join(work, 'runtime-without-tar.json'),
-      '--out-dir',
-      again,
-      '--json',
-    ]);
+    const r = await runYumda(['install', ...flags, '--out-dir', again, '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).packed.reused).toBe(true);
     expect(readFileSync(path.join(again, '.yumda/pack/tree.tar.zst')).equals(readFileSync(path.join(layerDir, '.yumda/pack/tree.tar.zst')))).toBe(true);
