@@ -7,6 +7,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          setupFiles: ['test/setup/temp-dirs.ts'],
           testTimeout: 30_000,
         },
       },
@@ -14,6 +15,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          setupFiles: ['test/setup/temp-dirs.ts'],
           // one Docker engine, two cores: end-to-end files run one after another
           fileParallelism: false,
           testTimeout: 600_000,

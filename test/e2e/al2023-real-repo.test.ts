@@ -14,7 +14,7 @@ import { ContentStore } from '../../src/cache/content-store.js';
 import type { FileTree } from '../../src/tree/types.js';
 import { readContent } from '../../src/tree/types.js';
 import { repoRoot, runYumda } from '../helpers/cli.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { ensureTestImage } from '../helpers/images.js';
 import { serveDirectory } from '../helpers/serve.js';
 

@@ -8,7 +8,7 @@ import type { FixtureRepo } from '../helpers/fixture-repo.js';
 import { imageFrom } from '../helpers/images.js';
 import { runLambdaLike } from '../helpers/lambda.js';
 import { run, runYumda } from '../helpers/cli.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { rpmStandin, type RpmStandin } from '../helpers/rpm-standin.js';
 import { readZip, type ZipEntryInfo } from '../helpers/zip.js';
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRuntime } from '../../src/registry/load.js';
 import { looksLikeRenderedText } from '../helpers/png.js';
 import { run, runYumda } from '../helpers/cli.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { ensureRuntimeImage, runLambdaLike, type LambdaRun } from '../helpers/lambda.js';
 import { TOOL_CHECKS, writeToolInputs, type Tool } from '../helpers/tool-checks.js';
 import { rpmStandin, type RpmStandin } from '../helpers/rpm-standin.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { contextTag } from '../../src/docker/images.js';
 import { repoRoot, runYumda } from '../helpers/cli.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /**
  * `yumda install poppler-utils` with no target builds for al2023 in an Amazon Linux build image.

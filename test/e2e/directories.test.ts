@@ -6,7 +6,7 @@ import { loadRuntime } from '../../src/registry/load.js';
 import { DEFAULT_KEEP } from '../../src/relocate/placement.js';
 import { relocate } from '../../src/relocate/relocate.js';
 import { file, treeOf } from '../../src/tree/types.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { dirPrograms } from '../helpers/dir-programs.js';
 import { ensureRuntimeImage, runLambdaLike } from '../helpers/lambda.js';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LayerManifest } from '../../src/format/layer-manifest.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { runYumda } from '../helpers/cli.js';
 import { helveticaPdf } from '../helpers/pdf.js';
 import { ensureRicImage, invokeUnderRic } from '../helpers/ric.js';

@@ -6,7 +6,7 @@ import { loadRuntime } from '../../src/registry/load.js';
 import { looksLikeRenderedText } from '../helpers/png.js';
 import { helveticaPdf } from '../helpers/pdf.js';
 import { run, runYumda } from '../helpers/cli.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { ensureRuntimeImage, runLambdaLikeImage } from '../helpers/lambda.js';
 
 /**

@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliPath, run } from '../helpers/cli.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 
 async function yumdaContainers(): Promise<string[]> {
   const r = await run('docker', ['ps', '-aq', '--filter', 'label=org.yumda.owner=yumda']);

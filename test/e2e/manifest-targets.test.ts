@@ -6,7 +6,7 @@ import type { LockFile, LockedLayer } from '../../src/project/lock.js';
 import { runtimeFile } from '../../src/registry/load.js';
 import type { CycloneDxBom } from '../../src/sbom/cyclonedx.js';
 import { sha256 } from '../../src/util/hash.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { runYumda } from '../helpers/cli.js';
 import { libgreetRpm } from '../helpers/fixture-repo.js';
 import { checkedSbom, expectFrozenRebuild, packageKey, type BuildJson } from '../helpers/project.js';

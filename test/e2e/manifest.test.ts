@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { CycloneDxBom } from '../../src/sbom/cyclonedx.js';
 import type { LayerManifest } from '../../src/format/layer-manifest.js';
 import type { LockFile } from '../../src/project/lock.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { runYumda } from '../helpers/cli.js';
 import { checkedSbom, expectFrozenRebuild, type BuildJson } from '../helpers/project.js';
 import { readZip, type ZipEntryInfo } from '../helpers/zip.js';

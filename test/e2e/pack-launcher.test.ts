@@ -6,7 +6,7 @@ import { launcherScripts } from '../../src/pack/launcher.js';
 import { type PackedLayer, tmpBytes, tmpMb } from '../../src/pack/packed-layer.js';
 import { loadRuntime } from '../../src/registry/load.js';
 import { dir, file, symlink, type TreeEntry } from '../../src/tree/types.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { repoRoot, run, runYumda } from '../helpers/cli.js';
 import { ensureRuntimeImage, runLambdaLike } from '../helpers/lambda.js';
 import { echoArgsProgram } from '../helpers/pack.js';

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { LayerManifest } from '../../src/format/layer-manifest.js';
 import { ephemeralStorageMb } from '../../src/format/packed.js';
 import { loadRuntime } from '../../src/registry/load.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { runYumda } from '../helpers/cli.js';
 import { ensureRuntimeImage, runLambdaLike } from '../helpers/lambda.js';
 import { ensureRicImage, invokeUnderRic } from '../helpers/ric.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LayerManifest } from '../../src/format/layer-manifest.js';
 import { loadRuntime } from '../../src/registry/load.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { repoRoot, runYumda } from '../helpers/cli.js';
 import { ensureRuntimeImage, runLambdaLike } from '../helpers/lambda.js';
 import { helveticaPdf } from '../helpers/pdf.js';

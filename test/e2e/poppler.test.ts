@@ -6,7 +6,7 @@ import { darkPixels } from '../helpers/png.js';
 import { helveticaPdf } from '../helpers/pdf.js';
 import { readZip, type ZipEntryInfo } from '../helpers/zip.js';
 import { run, runYumda } from '../helpers/cli.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { ensureRuntimeImage, runLambdaLike } from '../helpers/lambda.js';
 
 /**

@@ -11,7 +11,7 @@ import type { ResolveContext } from '../../src/resolve/backend.js';
 import type { PlannedPackage } from '../../src/resolve/plan.js';
 import { rpmBackend } from '../../src/resolve/rpm.js';
 import { repoRoot, run } from '../helpers/cli.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { ensureTestImage } from '../helpers/images.js';
 import { buildRpm, makeRepo } from '../helpers/rpmrepo.js';
 import { serveDirectory } from '../helpers/serve.js';

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LAMBDA_UNZIPPED_LIMIT } from '../../src/emit/limits.js';
 import type { LayerManifest } from '../../src/format/layer-manifest.js';
 import { loadRuntime } from '../../src/registry/load.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { run, runYumda } from '../helpers/cli.js';
 import { ensureRuntimeImage, runLambdaLike } from '../helpers/lambda.js';
 

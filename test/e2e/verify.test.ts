@@ -6,7 +6,7 @@ import { darkPixels } from '../helpers/png.js';
 import { helveticaPdf } from '../helpers/pdf.js';
 import { readZip } from '../helpers/zip.js';
 import { cliPath, run, runYumda } from '../helpers/cli.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /**
  * Issue 5, verify and inspect: `yumda verify` runs the checks Lambda-like and names what is

@@ -1,11 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { run } from './cli.js';
-
-export function tempDir(prefix = 'yumda-test-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
-}
+import { tempDir } from './tmp.js';
 
 /** Compiles C source with the machine's gcc; returns the output file's bytes and path. */
 export async function cc(source: string, out: string, args: string[], dir = tempDir()): Promise<{ path: string; data: Buffer }> {

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './tmp.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const cliPath = path.join(repoRoot, 'dist/src/cli/main.js');
@@ -14,7 +13,7 @@ export interface CliResult {
 }
 
 /** Each test file gets a cache of its own, so one file's builds do not warm another's. */
-const fileCache = mkdtempSync(path.join(os.tmpdir(), 'yumda-test-cache-'));
+const fileCache = tempDir('yumda-test-cache-');
 
 /**
  * Runs the built CLI as a user would. Build containers get host networking unless the caller's

@@ -1,4 +1,5 @@
-import { cc, tempDir } from './cc.js';
+import { cc } from './cc.js';
+import { tempDir } from './tmp.js';
 
 /**
  * Small programs that find their files the way many real ones do: by joining a name to a bare

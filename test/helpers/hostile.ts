@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createDeflateRaw, createGzip, crc32 } from 'node:zlib';
 import { Readable } from 'node:stream';
@@ -8,6 +7,7 @@ import tar from 'tar-stream';
 import { readStream } from '../../src/util/stream.js';
 import { cliPath, run, type CliResult } from './cli.js';
 import { craftZip, type CraftedEntry } from './craftzip.js';
+import { tempDir } from './tmp.js';
 
 /**
  * Archives an attacker (or a bad disk) would hand yumda, written for real: zips with a flipped
@@ -132,7 +132,7 @@ export async function ociTarball(layers: Buffer[]): Promise<Buffer> {
  * maximum, as the kernel counts it), next to its output.
  */
 export async function runYumdaMeasured(args: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<CliResult & { peakRssMiB: number }> {
-  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'yumda-rss-')), 'rss');
+  const out = path.join(tempDir('yumda-rss-'), 'rss');
   const env = { ...process.env, DOCKER_HOST: 'unix:///nonexistent.sock', ...opts.env } as NodeJS.ProcessEnv;
   const r = await run('/usr/bin/time', ['-f', '%M', '-o', out, process.execPath, cliPath, ...args], { cwd: opts.cwd, env });
   const kib = Number(readFileSync(out, 'utf8').trim().split('\n').pop());

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, copyFileSync, existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { run } from './cli.js';
-import { tempDir } from './cc.js';
+import { tempDir } from './tmp.js';
 
 /**
  * A stand-in for node:20-bookworm-slim, which cannot be pulled here: Debian 12 slim plus the

@@ -1,4 +1,5 @@
-import { cc, tempDir } from './cc.js';
+import { cc } from './cc.js';
+import { tempDir } from './tmp.js';
 
 /**
  * A program to launch: prints each argv on its own line (`argv[0]=...`), copies stdin to stdout,

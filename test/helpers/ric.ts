@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, cpSync, existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tempDir } from './cc.js';
+import { tempDir } from './tmp.js';
 import { repoRoot, run } from './cli.js';
 import { LAMBDA_LD_LIBRARY_PATH, LAMBDA_PATH, lambdaDockerArgs } from './lambda.js';
 import { ensureNodeImage } from './node-image.js';

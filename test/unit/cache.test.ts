@@ -19,7 +19,7 @@ import type { Runner } from '../../src/runner/types.js';
 import { dir, file, symlink, treeOf, type FileTree, type TreeEntry } from '../../src/tree/types.js';
 import { writeFileAtomicSync } from '../../src/util/atomic.js';
 import { sha256 } from '../../src/util/hash.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const flipByte = (f: string, at: number) => {
   const b = readFileSync(f);

@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runYumda } from '../helpers/cli.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /** Bad input: exactly one line on stderr, a non-zero exit, and no output file. */
 async function expectOneLineError(args: string[], pattern: RegExp, env: Record<string, string> = {}) {

@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { relocate } from '../../src/relocate/relocate.js';
 import { DEFAULT_KEEP } from '../../src/relocate/placement.js';
 import { file, readContent, treeOf, type FileTree, type TreeEntry } from '../../src/tree/types.js';
-import { cc, tempDir } from '../helpers/cc.js';
+import { cc } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { dirPrograms, holding, holdingLib, type DirPrograms } from '../helpers/dir-programs.js';
 
 /**

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ensureLibraryPath, findPaths, overwrite, padPath } from '../../src/elf/patch.js';
 import { parseElf } from '../../src/elf/read.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { run } from '../helpers/cli.js';
 
 /**

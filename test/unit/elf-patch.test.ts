@@ -4,7 +4,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ensureLibraryPath, findPaths, overwrite, padPath, wholePathStrings } from '../../src/elf/patch.js';
 import { parseElf } from '../../src/elf/read.js';
-import { cc, libAndProgram, tempDir } from '../helpers/cc.js';
+import { cc, libAndProgram } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { run } from '../helpers/cli.js';
 
 describe('findPaths', () => {

@@ -7,7 +7,7 @@ import { relocate } from '../../src/relocate/relocate.js';
 import type { AppliedRecipe } from '../../src/recipes/types.js';
 import { emptyRules } from '../../src/recipes/load.js';
 import { file, readContent, treeOf } from '../../src/tree/types.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { run } from '../helpers/cli.js';
 
 const fontconfig: AppliedRecipe = {

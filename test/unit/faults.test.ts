@@ -9,7 +9,7 @@ import { extractTar } from '../../src/stage/extract.js';
 import { parseTemporarySibling, removeStaleSiblings, temporarySibling } from '../../src/util/atomic.js';
 import { fsError, UserError } from '../../src/util/errors.js';
 import { ownerGone, ownerLabels, ownerOfLabels, type Owner } from '../../src/util/owner.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const errno = (code: string, extra: Record<string, string> = {}) => Object.assign(new Error(`${code}: something, write`), { code, ...extra });
 

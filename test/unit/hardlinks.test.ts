@@ -6,7 +6,7 @@ import { relocate } from '../../src/relocate/relocate.js';
 import { DEFAULT_KEEP } from '../../src/relocate/placement.js';
 import { extractTar } from '../../src/stage/extract.js';
 import { readContent } from '../../src/tree/types.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /** A tar as a package's data archive holds mesa's drivers: one file, then hard links to it. */
 async function tarWithHardLinks(): Promise<Readable> {

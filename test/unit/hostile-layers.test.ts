@@ -9,7 +9,7 @@ import { modesResult } from '../../src/check/verify.js';
 import { printable } from '../../src/util/printable.js';
 import { dir, file, symlink, treeOf } from '../../src/tree/types.js';
 import { cliPath, run, runYumda, type CliResult } from '../helpers/cli.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { craftZip, type CraftedEntry } from '../helpers/craftzip.js';
 import { manifestOf } from '../helpers/layer.js';
 import { deflateBombZip, gzipLayer, ociTarball, runYumdaMeasured, tarHeader, tarOf, zipWithFlippedByte } from '../helpers/hostile.js';

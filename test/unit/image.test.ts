@@ -11,7 +11,7 @@ import type { LayerManifest } from '../../src/format/layer-manifest.js';
 import { parseArch } from '../../src/registry/arch.js';
 import { dir, file, symlink, treeOf } from '../../src/tree/types.js';
 import { run } from '../helpers/cli.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { manifestOf } from '../helpers/layer.js';
 
 const manifest: LayerManifest = manifestOf({

@@ -10,7 +10,7 @@ import { emptyReport, type RelocateReport } from '../../src/relocate/relocate.js
 import type { Plan } from '../../src/resolve/plan.js';
 import { addWithParents, bytes, dir, file, symlink, treeOf, type FileTree } from '../../src/tree/types.js';
 import { runYumda } from '../helpers/cli.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { craftZip } from '../helpers/craftzip.js';
 
 const report: RelocateReport = emptyReport();

@@ -8,7 +8,7 @@ import { layerTree, openLayer, withLayerContents } from '../../src/layer/open.js
 import { ContentStore } from '../../src/cache/content-store.js';
 import { dir, file, symlink, treeOf } from '../../src/tree/types.js';
 import { run } from '../helpers/cli.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { craftZip, type CraftedEntry } from '../helpers/craftzip.js';
 import { manifestOf } from '../helpers/layer.js';
 

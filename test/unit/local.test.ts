@@ -7,7 +7,7 @@ import { loadTarget } from '../../src/registry/load.js';
 import { checkLocalMachine, LocalRunner, osRelease } from '../../src/runner/local.js';
 import { extractTar, packageRoute } from '../../src/stage/extract.js';
 import { ContentStore } from '../../src/cache/content-store.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { runYumda } from '../helpers/cli.js';
 
 const debian12 = loadTarget('debian12');

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkClosure, leaveOutUnloadableModules } from '../../src/check/closure.js';
 import { bytes, type FileTree, symlink, type TreeEntry } from '../../src/tree/types.js';
-import { cc, tempDir } from '../helpers/cc.js';
+import { cc } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /**
  * Issue 12, class 1: optional modules whose libraries nothing installs are left out, not shipped

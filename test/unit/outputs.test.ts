@@ -5,7 +5,7 @@ import { checkOutputs, type OutputPolicy, type OutputTarget } from '../../src/em
 import { writeLayerDir } from '../../src/emit/dir.js';
 import { writeAtomically } from '../../src/util/atomic.js';
 import type { FileTree } from '../../src/tree/types.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /** A project directory with a manifest, a lock, a foreign directory, a previous layer and a sibling. */
 function project(): string {

@@ -9,7 +9,7 @@ import { parseArch } from '../../src/registry/arch.js';
 import { pickUpstream } from '../../src/resolve/constraints.js';
 import { parseMadison, pinPreferences } from '../../src/resolve/apt.js';
 import type { Plan, PlannedPackage } from '../../src/resolve/plan.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { runYumda } from '../helpers/cli.js';
 
 function write(dir: string, name: string, text: string): string {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLayerZip } from '../../src/emit/zip.js';
 import { file, treeOf } from '../../src/tree/types.js';
 import { fakeAwsEnv, startFakeAws, verifySigV4, type FakeAws } from '../helpers/aws.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { runYumda } from '../helpers/cli.js';
 
 const creds = { accessKeyId: 'AKIDYUMDATEST00000001', secretAccessKey: 'yumda/test/secret+key/0123456789abcdefghij' };

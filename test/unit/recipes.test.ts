@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applicableRecipes, loadRecipeFile, loadRecipes, upstreamSemver } from '../../src/recipes/load.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 
 function writeRecipe(doc: unknown): string {
   const d = tempDir();

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRuntime, loadTarget, targetIds } from '../../src/registry/load.js';
 import { repoRoot, run } from '../helpers/cli.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const FIXTURES = path.resolve(repoRoot, '../shared/fixtures');
 

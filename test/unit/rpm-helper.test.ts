@@ -4,13 +4,14 @@
  * (test/fakes/rpm) that model the APIs the helper uses and record its calls. No Amazon Linux image
  * can run here, and Debian has no yum.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HELPER_SOURCE } from '../../src/resolve/rpm.js';
 import { repoRoot, run } from '../helpers/cli.js';
 import { findPython27, findPython3 } from '../helpers/python.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const FAKES = path.join(repoRoot, 'test/fakes/rpm');
 
@@ -54,7 +55,7 @@ async function helper(
   args: string[] = [],
   opts: { pins?: unknown[]; job?: Record<string, unknown>; before?: (cache: string) => void } = {},
 ): Promise<Answer> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'yumda-rpm-helper-'));
+  const dir = tempDir('yumda-rpm-helper-');
   const cache = path.join(dir, 'cache');
   mkdirSync(path.join(cache, 'log'), { recursive: true });
   opts.before?.(cache);
@@ -198,7 +199,7 @@ for (const py of interpreters) {
       const refresh = await helper(bin, m, scenario, 'refresh');
       expect(refresh.json).toEqual({ repos: { r1: 2 } });
       expect(counted(refresh)).toBeGreaterThan(0);
-      const dest = mkdtempSync(path.join(os.tmpdir(), 'yumda-rpm-dl-'));
+      const dest = tempDir('yumda-rpm-dl-');
       for (const [cmd, args] of [
         ['resolve', ['tool']],
         ['versions', ['tool']],
@@ -212,7 +213,7 @@ for (const py of interpreters) {
 
     it.each(managers)("%s: every command holds the cache volume's lock while it works there", async (m) => {
       const scenario = { repos: { r1: [pkg('tool', '1.0-1', 'x86_64')] } };
-      const dest = mkdtempSync(path.join(os.tmpdir(), 'yumda-rpm-dl-'));
+      const dest = tempDir('yumda-rpm-dl-');
       for (const [cmd, args] of [
         ['refresh', []],
         ['resolve', ['tool']],
@@ -246,7 +247,7 @@ for (const py of interpreters) {
       ['refresh', 'pkgSack', 'repo'],
       ['download', 'downloadPkgs', 'download'],
     ])('yum: an exception nothing caught (URLGrabError in %s, from %s) is answered as a %s error in JSON', async (cmd, call, kind) => {
-      const dest = mkdtempSync(path.join(os.tmpdir(), 'yumda-rpm-dl-'));
+      const dest = tempDir('yumda-rpm-dl-');
       const scenario = {
         repos: { r1: [pkg('tool', '1.0-1', 'x86_64')] },
         raise: { [call]: { class: 'URLGrabError', args: [14, 'curl#6 - "Could not resolve host: cdn.amazonlinux.com"'] } },

@@ -6,7 +6,7 @@ import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { treeTarStream, type TarMember } from '../../src/tree/tar.js';
 import { dir, file, symlink, type FileEntry } from '../../src/tree/types.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const onDisk = (p: string, hostPath: string, size: number): FileEntry => ({ kind: 'file', path: p, mode: 0o644, size, content: { kind: 'file', hostPath } });
 const members = (entries: Array<FileEntry | ReturnType<typeof dir> | ReturnType<typeof symlink>>): TarMember[] => entries.map((e) => ({ name: e.path.slice(1), entry: e }));

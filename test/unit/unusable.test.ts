@@ -3,7 +3,8 @@ import { loadUnusable } from '../../src/registry/load.js';
 import type { UnusableGroup } from '../../src/registry/types.js';
 import { leaveOutUnusable } from '../../src/stage/unusable.js';
 import { bytes, dir as dirEntry, file, symlink, type FileTree, type TreeEntry } from '../../src/tree/types.js';
-import { cc, tempDir } from '../helpers/cc.js';
+import { cc } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /**
  * Issue 12, class 4: what cannot work on Lambda is left out of the staged root by the data's

@@ -6,7 +6,7 @@ import { writeLayerDir } from '../../src/emit/dir.js';
 import { archiveEntries } from '../../src/emit/archive-entries.js';
 import { file, symlink, dir, treeOf } from '../../src/tree/types.js';
 import { readZip } from '../helpers/zip.js';
-import { tempDir } from '../helpers/cc.js';
+import { tempDir } from '../helpers/tmp.js';
 import { run } from '../helpers/cli.js';
 import { promises as fs } from 'node:fs';
 
