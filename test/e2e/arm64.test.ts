@@ -63,8 +63,10 @@ describe('arm64 layers run under emulation (debian12)', () => {
     }
   }, 1_800_000); // on a fresh machine graphviz's build also builds the arm64 build image under emulation (about 5 min)
 
-  const lambdaLike = (dir: string, script: string, ldLibraryPath?: null): Promise<LambdaRun> =>
-    timed(`run ${script.slice(0, 40)}`, () => runLambdaLike(image, dir, script, { work: inputs, platform: ARM64, ...(ldLibraryPath === null ? { ldLibraryPath } : {}) }));
+  const lambdaLike = (dir: string, script: string, ldLibraryPath?: null, tmpMb?: number): Promise<LambdaRun> =>
+    timed(`run ${script.slice(0, 40)}`, () =>
+      runLambdaLike(image, dir, script, { work: inputs, platform: ARM64, ...(ldLibraryPath === null ? { ldLibraryPath } : {}), ...(tmpMb ? { tmpMb } : {}) }),
+    );
 
   it('the runtime image is arm64 and runs under emulation', async () => {
     const r = await lambdaLike(popplerDir, 'uname -m; od -An -tx1 -j18 -N2 $(ls /opt/lib/libpoppler.so.* | head -1)');
@@ -110,6 +112,31 @@ describe('arm64 layers run under emulation (debian12)', () => {
     expect(lines.find((l) => l.startsWith('PASS run:'))).toMatch(/^PASS run: pdftoppm -v 2>&1 \| head -1 {2}\(pdftoppm version \d+\.\d+/);
     expect(lines.filter((l) => l.startsWith('SKIP'))).toEqual([]);
     expect(lines.at(-1)).toMatch(/^verified: 4 passed, 0 failed \(Lambda-like in yumda\/runtime-debian12:[0-9a-f]{12}-arm64:/);
+  });
+
+  it('poppler-utils --pack: the layer ships aarch64 unpack tools, and the first call unpacks and renders under emulation', async () => {
+    const packedDir = path.join(work, 'poppler-packed');
+    const b = await timed('install poppler-utils --pack', () =>
+      runYumda(['install', 'poppler-utils', '--target', 'debian12', '--arch', 'arm64', '--pack', '--out-dir', packedDir, '--json']),
+    );
+    expect(b.code, b.stderr).toBe(0);
+    const packed = (JSON.parse(b.stdout) as { packed: { tmpMb: number; unpackDir: string } }).packed;
+    chmodSync(packedDir, 0o755);
+    // what unpacks on the bare runtime is shipped for the function's architecture
+    const zstd = await run('readelf', ['-h', path.join(packedDir, '.yumda/bin/zstd')]);
+    expect(zstd.stdout).toMatch(/Machine:\s+AArch64/);
+    const script =
+      'set -e; s=$(date +%s%N); pdftotext -nopgbrk /work/hello.pdf /tmp/text; m=$(date +%s%N); pdftoppm -png -r 72 /work/hello.pdf /tmp/page; e=$(date +%s%N); ' +
+      'echo "$(cat /tmp/text)"; echo "ms $(( (m - s) / 1000000 )) $(( (e - m) / 1000000 ))"; uname -m; ls -d /tmp/yumda-pack-*; base64 /tmp/page-1.png';
+    const r = await lambdaLike(packedDir, script, undefined, packed.tmpMb + 16);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const [text, ms, machine, unpacked, ...png] = r.stdout.trim().split('\n');
+    expect(text).toBe('Hello Lambda Layer');
+    expect(machine).toBe('aarch64');
+    expect(unpacked).toBe(packed.unpackDir);
+    console.log(`arm64 packed poppler-utils: first call ${ms!.split(' ')[1]} ms (unpacks ${packed.tmpMb} MB), second ${ms!.split(' ')[2]} ms (emulated, this machine)`);
+    expect(looksLikeRenderedText(png.join('\n'))).toMatchObject({ ok: true });
   });
 });
 
