@@ -97,6 +97,7 @@ class DnfManager(object):
 
     def __init__(self, job):
         import dnf
+        import dnf.callback
         import dnf.exceptions
         import hawkey
 
@@ -239,10 +240,24 @@ class DnfManager(object):
 
     def download(self, pkgs):
         try:
-            self.base.download_packages(pkgs)
+            self.base.download_packages(pkgs, progress=download_lines(self.dnf.callback))
         except self.dnf.exceptions.DownloadError as e:
             fail("download", text(e) + self.why())
         return [p.localPkg() for p in pkgs]
+
+
+def download_lines(callback):
+    """A `downloaded FILE` line on stderr as each package is in (yumda's progress counts them), not
+    all at once when dnf returns: a 200 MB download otherwise shows nothing until its end."""
+    done = (callback.STATUS_OK, callback.STATUS_ALREADY_EXISTS, callback.STATUS_DRPM)
+
+    class DownloadLines(callback.DownloadProgress):
+        def end(self, payload, status, msg):
+            if status in done:
+                sys.stderr.write("downloaded %s\n" % payload)
+                sys.stderr.flush()
+
+    return DownloadLines()
 
 
 class YumManager(object):

@@ -205,6 +205,9 @@ function interpreter(ctx: ResolveContext): string {
   return rpmManager(ctx.target) === 'yum' ? 'python' : 'python3';
 }
 
+/** What the helper writes as each package is downloaded (dnf; yum's come when all are in). */
+const DOWNLOADED = /^downloaded (\S+)$/;
+
 /** Metadata is fetched by `refresh` only; the steps after it never expire what it found. */
 const NEVER_EXPIRE = String(10 * 365 * 24 * 3600);
 
@@ -217,7 +220,11 @@ async function helper<T>(c: Runner, ctx: ResolveContext, args: string[], log: Lo
   const manager = rpmManager(ctx.target);
   const r = await c.exec([interpreter(ctx), HELPER, ...args], {
     env: { LC_ALL: 'C.UTF-8', YUMDA_METADATA_EXPIRE: opts.expireSeconds ?? NEVER_EXPIRE },
-    onStderrLine: (l) => l.trim() && log(`${manager}: ${l.trim()}`),
+    // the helper's `downloaded FILE` lines are progress (stagingProgress counts them); the rest is the manager's own
+    onStderrLine: (l) => {
+      const line = l.trim();
+      if (line) log(DOWNLOADED.test(line) ? line : `${manager}: ${line}`);
+    },
   });
   const out = parseHelperOutput<T>(r.stdout, r.stderr, r.exitCode, `${manager} (${what})`);
   if (isError(out)) throw helperError(out.error, ctx, opts.requests);
@@ -326,8 +333,15 @@ export const rpmBackend: Backend = {
       return `${p.name}-${e.epoch ? `${e.epoch}:` : ''}${e.version}-${e.release}.${p.arch}`;
     });
     // everything may come from the runtime: then nothing is downloaded, and the layer is empty
-    const d = nevras.length ? await helper<{ files: string[] }>(c, ctx, ['download', JOB, DOWNLOADS, ...nevras], log, 'downloading') : { files: [] };
-    for (const f of d.files) log(`downloaded ${path.posix.basename(f)}`);
+    const reported = new Set<string>();
+    const logDownload: Log = (line) => {
+      const m = DOWNLOADED.exec(line);
+      if (m) reported.add(m[1]!);
+      log(line);
+    };
+    const d = nevras.length ? await helper<{ files: string[] }>(c, ctx, ['download', JOB, DOWNLOADS, ...nevras], logDownload, 'downloading') : { files: [] };
+    // what dnf did not report as it went (a package already in its cache; yum reports none)
+    for (const f of d.files) if (!reported.has(path.posix.basename(f))) log(`downloaded ${path.posix.basename(f)}`);
     const repoOf = new Map(packages.map((p, i) => [nevras[i]!, p.repository]));
     const keyed: Array<{ file: string; key: string }> = [];
     d.files.forEach((f, i) => {

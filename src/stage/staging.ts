@@ -48,7 +48,8 @@ export function installUcfFiles(tree: FileTree, records: string): string[] {
 
 /**
  * The backend's log lines of a staging run, turned into progress: `download NAME …` (apt, as
- * each package starts) or `downloaded FILE` (dnf, once all are in), then `unpacked NAME`.
+ * each package starts) or `downloaded FILE` (dnf as each is in, yum once all are), then
+ * `unpacked NAME`.
  * Sizes come from the plan; other lines pass through as details.
  */
 export function stagingProgress(packages: readonly PlannedPackage[], events: SessionEvents): (line: string) => void {

@@ -50,13 +50,13 @@ describe('al2023 rpm path on a real AL2023 repository', () => {
   afterAll(async () => server?.close());
 
   /** Unpacked trees by package name, as the build container leaves them. */
-  async function stage(url: string, plan: Plan): Promise<Map<string, FileTree>> {
+  async function stage(url: string, plan: Plan, log: (line: string) => void = () => undefined): Promise<Map<string, FileTree>> {
     const docker = await connectEngine();
     const ctx: ResolveContext = { target: loadTarget('al2023'), runtime: loadRuntime('provided.al2023'), arch: parseArch('x86_64'), repositories: [parseRpmRepo(url, 0)] };
     return withContainer(docker, { image: buildImage, network: 'host' }, async (c) => {
       await c.putArchive('/', await tarOf(rpmBackend.configFiles(ctx)));
       await rpmBackend.refresh(c, ctx, () => undefined, { maxAgeMinutes: 60, force: true });
-      await rpmBackend.stage(c, ctx, plan.packages, () => undefined);
+      await rpmBackend.stage(c, ctx, plan.packages, log);
       const { trees } = await extractTar(await c.getArchive(STAGE_OUT), new ContentStore(path.join(tempDir(), 'content')), packageRoute('out'));
       return trees;
     });
@@ -93,6 +93,40 @@ describe('al2023 rpm path on a real AL2023 repository', () => {
         .toString()
         .split('\n')[0],
     ).toMatch(/^#!\/usr\/bin\/python2/);
+  });
+
+  it("reports each package as dnf finishes it, not all when dnf returns: the second package's answer waits for the first one's line", async () => {
+    const seen: string[] = [];
+    let firstIn: () => void = () => undefined;
+    const firstReported = new Promise<void>((resolve) => (firstIn = resolve));
+    let rpms = 0;
+    const held = await serveDirectory(FIXTURE, {
+      // dnf fetches in parallel: whichever package is asked for second is answered only once a
+      // `downloaded` line has arrived, or after 20 s (then the order below fails the test)
+      hold: (rel) => {
+        if (!rel.endsWith('.rpm') || rpms++ === 0) return undefined;
+        return Promise.race([firstReported, new Promise<void>((resolve) => setTimeout(resolve, 20_000))]).then(() => void seen.push(`answered ${path.posix.basename(rel)}`));
+      },
+    });
+    try {
+      await stage(
+        held.url,
+        { packages: [pkg('python2-wheel', '1:0.34.2-1.amzn2023.0.2', 'noarch'), pkg('python2.7', '2.7.18-41.amzn2023.0.9', 'x86_64')], fromRuntime: [], skew: [] },
+        (line) => {
+          if (!line.startsWith('downloaded ')) return;
+          seen.push(line);
+          firstIn();
+        },
+      );
+    } finally {
+      await held.close();
+    }
+    // one line per package, the first before the second package was answered
+    expect(seen).toHaveLength(3);
+    expect(seen[0]).toMatch(/^downloaded python2(-wheel-0\.34\.2-1\.amzn2023\.0\.2\.noarch|\.7-2\.7\.18-41\.amzn2023\.0\.9\.x86_64)\.rpm$/);
+    expect(seen[1]).toMatch(/^answered python2/);
+    expect(seen[2]).toMatch(/^downloaded python2/);
+    expect(seen[2]).not.toBe(seen[0]);
   });
 
   it('refuses a package whose bytes do not match the repository metadata', async () => {

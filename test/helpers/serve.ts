@@ -13,12 +13,15 @@ import path from 'node:path';
  * the repository's URL and reuses it for an hour, and the engine is shared by every test run on
  * the machine. A loopback port comes round again, and a repository the tests rebuild has the same
  * NEVRAs with other bytes; a URL of its own per server keeps one run from reading another's
- * metadata.
+ * metadata. `hold` may delay the answer to a path until a test has seen what it waits for.
  */
-export async function serveDirectory(root: string): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {
+export async function serveDirectory(
+  root: string,
+  opts: { hold?: (rel: string) => Promise<void> | undefined } = {},
+): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {
   const base = `/${randomBytes(6).toString('hex')}`;
   const requests: string[] = [];
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(async (req, res) => {
     const full = decodeURIComponent((req.url ?? '/').split('?')[0]!);
     if (full !== base && !full.startsWith(`${base}/`)) {
       res.writeHead(404).end();
@@ -26,6 +29,8 @@ export async function serveDirectory(root: string): Promise<{ url: string; reque
     }
     const rel = full.slice(base.length) || '/';
     requests.push(rel);
+    // a test can hold a response back until something else has happened
+    await opts.hold?.(rel);
     const file = path.join(root, path.normalize(rel).replace(/^(\.\.[/\\])+/, ''));
     let size: number;
     try {

@@ -230,6 +230,14 @@ for (const py of interpreters) {
       }
     });
 
+    it('dnf: each package is announced on stderr as it is downloaded, for the progress line', async () => {
+      const dest = tempDir('yumda-rpm-dl-');
+      const scenario = { repos: { r1: [pkg('tool', '1.0-1', 'x86_64'), pkg('other', '2.0-3', 'noarch')] } };
+      const r = await helper(bin, 'dnf', scenario, 'download', [dest, 'tool-1.0-1.x86_64', 'other-2.0-3.noarch']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr.split('\n').filter((l) => l.startsWith('downloaded '))).toEqual(['downloaded tool-1.0-1.x86_64.rpm', 'downloaded other-2.0-3.noarch.rpm']);
+    });
+
     it("dnf: the reason for a repository failure is this run's, not an earlier run's line in the shared librepo log", async () => {
       const earlier = (cache: string) =>
         writeFileSync(

@@ -12,9 +12,17 @@ import os
 
 import fakerpm
 import hawkey
-from dnf import exceptions
+from dnf import callback, exceptions
 
 CLASSES = {"RepoError": exceptions.RepoError, "DownloadError": exceptions.DownloadError, "Error": exceptions.Error, "OSError": OSError}
+
+
+class _Payload(object):
+    def __init__(self, pkg):
+        self.pkg = pkg
+
+    def __str__(self):
+        return os.path.basename(self.pkg.location)
 
 
 class _Conf(object):
@@ -264,5 +272,9 @@ class Base(object):
         errors = dict((str(p), [failing[p.name]]) for p in pkglist if p.name in failing)
         if errors:
             raise exceptions.DownloadError(errors)
+        if progress is not None:
+            progress.start(len(pkglist), sum(p.downloadsize for p in pkglist))
         for p in pkglist:
             fakerpm.write_package(p.localPkg(), p.name)
+            if progress is not None:
+                progress.end(_Payload(p), callback.STATUS_OK, None)
