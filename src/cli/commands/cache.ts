@@ -24,7 +24,7 @@ export async function cacheInfoCommand(opts: { cacheDir?: string; json?: boolean
     packs: 'records of packed trees (the archives are in content)',
   };
   for (const p of parts) process.stdout.write(`  ${p.name.padEnd(10)} ${formatBytes(p.bytes).padStart(10)}  ${String(p.files).padStart(6)} files  ${what[p.name]}\n`);
-  process.stdout.write('Repository metadata is kept in Docker volumes named yumda-apt-lists-*.\n');
+  process.stdout.write('Repository metadata is kept in Docker volumes named yumda-apt-lists-* (apt) and yumda-rpm-cache-* (dnf, yum).\n');
 }
 
 export async function cacheCleanCommand(opts: { cacheDir?: string; only?: string[] }): Promise<void> {
