@@ -4,6 +4,7 @@ import path from 'node:path';
  * layout the way section surgery can (patchelf's history). Pure: each function takes the file's
  * bytes and returns new bytes, or says why it could not.
  */
+import { dynstrOwnsString, dynstrReferences } from './dynstr.js';
 import { DT_DEBUG, DT_NULL, DT_RPATH, DT_STRSZ, PT_DYNAMIC, PT_LOAD, parseElf, type ElfFile, type ElfSection } from './read.js';
 
 const SHF_ALLOC = 0x2;
@@ -257,8 +258,9 @@ export function ensureLibraryPath(buf: Buffer, dir: string, mapEntry: (entry: st
   const own = entries.filter((e) => e !== dir && (e.includes('$ORIGIN') || e.includes('${ORIGIN}') || e.startsWith(root)));
   const rest = entries.filter((e) => e !== dir && !own.includes(e));
   const wanted = [...own, dir, ...rest].join(':');
-  if (existing) {
-    // in place when it fits (the layer's directory last, after the package's own)
+  // in place when it fits (the layer's directory last, after the package's own), and when no
+  // other name of the file shares the string's bytes (dynstr.ts)
+  if (existing && dynstrOwnsString(dynstrReferences(buf, elf), existing.offset - dyn.strtab.offset, existing.value.length)) {
     const inPlace = [...entries.filter((e) => e !== dir), dir].join(':');
     const padded = padPath(existing.value, inPlace, existing.value.length);
     if (padded) return { data: overwrite(buf, existing.offset, padded), how: dyn.runpath ? 'rewrote-runpath' : 'rewrote-rpath', value: padded };

@@ -1,10 +1,11 @@
 import { neededClosure, sonameIndex, type ElfObject } from '../elf/graph.js';
-import { ensureLibraryPath, findExactStrings, findPaths, overwrite, padPath } from '../elf/patch.js';
+import { ensureLibraryPath, findExactStrings, findPaths, overwrite } from '../elf/patch.js';
 import { ET_DYN, ET_EXEC, isElf, parseElf, ElfError, type ElfFile } from '../elf/read.js';
 import { readContent, type Content, type TreeEntry } from '../tree/types.js';
 import { nameIndex, planDirectoryEdits, scanDirectoryStrings, type DirectoryRewrite, type DirectoryStrings } from './directories.js';
 import { LAYER_ROOT, relocatedAddress } from './placement.js';
 import type { PathMap } from './paths.js';
+import { changesOnlyRoot, type SubpathLink } from './subpaths.js';
 
 export interface BinaryReport {
   /** Compiled-in paths rewritten in place. */
@@ -17,8 +18,11 @@ export interface BinaryReport {
   libraryPath: Array<{ file: string; how: string }>;
   /** Executables that could not be given one (they need LD_LIBRARY_PATH, as on Lambda). */
   libraryPathFailed: Array<{ file: string; why: string }>;
-  /** Links /opt/X → etc/X that compiled-in /etc/X paths (rewritten to /opt/X) need. */
-  aliases: Map<string, string>;
+  /**
+   * Links the rewritten strings need, by path: their kept tails name the distribution's sub-paths
+   * (/opt/lib/x86_64-linux-gnu → ., /opt/fonts → etc/fonts).
+   */
+  links: Map<string, string>;
 }
 
 export const LAYER_LIB_DIR = `${LAYER_ROOT}/lib`;
@@ -43,7 +47,7 @@ export function relocateBinaries(
   exact: ExactStringRule[] = [],
   follow: (layerPath: string) => string | undefined = (p) => p,
 ): BinaryReport {
-  const report: BinaryReport = { rewrittenPaths: [], rewrittenDirs: [], unrewritable: [], libraryPath: [], libraryPathFailed: [], aliases: new Map() };
+  const report: BinaryReport = { rewrittenPaths: [], rewrittenDirs: [], unrewritable: [], libraryPath: [], libraryPathFailed: [], links: new Map() };
   const dirs = scanDirectories(layer, paths);
   const mapSearchDir = (dir: string) => {
     if (dir.includes('$ORIGIN') || dir.includes('${ORIGIN}')) return dir;
@@ -62,7 +66,7 @@ export function relocateBinaries(
         report.unrewritable.push({ file: p, path: found.value, why: r.why });
         continue;
       }
-      if (r.alias) report.aliases.set(r.alias.link, r.alias.target);
+      addLinks(report, r.links);
       buf = overwrite(buf, found.offset, r.to);
       changed = true;
       report.rewrittenPaths.push({ file: p, from: found.value, to: r.to });
@@ -73,25 +77,26 @@ export function relocateBinaries(
       const real = lib && (follow(lib) ?? lib);
       return real && e.pkg !== undefined && layer.get(real)?.pkg === e.pkg ? [real] : [];
     });
-    const planned = planDirectoryEdits(p, dirs.scans, loads, paths, triplet);
+    const planned = planDirectoryEdits(p, dirs.scans, loads, paths);
     for (const d of planned.edits) {
       buf = overwrite(buf, d.offset, d.to);
       changed = true;
       report.rewrittenDirs.push({ file: p, from: d.from, to: d.to, because: d.because });
     }
+    addLinks(report, planned.links);
     for (const c of planned.cannot) report.unrewritable.push({ file: p, ...c });
     const from = origin(p) ?? p;
     for (const rule of exact) {
       if (!rule.files.some((g) => g.test(from))) continue;
-      const padded = padPath(rule.from, rule.to, rule.from.length);
-      if (!padded) {
-        report.unrewritable.push({ file: p, path: rule.from, why: `recipe replacement ${rule.to} is longer` });
+      // the recipe's replacement obeys the rule every in-place edit does: the tail stays
+      if (!changesOnlyRoot(rule.from, rule.to)) {
+        report.unrewritable.push({ file: p, path: rule.from, why: `recipe replacement ${rule.to} changes more than the root of ${rule.from} (or its length)` });
         continue;
       }
       for (const at of findExactStrings(buf, rule.from, elf)) {
-        buf = overwrite(buf, at, padded);
+        buf = overwrite(buf, at, rule.to);
         changed = true;
-        report.rewrittenPaths.push({ file: p, from: rule.from, to: padded });
+        report.rewrittenPaths.push({ file: p, from: rule.from, to: rule.to });
       }
     }
     const isExecutable = (elf.type === ET_EXEC || elf.type === ET_DYN) && elf.interpreter !== undefined;
@@ -109,6 +114,10 @@ export function relocateBinaries(
     if (changed) layer.set(p, { ...e, content: save(buf), size: buf.length });
   }
   return report;
+}
+
+function addLinks(report: BinaryReport, links: readonly SubpathLink[]): void {
+  for (const l of links) report.links.set(l.link, l.target);
 }
 
 /** Every ELF file of the layer parsed once, with its directory strings and the layer's sonames. */

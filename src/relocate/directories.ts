@@ -22,16 +22,18 @@
  * (/bin/sh, /usr/bin/env: left alone, the layer does not ship them), and a compiled-in bindir is
  * the package's own, so the rule rewrites; each rewrite is reported with the name that caused it.
  *
- * Paths relative to the prefix (`lib/x86_64-linux-gnu/gstreamer1.0`, joined by the program to
- * its own location found with dladdr, or to its prefix) move to their place relative to the
- * layer's root (`lib/gstreamer1.0`) when the layer ships what they name; only the multiarch,
- * lib64 and sbin directories change their relative place.
+ * Rewrites follow subpaths.ts: only the root component changes (`/usr/lib/x86_64-linux-gnu`
+ * becomes `/opt/lib/x86_64-linux-gnu`, which a link in the layer leads to /opt/lib), so no string
+ * the linker merged into the tail changes. Paths relative to the prefix
+ * (`lib/x86_64-linux-gnu/gstreamer1.0`, joined by the program to its own location found with
+ * dladdr, or to its prefix) keep every byte: the same links lead them to the layer's directory.
  */
 import path from 'node:path';
-import { findPaths, padPath, wholePathStrings } from '../elf/patch.js';
+import { findPaths, wholePathStrings } from '../elf/patch.js';
 import type { ElfFile } from '../elf/read.js';
 import { LAYER_ROOT, relocatedAddress } from './placement.js';
-import type { PathMap } from './paths.js';
+import type { BinaryRewrite, PathMap } from './paths.js';
+import type { SubpathLink } from './subpaths.js';
 
 /** The prefix packages are configured with: what relative paths in their binaries start from. */
 const PREFIX = '/usr';
@@ -123,17 +125,22 @@ export function scanDirectoryStrings(buf: Buffer, elf: ElfFile, paths: PathMap, 
 
 /**
  * The rewrites of one binary, given what it and the libraries it loads (`loads`, paths of the
- * layer) name. Strings whose new place does not fit are returned as `cannot`.
+ * layer) name. A bare directory gets its root swapped (`/usr/lib/x86_64-linux-gnu` to
+ * `/opt/lib/x86_64-linux-gnu`, which a link leads to /opt/lib); a relative path keeps every byte
+ * and gets the links that make it lead to the layer's directory from the prefix. Strings that
+ * cannot be served that way are returned as `cannot`.
  */
 export function planDirectoryEdits(
   file: string,
   scans: Map<string, DirectoryStrings>,
   loads: readonly string[],
   paths: PathMap,
-  triplet: string,
-): { edits: DirectoryEdit[]; cannot: Array<{ path: string; why: string }> } {
+): { edits: DirectoryEdit[]; links: SubpathLink[]; cannot: Array<{ path: string; why: string }> } {
   const own = scans.get(file);
-  if (!own || (own.bare.length === 0 && own.relative.length === 0)) return { edits: [], cannot: [] };
+  const edits: DirectoryEdit[] = [];
+  const links: SubpathLink[] = [];
+  const cannot: Array<{ path: string; why: string }> = [];
+  if (!own || (own.bare.length === 0 && own.relative.length === 0)) return { edits, links, cannot };
   const named = (root: string): string | undefined => {
     const p = own.names.get(root);
     if (p) return `names ${p}`;
@@ -143,23 +150,22 @@ export function planDirectoryEdits(
     }
     return undefined;
   };
-  const edits: DirectoryEdit[] = [];
-  const cannot: Array<{ path: string; why: string }> = [];
-  const edit = (s: { offset: number; value: string }, to: string, because: string) => {
-    const slash = s.value.length > 1 && s.value.endsWith('/');
-    const padded = padPath(s.value, to + (slash ? '/' : ''), s.value.length);
-    if (padded === undefined)
-      cannot.push({
-        path: s.value,
-        why: `a directory whose files the layer ships (${because}), but its new place ${to} is longer than the ${s.value.length} bytes the binary has`,
-      });
-    else if (padded !== s.value) edits.push({ offset: s.offset, from: s.value, to: padded, because });
+  const serve = (value: string, because: string): BinaryRewrite | undefined => {
+    const r = paths.inPlace(value);
+    if (r.kind === 'cannot') {
+      cannot.push({ path: value, why: `a directory whose files the layer ships (${because}), but ${r.why}` });
+      return undefined;
+    }
+    links.push(...r.links);
+    return r;
   };
   for (const s of own.bare) {
-    const to = relocatedAddress(s.dir, triplet);
+    const to = relocatedAddress(s.dir, paths.triplet);
     if (to === s.dir || !(to === LAYER_ROOT || to.startsWith(LAYER_ROOT + '/'))) continue;
     const because = named(s.dir);
-    if (because) edit(s, to, because);
+    if (!because) continue;
+    const r = serve(s.value, because);
+    if (r && r.kind === 'rewrite') edits.push({ offset: s.offset, from: s.value, to: r.to, because });
   }
   for (const s of own.relative) {
     const p = `${PREFIX}/${s.rel}`;
@@ -167,10 +173,10 @@ export function planDirectoryEdits(
     if (paths.isHierarchyRoot(p)) because = named(p);
     else if (paths.shippedExactly(p)) because = `relative to ${PREFIX}, names ${p}`;
     if (!because) continue;
-    const addr = relocatedAddress(p, triplet);
+    const addr = relocatedAddress(p, paths.triplet);
     if (!addr.startsWith(LAYER_ROOT + '/')) continue;
-    const to = addr.slice(LAYER_ROOT.length + 1);
-    if (to !== s.rel) edit(s, to, because);
+    // kept as it is: joined to the layer's root, the links lead it to the layer's directory
+    serve(p, because);
   }
-  return { edits, cannot };
+  return { edits, links, cannot };
 }

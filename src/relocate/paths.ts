@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { FileTree } from '../tree/types.js';
 import { LAYER_ROOT, STATE_ROOT, relocatedAddress } from './placement.js';
-import { padPath } from '../elf/patch.js';
+import { linksToReach, swapRoot, type SubpathLink } from './subpaths.js';
+import type { LinkLookup } from './symlinks.js';
 
 /**
  * Directories too broad to rewrite when they appear alone: they hold the runtime's files as well
@@ -38,10 +39,13 @@ function hierarchyRoots(triplet: string): Set<string> {
   ]);
 }
 
-/** Top-level names of the layer that a compiled-in /etc alias must not take. */
+/**
+ * Top-level names of the layer a link must not take: its own hierarchy, and the directories
+ * Lambda's runtimes search in layers (/opt/python, /opt/nodejs, …), which another layer may fill.
+ */
 const RESERVED_TOP = new Set(['bin', 'lib', 'lib32', 'libexec', 'share', 'etc', 'include', '.yumda', 'python', 'nodejs', 'java', 'ruby']);
 
-export type BinaryRewrite = { kind: 'rewrite'; to: string; alias?: { link: string; target: string } } | { kind: 'cannot'; why: string };
+export type BinaryRewrite = { kind: 'rewrite'; to: string; links: SubpathLink[] } | { kind: 'cannot'; why: string };
 
 /**
  * What relocation knows about paths of the original filesystem: which ones the layer ships and
@@ -51,11 +55,13 @@ export type BinaryRewrite = { kind: 'rewrite'; to: string; alias?: { link: strin
 export class PathMap {
   private readonly stagedDirs = new Set<string>();
   private readonly roots: Set<string>;
+  /** Links promised to earlier rewrites: a later one may share them, never contradict them. */
+  private readonly promised = new Map<string, string>();
 
   constructor(
     private readonly staged: FileTree,
-    private readonly inLayer: (p: string) => boolean,
-    private readonly triplet: string,
+    private readonly layer: LinkLookup,
+    readonly triplet: string,
   ) {
     for (const p of staged.keys()) {
       for (let d = path.posix.dirname(p); d !== '/' && !this.stagedDirs.has(d); d = path.posix.dirname(d)) this.stagedDirs.add(d);
@@ -112,7 +118,7 @@ export class PathMap {
     const addr = relocatedAddress(p, this.triplet);
     if (addr === p) return undefined;
     if (p.startsWith('/var/')) return addr;
-    return addr.startsWith(LAYER_ROOT + '/') && this.inLayer(relocatedAddress(owned, this.triplet)) ? addr : undefined;
+    return addr.startsWith(LAYER_ROOT + '/') && this.layer.kindAt(relocatedAddress(owned, this.triplet)) !== undefined ? addr : undefined;
   }
 
   /** Config files may name state the package creates at run time: every /var path moves. */
@@ -128,26 +134,42 @@ export class PathMap {
   }
 
   /**
-   * How to rewrite a path compiled into a binary, in place. `/usr/` → `/opt/` and `/var/` →
-   * `/tmp/` keep the length; shorter addresses are padded with slashes; `/etc/X` would grow to
-   * `/opt/etc/X`, so it becomes `/opt/X` with a link /opt/X → etc/X.
+   * How to rewrite a path compiled into a binary, in place: its root swapped (`/usr` and `/etc` to
+   * `/opt`, `/var` to `/tmp`), every later byte kept (subpaths.ts), with the links that make the
+   * kept tail lead to the layer's file. Undefined when the layer does not ship what it names.
    */
   forBinary(found: string): BinaryRewrite | undefined {
-    const slash = found.length > 1 && found.endsWith('/');
-    // `/usr/lib/x86_64-linux-gnu/ImageMagick-6.9.11//modules-Q16` is how builds join paths
     const p = path.posix.normalize(found).replace(/\/+$/, '');
-    let addr = this.shipped(p);
-    if (addr === undefined) return undefined;
-    if (slash) addr += '/';
-    const padded = padPath(found, addr, found.length);
-    if (padded !== undefined) return { kind: 'rewrite', to: padded };
-    if (p.startsWith('/etc/')) {
-      const rest = p.slice('/etc/'.length);
-      const top = rest.split('/')[0]!;
-      if (RESERVED_TOP.has(top)) return { kind: 'cannot', why: `/opt/${top} is taken by the layer's own hierarchy` };
-      return { kind: 'rewrite', to: `${LAYER_ROOT}/${rest}${slash ? '/' : ''}`, alias: { link: `${LAYER_ROOT}/${top}`, target: `etc/${top}` } };
+    if (this.shipped(p) === undefined) return undefined;
+    return this.inPlace(found);
+  }
+
+  /**
+   * `s` (a path, bare directory or not, as the binary spells it) with its root swapped, and the
+   * links that make it lead where the layout puts it; or why that cannot be.
+   */
+  inPlace(s: string): BinaryRewrite {
+    const to = swapRoot(s);
+    if (to === undefined) return { kind: 'cannot', why: 'its root has no same-length counterpart in the layer' };
+    if (s.split('/').includes('..')) return { kind: 'cannot', why: "it climbs with .., which the layer's links would resolve differently" };
+    const reach = linksToReach(path.posix.normalize(s).replace(/\/+$/, ''), this.triplet);
+    if ('why' in reach) return { kind: 'cannot', why: reach.why };
+    for (const l of reach.links) {
+      const why = this.linkProblem(l);
+      if (why) return { kind: 'cannot', why };
     }
-    return { kind: 'cannot', why: `its new place ${addr} is longer than the ${found.length} bytes the binary has` };
+    for (const l of reach.links) this.promised.set(l.link, l.target);
+    return { kind: 'rewrite', to, links: reach.links };
+  }
+
+  private linkProblem(l: SubpathLink): string | undefined {
+    const top = l.link.slice(LAYER_ROOT.length + 1);
+    if (!top.includes('/') && RESERVED_TOP.has(top)) return `${l.link} is reserved for the layer's own hierarchy`;
+    const promised = this.promised.get(l.link);
+    if (promised !== undefined && promised !== l.target) return `${l.link} must already lead to ${promised}`;
+    const kind = this.layer.kindAt(l.link);
+    if (kind === undefined || (kind === 'symlink' && this.layer.linkTarget(l.link) === l.target)) return undefined;
+    return `it would need a link at ${l.link}, where the layer has a ${kind === 'symlink' ? 'link elsewhere' : kind}`;
   }
 }
 

@@ -108,6 +108,11 @@ export function relocatedAddress(p: string, triplet: string): string {
   return p;
 }
 
+/** The layout's prefix rules with the target's triplet filled in, longest first. */
+export function layoutPrefixes(triplet: string): Array<{ from: string; to: string }> {
+  return PREFIXES.map((r) => ({ from: expand(r.from, triplet), to: r.to }));
+}
+
 /** Where the layer puts a staged path, or why it leaves it out. */
 export function place(p: string, opts: LayoutOptions): Placement {
   if (p === '/') return { kind: 'drop', reason: 'system' };

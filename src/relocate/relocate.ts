@@ -10,6 +10,7 @@ import { ENV_PATH, EXEC_WRAPPER_PATH } from '../format/layer-manifest.js';
 import { globToRegExp, matchesAny } from './glob.js';
 import { LAYER_ROOT, place, placementPriority, relocatedAddress, type DropReason, type LayoutOptions } from './placement.js';
 import { PathMap } from './paths.js';
+import { distributionLinks } from './subpaths.js';
 import { absoluteLinkTarget, relativeLink, resolveInTree, type LinkLookup } from './symlinks.js';
 import { relocateTextFiles } from './text-files.js';
 import { envFileContent, execWrapperScript, wrapperScript, wrappedRealPath } from './wrappers.js';
@@ -46,7 +47,10 @@ export interface RelocateReport {
   collisions: Array<{ to: string; kept: string; lost: string }>;
   /** Paths rewritten in text files (config, scripts, pkg-config, libtool). */
   rewritten: Array<{ file: string; from: string; to: string }>;
-  binaries: Omit<BinaryReport, 'aliases'> & { aliases: Array<{ link: string; target: string }> };
+  binaries: Omit<BinaryReport, 'links'> & {
+    /** Links that make the distribution's sub-paths, which rewritten strings keep, lead into the layer. */
+    links: Array<{ link: string; target: string }>;
+  };
   alternatives: Array<{ link: string; path: string }>;
   wrapped: Array<{ program: string; real: string; env: string[] }>;
   env: Record<string, string>;
@@ -63,7 +67,7 @@ export function emptyReport(): RelocateReport {
     droppedLinks: [],
     collisions: [],
     rewritten: [],
-    binaries: { rewrittenPaths: [], rewrittenDirs: [], unrewritable: [], libraryPath: [], libraryPathFailed: [], aliases: [] },
+    binaries: { rewrittenPaths: [], rewrittenDirs: [], unrewritable: [], libraryPath: [], libraryPathFailed: [], links: [] },
     alternatives: [],
     wrapped: [],
     env: {},
@@ -98,7 +102,7 @@ export function relocate(input: RelocateInput): RelocateResult {
   const lookup = layerLookup(placed);
   retargetLinks(placed, origin, staged, triplet, lookup, report);
 
-  const paths = new PathMap(staged, (p) => lookup.kindAt(p) !== undefined, triplet);
+  const paths = new PathMap(staged, lookup, triplet);
   const rewriteGlobs = recipes.flatMap((r) => r.rules.rewrite).map(globToRegExp);
   report.rewritten = relocateTextFiles(
     placed,
@@ -119,8 +123,16 @@ export function relocate(input: RelocateInput): RelocateResult {
     exact,
     (p) => resolveInTree(p, lookup),
   );
-  report.binaries = { ...bin, aliases: [...bin.aliases].map(([link, target]) => ({ link, target })) };
-  for (const { link, target } of report.binaries.aliases) {
+  // the links rewritten strings need, and the distribution's folded directories (a program may
+  // join lib/<triplet>/… to its prefix at run time, which no string shows)
+  const links = new Map(bin.links);
+  const shippedFrom = [...origin].filter(([to]) => placed.get(to)?.kind !== 'dir').map(([, from]) => from);
+  for (const l of distributionLinks(shippedFrom, triplet)) {
+    const kind = lookup.kindAt(l.link);
+    if (kind === undefined && !links.has(l.link)) links.set(l.link, l.target);
+  }
+  report.binaries = { ...bin, links: [...links].sort(([a], [b]) => a.localeCompare(b)).map(([link, target]) => ({ link, target })) };
+  for (const { link, target } of report.binaries.links) {
     if (!placed.has(link)) placed.set(link, { kind: 'symlink', path: link, target });
   }
 

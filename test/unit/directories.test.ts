@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { relocate } from '../../src/relocate/relocate.js';
 import { DEFAULT_KEEP } from '../../src/relocate/placement.js';
+import { resolveInTree } from '../../src/relocate/symlinks.js';
 import { file, readContent, treeOf, type FileTree, type TreeEntry } from '../../src/tree/types.js';
 import { cc } from '../helpers/cc.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -35,6 +36,8 @@ interface Case {
   rewrites: Array<[string, string]>;
   /** Strings reported as not rewritable. */
   cannot?: string[];
+  /** Paths a kept tail spells, and the layer path each must lead to through the layer's links. */
+  reach?: Array<[string, string]>;
 }
 
 const M = 'x86_64-linux-gnu';
@@ -46,7 +49,8 @@ const CASES: Case[] = [
     name: 'libdir joined to <name>-modules-X.Y',
     program: [`/usr/lib/${M}`, 'modfmt-modules-1.2'],
     staged: [`/usr/lib/${M}/modfmt-modules-1.2/png.mod`],
-    rewrites: [[`/usr/lib/${M}`, '/opt/lib/////////////////']],
+    rewrites: [[`/usr/lib/${M}`, `/opt/lib/${M}`]],
+    reach: [[`/opt/lib/${M}/modfmt-modules-1.2/png.mod`, '/opt/lib/modfmt-modules-1.2/png.mod']],
   },
   { name: 'prefix joined to a relative path (git)', program: ['/usr', 'share/mytool/templates'], staged: ['/usr/share/mytool/templates/a'], rewrites: [['/usr', '/opt']] },
   {
@@ -55,18 +59,34 @@ const CASES: Case[] = [
     staged: ['/usr/libexec/mytool-2'],
     rewrites: [['/usr/libexec', '/opt/libexec']],
   },
-  { name: 'lib64 as libdir', program: ['/usr/lib64', 'mytool-plugins'], staged: ['/usr/lib64/mytool-plugins/a.so'], rewrites: [['/usr/lib64', '/opt/lib//']] },
+  {
+    name: 'lib64 as libdir',
+    program: ['/usr/lib64', 'mytool-plugins'],
+    staged: ['/usr/lib64/mytool-plugins/a.so'],
+    rewrites: [['/usr/lib64', '/opt/lib64']],
+    reach: [['/opt/lib64/mytool-plugins/a.so', '/opt/lib/mytool-plugins/a.so']],
+  },
+  {
+    name: 'sbindir joined to a helper the layer ships',
+    program: ['/usr/sbin', 'mytool-daemon'],
+    staged: ['/usr/sbin/mytool-daemon'],
+    rewrites: [['/usr/sbin', '/opt/sbin']],
+    reach: [['/opt/sbin/mytool-daemon', '/opt/bin/mytool-daemon']],
+  },
   {
     name: 'a path relative to the prefix whose multiarch directory goes',
     program: [`lib/${M}/relmod-1.0`],
     staged: [`/usr/lib/${M}/relmod-1.0/x`],
-    rewrites: [[`lib/${M}/relmod-1.0`, 'lib//////////////////relmod-1.0']],
+    // kept byte for byte: joined to the layer's root it leads to /opt/lib/relmod-1.0
+    rewrites: [],
+    reach: [[`/opt/lib/${M}/relmod-1.0/x`, '/opt/lib/relmod-1.0/x']],
   },
   {
     name: 'libdir, relative to the prefix, when the binary names what the layer ships in it',
     program: [`lib/${M}`, 'relmod-1.0'],
     staged: [`/usr/lib/${M}/relmod-1.0/x`],
-    rewrites: [[`lib/${M}`, 'lib/////////////////']],
+    rewrites: [],
+    reach: [[`/opt/lib/${M}/relmod-1.0/x`, '/opt/lib/relmod-1.0/x']],
   },
   {
     name: 'a directory whose names come from a library of the same package',
@@ -124,6 +144,10 @@ describe('bare directories compiled into binaries', () => {
     expect(report.binaries.unrewritable.filter((u) => u.file === '/opt/bin/tool').map((u) => u.path)).toEqual(c.cannot ?? []);
     // every rewrite says which path of the layer made the rule apply
     for (const d of dirs) expect(d.because).toMatch(/\/usr\//);
+    // a rewrite changes only the root: every byte after it is the original's (linkers merge tails)
+    for (const [from, to] of c.rewrites) expect(to.slice(4)).toBe(from.slice(4));
+    const lookup = { kindAt: (p: string) => (p === '/opt' ? 'dir' : layer.get(p)?.kind), linkTarget: (p: string) => (layer.get(p) as { target?: string } | undefined)?.target };
+    for (const [spelled, real] of c.reach ?? []) expect(resolveInTree(spelled, lookup), spelled).toBe(real);
   });
 });
 
@@ -144,10 +168,11 @@ describe("the issue's two programs, relocated", () => {
     const { layer, report } = relocate({ staged, layout, recipes: [], shell: '/bin/sh' });
     expect(report.binaries.rewrittenDirs.map((d) => [d.file, d.from, d.to, d.because])).toEqual([
       ['/opt/bin/mytool', '/usr/bin', '/opt/bin', 'names /usr/bin/mytool-helper'],
-      ['/opt/lib/libmodfmt.so.1', `/usr/lib/${M}`, '/opt/lib/////////////////', `names /usr/lib/${M}/modfmt-modules-1.2`],
+      ['/opt/lib/libmodfmt.so.1', `/usr/lib/${M}`, `/opt/lib/${M}`, `names /usr/lib/${M}/modfmt-modules-1.2`],
     ]);
     expect(hasString(bytesOf(layer, '/opt/bin/mytool'), '/opt/bin')).toBe(true);
-    expect(hasString(bytesOf(layer, '/opt/lib/libmodfmt.so.1'), '/opt/lib/////////////////')).toBe(true);
+    expect(hasString(bytesOf(layer, '/opt/lib/libmodfmt.so.1'), `/opt/lib/${M}`)).toBe(true);
+    expect(layer.get(`/opt/lib/${M}`)).toMatchObject({ kind: 'symlink', target: '.' });
     // modcat names nothing of the layer: its library's libdir is the library's business
     expect(report.binaries.rewrittenDirs.some((d) => d.file === '/opt/bin/modcat')).toBe(false);
   });
