@@ -26,17 +26,14 @@
  * becomes `/opt/lib/x86_64-linux-gnu`, which a link in the layer leads to /opt/lib), so no string
  * the linker merged into the tail changes. Paths relative to the prefix
  * (`lib/x86_64-linux-gnu/gstreamer1.0`, joined by the program to its own location found with
- * dladdr, or to its prefix) keep every byte: the same links lead them to the layer's directory.
+ * dladdr, or to its prefix) keep their tail too (subpaths.ts).
  */
 import path from 'node:path';
 import { findPaths, wholePathStrings } from '../elf/patch.js';
 import type { ElfFile } from '../elf/read.js';
 import { LAYER_ROOT, relocatedAddress } from './placement.js';
 import type { BinaryRewrite, PathMap } from './paths.js';
-import type { SubpathLink } from './subpaths.js';
-
-/** The prefix packages are configured with: what relative paths in their binaries start from. */
-const PREFIX = '/usr';
+import { PACKAGE_PREFIX, type SubpathLink } from './subpaths.js';
 
 /** No leading dot or slash: `../x` and `./x` are relative to the working directory. */
 const RELATIVE = /^[A-Za-z0-9_+@,=][A-Za-z0-9_.+@,=\-/]*$/;
@@ -168,15 +165,15 @@ export function planDirectoryEdits(
     if (r && r.kind === 'rewrite') edits.push({ offset: s.offset, from: s.value, to: r.to, because });
   }
   for (const s of own.relative) {
-    const p = `${PREFIX}/${s.rel}`;
+    const p = `${PACKAGE_PREFIX}/${s.rel}`;
     let because: string | undefined;
     if (paths.isHierarchyRoot(p)) because = named(p);
-    else if (paths.shippedExactly(p)) because = `relative to ${PREFIX}, names ${p}`;
+    else if (paths.shippedExactly(p)) because = `relative to ${PACKAGE_PREFIX}, names ${p}`;
     if (!because) continue;
     const addr = relocatedAddress(p, paths.triplet);
     if (!addr.startsWith(LAYER_ROOT + '/')) continue;
-    // kept as it is: joined to the layer's root, the links lead it to the layer's directory
-    serve(p, because);
+    const r = serve(s.value, because);
+    if (r && r.kind === 'rewrite' && r.to !== s.value) edits.push({ offset: s.offset, from: s.value, to: r.to, because });
   }
   return { edits, links, cannot };
 }

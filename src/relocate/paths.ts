@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { FileTree } from '../tree/types.js';
 import { LAYER_ROOT, STATE_ROOT, relocatedAddress } from './placement.js';
-import { linksToReach, swapRoot, type SubpathLink } from './subpaths.js';
+import { inPlacePlans, type SubpathLink } from './subpaths.js';
 import type { LinkLookup } from './symlinks.js';
 
 /**
@@ -145,21 +145,24 @@ export class PathMap {
   }
 
   /**
-   * `s` (a path, bare directory or not, as the binary spells it) with its root swapped, and the
-   * links that make it lead where the layout puts it; or why that cannot be.
+   * `s` (a path, bare directory or not, absolute or relative to the prefix, as the binary spells
+   * it) rewritten in place, first components only (subpaths.ts), with the links that make it lead
+   * where the layout puts it; or why that cannot be.
    */
   inPlace(s: string): BinaryRewrite {
-    const to = swapRoot(s);
-    if (to === undefined) return { kind: 'cannot', why: 'its root has no same-length counterpart in the layer' };
-    if (s.split('/').includes('..')) return { kind: 'cannot', why: "it climbs with .., which the layer's links would resolve differently" };
-    const reach = linksToReach(path.posix.normalize(s).replace(/\/+$/, ''), this.triplet);
-    if ('why' in reach) return { kind: 'cannot', why: reach.why };
-    for (const l of reach.links) {
-      const why = this.linkProblem(l);
-      if (why) return { kind: 'cannot', why };
+    const plans = inPlacePlans(s, this.triplet);
+    if ('why' in plans) return { kind: 'cannot', why: plans.why };
+    let why = '';
+    for (const plan of plans) {
+      const problem = plan.links.map((l) => this.linkProblem(l)).find((w) => w !== undefined);
+      if (problem) {
+        why ||= problem;
+        continue;
+      }
+      for (const l of plan.links) this.promised.set(l.link, l.target);
+      return { kind: 'rewrite', to: plan.to, links: plan.links };
     }
-    for (const l of reach.links) this.promised.set(l.link, l.target);
-    return { kind: 'rewrite', to, links: reach.links };
+    return { kind: 'cannot', why };
   }
 
   private linkProblem(l: SubpathLink): string | undefined {

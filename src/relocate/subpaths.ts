@@ -21,22 +21,31 @@ export interface SubpathLink {
   target: string;
 }
 
-/** Root components that can be swapped in place, and what for (same length). */
-const ROOT_SWAPS: ReadonlyArray<readonly [string, string]> = [
-  ['/usr', LAYER_ROOT],
-  ['/etc', LAYER_ROOT],
-  ['/var', STATE_ROOT],
+/**
+ * Root components that can be swapped in place, and what for (same length). A root of slashes
+ * drops the component: `/var/tmp` becomes `/////tmp`, which is /tmp, its tail kept.
+ */
+const ROOT_SWAPS: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['/usr', [LAYER_ROOT]],
+  ['/etc', [LAYER_ROOT]],
+  ['/var', [STATE_ROOT, '////']],
 ];
 
 /**
- * `s` with its leading root component (`/usr`, `/etc`, `/var`) swapped for its same-length new
- * root, every later byte unchanged; undefined when `s` starts with no such root.
+ * `s` with its leading root component (`/usr`, `/etc`, `/var`) swapped for a same-length new
+ * root, every later byte unchanged: each candidate, preferred first; [] when `s` starts with no
+ * such root.
  */
-export function swapRoot(s: string): string | undefined {
+export function rootSwaps(s: string): string[] {
   for (const [from, to] of ROOT_SWAPS) {
-    if (s === from || s.startsWith(`${from}/`)) return to + s.slice(from.length);
+    if (s === from || s.startsWith(`${from}/`)) return to.map((r) => r + s.slice(from.length));
   }
-  return undefined;
+  return [];
+}
+
+/** The preferred root swap of `s` (rootSwaps), or undefined. */
+export function swapRoot(s: string): string | undefined {
+  return rootSwaps(s)[0];
 }
 
 /**
@@ -59,20 +68,23 @@ export function changesOnlyRoot(from: string, to: string): boolean {
 
 /**
  * The links under which `original` (an absolute path of the staged root, normalised, no `..`),
- * with its root swapped and its tail unchanged, leads to its relocated address. Walks the path
- * one component at a time: where the swapped path and the layout part ways
+ * with its root swapped for `newRoot` and its tail unchanged, leads to its relocated address.
+ * Walks the path one component at a time: where the spelled path and the layout part ways
  * (`/opt/lib/x86_64-linux-gnu` against `/opt/lib`), a link joins them, and the walk goes on from
- * the layout's side. Returns why not when the root itself would have to be a link (a bare `/etc`
- * is `/opt/etc`, and `/opt` cannot point there).
+ * the layout's side. `collapsed`: the second component (`lib` of `/usr/lib/<triplet>`) is spelled
+ * `./.`, so the walk skips it. Returns why not when the root itself would have to be a link (a
+ * bare `/etc` is `/opt/etc`, and `/opt` cannot point there).
  */
-export function linksToReach(original: string, triplet: string): { links: SubpathLink[] } | { why: string } {
+export function linksToReach(original: string, triplet: string, newRoot?: string, collapsed = false): { links: SubpathLink[] } | { why: string } {
   const parts = original.split('/').filter(Boolean);
   if (parts.includes('..') || parts.includes('.')) return { why: 'the path climbs with ..' };
-  const swapped = swapRoot(`/${parts[0] ?? ''}`);
-  if (parts.length === 0 || swapped === undefined) return { why: 'no root of the same length to swap in' };
+  const root = newRoot ?? swapRoot(`/${parts[0] ?? ''}`);
+  if (parts.length === 0 || root === undefined) return { why: 'no root of the same length to swap in' };
   const links: SubpathLink[] = [];
-  let reached = swapped;
+  // `////` is the filesystem's root itself
+  let reached = root.replace(/^\/+$/, '');
   for (let i = 1; i < parts.length; i++) {
+    if (collapsed && i === 1) continue;
     const want = relocatedAddress(`/${parts.slice(0, i + 1).join('/')}`, triplet);
     const next = `${reached}/${parts[i]}`;
     if (next !== want) {
@@ -87,6 +99,54 @@ export function linksToReach(original: string, triplet: string): { links: Subpat
   const want = relocatedAddress(`/${parts.join('/')}`, triplet);
   if (reached !== want) return { why: `its tail, kept, names ${reached}, and the layer puts it at ${want}` };
   return { links };
+}
+
+/** The prefix packages are configured with: what relative paths in their binaries start from. */
+export const PACKAGE_PREFIX = '/usr';
+
+/** Three bytes that spell `lib` away: `./.` is two components that name nothing. */
+const COLLAPSED_LIB = './.';
+
+/**
+ * Every way to rewrite the path string `s` in place, preferred first, with the links each needs;
+ * or why there is none. `s` is absolute, or relative to the prefix (`lib/x86_64-linux-gnu/…`, as
+ * programs join to their prefix or climb to it from their own directory).
+ *
+ * Only first components change: the root (`/usr` to `/opt`), and `lib` of `lib/<triplet>` to
+ * `./.`, which is the first component of the prefix-relative string that a linker can merge into
+ * `/usr/lib/<triplet>/…`'s tail (GStreamer's relative libdir is the tail of its absolute one). The
+ * layout folds `lib/<triplet>` into `lib`, one directory less: a program that climbs from its
+ * library's directory by the depth of its relative libdir (`<libdir>/../..` for
+ * `lib/x86_64-linux-gnu`) then lands on the layer's root, and joined to the root the collapsed
+ * path names `<root>/<triplet>/…`, which a link leads to lib.
+ */
+export function inPlacePlans(s: string, triplet: string): Array<{ to: string; links: SubpathLink[] }> | { why: string } {
+  const relative = !s.startsWith('/');
+  if (s.split('/').includes('..')) return { why: "it climbs with .., which the layer's links would resolve differently" };
+  const absolute = relative ? `${PACKAGE_PREFIX}/${s}` : s;
+  const normal = absolute.split('/').filter((c) => c !== '' && c !== '.');
+  const original = `/${normal.join('/')}`;
+  const rootEnd = absolute.indexOf('/', 1) < 0 ? absolute.length : absolute.indexOf('/', 1);
+  const roots = rootSwaps(absolute).map((r) => r.slice(0, rootEnd));
+  if (roots.length === 0) return { why: 'its root has no same-length counterpart in the layer' };
+  // where `lib` of lib/<triplet> starts in `s`, when it is spelled plainly there
+  const libAt = relative ? 0 : rootEnd + 1;
+  const collapsible = normal[1] === 'lib' && normal[2] === triplet && s.slice(libAt, libAt + 4) === 'lib/';
+  const plans: Array<{ to: string; links: SubpathLink[] }> = [];
+  let why = '';
+  for (const root of relative ? [LAYER_ROOT] : roots) {
+    const swapped = relative ? s : root + s.slice(rootEnd);
+    for (const collapse of collapsible ? [true, false] : [false]) {
+      const reach = linksToReach(original, triplet, root, collapse);
+      if ('why' in reach) {
+        why ||= reach.why;
+        continue;
+      }
+      const to = collapse ? swapped.slice(0, libAt) + COLLAPSED_LIB + swapped.slice(libAt + 3) : swapped;
+      plans.push({ to, links: reach.links });
+    }
+  }
+  return plans.length > 0 ? plans : { why };
 }
 
 /**
@@ -107,5 +167,8 @@ export function distributionLinks(placedFrom: Iterable<string>, triplet: string)
     const r = linksToReach(from, triplet);
     if ('links' in r) for (const l of r.links) out.set(l.link, l);
   }
+  // programs that take their prefix from where they run and append the last component of their
+  // libdir look in <prefix>/<triplet>
+  if (used.has(`/usr/lib/${triplet}`)) out.set(`${LAYER_ROOT}/${triplet}`, { link: `${LAYER_ROOT}/${triplet}`, target: 'lib' });
   return [...out.values()].sort((a, b) => a.link.localeCompare(b.link));
 }

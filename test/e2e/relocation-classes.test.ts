@@ -36,9 +36,9 @@ describe('binutils relocated: ld keeps the strings it shares with its paths', ()
     chmodSync(path.join(inputs, 'exit42.o'), 0o644);
   });
 
-  it('its libdir string is rewritten only at the root, and the layer keeps the multiarch sub-path', () => {
+  it('its libdir string changes only in its first components, and the layer keeps the multiarch sub-paths', () => {
     const ldDir = result.rewrittenDirectories.find((d) => d.from === '/usr/lib/x86_64-linux-gnu');
-    expect(ldDir?.to).toBe('/opt/lib/x86_64-linux-gnu');
+    expect(ldDir?.to).toBe('/opt/././x86_64-linux-gnu');
   });
 
   it('ld --hash-style=gnu -v works', async () => {

@@ -49,8 +49,11 @@ const CASES: Case[] = [
     name: 'libdir joined to <name>-modules-X.Y',
     program: [`/usr/lib/${M}`, 'modfmt-modules-1.2'],
     staged: [`/usr/lib/${M}/modfmt-modules-1.2/png.mod`],
-    rewrites: [[`/usr/lib/${M}`, `/opt/lib/${M}`]],
-    reach: [[`/opt/lib/${M}/modfmt-modules-1.2/png.mod`, '/opt/lib/modfmt-modules-1.2/png.mod']],
+    rewrites: [[`/usr/lib/${M}`, `/opt/././${M}`]],
+    reach: [
+      [`/opt/${M}/modfmt-modules-1.2/png.mod`, '/opt/lib/modfmt-modules-1.2/png.mod'],
+      [`/opt/lib/${M}/modfmt-modules-1.2/png.mod`, '/opt/lib/modfmt-modules-1.2/png.mod'],
+    ],
   },
   { name: 'prefix joined to a relative path (git)', program: ['/usr', 'share/mytool/templates'], staged: ['/usr/share/mytool/templates/a'], rewrites: [['/usr', '/opt']] },
   {
@@ -77,16 +80,16 @@ const CASES: Case[] = [
     name: 'a path relative to the prefix whose multiarch directory goes',
     program: [`lib/${M}/relmod-1.0`],
     staged: [`/usr/lib/${M}/relmod-1.0/x`],
-    // kept byte for byte: joined to the layer's root it leads to /opt/lib/relmod-1.0
-    rewrites: [],
-    reach: [[`/opt/lib/${M}/relmod-1.0/x`, '/opt/lib/relmod-1.0/x']],
+    // `lib` becomes `./.`: one directory less to climb, and from the prefix a link leads it to lib
+    rewrites: [[`lib/${M}/relmod-1.0`, `././${M}/relmod-1.0`]],
+    reach: [[`/opt/${M}/relmod-1.0/x`, '/opt/lib/relmod-1.0/x']],
   },
   {
     name: 'libdir, relative to the prefix, when the binary names what the layer ships in it',
     program: [`lib/${M}`, 'relmod-1.0'],
     staged: [`/usr/lib/${M}/relmod-1.0/x`],
-    rewrites: [],
-    reach: [[`/opt/lib/${M}/relmod-1.0/x`, '/opt/lib/relmod-1.0/x']],
+    rewrites: [[`lib/${M}`, `././${M}`]],
+    reach: [[`/opt/${M}/relmod-1.0/x`, '/opt/lib/relmod-1.0/x']],
   },
   {
     name: 'a directory whose names come from a library of the same package',
@@ -145,7 +148,11 @@ describe('bare directories compiled into binaries', () => {
     // every rewrite says which path of the layer made the rule apply
     for (const d of dirs) expect(d.because).toMatch(/\/usr\//);
     // a rewrite changes only the root: every byte after it is the original's (linkers merge tails)
-    for (const [from, to] of c.rewrites) expect(to.slice(4)).toBe(from.slice(4));
+    for (const [from, to] of c.rewrites) {
+      // the root, and `lib` of lib/<triplet> (the first component of the prefix-relative tail)
+      const kept = from.startsWith(`/usr/lib/${M}`) ? 8 : from.startsWith(`lib/${M}`) ? 3 : from.indexOf('/', 1) < 0 ? from.length : from.indexOf('/', 1);
+      expect(to.slice(kept), `${from} → ${to}`).toBe(from.slice(kept));
+    }
     const lookup = { kindAt: (p: string) => (p === '/opt' ? 'dir' : layer.get(p)?.kind), linkTarget: (p: string) => (layer.get(p) as { target?: string } | undefined)?.target };
     for (const [spelled, real] of c.reach ?? []) expect(resolveInTree(spelled, lookup), spelled).toBe(real);
   });
@@ -168,10 +175,11 @@ describe("the issue's two programs, relocated", () => {
     const { layer, report } = relocate({ staged, layout, recipes: [], shell: '/bin/sh' });
     expect(report.binaries.rewrittenDirs.map((d) => [d.file, d.from, d.to, d.because])).toEqual([
       ['/opt/bin/mytool', '/usr/bin', '/opt/bin', 'names /usr/bin/mytool-helper'],
-      ['/opt/lib/libmodfmt.so.1', `/usr/lib/${M}`, `/opt/lib/${M}`, `names /usr/lib/${M}/modfmt-modules-1.2`],
+      ['/opt/lib/libmodfmt.so.1', `/usr/lib/${M}`, `/opt/././${M}`, `names /usr/lib/${M}/modfmt-modules-1.2`],
     ]);
     expect(hasString(bytesOf(layer, '/opt/bin/mytool'), '/opt/bin')).toBe(true);
-    expect(hasString(bytesOf(layer, '/opt/lib/libmodfmt.so.1'), `/opt/lib/${M}`)).toBe(true);
+    expect(hasString(bytesOf(layer, '/opt/lib/libmodfmt.so.1'), `/opt/././${M}`)).toBe(true);
+    expect(layer.get(`/opt/${M}`)).toMatchObject({ kind: 'symlink', target: 'lib' });
     expect(layer.get(`/opt/lib/${M}`)).toMatchObject({ kind: 'symlink', target: '.' });
     // modcat names nothing of the layer: its library's libdir is the library's business
     expect(report.binaries.rewrittenDirs.some((d) => d.file === '/opt/bin/modcat')).toBe(false);

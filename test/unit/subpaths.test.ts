@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changesOnlyRoot, distributionLinks, linksToReach, swapRoot } from '../../src/relocate/subpaths.js';
+import { changesOnlyRoot, distributionLinks, inPlacePlans, linksToReach, rootSwaps, swapRoot } from '../../src/relocate/subpaths.js';
 
 const M = 'x86_64-linux-gnu';
 
@@ -18,6 +18,15 @@ describe('swapRoot: the root component swapped, every later byte kept', () => {
   ])('%s → %s', (from, to) => {
     expect(swapRoot(from)).toBe(to);
     if (to) expect(to.length).toBe(from.length);
+  });
+});
+
+describe('rootSwaps: every same-length root, preferred first', () => {
+  it('drops /var into the tail when the tail is already the place (/var/tmp is /tmp)', () => {
+    expect(rootSwaps('/var/tmp')).toEqual(['/tmp/tmp', '/////tmp']);
+    expect(linksToReach('/var/tmp', M)).toMatchObject({ why: expect.stringMatching(/\/tmp\/tmp, outside the layer/) });
+    expect(linksToReach('/var/tmp/x', M, '////')).toEqual({ links: [] });
+    expect(linksToReach('/var/cache/x', M, '////')).toMatchObject({ why: expect.any(String) });
   });
 });
 
@@ -56,7 +65,11 @@ describe('linksToReach: the links under which the kept tail leads to the layout'
 
 describe('distributionLinks: folded directories the layer ships from stay reachable', () => {
   it('links only the folded directories something came from', () => {
-    expect(distributionLinks([`/usr/lib/${M}/libz.so.1`, '/usr/bin/tool', '/usr/share/x', '/etc/x.conf'], M)).toEqual([{ link: `/opt/lib/${M}`, target: '.' }]);
+    expect(distributionLinks([`/usr/lib/${M}/libz.so.1`, '/usr/bin/tool', '/usr/share/x', '/etc/x.conf'], M)).toEqual([
+      { link: `/opt/lib/${M}`, target: '.' },
+      // <prefix>/<last component of libdir>, as programs that locate themselves derive it
+      { link: `/opt/${M}`, target: 'lib' },
+    ]);
     expect(distributionLinks(['/usr/sbin/d', '/usr/lib64/libq.so', '/usr/local/bin/t'], M)).toEqual([
       { link: '/opt/lib64', target: 'lib' },
       { link: '/opt/local', target: '.' },
@@ -75,5 +88,65 @@ describe('changesOnlyRoot', () => {
     ['/usr/share/x', '/opt/share/xx', false],
   ])('%s → %s: %s', (from, to, ok) => {
     expect(changesOnlyRoot(from, to)).toBe(ok);
+  });
+});
+
+describe('inPlacePlans: first components only, preferred first', () => {
+  const T = { link: `/opt/${M}`, target: 'lib' };
+  const L = { link: `/opt/lib/${M}`, target: '.' };
+  it.each([
+    { s: '/usr/bin/tool', plans: [{ to: '/opt/bin/tool', links: [] }] },
+    {
+      s: `/usr/lib/${M}`,
+      plans: [
+        { to: `/opt/././${M}`, links: [T] },
+        { to: `/opt/lib/${M}`, links: [L] },
+      ],
+    },
+    {
+      s: `/usr/lib/${M}/gstreamer1.0/`,
+      plans: [
+        { to: `/opt/././${M}/gstreamer1.0/`, links: [T] },
+        { to: `/opt/lib/${M}/gstreamer1.0/`, links: [L] },
+      ],
+    },
+    {
+      s: `lib/${M}`,
+      plans: [
+        { to: `././${M}`, links: [T] },
+        { to: `lib/${M}`, links: [L] },
+      ],
+    },
+    {
+      s: `lib/${M}/gstreamer1.0`,
+      plans: [
+        { to: `././${M}/gstreamer1.0`, links: [T] },
+        { to: `lib/${M}/gstreamer1.0`, links: [L] },
+      ],
+    },
+    { s: 'share/git-core/templates', plans: [{ to: 'share/git-core/templates', links: [] }] },
+    { s: 'lib64/plugins', plans: [{ to: 'lib64/plugins', links: [{ link: '/opt/lib64', target: 'lib' }] }] },
+    { s: '/var/tmp', plans: [{ to: '/////tmp', links: [] }] },
+    { s: '/etc/fonts/fonts.conf', plans: [{ to: '/opt/fonts/fonts.conf', links: [{ link: '/opt/fonts', target: 'etc/fonts' }] }] },
+    {
+      s: `/usr/lib/${M}/ImageMagick-6.9.11//modules-Q16`,
+      plans: [
+        { to: `/opt/././${M}/ImageMagick-6.9.11//modules-Q16`, links: [T] },
+        { to: `/opt/lib/${M}/ImageMagick-6.9.11//modules-Q16`, links: [L] },
+      ],
+    },
+  ])('$s', ({ s, plans }) => {
+    const r = inPlacePlans(s, M);
+    expect(r).toEqual(plans);
+    for (const p of plans) expect(p.to.length).toBe(s.length);
+  });
+
+  it.each([
+    ['/etc', /\/opt\/etc/],
+    ['/usr/lib/../share', /climbs/],
+    ['/lib/x86_64-linux-gnu/libc.so.6', /no same-length/],
+  ])('%s: none', (s, why) => {
+    const r = inPlacePlans(s, M);
+    expect('why' in r && r.why).toMatch(why);
   });
 });
