@@ -21,6 +21,10 @@ function buildOptions(cmd: Command): Command {
   return cmd
     .option('-t, --target <id>', 'target distribution and runtime (see `yumda targets`)', 'al2023')
     .option('-a, --arch <arch>', 'x86_64 or arm64', 'x86_64')
+    .option(
+      '--from <target>',
+      "take the packages from this target's distribution and make a self-contained layer: it carries that distribution's C library and needs nothing of the runtime but the kernel",
+    )
     .option('--build-image <ref>', "use this image to run the package manager instead of the target's")
     .option('--repo <url>', 'extra package repository (repeatable); dnf/yum: URL or mirrorlist=URL; apt: "URL [SUITE [COMPONENT...]]"', collect, [])
     .option('--no-default-repos', "use only the --repo repositories, not the target's (mirrors, air-gapped CI)")

@@ -5,7 +5,7 @@ import path from 'node:path';
  * bytes and returns new bytes, or says why it could not.
  */
 import { dynstrOwnsString, dynstrReferences } from './dynstr.js';
-import { DT_DEBUG, DT_NULL, DT_RPATH, DT_STRSZ, PT_DYNAMIC, PT_LOAD, parseElf, type ElfFile, type ElfSection } from './read.js';
+import { DT_DEBUG, DT_NULL, DT_RPATH, DT_STRSZ, PT_DYNAMIC, PT_INTERP, PT_LOAD, parseElf, type ElfFile, type ElfSection } from './read.js';
 
 const SHF_ALLOC = 0x2;
 const SHF_EXECINSTR = 0x4;
@@ -244,7 +244,8 @@ function programHeaderOffset(buf: Buffer, elf: ElfFile, index: number): number {
  * DT_RUNPATH because RPATH of an executable also serves the libraries it loads, and is searched
  * before LD_LIBRARY_PATH, so a library shipped in the layer wins over an older runtime copy.
  */
-export function ensureLibraryPath(buf: Buffer, dir: string, mapEntry: (entry: string) => string): RpathResult | { error: string } {
+export function ensureLibraryPath(buf: Buffer, dir: string | readonly string[], mapEntry: (entry: string) => string): RpathResult | { error: string } {
+  const dirs = typeof dir === 'string' ? [dir] : [...dir];
   const elf = parseElf(buf);
   const dyn = elf.dynamic;
   if (!dyn) return { error: 'no dynamic section' };
@@ -254,14 +255,14 @@ export function ensureLibraryPath(buf: Buffer, dir: string, mapEntry: (entry: st
   // its program directory from where its URE libraries were loaded, and a copy of them reached
   // through the layer's directory would point it at /opt/lib; then the layer's directory, then
   // whatever system directory remains, which must not shadow the layer
-  const root = `${path.posix.dirname(dir)}/`;
-  const own = entries.filter((e) => e !== dir && (e.includes('$ORIGIN') || e.includes('${ORIGIN}') || e.startsWith(root)));
-  const rest = entries.filter((e) => e !== dir && !own.includes(e));
-  const wanted = [...own, dir, ...rest].join(':');
+  const root = `${path.posix.dirname(dirs[dirs.length - 1]!)}/`;
+  const own = entries.filter((e) => !dirs.includes(e) && (e.includes('$ORIGIN') || e.includes('${ORIGIN}') || e.startsWith(root)));
+  const rest = entries.filter((e) => !dirs.includes(e) && !own.includes(e));
+  const wanted = [...own, ...dirs, ...rest].join(':');
   // in place when it fits (the layer's directory last, after the package's own), and when no
   // other name of the file shares the string's bytes (dynstr.ts)
   if (existing && dynstrOwnsString(dynstrReferences(buf, elf), existing.offset - dyn.strtab.offset, existing.value.length)) {
-    const inPlace = [...entries.filter((e) => e !== dir), dir].join(':');
+    const inPlace = [...entries.filter((e) => !dirs.includes(e)), ...dirs].join(':');
     const padded = padPath(existing.value, inPlace, existing.value.length);
     if (padded) return { data: overwrite(buf, existing.offset, padded), how: dyn.runpath ? 'rewrote-runpath' : 'rewrote-rpath', value: padded };
   }
@@ -287,6 +288,21 @@ export function ensureLibraryPath(buf: Buffer, dir: string, mapEntry: (entry: st
   const strsz = findDynamicEntry(out, elf, DT_STRSZ);
   if (strsz !== undefined) writeWord(out, elf, strsz + w, room.vaddr - strtabVaddr + wanted.length + 1);
   return { data: out, how: existing ? (dyn.runpath ? 'moved-runpath-to-rpath' : 'moved-rpath') : 'added-rpath', value: wanted };
+}
+
+/**
+ * Points the program's ELF interpreter (PT_INTERP) at `interpreter`, in place: the new path and
+ * NULs fill the old one's bytes, so it must be no longer. The kernel reads the path up to its NUL.
+ */
+export function setInterpreter(buf: Buffer, interpreter: string): { data: Buffer } | { error: string } {
+  const elf = parseElf(buf);
+  const seg = elf.segments.find((s) => s.type === PT_INTERP);
+  if (!seg || elf.interpreter === undefined) return { error: 'no PT_INTERP' };
+  if (interpreter.length + 1 > seg.filesz) return { error: `${interpreter} is longer than the ${seg.filesz - 1} bytes of ${elf.interpreter}` };
+  const out = Buffer.from(buf);
+  out.fill(0, seg.offset, seg.offset + seg.filesz);
+  out.write(interpreter, seg.offset, 'latin1');
+  return { data: out };
 }
 
 function vaddrOfOffset(elf: ElfFile, offset: number): number | undefined {

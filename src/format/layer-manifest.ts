@@ -49,6 +49,19 @@ export interface LayerManifest {
   rewrittenDirectories?: Array<{ file: string; from: string; to: string; because: string }>;
   /** Set for a packed layer (`--pack`): the tree is one archive, unpacked into /tmp on first use. */
   packed?: PackedManifest;
+  /** Set for a self-contained layer (`--from`): the C library it carries and how its programs reach it. */
+  selfContained?: SelfContainedManifest;
+}
+
+/** A layer that carries its source distribution's C library (relocate/clibrary.ts). */
+export interface SelfContainedManifest {
+  /** The target whose distribution the packages come from. */
+  from: string;
+  cLibrary: { package: string; version: string; loader: string };
+  /** The ELF interpreter every program names. */
+  interpreter: string;
+  /** What the programs' RPATH searches, in order. */
+  libraryDirs: string[];
 }
 
 /**
@@ -100,6 +113,7 @@ export function layerManifest(args: {
   /** A packed layer: its record, and its environment (moved to /tmp with the tree). */
   packed?: PackedManifest;
   env?: Record<string, string>;
+  selfContained?: SelfContainedManifest;
 }): LayerManifest {
   const sizes = new Map<string, { files: number; bytes: number }>();
   let generatedBytes = 0;
@@ -138,5 +152,6 @@ export function layerManifest(args: {
     ...(args.unusable?.length ? { unusable: args.unusable } : {}),
     ...(args.report.binaries.rewrittenDirs.length ? { rewrittenDirectories: args.report.binaries.rewrittenDirs } : {}),
     ...(args.packed ? { packed: args.packed } : {}),
+    ...(args.selfContained ? { selfContained: args.selfContained } : {}),
   };
 }

@@ -16,6 +16,7 @@ import type { Runner } from '../runner/types.js';
 import { attribute, type Plan } from '../resolve/plan.js';
 import { DEFAULT_KEEP, type KeepOptions } from '../relocate/placement.js';
 import { relocate, type RelocateReport } from '../relocate/relocate.js';
+import { PRIVATE_INTERPRETER, SELF_CONTAINED_LIBRARY_DIRS } from '../relocate/clibrary.js';
 import { checkClosure, leaveOutUnloadableModules } from '../check/closure.js';
 import { gateLayer, type ClosureProblem, type GateOptions, type GateReport } from '../check/gate.js';
 import { cachePaths, ensureCacheDir } from '../cache/paths.js';
@@ -72,6 +73,12 @@ export interface BuildSpec {
   name?: string;
   /** Ship the tree as one archive unpacked into /tmp on first use (`--pack`, docs/packed-layers.md). */
   pack?: boolean;
+  /**
+   * Take the packages from this target's distribution (`--from`) and make a self-contained layer:
+   * it carries that distribution's C library and loader, leaves nothing out because the runtime
+   * has it, and needs nothing of the runtime but the kernel (relocate/clibrary.ts).
+   */
+  from?: string | undefined;
 }
 
 export type { ClosureProblem };
@@ -100,7 +107,10 @@ export interface BuildEvents {
 }
 
 export interface BuildResult {
+  /** The target the layer is for (what it deploys into). */
   target: Target;
+  /** Set for a self-contained layer: the target whose distribution the packages came from. */
+  from?: Target;
   arch: Arch;
   runtime: Runtime;
   image: string;
@@ -211,14 +221,28 @@ async function resolveRanges(c: Runner, ctx: ResolveContext, backend: Backend, r
   return out;
 }
 
+/**
+ * What a self-contained layer counts on the runtime for: nothing. The deploy runtime's identity
+ * and shell stay (wrappers run there), its packages and libraries go, so the plan keeps the C
+ * library and the closure check wants every library in the layer.
+ */
+function nothingProvided(deploy: Runtime, source: Target): Runtime {
+  return { ...deploy, family: source.family, packages: [], libraries: [] };
+}
+
 export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<BuildResult> {
   if (spec.packages.length === 0) throw new UserError('no packages given');
-  const target = loadTarget(spec.target);
-  if (!target.architectures.includes(spec.arch.lambda)) {
-    throw new UserError(`target ${target.id} has no ${spec.arch.lambda} build`, { hint: `its architectures: ${target.architectures.join(', ')}` });
+  const deployTarget = loadTarget(spec.target);
+  // the distribution the packages come from: the target's own, or --from's
+  const target = spec.from ? loadTarget(spec.from) : deployTarget;
+  for (const t of new Set([deployTarget, target])) {
+    if (!t.architectures.includes(spec.arch.lambda)) {
+      throw new UserError(`target ${t.id} has no ${spec.arch.lambda} build`, { hint: `its architectures: ${t.architectures.join(', ')}` });
+    }
   }
   if (spec.buildImage) checkImageReference(spec.buildImage, spec.name ? `buildImage of layer '${spec.name}'` : '--build-image');
-  const runtime = runtimeFor(target, spec);
+  const deployRuntime = runtimeFor(deployTarget, spec);
+  const runtime = spec.from ? nothingProvided(deployRuntime, target) : deployRuntime;
   const recipes = loadRecipes(spec.recipeDirs);
   const unusableGroups = loadUnusable().groups;
   const unknownGroup = (spec.keepUnusable ?? []).find((id) => id !== 'all' && !unusableGroups.some((g) => g.id === id));
@@ -281,7 +305,19 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     const { plan, requests } = resolved;
     events.plan(plan, { target, arch: spec.arch, image: session.image, repositories, runtime: runtime.id, imageIdentity: resolved.imageIdentity });
     const applied = applicableRecipes(recipes, target.family, plan.packages);
-    const base = { target, arch: spec.arch, runtime, image: session.image, imageIdentity: resolved.imageIdentity, repositories, plan, requests, recipes: applied, warnings };
+    const base = {
+      target: deployTarget,
+      ...(spec.from ? { from: target } : {}),
+      arch: spec.arch,
+      runtime: deployRuntime,
+      image: session.image,
+      imageIdentity: resolved.imageIdentity,
+      repositories,
+      plan,
+      requests,
+      recipes: applied,
+      warnings,
+    };
     if (spec.dryRun) return { ...base, cache: { planReused: !!cached, packagesFetched: 0, packagesCached: 0 } };
 
     // 2. the staged root: packages from the cache, the rest downloaded and unpacked
@@ -314,6 +350,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       alternatives: staged.alternatives,
       save: (data) => store.save(data),
       dependents: (pkg) => dependents.get(pkg) ?? [],
+      selfContained: !!spec.from,
     });
     // optional modules whose libraries the packages do not bring (plugins, output drivers)
     const modules = leaveOutUnloadableModules(layer, runtime.libraries);
@@ -342,7 +379,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       const result = await packLayer({
         layer,
         buildTools: async (names) => toolsLayer(spec, names, events),
-        runtimePackages: new Set(runtime.packages.map((p) => p.name)),
+        runtimePackages: new Set(deployRuntime.packages.map((p) => p.name)),
         runner: () => session.get(),
         store,
         cacheDir: paths.packs,
@@ -354,10 +391,12 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       packed = result.report;
     }
 
+    const cLibrary = report.cLibrary;
+    const cLibraryPackage = cLibrary && plan.packages.find((p) => p.name === cLibrary.package);
     const manifest = layerManifest({
-      target: target.id,
+      target: deployTarget.id,
       arch: spec.arch.lambda,
-      runtime: runtime.id,
+      runtime: deployRuntime.id,
       requested: requests.map((p) => (p.version ? `${p.name}=${p.version}` : p.name)),
       plan,
       layer,
@@ -366,6 +405,16 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       leftOut,
       unusable,
       ...(packed ? { packed: packed.manifest, env: packed.env } : {}),
+      ...(cLibrary && spec.from
+        ? {
+            selfContained: {
+              from: target.id,
+              cLibrary: { package: cLibrary.package, version: cLibraryPackage?.version ?? '', loader: cLibrary.loader },
+              interpreter: PRIVATE_INTERPRETER,
+              libraryDirs: [...SELF_CONTAINED_LIBRARY_DIRS],
+            },
+          }
+        : {}),
     });
     const data = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
     addWithParents(shipped, { kind: 'file', path: MANIFEST_PATH, mode: 0o644, size: data.length, content: bytes(data) }, '/opt');
@@ -381,7 +430,8 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     addWithParents(shipped, { kind: 'file', path: SBOM_PATH, mode: 0o644, size: sbomData.length, content: bytes(sbomData) }, '/opt');
 
     // the packed layer's own ELF files (the unpack tools) are checked too
-    const problems = packed ? [...closure.missing, ...checkClosure(shipped, runtime.libraries).missing] : closure.missing;
+    // (its unpack tools are the deploy target's own, which the deploy runtime's libraries serve)
+    const problems = packed ? [...closure.missing, ...checkClosure(shipped, deployRuntime.libraries).missing] : closure.missing;
     const sonames = [...new Set(problems.map((m) => m.soname))];
     const candidates = sonames.length && backend.providers ? await backend.providers(await session.get(), ctx, sonames) : new Map<string, string>();
     const missing: ClosureProblem[] = problems.map((m) => ({ ...m, ...(candidates.get(m.soname) ? { candidate: candidates.get(m.soname)! } : {}) }));
@@ -410,7 +460,8 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
  */
 async function toolsLayer(spec: BuildSpec, names: string[], events: BuildEvents): Promise<FileTree> {
   const r = await buildLayer(
-    { ...spec, packages: names.map((name) => ({ name })), pack: false, pins: [], keepUnusable: [], name: 'yumda-unpack-tools', dryRun: false },
+    // the deploy target's own: they run on its runtime before any layer's C library is unpacked
+    { ...spec, from: undefined, packages: names.map((name) => ({ name })), pack: false, pins: [], keepUnusable: [], name: 'yumda-unpack-tools', dryRun: false },
     { step: (t) => events.detail(`unpack tools: ${t}`), detail: () => undefined, warn: events.warn, plan: () => undefined },
   );
   if (r.missing?.length) {

@@ -26,6 +26,7 @@ export interface ProjectDocument {
     outputs?: { zip?: string; dir?: string };
     allowMissing?: boolean;
     pack?: boolean;
+    from?: string;
   }>;
 }
 
@@ -51,6 +52,8 @@ export interface LayerJob {
   allowMissing: boolean;
   /** A packed layer: one archive unpacked into /tmp on first use. */
   pack: boolean;
+  /** A self-contained layer from this target's distribution. */
+  from?: string;
 }
 
 export interface Project {
@@ -137,6 +140,15 @@ function expand(pattern: string, vars: { name: string; target: string; arch: str
   return pattern.replace(/\{(name|target|arch)\}/g, (_, k: 'name' | 'target' | 'arch') => vars[k]);
 }
 
+function checkedTarget(id: string, where: string): Target {
+  try {
+    return loadTarget(id);
+  } catch (e) {
+    if (isUserError(e)) throw new UserError(`${where}: ${e.message}`, { hint: e.hint });
+    throw e;
+  }
+}
+
 /** Checks what the schema cannot (targets, architectures, duplicates) and expands architectures into jobs. */
 export function manifestJobs(doc: ProjectDocument, file: string): LayerJob[] {
   const label = path.basename(file);
@@ -148,13 +160,7 @@ export function manifestJobs(doc: ProjectDocument, file: string): LayerJob[] {
     const at = `${label}: field 'layers.${i}`;
     if (seen.has(layer.name)) throw new UserError(`${at}.name': layer name '${layer.name}' is used twice`);
     seen.add(layer.name);
-    let target: Target;
-    try {
-      target = loadTarget(layer.target);
-    } catch (e) {
-      if (isUserError(e)) throw new UserError(`${at}.target': ${e.message}`, { hint: e.hint });
-      throw e;
-    }
+    const target = checkedTarget(layer.target, `${at}.target'`);
     const arches = layer.arch === undefined ? ['x86_64' as const] : Array.isArray(layer.arch) ? layer.arch : [layer.arch];
     const packages = layer.packages.map((p, j) => packageRequest(p, `${at}.packages.${j}'`));
     const names = new Set<string>();
@@ -201,6 +207,7 @@ export function manifestJobs(doc: ProjectDocument, file: string): LayerJob[] {
         outputs: out,
         allowMissing: !!layer.allowMissing,
         pack: !!layer.pack,
+        ...(layer.from ? { from: checkedTarget(layer.from, `${at}.from'`).id } : {}),
       });
     }
   });

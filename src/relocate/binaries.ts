@@ -1,5 +1,5 @@
 import { neededClosure, sonameIndex, type ElfObject } from '../elf/graph.js';
-import { ensureLibraryPath, findExactStrings, findPaths, overwrite } from '../elf/patch.js';
+import { ensureLibraryPath, findExactStrings, findPaths, overwrite, setInterpreter } from '../elf/patch.js';
 import { ET_DYN, ET_EXEC, isElf, parseElf, ElfError, type ElfFile } from '../elf/read.js';
 import { readContent, type Content, type TreeEntry } from '../tree/types.js';
 import { nameIndex, planDirectoryEdits, scanDirectoryStrings, type DirectoryRewrite, type DirectoryStrings } from './directories.js';
@@ -18,6 +18,10 @@ export interface BinaryReport {
   libraryPath: Array<{ file: string; how: string }>;
   /** Executables that could not be given one (they need LD_LIBRARY_PATH, as on Lambda). */
   libraryPathFailed: Array<{ file: string; why: string }>;
+  /** Self-contained layers: programs whose ELF interpreter now names the layer's loader. */
+  interpreters: Array<{ file: string; from: string; to: string }>;
+  /** Self-contained layers: programs that could not be pointed at the layer's loader, and why. */
+  interpreterFailed: Array<{ file: string; why: string }>;
   /**
    * Links the rewritten strings need, by path: their kept tails name the distribution's sub-paths
    * (/opt/lib/x86_64-linux-gnu → ., /opt/fonts → etc/fonts).
@@ -32,6 +36,14 @@ export const LAYER_LIB_DIR = `${LAYER_ROOT}/lib`;
  * move to their new place, and executables (and objects that already have a search path) look
  * in /opt/lib first. `save` keeps the new bytes (memory or a content store).
  */
+/** How the programs of a layer that carries its own C library find it (clibrary.ts). */
+export interface OwnCLibrary {
+  /** Library directories every program searches, in order, through its RPATH. */
+  libraryDirs: readonly string[];
+  /** The ELF interpreter every program names. */
+  interpreter: string;
+}
+
 export interface ExactStringRule {
   files: RegExp[];
   from: string;
@@ -46,9 +58,20 @@ export function relocateBinaries(
   origin: (layerPath: string) => string | undefined,
   exact: ExactStringRule[] = [],
   follow: (layerPath: string) => string | undefined = (p) => p,
+  own?: OwnCLibrary,
 ): BinaryReport {
-  const report: BinaryReport = { rewrittenPaths: [], rewrittenDirs: [], unrewritable: [], libraryPath: [], libraryPathFailed: [], links: new Map() };
-  const dirs = scanDirectories(layer, paths);
+  const libraryDirs = own?.libraryDirs ?? [LAYER_LIB_DIR];
+  const report: BinaryReport = {
+    rewrittenPaths: [],
+    rewrittenDirs: [],
+    unrewritable: [],
+    libraryPath: [],
+    libraryPathFailed: [],
+    interpreters: [],
+    interpreterFailed: [],
+    links: new Map(),
+  };
+  const dirs = scanDirectories(layer, paths, libraryDirs);
   const mapSearchDir = (dir: string) => {
     if (dir.includes('$ORIGIN') || dir.includes('${ORIGIN}')) return dir;
     const addr = relocatedAddress(dir.replace(/\/+$/, ''), triplet);
@@ -100,9 +123,18 @@ export function relocateBinaries(
       }
     }
     const isExecutable = (elf.type === ET_EXEC || elf.type === ET_DYN) && elf.interpreter !== undefined;
+    if (own && elf.interpreter !== undefined && elf.interpreter !== own.interpreter) {
+      const r = setInterpreter(buf, own.interpreter);
+      if ('error' in r) report.interpreterFailed.push({ file: p, why: r.error });
+      else {
+        buf = r.data;
+        changed = true;
+        report.interpreters.push({ file: p, from: elf.interpreter, to: own.interpreter });
+      }
+    }
     const hasSearchPath = !!(elf.dynamic?.runpath || elf.dynamic?.rpath);
     if (elf.dynamic && (isExecutable || hasSearchPath)) {
-      const r = ensureLibraryPath(buf, LAYER_LIB_DIR, mapSearchDir);
+      const r = ensureLibraryPath(buf, libraryDirs, mapSearchDir);
       if ('error' in r) {
         if (isExecutable) report.libraryPathFailed.push({ file: p, why: r.error });
       } else {
@@ -121,7 +153,7 @@ function addLinks(report: BinaryReport, links: readonly SubpathLink[]): void {
 }
 
 /** Every ELF file of the layer parsed once, with its directory strings and the layer's sonames. */
-function scanDirectories(layer: Map<string, TreeEntry>, paths: PathMap) {
+function scanDirectories(layer: Map<string, TreeEntry>, paths: PathMap, libraryDirs: readonly string[]) {
   const objects = new Map<string, ElfObject>();
   const scans = new Map<string, DirectoryStrings>();
   const index = nameIndex(paths);
@@ -139,5 +171,5 @@ function scanDirectories(layer: Map<string, TreeEntry>, paths: PathMap) {
     objects.set(p, { path: p, elf });
     scans.set(p, scanDirectoryStrings(buf, elf, paths, index));
   }
-  return { objects, scans, sonames: sonameIndex(layer, objects, [LAYER_LIB_DIR]) };
+  return { objects, scans, sonames: sonameIndex(layer, objects, libraryDirs) };
 }

@@ -10,6 +10,8 @@ import { ENV_PATH, EXEC_WRAPPER_PATH } from '../format/layer-manifest.js';
 import { globToRegExp, matchesAny } from './glob.js';
 import { LAYER_ROOT, place, placementPriority, relocatedAddress, type DropReason, type LayoutOptions } from './placement.js';
 import { PathMap } from './paths.js';
+import { PRIVATE_INTERPRETER, SELF_CONTAINED_LIBRARY_DIRS, privatizeCLibrary, type PrivateCLibrary } from './clibrary.js';
+import { UserError } from '../util/errors.js';
 import { distributionLinks } from './subpaths.js';
 import { absoluteLinkTarget, relativeLink, resolveInTree, type LinkLookup } from './symlinks.js';
 import { relocateTextFiles } from './text-files.js';
@@ -32,6 +34,11 @@ export interface RelocateInput {
    * libraries loaded as plugins (dlopen), invisible in DT_NEEDED.
    */
   dependents?: (pkg: string) => readonly string[];
+  /**
+   * The layer carries its own C library (`--from`): its shared objects move off Lambda's library
+   * path, and every program names the layer's loader and searches the layer first (clibrary.ts).
+   */
+  selfContained?: boolean;
 }
 
 export interface DroppedLink {
@@ -58,6 +65,8 @@ export interface RelocateReport {
   strippedModes: Array<{ path: string; from: number; to: number }>;
   /** Identical files (hard links among them) shipped once, the others as links to that copy. */
   deduplicated: DedupeReport;
+  /** Self-contained layers: the C library carried, and where its shared objects went. */
+  cLibrary?: PrivateCLibrary;
 }
 
 /** A report of a relocation that did nothing yet (the start of every relocation, and test data). */
@@ -67,7 +76,7 @@ export function emptyReport(): RelocateReport {
     droppedLinks: [],
     collisions: [],
     rewritten: [],
-    binaries: { rewrittenPaths: [], rewrittenDirs: [], unrewritable: [], libraryPath: [], libraryPathFailed: [], links: [] },
+    binaries: { rewrittenPaths: [], rewrittenDirs: [], unrewritable: [], libraryPath: [], libraryPathFailed: [], interpreters: [], interpreterFailed: [], links: [] },
     alternatives: [],
     wrapped: [],
     env: {},
@@ -101,6 +110,15 @@ export function relocate(input: RelocateInput): RelocateResult {
   const { placed, origin } = placeAll(staged, layout, recipes, report);
   const lookup = layerLookup(placed);
   retargetLinks(placed, origin, staged, triplet, lookup, report);
+  if (input.selfContained) {
+    const own = privatizeCLibrary(placed);
+    if ('error' in own) throw new UserError(`cannot make a self-contained layer: ${own.error}`);
+    for (const { from, to } of own.moved) {
+      origin.set(to, origin.get(from)!);
+      origin.delete(from);
+    }
+    report.cLibrary = own;
+  }
 
   const paths = new PathMap(staged, lookup, triplet);
   const rewriteGlobs = recipes.flatMap((r) => r.rules.rewrite).map(globToRegExp);
@@ -122,7 +140,13 @@ export function relocate(input: RelocateInput): RelocateResult {
     (p) => origin.get(p),
     exact,
     (p) => resolveInTree(p, lookup),
+    input.selfContained ? { libraryDirs: SELF_CONTAINED_LIBRARY_DIRS, interpreter: PRIVATE_INTERPRETER } : undefined,
   );
+  const stranded = [...bin.interpreterFailed, ...(input.selfContained ? bin.libraryPathFailed : [])];
+  if (stranded.length > 0) {
+    // a program left on the runtime's loader or library path would mix two C libraries
+    throw new UserError(`cannot make a self-contained layer: ${stranded[0]!.file}: ${stranded[0]!.why}${stranded.length > 1 ? ` (and ${stranded.length - 1} more)` : ''}`);
+  }
   // the links rewritten strings need, and the distribution's folded directories (a program may
   // join lib/<triplet>/… to its prefix at run time, which no string shows)
   const links = new Map(bin.links);
@@ -205,7 +229,10 @@ function placeAll(staged: FileTree, layout: LayoutOptions, recipes: AppliedRecip
       if (prevEntry.kind === 'dir' && e.kind === 'dir') continue;
       const winner = placementPriority(e.path, layout.triplet) < placementPriority(prev, layout.triplet) ? e.path : prev;
       const loser = winner === prev ? e.path : prev;
-      if (!sameEntry(prevEntry, e)) report.collisions.push({ to, kept: winner, lost: loser });
+      // a link to the other one (merged /usr: /lib64/ld-linux-x86-64.so.2 -> /lib/<triplet>/…) is no conflict
+      const loserEntry = loser === prev ? prevEntry : e;
+      const same = sameEntry(prevEntry, e) || (loserEntry.kind === 'symlink' && relocatedAddress(absoluteLinkTarget(loser, loserEntry.target), layout.triplet) === to);
+      if (!same) report.collisions.push({ to, kept: winner, lost: loser });
       if (winner === prev) continue;
     }
     placed.set(to, { ...e, path: to });

@@ -58,6 +58,8 @@ export function sourcesList(repos: Repository[]): string {
  * runtime: what Lambda already has is satisfied, and only the rest is planned.
  */
 export function runtimeStatus(runtime: Runtime, debArch: string): string {
+  // a runtime that provides nothing (a self-contained layer's) is an empty file: apt cannot parse a lone newline
+  if (runtime.packages.length === 0) return '';
   return (
     runtime.packages
       .map((p) =>

@@ -42,6 +42,8 @@ describe('apt', () => {
     expect(Object.fromEntries(stanzas[0]!)).toEqual({ Package: 'libc6', Status: 'install ok installed', Architecture: 'arm64', 'Multi-Arch': 'same', Version: '2.36-9' });
     expect(stanzas[1]!.get('Architecture')).toBe('all');
     expect(stanzas[1]!.get('Provides')).toBe('tzdata-bookworm');
+    // a runtime that provides nothing (a self-contained layer's): an empty file, which apt parses
+    expect(runtimeStatus({ ...runtime, packages: [] }, 'amd64')).toBe('');
   });
 
   it('configures apt for the target architecture without recommends', () => {

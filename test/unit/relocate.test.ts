@@ -144,6 +144,15 @@ describe('relocate', () => {
     expect(report.collisions).toEqual([{ to: '/opt/lib/libq.so.1', kept: '/usr/lib/x86_64-linux-gnu/libq.so.1', lost: '/usr/lib/libq.so.1' }]);
   });
 
+  it('a link to the path that wins is no conflict (merged /usr: /lib64/ld-linux-x86-64.so.2)', () => {
+    const { layer, report } = go([
+      file('/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', 'ld', 0o755),
+      symlink('/lib64/ld-linux-x86-64.so.2', '/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2'),
+    ]);
+    expect(text(layer, '/opt/lib/ld-linux-x86-64.so.2')).toBe('ld');
+    expect(report.collisions).toEqual([]);
+  });
+
   it('wraps executables that load a library whose recipe sets environment variables', async () => {
     const { lib, prog } = await libAndProgram();
     const { layer, report } = go(

@@ -106,6 +106,7 @@ function buildSpec(job: LayerJob, opts: ProjectOptions & { refresh?: boolean }):
     cacheDir: opts.cacheDir,
     name: job.name,
     pack: job.pack,
+    from: job.from,
   };
 }
 

@@ -20,6 +20,8 @@ import { runVerification, verdict, type Verification } from './verify.js';
 /** Options that say what to build, shared by `install` and `image`. */
 export interface BuildOptions {
   target: string;
+  /** Take the packages from this target's distribution: a self-contained layer (`--from`). */
+  from?: string;
   arch: string;
   buildImage?: string;
   repo: string[];
@@ -84,6 +86,7 @@ export function buildSpec(requests: PackageRequest[], target: string, arch: Arch
     defaultRepos: opts.defaultRepos !== false,
     runtimeManifest: opts.runtimeManifest,
     pack: !!opts.pack,
+    from: opts.from,
   };
 }
 
@@ -98,6 +101,7 @@ function layerFlags(opts: InstallOptions): string[] {
     ...(opts.keepUnusable ?? []).flatMap((g) => ['--keep-unusable', g]),
     ...(opts.force ? ['--force'] : []),
     ...(opts.pack ? ['--pack'] : []),
+    ...(opts.from ? ['--from', opts.from] : []),
   ];
 }
 
