@@ -4,9 +4,10 @@ import { formatBytes } from '../util/format.js';
 import { danglingSymlinks, type LayerEntry } from '../layer/entries.js';
 import { specialModes, specialModesLine, type SpecialMode } from '../layer/modes.js';
 import type { OpenedLayer } from '../layer/open.js';
-import { META_DIR, MANIFEST_PATH, SBOM_PATH, type PackedManifest, type UnusableLeftOut } from '../format/layer-manifest.js';
+import { META_DIR, MANIFEST_PATH, SBOM_PATH, type PackedManifest, type SelfContainedManifest, type UnusableLeftOut } from '../format/layer-manifest.js';
 import { unusableLine } from '../format/unusable.js';
 import { packedLines } from '../format/packed.js';
+import { selfContainedLine } from '../format/self-contained.js';
 import { LAYER_ROOT } from '../relocate/placement.js';
 import { printable } from '../util/printable.js';
 
@@ -35,6 +36,8 @@ export interface InspectReport {
   bySource: { from: 'manifest' | 'directory' | 'packed'; rows: SizeRow[]; total: number; unaccounted: number };
   /** A packed layer (`--pack`): its archive, and what it takes once unpacked (from the layer's manifest). */
   packed?: PackedManifest;
+  /** A self-contained layer (`--from`): the C library it carries (from the layer's manifest). */
+  selfContained?: SelfContainedManifest;
   largest: Array<{ path: string; bytes: number }>;
   symlinks: Array<{ path: string; target: string; dangling: boolean }>;
   /** Executable files; a wrapper yumda wrote lists the program it runs, which is not listed again. */
@@ -113,6 +116,7 @@ export function inspectLayer(layer: OpenedLayer): InspectReport {
     unusable: layer.manifest?.unusable ?? [],
     rewrittenDirectories: layer.manifest?.rewrittenDirectories ?? [],
     ...(layer.manifest?.packed ? { packed: layer.manifest.packed } : {}),
+    ...(layer.manifest?.selfContained ? { selfContained: layer.manifest.selfContained } : {}),
   };
 }
 
@@ -185,6 +189,7 @@ export function formatInspect(r: InspectReport, top: number): string {
   for (const lim of r.limits) {
     out.push(`  ${lim.over ? 'OVER' : 'ok  '} ${pct(lim.fraction).padStart(6)} of Lambda's ${lim.label} limit ${lim.name}`);
   }
+  if (r.selfContained) out.push(`  ${printable(selfContainedLine(r.selfContained))}`);
   if (r.packed) {
     for (const line of packedLines(r.packed)) out.push(`  ${printable(line)}`);
     out.push("  the first call's unpack time: `yumda verify` runs the layer as Lambda does and times it");

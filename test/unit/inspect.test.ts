@@ -120,6 +120,37 @@ describe('inspect', () => {
     expect(formatInspect(inspectLayer(await openLayer(await zipOf(layerWithManifest(base(), [['tool', '1.0']]), 'plain.zip'))), 10)).not.toContain('Compiled-in directories');
   });
 
+  it('says that a self-contained layer carries its C library, and which', async () => {
+    const selfContained = {
+      from: 'debian13',
+      cLibrary: { package: 'libc6', version: '2.41-12', loader: 'ld-linux-x86-64.so.2' },
+      interpreter: '/opt/libc/ld.so',
+      libraryDirs: ['/opt/libc', '/opt/lib'],
+    };
+    const tree = base();
+    const m = {
+      ...layerManifest({
+        target: 'debian12',
+        arch: 'x86_64',
+        runtime: 'debian12',
+        requested: ['tool'],
+        plan: planOf([['tool', '1.0']]),
+        layer: tree,
+        report,
+        recipes: [],
+        selfContained,
+      }),
+    };
+    const data = Buffer.from(JSON.stringify(m, null, 2) + '\n');
+    addWithParents(tree, { kind: 'file', path: MANIFEST_PATH, mode: 0o644, size: data.length, content: bytes(data) }, '/opt');
+    const r = inspectLayer(await openLayer(await zipOf(tree, 'self.zip')));
+    expect(r.selfContained).toEqual(selfContained);
+    expect(formatInspect(r, 10)).toContain(
+      '  self-contained: carries the C library of debian13 (libc6 2.41-12) and its loader; its programs start through /opt/libc/ld.so and find their libraries through their RPATH (/opt/libc:/opt/lib), so they need nothing of the runtime but the kernel',
+    );
+    expect(formatInspect(inspectLayer(await openLayer(await zipOf(layerWithManifest(base(), [['tool', '1.0']]), 'plain2.zip'))), 10)).not.toContain('self-contained');
+  });
+
   it('says what the manifest does not account for when a layer was changed after yumda wrote it', async () => {
     const tree = layerWithManifest(base(), [
       ['tool', '1.0'],

@@ -10,6 +10,7 @@ import { LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../../emit/li
 import { formatBytes } from '../../util/format.js';
 import { unusableLine } from '../../format/unusable.js';
 import { packedLines } from '../../format/packed.js';
+import { selfContainedLine } from '../../format/self-contained.js';
 import type { GateReport } from '../../check/gate.js';
 import { dockerfileSnippet } from '../../emit/dockerfile.js';
 import { toolVersion } from '../../util/version.js';
@@ -216,6 +217,7 @@ function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: stri
   if (report.wrapped.length) {
     ui.info(`  wrapped ${report.wrapped.length} programs to set their environment: ${report.wrapped.map((w) => w.program.replace('/opt/bin/', '')).join(', ')}`);
   }
+  if (r.manifest?.selfContained) ui.info(`  ${selfContainedLine(r.manifest.selfContained)}`);
   if (r.packed) {
     for (const l of packedLines(r.packed.manifest, r.packed)) ui.info(`  ${l}`);
     ui.info(
@@ -269,6 +271,7 @@ function printJson(r: BuildResult, output: object | undefined, verification?: Ve
           unusable: r.unusable ?? [],
         }
       : {}),
+    ...(r.manifest?.selfContained ? { selfContained: r.manifest.selfContained } : {}),
     ...(r.packed ? { packed: { ...r.packed.manifest, unpackMsMeasured: r.packed.unpackMs, reused: r.packed.reused, retargetedFiles: r.packed.retargetedFiles } } : {}),
     ...(r.missing ? { missingLibraries: r.missing, elfChecked: r.elfChecked } : {}),
     ...(gate ? { limit: { unzippedBytes: gate.unzippedBytes, limitBytes: gate.limitBytes } } : {}),
