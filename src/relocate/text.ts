@@ -20,10 +20,11 @@ export function isText(buf: Buffer): boolean {
 /**
  * Absolute paths under the roots packages install into. The character before must not continue a
  * word, a path or a variable (so `http://host/usr/x`, `./usr/x` and `${prefix}/lib` are left alone),
- * except compiler flags (`-L/usr/lib`) and the path of a `file://` URL (LibreOffice's
- * `BRAND_BASE_DIR=file:///usr/lib/libreoffice`).
+ * except compiler flags (`-L/usr/lib`), the path of a `file://` URL (LibreOffice's
+ * `BRAND_BASE_DIR=file:///usr/lib/libreoffice`) and a colon: every element of a list
+ * (`CLASSPATH=/usr/share/java/a.jar:/usr/share/java/b.jar`) is a path.
  */
-const PATH_IN_TEXT = /(?:(?<=-[LIR])|(?<=(?<![\w.+-])file:\/\/)|(?<![\w.~/:@$}%-]))\/(?:usr|etc|var|lib|lib64|bin|sbin|opt)(?:\/[\w.+@%,-]+)*\/?/g;
+const PATH_IN_TEXT = /(?:(?<=-[LIR])|(?<=(?<![\w.+-])file:\/\/)|(?<![\w.~/@$}%-]))\/(?:usr|etc|var|lib|lib64|bin|sbin|opt)(?:\/[\w.+@%,-]+)*\/?/g;
 
 export interface TextRewrite {
   from: string;

@@ -80,7 +80,7 @@ interface Case {
   /** The program's strings, in the order it prints them. */
   strings: string[];
   /** The merged tail that must exist only inside a longer string (else the case tests nothing). */
-  merged: string;
+  merged?: string;
   /** Other files of the package, so the rules have something to rewrite for. */
   staged: string[];
   /** What the program prints once relocated. */
@@ -109,6 +109,13 @@ const CASES: Case[] = [
     staged: ['/usr/sbin/mt-daemon'],
     prints: ['/opt/sbin/mt-daemon', 'mt-daemon'],
   },
+  {
+    // kpathsea's compiled-in search path for texmf.cnf is such a list (issue 20, class 3)
+    name: 'a list of three paths, each element one the layer ships',
+    strings: ['/usr/share/mt/a:/usr/share/mt/b:/usr/lib/x86_64-linux-gnu/mt/c'],
+    staged: ['/usr/share/mt/a/x', '/usr/share/mt/b/x', `/usr/lib/${M}/mt/c/x`],
+    prints: [`/opt/share/mt/a:/opt/share/mt/b:/opt/././${M}/mt/c`],
+  },
 ];
 
 describe('in-place rewrites keep every string a linker merged into a path', () => {
@@ -124,7 +131,7 @@ describe('in-place rewrites keep every string a linker merged into a path', () =
   it.each(CASES)('$name', async (c) => {
     const prog = built.get(c.name)!;
     // the compiled program really has the tail only as part of the longer string
-    expect(prog.includes(Buffer.from(`\0${c.merged}\0`))).toBe(false);
+    if (c.merged) expect(prog.includes(Buffer.from(`\0${c.merged}\0`))).toBe(false);
     expect(await runRelocated(prog, work)).toEqual(c.strings);
 
     const staged = treeOf([file('/usr/bin/mt', prog, 0o755, 'mt'), ...c.staged.map((p) => file(p, 'x', 0o755, 'mt'))]);

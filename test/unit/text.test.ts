@@ -18,6 +18,13 @@ describe('paths in text', () => {
     );
   });
 
+  it('rewrites every element of a path list, not only the first', () => {
+    const src = 'CLASSPATH=/usr/share/fonts/a.jar:/usr/share/fonts/b.jar:/usr/share/fonts/c.jar\nexport P="/usr/share/fonts:/usr/local/share/fonts:/var/x"\n';
+    expect(rewritePathsInText(src, map).text).toBe(
+      'CLASSPATH=/opt/share/fonts/a.jar:/opt/share/fonts/b.jar:/opt/share/fonts/c.jar\nexport P="/opt/share/fonts:/usr/local/share/fonts:/tmp/var/x"\n',
+    );
+  });
+
   it('leaves paths inside URLs, relative paths and unknown paths alone', () => {
     const src = 'see http://example.com/usr/share/fonts and ./usr/share/fonts and /usr/local/share/fonts';
     expect(rewritePathsInText(src, map).text).toBe(src);
