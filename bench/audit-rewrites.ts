@@ -113,13 +113,15 @@ function audit(set: string, cacheDir: string): Tally {
   const { staged, plan, alternatives } = stagedTree(cacheDir, packages);
   const recipes = applicableRecipes(loadRecipes(), 'deb', plan.packages);
   const runtime = loadRuntime('debian12');
-  const { layer } = relocate({ staged, layout: { triplet, keep: DEFAULT_KEEP }, recipes, shell: runtime.shell, alternatives });
+  const { layer, report } = relocate({ staged, layout: { triplet, keep: DEFAULT_KEEP }, recipes, shell: runtime.shell, alternatives });
+  // a wrapped program's bytes are at its .real path
+  const real = new Map(report.wrapped.map((w) => [w.program, w.real]));
   const tally: Tally = { set, binaries: 0, changedBinaries: 0, rootSwaps: 0, libraryPathEdits: 0, beyond: [] };
   for (const [from, e] of staged) {
     if (e.kind !== 'file') continue;
     const where = place(from, { triplet, keep: DEFAULT_KEEP });
     if (where.kind !== 'place') continue;
-    const now = layer.get(where.to);
+    const now = layer.get(real.get(where.to) ?? where.to);
     if (now?.kind !== 'file') continue;
     const before = readContent(e.content);
     if (!isElf(before)) continue;

@@ -29,10 +29,10 @@
  * dladdr, or to its prefix) keep their tail too (subpaths.ts).
  */
 import path from 'node:path';
-import { findPaths, wholePathStrings } from '../elf/patch.js';
+import { findExactStrings, findPaths, stringSections, wholePathStrings } from '../elf/patch.js';
 import type { ElfFile } from '../elf/read.js';
 import { LAYER_ROOT, relocatedAddress } from './placement.js';
-import type { BinaryRewrite, PathMap } from './paths.js';
+import { FILE_NAME, type BinaryRewrite, type PathMap } from './paths.js';
 import { PACKAGE_PREFIX, type SubpathLink } from './subpaths.js';
 
 /** No leading dot or slash: `../x` and `./x` are relative to the working directory. */
@@ -81,16 +81,22 @@ export function nameIndex(paths: PathMap): NameIndex {
 }
 
 /**
- * A single name that a program plausibly joins to a directory: one with a dot, dash, underscore,
- * plus or digit (`gst-plugin-scanner`, `libfoo.so.1`, `foo-modules-1.2`). Plain words are
- * everywhere in a binary for other reasons (`w` and `rb` are fopen modes; `sh`, `default`,
- * `shutdown` are words of messages, options and lists), so they are no evidence: a helper with
- * a plain-word name, joined to a bare bindir, is missed (and reported by nothing); the layer's
- * smoke tests are what catch that.
+ * Plain words are everywhere in a binary for other reasons (`w` and `rb` are fopen modes; `sh`,
+ * `default`, `shutdown` are words of messages, options and lists), so a single name counts as
+ * evidence when it looks like a file name (FILE_NAME), or, for a bindir the binary holds bare, when
+ * it is a word of four letters or more that the layer ships as a program in that directory.
  */
-const FILE_NAME = /^[^/]*[._+\-0-9][^/]*$/;
 
 const stripSlashes = (s: string) => s.replace(/\/+$/, '');
+
+/** Directories programs keep their helpers in, whose names may be plain words (`dirmngr`). */
+const BINDIRS = new Set(['/usr/bin', '/usr/sbin', '/usr/libexec', '/usr/games', '/bin', '/sbin']);
+
+/** A plain-word helper name long enough not to be a mode, an option or a word of a message. */
+const PLAIN_HELPER = /^[a-z][a-z0-9]{3,}$/;
+
+/** `qt_prfxpath=/usr`: a whole string that keeps a directory after a key (Qt's compiled-in prefix). */
+const KEYED_DIRECTORY = /(?<=^|\0)([A-Za-z_][A-Za-z0-9_]*=)(\/[A-Za-z0-9_.+@,\-/]*)(?=\0)/g;
 
 /** One pass over a binary's strings: its bare directories, relative paths and what it names. */
 export function scanDirectoryStrings(buf: Buffer, elf: ElfFile, paths: PathMap, index: NameIndex): DirectoryStrings {
@@ -105,6 +111,15 @@ export function scanDirectoryStrings(buf: Buffer, elf: ElfFile, paths: PathMap, 
     const parent = path.posix.dirname(p);
     if (paths.isHierarchyRoot(parent) && paths.shippedExactly(p)) name(parent, p);
   }
+  // a directory kept after a key, whole to the string's end (Qt: `qt_prfxpath=/usr`)
+  for (const s of stringSections(elf)) {
+    if (s.offset + s.size > buf.length) continue;
+    const text = buf.toString('latin1', s.offset, s.offset + s.size);
+    for (const m of text.matchAll(KEYED_DIRECTORY)) {
+      const dir = stripSlashes(path.posix.normalize(m[2]!));
+      if (dir && paths.isHierarchyRoot(dir)) out.bare.push({ offset: s.offset + m.index + m[1]!.length, value: m[2]!, dir });
+    }
+  }
   for (const s of wholePathStrings(buf, elf)) {
     if (!s.value.startsWith('/') && !RELATIVE.test(s.value)) continue;
     if (s.value.startsWith('/')) {
@@ -116,6 +131,19 @@ export function scanDirectoryStrings(buf: Buffer, elf: ElfFile, paths: PathMap, 
     if (rel.startsWith('..')) continue;
     if (rel.includes('/') || FILE_NAME.test(rel)) for (const n of index.get(rel) ?? []) name(n.root, n.path);
     if (rel.includes('/')) out.relative.push({ ...s, rel });
+  }
+  // a bindir's helpers may have plain-word names (gpg's dirmngr): a whole string equal to a
+  // program the layer ships in that directory counts, where the binary has the bare directory
+  for (const b of out.bare) {
+    if (!BINDIRS.has(b.dir) || out.names.has(b.dir)) continue;
+    for (const [rel, where] of index) {
+      if (!PLAIN_HELPER.test(rel)) continue;
+      const shipped = where.find((w) => w.root === b.dir);
+      if (shipped && findExactStrings(buf, rel, elf).length > 0) {
+        name(b.dir, shipped.path);
+        break;
+      }
+    }
   }
   return out;
 }

@@ -45,6 +45,12 @@ function hierarchyRoots(triplet: string): Set<string> {
  */
 const RESERVED_TOP = new Set(['bin', 'lib', 'lib32', 'libexec', 'share', 'etc', 'include', '.yumda', 'python', 'nodejs', 'java', 'ruby']);
 
+/**
+ * A single name that a program plausibly joins to a directory: one with a dot, dash, underscore,
+ * plus or digit (`gst-plugin-scanner`, `libfoo.so.1`, `foo-modules-1.2`, `espeak-ng-data`).
+ */
+export const FILE_NAME = /^[^/]*[._+\-0-9][^/]*$/;
+
 export type BinaryRewrite = { kind: 'rewrite'; to: string; links: SubpathLink[] } | { kind: 'cannot'; why: string };
 
 /**
@@ -140,8 +146,22 @@ export class PathMap {
    */
   forBinary(found: string): BinaryRewrite | undefined {
     const p = path.posix.normalize(found).replace(/\/+$/, '');
-    if (this.shipped(p) === undefined) return undefined;
+    if (this.shipped(p) === undefined && !this.namesShippedSibling(p)) return undefined;
     return this.inPlace(found);
+  }
+
+  /**
+   * A path no package has, whose last component the layer ships right in the hierarchy root
+   * above it: programs derive that directory from it by its string (espeak-ng names
+   * `/usr/lib/<triplet>/espeak/espeak-ng-data` and reads `/usr/lib/<triplet>/espeak-ng-data`).
+   * With its root swapped and its tail kept the derivation lands in the layer, as it did on the
+   * distribution.
+   */
+  private namesShippedSibling(p: string): boolean {
+    const root = this.rootsAbove(p)[0];
+    const name = path.posix.basename(p);
+    if (!root || path.posix.dirname(p) === root || !FILE_NAME.test(name)) return false;
+    return this.shippedExactly(`${root}/${name}`);
   }
 
   /**

@@ -38,6 +38,8 @@ interface Case {
   cannot?: string[];
   /** Paths a kept tail spells, and the layer path each must lead to through the layer's links. */
   reach?: Array<[string, string]>;
+  /** Whole strings the relocated tool has where a program string changed inside (a key's value). */
+  after?: string[];
 }
 
 const M = 'x86_64-linux-gnu';
@@ -98,7 +100,28 @@ const CASES: Case[] = [
     staged: ['/usr/libexec/via-helper-2'],
     rewrites: [['/usr/libexec', '/opt/libexec']],
   },
+  {
+    // Qt keeps its prefix after a key and joins lib/<triplet>/qt5/plugins to it
+    name: 'a prefix kept after a key (qt_prfxpath=/usr)',
+    program: ['qt_prfxpath=/usr', `lib/${M}/qt5/plugins`],
+    staged: [`/usr/lib/${M}/qt5/plugins/platforms/libqoffscreen.so`],
+    rewrites: [
+      ['/usr', '/opt'],
+      [`lib/${M}/qt5/plugins`, `././${M}/qt5/plugins`],
+    ],
+    after: ['qt_prfxpath=/opt'],
+    reach: [[`/opt/${M}/qt5/plugins/platforms/libqoffscreen.so`, '/opt/lib/qt5/plugins/platforms/libqoffscreen.so']],
+  },
+  {
+    // gpg starts dirmngr from its compiled-in bindir
+    name: 'bindir joined to a helper with a plain-word name the layer ships there',
+    program: ['/usr/bin', 'dirmngr'],
+    staged: ['/usr/bin/dirmngr'],
+    rewrites: [['/usr/bin', '/opt/bin']],
+  },
   // left alone
+  { name: 'a plain word of three letters is no evidence, even shipped', program: ['/usr/bin', 'gzz'], staged: ['/usr/bin/gzz'], rewrites: [] },
+  { name: 'a key before a path that is no hierarchy root', program: ['qt_docpath=/usr/share/doc/qt5x'], staged: ['/usr/bin/mytool-helper'], rewrites: [] },
   { name: 'bindir used to find env, which the layer does not ship', program: ['/usr/bin', 'env'], staged: ['/usr/bin/mytool-helper'], rewrites: [] },
   { name: 'bindir joined to a name the layer does not ship', program: ['/usr/bin', 'other-helper-1'], staged: ['/usr/bin/mytool-helper'], rewrites: [] },
   { name: 'a plain word that happens to be a shipped file (an fopen mode)', program: ['/usr/bin', 'w'], staged: ['/usr/bin/w'], rewrites: [] },
@@ -137,11 +160,14 @@ describe('bare directories compiled into binaries', () => {
     expect(dirs.map((d) => [d.from, d.to]).sort()).toEqual([...c.rewrites].sort());
     for (const [from, to] of c.rewrites) {
       expect(to.length).toBe(from.length);
+      // a value after a key is no whole string of its own: `after` says what the whole one is
+      if (c.after && c.program.some((s) => s !== from && s.endsWith(from))) continue;
       expect(hasString(out, to), `${to} in the relocated tool`).toBe(true);
       expect(hasString(out, from), `${from} left in the relocated tool`).toBe(false);
     }
+    for (const s of c.after ?? []) expect(hasString(out, s), s).toBe(true);
     // what is not rewritten keeps its bytes
-    for (const s of c.program.filter((s) => !c.rewrites.some(([from]) => from === s))) {
+    for (const s of c.program.filter((s) => !c.rewrites.some(([from]) => s.endsWith(from)))) {
       if (!report.binaries.rewrittenPaths.some((r) => r.file === '/opt/bin/tool' && r.from === s)) expect(hasString(out, s), s).toBe(true);
     }
     expect(report.binaries.unrewritable.filter((u) => u.file === '/opt/bin/tool').map((u) => u.path)).toEqual(c.cannot ?? []);

@@ -110,6 +110,13 @@ const CASES: Case[] = [
     prints: ['/opt/sbin/mt-daemon', 'mt-daemon'],
   },
   {
+    // espeak-ng names …/espeak/espeak-ng-data, which no package has, and reads …/espeak-ng-data
+    name: 'a data directory derived from a path no package has, whose last component the layer ships',
+    strings: [`/usr/lib/${M}/ng/ng-data`],
+    staged: [`/usr/lib/${M}/ng-data/phontab`],
+    prints: [`/opt/././${M}/ng/ng-data`],
+  },
+  {
     // kpathsea's compiled-in search path for texmf.cnf is such a list (issue 20, class 3)
     name: 'a list of three paths, each element one the layer ships',
     strings: ['/usr/share/mt/a:/usr/share/mt/b:/usr/lib/x86_64-linux-gnu/mt/c'],
