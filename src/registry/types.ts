@@ -41,8 +41,21 @@ export interface Target {
   runtime: string;
   /** Lambda runtime identifiers a layer for this target is compatible with (for publishing). */
   compatibleRuntimes: string[];
+  /** When Lambda deprecates each compatible runtime (AWS's runtime table), and where that was read. */
+  runtimeDeprecations?: { source: string; dates: RuntimeDeprecation[] };
   /** An image of the target's distribution with Node.js 20+, for `install --dockerfile`'s stage. */
   nodeImage?: string;
+}
+
+/** A Lambda runtime's deprecation dates (YYYY-MM-DD). */
+export interface RuntimeDeprecation {
+  runtime: string;
+  /** No more security patches or support; functions still run. */
+  deprecated: string;
+  /** No new functions on it. */
+  blockCreate?: string;
+  /** No updates to its functions, so none can take a new layer version. */
+  blockUpdate?: string;
 }
 
 export interface RuntimePackage {
