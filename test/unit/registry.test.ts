@@ -12,7 +12,7 @@ const FIXTURES = path.resolve(repoRoot, '../shared/fixtures');
 
 describe('registry: the Amazon Linux targets and runtimes', () => {
   it('every target and its runtime validate', () => {
-    expect(targetIds()).toEqual(['al2', 'al2023', 'debian12']);
+    expect(targetIds()).toEqual(['al2', 'al2023', 'debian12', 'debian13']);
     for (const id of targetIds()) {
       const t = loadTarget(id);
       const r = loadRuntime(t.runtime);
@@ -21,6 +21,19 @@ describe('registry: the Amazon Linux targets and runtimes', () => {
     }
     expect(loadTarget('al2023')).toMatchObject({ family: 'rpm', packageManager: 'dnf', architectures: ['x86_64', 'arm64'], runtime: 'provided.al2023' });
     expect(loadTarget('al2')).toMatchObject({ family: 'rpm', packageManager: 'yum', architectures: ['x86_64', 'arm64'], runtime: 'provided.al2' });
+    expect(loadTarget('debian13')).toMatchObject({ family: 'deb', packageManager: 'apt', distro: { codename: 'trixie' }, architectures: ['x86_64', 'arm64'], runtime: 'debian13' });
+  });
+
+  it("the Debian runtimes are their slim images' package sets, with the C library of their release", () => {
+    for (const [id, glibc] of [
+      ['debian12', '2.36'],
+      ['debian13', '2.41'],
+    ] as const) {
+      const r = loadRuntime(id);
+      expect(r.provenance.method).toBe(`yumda runtime refresh ${r.image} --runtime ${id}`);
+      expect(r.packages.find((p) => p.name === 'libc6')?.version).toMatch(new RegExp(`^${glibc.replace('.', '\\.')}-`));
+      expect(r.libraries).toEqual(expect.arrayContaining(['libc.so.6', 'ld-linux-x86-64.so.2', 'libstdc++.so.6', 'libz.so.1']));
+    }
   });
 
   it('provided.al2 is exactly the real Lambda dump', () => {
