@@ -20,9 +20,7 @@ export async function ensureRuntimeImage(name: string, context: string, arch: 'x
   if (r.code !== 0) {
     const release = /^debian:(\d+)-slim$/.exec(base ?? '')?.[1] ?? '12';
     const how =
-      arch === 'arm64'
-        ? ` (it needs ${base}-arm64 and qemu-aarch64 registered: run .ci/binfmt-arm64 and test/images/ensure-base-images.sh --release ${release} --arch arm64)`
-        : '';
+      arch === 'arm64' ? ` (it needs ${base}-arm64 and qemu-aarch64 registered: run .ci/binfmt-arm64 and test/images/ensure-base-images.sh --release ${release} --arch arm64)` : '';
     throw new Error(`building ${ref} failed${how}: ${r.stderr}`);
   }
   return ref;
