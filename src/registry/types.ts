@@ -93,6 +93,17 @@ export interface Runtime {
   packages: RuntimePackage[];
   /** File names of the shared libraries in the runtime's library directories. */
   libraries: string[];
+  /**
+   * The symbol versions the runtime's C and C++ libraries define (GLIBC_*, GLIBCXX_*, CXXABI_*,
+   * GCC_*), per soname: what a shipped program's version needs are checked against.
+   */
+  symbolVersions?: SymbolVersions[];
+}
+
+/** The symbol versions one library of a runtime defines (its DT_VERDEF, or its rpm provides). */
+export interface SymbolVersions {
+  soname: string;
+  versions: string[];
 }
 
 /** A kind of content that cannot work on Lambda (registry/unusable-on-lambda.json). */

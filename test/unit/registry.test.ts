@@ -5,6 +5,7 @@ import { Runtime as LambdaRuntime } from '@aws-sdk/client-lambda';
 import { loadRuntime, loadTarget, targetIds } from '../../src/registry/load.js';
 import { MAX_COMPATIBLE_RUNTIMES, publishableRuntimes, runtimeLabel } from '../../src/registry/lambda-runtimes.js';
 import type { Target } from '../../src/registry/types.js';
+import { runtimeGlibc, targetsProviding } from '../../src/check/c-library.js';
 import { repoRoot, run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -51,6 +52,29 @@ describe('registry: the Amazon Linux targets and runtimes', () => {
     // in the amazonlinux:2023 image but not known to be in Lambda: left out (shipped when needed)
     for (const n of ['dnf', 'python3', 'rpm', 'libstdc++', 'sqlite-libs', 'libxml2', 'curl-minimal', 'tzdata']) expect(names).not.toContain(n);
     expect(r.provenance.note).toMatch(/Left out although amazonlinux:2023 has them/);
+  });
+
+  it("every runtime records its C library's symbol versions: glibc 2.26 (AL2), 2.34 (AL2023), 2.36 (Debian 12), 2.41 (Debian 13)", () => {
+    expect(Object.fromEntries(['provided.al2', 'provided.al2023', 'debian12', 'debian13'].map((id) => [id, runtimeGlibc(id)]))).toEqual({
+      'provided.al2': 'GLIBC_2.26',
+      'provided.al2023': 'GLIBC_2.34',
+      debian12: 'GLIBC_2.36',
+      debian13: 'GLIBC_2.41',
+    });
+    // the C++ runtime where the runtime has it: AL2's gcc 7.3.1, Debian 12's gcc 12 (provided.al2023 has no libstdc++)
+    const newest = (id: string, so: string) =>
+      loadRuntime(id)
+        .symbolVersions!.find((s) => s.soname === so)
+        ?.versions.filter((v) => v.startsWith('GLIBCXX_3'))
+        .at(-1);
+    expect([newest('provided.al2', 'libstdc++.so.6'), newest('debian12', 'libstdc++.so.6'), newest('provided.al2023', 'libstdc++.so.6')]).toEqual([
+      'GLIBCXX_3.4.24',
+      'GLIBCXX_3.4.30',
+      undefined,
+    ]);
+    // which targets a layer needing a newer C library can be built for instead
+    expect(targetsProviding('libc.so.6', 'GLIBC_2.38')).toEqual(['debian13']);
+    expect(targetsProviding('libc.so.6', 'GLIBC_2.34', 'al2023')).toEqual(['debian12', 'debian13']);
   });
 
   it('the Amazon Linux manifests are what the derivation script makes of the fixtures', async () => {
