@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadRuntime } from '../../src/registry/load.js';
@@ -61,5 +61,26 @@ describe('poppler-utils layer for debian13 (trixie)', () => {
     const { dark, total } = darkPixels(Buffer.from(png!, 'base64'));
     expect(dark).toBeGreaterThan(1500);
     expect(dark).toBeLessThan(total / 20);
+  });
+
+  it("checked against debian12's runtime (glibc 2.36) the same layer is refused: its programs need GLIBC_2.38 and newer", async () => {
+    // `yumda verify`: the closure check names the versions first
+    const v = await runYumda(['verify', zip, '--target', 'debian12', '--json']);
+    expect(v.code).not.toBe(0);
+    const closure = (JSON.parse(v.stdout) as { checks: Array<{ check: string; status: string; message: string }> }).checks.find((c) => c.check === 'closure')!;
+    expect(closure.status).toBe('fail');
+    expect(closure.message).toMatch(
+      /^\S+ and \d+ more files need GLIBC_2\.(3[89]|4\d)\S* (\(and [^)]*\) )?of libc\.so\.6, which the debian12 runtime's libc\.so\.6 lacks \(its newest is GLIBC_2\.36\)/,
+    );
+    // every command that writes a layer made elsewhere passes the same gate: refused in one line
+    const out = path.join(work, 'p13-on-12.tar');
+    const i = await runYumda(['image', '--layer', zip, '--runtime-manifest', 'registry/runtimes/debian12.json', '--oci', out]);
+    expect(i.code).toBe(1);
+    expect(i.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^yumda: error: \S+ and \d+ more files need GLIBC_2\.(3[89]|4\d) .*of libc\.so\.6, which the debian12 runtime's libc\.so\.6 lacks \(its newest is GLIBC_2\.36\).*--target debian13.*--from debian13/,
+      ),
+    ]);
+    expect(existsSync(out)).toBe(false);
   });
 });

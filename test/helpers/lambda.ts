@@ -12,10 +12,11 @@ export const LAMBDA_LD_LIBRARY_PATH = '/var/lang/lib:/lib64:/usr/lib64:/var/runt
  * debian:13-slim-arm64, from test/images/ensure-base-images.sh --release 13 --arch arm64) and runs
  * under emulation.
  */
-export async function ensureRuntimeImage(name: string, context: string, arch: 'x86_64' | 'arm64' = 'x86_64'): Promise<string> {
+export async function ensureRuntimeImage(name: string, context: string, arch: 'x86_64' | 'arm64' = 'x86_64', opts: { base?: string } = {}): Promise<string> {
   const ref = arch === 'arm64' ? `${name}:test-arm64` : `${name}:test`;
-  const base = dockerfileBase(path.join(repoRoot, context, 'Dockerfile'));
-  const foreign = arch === 'arm64' ? ['--platform', 'linux/arm64', '--build-arg', `BASE=${base}-arm64`] : [];
+  // `base` builds the context on another image: the Debian 11 stand-in from runtime-debian12's Dockerfile
+  const base = opts.base ?? dockerfileBase(path.join(repoRoot, context, 'Dockerfile'));
+  const foreign = arch === 'arm64' ? ['--platform', 'linux/arm64', '--build-arg', `BASE=${base}-arm64`] : opts.base ? ['--build-arg', `BASE=${opts.base}`] : [];
   const r = await run('docker', ['build', '-q', '--network', 'host', ...foreign, '-t', ref, path.join(repoRoot, context)]);
   if (r.code !== 0) {
     const release = /^debian:(\d+)-slim$/.exec(base ?? '')?.[1] ?? '12';
