@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { elfObjects, sonameIndex, type ElfObject } from '../elf/graph.js';
+import { elfObjects, searchDirs, sonameIndex, type ElfObject } from '../elf/graph.js';
 import { LAYER_ROOT } from '../relocate/placement.js';
 import { dropLinksTo, followLinks } from '../tree/links.js';
 import type { FileTree } from '../tree/types.js';
+import { DYNAMIC_LOADER, shippedCLibrary, unmetVersions, type RuntimeVersions, type VersionProblem } from './versions.js';
 
 export interface MissingLibrary {
   /** The shipped ELF file that needs the library. */
@@ -16,19 +17,20 @@ export interface ClosureReport {
   missing: MissingLibrary[];
   /** Files that start like ELF but could not be parsed. */
   unreadable: Array<{ file: string; why: string }>;
+  /** Symbol versions shipped files need that the library they load lacks (checked when the runtime's versions are given). */
+  versions: VersionProblem[];
+  /** Files that would replace the runtime's C library (libc.so.6, the loader) in a layer that is not self-contained. */
+  cLibrary: string[];
 }
 
-const DYNAMIC_LOADER = /^(ld-linux(-[\w-]+)?\.so\.\d+|ld64\.so\.\d+)$/;
-
-/** The directories an object's DT_RUNPATH/DT_RPATH names, with $ORIGIN expanded. */
-export function searchDirs(obj: ElfObject): string[] {
-  const dyn = obj.elf.dynamic;
-  const spec = dyn?.runpath?.value ?? dyn?.rpath?.value ?? '';
-  const origin = path.posix.dirname(obj.path);
-  return spec
-    .split(':')
-    .filter(Boolean)
-    .map((d) => path.posix.normalize(d.replace(/\$(ORIGIN|\{ORIGIN\})/g, origin)).replace(/\/+$/, ''));
+export interface ClosureOptions {
+  /** The runtime's recorded symbol versions: with them, version needs are checked too. */
+  runtime?: RuntimeVersions;
+  /**
+   * The layer carries its own C library and loader (`--from`): its copies satisfy version needs
+   * first (as every other library the layer ships does), and shipping them is the point.
+   */
+  selfContained?: boolean;
 }
 
 /**
@@ -70,20 +72,24 @@ function unmetNeeds(layer: FileTree, objects: Map<string, ElfObject>, runtimeLib
  * directory the object's own RUNPATH/RPATH names, a library of that soname anywhere in the layer
  * (see sonamesAnywhere), or the runtime's libraries. What is not is reported by file and soname.
  */
-export function checkClosure(layer: FileTree, runtimeLibraries: readonly string[]): ClosureReport {
+export function checkClosure(layer: FileTree, runtimeLibraries: readonly string[], opts: ClosureOptions = {}): ClosureReport {
   const unreadable: ClosureReport['unreadable'] = [];
   const objects = elfObjects(layer, (file, why) => unreadable.push({ file, why }));
   const missing: MissingLibrary[] = [];
   for (const [file, sonames] of unmetNeeds(layer, objects, runtimeLibraries)) for (const soname of sonames) missing.push({ file, soname });
   missing.sort((a, b) => a.file.localeCompare(b.file) || a.soname.localeCompare(b.soname));
-  return { checked: objects.size, missing, unreadable };
+  const versions = opts.runtime ? unmetVersions(layer, objects, opts.runtime) : [];
+  const cLibrary = opts.selfContained ? [] : shippedCLibrary(layer, objects);
+  return { checked: objects.size, missing, unreadable, versions, cLibrary };
 }
 
 /** A file left out of the layer because a library it needs is nowhere, and nothing links to it. */
 export interface LeftOutModule {
   file: string;
-  /** The first soname it needs that neither the layer nor the runtime has. */
+  /** The first soname it needs that neither the layer nor the runtime has (or whose version is missing). */
   soname: string;
+  /** Set when the soname is there but lacks a symbol version the module needs. */
+  version?: string;
 }
 
 /**
@@ -96,18 +102,21 @@ export interface LeftOutModule {
  * left out: their missing libraries are the closure check's to report. Symlinks to what was left
  * out go with it. Mutates `layer`; pure otherwise.
  */
-export function leaveOutUnloadableModules(layer: FileTree, runtimeLibraries: readonly string[]): LeftOutModule[] {
+export function leaveOutUnloadableModules(layer: FileTree, runtimeLibraries: readonly string[], runtime?: RuntimeVersions): LeftOutModule[] {
   const leftOut: LeftOutModule[] = [];
   for (;;) {
     const objects = elfObjects(layer);
-    const unmet = unmetNeeds(layer, objects, runtimeLibraries);
+    const unmet = new Map<string, Omit<LeftOutModule, 'file'>>();
+    for (const [f, sonames] of unmetNeeds(layer, objects, runtimeLibraries)) unmet.set(f, { soname: sonames[0]! });
+    // a module whose library lacks a version it needs fails dlopen the same way
+    for (const v of runtime ? unmetVersions(layer, objects, runtime) : []) if (!unmet.has(v.file)) unmet.set(v.file, { soname: v.library, version: v.version });
     if (unmet.size === 0) break;
     const reachable = reachableFromExecutables(layer, objects);
     const drop = [...unmet.keys()].filter((f) => !reachable.has(f)).sort();
     if (drop.length === 0) break;
     for (const f of drop) {
       layer.delete(f);
-      leftOut.push({ file: f, soname: unmet.get(f)![0]! });
+      leftOut.push({ file: f, ...unmet.get(f)! });
     }
     dropLinksTo(layer, new Set(drop));
   }

@@ -6,6 +6,8 @@ import type { LayerManifest } from '../format/layer-manifest.js';
 import { loadRuntime, loadRuntimeFile } from '../registry/load.js';
 import type { FileTree } from '../tree/types.js';
 import { checkClosure } from './closure.js';
+import { cLibraryFix } from './c-library.js';
+import { groupVersionProblems, versionGroupLine, type VersionProblem } from './versions.js';
 import { UserError } from '../util/errors.js';
 
 /** A shared library a shipped ELF file needs that neither the layer nor the runtime has. */
@@ -35,6 +37,12 @@ export interface GateInput {
   warnings: readonly string[];
   /** For messages: the runtime the closure was checked against. */
   runtimeId: string;
+  /** Symbol versions shipped files need that the library they load lacks (`version 'GLIBC_2.38' not found`). */
+  versions?: readonly VersionProblem[];
+  /** Files that would replace the runtime's C library in a layer that is not self-contained. */
+  cLibrary?: readonly string[];
+  /** The layer's target, so that the fix names other targets. */
+  targetId?: string;
   /** yumda built it unpacked: over the layer limit, packing it is the way out. */
   packable?: boolean;
 }
@@ -44,6 +52,8 @@ export interface GateReport {
   unzippedBytes: number;
   limitBytes: number;
   missingLibraries: ClosureProblem[];
+  /** Symbol versions missing, written anyway (--allow-missing). */
+  missingVersions: VersionProblem[];
   warnings: string[];
 }
 
@@ -58,12 +68,25 @@ const LIMITS: Record<SizeLimit, { bytes: number; what: string; hint: string }> =
 
 /**
  * The one check every way of writing a layer passes (zip, directory, image, tarball, manifest
- * build): the build's warnings are said, a layer that misses a library or is over its limit is
- * refused unless the matching flag says otherwise, and a layer carrying setuid/setgid bits (one
- * made elsewhere: yumda strips them) is refused. Throws before anything is written.
+ * build): the build's warnings are said, a layer that misses a library or a symbol version
+ * (`version 'GLIBC_2.38' not found`) or is over its limit is refused unless the matching flag says
+ * otherwise, and a layer carrying setuid/setgid bits (one made elsewhere: yumda strips them) or a
+ * C library of its own without being self-contained is refused. Throws before anything is written.
  */
 export function gateLayer(input: GateInput, opts: GateOptions, warn: (line: string) => void): GateReport {
   for (const w of input.warnings) warn(w);
+  // a C library too old for the programs first: it is the cause, and missing libraries often follow from it
+  const groups = groupVersionProblems(input.versions ?? []);
+  if (groups.length && !opts.allowMissing) {
+    // one line: the newest version missing, who needs it, and the way out
+    const g = groups[0]!;
+    const others = groups.length > 1 ? ` (and ${groups.length - 1} more librar${groups.length > 2 ? 'ies' : 'y'} lacking versions)` : '';
+    const fix =
+      'runtime' in g.provider
+        ? cLibraryFix(g.library, g.versions[0]!, input.targetId)
+        : `the layer's ${g.library} is older than the programs built against it: the packages do not match`;
+    throw new UserError(`${versionGroupLine(g)}${others}; nothing written`, { hint: `${fix}; or pass --allow-missing to write it anyway` });
+  }
   for (const m of input.missing) {
     warn(`${m.file} needs ${m.soname}, which is neither in the layer nor in the ${input.runtimeId} runtime${m.candidate ? ` (package ${m.candidate} has it)` : ''}`);
   }
@@ -75,6 +98,13 @@ export function gateLayer(input: GateInput, opts: GateOptions, warn: (line: stri
       {
         hint: pkgs.length ? `add ${pkgs.join(' ')} to the packages, or pass --allow-missing` : 'pass --allow-missing to write the layer anyway',
       },
+    );
+  }
+  for (const g of groups) warn(versionGroupLine(g));
+  if (input.cLibrary?.length) {
+    throw new UserError(
+      `the layer would ship its own C library (${input.cLibrary.slice(0, 2).join(', ')}${input.cLibrary.length > 2 ? ', …' : ''}), which cannot take the place of the ${input.runtimeId} runtime's: its programs still start on the runtime's loader; nothing written`,
+      { hint: 'make the layer self-contained, with its C library and loader (--from TARGET), or leave the C library to the runtime' },
     );
   }
   const special = specialModes(input.layer.values());
@@ -98,7 +128,7 @@ export function gateLayer(input: GateInput, opts: GateOptions, warn: (line: stri
         : limit.hint;
     throw new UserError(`the layer is ${formatBytes(unzippedBytes)} unzipped, over ${limit.what}; nothing written`, { hint });
   }
-  return { unzippedBytes, limitBytes: limit.bytes, missingLibraries: [...input.missing], warnings: [...input.warnings] };
+  return { unzippedBytes, limitBytes: limit.bytes, missingLibraries: [...input.missing], missingVersions: [...(input.versions ?? [])], warnings: [...input.warnings] };
 }
 
 /**
@@ -106,11 +136,19 @@ export function gateLayer(input: GateInput, opts: GateOptions, warn: (line: stri
  * names. A zip without a yumda manifest names no runtime, so only its size and modes are checked.
  */
 export function madeElsewhereGateInput(tree: FileTree, manifest: LayerManifest | undefined, runtimeManifest: string | undefined): GateInput {
-  if (runtimeManifest) {
-    const runtime = loadRuntimeFile(runtimeManifest);
-    return { layer: tree, missing: checkClosure(tree, runtime.libraries).missing, warnings: [], runtimeId: runtime.id };
+  if (!runtimeManifest && !manifest) {
+    return { layer: tree, missing: [], warnings: ['the layer has no yumda manifest: its shared libraries were not checked against a runtime'], runtimeId: 'unknown' };
   }
-  if (!manifest) return { layer: tree, missing: [], warnings: ['the layer has no yumda manifest: its shared libraries were not checked against a runtime'], runtimeId: 'unknown' };
-  const runtime = loadRuntime(manifest.runtime);
-  return { layer: tree, missing: checkClosure(tree, runtime.libraries).missing, warnings: [], runtimeId: runtime.id };
+  const runtime = runtimeManifest ? loadRuntimeFile(runtimeManifest) : loadRuntime(manifest!.runtime);
+  const closure = checkClosure(tree, runtime.libraries, { runtime });
+  return {
+    layer: tree,
+    missing: closure.missing,
+    versions: closure.versions,
+    cLibrary: closure.cLibrary,
+    warnings: [],
+    runtimeId: runtime.id,
+    // against another runtime than the layer's own, the layer's target may be the way out
+    ...(manifest && !runtimeManifest ? { targetId: manifest.target } : {}),
+  };
 }

@@ -9,6 +9,7 @@ import type { FileTree } from '../tree/types.js';
 import { specialModes, specialModesLine } from '../layer/modes.js';
 import { printable } from '../util/printable.js';
 import { checkClosure, type ClosureReport } from './closure.js';
+import { groupVersionProblems, versionGroupLine } from './versions.js';
 import { withLambdaSandbox, type SandboxRun } from './sandbox.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
@@ -61,6 +62,8 @@ export interface VerifyInput {
   skipped?: CheckResult[];
   /** A packed layer: its first call unpacks, timed, in a /tmp sized as advised for it. */
   packed?: PackedManifest;
+  /** The layer carries its own C library (`--from`): its copy satisfies version needs, and shipping it is no fault. */
+  selfContained?: boolean;
 }
 
 /**
@@ -109,10 +112,13 @@ export function closureResult(report: ClosureReport, runtime: Runtime): CheckRes
   const bySoname = new Map<string, string[]>();
   for (const m of report.missing) bySoname.set(m.soname, [...(bySoname.get(m.soname) ?? []), m.file]);
   const problems = [
+    // a C library too old for the programs explains the rest: said first
+    ...groupVersionProblems(report.versions).map(versionGroupLine),
     ...[...bySoname].map(
       ([soname, files]) =>
         `${files[0]}${files.length > 1 ? ` and ${files.length - 1} more file${files.length > 2 ? 's' : ''} need` : ' needs'} ${soname}, which is not in the layer or the ${runtime.id} runtime`,
     ),
+    ...report.cLibrary.map((f) => `${f} replaces the ${runtime.id} runtime's C library, which only a self-contained layer (--from) can do`),
     ...report.unreadable.map((u) => `${u.file} looks like ELF but cannot be read (${u.why})`),
   ];
   if (problems.length === 0) {
@@ -158,7 +164,7 @@ export async function verifyLayer(docker: Docker, image: string, input: VerifyIn
     events.result(r);
   };
   events.step('checking that every ELF file finds its libraries');
-  report(closureResult(checkClosure(input.layer, input.runtime.libraries), input.runtime));
+  report(closureResult(checkClosure(input.layer, input.runtime.libraries, { runtime: input.runtime, ...(input.selfContained ? { selfContained: true } : {}) }), input.runtime));
   report(modesResult(input.layer));
   for (const s of input.skipped ?? []) report(s);
   if (input.smoke.length + input.run.length === 0 && !(input.packed && image)) return results;

@@ -24,6 +24,17 @@ export function elfObjects(tree: FileTree, onBroken?: (p: string, why: string) =
   return out;
 }
 
+/** The directories an object's DT_RUNPATH/DT_RPATH names, with $ORIGIN expanded. */
+export function searchDirs(obj: ElfObject): string[] {
+  const dyn = obj.elf.dynamic;
+  const spec = dyn?.runpath?.value ?? dyn?.rpath?.value ?? '';
+  const origin = path.posix.dirname(obj.path);
+  return spec
+    .split(':')
+    .filter(Boolean)
+    .map((d) => path.posix.normalize(d.replace(/\$(ORIGIN|\{ORIGIN\})/g, origin)).replace(/\/+$/, ''));
+}
+
 /**
  * What a soname resolves to in the layer's library directory: a library file there whose name or
  * DT_SONAME is that soname (symlinks named for the soname count too).

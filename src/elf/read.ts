@@ -1,8 +1,10 @@
 /**
- * A reader for the parts of ELF files that relocation needs: identity (class, endianness, machine,
- * type), program headers (PT_INTERP, PT_DYNAMIC), section headers with names, and the dynamic
- * section's DT_NEEDED, DT_SONAME, DT_RPATH and DT_RUNPATH. Pure: it reads a Buffer, and every
- * offset it returns is a file offset into that Buffer, so callers can patch bytes in place.
+ * A reader for the parts of ELF files that relocation and the closure check need: identity (class,
+ * endianness, machine, type), program headers (PT_INTERP, PT_DYNAMIC), section headers with names,
+ * the dynamic section's DT_NEEDED, DT_SONAME, DT_RPATH and DT_RUNPATH, and the symbol versions a
+ * file needs (DT_VERNEED, `.gnu.version_r`) and defines (DT_VERDEF, `.gnu.version_d`). Pure: it
+ * reads a Buffer, and every offset it returns is a file offset into that Buffer, so callers can
+ * patch bytes in place.
  */
 
 export const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
@@ -19,6 +21,15 @@ export const DT_STRSZ = 10;
 export const DT_SONAME = 14;
 export const DT_RPATH = 15;
 export const DT_RUNPATH = 29;
+export const DT_VERDEF = 0x6ffffffc;
+export const DT_VERDEFNUM = 0x6ffffffd;
+export const DT_VERNEED = 0x6ffffffe;
+export const DT_VERNEEDNUM = 0x6fffffff;
+
+/** vd_flags: the definition naming the file itself (its soname), not a version of its symbols. */
+const VER_FLG_BASE = 1;
+/** vna_flags: a weak reference; the loader does not fail when the version is missing. */
+const VER_FLG_WEAK = 2;
 
 export const ET_EXEC = 2;
 export const ET_DYN = 3;
@@ -74,6 +85,16 @@ export interface ElfDynamic {
   strtab: { offset: number; size: number };
   /** File offset of the PT_DYNAMIC entries and their count (including DT_NULL). */
   entries: { offset: number; count: number; entrySize: number };
+  /** Symbol versions needed, per library (`libc.so.6`: GLIBC_2.34, …): what the loader checks at start. */
+  versionNeeds: VersionNeed[];
+  /** Symbol versions this file defines (GLIBC_2.36, …), without the base entry naming the file itself. */
+  versionDefs: string[];
+}
+
+/** One DT_VERNEED entry: the versions a file requires of the library named `file` (a DT_NEEDED soname). */
+export interface VersionNeed {
+  file: string;
+  versions: Array<{ name: string; weak: boolean }>;
 }
 
 export class ElfError extends Error {}
@@ -194,7 +215,11 @@ function parseDynamic(buf: Buffer, r: Reader, segments: ElfSegment[]): ElfDynami
       strings.push({ tag: e.tag, value: cString(buf, offset, Math.min(buf.length, strtabOff + strsz)), offset, entryOffset: e.at });
     }
   }
+  const at = (tag: number) => raw.find((e) => e.tag === tag)?.val;
+  const str = (off: number) => cString(buf, strtabOff + off, Math.min(buf.length, strtabOff + strsz));
   return {
+    versionNeeds: parseVersionNeeds(buf, r, segments, at(DT_VERNEED), at(DT_VERNEEDNUM), str),
+    versionDefs: parseVersionDefs(buf, r, segments, at(DT_VERDEF), at(DT_VERDEFNUM), str),
     needed: strings.filter((s) => s.tag === DT_NEEDED).map((s) => s.value),
     soname: strings.find((s) => s.tag === DT_SONAME)?.value,
     rpath: strings.find((s) => s.tag === DT_RPATH),
@@ -203,4 +228,52 @@ function parseDynamic(buf: Buffer, r: Reader, segments: ElfSegment[]): ElfDynami
     strtab: { offset: strtabOff, size: strsz },
     entries: { offset: dyn.offset, count: raw.length, entrySize },
   };
+}
+
+/** At most this many entries in a version table: real files have a few dozen; a hostile count cannot make the reader loop long. */
+const MAX_VERSION_ENTRIES = 4096;
+
+/** Elf_Verneed chains (same layout in ELF32 and ELF64): vn_cnt, vn_file, vn_aux and vn_next, each Elf_Vernaux with vna_flags, vna_name, vna_next. */
+function parseVersionNeeds(buf: Buffer, r: Reader, segments: ElfSegment[], addr: number | undefined, count: number | undefined, str: (o: number) => string): VersionNeed[] {
+  if (addr === undefined || !count) return [];
+  let o = vaddrToOffset(segments, addr);
+  if (o === undefined) throw new ElfError('DT_VERNEED is outside every loaded segment');
+  const out: VersionNeed[] = [];
+  for (let i = 0; i < Math.min(count, MAX_VERSION_ENTRIES); i++) {
+    if (o < 0 || o + 16 > buf.length) throw new ElfError(`version need ${i} outside the file`);
+    const cnt = r.u16(o + 2);
+    const need: VersionNeed = { file: str(r.u32(o + 4)), versions: [] };
+    let a = o + r.u32(o + 8);
+    for (let j = 0; j < Math.min(cnt, MAX_VERSION_ENTRIES); j++) {
+      if (a < 0 || a + 16 > buf.length) throw new ElfError(`version need ${i}.${j} outside the file`);
+      need.versions.push({ name: str(r.u32(a + 8)), weak: (r.u16(a + 4) & VER_FLG_WEAK) !== 0 });
+      const next = r.u32(a + 12);
+      if (next === 0) break;
+      a += next;
+    }
+    out.push(need);
+    const next = r.u32(o + 12);
+    if (next === 0) break;
+    o += next;
+  }
+  return out;
+}
+
+/** Elf_Verdef chains: vd_flags, vd_cnt, vd_aux (its first Elf_Verdaux names the version) and vd_next. */
+function parseVersionDefs(buf: Buffer, r: Reader, segments: ElfSegment[], addr: number | undefined, count: number | undefined, str: (o: number) => string): string[] {
+  if (addr === undefined || !count) return [];
+  let o = vaddrToOffset(segments, addr);
+  if (o === undefined) throw new ElfError('DT_VERDEF is outside every loaded segment');
+  const out: string[] = [];
+  for (let i = 0; i < Math.min(count, MAX_VERSION_ENTRIES); i++) {
+    if (o < 0 || o + 20 > buf.length) throw new ElfError(`version definition ${i} outside the file`);
+    const flags = r.u16(o + 2);
+    const aux = o + r.u32(o + 12);
+    if (aux < 0 || aux + 8 > buf.length) throw new ElfError(`version definition ${i} names nothing inside the file`);
+    if (!(flags & VER_FLG_BASE)) out.push(str(r.u32(aux)));
+    const next = r.u32(o + 16);
+    if (next === 0) break;
+    o += next;
+  }
+  return out;
 }

@@ -42,7 +42,7 @@ export interface LayerManifest {
   env: Record<string, string>;
   recipes: string[];
   /** Modules left out because a library they need is nowhere (see check/closure.ts), with the package that has it. */
-  leftOut?: Array<{ file: string; soname: string; package?: string }>;
+  leftOut?: Array<{ file: string; soname: string; version?: string; package?: string }>;
   /** What cannot work on Lambda, left out by group (registry/unusable-on-lambda.json), with the libraries only it needed. */
   unusable?: UnusableLeftOut[];
   /** Bare directories compiled into binaries that relocation moved to the layer, and why (relocate/directories.ts). */
@@ -108,7 +108,7 @@ export function layerManifest(args: {
   layer: FileTree;
   report: RelocateReport;
   recipes: string[];
-  leftOut?: Array<{ file: string; soname: string; package?: string }>;
+  leftOut?: Array<{ file: string; soname: string; version?: string; package?: string }>;
   unusable?: UnusableLeftOut[];
   /** A packed layer: its record, and its environment (moved to /tmp with the tree). */
   packed?: PackedManifest;

@@ -45,7 +45,7 @@ export interface InspectReport {
   /** Entries with setuid, setgid or sticky bits: useless on Lambda, dangerous unpacked as root. */
   specialModes: SpecialMode[];
   /** Modules the build left out because a library they need is nowhere (from the layer's manifest). */
-  leftOut: Array<{ file: string; soname: string; package?: string }>;
+  leftOut: Array<{ file: string; soname: string; version?: string; package?: string }>;
   /** What cannot work on Lambda, left out at build time, by group. */
   unusable: UnusableLeftOut[];
   /** Bare directories compiled into binaries that the build moved to the layer (from the layer's manifest). */
@@ -199,7 +199,9 @@ export function formatInspect(r: InspectReport, top: number): string {
   if (r.leftOut.length) {
     out.push(`  left out at build time, ${r.leftOut.length} modules a library of which is nowhere (nothing links to them):`);
     for (const m of r.leftOut)
-      out.push(`    ${printable(m.file.replace(/^\/opt\//, ''))} needs ${printable(m.soname)}${m.package ? ` (package ${printable(m.package)} has it)` : ''}`);
+      out.push(
+        `    ${printable(m.file.replace(/^\/opt\//, ''))} needs ${m.version ? `${printable(m.version)} of ` : ''}${printable(m.soname)}${m.package ? ` (package ${printable(m.package)} has it)` : ''}`,
+      );
   }
 
   const heading = {

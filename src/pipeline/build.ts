@@ -19,6 +19,8 @@ import { relocate, type RelocateReport } from '../relocate/relocate.js';
 import { PRIVATE_INTERPRETER, SELF_CONTAINED_LIBRARY_DIRS } from '../relocate/clibrary.js';
 import { checkClosure, leaveOutUnloadableModules } from '../check/closure.js';
 import { gateLayer, type ClosureProblem, type GateOptions, type GateReport } from '../check/gate.js';
+import type { VersionProblem } from '../check/versions.js';
+import { refuseCLibraryPackage } from '../check/c-library.js';
 import { cachePaths, ensureCacheDir } from '../cache/paths.js';
 import { checkImageReference } from '../docker/reference.js';
 import { ContentStore } from '../cache/content-store.js';
@@ -125,6 +127,10 @@ export interface BuildResult {
   unusable?: UnusableLeftOut[];
   /** Shared libraries shipped ELF files need that neither the layer nor the runtime has. */
   missing?: ClosureProblem[];
+  /** Symbol versions shipped ELF files need that the library they load lacks. */
+  versions?: VersionProblem[];
+  /** Files that would replace the runtime's C library. */
+  cLibrary?: string[];
   /** ELF files the closure check read. */
   elfChecked?: number;
   /** The build image's local ID and registry digests. */
@@ -227,7 +233,7 @@ async function resolveRanges(c: Runner, ctx: ResolveContext, backend: Backend, r
  * library and the closure check wants every library in the layer.
  */
 function nothingProvided(deploy: Runtime, source: Target): Runtime {
-  return { ...deploy, family: source.family, packages: [], libraries: [] };
+  return { ...deploy, family: source.family, packages: [], libraries: [], symbolVersions: [] };
 }
 
 export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<BuildResult> {
@@ -303,6 +309,8 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       plans.put(key, resolved);
     }
     const { plan, requests } = resolved;
+    // a self-contained layer ships its C library on purpose
+    if (!spec.from) refuseCLibraryPackage(plan.packages, target.family, runtime.id, target.id);
     events.plan(plan, { target, arch: spec.arch, image: session.image, repositories, runtime: runtime.id, imageIdentity: resolved.imageIdentity });
     const applied = applicableRecipes(recipes, target.family, plan.packages);
     const base = {
@@ -353,16 +361,18 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       selfContained: !!spec.from,
     });
     // optional modules whose libraries the packages do not bring (plugins, output drivers)
-    const modules = leaveOutUnloadableModules(layer, runtime.libraries);
-    const moduleSonames = [...new Set(modules.map((m) => m.soname))];
+    const modules = leaveOutUnloadableModules(layer, runtime.libraries, runtime);
+    const moduleSonames = [...new Set(modules.filter((m) => !m.version).map((m) => m.soname))];
     // a hint costs a container: asked only of a package manager already running (a warm build needs none)
     const moduleProviders =
       moduleSonames.length && backend.providers && session.started ? await backend.providers(await session.get(), ctx, moduleSonames) : new Map<string, string>();
-    const leftOut = modules.map((m) => ({ ...m, ...(moduleProviders.get(m.soname) ? { package: moduleProviders.get(m.soname)! } : {}) }));
+    const leftOut = modules.map((m) => ({ ...m, ...(!m.version && moduleProviders.get(m.soname) ? { package: moduleProviders.get(m.soname)! } : {}) }));
     for (const m of leftOut) {
       warnings.push(
-        `left out ${m.file}: it needs ${m.soname}, which neither the layer nor the ${runtime.id} runtime has, and no program links to it (a module loaded at run time)` +
-          (m.package ? `; add ${m.package} to the packages to keep it` : ''),
+        m.version
+          ? `left out ${m.file}: it needs ${m.version} of ${m.soname}, which the ${m.soname} it would load lacks, and no program links to it (a module loaded at run time)`
+          : `left out ${m.file}: it needs ${m.soname}, which neither the layer nor the ${runtime.id} runtime has, and no program links to it (a module loaded at run time)` +
+              (m.package ? `; add ${m.package} to the packages to keep it` : ''),
       );
     }
     // relocation runs without yielding: a Ctrl-C during it is seen here, before anything follows
@@ -370,7 +380,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
 
     // 4. every shared library the layer needs is in it or in the runtime
     events.step('checking that every shared library the layer needs is in the layer or the runtime');
-    const closure = checkClosure(layer, runtime.libraries);
+    const closure = checkClosure(layer, runtime.libraries, { runtime, selfContained: !!spec.from });
 
     // 5. packed: the tree as one archive, moved to /tmp, with what unpacks and launches it
     let shipped = layer;
@@ -431,7 +441,8 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
 
     // the packed layer's own ELF files (the unpack tools) are checked too
     // (its unpack tools are the deploy target's own, which the deploy runtime's libraries serve)
-    const problems = packed ? [...closure.missing, ...checkClosure(shipped, deployRuntime.libraries).missing] : closure.missing;
+    const packedClosure = packed ? checkClosure(shipped, deployRuntime.libraries, { runtime: deployRuntime }) : undefined;
+    const problems = [...closure.missing, ...(packedClosure?.missing ?? [])];
     const sonames = [...new Set(problems.map((m) => m.soname))];
     const candidates = sonames.length && backend.providers ? await backend.providers(await session.get(), ctx, sonames) : new Map<string, string>();
     const missing: ClosureProblem[] = problems.map((m) => ({ ...m, ...(candidates.get(m.soname) ? { candidate: candidates.get(m.soname)! } : {}) }));
@@ -445,6 +456,8 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       sbom,
       unusable,
       missing,
+      versions: [...closure.versions, ...(packedClosure?.versions ?? [])],
+      cLibrary: [...closure.cLibrary, ...(packedClosure?.cLibrary ?? [])],
       elfChecked: closure.checked,
       cache: { planReused: !!cached, packagesFetched: staged.fetched.length, packagesCached: plan.packages.length - staged.fetched.length },
     };
@@ -473,5 +486,19 @@ async function toolsLayer(spec: BuildSpec, names: string[], events: BuildEvents)
 /** A built layer through the write gate (check/gate.ts): what every command that writes one calls. */
 export function gateBuild(r: BuildResult, opts: GateOptions, warn: (line: string) => void): GateReport {
   if (!r.layer) throw new Error('gateBuild: a dry run has no layer');
-  return gateLayer({ layer: r.layer, missing: r.missing ?? [], warnings: r.warnings, runtimeId: r.runtime.id, packable: !r.packed }, opts, warn);
+  return gateLayer(
+    {
+      layer: r.layer,
+      missing: r.missing ?? [],
+      versions: r.versions ?? [],
+      cLibrary: r.cLibrary ?? [],
+      warnings: r.warnings,
+      runtimeId: r.runtime.id,
+      // the target's own runtime lacks what is needed, so it is no way out; under another runtime (--runtime-manifest) it may be
+      ...(r.runtime.id === r.target.runtime ? { targetId: r.target.id } : {}),
+      packable: !r.packed,
+    },
+    opts,
+    warn,
+  );
 }

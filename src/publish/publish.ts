@@ -13,6 +13,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { LAMBDA_DIRECT_UPLOAD_LIMIT } from '../emit/limits.js';
 import { formatBytes } from '../util/format.js';
 import { loadTarget } from '../registry/load.js';
+import { MAX_COMPATIBLE_RUNTIMES, publishableRuntimes } from '../registry/lambda-runtimes.js';
 import { UserError } from '../util/errors.js';
 import type { LayerZipInfo } from './layer-zip.js';
 
@@ -26,6 +27,8 @@ export interface PublishOptions {
   principals: string[];
   description?: string;
   licenseInfo?: string;
+  /** YYYY-MM-DD the runtimes' deprecation dates are compared with (default: today). */
+  today?: string;
 }
 
 export interface RegionResult {
@@ -196,6 +199,12 @@ export async function publishInRegion(zip: LayerZipInfo, region: string, opts: P
       content = { ZipFile: readFileSync(zip.file) };
       upload = { via: 'direct' };
     }
+    const compatible = publishableRuntimes(target, opts.today ?? new Date().toISOString().slice(0, 10));
+    if (compatible.leftOut.length) {
+      log(
+        `${region}: compatible runtimes named: ${compatible.runtimes.join(', ')}; left out (no longer updatable, or past Lambda's ${MAX_COMPATIBLE_RUNTIMES}, first to be deprecated): ${compatible.leftOut.join(', ')}`,
+      );
+    }
     const published = await call('PublishLayerVersion', region, () =>
       lambda.send(
         new PublishLayerVersionCommand({
@@ -203,7 +212,7 @@ export async function publishInRegion(zip: LayerZipInfo, region: string, opts: P
           Description: opts.description ?? defaultDescription(zip),
           Content: content,
           CompatibleArchitectures: [zip.manifest.arch as Architecture],
-          ...(target.compatibleRuntimes.length ? { CompatibleRuntimes: target.compatibleRuntimes as LambdaRuntime[] } : {}),
+          ...(compatible.runtimes.length ? { CompatibleRuntimes: compatible.runtimes as LambdaRuntime[] } : {}),
           ...(opts.licenseInfo ? { LicenseInfo: opts.licenseInfo } : {}),
         }),
       ),

@@ -1,7 +1,12 @@
 import type Docker from 'dockerode';
+import type { Readable } from 'node:stream';
+import tar from 'tar-stream';
+import { C_RUNTIME_LIBRARY, runtimeSymbolVersions } from '../check/versions.js';
 import { withContainer } from '../docker/container.js';
+import { ElfError, isElf, parseElf } from '../elf/read.js';
 import { UserError } from '../util/errors.js';
-import type { PackageFamily, Runtime, RuntimePackage } from './types.js';
+import { readStream } from '../util/stream.js';
+import type { PackageFamily, Runtime, RuntimePackage, SymbolVersions } from './types.js';
 
 /** Lambda's own environment (DESIGN.md); the same on every runtime. */
 export const LAMBDA_ENV = {
@@ -24,13 +29,24 @@ export function inventoryScript(family: PackageFamily): string {
     packages,
     'echo "##libraries"',
     `for d in ${LIBRARY_DIRS}; do [ -d "$d" ] && find "$d" -maxdepth 2 \\( -type f -o -type l \\) -name '*.so*' -printf '%f\\n'; done | sort -u`,
+    // where each library file really is: the C and C++ runtime's are read for their symbol versions
+    'echo "##paths"',
+    `for d in ${LIBRARY_DIRS}; do [ -d "$d" ] && find "$d" -maxdepth 2 \\( -type f -o -type l \\) -name '*.so*'; done | while read -r f; do printf '%s\\t%s\\n' "\${f##*/}" "$(readlink -f "$f")"; done | sort -u`,
     'echo "##shell"',
     'for s in /bin/bash /usr/bin/bash /bin/sh /usr/bin/sh; do [ -x "$s" ] && { echo "$s"; break; }; done',
   ].join('\n');
 }
 
+export interface Inventory {
+  packages: RuntimePackage[];
+  libraries: string[];
+  shell: string;
+  /** The C and C++ runtime's library files (libc.so.6, libstdc++.so.6, …) and where each really is. */
+  cRuntimeFiles: Array<{ soname: string; path: string }>;
+}
+
 /** Turns the inventory script's output into runtime manifest fields. Pure. */
-export function parseInventory(stdout: string, family: PackageFamily): { packages: RuntimePackage[]; libraries: string[]; shell: string } {
+export function parseInventory(stdout: string, family: PackageFamily): Inventory {
   const sections = new Map<string, string[]>();
   let cur = '';
   for (const line of stdout.split('\n')) {
@@ -65,17 +81,62 @@ export function parseInventory(stdout: string, family: PackageFamily): { package
     })
     .filter((p) => p.name && !p.name.startsWith('gpg-pubkey'))
     .sort((a, b) => a.name.localeCompare(b.name));
-  return { packages, libraries: [...new Set(sections.get('libraries') ?? [])].sort(), shell: sections.get('shell')?.[0] ?? '/bin/sh' };
+  const cRuntimeFiles = (sections.get('paths') ?? [])
+    .map((line) => line.split('\t'))
+    .filter(([name, real]) => name && real?.startsWith('/') && C_RUNTIME_LIBRARY.test(name))
+    .map(([soname, path]) => ({ soname: soname!, path: path! }));
+  return { packages, libraries: [...new Set(sections.get('libraries') ?? [])].sort(), shell: sections.get('shell')?.[0] ?? '/bin/sh', cRuntimeFiles };
+}
+
+/** The first regular file of a tar stream (the Docker archive API's answer for one file). */
+async function firstFile(stream: Readable): Promise<Buffer | undefined> {
+  const extract = tar.extract();
+  let found: Buffer | undefined;
+  extract.on('entry', (header, body, next) => {
+    if (!found && header.type === 'file') {
+      readStream(body).then((data) => {
+        found = data;
+        next();
+      }, next);
+      return;
+    }
+    body.on('end', () => next());
+    body.resume();
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+  });
+  stream.pipe(extract);
+  await done;
+  return found;
 }
 
 /** Reads a runtime image's package database and libraries into a runtime manifest. */
-export async function inventoryImage(docker: Docker, image: string, family: PackageFamily, network?: string): Promise<ReturnType<typeof parseInventory>> {
-  const r = await withContainer(docker, { image, cmd: ['-c', inventoryScript(family)], entrypoint: ['/bin/sh'], network: network ?? 'none' }, (c) => c.run());
-  if (r.exitCode !== 0) throw new UserError(`reading the package database of ${image} failed: ${r.stderr.trim().split('\n').pop()}`);
-  return parseInventory(r.stdout, family);
+export async function inventoryImage(docker: Docker, image: string, family: PackageFamily, network?: string): Promise<Inventory & { symbolVersions: SymbolVersions[] }> {
+  return withContainer(docker, { image, cmd: ['-c', inventoryScript(family)], entrypoint: ['/bin/sh'], network: network ?? 'none' }, async (c) => {
+    const r = await c.run();
+    if (r.exitCode !== 0) throw new UserError(`reading the package database of ${image} failed: ${r.stderr.trim().split('\n').pop()}`);
+    const inv = parseInventory(r.stdout, family);
+    // the C and C++ runtime's symbol versions, from the libraries themselves (slim images have no readelf)
+    const defs: Array<{ soname: string; defs: string[] }> = [];
+    const read = new Set<string>();
+    for (const f of inv.cRuntimeFiles) {
+      if (read.has(`${f.soname}\t${f.path}`)) continue;
+      read.add(`${f.soname}\t${f.path}`);
+      const data = await firstFile(await c.getArchive(f.path));
+      if (!data || !isElf(data)) continue;
+      try {
+        defs.push({ soname: f.soname, defs: parseElf(data).dynamic?.versionDefs ?? [] });
+      } catch (e) {
+        if (!(e instanceof ElfError)) throw e;
+      }
+    }
+    return { ...inv, symbolVersions: runtimeSymbolVersions(defs) };
+  });
 }
 
-export function refreshedRuntime(base: Runtime, image: string, inv: ReturnType<typeof parseInventory>, date: string): Runtime {
+export function refreshedRuntime(base: Runtime, image: string, inv: Inventory & { symbolVersions: SymbolVersions[] }, date: string): Runtime {
   return {
     ...base,
     shell: inv.shell,
@@ -87,5 +148,6 @@ export function refreshedRuntime(base: Runtime, image: string, inv: ReturnType<t
     },
     packages: inv.packages,
     libraries: inv.libraries,
+    ...(inv.symbolVersions.length ? { symbolVersions: inv.symbolVersions } : {}),
   };
 }

@@ -41,8 +41,21 @@ export interface Target {
   runtime: string;
   /** Lambda runtime identifiers a layer for this target is compatible with (for publishing). */
   compatibleRuntimes: string[];
+  /** When Lambda deprecates each compatible runtime (AWS's runtime table), and where that was read. */
+  runtimeDeprecations?: { source: string; dates: RuntimeDeprecation[] };
   /** An image of the target's distribution with Node.js 20+, for `install --dockerfile`'s stage. */
   nodeImage?: string;
+}
+
+/** A Lambda runtime's deprecation dates (YYYY-MM-DD). */
+export interface RuntimeDeprecation {
+  runtime: string;
+  /** No more security patches or support; functions still run. */
+  deprecated: string;
+  /** No new functions on it. */
+  blockCreate?: string;
+  /** No updates to its functions, so none can take a new layer version. */
+  blockUpdate?: string;
 }
 
 export interface RuntimePackage {
@@ -80,6 +93,17 @@ export interface Runtime {
   packages: RuntimePackage[];
   /** File names of the shared libraries in the runtime's library directories. */
   libraries: string[];
+  /**
+   * The symbol versions the runtime's C and C++ libraries define (GLIBC_*, GLIBCXX_*, CXXABI_*,
+   * GCC_*), per soname: what a shipped program's version needs are checked against.
+   */
+  symbolVersions?: SymbolVersions[];
+}
+
+/** The symbol versions one library of a runtime defines (its DT_VERDEF, or its rpm provides). */
+export interface SymbolVersions {
+  soname: string;
+  versions: string[];
 }
 
 /** A kind of content that cannot work on Lambda (registry/unusable-on-lambda.json). */

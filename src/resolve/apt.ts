@@ -1,3 +1,5 @@
+import { cLibraryFix } from '../check/c-library.js';
+import { compareVersionNames } from '../check/versions.js';
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
 import type { Repository, Runtime } from '../registry/types.js';
@@ -263,7 +265,15 @@ export const aptBackend: Backend = {
     });
     const bound = skew.filter((s) => RUNTIME_BOUND.has(s.name));
     if (bound.length) {
-      const s = bound[0]!;
+      const s = bound.find((b) => b.name === 'libc6') ?? bound[0]!;
+      // the packages asked for and their libraries say what they need; libc-bin's exact pin on its own libc6 does not
+      const need = s.name === 'libc6' ? glibcRequirement([...stanzas.values()].filter((st) => !RUNTIME_BOUND.has(st.get('Package') ?? ''))) : undefined;
+      if (need) {
+        throw new UserError(
+          `${need.by} needs libc6 >= ${need.version} (${need.glibc}), newer than the ${ctx.runtime.id} runtime's ${s.runtimeVersion}, and libc6 cannot be shipped in a layer: its files must be the runtime's own`,
+          { hint: cLibraryFix('libc.so.6', need.glibc, ctx.target.id) },
+        );
+      }
       throw new UserError(
         `the packages need ${s.name} ${s.neededVersion}, newer than the ${ctx.runtime.id} runtime's ${s.runtimeVersion}, and ${s.name} cannot be shipped in a layer`,
         { hint: `pin an older version of the package that needs it, or use a newer runtime` },
@@ -341,6 +351,22 @@ export const aptBackend: Backend = {
     return new Map([...guesses].filter(([, g]) => found.has(g)));
   },
 };
+
+/**
+ * The strongest `libc6 (>= X)` among packages' Depends and Pre-Depends (dpkg-shlibdeps writes the
+ * glibc version of the newest symbol a package uses there): which package needs which GLIBC_X.
+ */
+export function glibcRequirement(stanzas: Array<Map<string, string>>): { by: string; version: string; glibc: string } | undefined {
+  let best: { by: string; version: string; glibc: string } | undefined;
+  for (const st of stanzas) {
+    const fields = `${st.get('Pre-Depends') ?? ''},${st.get('Depends') ?? ''}`;
+    for (const m of fields.matchAll(/(?:^|[,|])\s*libc6(?::\w+)?\s*\(\s*>>?=?\s*(?:\d+:)?([\d.]+)[^)]*\)/g)) {
+      const glibc = `GLIBC_${m[1]!.replace(/\.$/, '')}`;
+      if (!best || compareVersionNames(glibc, best.glibc) > 0) best = { by: `${st.get('Package')} ${st.get('Version')}`, version: m[1]!, glibc };
+    }
+  }
+  return best;
+}
 
 /** Debian's library package naming policy: libfoo.so.1 is in libfoo1, libfoo-2.0.so.0 in libfoo-2.0-0. */
 export function debianPackageGuess(soname: string): string | undefined {

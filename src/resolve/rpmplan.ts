@@ -9,6 +9,7 @@
  * version skew, decided by skew.ts. Pure: the helper in the build container supplies the data.
  */
 import { UserError } from '../util/errors.js';
+import { cLibraryFix } from '../check/c-library.js';
 import type { Runtime, RuntimePackage } from '../registry/types.js';
 import { attribute, type Plan, type PlannedPackage, type VersionSkew } from './plan.js';
 import { formatEvr, parseReldep, satisfies, type Reldep } from './rpmver.js';
@@ -148,6 +149,11 @@ export function planFromResolution(input: RpmPlanInput): RpmPlan {
       const asOf = runtime.provenance
         ? ` (the manifest's versions are from ${runtime.provenance.source.split(' (')[0]}; if Lambda's runtime is newer, regenerate the manifest with \`yumda runtime refresh\` or pass --runtime-manifest)`
         : '';
+      // the C library: the GLIBC version that is needed, and where it is
+      if (name === 'glibc') {
+        const glibc = /GLIBC_[\d.]+\d/.exec(requirement)?.[0] ?? `GLIBC_${/^(?:\d+:)?([\d.]+\d)/.exec(evrOf(need))?.[1] ?? need.version}`;
+        throw new UserError(`${decision.reason} (${glibc})`, { hint: `${cLibraryFix('libc.so.6', glibc)}${asOf}` });
+      }
       throw new UserError(decision.reason, { hint: `pin an older version of the package that needs it (NAME=VERSION), or target a newer runtime${asOf}` });
     }
     skew.push({ name, runtimeVersion: have.version, neededVersion: evrOf(need) });

@@ -1,6 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Runtime as LambdaRuntimeEnum } from '@aws-sdk/client-lambda';
 
 /**
  * A loopback stand-in for the few AWS Lambda and S3 operations `yumda publish` calls, written from
@@ -315,6 +316,17 @@ export async function startFakeAws(creds: Credentials, opts: { accountId?: strin
           CompatibleArchitectures?: string[];
           LicenseInfo?: string;
         };
+        // Lambda's API model: at most 15 CompatibleRuntimes, each a value of its Runtime enum
+        const runtimes = input.CompatibleRuntimes ?? [];
+        if (runtimes.length > 15)
+          return fail(
+            400,
+            service,
+            'ValidationException',
+            `1 validation error detected: Value '[${runtimes.join(', ')}]' at 'compatibleRuntimes' failed to satisfy constraint: Member must have length less than or equal to 15`,
+          );
+        const unknown = runtimes.find((r) => !(Object.values(LambdaRuntimeEnum) as string[]).includes(r));
+        if (unknown) return fail(400, service, 'ValidationException', `1 validation error detected: Value '${unknown}' at 'compatibleRuntimes' failed to satisfy enum value set`);
         let zip: Buffer | undefined;
         if (input.Content.ZipFile) {
           zip = Buffer.from(input.Content.ZipFile, 'base64');

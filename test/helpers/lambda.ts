@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { dockerfileBase } from '../../src/docker/images.js';
 import { run, repoRoot } from './cli.js';
 
 /** Lambda's environment, exactly (DESIGN.md); nothing else is set in the function's process. */
@@ -7,15 +8,20 @@ export const LAMBDA_LD_LIBRARY_PATH = '/var/lang/lib:/lib64:/usr/lib64:/var/runt
 
 /**
  * Builds the runtime image the tests run layers in (plain runtime + Lambda's user) if missing.
- * For arm64 it is built from the arm64 base stand-in (test/images/ensure-base-images.sh --arch
- * arm64) and runs under emulation.
+ * For arm64 it is built from the arm64 base stand-in of its Dockerfile's base (debian:13-slim:
+ * debian:13-slim-arm64, from test/images/ensure-base-images.sh --release 13 --arch arm64) and runs
+ * under emulation.
  */
-export async function ensureRuntimeImage(name: string, context: string, arch: 'x86_64' | 'arm64' = 'x86_64'): Promise<string> {
+export async function ensureRuntimeImage(name: string, context: string, arch: 'x86_64' | 'arm64' = 'x86_64', opts: { base?: string } = {}): Promise<string> {
   const ref = arch === 'arm64' ? `${name}:test-arm64` : `${name}:test`;
-  const foreign = arch === 'arm64' ? ['--platform', 'linux/arm64', '--build-arg', 'BASE=debian:12-slim-arm64'] : [];
+  // `base` builds the context on another image: the Debian 11 stand-in from runtime-debian12's Dockerfile
+  const base = opts.base ?? dockerfileBase(path.join(repoRoot, context, 'Dockerfile'));
+  const foreign = arch === 'arm64' ? ['--platform', 'linux/arm64', '--build-arg', `BASE=${base}-arm64`] : opts.base ? ['--build-arg', `BASE=${opts.base}`] : [];
   const r = await run('docker', ['build', '-q', '--network', 'host', ...foreign, '-t', ref, path.join(repoRoot, context)]);
   if (r.code !== 0) {
-    const how = arch === 'arm64' ? ' (it needs debian:12-slim-arm64 and qemu-aarch64 registered: run .ci/binfmt-arm64 and test/images/ensure-base-images.sh --arch arm64)' : '';
+    const release = /^debian:(\d+)-slim$/.exec(base ?? '')?.[1] ?? '12';
+    const how =
+      arch === 'arm64' ? ` (it needs ${base}-arm64 and qemu-aarch64 registered: run .ci/binfmt-arm64 and test/images/ensure-base-images.sh --release ${release} --arch arm64)` : '';
     throw new Error(`building ${ref} failed${how}: ${r.stderr}`);
   }
   return ref;

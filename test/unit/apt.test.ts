@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aptConf, explainAptFailure, fetchFailure, parseAptRepo, parseSimulation, runtimeStatus, sourcesList } from '../../src/resolve/apt.js';
+import { aptConf, explainAptFailure, fetchFailure, glibcRequirement, parseAptRepo, parseSimulation, runtimeStatus, sourcesList } from '../../src/resolve/apt.js';
 import { parseDeb822, parseDependsField } from '../../src/resolve/deb822.js';
 import { attribute, runtimeDependencies } from '../../src/resolve/plan.js';
 import type { Runtime } from '../../src/registry/types.js';
@@ -135,5 +135,26 @@ describe('deb822 and dependencies', () => {
     expect(by.get('libshared')).toEqual(['a', 'b']);
     expect(by.get('fonts-x')).toEqual(['b']);
     expect(runtimeDependencies(pkgs, new Set(['libc6', 'zlib1g']))).toEqual(['libc6']);
+  });
+});
+
+describe('the C library a Debian package set needs', () => {
+  const stanza = (pkg: string, version: string, depends: string, pre = '') =>
+    parseDeb822(`Package: ${pkg}\nVersion: ${version}\nDepends: ${depends}\n${pre ? `Pre-Depends: ${pre}\n` : ''}`)[0]!;
+  it.each([
+    [
+      'the strongest libc6 (>= X) names the package and GLIBC_X',
+      [stanza('a', '1', 'libc6 (>= 2.34), libz1'), stanza('poppler-utils', '25.03.0-5', 'libc6 (>= 2.38), libcairo2 (>= 1.2.4)')],
+      { by: 'poppler-utils 25.03.0-5', version: '2.38', glibc: 'GLIBC_2.38' },
+    ],
+    [
+      '2.9 is older than 2.10; an arch qualifier and Pre-Depends count',
+      [stanza('x', '1', 'libc6:amd64 (>= 2.9)'), stanza('y', '2', 'libz1', 'libc6 (>= 2.10)')],
+      { by: 'y 2', version: '2.10', glibc: 'GLIBC_2.10' },
+    ],
+    ['an alternative and a Debian revision', [stanza('z', '3', 'libc6.1 (>= 2.5) | libc6 (>= 2.36-1)')], { by: 'z 3', version: '2.36', glibc: 'GLIBC_2.36' }],
+    ['none', [stanza('w', '1', 'libc6-dev, libz1')], undefined],
+  ] as const)('%s', (_, stanzas, expected) => {
+    expect(glibcRequirement([...stanzas])).toEqual(expected);
   });
 });

@@ -38,7 +38,7 @@ describe('CLI errors (no Docker needed)', () => {
   });
 
   it('unknown target names the Amazon Linux ones too', async () => {
-    await expectOneLineError(['install', 'git', '--target', 'al2024'], /^yumda: error: unknown target 'al2024'; known targets: al2, al2023, debian12 \(yumda targets\)$/);
+    await expectOneLineError(['install', 'git', '--target', 'al2024'], /^yumda: error: unknown target 'al2024'; known targets: al2, al2023, debian12, debian13 \(yumda targets\)$/);
   });
 
   it('unknown architecture with the default target (al2023)', async () => {
@@ -74,8 +74,13 @@ describe('CLI errors (no Docker needed)', () => {
       ['al2', true, '2026-06-30'],
       ['al2023', false, undefined],
       ['debian12', false, undefined],
+      ['debian13', false, undefined],
     ]);
+    expect(targets.find((t) => t.id === 'debian13')?.runtime.packages).toBeGreaterThan(50);
     const text = await runYumda(['targets']);
+    expect(text.stdout).toMatch(/^debian13 {2}Debian 13 \(trixie\)/m);
+    // a deprecated runtime says since when
+    expect(text.stdout).toMatch(/^ {2}Lambda: .*python3\.9 \(deprecated 2025-12-15\)/m);
     expect(text.stdout).toMatch(/^al2 \(legacy: end of support 2026-06-30\) {2}Amazon Linux 2:/m);
     expect(text.stdout).toMatch(/^al2023 {2}Amazon Linux 2023/m);
   });

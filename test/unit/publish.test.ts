@@ -13,13 +13,13 @@ import { runYumda } from '../helpers/cli.js';
 const creds = { accessKeyId: 'AKIDYUMDATEST00000001', secretAccessKey: 'yumda/test/secret+key/0123456789abcdefghij' };
 
 /** A small layer zip as yumda writes it: files under /opt and the layer manifest that names target and arch. */
-async function layerZip(dir: string, name: string, payload: Buffer | string, arch = 'x86_64', mode = 0o755): Promise<string> {
+async function layerZip(dir: string, name: string, payload: Buffer | string, arch = 'x86_64', mode = 0o755, target = 'debian12'): Promise<string> {
   const manifest = {
     manifestVersion: 1,
     tool: { name: 'yumda', version: '0.1.0' },
-    target: 'debian12',
+    target,
     arch,
-    runtime: 'debian12',
+    runtime: target === 'debian12' ? 'debian12' : `provided.${target}`,
     requested: ['jq'],
     packages: [{ name: 'jq', version: '1.6-2.1+deb12u3', arch: 'amd64', sourcePackage: 'jq', requiredBy: ['jq'], files: 1, bytes: 1 }],
     generatedBytes: 0,
@@ -121,6 +121,19 @@ describe('yumda publish against a loopback Lambda and S3', () => {
         .get('jq')!
         .map((v) => v.version),
     ).toEqual([1, 2]);
+  });
+
+  it("names the target's Lambda runtimes, at most the 15 Lambda takes, the longest supported first", async () => {
+    const zip = await layerZip(dir, 'al2023.zip', 'al2023 build\n', 'x86_64', 0o755, 'al2023');
+    const r = await publish([zip, '--name', 'al2023-layer', '--region', 'us-east-1']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const stored = aws.layers.get('us-east-1')!.get('al2023-layer')![0]!.compatibleRuntimes!;
+    expect(stored.length).toBe(15);
+    // today's runtimes are named; nodejs20.x (deprecated 2026-04-30) is among the first to go
+    expect(stored).toEqual(expect.arrayContaining(['provided.al2023', 'nodejs24.x', 'python3.14', 'java25', 'dotnet10', 'ruby3.4', 'java21']));
+    expect(stored).not.toContain('nodejs20.x');
+    expect(r.stdout).toMatch(/us-east-1: compatible runtimes named: provided\.al2023, .*; left out \(.*\): .*nodejs20\.x/);
   });
 
   it('publishes in every --region and grants --public (again on an unchanged version: already granted)', async () => {

@@ -150,9 +150,16 @@ describe('rpm plan: what the layer ships of the resolved closure', () => {
     );
   });
 
-  it('never ships the C library', () => {
-    expect(() => plan([pkg('tool', '1-1', { requires: [['libc.so.6(GLIBC_2.38)(64bit)', ['glibc']]] }), pkg('glibc', '2.38-1')], ['tool'])).toThrow(
-      /glibc cannot be shipped in a layer/,
+  it('never ships the C library, and says which GLIBC version is needed and where it is', () => {
+    let err: unknown;
+    try {
+      plan([pkg('tool', '1-1', { requires: [['libc.so.6(GLIBC_2.38)(64bit)', ['glibc']]] }), pkg('glibc', '2.38-1')], ['tool']);
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).message).toMatch(/glibc cannot be shipped in a layer: its files must be the runtime's own \(GLIBC_2\.38\)$/);
+    expect((err as { hint: string }).hint).toMatch(
+      /^build for a runtime that has it \(--target debian13\), or make the layer self-contained, with its own C library \(--from debian13\)/,
     );
   });
 
@@ -398,6 +405,10 @@ describe('rpm runtime inventory', () => {
       'gpg-pubkey\td832c631-63977702\t(none)\t(none)\t\t',
       '##libraries',
       'libz.so.1',
+      '##paths',
+      'libc.so.6\t/usr/lib64/libc.so.6',
+      'libstdc++.so.6\t/usr/lib64/libstdc++.so.6.0.29',
+      'libz.so.1\t/usr/lib64/libz.so.1.2.11',
       '##shell',
       '/bin/sh',
     ].join('\n');
@@ -408,6 +419,11 @@ describe('rpm runtime inventory', () => {
       ],
       libraries: ['libz.so.1'],
       shell: '/bin/sh',
+      // the C and C++ runtime's files, read for their symbol versions; other libraries are not
+      cRuntimeFiles: [
+        { soname: 'libc.so.6', path: '/usr/lib64/libc.so.6' },
+        { soname: 'libstdc++.so.6', path: '/usr/lib64/libstdc++.so.6.0.29' },
+      ],
     });
   });
 });

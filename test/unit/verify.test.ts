@@ -17,16 +17,18 @@ describe('verify results', () => {
           { file: '/opt/lib/liby.so.2', soname: 'libz.so.9' },
         ],
         unreadable: [],
+        versions: [],
+        cLibrary: [],
       },
       runtime,
     );
     expect(formatResult(r)).toBe(
       'FAIL closure: /opt/bin/a and 1 more file need libx.so.1, which is not in the layer or the debian12 runtime; /opt/lib/liby.so.2 needs libz.so.9, which is not in the layer or the debian12 runtime',
     );
-    expect(formatResult(closureResult({ checked: 7, missing: [], unreadable: [] }, runtime))).toBe(
+    expect(formatResult(closureResult({ checked: 7, missing: [], unreadable: [], versions: [], cLibrary: [] }, runtime))).toBe(
       'PASS closure: 7 ELF files, every needed library is in the layer or the debian12 runtime',
     );
-    expect(closureResult({ checked: 7, missing: [], unreadable: [{ file: '/opt/lib/x.so', why: 'truncated' }] }, runtime).status).toBe('fail');
+    expect(closureResult({ checked: 7, missing: [], unreadable: [{ file: '/opt/lib/x.so', why: 'truncated' }], versions: [], cLibrary: [] }, runtime).status).toBe('fail');
   });
 
   it('output in one line: the start for a pass, the end for a failure', () => {

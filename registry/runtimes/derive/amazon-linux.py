@@ -9,6 +9,15 @@ provided.al2 -- real Lambda: lambci/docker-lambda's dump of Lambda's own provide
 (rpm -qa of its rpmdb, and its file list). Names and versions only: rpm -qa prints no epoch and the
 dump has no rpm headers, so yumda reads each package's provides from the repositories at build time.
 
+Symbol versions (what a shipped program's `version 'GLIBC_2.38' not found` check reads): rpm's
+find-provides turns each library's version definitions (DT_VERDEF) into provides such as
+`libc.so.6(GLIBC_2.34)(64bit)`, so provided.al2023's are read from its packages' provides in the
+amazonlinux:2023 rpmdb (glibc 2.34, libgcc 11). provided.al2 has no provides in its dump: its
+versions are those of the same rpmdb's glibc, libgcc and libstdc++ that AL2's releases already
+defined -- glibc 2.26 (GLIBC_* up to 2.26), GCC 7.3.1's libgcc_s (GCC_* up to 7.0.0) and
+libstdc++ (GLIBCXX_* up to 3.4.24, CXXABI_* up to 1.3.11, and CXXABI_TM_1), per GCC's ABI policy
+table -- since neither library ever drops a version it once defined.
+
 provided.al2023 -- conservative. Lambda's provided.al2023 is built on the AL2023 *minimal* container
 image (AWS: docs.aws.amazon.com/linux/al2023/ug/lambda.html), and the only rpm database at hand is
 the larger amazonlinux:2023 image's. A package is listed only when AWS says the minimal container
@@ -40,6 +49,40 @@ MINIMAL_CONTAINER = [
 ]
 # Named there too, but not in the amazonlinux:2023 2023.1 image (version from the 2023.2.20230920 notes).
 MINIMAL_CONTAINER_EXTRA = [{"name": "gobject-introspection", "version": "1.73.0-2.amzn2023.0.3", "arch": "x86_64"}]
+
+
+# the C and C++ runtime's version names (src/check/versions.ts RUNTIME_VERSION)
+RUNTIME_VERSION = ("GLIBC_", "GLIBCXX_", "CXXABI_", "GCC_")
+# what Lambda's AL2 had of them: glibc 2.26, gcc 7.3.1 (lambda-provided-al2/packages.txt)
+AL2_NEWEST = {"GLIBC": (2, 26), "GCC": (7, 0, 0), "GLIBCXX": (3, 4, 24), "CXXABI": (1, 3, 11)}
+AL2_UNNUMBERED = {"CXXABI_TM_1"}
+
+
+def version_key(v):
+    prefix, _, num = v.rpartition("_")
+    parts = tuple(int(x) for x in num.split(".")) if num.replace(".", "").isdigit() else None
+    return (prefix, 0, parts) if parts is not None else (v, 1, ())
+
+
+def symbol_versions(provides, keep=lambda soname, version: True):
+    """`libc.so.6(GLIBC_2.34)(64bit)` provides as runtime manifest symbolVersions entries."""
+    by = {}
+    for p in provides:
+        name = p.split(" ")[0]
+        if "(" not in name or not name.endswith(")(64bit)"):
+            continue
+        soname, _, rest = name.partition("(")
+        version = rest[: -len(")(64bit)")]
+        if version.startswith(RUNTIME_VERSION) and keep(soname, version):
+            by.setdefault(soname, set()).add(version)
+    return [{"soname": so, "versions": sorted(v, key=version_key)} for so, v in sorted(by.items())]
+
+
+def al2_has(version):
+    prefix, _, num = version.rpartition("_")
+    if not num.replace(".", "").isdigit():
+        return version in AL2_UNNUMBERED
+    return prefix in AL2_NEWEST and tuple(int(x) for x in num.split(".")) <= AL2_NEWEST[prefix]
 
 
 def rpmq(db, *args):
@@ -102,7 +145,10 @@ def al2023(fixtures):
     pkgs += MINIMAL_CONTAINER_EXTRA
     libs = library_names(f for n in keep for f in files[n])
     left_out = sorted(set(info) - keep)
-    return pkgs, libs, left_out
+    versions = symbol_versions(p for n in keep for p in provides[n])
+    # AL2's C and C++ runtime: the same libraries' versions that glibc 2.26 and gcc 7.3.1 defined
+    al2_versions = symbol_versions((p for n in ("glibc", "libgcc", "libstdc++") if n in provides for p in provides[n]), lambda so, v: al2_has(v))
+    return pkgs, libs, left_out, versions, al2_versions
 
 
 def al2(fixtures):
@@ -130,7 +176,7 @@ def write(path, doc):
 def main():
     fixtures = sys.argv[1] if len(sys.argv) > 1 else "../shared/fixtures"
     out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-    pkgs, libs, left_out = al2023(fixtures)
+    pkgs, libs, left_out, versions, al2_versions = al2023(fixtures)
     write(os.path.join(out, "provided.al2023.json"), {
         "$schema": "../../schema/runtime.schema.json",
         "id": "provided.al2023",
@@ -150,6 +196,7 @@ def main():
         },
         "packages": pkgs,
         "libraries": libs,
+        "symbolVersions": versions,
     })
     pkgs, libs = al2(fixtures)
     write(os.path.join(out, "provided.al2.json"), {
@@ -164,10 +211,12 @@ def main():
             "source": "Lambda's own provided.al2 environment, dumped in 2020 (lambci/docker-lambda base/base-2 @ de9a2bf5b73f6330fff10e0203f94b9f6f784ab6: packages.txt, fs.txt)",
             "method": "python3 registry/runtimes/derive/amazon-linux.py ../shared/fixtures (or, with the real image: yumda runtime refresh public.ecr.aws/lambda/provided:al2 --runtime provided.al2)",
             "date": "2026-11-27",
-            "note": "rpm -qa output: names, versions and releases without epochs or provides; yumda reads each package's provides (and epoch) from the repositories at build time. All AL2 runtimes share this base.",
+            "note": ("rpm -qa output: names, versions and releases without epochs or provides; yumda reads each package's provides (and epoch) from the repositories at build time. All AL2 runtimes share this base. "
+                     "symbolVersions: not in the dump; the versions the amazonlinux:2023 rpmdb's glibc, libgcc and libstdc++ provide that glibc 2.26 and gcc 7.3.1 already defined (see the derivation script)"),
         },
         "packages": pkgs,
         "libraries": libs,
+        "symbolVersions": [s for s in al2_versions if s["soname"] in libs],
     })
 
 

@@ -274,6 +274,7 @@ function printJson(r: BuildResult, output: object | undefined, verification?: Ve
     ...(r.manifest?.selfContained ? { selfContained: r.manifest.selfContained } : {}),
     ...(r.packed ? { packed: { ...r.packed.manifest, unpackMsMeasured: r.packed.unpackMs, reused: r.packed.reused, retargetedFiles: r.packed.retargetedFiles } } : {}),
     ...(r.missing ? { missingLibraries: r.missing, elfChecked: r.elfChecked } : {}),
+    ...(r.versions?.length ? { missingVersions: r.versions } : {}),
     ...(gate ? { limit: { unzippedBytes: gate.unzippedBytes, limitBytes: gate.limitBytes } } : {}),
     warnings: r.warnings,
     cache: r.cache,

@@ -1,6 +1,8 @@
 import { loadRuntime, loadTarget, targetIds } from '../../registry/load.js';
+import { runtimeLabel } from '../../registry/lambda-runtimes.js';
 
 export function targetsCommand(opts: { json?: boolean }): void {
+  const today = new Date().toISOString().slice(0, 10);
   const rows = targetIds().map((id) => {
     const t = loadTarget(id);
     const rt = loadRuntime(t.runtime);
@@ -21,6 +23,7 @@ export function targetsCommand(opts: { json?: boolean }): void {
           repositories: t.repositories,
           runtime: { id: r.id, image: r.image, packages: r.packages.length, libraries: r.libraries.length, provenance: r.provenance },
           compatibleRuntimes: t.compatibleRuntimes,
+          ...(t.runtimeDeprecations ? { runtimeDeprecations: t.runtimeDeprecations } : {}),
           lambda: r.lambda,
         })),
         null,
@@ -37,7 +40,7 @@ export function targetsCommand(opts: { json?: boolean }): void {
         `  packages:      ${t.packageManager} (${t.family}), ${t.distro.name} ${t.distro.version}; architectures ${t.architectures.join(', ')}`,
         `  build image:   ${t.buildImage.name} (built from ${t.buildImage.context}/Dockerfile when missing)`,
         `  runtime:       ${r.id} (${r.image}): ${r.packages.length} packages provided, from ${r.provenance.source} (${r.provenance.date})`,
-        ...(t.compatibleRuntimes.length ? [`  Lambda:        ${t.compatibleRuntimes.join(', ')}`] : []),
+        ...(t.compatibleRuntimes.length ? [`  Lambda:        ${t.compatibleRuntimes.map((r) => runtimeLabel(t, r, today)).join(', ')}`] : []),
         '',
       ].join('\n'),
     );

@@ -83,11 +83,11 @@ export async function runVerification(
   const leftOut = manifest?.leftOut ?? [];
   if (leftOut.length && !opts.json && !opts.quiet) {
     ui.info(
-      `left out at build time (a library they need is nowhere, nothing links to them): ${leftOut.map((m) => `${printable(m.file.replace(/^\/opt\//, ''))} (${printable(m.soname)})`).join(', ')}`,
+      `left out at build time (a library they need is nowhere, nothing links to them): ${leftOut.map((m) => `${printable(m.file.replace(/^\/opt\//, ''))} (${m.version ? `${printable(m.version)} of ` : ''}${printable(m.soname)})`).join(', ')}`,
     );
   }
   if (!opts.json && !opts.quiet) for (const u of manifest?.unusable ?? []) ui.info(unusableLine(u));
-  const checks = await verifyLayer(docker, image, { layer, runtime, smoke, run, timeoutMs: timeout, skipped, ...(manifest?.packed ? { packed: manifest.packed } : {}) }, events);
+  const checks = await verifyLayer(docker, image, { layer, runtime, smoke, run, timeoutMs: timeout, skipped, ...(manifest?.packed ? { packed: manifest.packed } : {}), ...(manifest?.selfContained ? { selfContained: true } : {}) }, events);
   ui.done();
   return { image, checks, passed: checks.every((c) => c.status !== 'fail') };
 }
