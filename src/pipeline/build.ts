@@ -16,7 +16,7 @@ import type { Runner } from '../runner/types.js';
 import { attribute, type Plan } from '../resolve/plan.js';
 import { DEFAULT_KEEP, type KeepOptions } from '../relocate/placement.js';
 import { relocate, type RelocateReport } from '../relocate/relocate.js';
-import { PRIVATE_INTERPRETER, SELF_CONTAINED_LIBRARY_DIRS } from '../relocate/clibrary.js';
+import { PRIVATE_INTERPRETER, SELF_CONTAINED_LIBRARY_DIRS } from '../relocate/self-contained.js';
 import { checkClosure, leaveOutUnloadableModules } from '../check/closure.js';
 import { gateLayer, type ClosureProblem, type GateOptions, type GateReport } from '../check/gate.js';
 import type { VersionProblem } from '../check/versions.js';

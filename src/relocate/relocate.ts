@@ -10,7 +10,7 @@ import { ENV_PATH, EXEC_WRAPPER_PATH } from '../format/layer-manifest.js';
 import { globToRegExp, matchesAny } from './glob.js';
 import { LAYER_ROOT, place, placementPriority, relocatedAddress, type DropReason, type LayoutOptions } from './placement.js';
 import { PathMap } from './paths.js';
-import { PRIVATE_INTERPRETER, SELF_CONTAINED_LIBRARY_DIRS, privatizeCLibrary, type PrivateCLibrary } from './clibrary.js';
+import { PRIVATE_INTERPRETER, SELF_CONTAINED_LIBRARY_DIRS, privatizeLibraries, type PrivateLibraries } from './self-contained.js';
 import { UserError } from '../util/errors.js';
 import { distributionLinks } from './subpaths.js';
 import { absoluteLinkTarget, relativeLink, resolveInTree, type LinkLookup } from './symlinks.js';
@@ -65,8 +65,8 @@ export interface RelocateReport {
   strippedModes: Array<{ path: string; from: number; to: number }>;
   /** Identical files (hard links among them) shipped once, the others as links to that copy. */
   deduplicated: DedupeReport;
-  /** Self-contained layers: the C library carried, and where its shared objects went. */
-  cLibrary?: PrivateCLibrary;
+  /** Self-contained layers: the C library carried, and where the shared libraries went. */
+  cLibrary?: PrivateLibraries;
 }
 
 /** A report of a relocation that did nothing yet (the start of every relocation, and test data). */
@@ -111,7 +111,7 @@ export function relocate(input: RelocateInput): RelocateResult {
   const lookup = layerLookup(placed);
   retargetLinks(placed, origin, staged, triplet, lookup, report);
   if (input.selfContained) {
-    const own = privatizeCLibrary(placed);
+    const own = privatizeLibraries(placed);
     if ('error' in own) throw new UserError(`cannot make a self-contained layer: ${own.error}`);
     for (const { from, to } of own.moved) {
       origin.set(to, origin.get(from)!);

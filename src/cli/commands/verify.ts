@@ -87,7 +87,21 @@ export async function runVerification(
     );
   }
   if (!opts.json && !opts.quiet) for (const u of manifest?.unusable ?? []) ui.info(unusableLine(u));
-  const checks = await verifyLayer(docker, image, { layer, runtime, smoke, run, timeoutMs: timeout, skipped, ...(manifest?.packed ? { packed: manifest.packed } : {}), ...(manifest?.selfContained ? { selfContained: true } : {}) }, events);
+  const checks = await verifyLayer(
+    docker,
+    image,
+    {
+      layer,
+      runtime,
+      smoke,
+      run,
+      timeoutMs: timeout,
+      skipped,
+      ...(manifest?.packed ? { packed: manifest.packed } : {}),
+      ...(manifest?.selfContained ? { selfContained: true } : {}),
+    },
+    events,
+  );
   ui.done();
   return { image, checks, passed: checks.every((c) => c.status !== 'fail') };
 }

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseElf } from '../../src/elf/read.js';
 import { setInterpreter } from '../../src/elf/patch.js';
-import { PRIVATE_INTERPRETER, privatizeCLibrary } from '../../src/relocate/clibrary.js';
+import { PRIVATE_INTERPRETER, privatizeLibraries } from '../../src/relocate/self-contained.js';
 import { DEFAULT_KEEP } from '../../src/relocate/placement.js';
 import { relocate } from '../../src/relocate/relocate.js';
 import { resolveInTree } from '../../src/relocate/symlinks.js';
@@ -27,7 +27,7 @@ const lookupOf = (layer: FileTree) => ({
   },
 });
 
-describe('privatizeCLibrary', () => {
+describe('privatizeLibraries', () => {
   it("moves the shared objects of the loader's package off /opt/lib, fixes links to them, and links the interpreter", () => {
     const placed = new Map<string, TreeEntry>(
       [
@@ -41,38 +41,41 @@ describe('privatizeCLibrary', () => {
         symlink('/opt/bin/ldd-loader', '../lib/ld-linux-x86-64.so.2', 'tool'),
       ].map((e) => [e.path, e]),
     );
-    const r = privatizeCLibrary(placed);
+    const r = privatizeLibraries(placed);
     expect(r).toEqual({
       package: 'libc6',
       loader: 'ld-linux-x86-64.so.2',
       moved: [
-        { from: '/opt/lib/ld-linux-x86-64.so.2', to: '/opt/libc/ld-linux-x86-64.so.2' },
-        { from: '/opt/lib/libc.so.6', to: '/opt/libc/libc.so.6' },
-        { from: '/opt/lib/libm.so.6', to: '/opt/libc/libm.so.6' },
+        { from: '/opt/lib/ld-linux-x86-64.so.2', to: '/opt/self/lib/ld-linux-x86-64.so.2' },
+        { from: '/opt/lib/libc.so', to: '/opt/self/lib/libc.so' },
+        { from: '/opt/lib/libc.so.6', to: '/opt/self/lib/libc.so.6' },
+        { from: '/opt/lib/libm.so.6', to: '/opt/self/lib/libm.so.6' },
+        { from: '/opt/lib/libz.so.1', to: '/opt/self/lib/libz.so.1' },
+        { from: '/opt/lib/libz.so.1.2.13', to: '/opt/self/lib/libz.so.1.2.13' },
       ],
     });
-    // nothing of the C library is left where LD_LIBRARY_PATH looks
-    expect([...placed.keys()].filter((p) => /^\/opt\/lib\/(libc|libm|ld-linux)[^/]*\.so\.\d+$/.test(p))).toEqual([]);
+    // no shared object is left where LD_LIBRARY_PATH looks; modules in subdirectories stay
+    expect([...placed.keys()].filter((p) => /^\/opt\/lib\/[^/]*\.so/.test(p))).toEqual([]);
     expect(placed.get('/opt/lib/gconv/UTF-16.so')).toBeDefined();
-    expect(placed.get('/opt/lib/libz.so.1')).toMatchObject({ target: 'libz.so.1.2.13' });
-    expect(placed.get('/opt/lib/libc.so')).toMatchObject({ target: '../libc/libc.so.6' });
-    expect(placed.get('/opt/bin/ldd-loader')).toMatchObject({ target: '../libc/ld-linux-x86-64.so.2' });
+    expect(placed.get('/opt/self/lib/libz.so.1')).toMatchObject({ target: 'libz.so.1.2.13' });
+    expect(placed.get('/opt/self/lib/libc.so')).toMatchObject({ target: 'libc.so.6' });
+    expect(placed.get('/opt/bin/ldd-loader')).toMatchObject({ target: '../self/lib/ld-linux-x86-64.so.2' });
     expect(placed.get(PRIVATE_INTERPRETER)).toMatchObject({ kind: 'symlink', target: 'ld-linux-x86-64.so.2' });
   });
 
   it('refuses a tree that ships no loader', () => {
     const placed = new Map<string, TreeEntry>([file('/opt/lib/libz.so.1', 'z', 0o644, 'zlib1g')].map((e) => [e.path, e]));
-    expect(privatizeCLibrary(placed)).toMatchObject({ error: expect.stringMatching(/no dynamic loader/) });
+    expect(privatizeLibraries(placed)).toMatchObject({ error: expect.stringMatching(/no dynamic loader/) });
   });
 });
 
 describe('setInterpreter', () => {
   it('points PT_INTERP at a shorter path in place, and refuses a longer one', async () => {
     const prog = await cc('int main(void) { return 0; }\n', 'interp', ['-O2']);
-    const r = setInterpreter(prog.data, '/opt/libc/ld.so');
+    const r = setInterpreter(prog.data, '/opt/self/lib/ld.so');
     if ('error' in r) throw new Error(r.error);
     expect(r.data.length).toBe(prog.data.length);
-    expect(parseElf(r.data).interpreter).toBe('/opt/libc/ld.so');
+    expect(parseElf(r.data).interpreter).toBe('/opt/self/lib/ld.so');
     expect(setInterpreter(prog.data, `/opt/${'x'.repeat(40)}`)).toMatchObject({ error: expect.stringMatching(/longer/) });
   });
 });
@@ -95,17 +98,18 @@ describe('relocate with selfContained', () => {
     const { layer, report } = relocate({ staged, layout, recipes: [], shell: '/bin/sh', selfContained: true });
     const out = readContent((layer.get('/opt/bin/selfc') as { content: never }).content);
     const elf = parseElf(out);
-    expect(elf.interpreter).toBe('/opt/libc/ld.so');
-    expect(elf.dynamic?.rpath?.value).toBe('/opt/libc:/opt/lib');
-    expect(resolveInTree('/opt/libc/ld.so', lookupOf(layer))).toBe('/opt/libc/ld-linux-x86-64.so.2');
+    expect(elf.interpreter).toBe('/opt/self/lib/ld.so');
+    expect(elf.dynamic?.rpath?.value).toBe('/opt/self/lib:/opt/lib');
+    expect(resolveInTree('/opt/self/lib/ld.so', lookupOf(layer))).toBe('/opt/self/lib/ld-linux-x86-64.so.2');
     expect(layer.has('/opt/lib/libc.so.6')).toBe(false);
+    expect(layer.get('/opt/self/lib/libc.so.6')).toMatchObject({ kind: 'file' });
     expect(report.cLibrary?.package).toBe('libc6');
     expect(report.binaries.interpreters.map((i) => [i.file, i.from])).toContainEqual(['/opt/bin/selfc', '/lib64/ld-linux-x86-64.so.2']);
     // readelf agrees
     const dir = tempDir('yumda-selfc-');
     writeFileSync(`${dir}/selfc`, out);
     const r = await run('readelf', ['-l', '-d', `${dir}/selfc`]);
-    expect(r.stdout).toContain('[Requesting program interpreter: /opt/libc/ld.so]');
+    expect(r.stdout).toContain('[Requesting program interpreter: /opt/self/lib/ld.so]');
   });
 
   it('without selfContained, nothing of that happens', () => {
