@@ -146,7 +146,7 @@ describe('inspect', () => {
     const r = inspectLayer(await openLayer(await zipOf(tree, 'self.zip')));
     expect(r.selfContained).toEqual(selfContained);
     expect(formatInspect(r, 10)).toContain(
-      '  self-contained: carries the C library of debian13 (libc6 2.41-12) and its loader; its programs start through /opt/self/lib/ld.so and find their libraries through their RPATH (/opt/self/lib:/opt/lib), so they need nothing of the runtime but the kernel; its libraries are off Lambda's LD_LIBRARY_PATH, so the runtime's own programs never load them',
+      "  self-contained: carries the C library of debian13 (libc6 2.41-12) and its loader; its programs start through /opt/self/lib/ld.so and find their libraries through their RPATH (/opt/self/lib:/opt/lib), so they need nothing of the runtime but the kernel; its libraries are off Lambda's LD_LIBRARY_PATH, so the runtime's own programs never load them",
     );
     expect(formatInspect(inspectLayer(await openLayer(await zipOf(layerWithManifest(base(), [['tool', '1.0']]), 'plain2.zip'))), 10)).not.toContain('self-contained');
   });
