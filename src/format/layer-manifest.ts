@@ -62,6 +62,8 @@ export interface SelfContainedManifest {
   interpreter: string;
   /** What the programs' RPATH searches, in order. */
   libraryDirs: string[];
+  /** Whether code can load the layer's libraries in-process, on the runtime's C library (check/in-process.ts). */
+  inProcess: { usable: boolean; needs?: string; runtimeHas?: string };
 }
 
 /**

@@ -7,7 +7,7 @@ import type { OpenedLayer } from '../layer/open.js';
 import { META_DIR, MANIFEST_PATH, SBOM_PATH, type PackedManifest, type SelfContainedManifest, type UnusableLeftOut } from '../format/layer-manifest.js';
 import { unusableLine } from '../format/unusable.js';
 import { packedLines } from '../format/packed.js';
-import { selfContainedLine } from '../format/self-contained.js';
+import { selfContainedLines } from '../format/self-contained.js';
 import { LAYER_ROOT } from '../relocate/placement.js';
 import { printable } from '../util/printable.js';
 
@@ -189,7 +189,7 @@ export function formatInspect(r: InspectReport, top: number): string {
   for (const lim of r.limits) {
     out.push(`  ${lim.over ? 'OVER' : 'ok  '} ${pct(lim.fraction).padStart(6)} of Lambda's ${lim.label} limit ${lim.name}`);
   }
-  if (r.selfContained) out.push(`  ${printable(selfContainedLine(r.selfContained))}`);
+  if (r.selfContained) for (const line of selfContainedLines(r.selfContained, l?.runtime ?? 'target')) out.push(`  ${printable(line)}`);
   if (r.packed) {
     for (const line of packedLines(r.packed)) out.push(`  ${printable(line)}`);
     out.push("  the first call's unpack time: `yumda verify` runs the layer as Lambda does and times it");

@@ -17,6 +17,7 @@ import { attribute, type Plan } from '../resolve/plan.js';
 import { DEFAULT_KEEP, type KeepOptions } from '../relocate/placement.js';
 import { relocate, type RelocateReport } from '../relocate/relocate.js';
 import { PRIVATE_INTERPRETER, SELF_CONTAINED_LIBRARY_DIRS } from '../relocate/self-contained.js';
+import { inProcessUse } from '../check/in-process.js';
 import { checkClosure, leaveOutUnloadableModules } from '../check/closure.js';
 import { gateLayer, type ClosureProblem, type GateOptions, type GateReport } from '../check/gate.js';
 import type { VersionProblem } from '../check/versions.js';
@@ -422,6 +423,8 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
               cLibrary: { package: cLibrary.package, version: cLibraryPackage?.version ?? '', loader: cLibrary.loader },
               interpreter: PRIVATE_INTERPRETER,
               libraryDirs: [...SELF_CONTAINED_LIBRARY_DIRS],
+              // its libraries loaded in-process run on the runtime's C library
+              inProcess: inProcessUse(layer, deployRuntime),
             },
           }
         : {}),

@@ -126,6 +126,7 @@ describe('inspect', () => {
       cLibrary: { package: 'libc6', version: '2.41-12', loader: 'ld-linux-x86-64.so.2' },
       interpreter: '/opt/self/lib/ld.so',
       libraryDirs: ['/opt/self/lib', '/opt/lib'],
+      inProcess: { usable: false, needs: 'GLIBC_2.38', runtimeHas: 'GLIBC_2.36' },
     };
     const tree = base();
     const m = {
@@ -146,7 +147,8 @@ describe('inspect', () => {
     const r = inspectLayer(await openLayer(await zipOf(tree, 'self.zip')));
     expect(r.selfContained).toEqual(selfContained);
     expect(formatInspect(r, 10)).toContain(
-      "  self-contained: carries the C library of debian13 (libc6 2.41-12) and its loader; its programs start through /opt/self/lib/ld.so and find their libraries through their RPATH (/opt/self/lib:/opt/lib), so they need nothing of the runtime but the kernel; its libraries are off Lambda's LD_LIBRARY_PATH, so the runtime's own programs never load them",
+      "  self-contained: carries the C library of debian13 (libc6 2.41-12) and its loader; its programs start through /opt/self/lib/ld.so and find their libraries through their RPATH (/opt/self/lib:/opt/lib), so they need nothing of the runtime but the kernel; its libraries are off Lambda's LD_LIBRARY_PATH, so the runtime's own programs never load them\n" +
+        "  in-process use: the layer's libraries need GLIBC_2.38, newer than the debian12 runtime's GLIBC_2.36: code that loads them in-process (a Node addon, Python ctypes) runs on the runtime's C library and fails there; only the layer's programs can be used",
     );
     expect(formatInspect(inspectLayer(await openLayer(await zipOf(layerWithManifest(base(), [['tool', '1.0']]), 'plain2.zip'))), 10)).not.toContain('self-contained');
   });

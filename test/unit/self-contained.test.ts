@@ -2,6 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseElf } from '../../src/elf/read.js';
 import { setInterpreter } from '../../src/elf/patch.js';
+import { inProcessUse } from '../../src/check/in-process.js';
+import type { Runtime } from '../../src/registry/types.js';
 import { PRIVATE_INTERPRETER, privatizeLibraries } from '../../src/relocate/self-contained.js';
 import { DEFAULT_KEEP } from '../../src/relocate/placement.js';
 import { relocate } from '../../src/relocate/relocate.js';
@@ -124,5 +126,28 @@ describe('relocate with selfContained', () => {
     expect(() => relocate({ staged, layout, recipes: [], shell: '/bin/sh', selfContained: true })).toThrow(
       /cannot make a self-contained layer: the packages ship no dynamic loader/,
     );
+  });
+});
+
+describe('inProcessUse: can code load the layer libraries on the runtime C library?', () => {
+  let lib: Buffer;
+  beforeAll(async () => {
+    // _dl_find_object is GLIBC_2.35: the library needs that version of libc.so.6
+    lib = (
+      await cc('#define _GNU_SOURCE\n#include <dlfcn.h>\nint probe(void *p) { struct dl_find_object o; return _dl_find_object(p, &o); }\n', 'libprobe.so.1', [
+        '-shared',
+        '-fPIC',
+        '-O2',
+      ])
+    ).data;
+  }, 60_000);
+
+  const runtimeWith = (newest: string) => ({ id: 'rt', symbolVersions: [{ soname: 'libc.so.6', versions: ['GLIBC_2.2.5', 'GLIBC_2.34', newest] }] }) as unknown as Runtime;
+  it.each([
+    ['GLIBC_2.34', false],
+    ['GLIBC_2.36', true],
+  ])('a library that needs GLIBC_2.35, on a runtime whose newest is %s: usable %s', (newest, usable) => {
+    const layer = treeOf([file('/opt/self/lib/libprobe.so.1', lib, 0o644, 'probe')]);
+    expect(inProcessUse(layer, runtimeWith(newest))).toEqual({ needs: 'GLIBC_2.35', runtimeHas: newest, usable });
   });
 });

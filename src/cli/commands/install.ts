@@ -10,7 +10,7 @@ import { LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../../emit/li
 import { formatBytes } from '../../util/format.js';
 import { unusableLine } from '../../format/unusable.js';
 import { packedLines } from '../../format/packed.js';
-import { selfContainedLine } from '../../format/self-contained.js';
+import { selfContainedLines } from '../../format/self-contained.js';
 import type { GateReport } from '../../check/gate.js';
 import { dockerfileSnippet } from '../../emit/dockerfile.js';
 import { toolVersion } from '../../util/version.js';
@@ -217,7 +217,7 @@ function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: stri
   if (report.wrapped.length) {
     ui.info(`  wrapped ${report.wrapped.length} programs to set their environment: ${report.wrapped.map((w) => w.program.replace('/opt/bin/', '')).join(', ')}`);
   }
-  if (r.manifest?.selfContained) ui.info(`  ${selfContainedLine(r.manifest.selfContained)}`);
+  if (r.manifest?.selfContained) for (const line of selfContainedLines(r.manifest.selfContained, r.runtime.id)) ui.info(`  ${line}`);
   if (r.packed) {
     for (const l of packedLines(r.packed.manifest, r.packed)) ui.info(`  ${l}`);
     ui.info(
