@@ -1,7 +1,5 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { inflateSync } from 'node:zlib';
-import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LayerManifest } from '../../src/format/layer-manifest.js';
 import { ephemeralStorageMb } from '../../src/format/packed.js';
@@ -10,6 +8,8 @@ import { tempDir } from '../helpers/tmp.js';
 import { runYumda } from '../helpers/cli.js';
 import { ensureRuntimeImage, runLambdaLike } from '../helpers/lambda.js';
 import { ensureRicImage, invokeUnderRic } from '../helpers/ric.js';
+import { pdfObjects } from '../helpers/pdf.js';
+import { redPixels } from '../helpers/png.js';
 
 /**
  * Issue 14's acceptance on the two layers it names, each over Lambda's 250 MB unpacked: headless
@@ -34,23 +34,6 @@ async function buildPacked(pkg: string, work: string): Promise<Built> {
   const json = JSON.parse(r.stdout);
   const manifest: LayerManifest = JSON.parse(readFileSync(path.join(dir, '.yumda/manifest.json'), 'utf8'));
   return { dir, manifest, unzippedBytes: json.output.unzippedBytes, storageMb: ephemeralStorageMb(manifest.packed!.tmpMb) };
-}
-
-/** Pixels close to pure red: the heading's colour, which nothing else on the page has. */
-function redPixels(png: Buffer): { red: number; top: number; width: number; height: number } {
-  const img = PNG.sync.read(png);
-  let red = 0;
-  let top = 0;
-  for (let y = 0; y < img.height; y++) {
-    for (let x = 0; x < img.width; x++) {
-      const i = (y * img.width + x) * 4;
-      if (img.data[i]! > 200 && img.data[i + 1]! < 80 && img.data[i + 2]! < 80) {
-        red++;
-        if (y < img.height / 2) top++;
-      }
-    }
-  }
-  return { red, top, width: img.width, height: img.height };
 }
 
 describe('chromium --pack (debian12): headless screenshot Lambda-like', () => {
@@ -146,24 +129,6 @@ describe('chromium --pack (debian12): headless screenshot Lambda-like', () => {
     );
   });
 });
-
-/** The streams of a PDF, inflated where FlateDecode: where the fonts and their descriptors are. */
-function pdfObjects(pdf: Buffer): string {
-  const text = pdf.toString('latin1');
-  const out = [text];
-  for (let at = text.indexOf('stream'); at >= 0; at = text.indexOf('stream', at + 6)) {
-    const start = text[at + 6] === '\r' ? at + 8 : at + 7;
-    const end = text.indexOf('endstream', start);
-    if (end < 0) break;
-    try {
-      out.push(inflateSync(pdf.subarray(start, end)).toString('latin1'));
-    } catch {
-      // not deflated (an embedded font's own stream), or not a stream keyword
-    }
-    at = end;
-  }
-  return out.join('\n');
-}
 
 describe('libreoffice-writer-nogui --pack (debian12): a text file to PDF Lambda-like', () => {
   const work = tempDir('yumda-packed-lo-');

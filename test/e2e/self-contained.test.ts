@@ -7,8 +7,9 @@ import { parseElf } from '../../src/elf/read.js';
 import { loadRuntime } from '../../src/registry/load.js';
 import { run, runYumda } from '../helpers/cli.js';
 import { ensureRuntimeImage, runLambdaLike, type LambdaRun } from '../helpers/lambda.js';
-import { helveticaPdf } from '../helpers/pdf.js';
-import { darkPixels } from '../helpers/png.js';
+import { helveticaPdf, pdfObjects } from '../helpers/pdf.js';
+import { darkPixels, redPixels } from '../helpers/png.js';
+import { ephemeralStorageMb } from '../../src/format/packed.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -116,5 +117,121 @@ describe('ffmpeg, tesseract and poppler from debian13 for debian12, self-contain
     const out = await r('ls /opt/self/lib/libc.so.6 >/dev/null && echo ok | base64 | base64 -d; ldd --version 2>/dev/null | head -1 || true');
     expect(out.stderr).toBe('');
     expect(out.stdout.split('\n')[0]).toBe('ok');
+  });
+});
+
+/** A packed self-contained layer: built, with the ephemeral storage its report advises. */
+async function buildPacked(pkg: string, work: string): Promise<Built & { storageMb: number }> {
+  const b = await build([pkg, '--from', 'debian13', '--target', 'debian12', '--pack'], path.join(work, pkg));
+  return { ...b, storageMb: ephemeralStorageMb(b.manifest.packed!.tmpMb) };
+}
+
+describe('chromium from debian13 for debian12, self-contained and packed: a screenshot on both stand-ins', () => {
+  const work = tempDir('yumda-self-contained-chromium-');
+  const page = path.join(work, 'page');
+  let b: Built & { storageMb: number };
+  let runtimes: Array<{ name: string; image: string }>;
+
+  beforeAll(async () => {
+    chmodSync(work, 0o755);
+    runtimes = await standIns();
+    b = await buildPacked('chromium', work);
+    await run('mkdir', ['-p', page]);
+    writeFileSync(
+      path.join(page, 'page.html'),
+      '<!doctype html><html><body style="margin:0;background:#fff"><h1 style="margin:20px;font:bold 40px sans-serif;color:#f00">Hello Lambda</h1></body></html>\n',
+    );
+    chmodSync(page, 0o755);
+  }, 3_600_000);
+
+  it('is packed and self-contained, and fits a layer', () => {
+    expect(b.manifest.selfContained?.cLibrary.version).toMatch(/^2\.41-/);
+    expect(b.manifest.packed?.programs).toContain('chromium');
+    expect(b.json.output.unzippedBytes).toBeLessThanOrEqual(262_144_000);
+  });
+
+  for (const i of [0, 1]) {
+    it(`headless chromium (zygote and renderers re-executing /proc/self/exe) renders the heading (on ${i === 0 ? 'debian12' : 'debian11'})`, async () => {
+      const script =
+        'chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --screenshot=/tmp/s.png --window-size=400,300 file:///work/page.html >/tmp/log 2>&1; echo "rc $?"; base64 -w0 /tmp/s.png; echo; tail -3 /tmp/log | tr "\\n" " "';
+      const r = await runLambdaLike(runtimes[i]!.image, b.dir, script, { work: page, tmpMb: b.storageMb, shell: '/bin/bash' });
+      const [rc, png, log] = r.stdout.split('\n');
+      expect(rc, `${log}\n${r.stderr}`).toBe('rc 0');
+      const px = redPixels(Buffer.from(png!, 'base64'));
+      expect([px.width, px.height]).toEqual([400, 300]);
+      expect(px.red, JSON.stringify(px)).toBeGreaterThan(1500);
+      expect(px.red).toBeLessThan(400 * 300 * 0.25);
+      expect(px.top).toBe(px.red);
+    });
+  }
+});
+
+describe('libreoffice-writer-nogui from debian13 for debian12, self-contained and packed: a PDF on the Debian 11 stand-in', () => {
+  const work = tempDir('yumda-self-contained-lo-');
+  let b: Built & { storageMb: number };
+  let debian11: string;
+
+  beforeAll(async () => {
+    chmodSync(work, 0o755);
+    debian11 = (await standIns())[1]!.image;
+    b = await buildPacked('libreoffice-writer-nogui', work);
+  }, 3_600_000);
+
+  it('soffice --headless --convert-to pdf writes a one-page PDF with an embedded font (glibc 2.31 runtime)', async () => {
+    const script = `
+      mkdir /tmp/o && printf 'Dear Lambda,\\nthis letter was converted by a self-contained layer.\\n' >/tmp/o/letter.txt
+      HOME=/tmp soffice --headless --convert-to pdf --outdir /tmp/o /tmp/o/letter.txt >/tmp/o/log 2>&1; echo "rc $?"
+      base64 -w0 /tmp/o/letter.pdf; echo; tail -3 /tmp/o/log | tr '\\n' ' '`;
+    const r = await runLambdaLike(debian11, b.dir, script, { tmpMb: b.storageMb, shell: '/bin/bash' });
+    const [rc, pdf64, log] = r.stdout.split('\n');
+    expect(rc, `${log}\n${r.stderr}`).toBe('rc 0');
+    const pdf = Buffer.from(pdf64!, 'base64');
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    const objects = pdfObjects(pdf);
+    expect(objects).toMatch(/\/FontFile2 \d+ 0 R/);
+    expect(objects).toMatch(/\/BaseFont\s*\/[A-Z]{6}\+\w+/);
+    expect((objects.match(/\/Type\s*\/Page\b/g) ?? []).length).toBe(1);
+  });
+});
+
+describe('poppler-utils from debian13 for debian12 on arm64, self-contained, under emulation', () => {
+  const work = tempDir('yumda-self-contained-arm64-');
+  const inputs = path.join(work, 'in');
+  let b: Built;
+  let image: string;
+
+  beforeAll(async () => {
+    chmodSync(work, 0o755);
+    image = await ensureRuntimeImage(debian12.verifyImage!.name, debian12.verifyImage!.context, 'arm64');
+    b = await build(['poppler-utils', '--from', 'debian13', '--target', 'debian12', '--arch', 'arm64'], path.join(work, 'layer'));
+    await run('mkdir', ['-p', inputs]);
+    chmodSync(inputs, 0o777);
+    writeFileSync(path.join(inputs, 'hello.pdf'), helveticaPdf('Hello Lambda Layer'));
+    chmodSync(path.join(inputs, 'hello.pdf'), 0o644);
+  }, 3_600_000);
+
+  it("its programs are AArch64 and name the layer's aarch64 loader", () => {
+    expect(b.manifest.selfContained).toMatchObject({ from: 'debian13', cLibrary: { loader: 'ld-linux-aarch64.so.1' }, interpreter: '/opt/self/lib/ld.so' });
+    const elf = parseElf(readFileSync(path.join(b.dir, 'bin/.pdftotext.real')));
+    expect(elf.machine).toBe(183); // EM_AARCH64
+    expect(elf.interpreter).toBe('/opt/self/lib/ld.so');
+  });
+
+  it('pdftotext and pdftoppm work Lambda-like on the arm64 debian12 runtime', async () => {
+    const r = await runLambdaLike(
+      image,
+      b.dir,
+      'set -e; uname -m; pdftotext /work/hello.pdf /tmp/t.txt; head -1 /tmp/t.txt; pdftoppm -r 72 -png -singlefile /work/hello.pdf /tmp/p; base64 -w0 /tmp/p.png',
+      {
+        work: inputs,
+        platform: 'linux/arm64',
+      },
+    );
+    const [arch, text, png] = r.stdout.split('\n');
+    expect(arch, r.stderr).toBe('aarch64');
+    expect(text).toBe('Hello Lambda Layer');
+    const { dark, total } = darkPixels(Buffer.from(png!.trim(), 'base64'));
+    expect(dark).toBeGreaterThan(1500);
+    expect(dark).toBeLessThan(total / 20);
   });
 });

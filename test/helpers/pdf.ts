@@ -1,3 +1,5 @@
+import { inflateSync } from 'node:zlib';
+
 /**
  * A one-page PDF whose text is set in Helvetica, one of the standard 14 fonts, not embedded:
  * rendering it needs fontconfig to find a substitute, which is what a relocated layer gets wrong.
@@ -22,4 +24,22 @@ export function helveticaPdf(text: string): Buffer {
   for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n \n`;
   out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
   return Buffer.from(out, 'latin1');
+}
+
+/** The streams of a PDF, inflated where FlateDecode: where the fonts and their descriptors are. */
+export function pdfObjects(pdf: Buffer): string {
+  const text = pdf.toString('latin1');
+  const out = [text];
+  for (let at = text.indexOf('stream'); at >= 0; at = text.indexOf('stream', at + 6)) {
+    const start = text[at + 6] === '\r' ? at + 8 : at + 7;
+    const end = text.indexOf('endstream', start);
+    if (end < 0) break;
+    try {
+      out.push(inflateSync(pdf.subarray(start, end)).toString('latin1'));
+    } catch {
+      // not deflated (an embedded font's own stream), or not a stream keyword
+    }
+    at = end;
+  }
+  return out.join('\n');
 }

@@ -17,3 +17,20 @@ export function looksLikeRenderedText(base64Png: string): { ok: boolean; dark: n
   // 18 glyphs at 36 pt: a few thousand dark pixels; an empty page has none, a failed render all
   return { ok: dark > 1500 && dark < total / 20, dark, total };
 }
+
+/** Pixels close to pure red: the heading's colour, which nothing else on the page has. */
+export function redPixels(png: Buffer): { red: number; top: number; width: number; height: number } {
+  const img = PNG.sync.read(png);
+  let red = 0;
+  let top = 0;
+  for (let y = 0; y < img.height; y++) {
+    for (let x = 0; x < img.width; x++) {
+      const i = (y * img.width + x) * 4;
+      if (img.data[i]! > 200 && img.data[i + 1]! < 80 && img.data[i + 2]! < 80) {
+        red++;
+        if (y < img.height / 2) top++;
+      }
+    }
+  }
+  return { red, top, width: img.width, height: img.height };
+}

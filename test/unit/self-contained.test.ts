@@ -21,6 +21,12 @@ import { tempDir } from '../helpers/tmp.js';
 
 const M = 'x86_64-linux-gnu';
 const layout = { triplet: M, keep: DEFAULT_KEEP };
+function bytesAt(layer: FileTree, p: string): Buffer {
+  const e = layer.get(p);
+  if (e?.kind !== 'file') throw new Error(`${p} is not a file`);
+  return readContent(e.content);
+}
+
 const lookupOf = (layer: FileTree) => ({
   kindAt: (p: string) => (p === '/opt' ? ('dir' as const) : layer.get(p)?.kind),
   linkTarget: (p: string) => {
@@ -98,7 +104,7 @@ describe('relocate with selfContained', () => {
       file('/usr/bin/selfc', prog, 0o755, 'selfc'),
     ]);
     const { layer, report } = relocate({ staged, layout, recipes: [], shell: '/bin/sh', selfContained: true });
-    const out = readContent((layer.get('/opt/bin/selfc') as { content: never }).content);
+    const out = bytesAt(layer, '/opt/bin/selfc');
     const elf = parseElf(out);
     expect(elf.interpreter).toBe('/opt/self/lib/ld.so');
     expect(elf.dynamic?.rpath?.value).toBe('/opt/self/lib:/opt/lib');
@@ -117,7 +123,7 @@ describe('relocate with selfContained', () => {
   it('without selfContained, nothing of that happens', () => {
     const staged = treeOf([file('/usr/bin/selfc', prog, 0o755, 'selfc')]);
     const { layer, report } = relocate({ staged, layout, recipes: [], shell: '/bin/sh' });
-    expect(parseElf(readContent((layer.get('/opt/bin/selfc') as { content: never }).content)).interpreter).toBe('/lib64/ld-linux-x86-64.so.2');
+    expect(parseElf(bytesAt(layer, '/opt/bin/selfc')).interpreter).toBe('/lib64/ld-linux-x86-64.so.2');
     expect(report.cLibrary).toBeUndefined();
   });
 
