@@ -13,7 +13,7 @@ export interface CliResult {
 }
 
 /** Each test file gets a cache of its own, so one file's builds do not warm another's. */
-const fileCache = tempDir('yumda-test-cache-');
+export const fileCache = tempDir('yumda-test-cache-');
 
 /**
  * Runs the built CLI as a user would. Build containers get host networking unless the caller's
