@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { readContent, type FileTree } from '../tree/types.js';
+import { readContent, readHead, type FileTree } from '../tree/types.js';
 import { ElfError, isElf, parseElf, type ElfFile } from './read.js';
 
 export interface ElfObject {
@@ -11,9 +11,9 @@ export interface ElfObject {
 export function elfObjects(tree: FileTree, onBroken?: (p: string, why: string) => void): Map<string, ElfObject> {
   const out = new Map<string, ElfObject>();
   for (const e of tree.values()) {
-    if (e.kind !== 'file' || e.size < 52) continue;
+    // only ELF files are read whole: a data file may be gigabytes
+    if (e.kind !== 'file' || e.size < 52 || !isElf(readHead(e.content, 64))) continue;
     const buf = readContent(e.content);
-    if (!isElf(buf)) continue;
     try {
       out.set(e.path, { path: e.path, elf: parseElf(buf) });
     } catch (err) {

@@ -3,11 +3,28 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { normalizeAbsolute } from '../util/paths.js';
 import { readStream } from '../util/stream.js';
+import { UserError } from '../util/errors.js';
+import { formatBytes } from '../util/format.js';
+import { printable } from '../util/printable.js';
 import type { FileTree, TreeEntry } from '../tree/types.js';
 import type { ContentStore } from '../cache/content-store.js';
 
+/** The most a staging record (a package's alternatives or ucf calls) may hold. */
+const META_BYTES = 16 * 1024 * 1024;
+
 /** Where an archive entry belongs: a path in one of several trees, a metadata file, or nowhere. */
 export type Route = { tree: string; path: string } | { meta: string } | undefined;
+
+/**
+ * The largest file staging takes: what the output could ever ship (stage/limits.ts). A larger
+ * entry is refused by its header, before a byte of it is read.
+ */
+export interface FileLimit {
+  bytes: number;
+  /** What the limit is, for the message: "a layer can hold (262144000 bytes, …)". */
+  what: string;
+  hint?: string;
+}
 
 export interface ExtractedArchive {
   trees: Map<string, FileTree>;
@@ -19,7 +36,14 @@ export interface ExtractedArchive {
  * Reads a tar stream (as the Docker archive API returns it) into trees whose file contents go to
  * the content store. Entries that would climb out of their root (`..`) are refused.
  */
-export async function extractTar(stream: Readable, store: ContentStore, route: (name: string) => Route): Promise<ExtractedArchive> {
+export async function extractTar(
+  stream: Readable,
+  store: ContentStore,
+  route: (name: string) => Route,
+  limit?: FileLimit,
+  /** The package a tree's files belong to, for messages (trees are named after packages). */
+  owner: (tree: string) => string = (tree) => tree,
+): Promise<ExtractedArchive> {
   const trees = new Map<string, FileTree>();
   const meta = new Map<string, string>();
   const extract = tar.extract();
@@ -29,6 +53,9 @@ export async function extractTar(stream: Readable, store: ContentStore, route: (
     return t;
   };
   extract.on('entry', (header, body, next) => {
+    // a failure destroys the extractor, and with it this entry's body: its error is the same one,
+    // already on its way to the caller through the pipeline
+    body.on('error', () => undefined);
     const handle = async (): Promise<void> => {
       const name = header.name.replace(/^\.\//, '');
       if (name.split('/').includes('..')) throw new Error(`archive entry climbs out of its root: ${header.name}`);
@@ -38,7 +65,8 @@ export async function extractTar(stream: Readable, store: ContentStore, route: (
         return;
       }
       if ('meta' in where) {
-        const data = await readStream(body);
+        // what the shims recorded from maintainer scripts: a few lines; a script could write on and on
+        const data = await readStream(body, { limit: META_BYTES, what: `the staging record ${printable(where.meta)}` });
         if (header.type === 'file') meta.set(where.meta, data.toString('utf8'));
         return;
       }
@@ -53,8 +81,9 @@ export async function extractTar(stream: Readable, store: ContentStore, route: (
       switch (header.type) {
         case 'file':
         case 'contiguous-file': {
-          const data = await readStream(body);
-          entry = { kind: 'file', path: p, mode, size: data.length, content: store.save(data) };
+          if (limit) checkFileSize(owner(where.tree), p, header.size ?? 0, limit);
+          const { hash, hostPath, size } = await store.writeStream(body);
+          entry = { kind: 'file', path: p, mode, size, content: { kind: 'file', hostPath, sha256: hash } };
           break;
         }
         case 'link': {
@@ -86,6 +115,14 @@ export async function extractTar(stream: Readable, store: ContentStore, route: (
   // the other, so the engine's archive response is closed instead of holding the process open
   await pipeline(stream, extract as unknown as NodeJS.WritableStream);
   return { trees, meta };
+}
+
+/** Refuses a file of package `pkg` larger than the limit, in one line naming both and the size. */
+export function checkFileSize(pkg: string, file: string, size: number, limit: FileLimit): void {
+  if (size <= limit.bytes) return;
+  throw new UserError(`package ${pkg}: ${printable(file)} is ${size} bytes (${formatBytes(size)}), more than ${limit.what}; refusing to unpack it`, {
+    ...(limit.hint ? { hint: limit.hint } : {}),
+  });
 }
 
 /** Routes `<base>/pkgs/<package>/<path>` to that package's tree and `<base>/meta/<file>` to meta. */

@@ -71,8 +71,11 @@ export function runBounded(cmd: string, args: string[], b: Bounds = {}): Promise
       }
     };
     const timer = setTimeout(() => killGroup('time'), timeoutMs);
+    let polledMiB = 0;
     const watch = setInterval(() => {
-      if (childrenRssMiB(child.pid!) > maxRssMiB) killGroup('memory');
+      const rss = childrenRssMiB(child.pid!);
+      polledMiB = Math.max(polledMiB, rss);
+      if (rss > maxRssMiB) killGroup('memory');
     }, 50);
     // to the command, not to GNU time, which would die of it before the command had answered
     const signal = b.signal
@@ -87,14 +90,14 @@ export function runBounded(cmd: string, args: string[], b: Bounds = {}): Promise
       clearTimeout(timer);
       clearInterval(watch);
       clearTimeout(signal);
-      let peakRssMiB = 0;
+      // GNU time's reading, exact; when the bound killed time itself, the highest one polled
+      let timed = 0;
       try {
-        // GNU time writes "Command terminated by signal N" first when the command was killed
-        peakRssMiB = Math.round(Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024);
+        timed = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024 || 0;
       } catch {
-        // time itself was killed: the bound's own reading stands
-        peakRssMiB = killed === 'memory' ? maxRssMiB : 0;
+        // not written
       }
+      const peakRssMiB = Math.round(Math.max(timed, polledMiB));
       resolve({ code: code ?? (sig ? 128 : -1), stdout, stderr, ms: Date.now() - started, peakRssMiB, ...(killed ? { killed } : {}) });
     });
     if (b.input !== undefined) child.stdin.end(b.input);

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { tempDir } from './tmp.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const cliPath = path.join(repoRoot, 'dist/src/cli/main.js');
+/** The CLI under test; YUMDA_TEST_CLI runs the tests against another build (an older commit's, to see them fail there). */
+export const cliPath = process.env.YUMDA_TEST_CLI ?? path.join(repoRoot, 'dist/src/cli/main.js');
 
 export interface CliResult {
   code: number;

@@ -56,7 +56,7 @@ describe('extractTar', () => {
     const source = new PassThrough();
     source.write(Buffer.concat(chunks));
     const full = {
-      save: () => {
+      writeStream: async () => {
         throw errno('ENOSPC');
       },
     } as unknown as ContentStore;
