@@ -41,10 +41,11 @@ function* zeros(n: number): Generator<Buffer> {
 
 /**
  * A zip whose entries are `size` zero bytes each, deflated (a 1 GiB entry takes about 1 MiB),
- * written without ever holding an inflated entry in memory. Unix mode 0644, made by unix.
+ * written without ever holding an inflated entry in memory. Unix mode 0644, made by unix. `others`
+ * (small, a layer manifest) come first.
  */
-export async function deflateBombZip(file: string, entries: Array<{ name: string; size: number }>): Promise<void> {
-  const crafted: CraftedEntry[] = [];
+export async function deflateBombZip(file: string, entries: Array<{ name: string; size: number }>, others: CraftedEntry[] = []): Promise<void> {
+  const crafted: CraftedEntry[] = [...others];
   for (const e of entries) {
     let crc = 0;
     for (const z of zeros(e.size)) crc = crc32(z, crc);
