@@ -75,6 +75,7 @@ export async function extractTar(
         body.resume();
         return;
       }
+      checkName(owner(where.tree), p, header.type === 'symlink' ? (header.linkname ?? '') : undefined);
       const tree = treeOf(where.tree);
       const mode = (header.mode ?? 0o644) & 0o7777;
       let entry: TreeEntry | undefined;
@@ -102,7 +103,12 @@ export async function extractTar(
           entry = { kind: 'dir', path: p, mode };
           break;
         default:
-          body.resume(); // devices, fifos: nothing a layer can carry
+          // a FIFO or a device: a layer (a zip) holds files, directories and symlinks, and dropping
+          // it would change the package silently
+          throw new UserError(
+            `package ${owner(where.tree)}: ${shownPath(p)} is ${SPECIAL[header.type ?? ''] ?? `a tar member of type '${header.type}'`}; a layer holds only files, directories and symlinks, so it cannot be shipped`,
+            { hint: 'leave the package out, or ask its maintainer' },
+          );
       }
       if (entry) tree.set(p, entry);
     };
@@ -117,6 +123,34 @@ export async function extractTar(
   return { trees, meta };
 }
 
+const SPECIAL: Record<string, string> = {
+  fifo: 'a FIFO (named pipe)',
+  'character-device': 'a character device',
+  'block-device': 'a block device',
+};
+
+/** A staged path for a message: control characters escaped, and U+FFFD spelled out. */
+function shownPath(p: string): string {
+  return printable(p).replace(/\uFFFD/g, '\\ufffd');
+}
+
+/**
+ * Refuses a name (or a symlink target) that would reach the layer changed. The Docker engine's
+ * archive (and tar's, read as UTF-8) hands over a name that is not valid UTF-8 with U+FFFD in
+ * place of its bytes: two such names of one directory become one, and a zip, which names files in
+ * UTF-8, could not hold the original anyway. A real U+FFFD in a package's file name is refused
+ * too: the two cannot be told apart here.
+ */
+export function checkName(pkg: string, p: string, target?: string): void {
+  const bad = p.includes('\uFFFD') ? p : target?.includes('\uFFFD') ? target : undefined;
+  if (bad === undefined) return;
+  const what = bad === p ? shownPath(p) : `the target of ${shownPath(p)} (${shownPath(bad)})`;
+  throw new UserError(
+    `package ${pkg}: ${what} is not valid UTF-8 (its bytes arrive as U+FFFD); a layer names its files in UTF-8, so it would ship under another name (two such names as one)`,
+    { hint: 'leave the package out, or ask its maintainer' },
+  );
+}
+
 /** Refuses a file of package `pkg` larger than the limit, in one line naming both and the size. */
 export function checkFileSize(pkg: string, file: string, size: number, limit: FileLimit): void {
   if (size <= limit.bytes) return;
@@ -129,7 +163,8 @@ export function checkFileSize(pkg: string, file: string, size: number, limit: Fi
 export function packageRoute(base: string): (name: string) => Route {
   return (name) => {
     if (name.startsWith(`${base}/meta/`)) return { meta: name.slice(base.length + '/meta/'.length) };
-    const m = new RegExp(`^${base}/pkgs/([^/]+)(/.*)?$`).exec(name);
+    // [^] and not .: a file name may hold a newline, and `.` stops there (the file was dropped)
+    const m = new RegExp(`^${base}/pkgs/([^/]+)(/[^]*)?$`).exec(name);
     if (m) return { tree: m[1]!, path: m[2] ?? '/' };
     return undefined;
   };

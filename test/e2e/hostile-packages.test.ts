@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveAptRepo, type DebPackage } from '../helpers/apt-repo.js';
 import { describeRun, runYumdaBounded, type BoundedResult } from '../helpers/bounded.js';
 import { tempDir } from '../helpers/tmp.js';
+import { readZip } from '../helpers/zip.js';
 
 /**
  * Issue 19: packages an attacker (or a broken build) would publish, built by the test as .debs and
@@ -30,10 +31,49 @@ function sparsePackage(name: string, file: string, size: number): DebPackage {
   };
 }
 
+/** A package of small files under usr/share/<dir>, named by raw bytes (a name need not be UTF-8). */
+function namesPackage(name: string, files: Array<[Buffer | string, string]>, extra?: (root: string) => void): DebPackage {
+  return {
+    name,
+    version: '1.0',
+    tree: (root) => {
+      const d = path.join(root, 'usr/share', name);
+      mkdirSync(d, { recursive: true });
+      for (const [n, data] of files) writeFileSync(Buffer.concat([Buffer.from(`${d}/`), Buffer.from(n)]), data);
+      extra?.(d);
+    },
+    // GNU tar, not dpkg-deb, which refuses a newline in a name (dpkg-deb -x in the build container takes it)
+    dataTar: () => ['.'],
+  };
+}
+
 const PACKAGES: DebPackage[] = [
   sparsePackage('sparse-bomb', 'usr/share/bomb/zeros', 20 * GiB),
   sparsePackage('over-layer', 'usr/share/big/zeros', 300 * MiB),
   sparsePackage('one-gib', 'usr/share/big/zeros', GiB),
+  namesPackage('newline-name', [
+    ['plain', 'plain file\n'],
+    ['a\nb', 'the file with a newline in its name\n'],
+  ]),
+  namesPackage('bad-utf8', [
+    [Buffer.from([0xff]), 'ff\n'],
+    [Buffer.from([0xfe]), 'fe\n'],
+    ['ok', 'unrelated\n'],
+  ]),
+  namesPackage('fifo-pkg', [['ok', 'x\n']], (d) => execFileSync('mkfifo', [path.join(d, 'pipe')])),
+  namesPackage('device-pkg', [['ok', 'x\n']], (d) => execFileSync('mknod', [path.join(d, 'zero'), 'c', '1', '5'])),
+  {
+    name: 'absolute-member',
+    version: '1.0',
+    tree: (root) => {
+      mkdirSync(path.join(root, 'usr/share/absolute-member'), { recursive: true });
+      writeFileSync(path.join(root, 'usr/share/absolute-member/ok'), 'x\n');
+      mkdirSync(path.join(root, 'elsewhere'));
+      writeFileSync(path.join(root, 'elsewhere/abs'), 'absolute\n');
+    },
+    // ./usr, then a member named /usr/share/absolute-member/abs, as tar -P writes it
+    dataTar: (root) => ['./usr', '-P', '--transform', `s|^${root}/elsewhere/|/usr/share/absolute-member/|`, `${root}/elsewhere/abs`],
+  },
 ];
 
 function expectOneLine(r: BoundedResult, line: RegExp): void {
@@ -76,6 +116,52 @@ describe('hostile packages from an apt repository on loopback (debian12)', () =>
     peaks.push(`install over-layer (300 MiB file, refused): ${r.peakRssMiB} MiB in ${r.ms} ms`);
     expectOneLine(r, /^yumda: error: package over-layer: \/usr\/share\/big\/zeros is 314572800 bytes \(300\.0 MiB\), more than a layer can hold/);
     expect(r.peakRssMiB).toBeLessThan(300);
+  }, 400_000);
+
+  it('a file whose name holds a newline is shipped under that name, and counted (was: dropped, exit 0, no warning)', async () => {
+    const zip = path.join(work, 'newline.zip');
+    const r = await install('newline-name', ['--out', zip], { timeoutMs: 300_000, maxRssMiB: 1024 });
+    expect(r.code, describeRun(r)).toBe(0);
+    const entries = await readZip(zip);
+    const files = entries.filter((e) => e.kind === 'file' && e.name.startsWith('share/newline-name/'));
+    expect(files.map((e) => [e.name, e.data?.toString()])).toEqual([
+      ['share/newline-name/a\nb', 'the file with a newline in its name\n'],
+      ['share/newline-name/plain', 'plain file\n'],
+    ]);
+    const manifest = JSON.parse(entries.find((e) => e.name === '.yumda/manifest.json')!.data!.toString());
+    expect(manifest.packages.find((p: { name: string }) => p.name === 'newline-name').files).toBe(2);
+  }, 400_000);
+
+  it.each<[string, RegExp]>([
+    [
+      'bad-utf8',
+      /^yumda: error: package bad-utf8: \/usr\/share\/bad-utf8\/\\ufffd is not valid UTF-8 \(its bytes arrive as U\+FFFD\); a layer names its files in UTF-8, so it would ship under another name/,
+    ],
+    [
+      'fifo-pkg',
+      /^yumda: error: package fifo-pkg: \/usr\/share\/fifo-pkg\/pipe is a FIFO \(named pipe\); a layer holds only files, directories and symlinks, so it cannot be shipped/,
+    ],
+    ['device-pkg', /^yumda: error: package device-pkg: \/usr\/share\/device-pkg\/zero is a character device; a layer holds only files, directories and symlinks/],
+  ])(
+    '%s: refused in one line naming the file (was: changed or dropped, exit 0)',
+    async (pkg, line) => {
+      const zip = path.join(work, `${pkg}.zip`);
+      const r = await install(pkg, ['--out', zip], { timeoutMs: 300_000, maxRssMiB: 1024 });
+      expectOneLine(r, line);
+      expect(existsSync(zip)).toBe(false);
+    },
+    400_000,
+  );
+
+  it('a data.tar member with an absolute name lands where dpkg installs it (dpkg-deb strips the /), not dropped', async () => {
+    const zip = path.join(work, 'absolute.zip');
+    const r = await install('absolute-member', ['--out', zip], { timeoutMs: 300_000, maxRssMiB: 1024 });
+    expect(r.code, describeRun(r)).toBe(0);
+    const files = (await readZip(zip)).filter((e) => e.kind === 'file' && e.name.startsWith('share/absolute-member/'));
+    expect(files.map((e) => [e.name, e.data?.toString()])).toEqual([
+      ['share/absolute-member/abs', 'absolute\n'],
+      ['share/absolute-member/ok', 'x\n'],
+    ]);
   }, 400_000);
 
   it('a 1 GiB file is allowed in an image: staged, relocated and written in bounded memory', async () => {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
+import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { ContentStore } from '../../src/cache/content-store.js';
 import type { PlannedPackage } from '../../src/resolve/plan.js';
@@ -212,5 +213,33 @@ describe('staging streams files and refuses one past what the output can hold, b
     expect(contains(fb, '/opt')).toBe(false);
     expect(readHead(fa, 4)).toEqual(a.subarray(0, 4));
     expect(readHead(store.save(Buffer.from('ab')), 64)).toEqual(Buffer.from('ab'));
+  });
+});
+
+describe('staging ships every name as the package has it, or refuses the package in one line (issue 19)', () => {
+  async function extract(members: Array<{ name: string; type?: 'file' | 'fifo' | 'character-device' | 'symlink'; linkname?: string; data?: string }>) {
+    const pack = tar.pack();
+    for (const m of members) pack.entry({ name: m.name, type: m.type ?? 'file', ...(m.linkname ? { linkname: m.linkname } : {}) }, m.data ?? '');
+    pack.finalize();
+    const store = new ContentStore(path.join(tempDir(), 'content'));
+    return extractTar(pack as unknown as Readable, store, packageRoute('out'), stagedFileLimit('layer'));
+  }
+
+  it('a name with a newline is staged under that name (was: dropped by the route)', async () => {
+    const { trees } = await extract([{ name: 'out/pkgs/p/usr/share/a\nb', data: 'x' }]);
+    expect([...trees.get('p')!.keys()]).toEqual(['/usr/share/a\nb']);
+  });
+
+  it.each<[string, Parameters<typeof extract>[0], string]>([
+    ['a FIFO', [{ name: 'out/pkgs/p/usr/share/pipe', type: 'fifo' }], 'package p: /usr/share/pipe is a FIFO (named pipe); a layer holds only files'],
+    ['a device', [{ name: 'out/pkgs/p/usr/share/zero', type: 'character-device' }], 'package p: /usr/share/zero is a character device; a layer holds only files'],
+    ['a name that was not UTF-8', [{ name: 'out/pkgs/p/usr/share/\uFFFD\n', data: 'x' }], 'package p: /usr/share/\\ufffd\\n is not valid UTF-8 (its bytes arrive as U+FFFD)'],
+    [
+      'a link target that was not UTF-8',
+      [{ name: 'out/pkgs/p/usr/share/l', type: 'symlink', linkname: 'x\uFFFD' }],
+      'package p: the target of /usr/share/l (x\\ufffd) is not valid UTF-8',
+    ],
+  ])('%s: refused, naming the package and the path escaped (was: dropped or renamed silently)', async (_what, members, message) => {
+    await expect(extract(members)).rejects.toThrow(message);
   });
 });
