@@ -52,6 +52,7 @@ export async function extractTar(
     trees.set(k, t);
     return t;
   };
+  let failure: unknown;
   extract.on('entry', (header, body, next) => {
     // a failure destroys the extractor, and with it this entry's body: its error is the same one,
     // already on its way to the caller through the pipeline
@@ -114,12 +115,21 @@ export async function extractTar(
     };
     handle().then(
       () => next(),
-      (e) => extract.destroy(e as Error),
+      (e) => {
+        failure ??= e;
+        extract.destroy(e as Error);
+      },
     );
   });
   // pipeline, not pipe: a failure on either side (a full disk under the content store) destroys
   // the other, so the engine's archive response is closed instead of holding the process open
-  await pipeline(stream, extract as unknown as NodeJS.WritableStream);
+  try {
+    await pipeline(stream, extract as unknown as NodeJS.WritableStream);
+  } catch (e) {
+    // a failure while an entry was being written (a full disk) ends its body early, and the
+    // extractor reports that as a premature close: the failure itself is what to say
+    throw failure ?? e;
+  }
   return { trees, meta };
 }
 
