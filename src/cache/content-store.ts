@@ -1,4 +1,5 @@
-import { promises as fs, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, promises as fs, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Content } from '../tree/types.js';
 import { writeFileAtomicSync } from '../util/atomic.js';
@@ -42,6 +43,44 @@ export class ContentStore {
     return { hash, hostPath: dest };
   }
 
+  /**
+   * Stores what `chunks` yields without holding it in memory: hashed while it is written to a
+   * temporary file in the store, which is renamed to its hash once complete (over a copy that is
+   * missing or damaged; a verified one stays and the temporary goes). `onChunk` sees each chunk
+   * before it is written, and may throw to stop (a size limit): nothing is left then.
+   */
+  async writeStream(chunks: AsyncIterable<unknown>, onChunk?: (chunk: Buffer) => void): Promise<{ hash: string; hostPath: string; size: number }> {
+    const tmp = path.join(this.dir, `.stream.yumda-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+    const fd = openSync(tmp, 'wx', 0o600);
+    let open = true;
+    try {
+      const h = createHash('sha256');
+      let size = 0;
+      for await (const c of chunks) {
+        const chunk = c as Buffer;
+        onChunk?.(chunk);
+        h.update(chunk);
+        for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at);
+        size += chunk.length;
+      }
+      closeSync(fd);
+      open = false;
+      const hash = h.digest('hex');
+      const dest = this.pathOf(hash);
+      if (this.verified.has(hash)) rmSync(tmp, { force: true });
+      else {
+        mkdirSync(path.dirname(dest), { recursive: true });
+        renameSync(tmp, dest);
+        this.verified.add(hash);
+      }
+      return { hash, hostPath: dest, size };
+    } catch (e) {
+      if (open) closeSync(fd);
+      rmSync(tmp, { force: true });
+      throw e;
+    }
+  }
+
   /** `put`, as the tree's content reference. */
   save(data: Buffer): Content {
     const { hash, hostPath } = this.put(data);
@@ -75,22 +114,48 @@ export class ContentStore {
       return { missing: true };
     }
     if (actual !== size) return { damaged: `${actual} bytes instead of ${size}` };
-    const digest = sha256(readFileSync(file));
+    const digest = hashFile(file);
     if (digest !== hash) return { damaged: `its sha256 is ${digest.slice(0, 12)}…, not ${hash.slice(0, 12)}…` };
     return undefined;
   }
 }
 
+/** The SHA-256 of a file, read a MiB at a time: stored files may be as large as a layer allows. */
+function hashFile(file: string): string {
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1024 * 1024);
+  const fd = openSync(file, 'r');
+  try {
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
 /**
  * Removes the store's temporary files whose writer is this process (a write that failed: a full
- * disk) or a process that no longer runs (a build killed with kill -9). Writes are synchronous,
- * so this process has none in flight whenever this runs; other live builds' are left alone.
+ * disk) or a process that no longer runs (a build killed with kill -9). This process's own are
+ * only ever in flight while staging streams, and this runs before and after that, never during;
+ * other live builds' are left alone.
  */
 export async function removeStaleTemporaries(dir: string): Promise<number> {
   // `.<hash>.yumda-<pid>-<rand>.tmp` (temporarySibling) and the older `<hash>.<pid>.<rand>.tmp`
   const TMP = /^(?:\.[0-9a-f]{64}\.yumda-(\d+)-|[0-9a-f]{64}\.(\d+)\.)[0-9a-f]+\.tmp$/;
   let removed = 0;
+  const STREAM = /^\.stream\.yumda-(\d+)-[0-9a-f]+\.tmp$/;
   const subdirs = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const n of subdirs) {
+    const m = STREAM.exec(n);
+    const pid = m ? Number(m[1]) : undefined;
+    if (pid === undefined || (pid !== process.pid && processAlive(pid))) continue;
+    await fs.rm(path.join(dir, n), { force: true });
+    removed++;
+  }
   for (const sub of subdirs) {
     const names = await fs.readdir(path.join(dir, sub)).catch(() => [] as string[]);
     for (const n of names) {

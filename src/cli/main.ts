@@ -254,6 +254,29 @@ export function program(): Command {
 /** Exit codes of a process ended by a signal, as shells report them (128 + the signal's number). */
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
+/**
+ * How long removing containers and temporary files may take. Removal asks the Docker engine, and
+ * an engine that stopped answering must not keep a Ctrl-C or a SIGTERM from ending the process.
+ */
+const CLEANUP_BOUND_MS = 10_000;
+
+/**
+ * How long the process may linger once its command is done. A CLI is done when its command is:
+ * a socket or timer something left open (an engine that never answered) must not hold it.
+ */
+const LINGER_MS = 500;
+
+async function cleanUp(): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([runInterruptTasks(), new Promise<void>((resolve) => (timer = setTimeout(resolve, CLEANUP_BOUND_MS)))]);
+  clearTimeout(timer);
+}
+
+/** Exits once the command is done: at once if nothing is left open, else after LINGER_MS. */
+function exitWhenDone(): void {
+  setTimeout(() => process.exit(), LINGER_MS).unref();
+}
+
 async function main(): Promise<void> {
   let signalled: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -261,7 +284,7 @@ async function main(): Promise<void> {
     if (signalled) process.exit(code);
     signalled = sig;
     process.stderr.write(`\nyumda: ${sig === 'SIGINT' ? 'interrupted' : 'terminated'}; removing containers and temporary files\n`);
-    void runInterruptTasks().finally(() => process.exit(code));
+    void cleanUp().finally(() => process.exit(code));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -274,14 +297,14 @@ async function main(): Promise<void> {
     // after a signal, the work it cut short fails in all sorts of ways: the signal's line is the only one
     if (signalled) return;
     process.stderr.write(`yumda: internal error: ${errorMessage(e)}\n${e.stack ?? ''}\n`);
-    void runInterruptTasks().finally(() => process.exit(70));
+    void cleanUp().finally(() => process.exit(70));
   });
   try {
     await program().parseAsync(process.argv);
   } catch (raw) {
     // the signal handler is removing what the work left and exits when done
     if (signalled) return new Promise<void>(() => undefined);
-    await runInterruptTasks();
+    await cleanUp();
     const e = fsError(raw);
     if (isUserError(e)) {
       process.stderr.write(`yumda: error: ${e.message}${e.hint ? `; ${e.hint}` : ''}\n`);
@@ -291,6 +314,7 @@ async function main(): Promise<void> {
       process.exitCode = 70;
     }
   }
+  if (!signalled) exitWhenDone();
 }
 
 await main();

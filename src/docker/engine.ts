@@ -14,8 +14,12 @@ const HOW_TO_FIX = 'start the Docker engine (e.g. `sudo systemctl start docker` 
  */
 export async function connectEngine(): Promise<Docker> {
   const docker = new Docker();
+  // an engine that accepts the connection and never answers: the request is aborted, not left
+  // open (an open socket kept the process alive for minutes after the error was printed)
+  const abort = new AbortController();
   try {
-    await withTimeout(docker.ping(), 10_000, 'no answer within 10 s');
+    const ping = (opts: { abortSignal: AbortSignal }) => (docker as unknown as { ping(o: typeof opts): Promise<unknown> }).ping(opts);
+    await withTimeout(ping({ abortSignal: abort.signal }), 10_000, 'no answer within 10 s', () => abort.abort());
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     throw new UserError(`the Docker engine is not reachable at ${engineAddress()} (${code})`, { hint: HOW_TO_FIX });
@@ -23,10 +27,14 @@ export async function connectEngine(): Promise<Docker> {
   return docker;
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+function withTimeout<T>(p: Promise<T>, ms: number, what: string, onTimeout: () => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(what), { code: 'ETIMEDOUT' })), ms);
+    timer = setTimeout(() => {
+      reject(Object.assign(new Error(what), { code: 'ETIMEDOUT' }));
+      onTimeout();
+    }, ms);
   });
+  p.catch(() => undefined); // the abort rejects it after the timeout already has
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { readContent, type FileTree } from '../tree/types.js';
-import { ElfError, isElf, parseElf, type ElfFile } from './read.js';
+import { closeSync, fstatSync, openSync } from 'node:fs';
+import { readHead, type FileTree } from '../tree/types.js';
+import { ElfError, fileSource, isElf, parseElf, type ElfFile } from './read.js';
 
 export interface ElfObject {
   path: string;
@@ -11,14 +12,18 @@ export interface ElfObject {
 export function elfObjects(tree: FileTree, onBroken?: (p: string, why: string) => void): Map<string, ElfObject> {
   const out = new Map<string, ElfObject>();
   for (const e of tree.values()) {
-    if (e.kind !== 'file' || e.size < 52) continue;
-    const buf = readContent(e.content);
-    if (!isElf(buf)) continue;
+    // only the parts parseElf looks at are read (headers, the dynamic section and its strings):
+    // a data file may be gigabytes, and so may a file that only starts like ELF
+    if (e.kind !== 'file' || e.size < 52 || !isElf(readHead(e.content, 64))) continue;
+    const fd = e.content.kind === 'file' ? openSync(e.content.hostPath, 'r') : undefined;
     try {
-      out.set(e.path, { path: e.path, elf: parseElf(buf) });
+      const src = fd === undefined ? (e.content as { data: Buffer }).data : fileSource(fd, fstatSync(fd).size);
+      out.set(e.path, { path: e.path, elf: parseElf(src) });
     } catch (err) {
       if (err instanceof ElfError) onBroken?.(e.path, err.message);
       else throw err;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
   }
   return out;

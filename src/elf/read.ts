@@ -2,10 +2,12 @@
  * A reader for the parts of ELF files that relocation and the closure check need: identity (class,
  * endianness, machine, type), program headers (PT_INTERP, PT_DYNAMIC), section headers with names,
  * the dynamic section's DT_NEEDED, DT_SONAME, DT_RPATH and DT_RUNPATH, and the symbol versions a
- * file needs (DT_VERNEED, `.gnu.version_r`) and defines (DT_VERDEF, `.gnu.version_d`). Pure: it
- * reads a Buffer, and every offset it returns is a file offset into that Buffer, so callers can
- * patch bytes in place.
+ * file needs (DT_VERNEED, `.gnu.version_r`) and defines (DT_VERDEF, `.gnu.version_d`). It reads a
+ * Buffer (or a ByteSource: a file read in pieces), and every offset it returns is a file offset,
+ * so callers that hold the whole file can patch bytes in place.
  */
+
+import { readSync } from 'node:fs';
 
 export const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 
@@ -103,6 +105,57 @@ export function isElf(buf: Buffer): boolean {
   return buf.length >= 52 && buf.subarray(0, 4).equals(ELF_MAGIC);
 }
 
+/**
+ * Where parseElf reads from: a whole file in memory, or a file read in pieces (fileSource), so the
+ * closure check of a layer made elsewhere reads the headers and the dynamic section of a big ELF
+ * file, not all of it.
+ */
+export interface ByteSource {
+  length: number;
+  /** `n` bytes at `offset`, all within the source (callers check first). */
+  read(offset: number, n: number): Buffer;
+}
+
+export function bufferSource(buf: Buffer): ByteSource {
+  return { length: buf.length, read: (o, n) => buf.subarray(o, o + n) };
+}
+
+/** A file read 64 KiB at a time through a small cache of pieces (at most 4 MiB held). */
+export function fileSource(fd: number, size: number): ByteSource {
+  const PIECE = 64 * 1024;
+  const pieces = new Map<number, Buffer>();
+  const piece = (i: number): Buffer => {
+    let p = pieces.get(i);
+    if (!p) {
+      if (pieces.size >= 64) pieces.clear();
+      const len = Math.min(PIECE, size - i * PIECE);
+      p = Buffer.alloc(len);
+      let got = 0;
+      while (got < len) {
+        const r = readSync(fd, p, got, len - got, i * PIECE + got);
+        if (r === 0) throw new ElfError('the file is shorter than it says');
+        got += r;
+      }
+      pieces.set(i, p);
+    }
+    return p;
+  };
+  return {
+    length: size,
+    read(offset, n) {
+      if (offset < 0 || offset + n > size) throw new ElfError(`truncated ELF file (needs bytes ${offset}..${offset + n})`);
+      const out = Buffer.alloc(n);
+      for (let at = 0; at < n; ) {
+        const i = Math.floor((offset + at) / PIECE);
+        const p = piece(i);
+        const from = offset + at - i * PIECE;
+        at += p.copy(out, at, from, Math.min(p.length, from + n - at));
+      }
+      return out;
+    },
+  };
+}
+
 interface Reader {
   u16(o: number): number;
   u32(o: number): number;
@@ -111,18 +164,24 @@ interface Reader {
   wordSize: number;
 }
 
-function reader(buf: Buffer, is64: boolean, le: boolean): Reader {
-  const u16 = (o: number) => (le ? buf.readUInt16LE(o) : buf.readUInt16BE(o));
-  const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
-  const u64 = (o: number) => Number(le ? buf.readBigUInt64LE(o) : buf.readBigUInt64BE(o));
+function reader(src: ByteSource, is64: boolean, le: boolean): Reader {
+  const u16 = (o: number) => (le ? src.read(o, 2).readUInt16LE(0) : src.read(o, 2).readUInt16BE(0));
+  const u32 = (o: number) => (le ? src.read(o, 4).readUInt32LE(0) : src.read(o, 4).readUInt32BE(0));
+  const u64 = (o: number) => Number(le ? src.read(o, 8).readBigUInt64LE(0) : src.read(o, 8).readBigUInt64BE(0));
   return { u16, u32, word: is64 ? u64 : u32, wordSize: is64 ? 8 : 4 };
 }
 
-function cString(buf: Buffer, offset: number, limit = buf.length): string {
+function cString(src: ByteSource, offset: number, limit = src.length): string {
   if (offset < 0 || offset >= limit) throw new ElfError(`string offset ${offset} outside the file`);
-  let end = offset;
-  while (end < limit && buf[end] !== 0) end++;
-  return buf.toString('latin1', offset, end);
+  const parts: Buffer[] = [];
+  for (let at = offset; at < limit; ) {
+    const chunk = src.read(at, Math.min(256, limit - at));
+    const nul = chunk.indexOf(0);
+    parts.push(nul < 0 ? chunk : chunk.subarray(0, nul));
+    if (nul >= 0) break;
+    at += chunk.length;
+  }
+  return Buffer.concat(parts).toString('latin1');
 }
 
 /** Maps a virtual address to a file offset through the PT_LOAD segments. */
@@ -133,10 +192,12 @@ export function vaddrToOffset(segments: ElfSegment[], vaddr: number): number | u
   return undefined;
 }
 
-export function parseElf(buf: Buffer): ElfFile {
-  if (!isElf(buf)) throw new ElfError('not an ELF file');
-  const cls = buf[4];
-  const data = buf[5];
+export function parseElf(input: Buffer | ByteSource): ElfFile {
+  const buf = Buffer.isBuffer(input) ? bufferSource(input) : input;
+  if (buf.length < 52 || !buf.read(0, 4).equals(ELF_MAGIC)) throw new ElfError('not an ELF file');
+  const ident = buf.read(4, 2);
+  const cls = ident[0];
+  const data = ident[1];
   if (cls !== 1 && cls !== 2) throw new ElfError(`unknown ELF class ${cls}`);
   if (data !== 1 && data !== 2) throw new ElfError(`unknown ELF data encoding ${data}`);
   const is64 = cls === 2;
@@ -193,13 +254,17 @@ export function parseElf(buf: Buffer): ElfFile {
   return { class: is64 ? 64 : 32, littleEndian: data === 1, type, machine, interpreter, segments, sections, dynamic: parseDynamic(buf, r, segments) };
 }
 
-function parseDynamic(buf: Buffer, r: Reader, segments: ElfSegment[]): ElfDynamic | undefined {
+/** More dynamic entries than any real object has (tens): past it, the file is not one. */
+const MAX_DYNAMIC_ENTRIES = 65536;
+
+function parseDynamic(buf: ByteSource, r: Reader, segments: ElfSegment[]): ElfDynamic | undefined {
   const dyn = segments.find((s) => s.type === PT_DYNAMIC);
   if (!dyn) return undefined;
   const entrySize = r.wordSize * 2;
   const raw: Array<{ tag: number; val: number; at: number }> = [];
   for (let o = dyn.offset; o + entrySize <= dyn.offset + dyn.filesz && o + entrySize <= buf.length; o += entrySize) {
     const tag = r.word(o);
+    if (raw.length >= MAX_DYNAMIC_ENTRIES) throw new ElfError(`more than ${MAX_DYNAMIC_ENTRIES} dynamic entries`);
     raw.push({ tag, val: r.word(o + r.wordSize), at: o });
     if (tag === DT_NULL) break;
   }
@@ -234,7 +299,7 @@ function parseDynamic(buf: Buffer, r: Reader, segments: ElfSegment[]): ElfDynami
 const MAX_VERSION_ENTRIES = 4096;
 
 /** Elf_Verneed chains (same layout in ELF32 and ELF64): vn_cnt, vn_file, vn_aux and vn_next, each Elf_Vernaux with vna_flags, vna_name, vna_next. */
-function parseVersionNeeds(buf: Buffer, r: Reader, segments: ElfSegment[], addr: number | undefined, count: number | undefined, str: (o: number) => string): VersionNeed[] {
+function parseVersionNeeds(buf: ByteSource, r: Reader, segments: ElfSegment[], addr: number | undefined, count: number | undefined, str: (o: number) => string): VersionNeed[] {
   if (addr === undefined || !count) return [];
   let o = vaddrToOffset(segments, addr);
   if (o === undefined) throw new ElfError('DT_VERNEED is outside every loaded segment');
@@ -260,7 +325,7 @@ function parseVersionNeeds(buf: Buffer, r: Reader, segments: ElfSegment[], addr:
 }
 
 /** Elf_Verdef chains: vd_flags, vd_cnt, vd_aux (its first Elf_Verdaux names the version) and vd_next. */
-function parseVersionDefs(buf: Buffer, r: Reader, segments: ElfSegment[], addr: number | undefined, count: number | undefined, str: (o: number) => string): string[] {
+function parseVersionDefs(buf: ByteSource, r: Reader, segments: ElfSegment[], addr: number | undefined, count: number | undefined, str: (o: number) => string): string[] {
   if (addr === undefined || !count) return [];
   let o = vaddrToOffset(segments, addr);
   if (o === undefined) throw new ElfError('DT_VERDEF is outside every loaded segment');

@@ -1,9 +1,10 @@
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { MANIFEST_PATH, type LayerManifest } from '../format/layer-manifest.js';
 import { ContentStore } from '../cache/content-store.js';
 import type { FileTree } from '../tree/types.js';
 import { UserError } from '../util/errors.js';
+import { openInputFile } from '../util/input.js';
 import { printable } from '../util/printable.js';
 import { validateDocument } from '../util/schema.js';
 import { withTempDir } from '../util/tempdir.js';
@@ -27,39 +28,15 @@ export interface OpenedLayer {
   image?: ImageInfo;
 }
 
-/** What kind of file it is, for a message ("a FIFO (named pipe)"). */
-function kindOf(st: Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a pipe (FIFO), as `<(...)` or a named pipe gives';
-  if (st.isSocket()) return 'a socket';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
-  return 'not a regular file';
-}
-
 /**
- * What a file is, from its first bytes. Only regular files are read: a zip is read by seeking to
- * its end, and opening a FIFO blocks until a writer comes (signals then go unanswered), so the
- * type is checked before opening, and the open itself cannot block (O_NONBLOCK).
+ * What a file is, from its first bytes. Only regular files are read (openInputFile): a zip is read
+ * by seeking to its end, and opening a FIFO would block until a writer comes.
  */
 export function sniffFormat(file: string): 'zip' | 'tar' {
-  let st: Stats;
-  try {
-    st = statSync(file);
-  } catch (e) {
-    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
-  }
-  if (st.isDirectory()) throw new UserError(`${file} is a directory, not a layer zip or image tarball`);
-  if (!st.isFile()) throw new UserError(`${file} is ${kindOf(st)}, not a layer zip or image tarball`, { hint: 'save it to a file first (e.g. `cat > layer.zip`) and give that' });
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (e) {
-    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
-  }
+  const { fd } = openInputFile(file, 'a layer zip or image tarball');
   const head = Buffer.alloc(512);
   let n: number;
   try {
-    if (!fstatSync(fd).isFile()) throw new UserError(`${file} is not a regular file, not a layer zip or image tarball`);
     n = readSync(fd, head, 0, 512, 0);
   } finally {
     closeSync(fd);

@@ -15,9 +15,13 @@ import { checkPackedLayer, EPHEMERAL_STORAGE_DEFAULT_MB, EPHEMERAL_STORAGE_MAX_M
  *   `<dir>.lock` (rename is atomic and fails when the lock exists, and the owner is already in it
  *   when it appears). Waiters poll until the marker appears, or break the lock when its owner is
  *   gone. The owner is pid *and* start time (/proc/PID/stat field 22): after a timeout resets an
- *   execution environment, pids restart and a bare pid could name a new, live process.
+ *   execution environment, pids restart and a bare pid could name a new, live process. A lock
+ *   whose owner cannot be read is broken too; what is no lock at all (a file, a link, a directory
+ *   of other files) is never removed: one line says to remove it. Every wait has a bound: a live
+ *   owner is waited for as long as unpacking the tree may take (waitSeconds), then one line.
  * - Holding the lock: remove what dead unpacks left (`<dir>.part.*`, `.lock.*`, `.dead.*` whose
- *   owner is gone, a tree without its marker), check free space, unpack into `<dir>.part.<me>`,
+ *   owner is gone, a tree without its marker), check free space, unpack into `<dir>.part.<me>`
+ *   (zstd | tar in a process group of their own, which dies with the launcher: _y_run_unpack),
  *   write the marker last, rename the tree onto `<dir>`. A killed unpack leaves no marker and no
  *   `<dir>`, only leftovers the next caller removes. Then link /tmp/<name> → <dir>/<name> for each
  *   top-level name, each link made under a private name and renamed into place. The lock only saves duplicate work: each
@@ -50,6 +54,14 @@ export function packedExecWrapperScript(layer: PackedLayer, bash = '/bin/bash'):
   return `${unpackingScript(layer, 'exec-wrapper', header, bash)}exec "$@"\n`;
 }
 
+/** The slowest unpack a waiting launcher allows for, in MiB/s: an owner slower than this is taken for stuck. */
+export const WAIT_RATE_MIB_S = 10;
+
+/** How long a launcher waits for another call's unpack before it gives up (at least a minute). */
+export function waitSeconds(layer: Pick<PackedLayer, 'unpackedBytes'>): number {
+  return Math.max(60, Math.ceil(layer.unpackedBytes / (WAIT_RATE_MIB_S * 1024 * 1024)));
+}
+
 /** Everything of a launcher but its last line: unpack and link the tree unless it is ready. */
 function unpackingScript(layer: PackedLayer, name: string, header: string[], bash: string): string {
   checkPackedLayer(layer);
@@ -75,7 +87,10 @@ _y_ready() {
 
 # Says what went wrong in one line; with the lock held, leaves nothing behind.
 _y_fail() {
-  ((_y_held)) && rm -rf "$_y_part" "$_y_lock"
+  if ((_y_held)); then
+    _y_remove "$_y_part"
+    rm -rf -- "$_y_lock" 2>/dev/null
+  fi
   printf 'yumda: %s: %s\\n' "$_y_name" "$1" >&2
   exit 1
 }
@@ -93,25 +108,69 @@ _y_alive() {
   [[ -n $2 && $(_y_start "$1") == "$2" ]]
 }
 
-# Returns 1 when the tree appeared meanwhile (another call unpacked it).
+# What is at the lock's name, never following a link: 0 a lock whose owner runs (its pid in
+# _y_pid), 1 a lock to break (its owner is gone, or it holds only a lock's files and no readable
+# owner: an owner killed while removing it), 2 something that is no lock (_y_what says what),
+# 3 nothing (the lock went away meanwhile).
+_y_lock_state() {
+  local f pid start rest
+  if [[ -L $_y_lock ]]; then _y_what='a symbolic link'; return 2; fi
+  if [[ ! -e $_y_lock ]]; then return 3; fi
+  if [[ ! -d $_y_lock ]]; then _y_what='not a directory'; return 2; fi
+  for f in "$_y_lock"/* "$_y_lock"/.[!.]* "$_y_lock"/..?*; do
+    [[ -e $f || -L $f ]] || continue
+    case \${f##*/} in owner | err | unpack | status) ;; *)
+      _y_what='a directory holding other files than a lock does'
+      return 2
+      ;;
+    esac
+  done
+  [[ -f $_y_lock/owner && ! -L $_y_lock/owner ]] || return 1
+  read -r -t 1 -n 64 pid start rest 2>/dev/null <"$_y_lock/owner" || return 1
+  [[ $pid =~ ^[0-9]+$ && $start =~ ^[0-9]+$ && -z $rest ]] || return 1
+  _y_pid=$pid
+  _y_alive "$pid" "$start" || return 1
+}
+
+# Ends the unpack a dead owner left running (its process group, recorded in the lock), then
+# moves the lock aside and removes it. A rename never follows a link, and rm -rf removes a link,
+# not what it names.
+_y_break_lock() {
+  local pgid start
+  if [[ -f $_y_lock/unpack && ! -L $_y_lock/unpack ]] && read -r -t 1 -n 64 pgid start 2>/dev/null <"$_y_lock/unpack" &&
+    [[ $pgid =~ ^[0-9]+$ ]] && _y_alive "$pgid" "$start"; then
+    kill -KILL -- "-$pgid" 2>/dev/null
+  fi
+  if mv -T -- "$_y_lock" "$_y_dir.dead.$_y_me" 2>/dev/null; then _y_remove "$_y_dir.dead.$_y_me"; else sleep 0.05; fi
+}
+
+# Removes a directory quietly. A killed unpack's tar may still be writing into it for an instant
+# (rm then says "Directory not empty"): one more try, and what is left goes at the next sweep.
+_y_remove() {
+  rm -rf -- "$1" 2>/dev/null || { sleep 0.2; rm -rf -- "$1" 2>/dev/null; } || true
+}
+
+# Returns 1 when the tree appeared meanwhile (another call unpacked it). Waits for a live owner
+# at most ${waitSeconds(layer)} s (long enough to unpack the tree at ${WAIT_RATE_MIB_S} MiB/s).
 _y_take_lock() {
-  local mine=$_y_dir.lock.$_y_me pid start e
+  local mine=$_y_dir.lock.$_y_me e deadline=$((SECONDS + ${waitSeconds(layer)}))
   while ! _y_ready; do
-    rm -rf "$mine"
-    e=$(mkdir "$mine" 2>&1 && printf '%s %s\\n' $$ "$_y_me_start" 2>&1 >"$mine/owner") || { rm -rf "$mine"; _y_space; _y_fail "cannot write to ${parent}: $e"; }
+    ((SECONDS < deadline)) || _y_fail "gave up after ${waitSeconds(layer)} s waiting for process \${_y_pid:-?} to unpack ${layer.archive} into ${dir} (its lock is $_y_lock)"
+    rm -rf -- "$mine" 2>/dev/null
+    e=$(mkdir "$mine" 2>&1 && printf '%s %s\\n' $$ "$_y_me_start" 2>&1 >"$mine/owner") || { rm -rf -- "$mine" 2>/dev/null; _y_space; _y_fail "cannot write to ${parent}: $e"; }
     if mv -T "$mine" "$_y_lock" 2>/dev/null; then
       # The owner before us may have finished between our look and our rename.
       _y_ready || { _y_held=1; return 0; }
-      rm -rf "$_y_lock"
+      rm -rf -- "$_y_lock"
       return 1
     fi
-    rm -rf "$mine"
-    if read -r pid start 2>/dev/null <"$_y_lock/owner" && ! _y_alive "$pid" "$start"; then
-      # Its owner is gone (killed mid-unpack, or a timeout reset the environment).
-      mv -T "$_y_lock" "$_y_dir.dead.$_y_me" 2>/dev/null && rm -rf "$_y_dir.dead.$_y_me"
-    else
-      sleep 0.05
-    fi
+    rm -rf -- "$mine" 2>/dev/null
+    _y_lock_state
+    case $? in
+      0) sleep 0.05 ;;
+      1) _y_break_lock ;;
+      2) _y_fail "$_y_lock is in the way: it is $_y_what, not a lock this layer's launchers take; remove it" ;;
+    esac
   done
   return 1
 }
@@ -120,11 +179,11 @@ _y_take_lock() {
 _y_sweep() {
   local d id
   for d in "$_y_dir".part.* "$_y_dir".lock.* "$_y_dir".dead.*; do
-    [[ -e $d ]] || continue
+    [[ -e $d || -L $d ]] || continue
     id=\${d#"$_y_dir".*.}
-    _y_alive "\${id%%.*}" "\${id#*.}" || rm -rf "$d"
+    _y_alive "\${id%%.*}" "\${id#*.}" || _y_remove "$d"
   done
-  if [[ -e $_y_dir ]]; then rm -rf "$_y_dir"; fi
+  if [[ -e $_y_dir || -L $_y_dir ]]; then _y_remove "$_y_dir"; fi
 }
 
 # Stops with one line when ${parent} cannot hold the tree.
@@ -164,8 +223,42 @@ _y_link() {
 
 _y_abort() {
   local line
-  read -r line 2>/dev/null <"$_y_lock/err"
+  read -r -t 1 -n 500 line 2>/dev/null <"$_y_lock/err"
   _y_fail "unpacking ${layer.archive} into ${dir} failed: \${line:-$1}"
+}
+
+# zstd | tar in a process group of their own, recorded in the lock: a signal to the launcher
+# ends them with it, a watchdog in the group ends them within 0.2 s of a launcher killed outright
+# (SIGKILL runs no trap), and a caller that breaks the lock of a dead owner kills the group.
+_y_run_unpack() {
+  set -m
+  (
+    g=$BASHPID
+    { while kill -0 $$ 2>/dev/null; do sleep 0.2; done; kill -KILL -- "-$g"; } </dev/null >/dev/null 2>&1 &
+    w=$!
+    LD_LIBRARY_PATH=${q(libraryPath)} ${q(zstd)} ${zstdArgs} -- ${q(layer.archive)} </dev/null 2>>"$_y_lock/err" |
+      LD_LIBRARY_PATH=${q(libraryPath)} ${q(tar)} -xpf - --no-same-owner -C "$_y_part" >>"$_y_lock/err" 2>&1
+    s="\${PIPESTATUS[*]}"
+    kill "$w" 2>/dev/null
+    printf '%s\\n' "$s" >"$_y_lock/status"
+  ) &
+  _y_job=$!
+  set +m
+  printf '%s %s\\n' "$_y_job" "$(_y_start "$_y_job")" >"$_y_lock/unpack" 2>/dev/null
+  trap '_y_stop 130' INT
+  trap '_y_stop 143' TERM
+  trap '_y_stop 129' HUP
+  wait "$_y_job"
+  trap - INT TERM HUP
+}
+
+# The launcher was told to stop while unpacking: the unpack stops too, and leaves nothing.
+_y_stop() {
+  kill -KILL -- "-$_y_job" 2>/dev/null
+  wait "$_y_job" 2>/dev/null
+  _y_remove "$_y_part"
+  rm -rf -- "$_y_lock" 2>/dev/null
+  exit "$1"
 }
 
 _y_unpack() {
@@ -179,11 +272,11 @@ ${parent === '/tmp' ? '' : `  local e\n  e=$(mkdir -p -- ${q(parent)} 2>&1) || {
     _y_sweep
     _y_space
     mkdir "$_y_part" 2>"$_y_lock/err" || _y_abort mkdir
-    LD_LIBRARY_PATH=${q(libraryPath)} ${q(zstd)} ${zstdArgs} -- ${q(layer.archive)} </dev/null 2>>"$_y_lock/err" |
-      LD_LIBRARY_PATH=${q(libraryPath)} ${q(tar)} -xpf - --no-same-owner -C "$_y_part" >>"$_y_lock/err" 2>&1
-    local -a st=("\${PIPESTATUS[@]}")
-    ((st[0] == 0)) || _y_abort "zstd exited with \${st[0]}"
-    ((st[1] == 0)) || _y_abort "tar exited with \${st[1]}"
+    _y_run_unpack
+    local a b
+    read -r -t 1 -n 64 a b 2>/dev/null <"$_y_lock/status"
+    [[ $a == 0 ]] || _y_abort "zstd exited with \${a:-a signal}"
+    [[ $b == 0 ]] || _y_abort "tar exited with \${b:-a signal}"
     printf 'unpacked from %s\\n' ${q(layer.archive)} 2>>"$_y_lock/err" >"$_y_part/${UNPACKED_MARKER}" || _y_abort 'cannot write the marker'
     mv -T "$_y_part" "$_y_dir" 2>>"$_y_lock/err" || _y_abort 'cannot rename the tree into place'
   fi

@@ -1,5 +1,5 @@
 import { LAYER_ROOT } from '../relocate/placement.js';
-import { bytes, readContent, type Content, type FileTree } from '../tree/types.js';
+import { bytes, contains, readContent, type Content, type FileTree } from '../tree/types.js';
 
 /**
  * A packed layer's tree runs from /tmp, not /opt. Relocation already rewrote every path the
@@ -80,6 +80,11 @@ export function retargetTree(tree: FileTree, save: (data: Buffer) => Content = b
       continue;
     }
     if (e.kind !== 'file') {
+      out.set(p, e);
+      continue;
+    }
+    // read whole only what names /opt at all: most of a big tree's bytes are data
+    if (!contains(e.content, LAYER_ROOT)) {
       out.set(p, e);
       continue;
     }

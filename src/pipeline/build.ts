@@ -36,6 +36,7 @@ import { layerManifest, MANIFEST_PATH, SBOM_PATH, type LayerManifest } from '../
 import { toolVersion } from '../util/version.js';
 import { BuildSession, defaultBuildImage } from './session.js';
 import { runPostStage, stagePlan } from '../stage/staging.js';
+import { stagedFileLimit } from '../stage/limits.js';
 import { leaveOutUnusable, type UnusableLeftOut } from '../stage/unusable.js';
 import { packLayer, type PackReport } from '../pack/pack.js';
 import type { ProgressState } from '../util/progress.js';
@@ -79,9 +80,11 @@ export interface BuildSpec {
   /**
    * Take the packages from this target's distribution (`--from`) and make a self-contained layer:
    * it carries that distribution's C library and loader, leaves nothing out because the runtime
-   * has it, and needs nothing of the runtime but the kernel (relocate/clibrary.ts).
+   * has it, and needs nothing of the runtime but the kernel (relocate/self-contained.ts).
    */
   from?: string | undefined;
+  /** What the layer becomes: a zip or a directory (the default), or a container image; it decides the largest file staging takes. */
+  output?: 'layer' | 'image';
 }
 
 export type { ClosureProblem };
@@ -331,8 +334,22 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
 
     // 2. the staged root: packages from the cache, the rest downloaded and unpacked
     const packages = new PackageCache(paths.packages, store, warn);
-    const staged = await stagePlan({ plan, session, backend, ctx, packages, events, store });
-    await runPostStage({ recipes: applied, target, arch: spec.arch, plan, staged: staged.tree, session, events, store, cacheDir: paths.postStage, warnings, warn });
+    const fileLimit = stagedFileLimit(spec.pack ? 'pack' : (spec.output ?? 'layer'));
+    const staged = await stagePlan({ plan, session, backend, ctx, packages, events, store, fileLimit });
+    await runPostStage({
+      recipes: applied,
+      target,
+      arch: spec.arch,
+      plan,
+      staged: staged.tree,
+      session,
+      events,
+      store,
+      cacheDir: paths.postStage,
+      warnings,
+      warn,
+      fileLimit,
+    });
 
     // before relocation, which drops /usr/share/doc and with it Debian's copyright files
     const licenses = stagedLicenses(staged.tree, plan.packages);

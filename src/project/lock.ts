@@ -8,6 +8,7 @@ import type { Plan } from '../resolve/plan.js';
 import { writeAtomically } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
+import { readInputFile, readInputText } from '../util/input.js';
 import { validateDocument } from '../util/schema.js';
 import type { LayerJob } from './manifest.js';
 
@@ -59,9 +60,10 @@ export function lockPathFor(manifestFile: string): string {
 
 export function readLock(file: string): LockFile | undefined {
   if (!existsSync(file)) return undefined;
+  const text = readInputText(file, 'a yumda lock');
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
+    doc = JSON.parse(text);
   } catch (e) {
     throw new UserError(`${path.basename(file)}: not valid JSON (${(e as Error).message})`, { hint: 'regenerate it with `yumda update`' });
   }
@@ -92,7 +94,11 @@ function normalizedRequests(requests: PackageRequest[]): PackageRequest[] {
 export function layerRuntime(job: Pick<LayerJob, 'target' | 'runtimeManifest'>, projectDir: string): LockedRuntime {
   if (job.runtimeManifest) {
     const rt = loadRuntimeFile(job.runtimeManifest);
-    return { id: rt.id, manifest: path.relative(projectDir, job.runtimeManifest).split(path.sep).join('/'), sha256: sha256(readFileSync(job.runtimeManifest)) };
+    return {
+      id: rt.id,
+      manifest: path.relative(projectDir, job.runtimeManifest).split(path.sep).join('/'),
+      sha256: sha256(readInputFile(job.runtimeManifest, 'a runtime manifest')),
+    };
   }
   const id = loadTarget(job.target).runtime;
   return { id, sha256: sha256(readFileSync(runtimeFile(id))) };

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { parseArch, type Arch } from '../registry/arch.js';
@@ -8,6 +8,7 @@ import { parsePackageSpec, type PackageRequest } from '../resolve/backend.js';
 import { isUpstreamRange } from '../resolve/constraints.js';
 import type { KeepOptions } from '../relocate/placement.js';
 import { UserError, isUserError } from '../util/errors.js';
+import { readInputText } from '../util/input.js';
 import { validateDocument } from '../util/schema.js';
 
 /** yumda.json / yumda.yaml as written (schema/manifest.schema.json). */
@@ -215,12 +216,6 @@ export function manifestJobs(doc: ProjectDocument, file: string): LayerJob[] {
 }
 
 export function loadProject(file: string): Project {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
-  }
-  const doc = parseManifestText(text, file);
+  const doc = parseManifestText(readInputText(file, 'a yumda manifest'), file);
   return { file: path.resolve(file), dir: path.dirname(path.resolve(file)), jobs: manifestJobs(doc, file) };
 }

@@ -1,7 +1,7 @@
 import { neededClosure, sonameIndex, type ElfObject } from '../elf/graph.js';
 import { ensureLibraryPath, findExactStrings, findPaths, overwrite, setInterpreter } from '../elf/patch.js';
 import { ET_DYN, ET_EXEC, isElf, parseElf, ElfError, type ElfFile } from '../elf/read.js';
-import { readContent, type Content, type TreeEntry } from '../tree/types.js';
+import { readContent, readHead, type Content, type TreeEntry } from '../tree/types.js';
 import { nameIndex, planDirectoryEdits, scanDirectoryStrings, type DirectoryRewrite, type DirectoryStrings } from './directories.js';
 import { LAYER_ROOT, relocatedAddress } from './placement.js';
 import type { PathMap } from './paths.js';
@@ -158,9 +158,9 @@ function scanDirectories(layer: Map<string, TreeEntry>, paths: PathMap, libraryD
   const scans = new Map<string, DirectoryStrings>();
   const index = nameIndex(paths);
   for (const [p, e] of layer) {
-    if (e.kind !== 'file' || e.size < 64) continue;
+    // only ELF files are read whole: a data file may be gigabytes
+    if (e.kind !== 'file' || e.size < 64 || !isElf(readHead(e.content, 64))) continue;
     const buf = readContent(e.content);
-    if (!isElf(buf)) continue;
     let elf: ElfFile;
     try {
       elf = parseElf(buf);

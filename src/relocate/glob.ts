@@ -17,7 +17,8 @@ export function globToRegExp(glob: string): RegExp {
     } else if (c === '?') re += '[^/]';
     else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
-  return new RegExp(`^${re}$`);
+  // s: `**` spans a newline in a file name too
+  return new RegExp(`^${re}$`, 's');
 }
 
 export function matchesAny(p: string, globs: readonly RegExp[]): boolean {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { elfObjects, neededClosure, sonameIndex } from '../elf/graph.js';
 import { ET_DYN, ET_EXEC } from '../elf/read.js';
 import type { AppliedRecipe } from '../recipes/types.js';
-import { bytes, readContent, sortedEntries, type Content, type FileEntry, type FileTree, type TreeEntry } from '../tree/types.js';
+import { bytes, sameBytes, sortedEntries, type Content, type FileEntry, type FileTree, type TreeEntry } from '../tree/types.js';
 import { applyAlternatives, type Alternative } from './alternatives.js';
 import { relocateBinaries, type BinaryReport } from './binaries.js';
 import { dedupeFiles, type DedupeReport } from './dedupe.js';
@@ -303,7 +303,7 @@ function withParents(placed: Map<string, TreeEntry>): FileTree {
 function sameEntry(a: TreeEntry, b: TreeEntry): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind === 'symlink' && b.kind === 'symlink') return a.target === b.target;
-  if (a.kind === 'file' && b.kind === 'file') return a.size === b.size && readContent(a.content).equals(readContent(b.content));
+  if (a.kind === 'file' && b.kind === 'file') return a.size === b.size && sameBytes(a.content, b.content);
   return true;
 }
 

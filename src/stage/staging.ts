@@ -5,11 +5,11 @@ import type { Target } from '../registry/types.js';
 import { STAGE_OUT, type Backend, type ResolveContext } from '../resolve/backend.js';
 import type { Plan, PlannedPackage } from '../resolve/plan.js';
 import { parseAlternatives, type Alternative } from '../relocate/alternatives.js';
-import { extractTar, packageRoute } from './extract.js';
+import { checkFileSize, extractTar, packageRoute, type FileLimit } from './extract.js';
 import { removeStaleTemporaries, type ContentStore } from '../cache/content-store.js';
 import { PackageCache, type UnpackedPackage } from '../cache/packages.js';
 import { TreeCache } from '../cache/trees.js';
-import { addWithParents, readContent, sortedEntries, type FileTree, type TreeEntry } from '../tree/types.js';
+import { addWithParents, sameBytes, sortedEntries, type FileTree, type TreeEntry } from '../tree/types.js';
 import { fsError, UserError } from '../util/errors.js';
 import { throwIfInterrupted } from '../util/cleanup.js';
 import { formatBytes } from '../util/format.js';
@@ -92,12 +92,16 @@ export async function stagePlan(args: {
   packages: PackageCache;
   events: SessionEvents;
   store: ContentStore;
+  /** The largest file the build's output could ship (stage/limits.ts). */
+  fileLimit: FileLimit;
 }): Promise<StagedRoot> {
-  const { plan, session, backend, ctx, events, store } = args;
+  const { plan, session, backend, ctx, events, store, fileLimit } = args;
   const unpacked = new Map<string, UnpackedPackage>();
   const missing: PlannedPackage[] = [];
   for (const p of plan.packages) {
     const hit = args.packages.get(p);
+    // unpacked for another output (an image holds more than a layer): the same limit as a download
+    if (hit) for (const e of hit.tree.values()) if (e.kind === 'file') checkFileSize(p.name, e.path, e.size, fileLimit);
     if (hit) unpacked.set(p.name, hit);
     else missing.push(p);
   }
@@ -109,7 +113,7 @@ export async function stagePlan(args: {
     // what a killed run left in the store goes first; what a failed write of this one left, after
     await removeStaleTemporaries(store.dir);
     try {
-      const { trees, meta } = await extractTar(await c.getArchive(STAGE_OUT), store, packageRoute(STAGE_OUT.split('/').pop()!));
+      const { trees, meta } = await extractTar(await c.getArchive(STAGE_OUT), store, packageRoute(STAGE_OUT.split('/').pop()!), fileLimit);
       // an interrupt removes the container while its archive streams out: what arrived may be cut
       // short, and must not go into the package cache as if it were whole
       throwIfInterrupted();
@@ -165,6 +169,7 @@ export async function runPostStage(args: {
   warnings: string[];
   /** Says that a damaged cache entry was dropped. */
   warn: (line: string) => void;
+  fileLimit: FileLimit;
 }): Promise<void> {
   const { recipes, target, arch, staged, session, events, store } = args;
   const commands = recipes.flatMap((r) => r.rules.postStage.map((p) => ({ recipe: r.name, pkg: r.matchedPackage, run: p.run, without: p.without })));
@@ -174,6 +179,7 @@ export async function runPostStage(args: {
   const cache = new TreeCache(args.cacheDir, store, args.warn);
   const hit = cache.get(key, pkg, { what: 'output of the recipe commands', instead: 'running them again' });
   if (hit) {
+    for (const e of hit.tree.values()) if (e.kind === 'file') checkFileSize(`${pkg} (recipe commands)`, e.path, e.size, args.fileLimit);
     events.step(`recipe commands: output reused from the cache`);
     for (const [p, e] of hit.tree) staged.set(p, e);
     return;
@@ -203,8 +209,12 @@ export async function runPostStage(args: {
     if (r.exitCode !== 0) throw new UserError(`recipe ${cmd.recipe}: '${cmd.run}' failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').pop() ?? ''}`);
   }
   // the Docker archive API names entries after the directory asked for: root/...
-  const { trees } = await extractTar(await c.getArchive(root), store, (name) =>
-    name === 'root' || name.startsWith('root/') ? { tree: 'root', path: name.slice('root'.length) || '/' } : undefined,
+  const { trees } = await extractTar(
+    await c.getArchive(root),
+    store,
+    (name) => (name === 'root' || name.startsWith('root/') ? { tree: 'root', path: name.slice('root'.length) || '/' } : undefined),
+    args.fileLimit,
+    () => `${pkg} (recipe commands)`,
   );
   const after = trees.get('root') ?? new Map<string, TreeEntry>();
   const changed: TreeEntry[] = [];
@@ -221,7 +231,7 @@ export async function runPostStage(args: {
 
 function sameContent(a: TreeEntry, b: TreeEntry): boolean {
   if (a.kind !== b.kind) return false;
-  if (a.kind === 'file' && b.kind === 'file') return a.size === b.size && readContent(a.content).equals(readContent(b.content));
+  if (a.kind === 'file' && b.kind === 'file') return a.size === b.size && sameBytes(a.content, b.content);
   if (a.kind === 'symlink' && b.kind === 'symlink') return a.target === b.target;
   return true;
 }

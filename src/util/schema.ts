@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from './errors.js';
+import { readInputText } from './input.js';
 import { projectRoot } from './paths.js';
 
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
@@ -48,14 +49,12 @@ export function validateDocument<T>(schemaName: string, doc: unknown, file: stri
   return doc as T;
 }
 
+/** What each kind of document is called in a message about a file that is not one. */
+const DOCUMENT_WHAT: Record<string, string> = { runtime: 'a runtime manifest', recipe: 'a recipe', target: 'a target' };
+
 /** Reads and validates a JSON file; syntax errors name the file too. */
 export function readDocument<T>(schemaName: string, file: string): T {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
-  }
+  const text = readInputText(file, DOCUMENT_WHAT[schemaName] ?? `a ${schemaName} document`);
   let doc: unknown;
   try {
     doc = JSON.parse(text);

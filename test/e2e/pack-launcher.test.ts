@@ -168,6 +168,34 @@ describe('packed layer launcher, Lambda-like (debian12)', () => {
     expect(r.stderr).toBe('stderr of echo-args\n');
   });
 
+  it('a launcher killed alone (kill -9 of its pid, not its group) mid-unpack: its tar and zstd stop with it, and the next call cleans up quietly', async () => {
+    // the runtime image has no ps: /proc says which processes still run the unpack tools
+    const script = `
+      unpackers() { for p in /proc/[0-9]*; do c=$(tr '\\0' ' ' <$p/cmdline 2>/dev/null); case $c in /opt/.yumda/bin/*) echo "$c";; esac; done; }
+      echo-args 0 </dev/null >/dev/null 2>&1 & pid=$!
+      for i in $(seq 1 1000); do compgen -G '${UNPACK}.part.*/share/small/*' >/dev/null && break; sleep 0.005; done
+      kill -9 $pid; wait $pid 2>/dev/null; sleep 0.5
+      n1=$(find /tmp -type f | wc -l); sleep 0.5; n2=$(find /tmp -type f | wc -l)
+      echo "files still appearing: $((n2 - n1))"
+      echo "unpackers: $(unpackers | wc -l)"
+      timeout -s KILL 60 echo-args 5 </dev/null; echo "rc $?"
+      echo "after: $(ls -A /tmp | tr '\\n' ' ')"`;
+    const r = await runLambdaLike(image, layerDir, script, { tmpMb: roomyMb(), shell: '/bin/bash' });
+    expect(r.stdout).toBe('files still appearing: 0\nunpackers: 0\nargv[0]=/opt/bin/echo-args\nargv[1]=5\nrc 5\nafter: yumda-echo \n');
+    expect(r.stderr).toBe('stderr of echo-args\n');
+  });
+
+  it.each([
+    ['a symbolic link to /', 'ln -s / /tmp/yumda-echo.lock', 'a symbolic link'],
+    ['a plain file', 'echo x >/tmp/yumda-echo.lock', 'not a directory'],
+    ['a directory of other files', 'mkdir /tmp/yumda-echo.lock && echo x >/tmp/yumda-echo.lock/data', 'a directory holding other files than a lock does'],
+  ])('a lock name taken by %s: one line within seconds, Lambda-like (was: a loop until the function timed out)', async (_what, make, what) => {
+    const script = `${make}; s=$(date +%s); timeout -s KILL 60 echo-args 0 </dev/null; echo "rc $? in $(( $(date +%s) - s )) s"`;
+    const r = await runLambdaLike(image, layerDir, script, { tmpMb: roomyMb(), shell: '/bin/bash' });
+    expect(r.stdout).toMatch(/^rc 1 in [0-2] s\n$/);
+    expect(r.stderr).toBe(`yumda: echo-args: ${UNPACK}.lock is in the way: it is ${what}, not a lock this layer's launchers take; remove it\n`);
+  });
+
   it('a /tmp too small: one line naming the ephemeral storage to set, non-zero exit, no half tree', async () => {
     const needMb = tmpMb(layer.unpackedBytes);
     const r = await runLambdaLike(image, layerDir, 'echo-args 0 </dev/null; echo "rc $?"; ls -A /tmp', { tmpMb: Math.floor(needMb / 2), shell: '/bin/bash' });

@@ -17,7 +17,10 @@ _y_ready() {
 
 # Says what went wrong in one line; with the lock held, leaves nothing behind.
 _y_fail() {
-  ((_y_held)) && rm -rf "$_y_part" "$_y_lock"
+  if ((_y_held)); then
+    _y_remove "$_y_part"
+    rm -rf -- "$_y_lock" 2>/dev/null
+  fi
   printf 'yumda: %s: %s\n' "$_y_name" "$1" >&2
   exit 1
 }
@@ -35,25 +38,69 @@ _y_alive() {
   [[ -n $2 && $(_y_start "$1") == "$2" ]]
 }
 
-# Returns 1 when the tree appeared meanwhile (another call unpacked it).
+# What is at the lock's name, never following a link: 0 a lock whose owner runs (its pid in
+# _y_pid), 1 a lock to break (its owner is gone, or it holds only a lock's files and no readable
+# owner: an owner killed while removing it), 2 something that is no lock (_y_what says what),
+# 3 nothing (the lock went away meanwhile).
+_y_lock_state() {
+  local f pid start rest
+  if [[ -L $_y_lock ]]; then _y_what='a symbolic link'; return 2; fi
+  if [[ ! -e $_y_lock ]]; then return 3; fi
+  if [[ ! -d $_y_lock ]]; then _y_what='not a directory'; return 2; fi
+  for f in "$_y_lock"/* "$_y_lock"/.[!.]* "$_y_lock"/..?*; do
+    [[ -e $f || -L $f ]] || continue
+    case ${f##*/} in owner | err | unpack | status) ;; *)
+      _y_what='a directory holding other files than a lock does'
+      return 2
+      ;;
+    esac
+  done
+  [[ -f $_y_lock/owner && ! -L $_y_lock/owner ]] || return 1
+  read -r -t 1 -n 64 pid start rest 2>/dev/null <"$_y_lock/owner" || return 1
+  [[ $pid =~ ^[0-9]+$ && $start =~ ^[0-9]+$ && -z $rest ]] || return 1
+  _y_pid=$pid
+  _y_alive "$pid" "$start" || return 1
+}
+
+# Ends the unpack a dead owner left running (its process group, recorded in the lock), then
+# moves the lock aside and removes it. A rename never follows a link, and rm -rf removes a link,
+# not what it names.
+_y_break_lock() {
+  local pgid start
+  if [[ -f $_y_lock/unpack && ! -L $_y_lock/unpack ]] && read -r -t 1 -n 64 pgid start 2>/dev/null <"$_y_lock/unpack" &&
+    [[ $pgid =~ ^[0-9]+$ ]] && _y_alive "$pgid" "$start"; then
+    kill -KILL -- "-$pgid" 2>/dev/null
+  fi
+  if mv -T -- "$_y_lock" "$_y_dir.dead.$_y_me" 2>/dev/null; then _y_remove "$_y_dir.dead.$_y_me"; else sleep 0.05; fi
+}
+
+# Removes a directory quietly. A killed unpack's tar may still be writing into it for an instant
+# (rm then says "Directory not empty"): one more try, and what is left goes at the next sweep.
+_y_remove() {
+  rm -rf -- "$1" 2>/dev/null || { sleep 0.2; rm -rf -- "$1" 2>/dev/null; } || true
+}
+
+# Returns 1 when the tree appeared meanwhile (another call unpacked it). Waits for a live owner
+# at most 70 s (long enough to unpack the tree at 10 MiB/s).
 _y_take_lock() {
-  local mine=$_y_dir.lock.$_y_me pid start e
+  local mine=$_y_dir.lock.$_y_me e deadline=$((SECONDS + 70))
   while ! _y_ready; do
-    rm -rf "$mine"
-    e=$(mkdir "$mine" 2>&1 && printf '%s %s\n' $$ "$_y_me_start" 2>&1 >"$mine/owner") || { rm -rf "$mine"; _y_space; _y_fail "cannot write to /tmp: $e"; }
+    ((SECONDS < deadline)) || _y_fail "gave up after 70 s waiting for process ${_y_pid:-?} to unpack /opt/.yumda/pack/tree.tar.zst into /tmp/yumda-chromium (its lock is $_y_lock)"
+    rm -rf -- "$mine" 2>/dev/null
+    e=$(mkdir "$mine" 2>&1 && printf '%s %s\n' $$ "$_y_me_start" 2>&1 >"$mine/owner") || { rm -rf -- "$mine" 2>/dev/null; _y_space; _y_fail "cannot write to /tmp: $e"; }
     if mv -T "$mine" "$_y_lock" 2>/dev/null; then
       # The owner before us may have finished between our look and our rename.
       _y_ready || { _y_held=1; return 0; }
-      rm -rf "$_y_lock"
+      rm -rf -- "$_y_lock"
       return 1
     fi
-    rm -rf "$mine"
-    if read -r pid start 2>/dev/null <"$_y_lock/owner" && ! _y_alive "$pid" "$start"; then
-      # Its owner is gone (killed mid-unpack, or a timeout reset the environment).
-      mv -T "$_y_lock" "$_y_dir.dead.$_y_me" 2>/dev/null && rm -rf "$_y_dir.dead.$_y_me"
-    else
-      sleep 0.05
-    fi
+    rm -rf -- "$mine" 2>/dev/null
+    _y_lock_state
+    case $? in
+      0) sleep 0.05 ;;
+      1) _y_break_lock ;;
+      2) _y_fail "$_y_lock is in the way: it is $_y_what, not a lock this layer's launchers take; remove it" ;;
+    esac
   done
   return 1
 }
@@ -62,11 +109,11 @@ _y_take_lock() {
 _y_sweep() {
   local d id
   for d in "$_y_dir".part.* "$_y_dir".lock.* "$_y_dir".dead.*; do
-    [[ -e $d ]] || continue
+    [[ -e $d || -L $d ]] || continue
     id=${d#"$_y_dir".*.}
-    _y_alive "${id%%.*}" "${id#*.}" || rm -rf "$d"
+    _y_alive "${id%%.*}" "${id#*.}" || _y_remove "$d"
   done
-  if [[ -e $_y_dir ]]; then rm -rf "$_y_dir"; fi
+  if [[ -e $_y_dir || -L $_y_dir ]]; then _y_remove "$_y_dir"; fi
 }
 
 # Stops with one line when /tmp cannot hold the tree.
@@ -106,8 +153,42 @@ _y_link() {
 
 _y_abort() {
   local line
-  read -r line 2>/dev/null <"$_y_lock/err"
+  read -r -t 1 -n 500 line 2>/dev/null <"$_y_lock/err"
   _y_fail "unpacking /opt/.yumda/pack/tree.tar.zst into /tmp/yumda-chromium failed: ${line:-$1}"
+}
+
+# zstd | tar in a process group of their own, recorded in the lock: a signal to the launcher
+# ends them with it, a watchdog in the group ends them within 0.2 s of a launcher killed outright
+# (SIGKILL runs no trap), and a caller that breaks the lock of a dead owner kills the group.
+_y_run_unpack() {
+  set -m
+  (
+    g=$BASHPID
+    { while kill -0 $$ 2>/dev/null; do sleep 0.2; done; kill -KILL -- "-$g"; } </dev/null >/dev/null 2>&1 &
+    w=$!
+    LD_LIBRARY_PATH=/opt/.yumda/lib /opt/.yumda/bin/zstd -dcq -- /opt/.yumda/pack/tree.tar.zst </dev/null 2>>"$_y_lock/err" |
+      LD_LIBRARY_PATH=/opt/.yumda/lib /opt/.yumda/bin/tar -xpf - --no-same-owner -C "$_y_part" >>"$_y_lock/err" 2>&1
+    s="${PIPESTATUS[*]}"
+    kill "$w" 2>/dev/null
+    printf '%s\n' "$s" >"$_y_lock/status"
+  ) &
+  _y_job=$!
+  set +m
+  printf '%s %s\n' "$_y_job" "$(_y_start "$_y_job")" >"$_y_lock/unpack" 2>/dev/null
+  trap '_y_stop 130' INT
+  trap '_y_stop 143' TERM
+  trap '_y_stop 129' HUP
+  wait "$_y_job"
+  trap - INT TERM HUP
+}
+
+# The launcher was told to stop while unpacking: the unpack stops too, and leaves nothing.
+_y_stop() {
+  kill -KILL -- "-$_y_job" 2>/dev/null
+  wait "$_y_job" 2>/dev/null
+  _y_remove "$_y_part"
+  rm -rf -- "$_y_lock" 2>/dev/null
+  exit "$1"
 }
 
 _y_unpack() {
@@ -121,11 +202,11 @@ _y_unpack() {
     _y_sweep
     _y_space
     mkdir "$_y_part" 2>"$_y_lock/err" || _y_abort mkdir
-    LD_LIBRARY_PATH=/opt/.yumda/lib /opt/.yumda/bin/zstd -dcq -- /opt/.yumda/pack/tree.tar.zst </dev/null 2>>"$_y_lock/err" |
-      LD_LIBRARY_PATH=/opt/.yumda/lib /opt/.yumda/bin/tar -xpf - --no-same-owner -C "$_y_part" >>"$_y_lock/err" 2>&1
-    local -a st=("${PIPESTATUS[@]}")
-    ((st[0] == 0)) || _y_abort "zstd exited with ${st[0]}"
-    ((st[1] == 0)) || _y_abort "tar exited with ${st[1]}"
+    _y_run_unpack
+    local a b
+    read -r -t 1 -n 64 a b 2>/dev/null <"$_y_lock/status"
+    [[ $a == 0 ]] || _y_abort "zstd exited with ${a:-a signal}"
+    [[ $b == 0 ]] || _y_abort "tar exited with ${b:-a signal}"
     printf 'unpacked from %s\n' /opt/.yumda/pack/tree.tar.zst 2>>"$_y_lock/err" >"$_y_part/.yumda-unpacked" || _y_abort 'cannot write the marker'
     mv -T "$_y_part" "$_y_dir" 2>>"$_y_lock/err" || _y_abort 'cannot rename the tree into place'
   fi

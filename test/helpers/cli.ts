@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { tempDir } from './tmp.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const cliPath = path.join(repoRoot, 'dist/src/cli/main.js');
+/** The CLI under test; YUMDA_TEST_CLI runs the tests against another build (an older commit's, to see them fail there). */
+export const cliPath = process.env.YUMDA_TEST_CLI ?? path.join(repoRoot, 'dist/src/cli/main.js');
 
 export interface CliResult {
   code: number;
@@ -13,7 +14,7 @@ export interface CliResult {
 }
 
 /** Each test file gets a cache of its own, so one file's builds do not warm another's. */
-const fileCache = tempDir('yumda-test-cache-');
+export const fileCache = tempDir('yumda-test-cache-');
 
 /**
  * Runs the built CLI as a user would. Build containers get host networking unless the caller's

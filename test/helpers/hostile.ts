@@ -33,22 +33,24 @@ export function zipWithFlippedByte(entries: CraftedEntry[], entry: string): Buff
   throw new Error(`no entry ${entry}`);
 }
 
-/** Zeros, `n` bytes of them, in 1 MiB chunks. */
-function* zeros(n: number): Generator<Buffer> {
+/** `head`, then zeros up to `n` bytes in all, in 1 MiB chunks. */
+function* zeros(n: number, head: Buffer = Buffer.alloc(0)): Generator<Buffer> {
+  if (head.length) yield head;
   const chunk = Buffer.alloc(MiB);
-  for (let left = n; left > 0; left -= chunk.length) yield left >= chunk.length ? chunk : chunk.subarray(0, left);
+  for (let left = n - head.length; left > 0; left -= chunk.length) yield left >= chunk.length ? chunk : chunk.subarray(0, left);
 }
 
 /**
- * A zip whose entries are `size` zero bytes each, deflated (a 1 GiB entry takes about 1 MiB),
- * written without ever holding an inflated entry in memory. Unix mode 0644, made by unix.
+ * A zip whose entries are `size` zero bytes each (after `head`, when given), deflated (a 1 GiB entry takes about 1 MiB),
+ * written without ever holding an inflated entry in memory. Unix mode 0644, made by unix. `others`
+ * (small, a layer manifest) come first.
  */
-export async function deflateBombZip(file: string, entries: Array<{ name: string; size: number }>): Promise<void> {
-  const crafted: CraftedEntry[] = [];
+export async function deflateBombZip(file: string, entries: Array<{ name: string; size: number; head?: Buffer }>, others: CraftedEntry[] = []): Promise<void> {
+  const crafted: CraftedEntry[] = [...others];
   for (const e of entries) {
     let crc = 0;
-    for (const z of zeros(e.size)) crc = crc32(z, crc);
-    const data = await readStream(Readable.from(zeros(e.size)).pipe(createDeflateRaw({ level: 9 })));
+    for (const z of zeros(e.size, e.head)) crc = crc32(z, crc);
+    const data = await readStream(Readable.from(zeros(e.size, e.head)).pipe(createDeflateRaw({ level: 9 })));
     crafted.push({ name: e.name, deflated: { data, size: e.size, crc32: crc >>> 0 } });
   }
   writeFileSync(file, craftZip(crafted));

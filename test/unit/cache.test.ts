@@ -11,6 +11,7 @@ import { PackageCache } from '../../src/cache/packages.js';
 import { layerDigest, writeLayerZip, writeLayerZipCached } from '../../src/emit/zip.js';
 import type { BuildSession } from '../../src/pipeline/session.js';
 import { runPostStage } from '../../src/stage/staging.js';
+import { stagedFileLimit } from '../../src/stage/limits.js';
 import { applicableRecipes, loadRecipes } from '../../src/recipes/load.js';
 import { parseArch } from '../../src/registry/arch.js';
 import { loadTarget } from '../../src/registry/load.js';
@@ -254,6 +255,7 @@ describe('post-stage cache (recipe commands)', () => {
         cacheDir: paths.postStage,
         warnings: [],
         warn: w.warn,
+        fileLimit: stagedFileLimit('layer'),
       });
       return { tree, lines: w.lines };
     };

@@ -56,7 +56,7 @@ describe('extractTar', () => {
     const source = new PassThrough();
     source.write(Buffer.concat(chunks));
     const full = {
-      save: () => {
+      writeStream: async () => {
         throw errno('ENOSPC');
       },
     } as unknown as ContentStore;
@@ -135,5 +135,41 @@ describe('ownerGone: what another run may remove', () => {
     expect(ownerGone({ ...ownerOfLabels(ownerLabels())!, pid: process.ppid, start: '' })).toBe(false);
     const dead = ownerOfLabels(ownerLabels())!;
     expect(ownerGone({ ...dead, pid: deadPid() })).toBe(true);
+  });
+});
+
+describe('extractTar, streaming', () => {
+  // issue 19: with entries streamed into the store, a write that fails midway ended the entry's
+  // body early, and the extractor's "Premature close" took the place of ENOSPC (an internal error)
+  it('a write that fails midway through an entry reports that failure, not a premature close', async () => {
+    const pack = tar.pack();
+    pack.entry({ name: 'out/pkgs/a/big' }, Buffer.alloc(3 * 1024 * 1024, 1));
+    pack.entry({ name: 'out/pkgs/a/next' }, 'x');
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of pack) chunks.push(c as Buffer);
+    // as from the engine: in pieces, as they arrive
+    const source = new PassThrough();
+    const all = Buffer.concat(chunks);
+    void (async () => {
+      for (let at = 0; at < all.length && !source.destroyed; at += 64 * 1024) {
+        source.write(all.subarray(at, at + 64 * 1024));
+        await new Promise((r) => setImmediate(r));
+      }
+      source.end();
+    })();
+    // the disk fills after the first MiB of the entry
+    const full = {
+      writeStream: async (body: AsyncIterable<unknown>) => {
+        let n = 0;
+        for await (const c of body) {
+          n += (c as Buffer).length;
+          if (n > 1024 * 1024) throw errno('ENOSPC');
+        }
+        return { hash: '', hostPath: '', size: n };
+      },
+    } as unknown as ContentStore;
+    await expect(extractTar(source, full, (n) => ({ tree: 'a', path: n.replace(/^out\/pkgs\/a/, '') }))).rejects.toMatchObject({ code: 'ENOSPC' });
+    expect(source.destroyed).toBe(true);
   });
 });

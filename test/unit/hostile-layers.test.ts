@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { deflateRawSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { printable } from '../../src/util/printable.js';
 import { dir, file, symlink, treeOf } from '../../src/tree/types.js';
 import { cliPath, run, runYumda, type CliResult } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
+import { describeRun, runYumdaBounded } from '../helpers/bounded.js';
 import { craftZip, type CraftedEntry } from '../helpers/craftzip.js';
 import { manifestOf } from '../helpers/layer.js';
 import { deflateBombZip, gzipLayer, ociTarball, runYumdaMeasured, tarHeader, tarOf, zipWithFlippedByte } from '../helpers/hostile.js';
@@ -276,6 +277,38 @@ describe('bombs: refused at the limit, read in bounded memory below it (peak RSS
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).unzippedBytes).toBe(1024 * MiB);
     rss.push(`inspect (OCI, 1 GiB gzip bomb layer, read): ${r.peakRssMiB} MiB`);
+    expect(r.peakRssMiB).toBeLessThan(LIMIT_MIB);
+  }, 300_000);
+
+  it('image --layer of a 1.5 MiB zip holding one 1.5 GiB entry and a manifest: streamed, in the memory inspect takes (was: 1.66 GB)', async () => {
+    const work = tempDir();
+    await deflateBombZip(path.join(work, 'big.zip'), [{ name: 'share/big', size: 1536 * MiB }], [{ name: '.yumda/manifest.json', data: JSON.stringify(manifestOf()) }]);
+    const r = await runYumdaBounded(['image', '--layer', 'big.zip', '--oci', 'big.tar'], {
+      cwd: work,
+      env: { DOCKER_HOST: 'unix:///nonexistent.sock', TMPDIR: tempDir('yumda-tmpdir-') },
+      timeoutMs: 240_000,
+      maxRssMiB: 1024,
+    });
+    rss.push(`image --layer (1.5 GiB entry, written as an OCI tarball): ${r.peakRssMiB} MiB`);
+    expect(r.killed, describeRun(r)).toBeUndefined();
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(existsSync(path.join(work, 'big.tar'))).toBe(true);
+    expect(r.peakRssMiB).toBeLessThan(LIMIT_MIB);
+  }, 300_000);
+
+  it('image --layer whose 1.5 GiB entry starts as a real ELF program (/bin/true, then zeros): its headers are read, not all of it', async () => {
+    const work = tempDir();
+    const elf = readFileSync('/bin/true');
+    await deflateBombZip(path.join(work, 'elf.zip'), [{ name: 'bin/huge', size: 1536 * MiB, head: elf }], [{ name: '.yumda/manifest.json', data: JSON.stringify(manifestOf()) }]);
+    const r = await runYumdaBounded(['image', '--layer', 'elf.zip', '--oci', 'elf.tar'], {
+      cwd: work,
+      env: { DOCKER_HOST: 'unix:///nonexistent.sock', TMPDIR: tempDir('yumda-tmpdir-') },
+      timeoutMs: 240_000,
+      maxRssMiB: 1024,
+    });
+    rss.push(`image --layer (1.5 GiB entry that starts as ELF, written): ${r.peakRssMiB} MiB`);
+    expect(r.killed, describeRun(r)).toBeUndefined();
+    expect(r.code, describeRun(r)).toBe(0);
     expect(r.peakRssMiB).toBeLessThan(LIMIT_MIB);
   }, 300_000);
 

@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { launcherScript, launcherScripts, packedExecWrapperScript } from '../../src/pack/launcher.js';
@@ -125,7 +125,7 @@ describe('the launcher, run by bash', () => {
     for (const c of cleanups.splice(0)) c();
   });
 
-  async function setUp(opts: { packedPrograms?: string[]; env?: Record<string, string> } = {}) {
+  async function setUp(opts: { packedPrograms?: string[]; env?: Record<string, string>; filler?: number; slowZstd?: boolean } = {}) {
     const base = mkdtempSync('/tmp/yumda-launcher-test-');
     cleanups.push(() => rmSync(base, { recursive: true, force: true }));
     const prog = await echoArgsProgram(base);
@@ -133,12 +133,20 @@ describe('the launcher, run by bash', () => {
     mkdirSync(path.join(tree, 'bin'), { recursive: true });
     copyFileSync(prog, path.join(tree, 'bin', 'echo-args'));
     chmodSync(path.join(tree, 'bin', 'echo-args'), 0o755);
+    if (opts.filler) {
+      mkdirSync(path.join(tree, 'share'));
+      for (let i = 0; i < opts.filler; i++) writeFileSync(path.join(tree, 'share', `f${i}`), 'x'.repeat(4000));
+    }
     const archive = path.join(base, 'tree.tar');
     const t = await run('tar', ['-C', tree, '-cf', archive, '.']);
     expect(t.code).toBe(0);
     const tools = path.join(base, 'tools');
     mkdirSync(tools);
-    writeFileSync(path.join(tools, 'zstd'), '#!/bin/sh\nfor a; do f=$a; done\nexec cat -- "$f"\n', { mode: 0o755 });
+    // the slow one hands tar the archive 8 KiB at a time, so an unpack lasts long enough to be killed midway
+    // (while tools/slow exists)
+    const slow = `[ -e ${tools}/slow ] || exec cat -- "$f"\nn=$(stat -c %s -- "$f")\nfor ((i = 0; i * 8192 < n; i++)); do dd if="$f" bs=8192 skip=$i count=1 status=none; sleep 0.01; done\n`;
+    if (opts.slowZstd) writeFileSync(path.join(tools, 'slow'), '');
+    writeFileSync(path.join(tools, 'zstd'), `#!/bin/bash\nfor a; do f=$a; done\n${opts.slowZstd ? slow : 'exec cat -- "$f"\n'}`, { mode: 0o755 });
     const unpackDir = path.join(base, 'unpacked');
     const l = layer({
       unpackDir,
@@ -157,7 +165,7 @@ describe('the launcher, run by bash', () => {
     writeFileSync(execWrapper, packedExecWrapperScript(l).replaceAll(ARCHIVE, archive), { mode: 0o755 });
     /** What is beside the tree (locks, partial trees), and whether the tree has its marker. */
     const leftovers = () => readdirSync(base).filter((n) => n.startsWith('unpacked'));
-    return { base, archive, unpackDir, launcher, execWrapper, tree, leftovers };
+    return { base, archive, unpackDir, launcher, execWrapper, tree, leftovers, tools };
   }
 
   function startSleeper(): { proc: ChildProcess; pid: number; start: string } {
@@ -365,4 +373,157 @@ describe('the launcher, run by bash', () => {
     );
     expect(s.leftovers()).toEqual([]);
   });
+
+  /** Processes still running a test's unpack tools (its zstd stand-in, its tar into a partial tree). */
+  async function unpackers(s: { tools: string; unpackDir: string }): Promise<string[]> {
+    const r = await run('ps', ['-eo', 'pid,args']);
+    return r.stdout.split('\n').filter((l) => l.includes(`${s.tools}/zstd`) || l.includes(`${s.unpackDir}.part.`));
+  }
+
+  const until = async (what: () => boolean | Promise<boolean>, ms: number) => {
+    for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) if (await what()) return true;
+    return false;
+  };
+
+  /** What may stand at the lock's name: what the launcher does about it, and how fast. */
+  it.each<[string, (lock: string) => void, 'broken' | RegExp]>([
+    [
+      'a plain file',
+      (l) => writeFileSync(l, 'not a lock\n'),
+      /^yumda: echo-args: (\S+)\.lock is in the way: it is not a directory, not a lock this layer's launchers take; remove it\n$/,
+    ],
+    [
+      'a symbolic link to /',
+      (l) => symlinkSync('/', l),
+      /^yumda: echo-args: (\S+)\.lock is in the way: it is a symbolic link, not a lock this layer's launchers take; remove it\n$/,
+    ],
+    [
+      'a directory holding other files, without an owner',
+      (l) => {
+        mkdirSync(l);
+        writeFileSync(path.join(l, 'data'), 'someone else');
+      },
+      /^yumda: echo-args: (\S+)\.lock is in the way: it is a directory holding other files than a lock does, not a lock this layer's launchers take; remove it\n$/,
+    ],
+    ['an empty directory (an owner killed while removing its lock)', (l) => mkdirSync(l), 'broken'],
+    [
+      'a lock holding only its error file',
+      (l) => {
+        mkdirSync(l);
+        writeFileSync(path.join(l, 'err'), 'tar: something\n');
+      },
+      'broken',
+    ],
+    [
+      'a lock whose owner is malformed',
+      (l) => {
+        mkdirSync(l);
+        writeFileSync(path.join(l, 'owner'), 'garbage\n');
+      },
+      'broken',
+    ],
+    [
+      'a lock whose owner is a FIFO (reading it would block)',
+      (l) => {
+        mkdirSync(l);
+        execFileSync('mkfifo', [path.join(l, 'owner')]);
+      },
+      'broken',
+    ],
+    [
+      'a lock whose owner is a link to /dev/zero (reading it would never end)',
+      (l) => {
+        mkdirSync(l);
+        symlinkSync('/dev/zero', path.join(l, 'owner'));
+      },
+      'broken',
+    ],
+  ])('a lock name taken by %s: settled within seconds (was: a loop until the function timed out)', async (_what, make, expected) => {
+    const s = await setUp();
+    const lock = `${s.unpackDir}.lock`;
+    make(lock);
+    const started = Date.now();
+    const r = await run('timeout', ['-s', 'KILL', '10', s.launcher, '4']);
+    const took = Date.now() - started;
+    expect(took).toBeLessThan(5000);
+    if (expected === 'broken') {
+      expect(r).toMatchObject({ code: 4, stdout: `argv[0]=${s.launcher}\nargv[1]=4\n`, stderr: 'stderr of echo-args\n' });
+      expect(s.leftovers()).toEqual(['unpacked']);
+      return;
+    }
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(expected);
+    // what is not a lock is left as it was: never followed, never removed
+    expect(lstatSync(lock).isSymbolicLink() || lstatSync(lock).isFile() || readdirSync(lock).includes('data')).toBe(true);
+    expect(existsSync('/bin/sh')).toBe(true);
+  });
+
+  it('gives up waiting for a live owner that never finishes, in one line', async () => {
+    const s = await setUp();
+    const sleeper = startSleeper();
+    mkdirSync(`${s.unpackDir}.lock`);
+    writeFileSync(`${s.unpackDir}.lock/owner`, `${sleeper.pid} ${sleeper.start}\n`);
+    // a small tree gets the least bound, a minute; made 2 s here, the script otherwise as rendered
+    const script = readFileSync(s.launcher, 'utf8');
+    expect(script).toMatch(/deadline=\$\(\(SECONDS \+ 60\)\)/);
+    writeFileSync(s.launcher, script.replace(/SECONDS \+ 60/, 'SECONDS + 2').replace(/gave up after 60 s/, 'gave up after 2 s'));
+    const started = Date.now();
+    const r = await run('timeout', ['-s', 'KILL', '10', s.launcher, '0']);
+    expect(Date.now() - started).toBeLessThan(6000);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`yumda: echo-args: gave up after 2 s waiting for process ${sleeper.pid} to unpack ${s.archive} into ${s.unpackDir} (its lock is ${s.unpackDir}.lock)\n`);
+    expect(readFileSync(`${s.unpackDir}.lock/owner`, 'utf8')).toBe(`${sleeper.pid} ${sleeper.start}\n`);
+  }, 20_000);
+
+  it('a launcher killed outright (SIGKILL) mid-unpack: its unpack stops, and the next call cleans up quietly', async () => {
+    const s = await setUp({ filler: 600, slowZstd: true });
+    const launcher = spawn(s.launcher, ['0'], { stdio: 'ignore' });
+    cleanups.push(() => launcher.kill('SIGKILL'));
+    const part = () => readdirSync(s.base).find((n) => n.startsWith('unpacked.part.'));
+    const filling = async () => {
+      const p = part();
+      return p !== undefined && existsSync(path.join(s.base, p, 'share')) && readdirSync(path.join(s.base, p, 'share')).length > 20;
+    };
+    expect(await until(filling, 10_000)).toBe(true);
+    launcher.kill('SIGKILL');
+    // the unpack's processes end with it (was: tar went on writing into /tmp)
+    expect(await until(async () => (await unpackers(s)).length === 0, 2000), (await unpackers(s)).join('\n')).toBe(true);
+    const p = part()!;
+    const count = () => readdirSync(path.join(s.base, p, 'share')).length;
+    const before = count();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(count()).toBe(before);
+    rmSync(path.join(s.tools, 'slow'));
+    const r = await run('timeout', ['-s', 'KILL', '30', s.launcher, '6']);
+    expect(r).toMatchObject({ code: 6, stdout: `argv[0]=${s.launcher}\nargv[1]=6\n`, stderr: 'stderr of echo-args\n' });
+    expect(s.leftovers()).toEqual(['unpacked']);
+  }, 60_000);
+
+  it('a launcher told to stop (SIGTERM) mid-unpack: its unpack stops with it and nothing is left', async () => {
+    const s = await setUp({ filler: 600, slowZstd: true });
+    const launcher = spawn(s.launcher, ['0'], { stdio: 'ignore' });
+    cleanups.push(() => launcher.kill('SIGKILL'));
+    const exited = new Promise<number | null>((resolve) => launcher.on('exit', (code) => resolve(code)));
+    expect(await until(() => readdirSync(s.base).some((n) => n.startsWith('unpacked.part.')), 10_000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+    launcher.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(await until(async () => (await unpackers(s)).length === 0, 2000), (await unpackers(s)).join('\n')).toBe(true);
+    expect(s.leftovers()).toEqual([]);
+  }, 60_000);
+
+  it('a partial tree something still writes into (an orphan of an older launcher): the next call removes what it can, quietly', async () => {
+    const s = await setUp();
+    mkdirSync(`${s.unpackDir}.lock`);
+    writeFileSync(`${s.unpackDir}.lock/owner`, '99999999 12345\n');
+    const orphanDir = `${s.unpackDir}.part.99999999.12345`;
+    mkdirSync(orphanDir);
+    const orphan = spawn('bash', ['-c', `i=0; while :; do mkdir -p ${orphanDir}/d$i && : >${orphanDir}/d$i/f; i=$((i+1)); done`], { stdio: 'ignore' });
+    cleanups.push(() => orphan.kill('SIGKILL'));
+    await new Promise((r) => setTimeout(r, 200));
+    const r = await run('timeout', ['-s', 'KILL', '20', s.launcher, '2']);
+    orphan.kill('SIGKILL');
+    expect(r).toMatchObject({ code: 2, stdout: `argv[0]=${s.launcher}\nargv[1]=2\n`, stderr: 'stderr of echo-args\n' });
+  }, 30_000);
 });

@@ -1,7 +1,17 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
+import { ContentStore } from '../../src/cache/content-store.js';
 import type { PlannedPackage } from '../../src/resolve/plan.js';
+import { extractTar, packageRoute } from '../../src/stage/extract.js';
+import { stagedFileLimit, type StagedOutput } from '../../src/stage/limits.js';
 import { installUcfFiles, stagingProgress } from '../../src/stage/staging.js';
-import { dir, file, readContent, treeOf } from '../../src/tree/types.js';
+import { contains, dir, file, readContent, readHead, sameBytes, treeOf } from '../../src/tree/types.js';
+import { tarHeader } from '../helpers/hostile.js';
+import { tempDir } from '../helpers/tmp.js';
 import { formatDuration, ProgressMeter, progressLine, type ProgressState } from '../../src/util/progress.js';
 
 const MiB = 1024 * 1024;
@@ -141,5 +151,95 @@ describe('installUcfFiles: config files a maintainer script installs with ucf', 
     const e = t.get('/etc/libreoffice/registry/main.xcd')!;
     expect(e.kind === 'file' && readContent(e.content).toString()).toBe('<xcd/>');
     expect(t.get('/etc/new')).toBeUndefined();
+  });
+});
+
+describe('staging streams files and refuses one past what the output can hold, by its header (issue 19)', () => {
+  const limit = stagedFileLimit('layer');
+
+  it.each<[StagedOutput, number]>([
+    ['layer', 262_144_000],
+    ['pack', 10240 * MiB],
+    ['image', 10 * 1024 * MiB],
+  ])('the limit for a %s is %i bytes', (output, bytes) => {
+    expect(stagedFileLimit(output).bytes).toBe(bytes);
+  });
+
+  it('a 20 GiB entry is refused from its header alone, and the source is closed (was: read into memory, 21 GB)', async () => {
+    // the header of a 20 GiB member and nothing after it: the old code waited for its body forever
+    const source = new PassThrough();
+    source.write(tarHeader('out/pkgs/evil/usr/share/zeros', 20 * 1024 * MiB));
+    const store = new ContentStore(path.join(tempDir(), 'content'));
+    const started = Date.now();
+    await expect(extractTar(source, store, packageRoute('out'), limit)).rejects.toThrow(
+      "package evil: /usr/share/zeros is 21474836480 bytes (20480.0 MiB), more than a layer can hold (262144000 bytes, Lambda's limit for a function and its layers, unzipped); refusing to unpack it",
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(source.destroyed).toBe(true);
+    expect(readdirSync(store.dir)).toEqual([]);
+  }, 10_000);
+
+  it('a file under the limit is streamed into the store by its hash; a stream that fails leaves nothing', async () => {
+    const store = new ContentStore(path.join(tempDir(), 'content'));
+    const data = Buffer.alloc(3 * MiB + 5, 7);
+    async function* chunks() {
+      for (let at = 0; at < data.length; at += MiB) yield data.subarray(at, at + MiB);
+    }
+    const put = await store.writeStream(chunks());
+    expect(put.size).toBe(data.length);
+    expect(put.hash).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(readFileSync(put.hostPath).equals(data)).toBe(true);
+    expect(store.get(put.hash, data.length)).toMatchObject({ kind: 'file', sha256: put.hash });
+    async function* failing() {
+      yield Buffer.alloc(10);
+      throw new Error('cut short');
+    }
+    await expect(store.writeStream(failing())).rejects.toThrow('cut short');
+    expect(readdirSync(store.dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('sameBytes, contains and readHead read files a MiB at a time, and agree with whole reads', () => {
+    const store = new ContentStore(path.join(tempDir(), 'content'));
+    const a = Buffer.alloc(2 * MiB + 3, 1);
+    const b = Buffer.from(a);
+    b[2 * MiB + 1] = 2;
+    a.write('/opt', MiB - 2); // across the first chunk's end
+    const fa = store.save(a) as { kind: 'file'; hostPath: string; sha256: string };
+    const fb = { kind: 'file' as const, hostPath: store.put(b).hostPath };
+    expect(sameBytes(fa, { kind: 'file', hostPath: fa.hostPath })).toBe(true);
+    expect(sameBytes(fa, fb)).toBe(false);
+    expect(sameBytes({ kind: 'bytes', data: a }, { kind: 'file', hostPath: fa.hostPath })).toBe(true);
+    expect(contains(fa, '/opt')).toBe(true);
+    expect(contains(fb, '/opt')).toBe(false);
+    expect(readHead(fa, 4)).toEqual(a.subarray(0, 4));
+    expect(readHead(store.save(Buffer.from('ab')), 64)).toEqual(Buffer.from('ab'));
+  });
+});
+
+describe('staging ships every name as the package has it, or refuses the package in one line (issue 19)', () => {
+  async function extract(members: Array<{ name: string; type?: 'file' | 'fifo' | 'character-device' | 'symlink'; linkname?: string; data?: string }>) {
+    const pack = tar.pack();
+    for (const m of members) pack.entry({ name: m.name, type: m.type ?? 'file', ...(m.linkname ? { linkname: m.linkname } : {}) }, m.data ?? '');
+    pack.finalize();
+    const store = new ContentStore(path.join(tempDir(), 'content'));
+    return extractTar(pack as unknown as Readable, store, packageRoute('out'), stagedFileLimit('layer'));
+  }
+
+  it('a name with a newline is staged under that name (was: dropped by the route)', async () => {
+    const { trees } = await extract([{ name: 'out/pkgs/p/usr/share/a\nb', data: 'x' }]);
+    expect([...trees.get('p')!.keys()]).toEqual(['/usr/share/a\nb']);
+  });
+
+  it.each<[string, Parameters<typeof extract>[0], string]>([
+    ['a FIFO', [{ name: 'out/pkgs/p/usr/share/pipe', type: 'fifo' }], 'package p: /usr/share/pipe is a FIFO (named pipe); a layer holds only files'],
+    ['a device', [{ name: 'out/pkgs/p/usr/share/zero', type: 'character-device' }], 'package p: /usr/share/zero is a character device; a layer holds only files'],
+    ['a name that was not UTF-8', [{ name: 'out/pkgs/p/usr/share/\uFFFD\n', data: 'x' }], 'package p: /usr/share/\\ufffd\\n is not valid UTF-8 (its bytes arrive as U+FFFD)'],
+    [
+      'a link target that was not UTF-8',
+      [{ name: 'out/pkgs/p/usr/share/l', type: 'symlink', linkname: 'x\uFFFD' }],
+      'package p: the target of /usr/share/l (x\\ufffd) is not valid UTF-8',
+    ],
+  ])('%s: refused, naming the package and the path escaped (was: dropped or renamed silently)', async (_what, members, message) => {
+    await expect(extract(members)).rejects.toThrow(message);
   });
 });

@@ -1,10 +1,11 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildLayer, gateBuild, parseRepos, type BuildEvents, type BuildResult, type BuildSpec } from '../../pipeline/build.js';
 import { checkOutputs, type OutputTarget } from '../../emit/outputs.js';
 import { writeLayerOutputs } from '../../emit/write.js';
 import { cachePaths } from '../../cache/paths.js';
 import { formatBytes } from '../../util/format.js';
+import { readInputText } from '../../util/input.js';
 import { findManifest, loadProject, type LayerJob, type Project } from '../../project/manifest.js';
 import {
   comparePlan,
@@ -123,12 +124,9 @@ function mergedLock(old: LockFile | undefined, entries: LockedLayer[], project: 
   return { lockfileVersion: 1, layers: [...byKey.values()] };
 }
 
+/** The lock as it is now, to compare with what would be written; none when there is none (a bad one is refused by readLock first). */
 function readText(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
+  return existsSync(file) ? readInputText(file, 'a yumda lock') : undefined;
 }
 
 interface LayerOutput {

@@ -130,7 +130,7 @@ export async function imageCommand(packages: string[], opts: ImageOptions): Prom
     const requests = packages.map(parsePackageArg);
     const arch = parseArch(opts.arch);
     const target = loadTarget(opts.target);
-    const result = await buildLayer(buildSpec(requests, target.id, arch, { ...opts, dryRun: false }), ui);
+    const result = await buildLayer({ ...buildSpec(requests, target.id, arch, { ...opts, dryRun: false }), output: 'image' }, ui);
     gate = gateBuild(result, gateOptions, warn);
     made = await makeImage(result.layer!, result.manifest, arch, req, ui);
   }
