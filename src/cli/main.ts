@@ -22,7 +22,12 @@ function buildOptions(cmd: Command): Command {
     .option('-t, --target <id>', 'target distribution and runtime (see `yumda targets`)', 'al2023')
     .option('-a, --arch <arch>', 'x86_64 or arm64', 'x86_64')
     .option('--build-image <ref>', "use this image to run the package manager instead of the target's")
-    .option('--repo <url>', 'extra package repository (repeatable); dnf/yum: URL or mirrorlist=URL; apt: "URL [SUITE [COMPONENT...]]"; or a name the target knows (al2023: spal, Supplementary Packages for Amazon Linux)', collect, [])
+    .option(
+      '--repo <url>',
+      'extra package repository (repeatable); dnf/yum: URL or mirrorlist=URL; apt: "URL [SUITE [COMPONENT...]]"; or a name the target knows (al2023: spal, Supplementary Packages for Amazon Linux)',
+      collect,
+      [],
+    )
     .option('--no-default-repos', "use only the --repo repositories, not the target's (mirrors, air-gapped CI)")
     .option('--runtime-manifest <file>', "use this runtime manifest (what the Lambda runtime already has) instead of the target's; see `yumda runtime refresh`")
     .option('--recipes <dir>', 'directory of extra relocation recipes (repeatable)', collect, [])
