@@ -59,13 +59,16 @@ export function newestVersion(versions: readonly string[], prefix: string): stri
 /**
  * Whether a runtime library's recorded versions meet a need. A numbered version is met by the same
  * or a newer one of its family: the C and C++ runtimes never drop a version, and a manifest read on
- * x86_64 (whose glibc versions start at GLIBC_2.2.5) then also serves aarch64 (GLIBC_2.17 on). A
- * name without a number (GLIBC_ABI_DT_RELR) must be there as it is.
+ * x86_64 (whose glibc versions start at GLIBC_2.2.5) then also serves aarch64 (GLIBC_2.17 on). Of
+ * the names without a number only GLIBC_ABI_DT_RELR (glibc 2.36's marker for packed relocations,
+ * the same on every architecture) must be there as it is: the others are one architecture's
+ * (GLIBC_ABI_DT_X86_64_PLT), which a manifest read on another cannot speak for, or GLIBC_PRIVATE,
+ * which every glibc defines.
  */
 export function recordedHas(versions: readonly string[], need: string): boolean {
   if (versions.includes(need)) return true;
   const n = parseVersionName(need);
-  if (!n.parts) return false;
+  if (!n.parts) return need !== 'GLIBC_ABI_DT_RELR';
   return versions.some((v) => {
     const p = parseVersionName(v);
     return p.prefix === n.prefix && !!p.parts && compareParts(p.parts, n.parts!) >= 0;
