@@ -105,8 +105,12 @@ export interface RuntimeVersions {
  * as its manifest records. Weak references are skipped (the loader only warns), and so is a
  * library that defines no versions at all (the loader only warns there too), and a runtime
  * library the manifest has no record of. A soname nobody has is the closure check's to report.
+ *
+ * `inProcess`: as code the runtime's own processes load sees it (a Node addon, Python ctypes):
+ * the C and C++ runtime is then the runtime's, already loaded, even where the layer ships its own
+ * (a self-contained layer): what such code may not use.
  */
-export function unmetVersions(layer: FileTree, objects: Map<string, ElfObject>, runtime: RuntimeVersions): VersionProblem[] {
+export function unmetVersions(layer: FileTree, objects: Map<string, ElfObject>, runtime: RuntimeVersions, opts: { inProcess?: boolean } = {}): VersionProblem[] {
   const layerLibs = sonameIndex(layer, objects, [`${LAYER_ROOT}/lib`]);
   const bySoname = new Map<string, string>();
   for (const o of objects.values()) {
@@ -119,7 +123,8 @@ export function unmetVersions(layer: FileTree, objects: Map<string, ElfObject>, 
     for (const need of obj.elf.dynamic?.versionNeeds ?? []) {
       const wanted = need.versions.filter((v) => !v.weak).map((v) => v.name);
       if (!wanted.length) continue;
-      const hit = own.map((d) => `${d}/${need.file}`).find((c) => layer.has(c)) ?? layerLibs.get(need.file) ?? bySoname.get(need.file);
+      const runtimeFirst = opts.inProcess && C_RUNTIME_LIBRARY.test(need.file) && recordFor(runtime.symbolVersions ?? [], need.file);
+      const hit = runtimeFirst ? undefined : (own.map((d) => `${d}/${need.file}`).find((c) => layer.has(c)) ?? layerLibs.get(need.file) ?? bySoname.get(need.file));
       if (hit) {
         const real = followLinks(layer, hit);
         const defs = objects.get(real)?.elf.dynamic?.versionDefs ?? [];

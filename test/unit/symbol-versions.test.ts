@@ -124,6 +124,21 @@ describe('symbol versions: the closure check, on programs and libraries compiled
     expect(r.versions).toEqual(expected.map((e) => expect.objectContaining(e)));
   });
 
+  it("in-process use (a self-contained layer's libraries loaded by the runtime's processes) is held against the runtime's C library", async () => {
+    const { elfObjects } = await import('../../src/elf/graph.js');
+    const { unmetVersions } = await import('../../src/check/versions.js');
+    const layer = treeOf([bin('/opt/bin/arc4', arc4), file('/opt/lib/libc.so.6', libc), file('/opt/lib/libv.so.1', v.libV1), bin('/opt/bin/needs-v2', v.needsV2)]);
+    const objects = elfObjects(layer);
+    expect(unmetVersions(layer, objects, runtimeWith('2.31'))).toEqual([expect.objectContaining({ library: 'libv.so.1', version: 'V_2.0' })]);
+    // the layer's own libc does not count in-process; its libv (not the C runtime) still does
+    expect(unmetVersions(layer, objects, runtimeWith('2.31'), { inProcess: true }).map((p) => `${p.file} ${p.version} ${'runtime' in p.provider ? 'runtime' : 'layer'}`)).toEqual([
+      '/opt/bin/arc4 GLIBC_2.34 runtime',
+      '/opt/bin/arc4 GLIBC_2.36 runtime',
+      '/opt/bin/needs-v2 GLIBC_2.34 runtime',
+      '/opt/bin/needs-v2 V_2.0 layer',
+    ]);
+  });
+
   it('real runtimes: Debian 12 runs it, AL2023 and AL2 do not (and say their newest)', () => {
     const layer = treeOf([bin('/opt/bin/arc4', arc4)]);
     const on = (id: string) => checkClosure(layer, loadRuntime(id).libraries, { runtime: loadRuntime(id) }).versions.map((p) => `${p.version} ${p.newest}`);
