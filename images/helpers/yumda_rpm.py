@@ -8,18 +8,26 @@
 #   yumda_rpm.py resolve  JOB SPEC...      SPEC: name or name-version (dnf/yum package specs)
 #   yumda_rpm.py versions JOB NAME         the versions of NAME the repositories offer
 #   yumda_rpm.py download JOB DESTDIR NEVRA...
+#   yumda_rpm.py provides JOB NAME          the packages that provide NAME (a name or capability)
 # JOB is a JSON file: {"manager", "installroot", "cachedir", "releasever", "arch", "repos": [{"id",
-# "url", "mirrorlist"}], "runtime": [{"name", "epoch", "version", "release"}], "pins": [{"name",
-# "epoch", "version", "release", "arch"}]}. Pins (a lock file's versions) apply to `resolve` only.
+# "url", "mirrorlist"} or {"id", "release"}], "runtime": [{"name", "epoch", "version", "release"}],
+# "pins": [{"name", "epoch", "version", "release", "arch"}]}. Pins (a lock file's versions) apply to
+# `resolve` only. A repository given by "release" is configured as its vendor documents it: the
+# release package (SPAL's spal-release) is taken from the other repositories and unpacked into the
+# cache, and the enabled repositories of the .repo files it ships are added, their signing keys
+# read from where it put them. Answers then carry "releases": {id: {"package", "repos", "gpgcheck",
+# "keys"}}.
 # Errors: {"error": {"kind": "repo" | "not-found" | "unsatisfiable" | "download" | "internal",
 # "message", ...}} and exit status 3, whatever went wrong (a catch-all reports any exception).
 from __future__ import print_function
 
 import errno
 import fcntl
+import glob
 import json
 import os
 import shutil
+import subprocess
 import sys
 import traceback
 
@@ -128,7 +136,12 @@ class DnfManager(object):
         # are checked by yumda with rpmkeys after the download (the packages are never installed)
         conf.gpgcheck = False
         conf.assumeyes = True
+        self.expire = expire
+        self.release_repos = [r for r in job["repos"] if r.get("release")]
+        self.releases = {}
         for r in job["repos"]:
+            if r.get("release"):
+                continue
             opts = {"mirrorlist": r["url"]} if r.get("mirrorlist") else {"baseurl": [r["url"]]}
             repo = base.repos.add_new_repo(r["id"], conf, **opts)
             repo.gpgcheck = False
@@ -152,9 +165,67 @@ class DnfManager(object):
             self.base.fill_sack(load_system_repo=False, load_available_repos=True)
         except self.dnf.exceptions.RepoError as e:
             fail("repo", text(e) + self.why())
+        if not self.release_repos:
+            return
+        for r in self.release_repos:
+            self.add_release(r)
+        try:
+            self.base.fill_sack(load_system_repo=False, load_available_repos=True)
+        except self.dnf.exceptions.RepoError as e:
+            fail("repo", text(e) + self.why())
+
+    def add_release(self, r):
+        """Installs a release package as `dnf install spal-release` would, into the cache rather
+        than the build container's root (its files are all this needs): the newest one the
+        repositories have, unpacked once per version, and the enabled repositories of its .repo
+        files added with the variables dnf fills in ($releasever, $basearch, /etc/dnf/vars)."""
+        import dnf.conf.read
+
+        name = r["release"]
+        found = self.base.sack.query().available().filter(name=name, arch=[self.arch, "noarch"]).latest()
+        if not found:
+            fail("release", "%s, which configures repository %s, is not in the repositories" % (name, r["id"]), release=name)
+        pkg = found[0]
+        root = os.path.join(self.base.conf.cachedir, "release", str(pkg))
+        if not os.path.isdir(root):
+            # without the progress lines: they count the packages of the layer
+            try:
+                self.base.download_packages([pkg])
+            except self.dnf.exceptions.DownloadError as e:
+                fail("download", text(e) + self.why())
+            unpack_rpm(pkg.localPkg(), root)
+        conf = self.base.conf
+        # the build container's own dnf variables ($awsregion, $awsdomain on AL2023), as `dnf` there reads them
+        conf.substitutions.update_from_etc("/", varsdir=conf.varsdir)
+        saved = conf.reposdir
+        conf.reposdir = [os.path.join(root, "etc", "yum.repos.d")]
+        added, keys, gpgcheck = [], [], False
+        try:
+            for repo in dnf.conf.read.RepoReader(conf, {}):
+                if not repo.enabled:
+                    continue
+                gpgcheck = gpgcheck or bool(repo.gpgcheck)
+                for key in repo.gpgkey:
+                    # file:///etc/pki/rpm-gpg/KEY: the key the release package put there
+                    if key.startswith("file://"):
+                        keys.append(os.path.join(root, key[len("file://") :].lstrip("/")))
+                repo.gpgcheck = False
+                if self.expire:
+                    repo.metadata_expire = int(self.expire)
+                self.base.repos.add(repo)
+                added.append(repo.id)
+        finally:
+            conf.reposdir = saved
+        if not added:
+            fail("release", "%s configures no enabled repository" % str(pkg), release=name)
+        self.releases[r["id"]] = {"package": str(pkg), "repos": added, "gpgcheck": gpgcheck, "keys": sorted(set(keys))}
 
     def counts(self):
         return dict((r.id, len(self.base.sack.query().available().filter(reponame=r.id))) for r in self.base.repos.iter_enabled())
+
+    def provides(self, name):
+        q = self.base.sack.query().available().filter(provides=name, arch=[self.arch, "noarch"]).latest()
+        return [{"name": p.name, "evr": p.evr, "arch": p.arch, "repo": p.reponame} for p in q]
 
     def resolve(self, specs):
         for spec in specs:
@@ -289,7 +360,10 @@ class YumManager(object):
         yb.conf.multilib_policy = "best"
         for r in yb.repos.listEnabled():
             r.disable()
+        self.releases = {}
         for r in job["repos"]:
+            if r.get("release"):
+                fail("release", "repository %s is configured by a release package (%s): only dnf targets have such repositories" % (r["id"], r["release"]), release=r["release"])
             if r.get("mirrorlist"):
                 repo = yb.add_enable_repo(r["id"], mirrorlist=r["url"])
             else:
@@ -404,11 +478,35 @@ class YumManager(object):
     def provides_of(self, pkg):
         return [self.dep(t) for t in pkg.returnPrco("provides")]
 
+    def provides(self, name):
+        return [{"name": p.name, "evr": "%s-%s" % (p.version, p.release), "arch": p.arch, "repo": p.repoid} for p in self.yb.pkgSack.searchProvides(name)]
+
     def download(self, pkgs):
         errors = self.yb.downloadPkgs(pkgs)
         if errors:
             fail("download", u"; ".join(u"%s: %s" % (text(p), u" ".join(text(m) for m in msgs)) for p, msgs in errors.items()))
         return [p.localPkg() for p in pkgs]
+
+
+def unpack_rpm(rpm, root):
+    """An rpm's files, without its scriptlets, into `root` (whole or not at all: a killed run
+    leaves no half tree a later one would take for done)."""
+    tmp = root + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    cpio = subprocess.Popen(["cpio", "-idm", "--quiet", "--no-absolute-filenames"], cwd=tmp, stdin=subprocess.PIPE)
+    rc = subprocess.call(["rpm2cpio", rpm], stdout=cpio.stdin)
+    cpio.stdin.close()
+    if cpio.wait() != 0 or rc != 0:
+        fail("release", "unpacking %s failed" % os.path.basename(rpm))
+    os.rename(tmp, root)
+
+
+def with_releases(answer, mgr):
+    """The answer, with what the release packages configured when there are any."""
+    if mgr.releases:
+        answer["releases"] = mgr.releases
+    return answer
 
 
 def parse_nevra(s):
@@ -427,7 +525,7 @@ def main(argv):
         sys.stderr.write("usage: yumda_rpm.py refresh|resolve|download JOB ...\n")
         return 2
     cmd, job_file = argv[1], argv[2]
-    if cmd not in ("refresh", "resolve", "versions", "download"):
+    if cmd not in ("refresh", "resolve", "versions", "download", "provides"):
         sys.stderr.write("unknown command %s\n" % cmd)
         return 2
     with open(job_file) as f:
@@ -436,7 +534,7 @@ def main(argv):
     mgr = DnfManager(job) if job["manager"] == "dnf" else YumManager(job)
     mgr.load()
     if cmd == "refresh":
-        emit({"repos": mgr.counts()})
+        emit(with_releases({"repos": mgr.counts()}, mgr))
     elif cmd == "resolve":
         # the runtime's packages at the runtime's versions, when the repositories still have them:
         # their real provides decide whether the runtime satisfies a requirement (version skew).
@@ -448,9 +546,11 @@ def main(argv):
                 runtime[r["name"]] = mgr.provides_of(found[0])
         pins = mgr.pin(job.get("pins", []))
         packages = mgr.resolve(argv[3:])
-        emit({"packages": packages, "runtimeProvides": runtime, "pins": pins})
+        emit(with_releases({"packages": packages, "runtimeProvides": runtime, "pins": pins}, mgr))
     elif cmd == "versions":
         emit({"versions": mgr.versions(argv[3])})
+    elif cmd == "provides":
+        emit({"packages": mgr.provides(argv[3])})
     elif cmd == "download":
         dest = argv[3]
         pkgs = []
@@ -465,7 +565,7 @@ def main(argv):
             target = os.path.join(dest, os.path.basename(local))
             shutil.copyfile(local, target)
             files.append(target)
-        emit({"files": files})
+        emit(with_releases({"files": files}, mgr))
     return 0
 
 

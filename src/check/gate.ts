@@ -140,7 +140,10 @@ export function madeElsewhereGateInput(tree: FileTree, manifest: LayerManifest |
     return { layer: tree, missing: [], warnings: ['the layer has no yumda manifest: its shared libraries were not checked against a runtime'], runtimeId: 'unknown' };
   }
   const runtime = runtimeManifest ? loadRuntimeFile(runtimeManifest) : loadRuntime(manifest!.runtime);
-  const closure = checkClosure(tree, runtime.libraries, { runtime });
+  // a self-contained layer (--from) needs nothing of the runtime: its own loader searches only it
+  const closure = manifest?.selfContained
+    ? checkClosure(tree, [], { runtime: { id: runtime.id, symbolVersions: [] }, selfContained: true })
+    : checkClosure(tree, runtime.libraries, { runtime });
   return {
     layer: tree,
     missing: closure.missing,

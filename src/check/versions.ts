@@ -59,13 +59,16 @@ export function newestVersion(versions: readonly string[], prefix: string): stri
 /**
  * Whether a runtime library's recorded versions meet a need. A numbered version is met by the same
  * or a newer one of its family: the C and C++ runtimes never drop a version, and a manifest read on
- * x86_64 (whose glibc versions start at GLIBC_2.2.5) then also serves aarch64 (GLIBC_2.17 on). A
- * name without a number (GLIBC_ABI_DT_RELR) must be there as it is.
+ * x86_64 (whose glibc versions start at GLIBC_2.2.5) then also serves aarch64 (GLIBC_2.17 on). Of
+ * the names without a number only GLIBC_ABI_DT_RELR (glibc 2.36's marker for packed relocations,
+ * the same on every architecture) must be there as it is: the others are one architecture's
+ * (GLIBC_ABI_DT_X86_64_PLT), which a manifest read on another cannot speak for, or GLIBC_PRIVATE,
+ * which every glibc defines.
  */
 export function recordedHas(versions: readonly string[], need: string): boolean {
   if (versions.includes(need)) return true;
   const n = parseVersionName(need);
-  if (!n.parts) return false;
+  if (!n.parts) return need !== 'GLIBC_ABI_DT_RELR';
   return versions.some((v) => {
     const p = parseVersionName(v);
     return p.prefix === n.prefix && !!p.parts && compareParts(p.parts, n.parts!) >= 0;
@@ -102,8 +105,12 @@ export interface RuntimeVersions {
  * as its manifest records. Weak references are skipped (the loader only warns), and so is a
  * library that defines no versions at all (the loader only warns there too), and a runtime
  * library the manifest has no record of. A soname nobody has is the closure check's to report.
+ *
+ * `inProcess`: as code the runtime's own processes load sees it (a Node addon, Python ctypes):
+ * the C and C++ runtime is then the runtime's, already loaded, even where the layer ships its own
+ * (a self-contained layer): what such code may not use.
  */
-export function unmetVersions(layer: FileTree, objects: Map<string, ElfObject>, runtime: RuntimeVersions): VersionProblem[] {
+export function unmetVersions(layer: FileTree, objects: Map<string, ElfObject>, runtime: RuntimeVersions, opts: { inProcess?: boolean } = {}): VersionProblem[] {
   const layerLibs = sonameIndex(layer, objects, [`${LAYER_ROOT}/lib`]);
   const bySoname = new Map<string, string>();
   for (const o of objects.values()) {
@@ -116,7 +123,8 @@ export function unmetVersions(layer: FileTree, objects: Map<string, ElfObject>, 
     for (const need of obj.elf.dynamic?.versionNeeds ?? []) {
       const wanted = need.versions.filter((v) => !v.weak).map((v) => v.name);
       if (!wanted.length) continue;
-      const hit = own.map((d) => `${d}/${need.file}`).find((c) => layer.has(c)) ?? layerLibs.get(need.file) ?? bySoname.get(need.file);
+      const runtimeFirst = opts.inProcess && C_RUNTIME_LIBRARY.test(need.file) && recordFor(runtime.symbolVersions ?? [], need.file);
+      const hit = runtimeFirst ? undefined : (own.map((d) => `${d}/${need.file}`).find((c) => layer.has(c)) ?? layerLibs.get(need.file) ?? bySoname.get(need.file));
       if (hit) {
         const real = followLinks(layer, hit);
         const defs = objects.get(real)?.elf.dynamic?.versionDefs ?? [];

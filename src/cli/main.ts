@@ -26,7 +26,12 @@ function buildOptions(cmd: Command): Command {
       "take the packages from this target's distribution and make a self-contained layer: it carries that distribution's C library and needs nothing of the runtime but the kernel",
     )
     .option('--build-image <ref>', "use this image to run the package manager instead of the target's")
-    .option('--repo <url>', 'extra package repository (repeatable); dnf/yum: URL or mirrorlist=URL; apt: "URL [SUITE [COMPONENT...]]"', collect, [])
+    .option(
+      '--repo <url>',
+      'extra package repository (repeatable); dnf/yum: URL or mirrorlist=URL; apt: "URL [SUITE [COMPONENT...]]"; or a name the target knows (al2023: spal, Supplementary Packages for Amazon Linux)',
+      collect,
+      [],
+    )
     .option('--no-default-repos', "use only the --repo repositories, not the target's (mirrors, air-gapped CI)")
     .option('--runtime-manifest <file>', "use this runtime manifest (what the Lambda runtime already has) instead of the target's; see `yumda runtime refresh`")
     .option('--recipes <dir>', 'directory of extra relocation recipes (repeatable)', collect, [])

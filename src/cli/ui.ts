@@ -131,8 +131,16 @@ export function formatPlan(plan: Plan, ctx: { target: Target; arch: Arch; image:
     `Plan: ${plan.packages.length} packages for ${ctx.target.id} ${ctx.arch.lambda} (${formatBytes(dl)} to download, ${formatBytes(inst)} unpacked before relocation)`,
     ...(opts.sources === false ? [] : sourceLines(ctx.target, ctx.arch, ctx.image, ctx.repositories)),
   ];
-  const rows = plan.packages.map((p) => [p.name, p.version, formatBytes(p.installedSize), p.requested ? '(requested)' : p.requiredBy.join(', ')]);
-  const head = ['PACKAGE', 'VERSION', 'SIZE', 'PULLED IN BY'];
+  // packages from a repository the distribution does not support as its own (SPAL) say so, in a column of their own
+  const noted = supportNotes(plan, ctx.repositories);
+  const rows = plan.packages.map((p) => [
+    p.name,
+    p.version,
+    formatBytes(p.installedSize),
+    p.requested ? '(requested)' : p.requiredBy.join(', '),
+    ...(noted.length ? [p.repository ?? ''] : []),
+  ]);
+  const head = ['PACKAGE', 'VERSION', 'SIZE', 'PULLED IN BY', ...(noted.length ? ['REPOSITORY'] : [])];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   lines.push(
     '  ' +
@@ -150,5 +158,14 @@ export function formatPlan(plan: Plan, ctx: { target: Target; arch: Arch; image:
           .trimEnd(),
     );
   if (plan.fromRuntime.length) lines.push(`  provided by the ${ctx.runtime ?? ctx.target.runtime} runtime, not shipped: ${plan.fromRuntime.join(', ')}`);
+  for (const n of noted) lines.push(`  ${n}`);
   return lines.join('\n');
+}
+
+/** Once per repository the plan takes packages from that has a support note: `amazonlinux-spal: 3 packages; SPAL packages have no AWS support…`. */
+export function supportNotes(plan: Pick<Plan, 'packages'>, repositories: readonly Repository[]): string[] {
+  return repositories.flatMap((r) => {
+    const n = plan.packages.filter((p) => p.repository === r.id).length;
+    return r.supportNote && n ? [`${r.id}: ${n} package${n === 1 ? '' : 's'}; ${r.supportNote}`] : [];
+  });
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { dockerfileBase } from '../docker/images.js';
 import { loadRuntime, loadRuntimeFile, loadTarget, loadUnusable } from '../registry/load.js';
 import type { Arch } from '../registry/arch.js';
+import { optionalRepository, repositoryLocation } from '../registry/repositories.js';
 import type { Repository, Runtime, Target } from '../registry/types.js';
 import { applicableRecipes, loadRecipes } from '../recipes/load.js';
 import type { AppliedRecipe } from '../recipes/types.js';
@@ -163,8 +164,20 @@ function backendFor(target: Target): Backend {
   }
 }
 
+/**
+ * `--repo` arguments (and a manifest's repos) as repositories: a name the target knows (`spal`)
+ * enables that optional repository, anything else is a repository of the package manager's form.
+ */
 export function parseRepos(target: Target, repos: string[]): Repository[] {
   return repos.map((r, i) => {
+    const named = optionalRepository(target, r);
+    if (named) return named.repository;
+    if (/^[a-z][a-z0-9-]*$/.test(r.trim()) && !r.includes('/')) {
+      const known = (target.optionalRepositories ?? []).map((o) => o.name);
+      throw new UserError(`--repo '${r}': ${target.id} has no repository of that name`, {
+        hint: known.length ? `its optional repositories: ${known.join(', ')}; or give a repository URL` : 'give a repository URL',
+      });
+    }
     if (target.family === 'deb') return parseAptRepo(r, i, target.distro.codename ?? 'stable');
     return parseRpmRepo(r, i);
   });
@@ -191,7 +204,7 @@ function runtimeFor(target: Target, spec: BuildSpec): Runtime {
 /** How the repositories are shown to people: what the package manager will really fetch. */
 export function repositoryLines(target: Target, arch: Arch, repositories: Repository[]): string[] {
   if (target.family === 'rpm') return repositories.map((r) => displayRepoUrl(r, arch.rpm, target.distro.releasever ?? target.distro.version));
-  return repositories.map((r) => `${r.url} ${(r.suites ?? []).join(' ')}`.trimEnd());
+  return repositories.map((r) => `${repositoryLocation(r)} ${(r.suites ?? []).join(' ')}`.trimEnd());
 }
 
 /** What decides a plan: the same key, the same repository metadata, the same plan. */

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ImageIdentity } from '../docker/images.js';
 import { loadRuntimeFile, loadTarget, runtimeFile } from '../registry/load.js';
+import { repositoryLocation } from '../registry/repositories.js';
 import type { Repository } from '../registry/types.js';
 import type { PackageRequest, VersionPin } from '../resolve/backend.js';
 import type { Plan } from '../resolve/plan.js';
@@ -42,7 +43,8 @@ export interface LockedLayer {
   target: string;
   /** The manifest's package requests the entry was resolved from: an edit to them makes it stale. */
   requested: PackageRequest[];
-  repositories: Array<Pick<Repository, 'url' | 'suites' | 'components'>>;
+  /** Each repository's URL (or, for one a release package configures, what configures it). */
+  repositories: Array<{ url: string; suites?: string[]; components?: string[] }>;
   /** Absent in locks written before runtime manifests were recorded. */
   runtime?: LockedRuntime;
   buildImage: { ref: string; id: string; repoDigests?: string[] };
@@ -130,7 +132,7 @@ export function lockedLayer(args: {
     arch: args.job.arch.lambda,
     target: args.job.target,
     requested: normalizedRequests(args.job.packages),
-    repositories: args.repositories.map((r) => ({ url: r.url, ...(r.suites ? { suites: r.suites } : {}), ...(r.components ? { components: r.components } : {}) })),
+    repositories: args.repositories.map((r) => ({ url: repositoryLocation(r), ...(r.suites ? { suites: r.suites } : {}), ...(r.components ? { components: r.components } : {}) })),
     runtime: args.runtime,
     buildImage: { ref: args.image, id: args.identity.id, ...(args.identity.repoDigests.length ? { repoDigests: args.identity.repoDigests } : {}) },
     packages: args.plan.packages
@@ -156,7 +158,7 @@ function describeRequest(r: PackageRequest): string {
  */
 export function requestDifferences(
   job: Pick<LayerJob, 'target' | 'packages'>,
-  repositories: Array<Pick<Repository, 'url' | 'suites' | 'components'>>,
+  repositories: Array<Pick<Repository, 'id' | 'url' | 'release' | 'suites' | 'components'>>,
   runtime: LockedRuntime,
   locked: LockedLayer,
 ): string[] {
@@ -170,9 +172,9 @@ export function requestDifferences(
     else if (describeRequest(was) !== describeRequest(r)) out.push(`package '${name}' changed from '${describeRequest(was)}' to '${describeRequest(r)}'`);
   }
   for (const [name, r] of then) if (!now.has(name)) out.push(`package '${describeRequest(r)}' removed from the manifest`);
-  const key = (r: Pick<Repository, 'url' | 'suites' | 'components'>) => `${r.url} ${(r.suites ?? []).join(',')} ${(r.components ?? []).join(',')}`.trim();
-  const repoNow = repositories.map(key);
-  const repoThen = locked.repositories.map(key);
+  const key = (url: string, r: Pick<Repository, 'suites' | 'components'>) => `${url} ${(r.suites ?? []).join(',')} ${(r.components ?? []).join(',')}`.trim();
+  const repoNow = repositories.map((r) => key(repositoryLocation(r), r));
+  const repoThen = locked.repositories.map((r) => key(r.url, r));
   for (const r of repoNow) if (!repoThen.includes(r)) out.push(`repository '${r}' added`);
   for (const r of repoThen) if (!repoNow.includes(r)) out.push(`repository '${r}' removed`);
   out.push(...runtimeDifferences(runtime, locked.runtime));

@@ -29,6 +29,14 @@ export function loadTarget(id: string): Target {
   return target;
 }
 
+/** The target of a package family with the newest distribution release (debian13 of the Debian ones), not a legacy one. */
+export function newestTargetOf(family: Target['family']): Target | undefined {
+  return targetIds()
+    .map(loadTarget)
+    .filter((t) => t.family === family && !t.legacy)
+    .sort((a, b) => Number(b.distro.version) - Number(a.distro.version))[0];
+}
+
 export function runtimeIds(): string[] {
   return idsIn('runtimes');
 }

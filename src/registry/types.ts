@@ -6,7 +6,8 @@ export type PackageManager = 'apt' | 'dnf' | 'yum';
 export interface Repository {
   /** A short name, used in logs and in the generated repository files. */
   id: string;
-  url: string;
+  /** Where it is; absent for a repository that a release package configures (`release`). */
+  url?: string;
   /** apt: suites (bookworm, bookworm-updates, …) and components. */
   suites?: string[];
   components?: string[];
@@ -16,6 +17,22 @@ export interface Repository {
   gpgkey?: string;
   /** rpm: `url` is a mirror list (one base URL a line), not the repository itself. */
   mirrorlist?: boolean;
+  /**
+   * rpm: the repository is configured the way its vendor documents, by installing this release
+   * package from the other repositories (SPAL: `spal-release` from AL2023's core): the .repo
+   * files it ships say where the repository is, and whether and with which key its packages are
+   * signed.
+   */
+  release?: string;
+  /** Said once with a plan that takes packages from it (SPAL: no AWS support, no AWS CVE tracking). */
+  supportNote?: string;
+}
+
+/** A repository a target does not use by default, enabled by name (`--repo spal`, `spal` in a manifest's repos). */
+export interface OptionalRepository {
+  name: string;
+  description: string;
+  repository: Repository;
 }
 
 export interface BuildImage {
@@ -35,6 +52,8 @@ export interface Target {
   architectures: Array<'x86_64' | 'arm64'>;
   buildImage: BuildImage;
   repositories: Repository[];
+  /** Repositories enabled by name (`--repo spal`). */
+  optionalRepositories?: OptionalRepository[];
   /** Set when the distribution reached end of support: still built, listed as legacy. */
   legacy?: { endOfSupport: string; note?: string };
   /** Id of the runtime manifest in registry/runtimes/. */

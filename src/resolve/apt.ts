@@ -2,6 +2,7 @@ import { cLibraryFix } from '../check/c-library.js';
 import { compareVersionNames } from '../check/versions.js';
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
+import { repositoryLocation } from '../registry/repositories.js';
 import type { Repository, Runtime } from '../registry/types.js';
 import type { Runner } from '../runner/types.js';
 import type { Backend, Log, PackageRequest, VersionPin } from './backend.js';
@@ -48,6 +49,8 @@ export function aptConf(debArch: string): string {
 export function sourcesList(repos: Repository[]): string {
   const lines: string[] = [];
   for (const r of repos) {
+    // apt has no release-package repositories (yumda's optional ones are rpm's)
+    if (!r.url) continue;
     lines.push(`# ${r.id}`);
     const opts = r.gpgcheck === false ? ' [trusted=yes]' : '';
     for (const suite of r.suites ?? ['./']) lines.push(`deb${opts} ${r.url} ${suite} ${(r.components ?? []).join(' ')}`.trimEnd());
@@ -179,7 +182,7 @@ export function fetchFailure(output: string): string | undefined {
 /** What to check when a repository cannot be reached from the build container. */
 export function networkHint(ctx: { repositories: Repository[] }): string {
   return (
-    `repositories: ${ctx.repositories.map((x) => x.url).join(', ')}; check the build container's network ` +
+    `repositories: ${ctx.repositories.map(repositoryLocation).join(', ')}; check the build container's network ` +
     '(--network or YUMDA_DOCKER_NETWORK; use host where the Docker engine has no bridge network) and the proxy settings (HTTP_PROXY, HTTPS_PROXY are passed into it)'
   );
 }

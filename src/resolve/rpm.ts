@@ -14,6 +14,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Runner } from '../runner/types.js';
+import { newestTargetOf } from '../registry/load.js';
+import { repositoryLocation, unusedOptionalRepositories } from '../registry/repositories.js';
 import type { Repository, RuntimePackage } from '../registry/types.js';
 import { UserError } from '../util/errors.js';
 import { projectRoot } from '../util/paths.js';
@@ -25,6 +27,8 @@ import { compareEvr, formatEvr, parseEvr, parseReldep, satisfies, type Evr } fro
 
 const HELPER = '/yumda/bin/yumda_rpm.py';
 const JOB = '/yumda/etc/job.json';
+/** The job with the target's optional repositories (SPAL) added: asked where a package was not found. */
+const JOB_OPTIONAL = '/yumda/etc/job-optional.json';
 const INSTALLROOT = '/yumda/root';
 const CACHE = '/yumda/cache';
 const DOWNLOADS = '/yumda/rpms';
@@ -38,7 +42,8 @@ export interface RpmJob {
   cachedir: string;
   releasever: string;
   arch: string;
-  repos: Array<{ id: string; url: string; mirrorlist: boolean }>;
+  /** A repository by URL, or one its release package configures (the helper installs it from the others). */
+  repos: Array<{ id: string; url: string; mirrorlist: boolean } | { id: string; release: string }>;
   runtime: Array<{ name: string; epoch: number | null; version: string; release: string }>;
   /** Exact packages to prefer when the closure needs their name (a lock's): see the helper's `pin`. */
   pins: Array<{ name: string; epoch: number; version: string; release: string; arch: string }>;
@@ -61,7 +66,7 @@ export function rpmJob(ctx: ResolveContext): RpmJob {
     cachedir: CACHE,
     releasever: releasever(ctx.target),
     arch: ctx.arch.rpm,
-    repos: ctx.repositories.map((r) => ({ id: r.id, url: r.url, mirrorlist: !!r.mirrorlist })),
+    repos: ctx.repositories.map((r) => (r.release ? { id: r.id, release: r.release } : { id: r.id, url: r.url ?? '', mirrorlist: !!r.mirrorlist })),
     runtime: ctx.runtime.packages.map(runtimeNevr).filter((x): x is NonNullable<typeof x> => !!x),
     pins: (ctx.pins ?? []).map(pinNevra).filter((x): x is NonNullable<typeof x> => !!x),
   };
@@ -101,6 +106,7 @@ export function parseRpmRepo(arg: string, index: number): Repository {
 
 /** A repository as people read it: `$basearch`/`$releasever` filled in. */
 export function displayRepoUrl(r: Repository, rpmArch: string, releasever: string): string {
+  if (!r.url) return `${repositoryLocation(r)} from the other repositories, as its vendor documents`;
   const url = r.url
     .replace(/\$basearch\b/g, rpmArch)
     .replace(/\$arch\b/g, rpmArch)
@@ -110,7 +116,7 @@ export function displayRepoUrl(r: Repository, rpmArch: string, releasever: strin
 
 /** The error the helper answers with (exit 3), whatever went wrong: see its header. */
 export interface HelperError {
-  kind: 'repo' | 'not-found' | 'unsatisfiable' | 'download' | 'internal' | string;
+  kind: 'repo' | 'not-found' | 'unsatisfiable' | 'download' | 'release' | 'internal' | string;
   message: string;
   spec?: string;
   /** The exception's class, when the helper's catch-all answered. */
@@ -153,6 +159,13 @@ export function helperError(err: HelperError, ctx: Pick<ResolveContext, 'target'
     case 'download':
       return new UserError(`downloading the packages failed: ${first}`, {
         hint: 'check the network (or --network) and proxy settings; --refresh fetches the repository metadata anew if it is stale',
+      });
+    case 'release':
+      return new UserError(`cannot enable a repository: ${first}`, {
+        hint: `its release package comes from the other repositories (${ctx.repositories
+          .filter((x) => x.url)
+          .map((x) => displayRepoUrl(x, ctx.arch.rpm, releasever(ctx.target)))
+          .join(', ')}): keep the target's own, or --repo a mirror of them that has it`,
       });
     case 'internal':
       return new UserError(`yumda's rpm helper failed: ${err.exception ? `${err.exception}: ` : ''}${first}`, {
@@ -217,6 +230,13 @@ const NEVER_EXPIRE = String(10 * 365 * 24 * 3600);
  * as the user reads it.
  */
 async function helper<T>(c: Runner, ctx: ResolveContext, args: string[], log: Log, what: string, opts: { expireSeconds?: string; requests?: PackageRequest[] } = {}): Promise<T> {
+  const out = await helperAnswer<T>(c, ctx, args, log, what, opts);
+  if (isError(out)) throw helperError(out.error, ctx, opts.requests);
+  return out;
+}
+
+/** The helper's answer, an error answer included (for the callers that look into it first). */
+async function helperAnswer<T>(c: Runner, ctx: ResolveContext, args: string[], log: Log, what: string, opts: { expireSeconds?: string } = {}): Promise<T | { error: HelperError }> {
   const manager = rpmManager(ctx.target);
   const r = await c.exec([interpreter(ctx), HELPER, ...args], {
     env: { LC_ALL: 'C.UTF-8', YUMDA_METADATA_EXPIRE: opts.expireSeconds ?? NEVER_EXPIRE },
@@ -226,9 +246,47 @@ async function helper<T>(c: Runner, ctx: ResolveContext, args: string[], log: Lo
       if (line) log(DOWNLOADED.test(line) ? line : `${manager}: ${line}`);
     },
   });
-  const out = parseHelperOutput<T>(r.stdout, r.stderr, r.exitCode, `${manager} (${what})`);
-  if (isError(out)) throw helperError(out.error, ctx, opts.requests);
+  return parseHelperOutput<T>(r.stdout, r.stderr, r.exitCode, `${manager} (${what})`);
+}
+
+/** What the helper says of each repository a release package configured, by the repository's id in yumda. */
+export type Releases = Record<string, { package: string; repos: string[]; gpgcheck: boolean; keys: string[] }>;
+
+/** The repository ids of yumda's own for the ones a release package's .repo files named (`amazonlinux-spal` for SPAL's own name). */
+export function releaseRepoIds(releases: Releases | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [id, rel] of Object.entries(releases ?? {})) for (const r of rel.repos) out.set(r, id);
   return out;
+}
+
+/**
+ * Where a package the target's repositories lack could come from: an optional repository of the
+ * target that has it (SPAL), else a self-contained layer from the newest Debian target. One line,
+ * for a hint.
+ */
+export function notFoundHint(
+  name: string,
+  optional: Array<{ name: string; found?: { name: string; evr: string } | undefined; error?: string | undefined; supportNote?: string | undefined }>,
+  from: string | undefined,
+): { also: string; hint: string } {
+  const fromHint = from ? `--from ${from} takes it from ${from}, in a layer with its own C library` : undefined;
+  const has = optional.find((o) => o.found);
+  if (has) {
+    const label = has.name.toUpperCase();
+    const which = has.found!.name === name ? `${has.found!.name} ${has.found!.evr}` : `as ${has.found!.name} ${has.found!.evr}`;
+    return {
+      also: `; ${label} has it (${which})`,
+      hint: [`--repo ${has.name} enables ${label}${has.supportNote ? ` (${has.supportNote})` : ''}`, fromHint].filter(Boolean).join(', or '),
+    };
+  }
+  const unread = optional.filter((o) => o.error);
+  const none = optional.filter((o) => !o.error).map((o) => o.name.toUpperCase());
+  return {
+    also: none.length ? `, nor in ${none.join(' or ')}` : '',
+    hint: [...unread.map((o) => `${o.name.toUpperCase()} could not be read to look (${o.error}); --repo ${o.name} may have it`), fromHint ?? 'it is not in the repositories'].join(
+      '; ',
+    ),
+  };
 }
 
 function isError(x: unknown): x is { error: HelperError } {
@@ -281,6 +339,36 @@ export function stageScript(files: string[], keyed: Array<{ file: string; key: s
 }
 
 /**
+ * A package the repositories lack: before saying so, look in the target's optional repositories
+ * (SPAL) whether one has it, and say how to get it either way.
+ */
+async function notFoundElsewhere(c: Runner, ctx: ResolveContext, err: HelperError, requests: PackageRequest[], log: Log): Promise<UserError> {
+  const plain = helperError(err, ctx, requests);
+  const request = requests.find((q) => requestSpec(q) === err.spec);
+  const optional = rpmManager(ctx.target) === 'dnf' ? unusedOptionalRepositories(ctx.target, ctx.repositories) : [];
+  if (err.kind !== 'not-found' || !request || request.version) return plain;
+  const from = newestTargetOf('deb')?.id;
+  if (!optional.length) return from ? new UserError(plain.message, { hint: notFoundHint(request.name, [], from).hint }) : plain;
+  log(`${request.name} is not in the ${ctx.target.id} repositories: looking in ${optional.map((o) => o.name.toUpperCase()).join(', ')}`);
+  const looked = await helperAnswer<{ packages: Array<{ name: string; evr: string; arch: string; repo: string }> }>(
+    c,
+    ctx,
+    ['provides', JOB_OPTIONAL, request.name],
+    log,
+    'looking in the optional repositories',
+  );
+  const found = isError(looked) ? [] : looked.packages;
+  const entries = optional.map((o) => ({
+    name: o.name,
+    supportNote: o.repository.supportNote,
+    found: found.find((p) => !ctx.repositories.some((r) => r.id === p.repo)),
+    error: isError(looked) ? looked.error.message.split('\n')[0] : undefined,
+  }));
+  const { also, hint } = notFoundHint(request.name, entries, from);
+  return new UserError(`${plain.message}${also}`, { hint });
+}
+
+/**
  * The rpm family's backend: one for dnf and yum, the manager being the target's (rpmManager); the
  * helper speaks to either through the same protocol.
  */
@@ -291,9 +379,13 @@ export const rpmBackend: Backend = {
   },
 
   configFiles(ctx) {
+    const optional = rpmManager(ctx.target) === 'dnf' ? unusedOptionalRepositories(ctx.target, ctx.repositories) : [];
     return new Map([
       [HELPER, readFileSync(HELPER_SOURCE, 'utf8')],
       [JOB, JSON.stringify(rpmJob(ctx), null, 2) + '\n'],
+      ...(optional.length
+        ? [[JOB_OPTIONAL, JSON.stringify(rpmJob({ ...ctx, repositories: [...ctx.repositories, ...optional.map((o) => o.repository)] }), null, 2) + '\n'] as [string, string]]
+        : []),
       [`${INSTALLROOT}/.keep`, ''],
       [`${CACHE}/log/.keep`, ''],
       [`${CACHE}/persist/.keep`, ''],
@@ -303,14 +395,24 @@ export const rpmBackend: Backend = {
 
   async refresh(c, ctx, log, freshness) {
     const expire = freshness.force ? '0' : String(freshness.maxAgeMinutes * 60);
-    const r = await helper<{ repos: Record<string, number> }>(c, ctx, ['refresh', JOB], log, 'reading repositories', { expireSeconds: expire });
+    const r = await helper<{ repos: Record<string, number>; releases?: Releases }>(c, ctx, ['refresh', JOB], log, 'reading repositories', { expireSeconds: expire });
+    for (const [id, rel] of Object.entries(r.releases ?? {}))
+      log(`${id}: configured by ${rel.package} (${rel.repos.join(', ')}${rel.gpgcheck ? `, signed: ${rel.keys.length} key${rel.keys.length === 1 ? '' : 's'}` : ''})`);
     for (const [id, n] of Object.entries(r.repos)) log(`${id}: ${n} packages`);
   },
 
   async resolve(c, ctx, requests, log) {
-    const r = await helper<RpmResolution & { pins?: { applied: string[]; missing: string[] } }>(c, ctx, ['resolve', JOB, ...requests.map(requestSpec)], log, 'resolving', {
-      requests,
-    });
+    const answer = await helperAnswer<RpmResolution & { pins?: { applied: string[]; missing: string[] }; releases?: Releases }>(
+      c,
+      ctx,
+      ['resolve', JOB, ...requests.map(requestSpec)],
+      log,
+      'resolving',
+    );
+    if (isError(answer)) throw await notFoundElsewhere(c, ctx, answer.error, requests, log);
+    // a release package's repositories go by yumda's id for them (what signatures and the plan name)
+    const ids = releaseRepoIds(answer.releases);
+    const r = { ...answer, packages: answer.packages.map((p) => (ids.has(p.repo) ? { ...p, repo: ids.get(p.repo)! } : p)) };
     if (r.pins?.applied.length) log(`locked versions preferred for ${r.pins.applied.length} packages`);
     if (r.pins?.missing.length) log(`locked versions no longer in the repositories (not pinned): ${r.pins.missing.join(', ')}`);
     // every executable of the layer carries /opt/lib as its DT_RPATH (relocate/binaries.ts), so a
@@ -339,7 +441,9 @@ export const rpmBackend: Backend = {
       if (m) reported.add(m[1]!);
       log(line);
     };
-    const d = nevras.length ? await helper<{ files: string[] }>(c, ctx, ['download', JOB, DOWNLOADS, ...nevras], logDownload, 'downloading') : { files: [] };
+    const d = nevras.length
+      ? await helper<{ files: string[]; releases?: Releases }>(c, ctx, ['download', JOB, DOWNLOADS, ...nevras], logDownload, 'downloading')
+      : { files: [], releases: {} };
     // what dnf did not report as it went (a package already in its cache; yum reports none)
     for (const f of d.files) if (!reported.has(path.posix.basename(f))) log(`downloaded ${path.posix.basename(f)}`);
     const repoOf = new Map(packages.map((p, i) => [nevras[i]!, p.repository]));
@@ -347,6 +451,12 @@ export const rpmBackend: Backend = {
     d.files.forEach((f, i) => {
       const repo = ctx.repositories.find((x) => x.id === repoOf.get(nevras[i]!));
       if (repo?.gpgcheck && repo.gpgkey) keyed.push({ file: f, key: repo.gpgkey });
+      // a release package's repository: signed when its .repo file says so, with the keys it shipped
+      const rel = repo?.release ? d.releases?.[repo.id] : undefined;
+      if (rel?.gpgcheck) {
+        if (!rel.keys.length) throw new UserError(`${repo!.id} (configured by ${rel.package}) asks for signed packages but names no key file`);
+        for (const key of rel.keys) keyed.push({ file: f, key });
+      }
     });
     const r = await c.exec(['bash', '-c', stageScript(d.files, keyed)], { onStdoutLine: (l) => l.startsWith('unpacked ') && log(l) });
     if (r.exitCode === 4) throw new UserError(`a package failed its signature check: ${r.stderr.trim().split('\n').pop()}`);

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withContainer } from '../../src/docker/container.js';
@@ -10,11 +9,12 @@ import { loadRuntime, loadTarget } from '../../src/registry/load.js';
 import type { ResolveContext } from '../../src/resolve/backend.js';
 import type { PlannedPackage } from '../../src/resolve/plan.js';
 import { rpmBackend } from '../../src/resolve/rpm.js';
-import { repoRoot, run } from '../helpers/cli.js';
+import { repoRoot } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { ensureTestImage } from '../helpers/images.js';
 import { buildRpm, makeRepo } from '../helpers/rpmrepo.js';
 import { serveDirectory } from '../helpers/serve.js';
+import { signingKey, signRpm } from '../helpers/rpm-sign.js';
 
 /**
  * The Amazon Linux targets check package signatures (gpgcheck, the distribution's key). Amazon's
@@ -28,42 +28,17 @@ describe('rpm signature checks', () => {
   let buildImage: string;
   let publicKey: Buffer;
 
-  async function gpg(args: string[], home = gnupg): Promise<string> {
-    const r = await run('gpg', ['--homedir', home, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...args]);
-    if (r.code !== 0) throw new Error(`gpg ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  }
-
-  async function sign(file: string, home: string, name: string): Promise<void> {
-    const r = await run('rpmsign', [
-      '--addsign',
-      '--define',
-      '__gpg /usr/bin/gpg',
-      '--define',
-      `_gpg_name ${name}`,
-      '--define',
-      `_gpg_path ${home}`,
-      '--define',
-      `_gpg_sign_cmd_extra_args --batch --pinentry-mode loopback --passphrase ''`,
-      file,
-    ]);
-    if (r.code !== 0) throw new Error(`rpmsign ${file}: ${r.stderr}`);
-  }
-
   beforeAll(async () => {
     buildImage = await ensureTestImage('yumda-test/rpm-build-standin', path.join(repoRoot, 'test/images/rpm-build-standin'));
     const other = path.join(work, 'gnupg-other');
-    for (const home of [gnupg, other]) {
-      mkdirSync(home, { recursive: true, mode: 0o700 });
-      await gpg(['--quick-gen-key', home === gnupg ? 'yumda test <test@yumda.invalid>' : 'someone else <else@yumda.invalid>', 'rsa2048', 'sign', 'never'], home);
-    }
-    publicKey = Buffer.from(await gpg(['--armor', '--export', 'test@yumda.invalid']));
+    publicKey = await signingKey(gnupg, 'yumda test <test@yumda.invalid>');
+    await signingKey(other, 'someone else <else@yumda.invalid>');
     const build = path.join(work, 'build');
     const ok = await buildRpm(build, { name: 'sig-ok', version: '1', arch: 'noarch', files: { '/usr/share/sig/ok': { data: 'signed\n' } } });
     const none = await buildRpm(build, { name: 'sig-none', version: '1', arch: 'noarch', files: { '/usr/share/sig/none': { data: 'unsigned\n' } } });
     const wrong = await buildRpm(build, { name: 'sig-wrong', version: '1', arch: 'noarch', files: { '/usr/share/sig/wrong': { data: 'other key\n' } } });
-    await sign(ok, gnupg, 'yumda test');
-    await sign(wrong, other, 'someone else');
+    await signRpm(ok, gnupg, 'yumda test');
+    await signRpm(wrong, other, 'someone else');
     const repo = path.join(work, 'repo');
     await makeRepo(repo, [ok, none, wrong]);
     server = await serveDirectory(repo);

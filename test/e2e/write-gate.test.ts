@@ -77,7 +77,7 @@ describe('one write gate for every output', () => {
       'yumda: error: 1 shared library needed by the layer is missing (libjq.so.1); nothing written; pass --allow-missing to write the layer anyway',
     ]);
     expect(errorLines((await runYumda(['image', '--layer', zip, '--oci', path.join(work, 'again.tar')])).stderr)).toEqual([
-      "yumda: error: unknown runtime 'debian12-claims-libjq1'; known runtimes: debian12, provided.al2, provided.al2023; or give its manifest with --runtime-manifest FILE",
+      "yumda: error: unknown runtime 'debian12-claims-libjq1'; known runtimes: debian12, debian13, provided.al2, provided.al2023; or give its manifest with --runtime-manifest FILE",
     ]);
     expect(existsSync(path.join(work, 'again.tar'))).toBe(false);
     const project = tempDir('yumda-gate-project-');

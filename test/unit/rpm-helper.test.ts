@@ -211,6 +211,18 @@ for (const py of interpreters) {
       }
     });
 
+    it('yum: a repository a release package configures (SPAL) is refused in the protocol: only dnf targets have one', async () => {
+      const r = await helper(bin, 'yum', { repos: { r1: [] } }, 'refresh', [], { job: { repos: [{ id: 'amazonlinux-spal', release: 'spal-release' }] } });
+      expect(r.code).toBe(3);
+      expect(r.json).toEqual({
+        error: {
+          kind: 'release',
+          message: 'repository amazonlinux-spal is configured by a release package (spal-release): only dnf targets have such repositories',
+          release: 'spal-release',
+        },
+      });
+    });
+
     it.each(managers)("%s: every command holds the cache volume's lock while it works there", async (m) => {
       const scenario = { repos: { r1: [pkg('tool', '1.0-1', 'x86_64')] } };
       const dest = tempDir('yumda-rpm-dl-');

@@ -427,3 +427,94 @@ describe('rpm runtime inventory', () => {
     });
   });
 });
+
+describe('optional repositories (SPAL)', () => {
+  it("--repo spal (and a manifest repo named spal) enables the target's SPAL; a name it lacks is refused", async () => {
+    const { parseRepos } = await import('../../src/pipeline/build.js');
+    const { loadTarget } = await import('../../src/registry/load.js');
+    const al2023 = loadTarget('al2023');
+    expect(parseRepos(al2023, ['spal', 'https://mirror.example/al2023/'])).toEqual([
+      { id: 'amazonlinux-spal', release: 'spal-release', supportNote: 'SPAL packages have no AWS support and no AWS CVE tracking' },
+      { id: 'repo2', url: 'https://mirror.example/al2023/', gpgcheck: false },
+    ]);
+    expect(() => parseRepos(loadTarget('al2'), ['spal'])).toThrow("--repo 'spal': al2 has no repository of that name");
+    expect(() => parseRepos(loadTarget('debian12'), ['spal'])).toThrow("--repo 'spal': debian12 has no repository of that name");
+  });
+
+  it('the job names a release-package repository by its package; the helper configures it in the container', async () => {
+    const { rpmJob, displayRepoUrl } = await import('../../src/resolve/rpm.js');
+    const spal = { id: 'amazonlinux-spal', release: 'spal-release' };
+    const { loadRuntime, loadTarget } = await import('../../src/registry/load.js');
+    const base = { target: loadTarget('al2023'), runtime: loadRuntime('provided.al2023'), arch: parseArch('x86_64') };
+    expect(rpmJob({ ...base, repositories: [{ id: 'core', url: 'https://core.example/' }, spal] }).repos).toEqual([
+      { id: 'core', url: 'https://core.example/', mirrorlist: false },
+      { id: 'amazonlinux-spal', release: 'spal-release' },
+    ]);
+    expect(displayRepoUrl(spal, 'x86_64', 'latest')).toBe('amazonlinux-spal (configured by spal-release) from the other repositories, as its vendor documents');
+  });
+
+  it("a release's own repository names map to yumda's id for it", async () => {
+    const { releaseRepoIds } = await import('../../src/resolve/rpm.js');
+    expect(releaseRepoIds({ 'amazonlinux-spal': { package: 'spal-release-1-1.noarch', repos: ['amazonlinux-spal', 'spal-extra'], gpgcheck: true, keys: [] } })).toEqual(
+      new Map([
+        ['amazonlinux-spal', 'amazonlinux-spal'],
+        ['spal-extra', 'amazonlinux-spal'],
+      ]),
+    );
+  });
+
+  it.each([
+    [
+      'SPAL has it under another name',
+      [{ name: 'spal', found: { name: 'ffmpeg-free', evr: '7.1-1.spal2023' }, supportNote: 'no AWS support' }],
+      {
+        also: '; SPAL has it (as ffmpeg-free 7.1-1.spal2023)',
+        hint: '--repo spal enables SPAL (no AWS support), or --from debian13 takes it from debian13, in a layer with its own C library',
+      },
+    ],
+    ['SPAL lacks it', [{ name: 'spal' }], { also: ', nor in SPAL', hint: '--from debian13 takes it from debian13, in a layer with its own C library' }],
+    [
+      'SPAL could not be read',
+      [{ name: 'spal', error: 'Cannot download repomd.xml' }],
+      {
+        also: '',
+        hint: 'SPAL could not be read to look (Cannot download repomd.xml); --repo spal may have it; --from debian13 takes it from debian13, in a layer with its own C library',
+      },
+    ],
+  ] as const)('a package not found: %s', async (_, optional, expected) => {
+    const { notFoundHint } = await import('../../src/resolve/rpm.js');
+    expect(notFoundHint('ffmpeg', [...optional], 'debian13')).toEqual(expected);
+  });
+
+  it('the plan says once, per repository, that its packages have no AWS support', async () => {
+    const { supportNotes, formatPlan } = await import('../../src/cli/ui.js');
+    const { loadTarget } = await import('../../src/registry/load.js');
+    const pkg = (name: string, repository: string) => ({
+      name,
+      version: '1-1',
+      arch: 'x86_64',
+      downloadSize: 1,
+      installedSize: 1024,
+      requiredBy: ['a'],
+      requested: name === 'a',
+      provides: [],
+      depends: [],
+      repository,
+    });
+    const repositories = [{ id: 'amazonlinux', url: 'https://core.example/' }, ...loadTarget('al2023').optionalRepositories!.map((o) => o.repository)];
+    const plan = { packages: [pkg('a', 'amazonlinux-spal'), pkg('b', 'amazonlinux-spal'), pkg('c', 'amazonlinux')], fromRuntime: [], skew: [] };
+    expect(supportNotes(plan, repositories)).toEqual(['amazonlinux-spal: 2 packages; SPAL packages have no AWS support and no AWS CVE tracking']);
+    const text = formatPlan(plan, { target: loadTarget('al2023'), arch: parseArch('x86_64'), image: 'img', repositories }, { sources: false });
+    expect(text.split('\n').slice(1)).toEqual([
+      '  PACKAGE  VERSION  SIZE     PULLED IN BY  REPOSITORY',
+      '  a        1-1      1.0 KiB  (requested)   amazonlinux-spal',
+      '  b        1-1      1.0 KiB  a             amazonlinux-spal',
+      '  c        1-1      1.0 KiB  a             amazonlinux',
+      '  amazonlinux-spal: 2 packages; SPAL packages have no AWS support and no AWS CVE tracking',
+    ]);
+    // without SPAL packages, no column and no note
+    expect(
+      formatPlan({ ...plan, packages: [pkg('c', 'amazonlinux')] }, { target: loadTarget('al2023'), arch: parseArch('x86_64'), image: 'img', repositories }, { sources: false }),
+    ).not.toMatch(/REPOSITORY|AWS support/);
+  });
+});

@@ -46,7 +46,9 @@ describe('symbol versions: names and records', () => {
     [['GCC_7.0.0'], 'GCC_12.0.0', false],
     // a name without a number must be there as it is
     [[...glibcUpTo('2.41'), 'GLIBC_ABI_DT_RELR'], 'GLIBC_ABI_DT_RELR', true],
-    [glibcUpTo('2.41'), 'GLIBC_ABI_DT_RELR', false],
+    [glibcUpTo('2.34'), 'GLIBC_ABI_DT_RELR', false],
+    // one architecture's marker: a record read on another cannot speak for it
+    [[...glibcUpTo('2.36'), 'GLIBC_ABI_DT_RELR'], 'GLIBC_ABI_DT_X86_64_PLT', true],
   ] as const)('a record up to %j has %s: %s', (versions, need, has) => {
     expect(recordedHas(versions, need)).toBe(has);
   });
@@ -120,6 +122,21 @@ describe('symbol versions: the closure check, on programs and libraries compiled
   it.each(cases)('%s', (_, layer, runtime, expected) => {
     const r = checkClosure(layer(), ['libc.so.6', 'libv.so.1'], { runtime, selfContained: true });
     expect(r.versions).toEqual(expected.map((e) => expect.objectContaining(e)));
+  });
+
+  it("in-process use (a self-contained layer's libraries loaded by the runtime's processes) is held against the runtime's C library", async () => {
+    const { elfObjects } = await import('../../src/elf/graph.js');
+    const { unmetVersions } = await import('../../src/check/versions.js');
+    const layer = treeOf([bin('/opt/bin/arc4', arc4), file('/opt/lib/libc.so.6', libc), file('/opt/lib/libv.so.1', v.libV1), bin('/opt/bin/needs-v2', v.needsV2)]);
+    const objects = elfObjects(layer);
+    expect(unmetVersions(layer, objects, runtimeWith('2.31'))).toEqual([expect.objectContaining({ library: 'libv.so.1', version: 'V_2.0' })]);
+    // the layer's own libc does not count in-process; its libv (not the C runtime) still does
+    expect(unmetVersions(layer, objects, runtimeWith('2.31'), { inProcess: true }).map((p) => `${p.file} ${p.version} ${'runtime' in p.provider ? 'runtime' : 'layer'}`)).toEqual([
+      '/opt/bin/arc4 GLIBC_2.34 runtime',
+      '/opt/bin/arc4 GLIBC_2.36 runtime',
+      '/opt/bin/needs-v2 GLIBC_2.34 runtime',
+      '/opt/bin/needs-v2 V_2.0 layer',
+    ]);
   });
 
   it('real runtimes: Debian 12 runs it, AL2023 and AL2 do not (and say their newest)', () => {

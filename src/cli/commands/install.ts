@@ -15,7 +15,7 @@ import type { GateReport } from '../../check/gate.js';
 import { dockerfileSnippet } from '../../emit/dockerfile.js';
 import { toolVersion } from '../../util/version.js';
 import { UserError } from '../../util/errors.js';
-import { Reporter, outputMode } from '../ui.js';
+import { Reporter, outputMode, supportNotes } from '../ui.js';
 import { runVerification, verdict, type Verification } from './verify.js';
 
 /** Options that say what to build, shared by `install` and `image`. */
@@ -239,7 +239,13 @@ function printJson(r: BuildResult, output: object | undefined, verification?: Ve
     arch: r.arch.lambda,
     runtime: r.runtime.id,
     buildImage: r.image,
-    repositories: r.repositories.map((x) => ({ id: x.id, url: x.url, ...(x.suites ? { suites: x.suites } : {}), ...(x.mirrorlist ? { mirrorlist: true } : {}) })),
+    repositories: r.repositories.map((x) => ({
+      id: x.id,
+      ...(x.url ? { url: x.url } : {}),
+      ...(x.release ? { release: x.release } : {}),
+      ...(x.suites ? { suites: x.suites } : {}),
+      ...(x.mirrorlist ? { mirrorlist: true } : {}),
+    })),
     packages: r.plan.packages.map((p) => ({
       name: p.name,
       version: p.version,
@@ -248,8 +254,10 @@ function printJson(r: BuildResult, output: object | undefined, verification?: Ve
       installedSize: p.installedSize,
       requested: p.requested,
       requiredBy: p.requiredBy,
+      ...(p.repository ? { repository: p.repository } : {}),
       layerBytes: r.manifest?.packages.find((m) => m.name === p.name)?.bytes,
     })),
+    ...(supportNotes(r.plan, r.repositories).length ? { notes: supportNotes(r.plan, r.repositories) } : {}),
     fromRuntime: r.plan.fromRuntime,
     skew: r.plan.skew,
     recipes: r.recipes.map((x) => x.name),
