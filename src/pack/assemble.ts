@@ -2,8 +2,11 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { ENV_PATH, EXEC_WRAPPER_PATH, META_DIR } from '../format/layer-manifest.js';
 import { LAYER_ROOT } from '../relocate/placement.js';
+import { PRIVATE_INTERPRETER, PRIVATE_LIBRARY_DIR } from '../relocate/self-contained.js';
+import { setInterpreter } from '../elf/patch.js';
+import { isElf, parseElf } from '../elf/read.js';
 import { followLinks } from '../tree/links.js';
-import { addWithParents, bytes, readContent, type Content, type FileTree, type TreeEntry } from '../tree/types.js';
+import { addWithParents, bytes, readContent, type Content, type FileEntry, type FileTree, type TreeEntry } from '../tree/types.js';
 import { sha256 } from '../util/hash.js';
 import { UserError } from '../util/errors.js';
 import { launcherScript, packedExecWrapperScript } from './launcher.js';
@@ -121,7 +124,7 @@ export function unpackTools(src: UnpackToolSource): { entries: TreeEntry[]; tar:
     const real = src.layer.has(at) ? src.layer.get(followLinks(src.layer, at)) : undefined;
     if (real?.kind === 'file') {
       paths[tool] = `${PACK_TOOLS_BIN}/${tool}`;
-      entries.push({ ...real, path: paths[tool]!, mode: 0o755 });
+      entries.push({ ...selfContainedTool(real), path: paths[tool]!, mode: 0o755 });
     } else if (src.runtimePackages.has(tool)) {
       paths[tool] = `/usr/bin/${tool}`;
     } else {
@@ -131,12 +134,29 @@ export function unpackTools(src: UnpackToolSource): { entries: TreeEntry[]; tar:
     }
   }
   if (entries.length > 0) {
+    // a self-contained tools' layer (--from) keeps its libraries, C library and loader among
+    // them, in PRIVATE_LIBRARY_DIR
     for (const [p, e] of src.layer) {
-      if (path.posix.dirname(p) !== `${LAYER_ROOT}/lib` || e.kind === 'dir') continue;
+      const dir = path.posix.dirname(p);
+      if ((dir !== `${LAYER_ROOT}/lib` && dir !== PRIVATE_LIBRARY_DIR) || e.kind === 'dir') continue;
       entries.push({ ...e, path: `${PACK_TOOLS_LIB}/${path.posix.basename(p)}` });
     }
   }
   return { entries, tar: paths.tar!, zstd: paths.zstd! };
+}
+
+/**
+ * A tool of a self-contained tools' layer names the loader in PRIVATE_LIBRARY_DIR, which a packed
+ * layer does not have before it unpacks: it names the one among the tools' libraries instead
+ * (the same bytes; the path is shorter). Its RPATH names directories a packed layer lacks, so the
+ * launcher's LD_LIBRARY_PATH of the tools' libraries is what it searches.
+ */
+function selfContainedTool(e: FileEntry): FileEntry {
+  const data = readContent(e.content);
+  if (!isElf(data) || parseElf(data).interpreter !== PRIVATE_INTERPRETER) return e;
+  const r = setInterpreter(data, `${PACK_TOOLS_LIB}/${path.posix.basename(PRIVATE_INTERPRETER)}`);
+  if ('error' in r) throw new UserError(`cannot pack the layer: its unpack tool ${e.path}: ${r.error}`);
+  return { ...e, content: bytes(r.data), size: r.data.length };
 }
 
 /** The programs the packed layer offers: what its tree has in /opt/bin, each an executable file or a link to one. */

@@ -420,7 +420,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       const result = await packLayer({
         layer,
         buildTools: async (names) => toolsLayer(spec, names, events),
-        runtimePackages: new Set(deployRuntime.packages.map((p) => p.name)),
+        runtimePackages: new Set(runtime.packages.map((p) => p.name)),
         runner: () => session.get(),
         store,
         cacheDir: paths.packs,
@@ -473,8 +473,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     addWithParents(shipped, { kind: 'file', path: SBOM_PATH, mode: 0o644, size: sbomData.length, content: bytes(sbomData) }, '/opt');
 
     // the packed layer's own ELF files (the unpack tools) are checked too
-    // (its unpack tools are the deploy target's own, which the deploy runtime's libraries serve)
-    const packedClosure = packed ? checkClosure(shipped, deployRuntime.libraries, { runtime: deployRuntime }) : undefined;
+    const packedClosure = packed ? checkClosure(shipped, runtime.libraries, { runtime, selfContained: !!spec.from }) : undefined;
     const problems = [...closure.missing, ...(packedClosure?.missing ?? [])];
     const sonames = [...new Set(problems.map((m) => m.soname))];
     const candidates = sonames.length && backend.providers ? await backend.providers(await session.get(), ctx, sonames) : new Map<string, string>();
@@ -506,8 +505,9 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
  */
 async function toolsLayer(spec: BuildSpec, names: string[], events: BuildEvents): Promise<FileTree> {
   const r = await buildLayer(
-    // the deploy target's own: they run on its runtime before any layer's C library is unpacked
-    { ...spec, from: undefined, packages: names.map((name) => ({ name })), pack: false, pins: [], keepUnusable: [], name: 'yumda-unpack-tools', dryRun: false },
+    // for a self-contained layer they are self-contained too (packing gives them their own loader
+    // among their libraries): the layer then needs nothing of the runtime but the kernel and a shell
+    { ...spec, packages: names.map((name) => ({ name })), pack: false, pins: [], keepUnusable: [], name: 'yumda-unpack-tools', dryRun: false },
     { step: (t) => events.detail(`unpack tools: ${t}`), detail: () => undefined, warn: events.warn, plan: () => undefined },
   );
   if (r.missing?.length) {

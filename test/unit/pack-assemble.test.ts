@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { packedLayer, packedPrograms, packedTree, unpackTools, PACK_ARCHIVE } from '../../src/pack/assemble.js';
 import { bytes, dir, file, readContent, symlink, treeOf, type FileTree } from '../../src/tree/types.js';
 import { UserError } from '../../src/util/errors.js';
+import { setInterpreter } from '../../src/elf/patch.js';
+import { parseElf } from '../../src/elf/read.js';
+import { cc } from '../helpers/cc.js';
 
 const ELF = Buffer.concat([Buffer.from('\x7fELF'), Buffer.alloc(12), Buffer.from('/opt/lib\0/opt/share/x\0')]);
 
@@ -79,6 +82,30 @@ describe('unpackTools', () => {
   it("takes the runtime's own tar when the runtime has it (debian12)", () => {
     const noTar = new Map([...tools].filter(([p]) => p !== '/opt/bin/tar'));
     expect(unpackTools({ layer: noTar, runtimePackages: new Set(['tar']) })).toMatchObject({ tar: '/usr/bin/tar', zstd: '/opt/.yumda/bin/zstd' });
+  });
+
+  it('a self-contained tools layer (--from): its libraries and loader go along, and the tools name that loader', async () => {
+    const zstd = (await cc('int main(void) { return 0; }\n', 'zstd', ['-O2'])).data;
+    const own = setInterpreter(zstd, '/opt/self/lib/ld.so');
+    if ('error' in own) throw new Error(own.error);
+    const layer = treeOf([
+      file('/opt/bin/zstd', own.data, 0o755),
+      file('/opt/bin/tar', own.data, 0o755),
+      file('/opt/self/lib/ld-linux-x86-64.so.2', ELF, 0o755),
+      symlink('/opt/self/lib/ld.so', 'ld-linux-x86-64.so.2'),
+      file('/opt/self/lib/libc.so.6', ELF),
+    ]);
+    const t = unpackTools({ layer, runtimePackages: new Set() });
+    expect(t.entries.map((e) => e.path).sort()).toEqual([
+      '/opt/.yumda/bin/tar',
+      '/opt/.yumda/bin/zstd',
+      '/opt/.yumda/lib/ld-linux-x86-64.so.2',
+      '/opt/.yumda/lib/ld.so',
+      '/opt/.yumda/lib/libc.so.6',
+    ]);
+    const shipped = t.entries.find((e) => e.path === '/opt/.yumda/bin/zstd')!;
+    expect(shipped.kind === 'file' && parseElf(readContent(shipped.content)).interpreter).toBe('/opt/.yumda/lib/ld.so');
+    expect(t.entries.find((e) => e.path === '/opt/.yumda/lib/ld.so')).toMatchObject({ kind: 'symlink', target: 'ld-linux-x86-64.so.2' });
   });
 
   it('refuses when neither the build nor the runtime has one', () => {
