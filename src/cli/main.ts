@@ -64,7 +64,7 @@ export function program(): Command {
     .argument('<packages...>', 'package names, optionally pinned as NAME=VERSION')
     .option('-o, --out <file>', 'layer zip to write (default: <package>-<target>-<arch>.zip)')
     .option('--out-dir <dir>', 'write the layer as a directory instead of a zip')
-    .option('--force', "write the layer even when it exceeds Lambda's 250 MB unzipped limit")
+    .option('--force', "write the layer even when it exceeds Lambda's 250 MB unzipped limit, and in place of a file or link at --out that yumda did not write")
     .option('--dry-run', 'resolve and print the plan; build nothing')
     .option('--verify', 'verify the layer (as `yumda verify` does) before writing it; write nothing if it fails')
     .option('--run <command>', 'with --verify: also run this shell command Lambda-like (repeatable)', collect, [])
@@ -99,6 +99,7 @@ export function program(): Command {
       .option('--oci <file>', 'write an OCI image layout tarball (gzip layer; `docker load` reads it too)')
       .option('--docker-archive <file>', 'write a `docker save` tarball (for `docker load`)')
       .option('--load', 'load the image into the Docker engine also when writing --oci or --docker-archive')
+      .option('--force', 'write a tarball in place of a file or link that yumda did not write')
       .option('--layer <zip>', 'make the image of this layer zip (or image tarball) instead of building one')
       .addHelpText(
         'after',

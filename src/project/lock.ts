@@ -6,6 +6,7 @@ import type { Repository } from '../registry/types.js';
 import type { PackageRequest, VersionPin } from '../resolve/backend.js';
 import type { Plan } from '../resolve/plan.js';
 import { writeAtomically } from '../util/atomic.js';
+import { outputRule, type OutputTarget } from '../emit/outputs.js';
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
 import { validateDocument } from '../util/schema.js';
@@ -74,8 +75,13 @@ export function formatLock(lock: LockFile): string {
   return JSON.stringify({ lockfileVersion: 1, layers }, null, 2) + '\n';
 }
 
-export async function writeLock(file: string, lock: LockFile): Promise<void> {
-  await writeAtomically(file, async (tmp) => writeFileSync(tmp, formatLock(lock)));
+/** The lock beside a manifest, as an output: it replaces only a lock yumda wrote. */
+export function lockTarget(file: string): OutputTarget {
+  return { path: file, kind: 'lock', what: path.basename(file) };
+}
+
+export async function writeLock(file: string, text: string): Promise<void> {
+  await writeAtomically(file, async (tmp) => writeFileSync(tmp, text), outputRule(lockTarget(file)));
 }
 
 export function findLocked(lock: LockFile | undefined, name: string, arch: string): LockedLayer | undefined {

@@ -3,7 +3,7 @@ import { buildLayer, gateBuild, type BuildResult, type BuildSpec } from '../../p
 import { parseArch, type Arch } from '../../registry/arch.js';
 import { loadTarget } from '../../registry/load.js';
 import { parsePackageSpec, type PackageRequest } from '../../resolve/backend.js';
-import { checkOutputs } from '../../emit/outputs.js';
+import { checkOutputs, type ReplacePolicy } from '../../emit/outputs.js';
 import { writeLayerOutputs } from '../../emit/write.js';
 import { cachePaths } from '../../cache/paths.js';
 import { LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../../emit/limits.js';
@@ -101,6 +101,11 @@ function layerFlags(opts: InstallOptions): string[] {
   ];
 }
 
+/** `--force` also lets an output replace a file or link that yumda did not write. */
+export function replacePolicy(opts: { force?: boolean }): ReplacePolicy {
+  return { force: !!opts.force, forceFlag: '--force' };
+}
+
 export async function installCommand(packages: string[], opts: InstallOptions): Promise<void> {
   const requests = packages.map(parsePackageArg);
   const arch = parseArch(opts.arch);
@@ -124,8 +129,8 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   const out = path.resolve(opts.outDir ?? opts.out ?? `${requests[0]!.name}-${target.id}-${arch.lambda}.zip`);
   const format = opts.outDir ? 'dir' : 'zip';
   if (!opts.dryRun) {
-    const target = format === 'dir' ? { path: out, kind: 'dir' as const, what: '--out-dir' } : { path: out, kind: 'file' as const, what: '--out', withSbom: true };
-    checkOutputs([target], { protect: [cachePaths(opts.cacheDir).root] });
+    const target = format === 'dir' ? { path: out, kind: 'dir' as const, what: '--out-dir' } : { path: out, kind: 'zip' as const, what: '--out', withSbom: true };
+    await checkOutputs([target], { protect: [cachePaths(opts.cacheDir).root], ...replacePolicy(opts) });
   }
   const ui = new Reporter(outputMode(opts));
 
@@ -147,6 +152,7 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
     cacheDir: cachePaths(opts.cacheDir).zips,
     step: ui.step,
     warn: (w) => ui.warn(w),
+    replace: replacePolicy(opts),
   });
   ui.done();
   const files = [...result.layer.values()].filter((e) => e.kind !== 'dir').length;
