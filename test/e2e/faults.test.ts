@@ -104,6 +104,27 @@ describe.each([
   });
 });
 
+describe('outputs that belong together (issue 19, item 10)', () => {
+  // the hook holds the process right after the zip is renamed into place, before its SBOM is: the
+  // Ctrl-C that once left a zip without its .cdx.json lands exactly there
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s between the zip and its SBOM: both are in place or neither, no temporary', async (signal) => {
+    const out = tempDir();
+    const dest = path.join(out, `${PKG}.zip`);
+    const stopped = await runAndSignal(['install', PKG, ...TARGET, '--out', dest, '--cache-dir', cache], `renamed:${PKG}.zip`, signal);
+    expect(stopped.stderr).toContain(`test: paused at renamed onto ${dest}`);
+    const code = signal === 'SIGINT' ? 130 : 143;
+    const both = [`${PKG}.cdx.json`, `${PKG}.zip`];
+    // stopped before the pair's commit: neither; after it: both, and the process may even finish
+    // its last synchronous steps and exit 0 before the signal is handled
+    expect([
+      [code, []],
+      [code, both],
+      [0, both],
+    ]).toContainEqual([stopped.code, readdirSync(out).sort()]);
+    if (existsSync(dest)) expect(readFileSync(dest).equals(readFileSync(reference))).toBe(true);
+  });
+});
+
 describe('a full disk', () => {
   const mounts: string[] = [];
   afterAll(async () => {
