@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { runInterruptTasks } from '../util/cleanup.js';
-import { errorMessage, fsError, isUserError } from '../util/errors.js';
+import { errorReport, fsError, isUserError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
 import { loadUnusable } from '../registry/load.js';
 import { buildCommand, updateCommand } from './commands/build.js';
@@ -270,7 +270,7 @@ async function main(): Promise<void> {
   process.on('uncaughtException', (e) => {
     // after a signal, the work it cut short fails in all sorts of ways: the signal's line is the only one
     if (signalled) return;
-    process.stderr.write(`yumda: internal error: ${errorMessage(e)}\n${e.stack ?? ''}\n`);
+    process.stderr.write(errorReport(e));
     void runInterruptTasks().finally(() => process.exit(70));
   });
   try {
@@ -280,13 +280,8 @@ async function main(): Promise<void> {
     if (signalled) return new Promise<void>(() => undefined);
     await runInterruptTasks();
     const e = fsError(raw);
-    if (isUserError(e)) {
-      process.stderr.write(`yumda: error: ${e.message}${e.hint ? `; ${e.hint}` : ''}\n`);
-      process.exitCode = e.exitCode;
-    } else {
-      process.stderr.write(`yumda: internal error: ${errorMessage(e)}\n${(e as Error)?.stack ?? ''}\n`);
-      process.exitCode = 70;
-    }
+    process.stderr.write(errorReport(e));
+    process.exitCode = isUserError(e) ? e.exitCode : 70;
   }
 }
 
