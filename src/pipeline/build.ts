@@ -9,6 +9,7 @@ import { aptBackend, parseAptRepo } from '../resolve/apt.js';
 import { displayRepoUrl, parseRpmRepo, rpmBackend } from '../resolve/rpm.js';
 import type { Backend, PackageRequest, ResolveContext, VersionPin } from '../resolve/backend.js';
 import { pickUpstream } from '../resolve/constraints.js';
+import { checkLocked, checkRequest } from '../resolve/names.js';
 import { stagedLicenses, type PackageLicense } from '../sbom/licenses.js';
 import { layerSbom, type CycloneDxBom } from '../sbom/cyclonedx.js';
 import type { ImageIdentity } from '../docker/images.js';
@@ -218,6 +219,9 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     throw new UserError(`target ${target.id} has no ${spec.arch.lambda} build`, { hint: `its architectures: ${target.architectures.join(', ')}` });
   }
   if (spec.buildImage) checkImageReference(spec.buildImage, spec.name ? `buildImage of layer '${spec.name}'` : '--build-image');
+  // every way into a build checks these where they come from; this is the last guard before the package manager
+  for (const r of spec.packages) checkRequest(target.family, r, spec.name ? `layer '${spec.name}'` : 'package');
+  for (const p of spec.pins ?? []) checkLocked(target.family, p, spec.name ? `the lock of layer '${spec.name}'` : 'locked package');
   const runtime = runtimeFor(target, spec);
   const recipes = loadRecipes(spec.recipeDirs);
   const unusableGroups = loadUnusable().groups;

@@ -2,7 +2,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ImageIdentity } from '../docker/images.js';
 import { loadRuntimeFile, loadTarget, runtimeFile } from '../registry/load.js';
-import type { Repository } from '../registry/types.js';
+import type { PackageFamily, Repository } from '../registry/types.js';
+import { checkLocked, checkRequest } from '../resolve/names.js';
 import type { PackageRequest, VersionPin } from '../resolve/backend.js';
 import type { Plan } from '../resolve/plan.js';
 import { writeAtomically } from '../util/atomic.js';
@@ -66,7 +67,21 @@ export function readLock(file: string): LockFile | undefined {
   } catch (e) {
     throw new UserError(`${path.basename(file)}: not valid JSON (${(e as Error).message})`, { hint: 'regenerate it with `yumda update`' });
   }
-  return validateDocument<LockFile>('lock', doc, path.basename(file));
+  const lock = validateDocument<LockFile>('lock', doc, path.basename(file));
+  // what a lock says reaches the package manager's configuration (apt's preferences): only names and versions may
+  lock.layers.forEach((l, i) => {
+    const at = `${path.basename(file)}: field 'layers.${i}`;
+    let family: PackageFamily;
+    try {
+      family = loadTarget(l.target).family;
+    } catch (e) {
+      if (e instanceof UserError) throw new UserError(`${at}.target': ${e.message}`, { hint: 'regenerate it with `yumda update`' });
+      throw e;
+    }
+    for (const [j, r] of l.requested.entries()) checkRequest(family, r, `${at}.requested.${j}'`);
+    for (const [j, p] of l.packages.entries()) checkLocked(family, p, `${at}.packages.${j}'`);
+  });
+  return lock;
 }
 
 /** The lock as text: entries sorted by layer name and architecture, so equal locks are equal bytes. */

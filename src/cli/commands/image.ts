@@ -132,9 +132,9 @@ export async function imageCommand(packages: string[], opts: ImageOptions): Prom
       { limit: READ_LIMITS.image },
     );
   } else {
-    const requests = packages.map(parsePackageArg);
     const arch = parseArch(opts.arch);
     const target = loadTarget(opts.target);
+    const requests = packages.map((p) => parsePackageArg(p, target.family));
     const result = await buildLayer(buildSpec(requests, target.id, arch, { ...opts, dryRun: false }), ui);
     gate = gateBuild(result, gateOptions, warn);
     made = await makeImage(result.layer!, result.manifest, arch, req, ui);

@@ -3,6 +3,8 @@ import { buildLayer, gateBuild, type BuildResult, type BuildSpec } from '../../p
 import { parseArch, type Arch } from '../../registry/arch.js';
 import { loadTarget } from '../../registry/load.js';
 import { parsePackageSpec, type PackageRequest } from '../../resolve/backend.js';
+import { checkRequest } from '../../resolve/names.js';
+import type { PackageFamily } from '../../registry/types.js';
 import { checkOutputs, type ReplacePolicy } from '../../emit/outputs.js';
 import { writeLayerOutputs } from '../../emit/write.js';
 import { cachePaths } from '../../cache/paths.js';
@@ -58,10 +60,11 @@ export interface InstallOptions extends BuildOptions {
   yumdaPackage?: string;
 }
 
-/** `name` or `name=version`, as given on the command line. */
-export function parsePackageArg(arg: string): PackageRequest {
+/** `name` or `name=version`, as given on the command line, in the grammar of the target's family. */
+export function parsePackageArg(arg: string, family: PackageFamily): PackageRequest {
   const r = parsePackageSpec(arg);
   if (!r) throw new UserError(`'${arg}' is not a package name (expected NAME or NAME=VERSION)`);
+  checkRequest(family, r, `'${arg}'`);
   return r;
 }
 
@@ -107,9 +110,9 @@ export function replacePolicy(opts: { force?: boolean }): ReplacePolicy {
 }
 
 export async function installCommand(packages: string[], opts: InstallOptions): Promise<void> {
-  const requests = packages.map(parsePackageArg);
   const arch = parseArch(opts.arch);
   const target = loadTarget(opts.target);
+  const requests = packages.map((p) => parsePackageArg(p, target.family));
   if (opts.out && opts.outDir) throw new UserError('--out and --out-dir exclude each other: a zip or a directory');
   if (opts.run.length && !opts.verify) throw new UserError('--run is for --verify: add --verify, or run `yumda verify` on the written layer');
   if (opts.dockerfile) {
