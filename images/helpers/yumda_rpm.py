@@ -12,7 +12,8 @@
 # "url", "mirrorlist"}], "runtime": [{"name", "epoch", "version", "release"}], "pins": [{"name",
 # "epoch", "version", "release", "arch"}]}. Pins (a lock file's versions) apply to `resolve` only.
 # Errors: {"error": {"kind": "repo" | "not-found" | "unsatisfiable" | "download" | "internal",
-# "message", ...}} and exit status 3, whatever went wrong (a catch-all reports any exception).
+# "message", ...}} and exit status 3, whatever went wrong (a catch-all reports any exception);
+# "not-found" names every spec nothing matched ("specs") and the first ("spec").
 from __future__ import print_function
 
 import errno
@@ -37,6 +38,13 @@ def fail(kind, message, **extra):
     err.update(extra)
     emit({"error": err})
     sys.exit(3)
+
+
+def not_found(specs):
+    """Every spec nothing matches, in one answer: a list of 10,000 unknown names is one error."""
+    if specs:
+        shown = ", ".join(specs[:5]) + (" and %d more" % (len(specs) - 5) if len(specs) > 5 else "")
+        fail("not-found", "no package matches %s" % shown, spec=specs[0], specs=specs)
 
 
 def text(x):
@@ -157,11 +165,13 @@ class DnfManager(object):
         return dict((r.id, len(self.base.sack.query().available().filter(reponame=r.id))) for r in self.base.repos.iter_enabled())
 
     def resolve(self, specs):
+        missing = []
         for spec in specs:
             try:
                 self.base.install(spec, strict=True)
             except self.dnf.exceptions.MarkingError:
-                fail("not-found", "no package matches %s" % spec, spec=spec)
+                missing.append(spec)
+        not_found(missing)
         try:
             self.base.resolve(allow_erasing=False)
         except self.dnf.exceptions.DepsolveError as e:
@@ -321,12 +331,14 @@ class YumManager(object):
         return counts
 
     def resolve(self, specs):
+        missing = []
         for spec in specs:
             try:
                 if not self.yb.install(pattern=spec):
-                    fail("not-found", "no package matches %s" % spec, spec=spec)
+                    missing.append(spec)
             except self.yum.Errors.InstallError:
-                fail("not-found", "no package matches %s" % spec, spec=spec)
+                missing.append(spec)
+        not_found(missing)
         code, msgs = self.yb.resolveDeps()
         if code == 1:
             fail("unsatisfiable", "\n".join(text(m) for m in msgs))

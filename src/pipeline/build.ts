@@ -26,6 +26,7 @@ import { droppedLine, JsonStore } from '../cache/json-store.js';
 import { PackageCache } from '../cache/packages.js';
 import { addWithParents, bytes, type FileTree } from '../tree/types.js';
 import { UserError } from '../util/errors.js';
+import { shortList } from '../util/format.js';
 import { checkpoint } from '../util/cleanup.js';
 import { sha256 } from '../util/hash.js';
 import { projectRoot } from '../util/paths.js';
@@ -278,7 +279,12 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       const c = await session.get();
       const identity = await session.imageIdentity();
       const requests = await resolveRanges(c, ctx, backend, spec.packages, events.detail);
-      events.step(`resolving ${requests.map((p) => p.name).join(', ')}`);
+      events.step(
+        `resolving ${shortList(
+          requests.map((p) => p.name),
+          8,
+        )}`,
+      );
       resolved = { plan: await backend.resolve(c, ctx, requests, events.detail), requests, imageIdentity: identity };
       plans.put(key, resolved);
     }

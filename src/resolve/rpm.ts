@@ -19,7 +19,7 @@ import { UserError } from '../util/errors.js';
 import { projectRoot } from '../util/paths.js';
 import { sha256 } from '../util/hash.js';
 import type { Backend, Log, PackageRequest, ResolveContext, VersionPin } from './backend.js';
-import { STAGE_OUT } from './backend.js';
+import { NotFoundError, notFoundLine, STAGE_OUT } from './backend.js';
 import { planFromResolution, runtimeCapabilities, type RpmResolution } from './rpmplan.js';
 import { compareEvr, formatEvr, parseEvr, parseReldep, satisfies, type Evr } from './rpmver.js';
 
@@ -113,6 +113,8 @@ export interface HelperError {
   kind: 'repo' | 'not-found' | 'unsatisfiable' | 'download' | 'internal' | string;
   message: string;
   spec?: string;
+  /** Every spec nothing matched (not-found). */
+  specs?: string[];
   /** The exception's class, when the helper's catch-all answered. */
   exception?: string;
 }
@@ -158,6 +160,13 @@ export function helperError(err: HelperError, ctx: Pick<ResolveContext, 'target'
       return new UserError(`yumda's rpm helper failed: ${err.exception ? `${err.exception}: ` : ''}${first}`, {
         hint: 'this is a bug in yumda (images/helpers/yumda_rpm.py): please report it with this message',
       });
+    case 'not-found': {
+      // each spec as it was asked for (name=version), else as the helper had it
+      const specs = err.specs ?? (err.spec ? [err.spec] : []);
+      const missing = specs.map((sp) => requests.find((q) => requestSpec(q) === sp) ?? { name: sp });
+      if (missing.length) return new NotFoundError(notFoundLine(missing, ctx.target.id));
+      return new NotFoundError(explainRpmFailure(err.kind, err.message, ctx.target.id));
+    }
     default: {
       const req = requests.find((q) => requestSpec(q) === err.spec);
       const pinned = ctx.pins?.length && err.kind === 'unsatisfiable' ? 'the locked versions were preferred; `yumda update` resolves anew' : undefined;
@@ -323,7 +332,7 @@ export const rpmBackend: Backend = {
   async candidates(c, ctx, name, log) {
     const r = await helper<{ versions: Array<{ epoch: number; version: string; release: string }> }>(c, ctx, ['versions', JOB, name], log, 'listing versions');
     const versions = newestFirst(r.versions);
-    if (versions.length === 0) throw new UserError(`package '${name}' was not found in the ${ctx.target.id} repositories`);
+    if (versions.length === 0) throw new NotFoundError(notFoundLine([{ name }], ctx.target.id));
     return versions;
   },
 

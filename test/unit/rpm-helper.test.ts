@@ -170,6 +170,13 @@ for (const py of interpreters) {
       expect(r.json.packages.map((p: { name: string; arch: string }) => `${p.name}.${p.arch}`)).toEqual(['zlib.x86_64']);
     });
 
+    it.each(managers)('%s: every request nothing matches is named in one answer, not only the first (issue 19, item 14)', async (m) => {
+      const scenario = { repos: { r1: [pkg('tool', '1.0-1', 'x86_64')] } };
+      const r = await helper(bin, m, scenario, 'resolve', ['nope1', 'tool', 'nope2', 'nope3']);
+      expect(r.code).toBe(3);
+      expect(r.json).toEqual({ error: { kind: 'not-found', message: 'no package matches nope1, nope2, nope3', spec: 'nope1', specs: ['nope1', 'nope2', 'nope3'] } });
+    });
+
     it('dnf: the newest version of a request or an error (best), never a silent older one', async () => {
       const scenario = { repos: { r1: [pkg('tool', '2.0-1', 'x86_64', { requires: ['libgone.so.3()(64bit)'] }), pkg('tool', '1.0-1', 'x86_64')] } };
       const r = await helper(bin, 'dnf', scenario, 'resolve', ['tool']);
