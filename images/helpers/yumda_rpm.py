@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import sys
+import time
 import traceback
 
 PY2 = sys.version_info[0] == 2
@@ -62,6 +63,17 @@ def text(x):
         except UnicodeError:
             return str(x).decode("utf-8", "replace")
     return str(x)
+
+
+NEVER_EXPIRE = str(10 * 365 * 24 * 3600)
+
+
+def stamp_age(stamp):
+    """Seconds since the metadata was last fetched into this cache, or None if it never was."""
+    try:
+        return max(0, int(time.time() - os.stat(stamp).st_mtime))
+    except OSError:
+        return None
 
 
 def take_lock(cachedir):
@@ -445,10 +457,20 @@ def main(argv):
     with open(job_file) as f:
         job = json.load(f)
     lock = take_lock(job["cachedir"])  # noqa: F841 (held until exit)
+    stamp = os.path.join(job["cachedir"], ".yumda-updated")
+    if cmd == "refresh":
+        # the volume's metadata is reused while younger than YUMDA_METADATA_MAX_AGE seconds, all
+        # of it or none (as apt's is), so the answer can say whether it came from the cache
+        age = stamp_age(stamp)
+        cached = age is not None and age < int(os.environ.get("YUMDA_METADATA_MAX_AGE", "0"))
+        os.environ["YUMDA_METADATA_EXPIRE"] = NEVER_EXPIRE if cached else "0"
     mgr = DnfManager(job) if job["manager"] == "dnf" else YumManager(job)
     mgr.load()
     if cmd == "refresh":
-        emit({"repos": mgr.counts()})
+        if not cached:
+            with open(stamp, "a"):
+                os.utime(stamp, None)
+        emit({"repos": mgr.counts(), "cachedAgeSeconds": age if cached else None})
     elif cmd == "resolve":
         # the runtime's packages at the runtime's versions, when the repositories still have them:
         # their real provides decide whether the runtime satisfies a requirement (version skew).

@@ -7,7 +7,7 @@ import { applicableRecipes, loadRecipes } from '../recipes/load.js';
 import type { AppliedRecipe } from '../recipes/types.js';
 import { aptBackend, parseAptRepo } from '../resolve/apt.js';
 import { displayRepoUrl, parseRpmRepo, rpmBackend } from '../resolve/rpm.js';
-import type { Backend, PackageRequest, ResolveContext, VersionPin } from '../resolve/backend.js';
+import { NotFoundError, staleMetadataHint, type Backend, type PackageRequest, type ResolveContext, type VersionPin } from '../resolve/backend.js';
 import { pickUpstream } from '../resolve/constraints.js';
 import { checkLocked, checkRequest } from '../resolve/names.js';
 import { stagedLicenses, type PackageLicense } from '../sbom/licenses.js';
@@ -278,14 +278,16 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     } else {
       const c = await session.get();
       const identity = await session.imageIdentity();
-      const requests = await resolveRanges(c, ctx, backend, spec.packages, events.detail);
-      events.step(
-        `resolving ${shortList(
-          requests.map((p) => p.name),
-          8,
-        )}`,
-      );
-      resolved = { plan: await backend.resolve(c, ctx, requests, events.detail), requests, imageIdentity: identity };
+      try {
+        const requests = await resolveRanges(c, ctx, backend, spec.packages, events.detail);
+        const names = requests.map((p) => p.name);
+        events.step(`resolving ${shortList(names, 8)}`);
+        resolved = { plan: await backend.resolve(c, ctx, requests, events.detail), requests, imageIdentity: identity };
+      } catch (e) {
+        const stale = e instanceof NotFoundError ? staleMetadataHint(session.metadata) : undefined;
+        if (stale) throw new NotFoundError((e as NotFoundError).message, { hint: [stale, (e as NotFoundError).hint].filter(Boolean).join('; ') });
+        throw e;
+      }
       plans.put(key, resolved);
     }
     const { plan, requests } = resolved;

@@ -229,7 +229,9 @@ export const aptBackend: Backend = {
       'set -e',
       `mkdir -p ${APT_LISTS}/partial`,
       `exec 9>${APT_LISTS}/.yumda-lock && flock 9`,
-      freshness.force ? 'true' : `if [ -n "$(find ${stamp} -mmin -${freshness.maxAgeMinutes} 2>/dev/null)" ]; then echo "yumda: metadata fresh"; exit 0; fi`,
+      freshness.force
+        ? 'true'
+        : `if [ -n "$(find ${stamp} -mmin -${freshness.maxAgeMinutes} 2>/dev/null)" ]; then echo "yumda: metadata fresh $(( $(date +%s) - $(stat -c %Y ${stamp}) ))"; exit 0; fi`,
       `apt-get update -q && touch ${stamp}`,
     ].join('\n');
     const r = await c.exec(['bash', '-c', script], {
@@ -243,6 +245,8 @@ export const aptBackend: Backend = {
       const detail = (r.stderr.split('\n').find((l) => l.startsWith('E:')) ?? r.stderr.trim()).replace(/^[EW]: /, '');
       throw new UserError(`cannot read the ${ctx.target.id} package repositories: ${detail}`, { hint: networkHint(ctx) });
     }
+    const fresh = /^yumda: metadata fresh (\d+)/m.exec(r.stdout);
+    return fresh ? { fetched: false, ageSeconds: Math.max(0, Number(fresh[1])) } : { fetched: true };
   },
 
   async resolve(c, ctx, requests, log) {

@@ -76,6 +76,19 @@ export type Log = (line: string) => void;
  */
 export const STAGE_OUT = '/yumda/out';
 
+/** Where the repository metadata a build resolves from came from: fetched now, or the cache. */
+export type MetadataSource = { fetched: true } | { fetched: false; ageSeconds: number };
+
+/**
+ * What a not-found error adds when the metadata came from the cache: a package added to a
+ * repository since it was fetched is not in it yet.
+ */
+export function staleMetadataHint(source: MetadataSource | undefined): string | undefined {
+  if (!source || source.fetched) return undefined;
+  const age = source.ageSeconds < 90 ? `${source.ageSeconds} s` : `${Math.round(source.ageSeconds / 60)} min`;
+  return `the repository metadata came from the cache (fetched ${age} ago); --refresh fetches it anew, in case the package was added since`;
+}
+
 /** How long fetched repository metadata is reused before it is fetched again. */
 export interface Freshness {
   maxAgeMinutes: number;
@@ -95,8 +108,8 @@ export interface Backend {
    * metadata between builds, by name and mount path.
    */
   metadataVolumes(ctx: ResolveContext): Array<{ name: string; path: string }>;
-  /** Fetches repository metadata, unless what the volumes hold is fresh enough. */
-  refresh(c: Runner, ctx: ResolveContext, log: Log, freshness: Freshness): Promise<void>;
+  /** Fetches repository metadata, unless what the volumes hold is fresh enough; says which. */
+  refresh(c: Runner, ctx: ResolveContext, log: Log, freshness: Freshness): Promise<MetadataSource>;
   resolve(c: Runner, ctx: ResolveContext, requests: PackageRequest[], log: Log): Promise<Plan>;
   /** Downloads and unpacks packages without maintainer scripts into STAGE_OUT. */
   stage(c: Runner, ctx: ResolveContext, packages: PlannedPackage[], log: Log): Promise<void>;

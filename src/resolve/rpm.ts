@@ -225,10 +225,17 @@ const NEVER_EXPIRE = String(10 * 365 * 24 * 3600);
  * (builds may share the volume), and answers every failure in JSON: an error answer is thrown here
  * as the user reads it.
  */
-async function helper<T>(c: Runner, ctx: ResolveContext, args: string[], log: Log, what: string, opts: { expireSeconds?: string; requests?: PackageRequest[] } = {}): Promise<T> {
+async function helper<T>(
+  c: Runner,
+  ctx: ResolveContext,
+  args: string[],
+  log: Log,
+  what: string,
+  opts: { env?: Record<string, string>; requests?: PackageRequest[] } = {},
+): Promise<T> {
   const manager = rpmManager(ctx.target);
   const r = await c.exec([interpreter(ctx), HELPER, ...args], {
-    env: { LC_ALL: 'C.UTF-8', YUMDA_METADATA_EXPIRE: opts.expireSeconds ?? NEVER_EXPIRE },
+    env: { LC_ALL: 'C.UTF-8', YUMDA_METADATA_EXPIRE: NEVER_EXPIRE, ...opts.env },
     // the helper's `downloaded FILE` lines are progress (stagingProgress counts them); the rest is the manager's own
     onStderrLine: (l) => {
       const line = l.trim();
@@ -311,9 +318,15 @@ export const rpmBackend: Backend = {
   },
 
   async refresh(c, ctx, log, freshness) {
-    const expire = freshness.force ? '0' : String(freshness.maxAgeMinutes * 60);
-    const r = await helper<{ repos: Record<string, number> }>(c, ctx, ['refresh', JOB], log, 'reading repositories', { expireSeconds: expire });
+    // the helper fetches when its stamp in the volume is older than this, and says whether it did
+    const maxAge = freshness.force ? '0' : String(freshness.maxAgeMinutes * 60);
+    const r = await helper<{ repos: Record<string, number>; cachedAgeSeconds?: number | null }>(c, ctx, ['refresh', JOB], log, 'reading repositories', {
+      env: { YUMDA_METADATA_MAX_AGE: maxAge },
+    });
     for (const [id, n] of Object.entries(r.repos)) log(`${id}: ${n} packages`);
+    if (typeof r.cachedAgeSeconds !== 'number') return { fetched: true };
+    log('repository metadata is fresh: reused');
+    return { fetched: false, ageSeconds: r.cachedAgeSeconds };
   },
 
   async resolve(c, ctx, requests, log) {
