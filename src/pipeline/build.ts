@@ -346,6 +346,9 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     // 4. every shared library the layer needs is in it or in the runtime
     events.step('checking that every shared library the layer needs is in the layer or the runtime');
     const closure = checkClosure(layer, runtime.libraries);
+    // files that must be ELF and cannot be read: relocation passed them by, and the check could not look inside
+    const unreadable = new Map([...report.binaries.unreadable, ...closure.unreadable].map((u) => [u.file, u.why]));
+    for (const [file, why] of unreadable) warnings.push(unreadableLine(file, why));
 
     // 5. packed: the tree as one archive, moved to /tmp, with what unpacks and launches it
     let shipped = layer;
@@ -413,6 +416,11 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
   } finally {
     await session.close();
   }
+}
+
+/** The warning for a file that must be ELF and is not a readable one. */
+export function unreadableLine(file: string, why: string): string {
+  return `${file} is ${why}; shipped as it is, neither relocated nor checked: it will fail where it is loaded or run`;
 }
 
 /**

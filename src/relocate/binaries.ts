@@ -1,6 +1,6 @@
-import { neededClosure, sonameIndex, type ElfObject } from '../elf/graph.js';
+import { elfObjects, neededClosure, sonameIndex } from '../elf/graph.js';
 import { ensureLibraryPath, findExactStrings, findPaths, overwrite, padPath } from '../elf/patch.js';
-import { ET_DYN, ET_EXEC, isElf, parseElf, ElfError, type ElfFile } from '../elf/read.js';
+import { ET_DYN, ET_EXEC } from '../elf/read.js';
 import { readContent, type Content, type TreeEntry } from '../tree/types.js';
 import { nameIndex, planDirectoryEdits, scanDirectoryStrings, type DirectoryRewrite, type DirectoryStrings } from './directories.js';
 import { LAYER_ROOT, relocatedAddress } from './placement.js';
@@ -19,6 +19,8 @@ export interface BinaryReport {
   libraryPathFailed: Array<{ file: string; why: string }>;
   /** Links /opt/X → etc/X that compiled-in /etc/X paths (rewritten to /opt/X) need. */
   aliases: Map<string, string>;
+  /** Files that must be ELF objects and are not readable ones (graph.ts readElfEntry): shipped as they are, not relocated. */
+  unreadable: Array<{ file: string; why: string }>;
 }
 
 export const LAYER_LIB_DIR = `${LAYER_ROOT}/lib`;
@@ -43,8 +45,8 @@ export function relocateBinaries(
   exact: ExactStringRule[] = [],
   follow: (layerPath: string) => string | undefined = (p) => p,
 ): BinaryReport {
-  const report: BinaryReport = { rewrittenPaths: [], rewrittenDirs: [], unrewritable: [], libraryPath: [], libraryPathFailed: [], aliases: new Map() };
   const dirs = scanDirectories(layer, paths);
+  const report: BinaryReport = { rewrittenPaths: [], rewrittenDirs: [], unrewritable: [], libraryPath: [], libraryPathFailed: [], aliases: new Map(), unreadable: dirs.unreadable };
   const mapSearchDir = (dir: string) => {
     if (dir.includes('$ORIGIN') || dir.includes('${ORIGIN}')) return dir;
     const addr = relocatedAddress(dir.replace(/\/+$/, ''), triplet);
@@ -113,22 +115,10 @@ export function relocateBinaries(
 
 /** Every ELF file of the layer parsed once, with its directory strings and the layer's sonames. */
 function scanDirectories(layer: Map<string, TreeEntry>, paths: PathMap) {
-  const objects = new Map<string, ElfObject>();
+  const unreadable: Array<{ file: string; why: string }> = [];
+  const objects = elfObjects(layer, (file, why) => unreadable.push({ file, why }));
   const scans = new Map<string, DirectoryStrings>();
   const index = nameIndex(paths);
-  for (const [p, e] of layer) {
-    if (e.kind !== 'file' || e.size < 64) continue;
-    const buf = readContent(e.content);
-    if (!isElf(buf)) continue;
-    let elf: ElfFile;
-    try {
-      elf = parseElf(buf);
-    } catch (err) {
-      if (err instanceof ElfError) continue;
-      throw err;
-    }
-    objects.set(p, { path: p, elf });
-    scans.set(p, scanDirectoryStrings(buf, elf, paths, index));
-  }
-  return { objects, scans, sonames: sonameIndex(layer, objects, [LAYER_LIB_DIR]) };
+  for (const [p, { elf }] of objects) scans.set(p, scanDirectoryStrings(readContent((layer.get(p) as { content: Content }).content), elf, paths, index));
+  return { objects, scans, unreadable, sonames: sonameIndex(layer, objects, [LAYER_LIB_DIR]) };
 }

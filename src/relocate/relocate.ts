@@ -63,7 +63,7 @@ export function emptyReport(): RelocateReport {
     droppedLinks: [],
     collisions: [],
     rewritten: [],
-    binaries: { rewrittenPaths: [], rewrittenDirs: [], unrewritable: [], libraryPath: [], libraryPathFailed: [], aliases: [] },
+    binaries: { rewrittenPaths: [], rewrittenDirs: [], unrewritable: [], libraryPath: [], libraryPathFailed: [], aliases: [], unreadable: [] },
     alternatives: [],
     wrapped: [],
     env: {},
