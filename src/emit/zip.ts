@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { constants as fsConstants, createReadStream, createWriteStream, existsSync, promises as fs, statSync } from 'node:fs';
+import { constants as fsConstants, createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { entryState, removeEntry, unreadable } from '../cache/entry.js';
 import { droppedLine, JsonStore } from '../cache/json-store.js';
 import { commitTogether, INTERNAL_FILE, stageAtomically, writeAtomically, type ReplaceRule, type StagedWrite } from '../util/atomic.js';
 import { outputRule } from './outputs.js';
@@ -58,13 +59,13 @@ export async function stageLayerZipCached(
   const record = records.get(digest);
   if (record && 'damaged' in record) {
     warn(droppedLine(`the record of the cached layer zip (${record.file})`, record.damaged, 'writing the zip anew'));
-  } else if (record && existsSync(cached)) {
+  } else if (record && !('missing' in entryState(cached))) {
     const copied = await copyVerified(cached, dest, record.value, rule);
     if (!('problem' in copied)) return copied;
     warn(droppedLine(`the cached layer zip (${cached})`, copied.problem, 'writing the zip anew'));
     records.drop(digest);
-    await fs.rm(cached, { force: true });
-  }
+    removeEntry(cached);
+  } else if ('damaged' in entryState(cached)) removeEntry(cached);
   return stageAtomically(
     dest,
     async (tmp) => {
@@ -98,9 +99,12 @@ async function copyVerified(
   want: CachedZip,
   rule: ReplaceRule,
 ): Promise<StagedWrite<{ bytes: number; sha256: string; reused: boolean }> | { problem: string }> {
-  const size = statSync(src).size;
-  if (size !== want.bytes) return { problem: `${size} bytes instead of ${want.bytes}` };
+  const st = entryState(src);
+  if (!('size' in st)) return { problem: 'damaged' in st ? st.damaged : 'gone' };
+  if (st.size !== want.bytes) return { problem: `${st.size} bytes instead of ${want.bytes}` };
   const mismatch = new Error('sha256 mismatch');
+  const unread = new Error('unreadable');
+  let readError: unknown;
   try {
     return await stageAtomically(
       dest,
@@ -112,7 +116,15 @@ async function copyVerified(
             done(null, chunk);
           },
         });
-        await pipeline(createReadStream(src), hashing, createWriteStream(tmp));
+        await pipeline(
+          createReadStream(src).on('error', (e) => {
+            readError = e;
+          }),
+          hashing,
+          createWriteStream(tmp),
+        ).catch((e) => {
+          throw readError !== undefined ? unread : e;
+        });
         if (h.digest('hex') !== want.sha256) throw mismatch;
         return { bytes: want.bytes, sha256: want.sha256, reused: true };
       },
@@ -120,6 +132,7 @@ async function copyVerified(
     );
   } catch (e) {
     if (e === mismatch) return { problem: 'its sha256 does not match the one recorded when it was written' };
+    if (e === unread) return { problem: unreadable(readError) };
     throw e;
   }
 }
