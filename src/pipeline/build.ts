@@ -20,6 +20,7 @@ import { relocate, type RelocateReport } from '../relocate/relocate.js';
 import { checkClosure, leaveOutUnloadableModules } from '../check/closure.js';
 import { gateLayer, type ClosureProblem, type GateOptions, type GateReport } from '../check/gate.js';
 import { cachePaths, ensureCacheDir } from '../cache/paths.js';
+import { useCacheForBuild } from '../cache/users.js';
 import { checkImageReference } from '../docker/reference.js';
 import { ContentStore } from '../cache/content-store.js';
 import { droppedLine, JsonStore } from '../cache/json-store.js';
@@ -240,6 +241,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
 
   const paths = cachePaths(spec.cacheDir);
   ensureCacheDir(paths.root);
+  await useCacheForBuild(paths.root, events.step);
   const store = new ContentStore(paths.content);
   const warnings: string[] = [];
   const warn = (line: string) => (events.warn ? events.warn(line) : warnings.push(line));

@@ -125,6 +125,51 @@ describe('outputs that belong together (issue 19, item 10)', () => {
   });
 });
 
+describe('cache clean while a build runs (issue 19, item 11c)', () => {
+  it('the clean waits for the build, which finishes with the same bytes; then the cache is empty', async () => {
+    const out = tempDir();
+    const dest = path.join(out, `${PKG}.zip`);
+    const go = path.join(tempDir(), 'go');
+    // held while relocating: its staged tree points into the cache's content store
+    const child = spawn(process.execPath, ['--import', hook, cliPath, 'install', PKG, ...TARGET, '--out', dest, '--cache-dir', cache], {
+      env: { ...env, YUMDA_TEST_PAUSE_AT: 'relocating', YUMDA_TEST_GO: go },
+    });
+    let stderr = '';
+    child.stdout.resume();
+    const paused = new Promise<void>((resolve) =>
+      child.stderr.on('data', (c) => {
+        stderr += c;
+        if (stderr.includes('test: paused at')) resolve();
+      }),
+    );
+    const built = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await paused;
+    let cleanErr = '';
+    const cleaner = spawn(process.execPath, [cliPath, 'cache', 'clean', '--cache-dir', cache], { env });
+    cleaner.stdout.resume();
+    const cleaned = new Promise<number | null>((resolve) => cleaner.on('close', resolve));
+    // it says it waits; a clean that does not wait just ends
+    const waiting = new Promise<void>((resolve) => {
+      cleaner.stderr.on('data', (c) => {
+        cleanErr += c;
+        if (cleanErr.includes('waiting for')) resolve();
+      });
+      void cleaned.then(() => resolve());
+    });
+    await waiting;
+    expect(cleanErr.trim()).toBe(`waiting for 1 running build (pid ${child.pid}) to finish with ${cache}; Ctrl-C to stop`);
+    expect(existsSync(path.join(cache, 'content'))).toBe(true);
+    writeFileSync(go, '');
+    expect(await built, stderr).toBe(0);
+    expect(stderr).not.toMatch(/error/);
+    expect(readFileSync(dest).equals(readFileSync(reference))).toBe(true);
+    expect(await cleaned).toBe(0);
+    expect(readdirSync(cache).filter((n) => n !== '.users')).toEqual([]);
+    // the cache is rebuilt by the next build, as after any clean
+    expect((await yumda(['install', PKG, ...TARGET, '--out', dest, '--cache-dir', cache])).code).toBe(0);
+  });
+});
+
 describe('a full disk', () => {
   const mounts: string[] = [];
   afterAll(async () => {
