@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { runInterruptTasks } from '../util/cleanup.js';
 import { errorReport, fsError, isUserError } from '../util/errors.js';
+import { engineLost } from '../docker/engine.js';
 import { toolVersion } from '../util/version.js';
 import { loadUnusable } from '../registry/load.js';
 import { buildCommand, updateCommand } from './commands/build.js';
@@ -251,6 +252,11 @@ export function program(): Command {
 /** Exit codes of a process ended by a signal, as shells report them (128 + the signal's number). */
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
+/** An error as the user reads it: a full disk or a forbidden place, an engine that went away, else as it came. */
+function userFacing(raw: unknown): unknown {
+  return engineLost(fsError(raw));
+}
+
 async function main(): Promise<void> {
   let signalled: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -267,19 +273,24 @@ async function main(): Promise<void> {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code !== 'EPIPE') throw e;
   });
-  process.on('uncaughtException', (e) => {
+  // a failure that escaped the work (a stream's error nobody awaited) is reported like any other, once
+  let reported = false;
+  process.on('uncaughtException', (raw) => {
     // after a signal, the work it cut short fails in all sorts of ways: the signal's line is the only one
-    if (signalled) return;
+    if (signalled || reported) return;
+    reported = true;
+    const e = userFacing(raw);
     process.stderr.write(errorReport(e));
-    void runInterruptTasks().finally(() => process.exit(70));
+    void runInterruptTasks().finally(() => process.exit(isUserError(e) ? e.exitCode : 70));
   });
   try {
     await program().parseAsync(process.argv);
   } catch (raw) {
-    // the signal handler is removing what the work left and exits when done
-    if (signalled) return new Promise<void>(() => undefined);
+    // the signal handler (or the one for an escaped failure) is removing what the work left and exits when done
+    if (signalled || reported) return new Promise<void>(() => undefined);
+    reported = true;
     await runInterruptTasks();
-    const e = fsError(raw);
+    const e = userFacing(raw);
     process.stderr.write(errorReport(e));
     process.exitCode = isUserError(e) ? e.exitCode : 70;
   }

@@ -220,14 +220,20 @@ export async function writeImageTarball(
     async (tmp) => {
       const pack = tar.pack();
       const out = createWriteStream(tmp);
+      // the tarball's write fails (a full disk) while a member is still being fed in: that failure
+      // ends the whole write at once, rather than surface later as an unhandled rejection or
+      // leave the member's copy waiting on a tar nobody reads
       const done = pipeline(pack, out);
+      done.catch(() => undefined);
       const common = { uid: 0, gid: 0, uname: '', gname: '', mtime: FIXED_DATE };
       for (const m of members) {
         if (m.dir) pack.entry({ ...common, name: m.name, type: 'directory', mode: 0o755 });
         else if (m.data) pack.entry({ ...common, name: m.name, mode: 0o644 }, m.data);
         else {
           const sink = pack.entry({ ...common, name: m.name, mode: 0o644, size: statSync(m.file!).size });
-          await pipeline(createReadStream(m.file!), sink);
+          const member = pipeline(createReadStream(m.file!), sink);
+          member.catch(() => undefined);
+          await Promise.race([member, done]);
         }
       }
       pack.finalize();

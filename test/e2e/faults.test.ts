@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, repoRoot, run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
+import { engineProxy } from '../helpers/engine-proxy.js';
 
 /**
  * Fault injection (issue 10): a build is killed (SIGKILL) or interrupted (SIGINT, SIGTERM) at
@@ -170,6 +171,47 @@ describe('cache clean while a build runs (issue 19, item 11c)', () => {
   });
 });
 
+describe('the engine goes away during a build (issue 19, item 11a)', () => {
+  it.each([`resolving ${PKG}`, 'downloading and unpacking', 'copying the unpacked packages out'])('at "%s": one line saying so, exit 1, no trace', async (pauseAt) => {
+    const proxy = await engineProxy();
+    const out = tempDir();
+    const go = path.join(tempDir(), 'go');
+    const child = spawn(process.execPath, ['--import', hook, cliPath, 'install', PKG, ...TARGET, '--out', path.join(out, 'x.zip'), '--cache-dir', tempDir(), '--refresh'], {
+      env: { ...env, DOCKER_HOST: proxy.url, YUMDA_TEST_PAUSE_AT: pauseAt, YUMDA_TEST_GO: go },
+    });
+    let stderr = '';
+    child.stdout.resume();
+    const paused = new Promise<void>((resolve) =>
+      child.stderr.on('data', (c) => {
+        stderr += c;
+        if (stderr.includes('test: paused at')) resolve();
+      }),
+    );
+    const code = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      await paused;
+      await proxy.cut();
+      writeFileSync(go, '');
+      expect(await code).toBe(1);
+      const lines = afterPause(stderr).filter((l) => l.startsWith('yumda:') || /^\s+at /.test(l) || /error/i.test(l));
+      expect(lines).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^yumda: error: lost the connection to the Docker engine at ${proxy.url} \\((EPIPE|ECONNRESET|ECONNREFUSED|ENOENT)\\): it stopped or went away during the command; `,
+          ),
+        ),
+      ]);
+      expect(readdirSync(out)).toEqual([]);
+    } finally {
+      writeFileSync(go, '');
+      await code;
+      // the engine did not really go: the build container yumda could not remove is removed here
+      const left = await containersOf(child.pid!);
+      if (left.length) await run('docker', ['rm', '-f', ...left]);
+    }
+  });
+});
+
 describe('a full disk', () => {
   const mounts: string[] = [];
   afterAll(async () => {
@@ -211,6 +253,19 @@ describe('a full disk', () => {
     expect(files(disk.dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(readdirSync(out)).toEqual([]);
     expect(await containersOf(r.pid)).toEqual([]);
+  });
+
+  it('under an image tarball (image --layer --oci and --docker-archive): one line, exit 1, nothing left (issue 19, item 11d)', async (ctx) => {
+    const disk = await smallDisk('64k');
+    if (!disk.dir) return ctx.skip(disk.why);
+    for (const format of ['--oci', '--docker-archive']) {
+      const dest = path.join(disk.dir, 'image.tar');
+      const r = await yumdaWithin(['image', '--layer', reference, format, dest], 60_000);
+      const lines = r.stderr.split('\n').filter((l) => l.startsWith('yumda:') || /^\s*at /.test(l) || l.includes('Error'));
+      expect(lines).toEqual([expect.stringMatching(new RegExp(`^yumda: error: no space left on device writing ${dest}; `))]);
+      expect(r.code).toBe(1);
+      expect(files(disk.dir)).toEqual([]);
+    }
   });
 
   it('under the output only: one line naming the output, exit 1, nothing left on that disk', async (ctx) => {
