@@ -18,7 +18,8 @@
 # read from where it put them. Answers then carry "releases": {id: {"package", "repos", "gpgcheck",
 # "keys"}}.
 # Errors: {"error": {"kind": "repo" | "not-found" | "unsatisfiable" | "download" | "internal",
-# "message", ...}} and exit status 3, whatever went wrong (a catch-all reports any exception).
+# "message", ...}} and exit status 3, whatever went wrong (a catch-all reports any exception);
+# "not-found" names every spec nothing matched ("specs") and the first ("spec").
 from __future__ import print_function
 
 import errno
@@ -29,6 +30,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import traceback
 
 PY2 = sys.version_info[0] == 2
@@ -47,6 +49,13 @@ def fail(kind, message, **extra):
     sys.exit(3)
 
 
+def not_found(specs):
+    """Every spec nothing matches, in one answer: a list of 10,000 unknown names is one error."""
+    if specs:
+        shown = ", ".join(specs[:5]) + (" and %d more" % (len(specs) - 5) if len(specs) > 5 else "")
+        fail("not-found", "no package matches %s" % shown, spec=specs[0], specs=specs)
+
+
 def text(x):
     """A message as text. yum's messages are unicode under Python 2 (gettext's ugettext, sqlite's
     strings), some of its exceptions carry utf-8 bytes instead, dnf's are str: decoding unicode
@@ -62,6 +71,17 @@ def text(x):
         except UnicodeError:
             return str(x).decode("utf-8", "replace")
     return str(x)
+
+
+NEVER_EXPIRE = str(10 * 365 * 24 * 3600)
+
+
+def stamp_age(stamp):
+    """Seconds since the metadata was last fetched into this cache, or None if it never was."""
+    try:
+        return max(0, int(time.time() - os.stat(stamp).st_mtime))
+    except OSError:
+        return None
 
 
 def take_lock(cachedir):
@@ -228,11 +248,13 @@ class DnfManager(object):
         return [{"name": p.name, "evr": p.evr, "arch": p.arch, "repo": p.reponame} for p in q]
 
     def resolve(self, specs):
+        missing = []
         for spec in specs:
             try:
                 self.base.install(spec, strict=True)
             except self.dnf.exceptions.MarkingError:
-                fail("not-found", "no package matches %s" % spec, spec=spec)
+                missing.append(spec)
+        not_found(missing)
         try:
             self.base.resolve(allow_erasing=False)
         except self.dnf.exceptions.DepsolveError as e:
@@ -395,12 +417,14 @@ class YumManager(object):
         return counts
 
     def resolve(self, specs):
+        missing = []
         for spec in specs:
             try:
                 if not self.yb.install(pattern=spec):
-                    fail("not-found", "no package matches %s" % spec, spec=spec)
+                    missing.append(spec)
             except self.yum.Errors.InstallError:
-                fail("not-found", "no package matches %s" % spec, spec=spec)
+                missing.append(spec)
+        not_found(missing)
         code, msgs = self.yb.resolveDeps()
         if code == 1:
             fail("unsatisfiable", "\n".join(text(m) for m in msgs))
@@ -531,10 +555,20 @@ def main(argv):
     with open(job_file) as f:
         job = json.load(f)
     lock = take_lock(job["cachedir"])  # noqa: F841 (held until exit)
+    stamp = os.path.join(job["cachedir"], ".yumda-updated")
+    if cmd == "refresh":
+        # the volume's metadata is reused while younger than YUMDA_METADATA_MAX_AGE seconds, all
+        # of it or none (as apt's is), so the answer can say whether it came from the cache
+        age = stamp_age(stamp)
+        cached = age is not None and age < int(os.environ.get("YUMDA_METADATA_MAX_AGE", "0"))
+        os.environ["YUMDA_METADATA_EXPIRE"] = NEVER_EXPIRE if cached else "0"
     mgr = DnfManager(job) if job["manager"] == "dnf" else YumManager(job)
     mgr.load()
     if cmd == "refresh":
-        emit(with_releases({"repos": mgr.counts()}, mgr))
+        if not cached:
+            with open(stamp, "a"):
+                os.utime(stamp, None)
+        emit(with_releases({"repos": mgr.counts(), "cachedAgeSeconds": age if cached else None}, mgr))
     elif cmd == "resolve":
         # the runtime's packages at the runtime's versions, when the repositories still have them:
         # their real provides decide whether the runtime satisfies a requirement (version skew).

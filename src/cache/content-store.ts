@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, promises as fs, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, promises as fs, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { entryState, removeEntry, unreadable } from './entry.js';
 import path from 'node:path';
 import type { Content } from '../tree/types.js';
 import { writeFileAtomicSync } from '../util/atomic.js';
@@ -35,7 +36,9 @@ export class ContentStore {
   put(data: Buffer): { hash: string; hostPath: string } {
     const hash = sha256(data);
     const dest = this.pathOf(hash);
-    if (!this.verified.has(hash) && this.check(hash, data.length) !== undefined) {
+    const problem = this.verified.has(hash) ? undefined : this.check(hash, data.length);
+    if (problem !== undefined) {
+      if ('damaged' in problem) removeEntry(dest);
       mkdirSync(path.dirname(dest), { recursive: true });
       writeFileAtomicSync(dest, data);
       this.verified.add(hash);
@@ -99,22 +102,23 @@ export class ContentStore {
     return { kind: 'file', hostPath: this.pathOf(hash), sha256: hash };
   }
 
-  /** Removes a damaged file, so the next `put` of its bytes writes it anew. */
+  /** Removes a damaged entry (whatever it is), so the next `put` of its bytes writes it anew. */
   drop(hash: string): void {
     this.verified.delete(hash);
-    rmSync(this.pathOf(hash), { force: true });
+    removeEntry(this.pathOf(hash));
   }
 
   private check(hash: string, size: number): ContentProblem | undefined {
     const file = this.pathOf(hash);
-    let actual: number;
+    const st = entryState(file);
+    if (!('size' in st)) return st;
+    if (st.size !== size) return { damaged: `${st.size} bytes instead of ${size}` };
+    let digest: string;
     try {
-      actual = statSync(file).size;
-    } catch {
-      return { missing: true };
+      digest = hashFile(file);
+    } catch (e) {
+      return { damaged: unreadable(e) };
     }
-    if (actual !== size) return { damaged: `${actual} bytes instead of ${size}` };
-    const digest = hashFile(file);
     if (digest !== hash) return { damaged: `its sha256 is ${digest.slice(0, 12)}…, not ${hash.slice(0, 12)}…` };
     return undefined;
   }

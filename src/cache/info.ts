@@ -38,7 +38,7 @@ export async function cacheUsage(paths: CachePaths): Promise<CacheUsage[]> {
   return Promise.all(names.map(async (name) => ({ name, dir: paths[name], ...(await usage(paths[name])) })));
 }
 
-/** Removes the cache, or only some parts of it; safe while no build is running. */
+/** Removes the cache, or only some parts of it; safe while no build is running (cache/users.ts sees to that). */
 export async function cleanCache(paths: CachePaths, parts: ReadonlyArray<keyof Omit<CachePaths, 'root'>>): Promise<void> {
   for (const p of parts) await fs.rm(paths[p], { recursive: true, force: true });
 }

@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { entryState, removeEntry, unreadable } from './entry.js';
 import path from 'node:path';
 import { writeFileAtomicSync } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -28,14 +29,18 @@ export class JsonStore<T> {
 
   get(key: string): Lookup<T> {
     const f = this.file(key);
+    const st = entryState(f);
+    if ('missing' in st) return undefined;
     let text: string;
     let ageMs: number;
     try {
+      if ('damaged' in st) throw st;
       ageMs = Date.now() - statSync(f).mtimeMs;
       text = readFileSync(f, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      return { damaged: `cannot read it (${(e as NodeJS.ErrnoException).code ?? e})`, file: f };
+      // a directory, a link, an unreadable file: dropped like any other damage, written anew by the next put
+      this.drop(key);
+      return { damaged: e === st && 'damaged' in st ? st.damaged : unreadable(e), file: f };
     }
     const reason = this.problem(text, f);
     if (reason === 'other-version') return undefined;
@@ -48,12 +53,13 @@ export class JsonStore<T> {
 
   put(key: string, value: T): void {
     mkdirSync(this.dir, { recursive: true });
+    if ('damaged' in entryState(this.file(key))) this.drop(key);
     const body = JSON.stringify(value);
     writeFileAtomicSync(this.file(key), `{"v":${RECORD_VERSION},"sha256":"${sha256(body)}","value":${body}}`);
   }
 
   drop(key: string): void {
-    rmSync(this.file(key), { force: true });
+    removeEntry(this.file(key));
   }
 
   private problem(text: string, file: string): string | 'other-version' | undefined {

@@ -119,7 +119,7 @@ export function closureResult(report: ClosureReport, runtime: Runtime): CheckRes
         `${files[0]}${files.length > 1 ? ` and ${files.length - 1} more file${files.length > 2 ? 's' : ''} need` : ' needs'} ${soname}, which is not in the layer or the ${runtime.id} runtime`,
     ),
     ...report.cLibrary.map((f) => `${f} replaces the ${runtime.id} runtime's C library, which only a self-contained layer (--from) can do`),
-    ...report.unreadable.map((u) => `${u.file} looks like ELF but cannot be read (${u.why})`),
+    ...report.unreadable.map((u) => `${u.file} is ${u.why}`),
   ];
   if (problems.length === 0) {
     return { check: 'closure', status: 'pass', message: `${report.checked} ELF files, every needed library is in the layer or the ${runtime.id} runtime`, closure: report };

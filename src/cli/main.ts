@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { runInterruptTasks } from '../util/cleanup.js';
-import { errorMessage, fsError, isUserError } from '../util/errors.js';
+import { errorReport, fsError, isUserError } from '../util/errors.js';
+import { engineLost } from '../docker/engine.js';
 import { toolVersion } from '../util/version.js';
 import { loadUnusable } from '../registry/load.js';
 import { buildCommand, updateCommand } from './commands/build.js';
@@ -73,7 +74,7 @@ export function program(): Command {
     .argument('<packages...>', 'package names, optionally pinned as NAME=VERSION')
     .option('-o, --out <file>', 'layer zip to write (default: <package>-<target>-<arch>.zip)')
     .option('--out-dir <dir>', 'write the layer as a directory instead of a zip')
-    .option('--force', "write the layer even when it exceeds Lambda's 250 MB unzipped limit")
+    .option('--force', "write the layer even when it exceeds Lambda's 250 MB unzipped limit, and in place of a file or link at --out that yumda did not write")
     .option('--dry-run', 'resolve and print the plan; build nothing')
     .option('--verify', 'verify the layer (as `yumda verify` does) before writing it; write nothing if it fails')
     .option('--run <command>', 'with --verify: also run this shell command Lambda-like (repeatable)', collect, [])
@@ -108,6 +109,7 @@ export function program(): Command {
       .option('--oci <file>', 'write an OCI image layout tarball (gzip layer; `docker load` reads it too)')
       .option('--docker-archive <file>', 'write a `docker save` tarball (for `docker load`)')
       .option('--load', 'load the image into the Docker engine also when writing --oci or --docker-archive')
+      .option('--force', 'write a tarball in place of a file or link that yumda did not write')
       .option('--layer <zip>', 'make the image of this layer zip (or image tarball) instead of building one')
       .addHelpText(
         'after',
@@ -282,6 +284,11 @@ function exitWhenDone(): void {
   setTimeout(() => process.exit(), LINGER_MS).unref();
 }
 
+/** An error as the user reads it: a full disk or a forbidden place, an engine that went away, else as it came. */
+function userFacing(raw: unknown): unknown {
+  return engineLost(fsError(raw));
+}
+
 async function main(): Promise<void> {
   let signalled: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -298,26 +305,26 @@ async function main(): Promise<void> {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code !== 'EPIPE') throw e;
   });
-  process.on('uncaughtException', (e) => {
+  // a failure that escaped the work (a stream's error nobody awaited) is reported like any other, once
+  let reported = false;
+  process.on('uncaughtException', (raw) => {
     // after a signal, the work it cut short fails in all sorts of ways: the signal's line is the only one
-    if (signalled) return;
-    process.stderr.write(`yumda: internal error: ${errorMessage(e)}\n${e.stack ?? ''}\n`);
-    void cleanUp().finally(() => process.exit(70));
+    if (signalled || reported) return;
+    reported = true;
+    const e = userFacing(raw);
+    process.stderr.write(errorReport(e));
+    void cleanUp().finally(() => process.exit(isUserError(e) ? e.exitCode : 70));
   });
   try {
     await program().parseAsync(process.argv);
   } catch (raw) {
-    // the signal handler is removing what the work left and exits when done
-    if (signalled) return new Promise<void>(() => undefined);
+    // the signal handler (or the one for an escaped failure) is removing what the work left and exits when done
+    if (signalled || reported) return new Promise<void>(() => undefined);
+    reported = true;
     await cleanUp();
-    const e = fsError(raw);
-    if (isUserError(e)) {
-      process.stderr.write(`yumda: error: ${e.message}${e.hint ? `; ${e.hint}` : ''}\n`);
-      process.exitCode = e.exitCode;
-    } else {
-      process.stderr.write(`yumda: internal error: ${errorMessage(e)}\n${(e as Error)?.stack ?? ''}\n`);
-      process.exitCode = 70;
-    }
+    const e = userFacing(raw);
+    process.stderr.write(errorReport(e));
+    process.exitCode = isUserError(e) ? e.exitCode : 70;
   }
   if (!signalled) exitWhenDone();
 }

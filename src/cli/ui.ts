@@ -3,6 +3,7 @@ import type { Arch } from '../registry/arch.js';
 import type { Repository, Target } from '../registry/types.js';
 import type { Plan } from '../resolve/plan.js';
 import { formatBytes } from '../util/format.js';
+import { printable } from '../util/printable.js';
 import { progressLine, type ProgressState } from '../util/progress.js';
 
 export type OutputMode = 'tty' | 'plain' | 'json' | 'quiet';
@@ -43,11 +44,12 @@ export class Reporter implements BuildEvents {
   readonly step = (title: string): void => {
     if (this.mode === 'quiet') return;
     this.clearStatus();
-    process.stderr.write(`[${this.elapsed()}] ${title}\n`);
+    process.stderr.write(`[${this.elapsed()}] ${printable(title)}\n`);
   };
 
-  readonly detail = (line: string): void => {
+  readonly detail = (raw: string): void => {
     if (this.mode === 'quiet') return;
+    const line = printable(raw);
     if (this.mode === 'tty') {
       const width = (process.stderr.columns ?? 100) - 4;
       process.stderr.write(`\r\x1b[K  ${line.length > width ? line.slice(0, width - 1) + '…' : line}`);
@@ -79,7 +81,7 @@ export class Reporter implements BuildEvents {
 
   warn(message: string): void {
     this.clearStatus();
-    process.stderr.write(`warning: ${message}\n`);
+    process.stderr.write(`warning: ${printable(message)}\n`);
   }
 
   /** A result line for people (stdout); silent in --json and --quiet modes. */

@@ -91,7 +91,7 @@ export async function buildImage(docker: Docker, ref: string, dir: string, opts:
         if (failed) {
           reject(
             new UserError(`building image ${ref} from ${dir} failed: ${failed.trim()}`, {
-              hint: tail.length ? `last output:\n${tail.join('\n')}` : undefined,
+              hint: tail.length ? `last output: ${tail.join(' | ')}` : undefined,
             }),
           );
         } else resolve();

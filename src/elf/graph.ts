@@ -1,30 +1,70 @@
 import path from 'node:path';
-import { closeSync, fstatSync, openSync } from 'node:fs';
-import { readHead, type FileTree } from '../tree/types.js';
-import { ElfError, fileSource, isElf, parseElf, type ElfFile } from './read.js';
+import { closeSync, openSync } from 'node:fs';
+import { readHead, type FileTree, type TreeEntry } from '../tree/types.js';
+import { ELF_MAGIC, ElfError, ET_DYN, ET_EXEC, fileSource, isElf, parseElf, PT_LOAD, type ElfFile } from './read.js';
 
 export interface ElfObject {
   path: string;
   elf: ElfFile;
 }
 
-/** Every ELF file of a tree, parsed once; files that only look like ELF are reported, not fatal. */
-export function elfObjects(tree: FileTree, onBroken?: (p: string, why: string) => void): Map<string, ElfObject> {
-  const out = new Map<string, ElfObject>();
-  for (const e of tree.values()) {
-    // only the parts parseElf looks at are read (headers, the dynamic section and its strings):
-    // a data file may be gigabytes, and so may a file that only starts like ELF
-    if (e.kind !== 'file' || e.size < 52 || !isElf(readHead(e.content, 64))) continue;
+/** A shared library's name: `libfoo.so`, `libfoo.so.1.2`, a module's `foo.so`. */
+const SHARED_LIBRARY = /\.so(\.\d+)*$/;
+/** A program's place: what is run there must be an ELF file or a script. */
+const PROGRAM_DIR = /\/(s?bin|libexec)\/[^/]+$/;
+/** A linker script in place of a development library (`libc.so`: `GROUP ( … )`). */
+const LINKER_SCRIPT = /^\s*(\/\*[\s\S]*?\*\/\s*)*(INPUT|GROUP|OUTPUT_FORMAT|SEARCH_DIR)\s*\(/;
+
+const isText = (buf: Buffer) => !buf.subarray(0, 4096).includes(0);
+
+/**
+ * An entry's ELF object; or, for a file that must be one and is not a readable one, why; or
+ * undefined for every other file. What must be ELF: whatever starts with ELF's magic, a file
+ * named as a shared library (unless a linker script), and an executable in a bin or libexec
+ * directory (unless a script, or text). Empty, truncated and malformed ones all land here: a
+ * loader or execve would refuse them at run time, so the build says so instead of shipping them
+ * silently.
+ */
+export function readElfEntry(e: TreeEntry): { elf: ElfFile } | { broken: string } | undefined {
+  if (e.kind !== 'file') return undefined;
+  const library = SHARED_LIBRARY.test(e.path);
+  const program = PROGRAM_DIR.test(e.path) && (e.mode & 0o111) !== 0;
+  if (e.size === 0) return library || program ? { broken: `empty (0 bytes), where ${library ? 'a shared library' : 'a program'} is expected` } : undefined;
+  // only the head, then the parts parseElf looks at (headers, the dynamic section and its
+  // strings): a data file may be gigabytes, and so may a file that only starts like ELF
+  const head = readHead(e.content, 4096);
+  const magic = ELF_MAGIC.subarray(0, Math.min(4, head.length));
+  if (head.subarray(0, 4).equals(magic)) {
+    if (!isElf(head)) return { broken: `truncated: ${e.size} bytes, shorter than an ELF header` };
+    let elf: ElfFile;
     const fd = e.content.kind === 'file' ? openSync(e.content.hostPath, 'r') : undefined;
     try {
-      const src = fd === undefined ? (e.content as { data: Buffer }).data : fileSource(fd, fstatSync(fd).size);
-      out.set(e.path, { path: e.path, elf: parseElf(src) });
+      elf = parseElf(fd === undefined ? (e.content as { data: Buffer }).data : fileSource(fd, e.size));
     } catch (err) {
-      if (err instanceof ElfError) onBroken?.(e.path, err.message);
-      else throw err;
+      if (err instanceof ElfError) return { broken: /^truncated/.test(err.message) ? `truncated: ${e.size} bytes (${err.message})` : `a malformed ELF file (${err.message})` };
+      throw err;
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
+    // what the kernel and the loader map must be in the file: a cut-off copy fails at run time
+    const loads = elf.segments.filter((s) => s.type === PT_LOAD);
+    const end = Math.max(0, ...loads.map((s) => s.offset + s.filesz));
+    if (end > e.size) return { broken: `truncated: ${e.size} bytes, its loadable segments end at byte ${end}` };
+    if (loads.length === 0 && (elf.type === ET_EXEC || elf.type === ET_DYN)) return { broken: 'a malformed ELF file (a program or library with no loadable segment)' };
+    return { elf };
+  }
+  if (library && !(isText(head) && LINKER_SCRIPT.test(head.toString('latin1')))) return { broken: `not an ELF file (${e.size} bytes), where a shared library is expected` };
+  if (program && !isText(head)) return { broken: `neither an ELF file nor a script (${e.size} bytes), where a program is expected` };
+  return undefined;
+}
+
+/** Every ELF file of a tree, parsed once; files that must be ELF and are not readable ones are reported, not fatal. */
+export function elfObjects(tree: FileTree, onBroken?: (p: string, why: string) => void): Map<string, ElfObject> {
+  const out = new Map<string, ElfObject>();
+  for (const e of tree.values()) {
+    const r = readElfEntry(e);
+    if (r && 'elf' in r) out.set(e.path, { path: e.path, elf: r.elf });
+    else if (r) onBroken?.(e.path, r.broken);
   }
   return out;
 }

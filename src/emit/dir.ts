@@ -1,15 +1,15 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { writeAtomically } from '../util/atomic.js';
+import { writeAtomically, type ReplaceRule } from '../util/atomic.js';
 import type { FileTree } from '../tree/types.js';
 import { archiveEntries } from './archive-entries.js';
-import { replaceRule } from './outputs.js';
+import { outputRule } from './outputs.js';
 
 /**
  * Writes a layer as a plain directory (what /opt would hold), atomically; an existing `dest` is
  * replaced only when it is empty or a layer directory yumda wrote.
  */
-export async function writeLayerDir(layer: FileTree, dest: string): Promise<void> {
+export async function writeLayerDir(layer: FileTree, dest: string, rule: ReplaceRule = outputRule({ kind: 'dir', what: 'the layer directory' })): Promise<void> {
   await writeAtomically(
     dest,
     async (tmp) => {
@@ -37,6 +37,6 @@ export async function writeLayerDir(layer: FileTree, dest: string): Promise<void
       // modes last, deepest first: a read-only directory must not stop its own contents being written
       for (const [p, mode] of dirModes.reverse()) await fs.chmod(p, mode | 0o200);
     },
-    replaceRule('dir'),
+    rule,
   );
 }

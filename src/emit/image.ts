@@ -9,7 +9,8 @@ import type { LayerManifest } from '../format/layer-manifest.js';
 import type { Arch } from '../registry/arch.js';
 import { LAYER_ROOT } from '../relocate/placement.js';
 import type { FileTree } from '../tree/types.js';
-import { writeAtomically } from '../util/atomic.js';
+import { writeAtomically, type ReplaceRule } from '../util/atomic.js';
+import { outputRule } from './outputs.js';
 import { withTempDir } from '../util/tempdir.js';
 import { archiveEntries, FIXED_DATE } from './archive-entries.js';
 import { treeTarStream, type TarMember } from '../tree/tar.js';
@@ -160,7 +161,13 @@ interface Member {
  * and `docker load` read it. `docker-archive`: the classic `docker save` layout
  * (<config>.json, <layer>/layer.tar, manifest.json, repositories).
  */
-export async function writeImageTarball(img: ImageDigests, spec: ImageSpec, format: ImageFormat, dest: string): Promise<{ bytes: number }> {
+export async function writeImageTarball(
+  img: ImageDigests,
+  spec: ImageSpec,
+  format: ImageFormat,
+  dest: string,
+  rule: ReplaceRule = outputRule({ kind: 'image', what: 'the image tarball' }),
+): Promise<{ bytes: number }> {
   const members: Member[] = [];
   const repoTags = spec.tag ? [spec.tag] : [];
   const dockerManifest = (config: string, layer: string) => Buffer.from(JSON.stringify([{ Config: config, RepoTags: repoTags, Layers: [layer] }]));
@@ -208,31 +215,48 @@ export async function writeImageTarball(img: ImageDigests, spec: ImageSpec, form
       members.push({ name: 'repositories', data: Buffer.from(JSON.stringify({ [repository]: { [tag]: layerId } })) });
     }
   }
-  return writeAtomically(dest, async (tmp) => {
-    const pack = tar.pack();
-    const out = createWriteStream(tmp);
-    const done = pipeline(pack, out);
-    const common = { uid: 0, gid: 0, uname: '', gname: '', mtime: FIXED_DATE };
-    for (const m of members) {
-      if (m.dir) pack.entry({ ...common, name: m.name, type: 'directory', mode: 0o755 });
-      else if (m.data) pack.entry({ ...common, name: m.name, mode: 0o644 }, m.data);
-      else {
-        const sink = pack.entry({ ...common, name: m.name, mode: 0o644, size: statSync(m.file!).size });
-        await pipeline(createReadStream(m.file!), sink);
+  return writeAtomically(
+    dest,
+    async (tmp) => {
+      const pack = tar.pack();
+      const out = createWriteStream(tmp);
+      // the tarball's write fails (a full disk) while a member is still being fed in: that failure
+      // ends the whole write at once, rather than surface later as an unhandled rejection or
+      // leave the member's copy waiting on a tar nobody reads
+      const done = pipeline(pack, out);
+      done.catch(() => undefined);
+      const common = { uid: 0, gid: 0, uname: '', gname: '', mtime: FIXED_DATE };
+      for (const m of members) {
+        if (m.dir) pack.entry({ ...common, name: m.name, type: 'directory', mode: 0o755 });
+        else if (m.data) pack.entry({ ...common, name: m.name, mode: 0o644 }, m.data);
+        else {
+          const sink = pack.entry({ ...common, name: m.name, mode: 0o644, size: statSync(m.file!).size });
+          const member = pipeline(createReadStream(m.file!), sink);
+          member.catch(() => undefined);
+          await Promise.race([member, done]);
+        }
       }
-    }
-    pack.finalize();
-    await done;
-    return { bytes: statSync(tmp).size };
-  });
+      pack.finalize();
+      await done;
+      return { bytes: statSync(tmp).size };
+    },
+    rule,
+  );
 }
 
 /** Writes the layer as an image tarball at `dest` (the layer blob goes through a temporary file). */
-export async function writeImage(layer: FileTree, spec: ImageSpec, format: ImageFormat, dest: string, toolVersion: string): Promise<ImageDigests & { bytes: number }> {
+export async function writeImage(
+  layer: FileTree,
+  spec: ImageSpec,
+  format: ImageFormat,
+  dest: string,
+  toolVersion: string,
+  rule?: ReplaceRule,
+): Promise<ImageDigests & { bytes: number }> {
   return withTempDir(async (dir) => {
     const blob = await writeLayerBlob(layer, path.join(dir, 'layer.tar'), format === 'oci');
     const img = imageDigests(spec, blob, toolVersion);
-    const { bytes } = await writeImageTarball(img, spec, format, dest);
+    const { bytes } = await writeImageTarball(img, spec, format, dest, rule);
     return { ...img, bytes };
   });
 }

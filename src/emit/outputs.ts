@@ -1,9 +1,13 @@
-import { constants, promises as fs, accessSync, lstatSync, readdirSync, readlinkSync, realpathSync, type Stats, statSync } from 'node:fs';
+import { constants, promises as fs, accessSync, lstatSync, readlinkSync, realpathSync, type Stats, statSync } from 'node:fs';
 import path from 'node:path';
 import { MANIFEST_PATH } from '../format/layer-manifest.js';
 import { LAYER_ROOT } from '../relocate/placement.js';
 import { sbomPathFor } from '../sbom/cyclonedx.js';
 import type { ReplaceRule } from '../util/atomic.js';
+import { printable } from '../util/printable.js';
+import { isOwnOutput, OUTPUT_MARK, OUTPUT_NOUN, type OutputKind } from './ownership.js';
+
+export type { OutputKind };
 import { UserError } from '../util/errors.js';
 
 /**
@@ -14,8 +18,8 @@ import { UserError } from '../util/errors.js';
 export interface OutputTarget {
   /** Absolute path. */
   path: string;
-  /** A file (zip, tarball, SBOM, lock) or a layer directory. */
-  kind: 'file' | 'dir';
+  /** What is written there: a layer zip, an SBOM, an image tarball, a lock, a runtime manifest, or a layer directory. */
+  kind: OutputKind;
   /** How the user named it, for messages: `--out`, `outputs.dir of layer 'x'`. */
   what: string;
   /** A layer zip: its SBOM is written beside it (sbomPathFor), and is checked like it. */
@@ -32,7 +36,14 @@ export interface OutputPolicy {
   protect?: string[];
   /** Create missing parent directories (inside the confinement) instead of refusing. */
   createParents?: boolean;
+  /** Replace a file or symlink that is not an output yumda wrote (`--force`). */
+  force?: boolean;
+  /** The flag that allows it, named in the refusal (none: the refusal says to move it away). */
+  forceFlag?: string;
 }
+
+/** How outputs may replace what exists: the part of the policy writers need again at write time. */
+export type ReplacePolicy = Pick<OutputPolicy, 'force' | 'forceFlag'>;
 
 /** The layer's manifest inside a layer directory: what marks a directory as one yumda wrote. */
 const LAYER_DIR_MARK = path.relative(LAYER_ROOT, MANIFEST_PATH);
@@ -45,9 +56,61 @@ export async function isReplaceableLayerDir(dir: string): Promise<boolean> {
   return (await fs.lstat(path.join(dir, LAYER_DIR_MARK)).catch(() => undefined))?.isFile() ?? false;
 }
 
-/** How `writeAtomically` may replace an existing path of this kind. */
-export function replaceRule(kind: OutputTarget['kind']): ReplaceRule {
-  return kind === 'dir' ? { kind: 'dir', isReplaceableDir: isReplaceableLayerDir } : { kind: 'file' };
+/**
+ * Refuses, in one line, to put an output in place of what is at its path, unless that is an
+ * output of the same kind yumda wrote (emit/ownership.ts recognises them), or nothing. With
+ * `force`, a file or symlink is replaced whatever it is; a directory yumda did not write never is.
+ * The one check every writer of a user-named path makes: before the work (checkOutputs) and
+ * again right before the rename (outputRule).
+ */
+export async function checkReplaceable(t: Pick<OutputTarget, 'path' | 'kind' | 'what'>, policy: ReplacePolicy = {}): Promise<void> {
+  const st = await fs.lstat(t.path).catch(() => undefined);
+  if (!st) return;
+  const refuse = (why: string, hint: string) => new UserError(`${t.what}: ${t.path} ${why}; nothing written`, { hint });
+  const forceHint = policy.forceFlag ? `pass ${policy.forceFlag} to replace it, or choose another path` : 'move it away, or choose another path';
+  if (t.kind === 'dir') {
+    if (st.isDirectory()) {
+      if (await isReplaceableLayerDir(t.path)) return;
+      const n = (await fs.readdir(t.path).catch(() => [])).length;
+      throw refuse(
+        `is a directory that yumda did not write (${n} ${n === 1 ? 'entry' : 'entries'}, no ${LAYER_DIR_MARK})`,
+        'choose a new or empty directory: yumda replaces only a layer directory it wrote',
+      );
+    }
+    throw refuse(
+      st.isSymbolicLink() ? `is a symlink (to ${printable(await fs.readlink(t.path))}), not a directory` : 'exists and is not a directory',
+      'choose a new or empty directory',
+    );
+  }
+  if (st.isDirectory()) throw refuse('is a directory', `give a file name, e.g. ${path.join(t.path, DEFAULT_NAME[t.kind])}`);
+  if (st.isSymbolicLink()) {
+    if (policy.force) return;
+    throw refuse(`is a symlink (to ${printable(await fs.readlink(t.path))}); yumda replaces a file it wrote, not a link`, forceHint);
+  }
+  if (!st.isFile()) throw refuse('exists and is not a regular file', 'choose another path');
+  if (policy.force || (await isOwnOutput(t.path, t.kind))) return;
+  throw refuse(`exists and is not ${OUTPUT_NOUN[t.kind]} yumda wrote (${OUTPUT_MARK[t.kind]})`, forceHint);
+}
+
+/** A file name for the hint when a directory was given. */
+const DEFAULT_NAME: Record<Exclude<OutputKind, 'dir'>, string> = { zip: 'layer.zip', sbom: 'layer.cdx.json', image: 'image.tar', lock: 'yumda.lock', runtime: 'runtime.json' };
+
+/** How `writeAtomically` may replace what is at an output's path: the same check as before the work. */
+export function outputRule(t: Pick<OutputTarget, 'kind' | 'what'>, policy: ReplacePolicy = {}): ReplaceRule {
+  return { kind: t.kind === 'dir' ? 'dir' : 'file', check: (dest) => checkReplaceable({ ...t, path: dest }, policy) };
+}
+
+/** The SBOM beside a layer zip, as an output of its own. */
+export function sbomTarget(t: Pick<OutputTarget, 'path' | 'what'>): OutputTarget {
+  return { path: sbomPathFor(t.path), kind: 'sbom', what: `${t.what} (its SBOM)` };
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return lstatSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function isInside(child: string, parent: string): boolean {
@@ -103,46 +166,18 @@ function checkParent(t: OutputTarget, policy: OutputPolicy): void {
   }
 }
 
-function checkExisting(t: OutputTarget): void {
-  let st: Stats;
-  try {
-    st = lstatSync(t.path);
-  } catch {
-    return;
-  }
-  if (t.kind === 'file') {
-    if (st.isDirectory()) throw new UserError(`${t.what}: ${t.path} is a directory; nothing written`, { hint: `give a file name, e.g. ${path.join(t.path, 'layer.zip')}` });
-    if (!st.isFile() && !st.isSymbolicLink()) throw new UserError(`${t.what}: ${t.path} exists and is not a regular file; nothing written`);
-    return;
-  }
-  if (!st.isDirectory()) throw new UserError(`${t.what}: ${t.path} exists and is not a directory; nothing written`, { hint: 'choose a new or empty directory' });
-  const names = readdirSync(t.path);
-  if (names.length === 0) return;
-  let marked = false;
-  try {
-    marked = lstatSync(path.join(t.path, LAYER_DIR_MARK)).isFile();
-  } catch {
-    marked = false;
-  }
-  if (!marked) {
-    throw new UserError(
-      `${t.what}: ${t.path} is a directory that yumda did not write (${names.length} ${names.length === 1 ? 'entry' : 'entries'}, no ${LAYER_DIR_MARK}); nothing written`,
-      {
-        hint: 'choose a new or empty directory: yumda replaces only a layer directory it wrote',
-      },
-    );
-  }
-}
-
 /**
  * Refuses, in one line and before any work, an output that would destroy or escape: an existing
  * directory (for a file) or a directory yumda did not write (for a layer directory), a path
  * outside the project, the manifest or lock (or a directory holding them), two outputs on one
  * path, a missing or read-only parent.
  */
-export function checkOutputs(targets: readonly OutputTarget[], policy: OutputPolicy = {}): void {
+export async function checkOutputs(targets: readonly OutputTarget[], policy: OutputPolicy = {}): Promise<void> {
   const seen = new Map<string, OutputTarget>();
-  const all = targets.flatMap((t) => (t.withSbom ? [t, { path: sbomPathFor(t.path), kind: 'file' as const, what: `${t.what} (its SBOM)` }] : [t]));
+  const all = targets.flatMap((t) => (t.withSbom ? [t, sbomTarget(t)] : [t]));
+  // an existing directory named as a file output is that, whatever else would be said of it
+  // (`--out /` is a directory, not a zip whose SBOM /.cdx.json would be inside it)
+  for (const t of all) if (t.kind !== 'dir' && isDirectory(t.path)) await checkReplaceable(t, policy);
   for (const t of all) {
     const real = realLocation(t.path);
     // one output inside another (a zip in a layer directory, a directory in a directory): the
@@ -176,7 +211,7 @@ export function checkOutputs(targets: readonly OutputTarget[], policy: OutputPol
         });
       }
     }
-    checkExisting(t);
+    await checkReplaceable(t, policy);
     checkParent(t, policy);
   }
 }

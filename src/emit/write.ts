@@ -1,12 +1,12 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { CycloneDxBom } from '../sbom/cyclonedx.js';
 import { sbomPathFor } from '../sbom/cyclonedx.js';
 import type { FileTree } from '../tree/types.js';
-import { writeAtomically } from '../util/atomic.js';
+import { commitTogether, stageAtomically, type StagedWrite } from '../util/atomic.js';
 import { writeLayerDir } from './dir.js';
-import { writeLayerZipCached } from './zip.js';
+import { outputRule, sbomTarget, type ReplacePolicy } from './outputs.js';
+import { stageLayerZipCached } from './zip.js';
 
 /** Where a layer goes: a zip (with its SBOM beside it), a directory, or both. Absolute paths. */
 export interface LayerOutputPaths {
@@ -20,22 +20,26 @@ export interface WrittenLayer {
   dir?: string;
 }
 
-async function fileSha256(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 /**
  * Writes a layer that passed the gate (check/gate.ts) to the outputs checked before the build
- * (emit/outputs.ts): each under a temporary name, renamed into place when complete. Parents
- * are created only when the caller checked they may be (a manifest's outputs inside its project).
+ * (emit/outputs.ts): each under a temporary name, renamed into place when complete, after the
+ * same check of what it replaces. A zip and its SBOM belong together: both are written, then
+ * both renamed at once (commitTogether), so an interrupt leaves both or neither. Parents are
+ * created only when the caller checked they may be (a manifest's outputs inside its project).
  */
 export async function writeLayerOutputs(
   layer: FileTree,
   sbom: CycloneDxBom | undefined,
   out: LayerOutputPaths,
-  opts: { cacheDir: string | undefined; createParents?: boolean; step?: (title: string) => void; warn: (line: string) => void },
+  opts: {
+    cacheDir: string | undefined;
+    createParents?: boolean;
+    step?: (title: string) => void;
+    warn: (line: string) => void;
+    /** How the user named the outputs, for messages (`--out`, `outputs.zip of layer 'x'`). */
+    what?: { zip?: string; dir?: string };
+    replace?: ReplacePolicy;
+  },
 ): Promise<WrittenLayer> {
   const written: WrittenLayer = {};
   const parent = async (p: string) => {
@@ -44,18 +48,27 @@ export async function writeLayerOutputs(
   if (out.zip) {
     opts.step?.(`writing ${out.zip}`);
     await parent(out.zip);
-    const r = await writeLayerZipCached(layer, out.zip, opts.cacheDir, opts.warn);
-    written.zip = { path: out.zip, bytes: r.bytes, sha256: await fileSha256(out.zip), reused: r.reused };
-    if (sbom) {
-      const text = JSON.stringify(sbom, null, 2) + '\n';
-      written.sbom = sbomPathFor(out.zip);
-      await writeAtomically(written.sbom, (tmp) => fs.writeFile(tmp, text));
+    const zip = { path: out.zip, kind: 'zip' as const, what: opts.what?.zip ?? '--out' };
+    const zipped = await stageLayerZipCached(layer, out.zip, opts.cacheDir, opts.warn, outputRule(zip, opts.replace));
+    const staged: Array<StagedWrite<unknown>> = [zipped];
+    try {
+      if (sbom) {
+        const text = JSON.stringify(sbom, null, 2) + '\n';
+        staged.push(await stageAtomically(sbomPathFor(out.zip), (tmp) => fs.writeFile(tmp, text), outputRule(sbomTarget(zip), opts.replace)));
+      }
+    } catch (e) {
+      await zipped.discard();
+      throw e;
     }
+    const r = zipped.result;
+    await commitTogether(staged);
+    written.zip = { path: out.zip, bytes: r.bytes, sha256: r.sha256, reused: r.reused };
+    if (sbom) written.sbom = sbomPathFor(out.zip);
   }
   if (out.dir) {
     opts.step?.(`writing ${out.dir}/`);
     await parent(out.dir);
-    await writeLayerDir(layer, out.dir);
+    await writeLayerDir(layer, out.dir, outputRule({ kind: 'dir', what: opts.what?.dir ?? '--out-dir' }, opts.replace));
     written.dir = out.dir;
   }
   return written;

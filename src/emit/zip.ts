@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { constants as fsConstants, createReadStream, createWriteStream, existsSync, promises as fs, statSync } from 'node:fs';
+import { constants as fsConstants, createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { entryState, removeEntry, unreadable } from '../cache/entry.js';
 import { droppedLine, JsonStore } from '../cache/json-store.js';
-import { writeAtomically } from '../util/atomic.js';
+import { commitTogether, INTERNAL_FILE, stageAtomically, writeAtomically, type ReplaceRule, type StagedWrite } from '../util/atomic.js';
+import { outputRule } from './outputs.js';
 import { sha256 } from '../util/hash.js';
 import { readContent, type FileTree } from '../tree/types.js';
 import { archiveEntries } from './archive-entries.js';
@@ -36,54 +38,101 @@ interface CachedZip {
 }
 
 /**
- * Writes the zip, or copies the one a previous build wrote for the same layer digest from
- * `cacheDir` (a warm rebuild of an unchanged layer costs a file copy). The copy is hashed as it is
- * made and must match the sha256 recorded beside the cached zip: one read of the zip, where
- * testing its entries' CRCs would inflate every one. A cached zip that does not match is dropped,
- * with one line through `warn`, and the zip is written anew.
+ * Writes the zip under a temporary name beside `dest` (put in place by the caller's commit), or
+ * copies there the one a previous build wrote for the same layer digest in `cacheDir` (a warm
+ * rebuild of an unchanged layer costs a file copy). The copy is hashed as it is made and must
+ * match the sha256 recorded beside the cached zip: one read of the zip, where testing its
+ * entries' CRCs would inflate every one. A cached zip that does not match is dropped, with one
+ * line through `warn`, and the zip is written anew.
  */
-export async function writeLayerZipCached(layer: FileTree, dest: string, cacheDir: string | undefined, warn: (line: string) => void): Promise<{ bytes: number; reused: boolean }> {
-  if (!cacheDir) return { ...(await writeLayerZip(layer, dest)), reused: false };
+export async function stageLayerZipCached(
+  layer: FileTree,
+  dest: string,
+  cacheDir: string | undefined,
+  warn: (line: string) => void,
+  rule: ReplaceRule,
+): Promise<StagedWrite<{ bytes: number; sha256: string; reused: boolean }>> {
+  if (!cacheDir) return stageLayerZip(layer, dest, rule, false);
   const digest = layerDigest(layer);
   const cached = path.join(cacheDir, `${digest}.zip`);
   const records = new JsonStore<CachedZip>(cacheDir, 'cache-zip');
   const record = records.get(digest);
   if (record && 'damaged' in record) {
     warn(droppedLine(`the record of the cached layer zip (${record.file})`, record.damaged, 'writing the zip anew'));
-  } else if (record && existsSync(cached)) {
-    const problem = await copyVerified(cached, dest, record.value);
-    if (problem === undefined) return { bytes: record.value.bytes, reused: true };
-    warn(droppedLine(`the cached layer zip (${cached})`, problem, 'writing the zip anew'));
+  } else if (record && !('missing' in entryState(cached))) {
+    const copied = await copyVerified(cached, dest, record.value, rule);
+    if (!('problem' in copied)) return copied;
+    warn(droppedLine(`the cached layer zip (${cached})`, copied.problem, 'writing the zip anew'));
     records.drop(digest);
-    await fs.rm(cached, { force: true });
-  }
-  const r = await writeLayerZip(layer, dest);
-  await fs.mkdir(cacheDir, { recursive: true });
-  await writeAtomically(cached, (tmp) => fs.copyFile(dest, tmp, fsConstants.COPYFILE_FICLONE));
-  records.put(digest, { sha256: r.sha256, bytes: r.bytes });
-  return { bytes: r.bytes, reused: false };
+    removeEntry(cached);
+  } else if ('damaged' in entryState(cached)) removeEntry(cached);
+  return stageAtomically(
+    dest,
+    async (tmp) => {
+      const r = await writeZip(tmp, zipEntries(layer));
+      await fs.mkdir(cacheDir, { recursive: true });
+      await writeAtomically(cached, (t) => fs.copyFile(tmp, t, fsConstants.COPYFILE_FICLONE), INTERNAL_FILE);
+      records.put(digest, { sha256: r.sha256, bytes: r.bytes });
+      return { ...r, reused: false };
+    },
+    rule,
+  );
 }
 
-/** Copies `src` to `dest` if its bytes are the recorded ones; else leaves `dest` as it was and says why. */
-async function copyVerified(src: string, dest: string, want: CachedZip): Promise<string | undefined> {
-  const size = statSync(src).size;
-  if (size !== want.bytes) return `${size} bytes instead of ${want.bytes}`;
+/** `stageLayerZipCached`, put in place at once. */
+export async function writeLayerZipCached(
+  layer: FileTree,
+  dest: string,
+  cacheDir: string | undefined,
+  warn: (line: string) => void,
+  rule: ReplaceRule = outputRule({ kind: 'zip', what: 'the layer zip' }),
+): Promise<{ bytes: number; sha256: string; reused: boolean }> {
+  const staged = await stageLayerZipCached(layer, dest, cacheDir, warn, rule);
+  await commitTogether([staged]);
+  return staged.result;
+}
+
+/** Copies `src` beside `dest` if its bytes are the recorded ones; else leaves `dest` as it was and says why. */
+async function copyVerified(
+  src: string,
+  dest: string,
+  want: CachedZip,
+  rule: ReplaceRule,
+): Promise<StagedWrite<{ bytes: number; sha256: string; reused: boolean }> | { problem: string }> {
+  const st = entryState(src);
+  if (!('size' in st)) return { problem: 'damaged' in st ? st.damaged : 'gone' };
+  if (st.size !== want.bytes) return { problem: `${st.size} bytes instead of ${want.bytes}` };
   const mismatch = new Error('sha256 mismatch');
+  const unread = new Error('unreadable');
+  let readError: unknown;
   try {
-    await writeAtomically(dest, async (tmp) => {
-      const h = createHash('sha256');
-      const hashing = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          h.update(chunk);
-          done(null, chunk);
-        },
-      });
-      await pipeline(createReadStream(src), hashing, createWriteStream(tmp));
-      if (h.digest('hex') !== want.sha256) throw mismatch;
-    });
-    return undefined;
+    return await stageAtomically(
+      dest,
+      async (tmp) => {
+        const h = createHash('sha256');
+        const hashing = new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            h.update(chunk);
+            done(null, chunk);
+          },
+        });
+        await pipeline(
+          createReadStream(src).on('error', (e) => {
+            readError = e;
+          }),
+          hashing,
+          createWriteStream(tmp),
+        ).catch((e) => {
+          throw readError !== undefined ? unread : e;
+        });
+        if (h.digest('hex') !== want.sha256) throw mismatch;
+        return { bytes: want.bytes, sha256: want.sha256, reused: true };
+      },
+      rule,
+    );
   } catch (e) {
-    if (e === mismatch) return 'its sha256 does not match the one recorded when it was written';
+    if (e === mismatch) return { problem: 'its sha256 does not match the one recorded when it was written' };
+    if (e === unread) return { problem: unreadable(readError) };
     throw e;
   }
 }
@@ -92,13 +141,25 @@ async function copyVerified(src: string, dest: string, want: CachedZip): Promise
  * Writes a layer as a Lambda layer zip: entries sorted, fixed times, unix modes, symlinks stored as
  * symlinks (Lambda's unzip restores them), so the same layer always gives the same bytes.
  */
-export async function writeLayerZip(layer: FileTree, dest: string): Promise<{ bytes: number; sha256: string }> {
-  const entries: ZipEntry[] = archiveEntries(layer).map(({ name, entry }) =>
+export async function writeLayerZip(
+  layer: FileTree,
+  dest: string,
+  rule: ReplaceRule = outputRule({ kind: 'zip', what: 'the layer zip' }),
+): Promise<{ bytes: number; sha256: string }> {
+  return writeAtomically(dest, (tmp) => writeZip(tmp, zipEntries(layer)), rule);
+}
+
+/** The zip written under a temporary name beside `dest`, for the caller to commit. */
+function stageLayerZip(layer: FileTree, dest: string, rule: ReplaceRule, reused: false): Promise<StagedWrite<{ bytes: number; sha256: string; reused: boolean }>> {
+  return stageAtomically(dest, async (tmp) => ({ ...(await writeZip(tmp, zipEntries(layer))), reused }), rule);
+}
+
+function zipEntries(layer: FileTree): ZipEntry[] {
+  return archiveEntries(layer).map(({ name, entry }) =>
     entry.kind === 'dir'
       ? { kind: 'dir', name, mode: entry.mode }
       : entry.kind === 'symlink'
         ? { kind: 'symlink', name, target: entry.target }
         : { kind: 'file', name, mode: entry.mode, size: entry.size, content: entry.content },
   );
-  return writeAtomically(dest, (tmp) => writeZip(tmp, entries));
 }

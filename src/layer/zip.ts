@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
 import type { ContentStore } from '../cache/content-store.js';
 import { UserError } from '../util/errors.js';
@@ -45,6 +46,34 @@ export function entryKind(e: Pick<yauzl.Entry, 'versionMadeBy' | 'externalFileAt
   return name.endsWith('/') ? { kind: 'dir', mode: 0o755 } : { kind: 'file', mode: 0o644 };
 }
 
+const UTF8_FLAG = 0x800;
+const UNICODE_PATH = 0x7075;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function strictUtf8(b: Buffer): string | undefined {
+  try {
+    return utf8.decode(b);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An entry's name from its stored bytes. The Info-ZIP Unicode Path extra field (0x7075) wins when
+ * it is version 1, its CRC-32 matches the stored name (else the name was changed after it was
+ * written, and the field is stale) and it is valid UTF-8. Otherwise the name is UTF-8 when the
+ * flag says so, and also when its bytes are valid UTF-8 without it: Info-ZIP's `zip` stores a
+ * UTF-8 file system's names as they are, with no flag and no extra field, and a real CP437 name
+ * with bytes over 0x7f is almost never valid UTF-8 too. Only what is not UTF-8 is read as CP437,
+ * the zip format's default. Backslashes become slashes, as yauzl does for Windows archivers.
+ */
+export function zipEntryName(flags: number, raw: Buffer, extraFields: ReadonlyArray<{ id: number; data: Buffer }>): string {
+  const field = extraFields.find((f) => f.id === UNICODE_PATH && f.data.length >= 5 && f.data[0] === 1 && f.data.readUInt32LE(1) === crc32(raw));
+  const name =
+    (field && strictUtf8(field.data.subarray(5))) ?? ((flags & UTF8_FLAG) !== 0 ? raw.toString('utf8') : (strictUtf8(raw) ?? yauzl.getFileNameLowLevel(0, raw, [], true)));
+  return name.replace(/\\/g, '/');
+}
+
 /** Why yauzl could not read a zip, said for a user. */
 function corrupt(file: string, e: unknown): UserError {
   const why = (e as Error).message ?? String(e);
@@ -74,7 +103,7 @@ export async function readZipLayer(file: string, opts: ReadOptions = {}): Promis
         hint: 'a Lambda layer with this many files cannot be real; check where the zip came from',
       });
     for await (const e of zip.eachEntry()) {
-      const name = yauzl.getFileNameLowLevel(e.generalPurposeBitFlag, e.fileNameRaw as unknown as Buffer, e.extraFields, false);
+      const name = zipEntryName(e.generalPurposeBitFlag, e.fileNameRaw as unknown as Buffer, e.extraFields);
       budget.entry(name);
       const p = layerPathOf(name, file);
       const shown = printable(name);

@@ -8,8 +8,9 @@ import { applicableRecipes, loadRecipes } from '../recipes/load.js';
 import type { AppliedRecipe } from '../recipes/types.js';
 import { aptBackend, parseAptRepo } from '../resolve/apt.js';
 import { displayRepoUrl, parseRpmRepo, rpmBackend } from '../resolve/rpm.js';
-import type { Backend, PackageRequest, ResolveContext, VersionPin } from '../resolve/backend.js';
+import { NotFoundError, staleMetadataHint, type Backend, type PackageRequest, type ResolveContext, type VersionPin } from '../resolve/backend.js';
 import { pickUpstream } from '../resolve/constraints.js';
+import { checkLocked, checkRequest } from '../resolve/names.js';
 import { stagedLicenses, type PackageLicense } from '../sbom/licenses.js';
 import { layerSbom, type CycloneDxBom } from '../sbom/cyclonedx.js';
 import type { ImageIdentity } from '../docker/images.js';
@@ -24,12 +25,14 @@ import { gateLayer, type ClosureProblem, type GateOptions, type GateReport } fro
 import type { VersionProblem } from '../check/versions.js';
 import { refuseCLibraryPackage } from '../check/c-library.js';
 import { cachePaths, ensureCacheDir } from '../cache/paths.js';
+import { useCacheForBuild } from '../cache/users.js';
 import { checkImageReference } from '../docker/reference.js';
 import { ContentStore } from '../cache/content-store.js';
 import { droppedLine, JsonStore } from '../cache/json-store.js';
 import { PackageCache } from '../cache/packages.js';
 import { addWithParents, bytes, type FileTree } from '../tree/types.js';
 import { UserError } from '../util/errors.js';
+import { shortList } from '../util/format.js';
 import { checkpoint } from '../util/cleanup.js';
 import { sha256 } from '../util/hash.js';
 import { projectRoot } from '../util/paths.js';
@@ -264,6 +267,9 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     }
   }
   if (spec.buildImage) checkImageReference(spec.buildImage, spec.name ? `buildImage of layer '${spec.name}'` : '--build-image');
+  // every way into a build checks these where they come from; this is the last guard before the package manager
+  for (const r of spec.packages) checkRequest(target.family, r, spec.name ? `layer '${spec.name}'` : 'package');
+  for (const p of spec.pins ?? []) checkLocked(target.family, p, spec.name ? `the lock of layer '${spec.name}'` : 'locked package');
   const deployRuntime = runtimeFor(deployTarget, spec);
   const runtime = spec.from ? nothingProvided(deployRuntime, target) : deployRuntime;
   const recipes = loadRecipes(spec.recipeDirs);
@@ -282,6 +288,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
 
   const paths = cachePaths(spec.cacheDir);
   ensureCacheDir(paths.root);
+  await useCacheForBuild(paths.root, events.step);
   const store = new ContentStore(paths.content);
   const warnings: string[] = [];
   const warn = (line: string) => (events.warn ? events.warn(line) : warnings.push(line));
@@ -320,9 +327,16 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     } else {
       const c = await session.get();
       const identity = await session.imageIdentity();
-      const requests = await resolveRanges(c, ctx, backend, spec.packages, events.detail);
-      events.step(`resolving ${requests.map((p) => p.name).join(', ')}`);
-      resolved = { plan: await backend.resolve(c, ctx, requests, events.detail), requests, imageIdentity: identity };
+      try {
+        const requests = await resolveRanges(c, ctx, backend, spec.packages, events.detail);
+        const names = requests.map((p) => p.name);
+        events.step(`resolving ${shortList(names, 8)}`);
+        resolved = { plan: await backend.resolve(c, ctx, requests, events.detail), requests, imageIdentity: identity };
+      } catch (e) {
+        const stale = e instanceof NotFoundError ? staleMetadataHint(session.metadata) : undefined;
+        if (stale) throw new NotFoundError((e as NotFoundError).message, { hint: [stale, (e as NotFoundError).hint].filter(Boolean).join('; ') });
+        throw e;
+      }
       plans.put(key, resolved);
     }
     const { plan, requests } = resolved;
@@ -412,6 +426,9 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     // 4. every shared library the layer needs is in it or in the runtime
     events.step('checking that every shared library the layer needs is in the layer or the runtime');
     const closure = checkClosure(layer, runtime.libraries, { runtime, selfContained: !!spec.from });
+    // files that must be ELF and cannot be read: relocation passed them by, and the check could not look inside
+    const unreadable = new Map([...report.binaries.unreadable, ...closure.unreadable].map((u) => [u.file, u.why]));
+    for (const [file, why] of unreadable) warnings.push(unreadableLine(file, why));
 
     // 5. packed: the tree as one archive, moved to /tmp, with what unpacks and launches it
     let shipped = layer;
@@ -496,6 +513,11 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
   } finally {
     await session.close();
   }
+}
+
+/** The warning for a file that must be ELF and is not a readable one. */
+export function unreadableLine(file: string, why: string): string {
+  return `${file} is ${why}; shipped as it is, neither relocated nor checked: it will fail where it is loaded or run`;
 }
 
 /**

@@ -10,7 +10,7 @@ import { LocalRunner, localDescription, openLocalWork } from '../runner/local.js
 import type { ProgressState } from '../util/progress.js';
 import type { Runner } from '../runner/types.js';
 import type { Target } from '../registry/types.js';
-import type { Backend, Freshness, ResolveContext } from '../resolve/backend.js';
+import type { Backend, Freshness, MetadataSource, ResolveContext } from '../resolve/backend.js';
 import { UserError } from '../util/errors.js';
 import { projectRoot } from '../util/paths.js';
 import { tarOf } from '../tree/tar.js';
@@ -45,6 +45,7 @@ export class BuildSession {
   private closeLocal: (() => void) | undefined;
   private foreign: Promise<ArchRunner> | undefined;
   private foreignContainer: WorkContainer | undefined;
+  private source: MetadataSource | undefined;
 
   constructor(
     private readonly opts: {
@@ -61,6 +62,11 @@ export class BuildSession {
       repositories: string;
     },
   ) {}
+
+  /** Where the repository metadata came from, once the package manager runs. */
+  get metadata(): MetadataSource | undefined {
+    return this.source;
+  }
 
   /** The image the session uses (resolving the default needs no engine). */
   /** Whether the package manager already runs (asking it something more then costs no container). */
@@ -152,7 +158,7 @@ export class BuildSession {
     const r = new LocalRunner();
     await r.putArchive('/', await tarOf(backend.configFiles(ctx)));
     events.step(`reading the ${ctx.target.id} repositories (${ctx.arch.lambda}) on this machine`);
-    await backend.refresh(r, ctx, events.detail, this.opts.freshness);
+    this.source = await backend.refresh(r, ctx, events.detail, this.opts.freshness);
     this.runner = r;
     return r;
   }
@@ -167,7 +173,7 @@ export class BuildSession {
     try {
       await c.putArchive('/', await tarOf(backend.configFiles(ctx)));
       events.step(`reading the ${ctx.target.id} repositories (${ctx.arch.lambda})`);
-      await backend.refresh(c, ctx, events.detail, this.opts.freshness);
+      this.source = await backend.refresh(c, ctx, events.detail, this.opts.freshness);
     } catch (e) {
       await c.remove();
       throw e;

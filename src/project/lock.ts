@@ -3,10 +3,12 @@ import path from 'node:path';
 import type { ImageIdentity } from '../docker/images.js';
 import { loadRuntimeFile, loadTarget, runtimeFile } from '../registry/load.js';
 import { repositoryLocation } from '../registry/repositories.js';
-import type { Repository } from '../registry/types.js';
+import type { PackageFamily, Repository } from '../registry/types.js';
+import { checkLocked, checkRequest } from '../resolve/names.js';
 import type { PackageRequest, VersionPin } from '../resolve/backend.js';
 import type { Plan } from '../resolve/plan.js';
 import { writeAtomically } from '../util/atomic.js';
+import { outputRule, type OutputTarget } from '../emit/outputs.js';
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
 import { readInputFile, readInputText } from '../util/input.js';
@@ -69,7 +71,21 @@ export function readLock(file: string): LockFile | undefined {
   } catch (e) {
     throw new UserError(`${path.basename(file)}: not valid JSON (${(e as Error).message})`, { hint: 'regenerate it with `yumda update`' });
   }
-  return validateDocument<LockFile>('lock', doc, path.basename(file));
+  const lock = validateDocument<LockFile>('lock', doc, path.basename(file));
+  // what a lock says reaches the package manager's configuration (apt's preferences): only names and versions may
+  lock.layers.forEach((l, i) => {
+    const at = `${path.basename(file)}: field 'layers.${i}`;
+    let family: PackageFamily;
+    try {
+      family = loadTarget(l.target).family;
+    } catch (e) {
+      if (e instanceof UserError) throw new UserError(`${at}.target': ${e.message}`, { hint: 'regenerate it with `yumda update`' });
+      throw e;
+    }
+    for (const [j, r] of l.requested.entries()) checkRequest(family, r, `${at}.requested.${j}'`);
+    for (const [j, p] of l.packages.entries()) checkLocked(family, p, `${at}.packages.${j}'`);
+  });
+  return lock;
 }
 
 /** The lock as text: entries sorted by layer name and architecture, so equal locks are equal bytes. */
@@ -78,8 +94,13 @@ export function formatLock(lock: LockFile): string {
   return JSON.stringify({ lockfileVersion: 1, layers }, null, 2) + '\n';
 }
 
-export async function writeLock(file: string, lock: LockFile): Promise<void> {
-  await writeAtomically(file, async (tmp) => writeFileSync(tmp, formatLock(lock)));
+/** The lock beside a manifest, as an output: it replaces only a lock yumda wrote. */
+export function lockTarget(file: string): OutputTarget {
+  return { path: file, kind: 'lock', what: path.basename(file) };
+}
+
+export async function writeLock(file: string, text: string): Promise<void> {
+  await writeAtomically(file, async (tmp) => writeFileSync(tmp, text), outputRule(lockTarget(file)));
 }
 
 export function findLocked(lock: LockFile | undefined, name: string, arch: string): LockedLayer | undefined {

@@ -7,6 +7,7 @@ import type { Target } from '../registry/types.js';
 import { parsePackageSpec, type PackageRequest } from '../resolve/backend.js';
 import { isUpstreamRange } from '../resolve/constraints.js';
 import type { KeepOptions } from '../relocate/placement.js';
+import { checkRequest } from '../resolve/names.js';
 import { UserError, isUserError } from '../util/errors.js';
 import { readInputText } from '../util/input.js';
 import { validateDocument } from '../util/schema.js';
@@ -166,6 +167,7 @@ export function manifestJobs(doc: ProjectDocument, file: string): LayerJob[] {
     const packages = layer.packages.map((p, j) => packageRequest(p, `${at}.packages.${j}'`));
     const names = new Set<string>();
     for (const [j, p] of packages.entries()) {
+      checkRequest(target.family, p, `${at}.packages.${j}'`);
       if (names.has(p.name)) throw new UserError(`${at}.packages.${j}': package '${p.name}' is listed twice`);
       names.add(p.name);
     }

@@ -1,7 +1,7 @@
-import { neededClosure, sonameIndex, type ElfObject } from '../elf/graph.js';
+import { elfObjects, neededClosure, sonameIndex } from '../elf/graph.js';
 import { ensureLibraryPath, findExactStrings, findPaths, overwrite, setInterpreter } from '../elf/patch.js';
-import { ET_DYN, ET_EXEC, isElf, parseElf, ElfError, type ElfFile } from '../elf/read.js';
-import { readContent, readHead, type Content, type TreeEntry } from '../tree/types.js';
+import { ET_DYN, ET_EXEC } from '../elf/read.js';
+import { readContent, type Content, type TreeEntry } from '../tree/types.js';
 import { nameIndex, planDirectoryEdits, scanDirectoryStrings, type DirectoryRewrite, type DirectoryStrings } from './directories.js';
 import { LAYER_ROOT, relocatedAddress } from './placement.js';
 import type { PathMap } from './paths.js';
@@ -27,6 +27,8 @@ export interface BinaryReport {
    * (/opt/lib/x86_64-linux-gnu → ., /opt/fonts → etc/fonts).
    */
   links: Map<string, string>;
+  /** Files that must be ELF objects and are not readable ones (graph.ts readElfEntry): shipped as they are, not relocated. */
+  unreadable: Array<{ file: string; why: string }>;
 }
 
 export const LAYER_LIB_DIR = `${LAYER_ROOT}/lib`;
@@ -61,6 +63,7 @@ export function relocateBinaries(
   own?: OwnCLibrary,
 ): BinaryReport {
   const libraryDirs = own?.libraryDirs ?? [LAYER_LIB_DIR];
+  const dirs = scanDirectories(layer, paths, libraryDirs);
   const report: BinaryReport = {
     rewrittenPaths: [],
     rewrittenDirs: [],
@@ -70,8 +73,8 @@ export function relocateBinaries(
     interpreters: [],
     interpreterFailed: [],
     links: new Map(),
+    unreadable: dirs.unreadable,
   };
-  const dirs = scanDirectories(layer, paths, libraryDirs);
   const mapSearchDir = (dir: string) => {
     if (dir.includes('$ORIGIN') || dir.includes('${ORIGIN}')) return dir;
     const addr = relocatedAddress(dir.replace(/\/+$/, ''), triplet);
@@ -154,22 +157,11 @@ function addLinks(report: BinaryReport, links: readonly SubpathLink[]): void {
 
 /** Every ELF file of the layer parsed once, with its directory strings and the layer's sonames. */
 function scanDirectories(layer: Map<string, TreeEntry>, paths: PathMap, libraryDirs: readonly string[]) {
-  const objects = new Map<string, ElfObject>();
+  const unreadable: Array<{ file: string; why: string }> = [];
+  // only ELF files are read whole (elfObjects reads the head of the rest): a data file may be gigabytes
+  const objects = elfObjects(layer, (file, why) => unreadable.push({ file, why }));
   const scans = new Map<string, DirectoryStrings>();
   const index = nameIndex(paths);
-  for (const [p, e] of layer) {
-    // only ELF files are read whole: a data file may be gigabytes
-    if (e.kind !== 'file' || e.size < 64 || !isElf(readHead(e.content, 64))) continue;
-    const buf = readContent(e.content);
-    let elf: ElfFile;
-    try {
-      elf = parseElf(buf);
-    } catch (err) {
-      if (err instanceof ElfError) continue;
-      throw err;
-    }
-    objects.set(p, { path: p, elf });
-    scans.set(p, scanDirectoryStrings(buf, elf, paths, index));
-  }
-  return { objects, scans, sonames: sonameIndex(layer, objects, libraryDirs) };
+  for (const [p, { elf }] of objects) scans.set(p, scanDirectoryStrings(readContent((layer.get(p) as { content: Content }).content), elf, paths, index));
+  return { objects, scans, unreadable, sonames: sonameIndex(layer, objects, libraryDirs) };
 }

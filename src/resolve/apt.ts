@@ -6,7 +6,8 @@ import { repositoryLocation } from '../registry/repositories.js';
 import type { Repository, Runtime } from '../registry/types.js';
 import type { Runner } from '../runner/types.js';
 import type { Backend, Log, PackageRequest, VersionPin } from './backend.js';
-import { STAGE_OUT } from './backend.js';
+import { NotFoundError, notFoundLine, STAGE_OUT } from './backend.js';
+import { tarOf } from '../tree/tar.js';
 import { formatStanza, parseDeb822, parseDependsField } from './deb822.js';
 import { attribute, runtimeDependencies, type PlannedPackage, type VersionSkew } from './plan.js';
 
@@ -137,15 +138,25 @@ export function parseSimulation(stdout: string): SimulatedInstall[] {
   return out;
 }
 
+/**
+ * apt's failure to resolve as one error: what it could not find (every package, counted, the
+ * first few named: apt prints one line per name), else the first problem it names.
+ */
+export function aptResolveError(stderr: string, stdout: string, targetId: string): UserError {
+  const all = `${stdout}\n${stderr}`;
+  const missing = new Map<string, PackageRequest>();
+  for (const m of all.matchAll(/Unable to locate package (\S+)/g)) missing.set(m[1]!, { name: m[1]! });
+  for (const m of all.matchAll(/Version '([^']+)' for '([^']+)' was not found/g)) missing.set(`${m[2]}=${m[1]}`, { name: m[2]!, version: m[1]! });
+  if (missing.size) return new NotFoundError(notFoundLine([...missing.values()], targetId));
+  return new UserError(explainAptFailure(stderr, stdout, targetId));
+}
+
 /** The one line to show for apt's failure to resolve, naming the package when apt does. */
 export function explainAptFailure(stderr: string, stdout: string, targetId: string): string {
   const all = `${stdout}\n${stderr}`;
-  const locate = /Unable to locate package (\S+)/.exec(all);
-  if (locate) return `package '${locate[1]}' was not found in the ${targetId} repositories`;
+  if (/Unable to locate package |Version '[^']+' for '[^']+' was not found/.test(all)) return aptResolveError(stderr, stdout, targetId).message;
   const candidate = /Package '?([^' ]+)'? has no installation candidate/.exec(all);
   if (candidate) return `package '${candidate[1]}' exists in the ${targetId} repositories but has no installable version (only referenced, or replaced)`;
-  const version = /Version '([^']+)' for '([^']+)' was not found/.exec(all);
-  if (version) return `version ${version[1]} of package '${version[2]}' was not found in the ${targetId} repositories`;
   const unmet = /The following packages have unmet dependencies:\n([\s\S]*?)\nE:/.exec(all);
   if (unmet) return `the packages cannot be installed together: ${unmet[1]!.replace(/\s+/g, ' ').trim()}`;
   const e = all.split('\n').find((l) => l.startsWith('E: '));
@@ -160,9 +171,20 @@ function requestArg(r: PackageRequest): string {
   return r.version ? `${r.name}=${r.version}` : r.name;
 }
 
-async function sh(c: Runner, script: string, log: Log, what: string): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  return c.exec(['bash', '-c', script], { env: { APT_CONFIG, DEBIAN_FRONTEND: 'noninteractive' }, onStderrLine: (l) => l.trim() && log(`${what}: ${l}`) });
+/**
+ * Runs a bash script with `words` in the array `$ARGS` (read from a file: a long list of packages
+ * would pass the kernel's limit for one argument, the script). apt's `E:` lines are not shown as
+ * they come: the error they end in says them once (a list of 10,000 unknown names is one line).
+ */
+async function sh(c: Runner, script: string, log: Log, what: string, words: string[] = []): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  await c.putArchive('/', await tarOf(new Map([[ARGS_FILE, words.map((w) => w + '\n').join('')]])));
+  return c.exec(['bash', '-c', `mapfile -t ARGS < ${ARGS_FILE}\n${script}`], {
+    env: { APT_CONFIG, DEBIAN_FRONTEND: 'noninteractive' },
+    onStderrLine: (l) => l.trim() && !l.startsWith('E: ') && log(`${what}: ${l}`),
+  });
 }
+
+const ARGS_FILE = '/yumda/etc/args';
 
 /**
  * apt's fetch failures said once: the first failed URL and why, and how many more failed, instead
@@ -214,7 +236,9 @@ export const aptBackend: Backend = {
       'set -e',
       `mkdir -p ${APT_LISTS}/partial`,
       `exec 9>${APT_LISTS}/.yumda-lock && flock 9`,
-      freshness.force ? 'true' : `if [ -n "$(find ${stamp} -mmin -${freshness.maxAgeMinutes} 2>/dev/null)" ]; then echo "yumda: metadata fresh"; exit 0; fi`,
+      freshness.force
+        ? 'true'
+        : `if [ -n "$(find ${stamp} -mmin -${freshness.maxAgeMinutes} 2>/dev/null)" ]; then echo "yumda: metadata fresh $(( $(date +%s) - $(stat -c %Y ${stamp}) ))"; exit 0; fi`,
       `apt-get update -q && touch ${stamp}`,
     ].join('\n');
     const r = await c.exec(['bash', '-c', script], {
@@ -228,12 +252,13 @@ export const aptBackend: Backend = {
       const detail = (r.stderr.split('\n').find((l) => l.startsWith('E:')) ?? r.stderr.trim()).replace(/^[EW]: /, '');
       throw new UserError(`cannot read the ${ctx.target.id} package repositories: ${detail}`, { hint: networkHint(ctx) });
     }
+    const fresh = /^yumda: metadata fresh (\d+)/m.exec(r.stdout);
+    return fresh ? { fetched: false, ageSeconds: Math.max(0, Number(fresh[1])) } : { fetched: true };
   },
 
   async resolve(c, ctx, requests, log) {
-    const args = requests.map((r) => shq(requestArg(r))).join(' ');
-    const sim = await sh(c, `apt-get install -s -q ${args}`, log, 'apt');
-    if (sim.exitCode !== 0) throw new UserError(explainAptFailure(sim.stderr, sim.stdout, ctx.target.id));
+    const sim = await sh(c, 'apt-get install -s -q "${ARGS[@]}"', log, 'apt', requests.map(requestArg));
+    if (sim.exitCode !== 0) throw aptResolveError(sim.stderr, sim.stdout, ctx.target.id);
     // apt matches an installed version to a repository one by a hash of their dependency fields,
     // which the runtime's status file leaves out; a runtime package apt then "upgrades" to the
     // very same version is one the runtime has: not part of the plan.
@@ -241,7 +266,13 @@ export const aptBackend: Backend = {
     if (installs.length === 0) {
       return { packages: [], fromRuntime: requests.map((r) => r.name), skew: [] };
     }
-    const show = await sh(c, `apt-cache show -q --no-all-versions ${installs.map((i) => shq(`${i.name}:${i.arch}=${i.version}`)).join(' ')}`, log, 'apt-cache');
+    const show = await sh(
+      c,
+      'apt-cache show -q --no-all-versions "${ARGS[@]}"',
+      log,
+      'apt-cache',
+      installs.map((i) => `${i.name}:${i.arch}=${i.version}`),
+    );
     if (show.exitCode !== 0) throw new Error(`apt-cache show failed: ${show.stderr.trim()}`);
     const stanzas = new Map(parseDeb822(show.stdout).map((s) => [`${s.get('Package')}=${s.get('Version')}`, s]));
 
@@ -292,15 +323,16 @@ export const aptBackend: Backend = {
   },
 
   async candidates(c, ctx, name, log) {
-    const r = await sh(c, `apt-cache madison -q ${shq(name)}`, log, 'apt-cache');
+    const r = await sh(c, 'apt-cache madison -q "${ARGS[@]}"', log, 'apt-cache', [name]);
     const versions = parseMadison(r.stdout, name);
-    if (r.exitCode !== 0 || versions.length === 0) throw new UserError(`package '${name}' was not found in the ${ctx.target.id} repositories`);
+    if (r.exitCode !== 0 || versions.length === 0) throw new NotFoundError(notFoundLine([{ name }], ctx.target.id));
     return versions;
   },
 
   async stage(c, ctx, packages, log) {
-    const wanted = packages.map((p) => shq(`${p.name}:${p.arch}=${p.version}`)).join(' ');
+    await c.putArchive('/', await tarOf(new Map([[ARGS_FILE, packages.map((p) => `${p.name}:${p.arch}=${p.version}\n`).join('')]])));
     const script = [
+      `mapfile -t ARGS < ${ARGS_FILE}`,
       'set -euo pipefail',
       `mkdir -p /yumda/debs /yumda/ctl /yumda/shim ${STAGE_OUT}/pkgs ${STAGE_OUT}/meta`,
       // Maintainer scripts are not run, but some create commands through update-alternatives.
@@ -314,7 +346,7 @@ export const aptBackend: Backend = {
       "printf '#!/bin/sh\\nexit 0\\n' > /yumda/shim/ucfr",
       'chmod +x /yumda/shim/ucf /yumda/shim/ucfr',
       'cd /yumda/debs',
-      `apt-get download -q ${wanted} </dev/null`,
+      'apt-get download -q "${ARGS[@]}" </dev/null',
       'for f in /yumda/debs/*.deb; do',
       '  pkg=$(dpkg-deb -f "$f" Package)',
       `  mkdir -p "${STAGE_OUT}/pkgs/$pkg"`,

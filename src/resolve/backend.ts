@@ -2,6 +2,8 @@ import type { Runner } from '../runner/types.js';
 import type { Arch } from '../registry/arch.js';
 import type { Repository, Runtime, Target } from '../registry/types.js';
 import type { Plan, PlannedPackage } from './plan.js';
+import { UserError } from '../util/errors.js';
+import { shortList } from '../util/format.js';
 
 /** A requested package: a name, optionally pinned (`name=version`). */
 export interface PackageRequest {
@@ -23,6 +25,26 @@ export function parsePackageSpec(text: string): PackageRequest | undefined {
   const m = /^([A-Za-z0-9][A-Za-z0-9.+_-]*)(?:=(\S+))?$/.exec(text.trim());
   if (!m) return undefined;
   return m[2] ? { name: m[1]!, version: m[2] } : { name: m[1]! };
+}
+
+/**
+ * The repositories have no package (or no such version) for some of what was asked. Its own kind,
+ * so a build whose repository metadata came from the cache can say so (pipeline/build.ts).
+ */
+export class NotFoundError extends UserError {}
+
+/**
+ * One line for requests the repositories do not have, however many there are: the request
+ * itself when it is one, else the count and the first few.
+ */
+export function notFoundLine(missing: PackageRequest[], targetId: string): string {
+  const where = `in the ${targetId} repositories`;
+  if (missing.length === 1) {
+    const r = missing[0]!;
+    return r.version ? `version ${r.version} of package '${r.name}' was not found ${where}` : `package '${r.name}' was not found ${where}`;
+  }
+  const names = missing.map((r) => `'${r.version ? `${r.name}=${r.version}` : r.name}'`);
+  return `${missing.length} of the requested packages were not found ${where}: ${shortList(names)}`;
 }
 
 /**
@@ -54,6 +76,19 @@ export type Log = (line: string) => void;
  */
 export const STAGE_OUT = '/yumda/out';
 
+/** Where the repository metadata a build resolves from came from: fetched now, or the cache. */
+export type MetadataSource = { fetched: true } | { fetched: false; ageSeconds: number };
+
+/**
+ * What a not-found error adds when the metadata came from the cache: a package added to a
+ * repository since it was fetched is not in it yet.
+ */
+export function staleMetadataHint(source: MetadataSource | undefined): string | undefined {
+  if (!source || source.fetched) return undefined;
+  const age = source.ageSeconds < 90 ? `${source.ageSeconds} s` : `${Math.round(source.ageSeconds / 60)} min`;
+  return `the repository metadata came from the cache (fetched ${age} ago); --refresh fetches it anew, in case the package was added since`;
+}
+
 /** How long fetched repository metadata is reused before it is fetched again. */
 export interface Freshness {
   maxAgeMinutes: number;
@@ -73,8 +108,8 @@ export interface Backend {
    * metadata between builds, by name and mount path.
    */
   metadataVolumes(ctx: ResolveContext): Array<{ name: string; path: string }>;
-  /** Fetches repository metadata, unless what the volumes hold is fresh enough. */
-  refresh(c: Runner, ctx: ResolveContext, log: Log, freshness: Freshness): Promise<void>;
+  /** Fetches repository metadata, unless what the volumes hold is fresh enough; says which. */
+  refresh(c: Runner, ctx: ResolveContext, log: Log, freshness: Freshness): Promise<MetadataSource>;
   resolve(c: Runner, ctx: ResolveContext, requests: PackageRequest[], log: Log): Promise<Plan>;
   /** Downloads and unpacks packages without maintainer scripts into STAGE_OUT. */
   stage(c: Runner, ctx: ResolveContext, packages: PlannedPackage[], log: Log): Promise<void>;

@@ -21,7 +21,7 @@ import { UserError } from '../util/errors.js';
 import { projectRoot } from '../util/paths.js';
 import { sha256 } from '../util/hash.js';
 import type { Backend, Log, PackageRequest, ResolveContext, VersionPin } from './backend.js';
-import { STAGE_OUT } from './backend.js';
+import { NotFoundError, notFoundLine, STAGE_OUT } from './backend.js';
 import { planFromResolution, runtimeCapabilities, type RpmResolution } from './rpmplan.js';
 import { compareEvr, formatEvr, parseEvr, parseReldep, satisfies, type Evr } from './rpmver.js';
 
@@ -119,6 +119,8 @@ export interface HelperError {
   kind: 'repo' | 'not-found' | 'unsatisfiable' | 'download' | 'release' | 'internal' | string;
   message: string;
   spec?: string;
+  /** Every spec nothing matched (not-found). */
+  specs?: string[];
   /** The exception's class, when the helper's catch-all answered. */
   exception?: string;
 }
@@ -171,6 +173,13 @@ export function helperError(err: HelperError, ctx: Pick<ResolveContext, 'target'
       return new UserError(`yumda's rpm helper failed: ${err.exception ? `${err.exception}: ` : ''}${first}`, {
         hint: 'this is a bug in yumda (images/helpers/yumda_rpm.py): please report it with this message',
       });
+    case 'not-found': {
+      // each spec as it was asked for (name=version), else as the helper had it
+      const specs = err.specs ?? (err.spec ? [err.spec] : []);
+      const missing = specs.map((sp) => requests.find((q) => requestSpec(q) === sp) ?? { name: sp });
+      if (missing.length) return new NotFoundError(notFoundLine(missing, ctx.target.id));
+      return new NotFoundError(explainRpmFailure(err.kind, err.message, ctx.target.id));
+    }
     default: {
       const req = requests.find((q) => requestSpec(q) === err.spec);
       const pinned = ctx.pins?.length && err.kind === 'unsatisfiable' ? 'the locked versions were preferred; `yumda update` resolves anew' : undefined;
@@ -229,17 +238,31 @@ const NEVER_EXPIRE = String(10 * 365 * 24 * 3600);
  * (builds may share the volume), and answers every failure in JSON: an error answer is thrown here
  * as the user reads it.
  */
-async function helper<T>(c: Runner, ctx: ResolveContext, args: string[], log: Log, what: string, opts: { expireSeconds?: string; requests?: PackageRequest[] } = {}): Promise<T> {
+async function helper<T>(
+  c: Runner,
+  ctx: ResolveContext,
+  args: string[],
+  log: Log,
+  what: string,
+  opts: { env?: Record<string, string>; requests?: PackageRequest[] } = {},
+): Promise<T> {
   const out = await helperAnswer<T>(c, ctx, args, log, what, opts);
   if (isError(out)) throw helperError(out.error, ctx, opts.requests);
   return out;
 }
 
 /** The helper's answer, an error answer included (for the callers that look into it first). */
-async function helperAnswer<T>(c: Runner, ctx: ResolveContext, args: string[], log: Log, what: string, opts: { expireSeconds?: string } = {}): Promise<T | { error: HelperError }> {
+async function helperAnswer<T>(
+  c: Runner,
+  ctx: ResolveContext,
+  args: string[],
+  log: Log,
+  what: string,
+  opts: { env?: Record<string, string> } = {},
+): Promise<T | { error: HelperError }> {
   const manager = rpmManager(ctx.target);
   const r = await c.exec([interpreter(ctx), HELPER, ...args], {
-    env: { LC_ALL: 'C.UTF-8', YUMDA_METADATA_EXPIRE: opts.expireSeconds ?? NEVER_EXPIRE },
+    env: { LC_ALL: 'C.UTF-8', YUMDA_METADATA_EXPIRE: NEVER_EXPIRE, ...opts.env },
     // the helper's `downloaded FILE` lines are progress (stagingProgress counts them); the rest is the manager's own
     onStderrLine: (l) => {
       const line = l.trim();
@@ -394,11 +417,17 @@ export const rpmBackend: Backend = {
   },
 
   async refresh(c, ctx, log, freshness) {
-    const expire = freshness.force ? '0' : String(freshness.maxAgeMinutes * 60);
-    const r = await helper<{ repos: Record<string, number>; releases?: Releases }>(c, ctx, ['refresh', JOB], log, 'reading repositories', { expireSeconds: expire });
+    // the helper fetches when its stamp in the volume is older than this, and says whether it did
+    const maxAge = freshness.force ? '0' : String(freshness.maxAgeMinutes * 60);
+    const r = await helper<{ repos: Record<string, number>; cachedAgeSeconds?: number | null; releases?: Releases }>(c, ctx, ['refresh', JOB], log, 'reading repositories', {
+      env: { YUMDA_METADATA_MAX_AGE: maxAge },
+    });
     for (const [id, rel] of Object.entries(r.releases ?? {}))
       log(`${id}: configured by ${rel.package} (${rel.repos.join(', ')}${rel.gpgcheck ? `, signed: ${rel.keys.length} key${rel.keys.length === 1 ? '' : 's'}` : ''})`);
     for (const [id, n] of Object.entries(r.repos)) log(`${id}: ${n} packages`);
+    if (typeof r.cachedAgeSeconds !== 'number') return { fetched: true };
+    log('repository metadata is fresh: reused');
+    return { fetched: false, ageSeconds: r.cachedAgeSeconds };
   },
 
   async resolve(c, ctx, requests, log) {
@@ -425,7 +454,7 @@ export const rpmBackend: Backend = {
   async candidates(c, ctx, name, log) {
     const r = await helper<{ versions: Array<{ epoch: number; version: string; release: string }> }>(c, ctx, ['versions', JOB, name], log, 'listing versions');
     const versions = newestFirst(r.versions);
-    if (versions.length === 0) throw new UserError(`package '${name}' was not found in the ${ctx.target.id} repositories`);
+    if (versions.length === 0) throw new NotFoundError(notFoundLine([{ name }], ctx.target.id));
     return versions;
   },
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { promises as fs, lstatSync, renameSync, rmSync, type Stats, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { onInterrupt, throwIfInterrupted } from './cleanup.js';
 import { fsError, UserError } from './errors.js';
@@ -12,53 +12,143 @@ export function temporarySibling(dest: string): string {
 }
 
 /**
- * What `writeAtomically` may put in place of an existing path. A file output replaces a file (the
- * user named it); a layer directory replaces only an empty directory or a layer yumda wrote, which
- * `isReplaceableDir` recognises. Nothing else is ever removed.
+ * What may be put in place of something already at a destination. `check` is called only when
+ * something is there, and throws (a UserError saying why, in one line) when it must not be
+ * replaced: emit/outputs.ts makes the rule for every output a user names, so what yumda did not
+ * write is never replaced unasked. A `dir` output replaces a directory (moved aside, then
+ * removed); a `file` output never replaces a directory.
  */
-export type ReplaceRule = { kind: 'file' } | { kind: 'dir'; isReplaceableDir: (dir: string) => Promise<boolean> };
+export interface ReplaceRule {
+  kind: 'file' | 'dir';
+  check(dest: string): Promise<void>;
+}
+
+/** yumda's own files (the cache's records and content, a finished zip's cached copy): a file is replaced, a directory never. */
+export const INTERNAL_FILE: ReplaceRule = {
+  kind: 'file',
+  async check(dest) {
+    if ((await fs.lstat(dest)).isDirectory()) throw new UserError(`${dest} is a directory; nothing written`, { hint: 'give a file name' });
+  },
+};
+
+/** An output written under a temporary name, not yet in place. */
+export interface StagedWrite<T> {
+  readonly dest: string;
+  readonly result: T;
+  /** Removes the temporary, leaving `dest` as it was. */
+  discard(): Promise<void>;
+}
+
+interface Staged<T> extends StagedWrite<T> {
+  tmp: string;
+  rule: ReplaceRule;
+  forget: () => void;
+}
 
 /**
- * Writes `dest` through `write(tmp)` under a temporary name and renames it into place only when
- * `write` finished; on failure the temporary is removed and `dest` is untouched. Whatever is at
- * `dest` is checked against `rule` again right before it is replaced, so a directory that
- * appeared during a long build is refused rather than deleted.
+ * Writes `dest`'s content through `write(tmp)` under a temporary name and checks what is at
+ * `dest` against `rule`, without putting anything in place: `commitTogether` does that, for one
+ * output or for outputs that belong together (a zip and its SBOM). On failure, or on an interrupt
+ * before the commit, the temporary is removed.
  */
-export async function writeAtomically<T>(dest: string, write: (tmp: string) => Promise<T>, rule: ReplaceRule = { kind: 'file' }): Promise<T> {
+export async function stageAtomically<T>(dest: string, write: (tmp: string) => Promise<T>, rule: ReplaceRule): Promise<StagedWrite<T>> {
   await removeStaleSiblings(dest);
   const tmp = temporarySibling(dest);
   const forget = onInterrupt(() => fs.rm(tmp, { recursive: true, force: true }));
   try {
     const result = await write(tmp);
     throwIfInterrupted();
-    const existing = await fs.lstat(dest).catch(() => undefined);
-    if (existing?.isDirectory()) {
-      if (rule.kind !== 'dir' || !(await rule.isReplaceableDir(dest))) {
-        throw new UserError(`${dest} is a directory${rule.kind === 'dir' ? ' that yumda did not write' : ''}; nothing written`, {
-          hint: rule.kind === 'dir' ? 'choose a new or empty directory' : 'give a file name',
-        });
-      }
-      const old = temporarySibling(dest);
-      await fs.rename(dest, old);
-      try {
-        await fs.rename(tmp, dest);
-      } catch (e) {
-        // the previous layer goes back where it was rather than wait, hidden, for a sweep
-        await fs.rename(old, dest).catch(() => undefined);
-        throw e;
-      }
-      await fs.rm(old, { recursive: true, force: true });
-    } else {
-      if (existing && rule.kind === 'dir') throw new UserError(`${dest} exists and is not a directory; nothing written`, { hint: 'choose a new or empty directory' });
-      await fs.rename(tmp, dest);
-    }
-    return result;
+    if (await fs.lstat(dest).catch(() => undefined)) await rule.check(dest);
+    const staged: Staged<T> = {
+      dest,
+      result,
+      tmp,
+      rule,
+      forget,
+      async discard() {
+        forget();
+        await fs.rm(tmp, { recursive: true, force: true });
+      },
+    };
+    return staged;
   } catch (e) {
+    forget();
     await fs.rm(tmp, { recursive: true, force: true });
     throw fsError(e, { path: dest });
-  } finally {
-    forget();
   }
+}
+
+/**
+ * Puts staged outputs in place, all or none: the renames run back to back, synchronously, after a
+ * last check for an interrupt. Node runs a signal handler only between turns of its event loop, so
+ * a Ctrl-C or SIGTERM lands before the first rename (every temporary is removed, nothing is in
+ * place) or after the last (all are). A directory replaced by a layer directory is removed
+ * afterwards. A rename that fails puts back what the group had put in place.
+ */
+export async function commitTogether(writes: ReadonlyArray<StagedWrite<unknown>>): Promise<void> {
+  const group = writes as ReadonlyArray<Staged<unknown>>;
+  const aside: string[] = [];
+  try {
+    throwIfInterrupted();
+    const done: Array<{ s: Staged<unknown>; old?: string }> = [];
+    try {
+      for (const s of group) {
+        const existing = lstatOrUndefined(s.dest);
+        if (existing?.isDirectory() && s.rule.kind === 'dir') {
+          const old = temporarySibling(s.dest);
+          renameSync(s.dest, old);
+          try {
+            renameSync(s.tmp, s.dest);
+          } catch (e) {
+            renameSync(old, s.dest);
+            throw e;
+          }
+          done.push({ s, old });
+        } else {
+          if (existing?.isDirectory()) throw new UserError(`${s.dest} is a directory; nothing written`, { hint: 'give a file name' });
+          if (existing && s.rule.kind === 'dir') throw new UserError(`${s.dest} exists and is not a directory; nothing written`, { hint: 'choose a new or empty directory' });
+          renameSync(s.tmp, s.dest);
+          done.push({ s });
+        }
+      }
+    } catch (e) {
+      // what this group put in place goes; a replaced directory comes back (a replaced file is gone)
+      for (const { s, old } of done.reverse()) {
+        rmSync(s.dest, { recursive: true, force: true });
+        if (old) renameSync(old, s.dest);
+      }
+      throw e;
+    }
+    for (const d of done) if (d.old) aside.push(d.old);
+  } catch (e) {
+    for (const s of group) {
+      s.forget();
+      rmSync(s.tmp, { recursive: true, force: true });
+    }
+    throw fsError(e, { path: group[0]?.dest });
+  }
+  for (const s of group) s.forget();
+  await Promise.all(aside.map((old) => fs.rm(old, { recursive: true, force: true })));
+}
+
+function lstatOrUndefined(p: string): Stats | undefined {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes `dest` through `write(tmp)` under a temporary name and renames it into place only when
+ * `write` finished; on failure the temporary is removed and `dest` is untouched. Whatever is at
+ * `dest` is checked against `rule` right before it is replaced, so something that appeared
+ * during a long build is refused rather than destroyed.
+ */
+export async function writeAtomically<T>(dest: string, write: (tmp: string) => Promise<T>, rule: ReplaceRule): Promise<T> {
+  const staged = await stageAtomically(dest, write, rule);
+  await commitTogether([staged]);
+  return staged.result;
 }
 
 // Stale temporaries. Kept apart from the helpers above so that they can change independently.

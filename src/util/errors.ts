@@ -1,3 +1,5 @@
+import { printable } from './printable.js';
+
 /**
  * An error caused by the user's input or environment, not by a bug: the CLI prints its message as
  * one line (plus an optional hint) and exits non-zero, without a stack trace.
@@ -11,6 +13,18 @@ export class UserError extends Error {
     this.hint = options.hint;
     this.exitCode = options.exitCode ?? 1;
   }
+}
+
+/**
+ * What the CLI prints for an error, the one way every error reaches the terminal: the message and
+ * hint made printable (util/printable.ts), so a name from the command line or from someone's
+ * archive can neither clear the screen nor start a second line. A UserError is one line; an
+ * internal error (a bug) adds the stack's frames, for the report.
+ */
+export function errorReport(e: unknown): string {
+  if (isUserError(e)) return `yumda: error: ${printable(e.message)}${e.hint ? `; ${printable(e.hint)}` : ''}\n`;
+  const frames = ((e as Error)?.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l));
+  return `yumda: internal error: ${printable(errorMessage(e))}\n${frames.map((l) => printable(l)).join('\n')}\n`;
 }
 
 export function isUserError(e: unknown): e is UserError {

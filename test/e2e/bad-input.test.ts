@@ -155,3 +155,20 @@ describe('bad input: one line, exit 1, nothing written or removed', () => {
     expect(snapshot(root)).toEqual(before);
   });
 });
+
+describe('many unknown packages (issue 19, item 14)', () => {
+  it('10,000 names apt does not know: one error line with the count and the first few, and no line per name', async () => {
+    const names = Array.from({ length: 10_000 }, (_, i) => `zz-nopkg${i + 1}`);
+    const d = tempDir();
+    const r = await runYumda(['install', ...names, '--target', 'debian12', '--out', path.join(d, 'x.zip')], { cwd: d, env: { CI: 'true' } });
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.length, r.stderr.slice(0, 2000)).toBeLessThan(15);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThan(400);
+    // (and, when the repository metadata came from the cache, that --refresh fetches it anew)
+    expect(lines.at(-1)).toMatch(
+      /^yumda: error: 10000 of the requested packages were not found in the debian12 repositories: 'zz-nopkg1', 'zz-nopkg2', 'zz-nopkg3', 'zz-nopkg4', 'zz-nopkg5' and 9995 more($|; the repository metadata came from the cache)/,
+    );
+    expect(readdirSync(d)).toEqual([]);
+  });
+});

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, repoRoot, run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
+import { engineProxy } from '../helpers/engine-proxy.js';
 
 /**
  * Fault injection (issue 10): a build is killed (SIGKILL) or interrupted (SIGINT, SIGTERM) at
@@ -104,6 +105,113 @@ describe.each([
   });
 });
 
+describe('outputs that belong together (issue 19, item 10)', () => {
+  // the hook holds the process right after the zip is renamed into place, before its SBOM is: the
+  // Ctrl-C that once left a zip without its .cdx.json lands exactly there
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s between the zip and its SBOM: both are in place or neither, no temporary', async (signal) => {
+    const out = tempDir();
+    const dest = path.join(out, `${PKG}.zip`);
+    const stopped = await runAndSignal(['install', PKG, ...TARGET, '--out', dest, '--cache-dir', cache], `renamed:${PKG}.zip`, signal);
+    expect(stopped.stderr).toContain(`test: paused at renamed onto ${dest}`);
+    const code = signal === 'SIGINT' ? 130 : 143;
+    const both = [`${PKG}.cdx.json`, `${PKG}.zip`];
+    // stopped before the pair's commit: neither; after it: both, and the process may even finish
+    // its last synchronous steps and exit 0 before the signal is handled
+    expect([
+      [code, []],
+      [code, both],
+      [0, both],
+    ]).toContainEqual([stopped.code, readdirSync(out).sort()]);
+    if (existsSync(dest)) expect(readFileSync(dest).equals(readFileSync(reference))).toBe(true);
+  });
+});
+
+describe('cache clean while a build runs (issue 19, item 11c)', () => {
+  it('the clean waits for the build, which finishes with the same bytes; then the cache is empty', async () => {
+    const out = tempDir();
+    const dest = path.join(out, `${PKG}.zip`);
+    const go = path.join(tempDir(), 'go');
+    // held while relocating: its staged tree points into the cache's content store
+    const child = spawn(process.execPath, ['--import', hook, cliPath, 'install', PKG, ...TARGET, '--out', dest, '--cache-dir', cache], {
+      env: { ...env, YUMDA_TEST_PAUSE_AT: 'relocating', YUMDA_TEST_GO: go },
+    });
+    let stderr = '';
+    child.stdout.resume();
+    const paused = new Promise<void>((resolve) =>
+      child.stderr.on('data', (c) => {
+        stderr += c;
+        if (stderr.includes('test: paused at')) resolve();
+      }),
+    );
+    const built = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await paused;
+    let cleanErr = '';
+    const cleaner = spawn(process.execPath, [cliPath, 'cache', 'clean', '--cache-dir', cache], { env });
+    cleaner.stdout.resume();
+    const cleaned = new Promise<number | null>((resolve) => cleaner.on('close', resolve));
+    // it says it waits; a clean that does not wait just ends
+    const waiting = new Promise<void>((resolve) => {
+      cleaner.stderr.on('data', (c) => {
+        cleanErr += c;
+        if (cleanErr.includes('waiting for')) resolve();
+      });
+      void cleaned.then(() => resolve());
+    });
+    await waiting;
+    expect(cleanErr.trim()).toBe(`waiting for 1 running build (pid ${child.pid}) to finish with ${cache}; Ctrl-C to stop`);
+    expect(existsSync(path.join(cache, 'content'))).toBe(true);
+    writeFileSync(go, '');
+    expect(await built, stderr).toBe(0);
+    expect(stderr).not.toMatch(/error/);
+    expect(readFileSync(dest).equals(readFileSync(reference))).toBe(true);
+    expect(await cleaned).toBe(0);
+    expect(readdirSync(cache).filter((n) => n !== '.users')).toEqual([]);
+    // the cache is rebuilt by the next build, as after any clean
+    expect((await yumda(['install', PKG, ...TARGET, '--out', dest, '--cache-dir', cache])).code).toBe(0);
+  });
+});
+
+describe('the engine goes away during a build (issue 19, item 11a)', () => {
+  it.each([`resolving ${PKG}`, 'downloading and unpacking', 'copying the unpacked packages out'])('at "%s": one line saying so, exit 1, no trace', async (pauseAt) => {
+    const proxy = await engineProxy();
+    const out = tempDir();
+    const go = path.join(tempDir(), 'go');
+    const child = spawn(process.execPath, ['--import', hook, cliPath, 'install', PKG, ...TARGET, '--out', path.join(out, 'x.zip'), '--cache-dir', tempDir(), '--refresh'], {
+      env: { ...env, DOCKER_HOST: proxy.url, YUMDA_TEST_PAUSE_AT: pauseAt, YUMDA_TEST_GO: go },
+    });
+    let stderr = '';
+    child.stdout.resume();
+    const paused = new Promise<void>((resolve) =>
+      child.stderr.on('data', (c) => {
+        stderr += c;
+        if (stderr.includes('test: paused at')) resolve();
+      }),
+    );
+    const code = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      await paused;
+      await proxy.cut();
+      writeFileSync(go, '');
+      expect(await code).toBe(1);
+      const lines = afterPause(stderr).filter((l) => l.startsWith('yumda:') || /^\s+at /.test(l) || /error/i.test(l));
+      expect(lines).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^yumda: error: lost the connection to the Docker engine at ${proxy.url} \\((EPIPE|ECONNRESET|ECONNREFUSED|ENOENT)\\): it stopped or went away during the command; `,
+          ),
+        ),
+      ]);
+      expect(readdirSync(out)).toEqual([]);
+    } finally {
+      writeFileSync(go, '');
+      await code;
+      // the engine did not really go: the build container yumda could not remove is removed here
+      const left = await containersOf(child.pid!);
+      if (left.length) await run('docker', ['rm', '-f', ...left]);
+    }
+  });
+});
+
 describe('a full disk', () => {
   const mounts: string[] = [];
   afterAll(async () => {
@@ -145,6 +253,19 @@ describe('a full disk', () => {
     expect(files(disk.dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(readdirSync(out)).toEqual([]);
     expect(await containersOf(r.pid)).toEqual([]);
+  });
+
+  it('under an image tarball (image --layer --oci and --docker-archive): one line, exit 1, nothing left (issue 19, item 11d)', async (ctx) => {
+    const disk = await smallDisk('64k');
+    if (!disk.dir) return ctx.skip(disk.why);
+    for (const format of ['--oci', '--docker-archive']) {
+      const dest = path.join(disk.dir, 'image.tar');
+      const r = await yumdaWithin(['image', '--layer', reference, format, dest], 60_000);
+      const lines = r.stderr.split('\n').filter((l) => l.startsWith('yumda:') || /^\s*at /.test(l) || l.includes('Error'));
+      expect(lines).toEqual([expect.stringMatching(new RegExp(`^yumda: error: no space left on device writing ${dest}; `))]);
+      expect(r.code).toBe(1);
+      expect(files(disk.dir)).toEqual([]);
+    }
   });
 
   it('under the output only: one line naming the output, exit 1, nothing left on that disk', async (ctx) => {

@@ -5,8 +5,10 @@
 // then handled at the step's first await, and SIGKILL ends the process there.
 //   YUMDA_TEST_PAUSE_AT=<text>            after writing a progress line that contains <text>
 //   YUMDA_TEST_PAUSE_AT=temporary-file    once an output's temporary sibling has been opened
+//   YUMDA_TEST_PAUSE_AT=renamed:<name>    right after a rename onto a file named <name> (sync or not)
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
+import path from 'node:path';
 
 const at = process.env.YUMDA_TEST_PAUSE_AT;
 const go = process.env.YUMDA_TEST_GO;
@@ -26,6 +28,20 @@ if (at === 'temporary-file') {
     const s = createWriteStream.call(this, p, ...rest);
     if (!paused && /\.yumda-\d+-[0-9a-f]+\.tmp$/.test(String(p))) s.once('open', () => pause(`temporary file ${p}`));
     return s;
+  };
+  syncBuiltinESMExports();
+} else if (at?.startsWith('renamed:')) {
+  const name = at.slice('renamed:'.length);
+  const hit = (dest) => !paused && path.basename(String(dest)) === name;
+  const renameSync = fs.renameSync;
+  fs.renameSync = function (from, to) {
+    renameSync.call(this, from, to);
+    if (hit(to)) pause(`renamed onto ${to}`);
+  };
+  const rename = fs.promises.rename;
+  fs.promises.rename = async function (from, to) {
+    await rename.call(this, from, to);
+    if (hit(to)) pause(`renamed onto ${to}`);
   };
   syncBuiltinESMExports();
 } else if (at) {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { aptConf, explainAptFailure, fetchFailure, glibcRequirement, parseAptRepo, parseSimulation, runtimeStatus, sourcesList } from '../../src/resolve/apt.js';
+import { aptConf, aptResolveError, explainAptFailure, fetchFailure, glibcRequirement, parseAptRepo, parseSimulation, runtimeStatus, sourcesList } from '../../src/resolve/apt.js';
 import { parseDeb822, parseDependsField } from '../../src/resolve/deb822.js';
 import { attribute, runtimeDependencies } from '../../src/resolve/plan.js';
 import type { Runtime } from '../../src/registry/types.js';
+import { NotFoundError } from '../../src/resolve/backend.js';
 
 // Real `apt-get install -s` output (bookworm, 2026), trimmed.
 const SIM = `Reading package lists...
@@ -28,6 +29,19 @@ describe('apt', () => {
     expect(explainAptFailure('E: Unable to locate package no-such-package-xyz', '', 'debian12')).toBe("package 'no-such-package-xyz' was not found in the debian12 repositories");
     expect(explainAptFailure("E: Package 'python' has no installation candidate", '', 'debian12')).toMatch(/^package 'python' exists/);
     expect(explainAptFailure("E: Version '9.9' for 'curl' was not found", '', 'debian12')).toBe("version 9.9 of package 'curl' was not found in the debian12 repositories");
+  });
+
+  it('10,000 unknown names: one line with the count and the first few, a not-found error (issue 19, item 14)', () => {
+    const names = Array.from({ length: 10_000 }, (_, i) => `zz-nopkg${i + 1}`);
+    const stderr = names.map((n) => `E: Unable to locate package ${n}`).join('\n');
+    const e = aptResolveError(stderr, 'Reading package lists...\nBuilding dependency tree...\n', 'debian12');
+    expect(e).toBeInstanceOf(NotFoundError);
+    expect(e.message).toBe(
+      "10000 of the requested packages were not found in the debian12 repositories: 'zz-nopkg1', 'zz-nopkg2', 'zz-nopkg3', 'zz-nopkg4', 'zz-nopkg5' and 9995 more",
+    );
+    const two = aptResolveError("E: Unable to locate package nope\nE: Version '9.9' for 'curl' was not found", '', 'debian12');
+    expect(two.message).toBe("2 of the requested packages were not found in the debian12 repositories: 'nope', 'curl=9.9'");
+    expect(aptResolveError("E: Package 'python' has no installation candidate", '', 'debian12')).not.toBeInstanceOf(NotFoundError);
   });
 
   it('writes a status file that marks the runtime packages installed, at the target arch', () => {

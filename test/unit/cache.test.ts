@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
@@ -339,5 +340,51 @@ describe('layer zip cache', () => {
     const out = path.join(root, 'out.zip');
     await expect(writeLayerZip(layer, out)).rejects.toThrow(/changed while the layer was being written/);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('a cache entry that is not a regular file is damage like any other (issue 19, item 11)', () => {
+  const data = Buffer.from('the bytes of a cached file\n');
+  const hash = sha256(data);
+  const kinds: Array<[string, (p: string) => void, RegExp]> = [
+    ['a directory', (p) => mkdirSync(path.join(p, 'inside'), { recursive: true }), /^a directory, not a file$/],
+    [
+      'a symlink to the right bytes',
+      (p) => {
+        const copy = path.join(tempDir(), 'copy');
+        writeFileSync(copy, data);
+        symlinkSync(copy, p);
+      },
+      /^a symlink to .*copy, not a file$/,
+    ],
+    ['a FIFO', (p) => execFileSync('mkfifo', [p]), /^a FIFO, not a file$/],
+  ];
+
+  it.each(kinds)('content: %s is reported, dropped and written anew', (_, make, why) => {
+    const store = new ContentStore(tempDir());
+    const p = store.pathOf(hash);
+    mkdirSync(path.dirname(p), { recursive: true });
+    make(p);
+    const got = store.get(hash, data.length);
+    expect('damaged' in got && got.damaged).toMatch(why);
+    store.drop(hash);
+    expect(existsSync(p)).toBe(false);
+    make(p);
+    // put over it (no drop first) writes the file anew too
+    expect(store.put(data).hostPath).toBe(p);
+    expect(lstatSync(p).isFile() && readFileSync(p).equals(data)).toBe(true);
+  });
+
+  it.each(kinds)('a JSON record: %s is reported and dropped; put writes it anew', (_, make, why) => {
+    const records = new JsonStore<{ sha256: string; bytes: number }>(tempDir(), 'cache-zip');
+    mkdirSync(records.dir, { recursive: true });
+    make(records.file('k'));
+    const got = records.get('k');
+    expect(got && 'damaged' in got && got.damaged).toMatch(why);
+    expect(existsSync(records.file('k'))).toBe(false);
+    make(records.file('k'));
+    const value = { sha256: 'a'.repeat(64), bytes: 100 };
+    records.put('k', value);
+    expect(records.get('k')).toMatchObject({ value });
   });
 });

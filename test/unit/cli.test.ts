@@ -2,6 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runYumda } from '../helpers/cli.js';
+import { errorReport, UserError } from '../../src/util/errors.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** Bad input: exactly one line on stderr, a non-zero exit, and no output file. */
@@ -35,6 +36,20 @@ describe('CLI errors (no Docker needed)', () => {
       DOCKER_HOST: `unix://${sock}`,
     });
     expect(line).toMatch(/start the Docker engine|DOCKER_HOST/);
+  });
+
+  it('control characters in arguments are shown escaped, on one line (issue 19, item 12)', async () => {
+    const cases: Array<[string[], string]> = [
+      [['install', '\x1b[2J\x1b[Hjq', '--target', 'debian12'], '\\x1b[2J\\x1b[Hjq'],
+      [['install', 'j\nq', '--target', 'debian12'], 'j\\nq'],
+      [['install', 'jq', '--target', 'deb\rian\u202e12'], 'deb\\rian\\u202e12'],
+      [['install', 'jq', '--target', 'debian12', '--arch', 'x86\x0764'], 'x86\\x0764'],
+    ];
+    for (const [args, shown] of cases) {
+      const line = await expectOneLineError(args, /^yumda: error: /);
+      expect(line).toContain(shown);
+      expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/);
+    }
   });
 
   it('unknown target names the Amazon Linux ones too', async () => {
@@ -95,5 +110,20 @@ describe('CLI errors (no Docker needed)', () => {
     expect(bad.code).not.toBe(0);
     expect(bad.stderr.trim().split('\n')).toEqual([`yumda: error: ${path.join(d, 'bad.json')}: in 'smoke.0': unknown field 'timeout'`]);
     await expectOneLineError(['install', 'curl', '--target', 'debian12', '--recipes', d], /bad\.json: in 'smoke\.0': unknown field 'timeout'/);
+  });
+});
+
+describe('the one way errors reach the terminal', () => {
+  it('escapes control characters in a UserError, its hint and an internal error', () => {
+    expect(errorReport(new UserError('bad \x1b[2J\nname', { hint: 'try\r\u202eagain' }))).toBe('yumda: error: bad \\x1b[2J\\nname; try\\r\\u202eagain\n');
+    const internal = errorReport(new Error('boom\n\x1b[31mred'));
+    expect(internal.split('\n')[0]).toBe('yumda: internal error: boom\\n\\x1b[31mred');
+    expect(internal).not.toMatch(/\x1b/);
+    expect(
+      internal
+        .split('\n')
+        .slice(1, -1)
+        .every((l) => /^\s+at /.test(l)),
+    ).toBe(true);
   });
 });

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ET_DYN, isElf, parseElf, ElfError } from '../../src/elf/read.js';
+import { ELF_MAGIC, ET_DYN, isElf, parseElf, ElfError } from '../../src/elf/read.js';
+import { readElfEntry } from '../../src/elf/graph.js';
+import { checkClosure } from '../../src/check/closure.js';
+import { relocate } from '../../src/relocate/relocate.js';
+import { DEFAULT_KEEP } from '../../src/relocate/placement.js';
+import { file, treeOf } from '../../src/tree/types.js';
 import { cc, libAndProgram } from '../helpers/cc.js';
 import { run } from '../helpers/cli.js';
 
@@ -64,5 +69,61 @@ describe('closure check', () => {
     const without = treeOf([file('/opt/bin/prog', prog, 0o755)]);
     expect(checkClosure(without, ['libc.so.6']).missing).toEqual([{ file: '/opt/bin/prog', soname: 'libanswer.so.1' }]);
     expect(checkClosure(layer, []).missing).toEqual([{ file: '/opt/bin/prog', soname: 'libc.so.6' }]);
+  });
+});
+
+describe('files that must be ELF and are not readable ones (issue 19, item 17)', () => {
+  const cases = async () => {
+    const { lib, prog } = await libAndProgram();
+    const garbage = Buffer.concat([ELF_MAGIC, Buffer.alloc(300, 0xff)]);
+    const entries: Array<[string, string, Buffer, number, RegExp | 'elf' | undefined]> = [
+      ['a program', '/usr/bin/prog', prog, 0o755, 'elf'],
+      ['a library', '/usr/lib/x86_64-linux-gnu/libanswer.so.1', lib, 0o644, 'elf'],
+      ['an empty program', '/usr/bin/zero', Buffer.alloc(0), 0o755, /^empty \(0 bytes\), where a program is expected$/],
+      ['an empty library', '/usr/lib/x86_64-linux-gnu/libzero.so.2', Buffer.alloc(0), 0o644, /^empty \(0 bytes\), where a shared library is expected$/],
+      ['a program cut off in its program headers', '/usr/bin/cut', prog.subarray(0, 200), 0o755, /^truncated: 200 bytes \(truncated ELF file/],
+      ['a program cut off in its code', '/usr/bin/cut2', prog.subarray(0, 2000), 0o755, /^truncated: 2000 bytes, its loadable segments end at byte \d+$/],
+      ['a library cut off inside its header', '/usr/lib/x86_64-linux-gnu/libcut.so.1', lib.subarray(0, 40), 0o644, /^truncated: 40 bytes, shorter than an ELF header$/],
+      ['three bytes of the magic', '/usr/bin/three', ELF_MAGIC.subarray(0, 3), 0o755, /^truncated: 3 bytes/],
+      ['ELF magic and garbage', '/usr/lib/x86_64-linux-gnu/libgarbage.so.1', garbage, 0o644, /^a malformed ELF file \(unknown ELF class 255\)$/],
+      [
+        'garbage named as a library',
+        '/usr/lib/x86_64-linux-gnu/libnot.so.1',
+        Buffer.from([1, 2, 0, 3]),
+        0o644,
+        /^not an ELF file \(4 bytes\), where a shared library is expected$/,
+      ],
+      ['binary garbage as a program', '/usr/bin/junk', Buffer.from([1, 2, 0, 3]), 0o755, /^neither an ELF file nor a script/],
+      ['a linker script', '/usr/lib/x86_64-linux-gnu/libc.so', Buffer.from('/* GNU ld script */\nGROUP ( /lib/x86_64-linux-gnu/libc.so.6 )\n'), 0o644, undefined],
+      ['a script', '/usr/bin/script', Buffer.from('#!/bin/sh\necho hi\n'), 0o755, undefined],
+      ['an empty data file', '/usr/share/x/empty', Buffer.alloc(0), 0o644, undefined],
+    ];
+    return entries;
+  };
+
+  it('readElfEntry: the object, why it is not one, or nothing to say', async () => {
+    for (const [what, p, data, mode, want] of await cases()) {
+      const r = readElfEntry(file(p, data, mode));
+      if (want === undefined) expect(r, what).toBeUndefined();
+      else if (want === 'elf') expect(r && 'elf' in r, what).toBe(true);
+      else expect(r && 'broken' in r ? r.broken : r, what).toMatch(want);
+    }
+  });
+
+  it('relocation and the closure check report each, by its place in the layer', async () => {
+    const all = await cases();
+    const { layer, report } = relocate({
+      staged: treeOf(all.map(([, p, data, mode]) => file(p, data, mode))),
+      layout: { triplet: 'x86_64-linux-gnu', keep: DEFAULT_KEEP },
+      recipes: [],
+      shell: '/bin/sh',
+    });
+    const broken = all.filter(([, , , , w]) => w instanceof RegExp).map(([, p]) => p.replace(/^\/usr\/lib\/x86_64-linux-gnu\//, '/opt/lib/').replace(/^\/usr\/bin\//, '/opt/bin/'));
+    expect(report.binaries.unreadable.map((u) => u.file).sort()).toEqual([...broken].sort());
+    expect(
+      checkClosure(layer, [])
+        .unreadable.map((u) => u.file)
+        .sort(),
+    ).toEqual([...broken].sort());
   });
 });

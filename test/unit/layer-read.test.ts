@@ -7,9 +7,9 @@ import { checkContained, resolveSymlink, type LayerEntry } from '../../src/layer
 import { layerTree, openLayer, withLayerContents } from '../../src/layer/open.js';
 import { ContentStore } from '../../src/cache/content-store.js';
 import { dir, file, symlink, treeOf } from '../../src/tree/types.js';
-import { run } from '../helpers/cli.js';
+import { run, runYumda } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
-import { craftZip, type CraftedEntry } from '../helpers/craftzip.js';
+import { craftZip, unicodePathField, type CraftedEntry } from '../helpers/craftzip.js';
 import { manifestOf } from '../helpers/layer.js';
 
 function zipOf(entries: CraftedEntry[]): string {
@@ -203,5 +203,46 @@ describe('archives that are not layer zips', () => {
     await expect(openLayer(path.join(d, 'empty.zip'))).rejects.toThrow(/empty\.zip is neither a zip nor an image tarball/);
     await expect(openLayer(d)).rejects.toThrow(/is a directory/);
     await expect(openLayer(path.join(d, 'nope.zip'))).rejects.toThrow(/nope\.zip: cannot read \(ENOENT\)/);
+  });
+});
+
+describe('entry names: UTF-8 wherever the zip holds it (issue 19, item 8)', () => {
+  const cp437e = Buffer.from([0x63, 0x61, 0x66, 0x82]); // "café" in CP437
+  const utf8 = Buffer.from('bin/café');
+  const names = async (f: string) => (await openLayer(f)).entries.map((e) => e.path).filter((p) => p !== '/opt/bin');
+  const cases: Array<[string, CraftedEntry, string]> = [
+    ['UTF-8 bytes, no flag (Info-ZIP zip)', { name: '', rawName: utf8, noUtf8Flag: true, data: 'x' }, '/opt/bin/café'],
+    ['UTF-8 bytes with the flag', { name: 'bin/café', data: 'x' }, '/opt/bin/café'],
+    ['CP437 bytes, no flag', { name: '', rawName: Buffer.concat([Buffer.from('bin/'), cp437e]), noUtf8Flag: true, data: 'x' }, '/opt/bin/café'],
+    [
+      'a Unicode Path field (0x7075) over a CP437 name',
+      { name: '', rawName: Buffer.from('bin/cafe'), noUtf8Flag: true, extra: [unicodePathField(Buffer.from('bin/cafe'), 'bin/café')], data: 'x' },
+      '/opt/bin/café',
+    ],
+    [
+      'a stale Unicode Path field (its CRC is of another name) is ignored',
+      { name: '', rawName: Buffer.from('bin/cafe'), noUtf8Flag: true, extra: [unicodePathField(Buffer.from('bin/other'), 'bin/café')], data: 'x' },
+      '/opt/bin/cafe',
+    ],
+  ];
+  it.each(cases)('%s', async (_, entry, want) => {
+    expect(await names(zipOf([{ name: 'bin/', kind: 'dir' }, entry]))).toEqual([want]);
+  });
+
+  it("Info-ZIP's own zip -r of bin/café: inspect shows it and image --layer writes opt/bin/café", async () => {
+    const d = tempDir();
+    mkdirSync(path.join(d, 'bin'));
+    writeFileSync(path.join(d, 'bin', 'café'), '#!/bin/sh\n', { mode: 0o755 });
+    const zip = path.join(d, 'cafe.zip');
+    expect((await run('zip', ['-qr', zip, 'bin'], { cwd: d, env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' } })).code).toBe(0);
+    expect(await names(zip)).toEqual(['/opt/bin/café']);
+    const inspect = await runYumda(['inspect', zip, '--all']);
+    expect(inspect.stdout).toContain('bin/café');
+    expect(inspect.stdout).not.toContain('├');
+    const oci = path.join(d, 'cafe.tar');
+    expect((await runYumda(['image', '--layer', zip, '--oci', oci])).code).toBe(0);
+    const blob = (JSON.parse((await run('tar', ['-xOf', oci, 'manifest.json'])).stdout) as Array<{ Layers: string[] }>)[0]!.Layers[0]!;
+    const layer = (await run('sh', ['-c', `tar -xOf '${oci}' '${blob}' | tar -tz`])).stdout;
+    expect(layer.split('\n')).toContain('opt/bin/café');
   });
 });

@@ -6,6 +6,7 @@ import { loadRuntime } from '../../src/registry/load.js';
 import { baseOfDockerfile } from '../../src/docker/images.js';
 import { ENABLE_EMULATION, variantName, withEmulationHint } from '../../src/docker/platform.js';
 import { parseArch } from '../../src/registry/arch.js';
+import { parseDockerHost, sshCommand, type DockerHost } from '../../src/docker/host.js';
 
 describe('the base image of a Dockerfile (issue 13: FROM ${BASE} lets an arm64 variant stand in)', () => {
   it.each([
@@ -88,5 +89,40 @@ describe('when a reason to skip says how to turn emulation on', () => {
     ['building image yumda/build-debian12:x-arm64 failed: pull access denied for debian', false, false],
   ])('%s (probe %s): hint %s', (why, probed, hinted) => {
     expect(withEmulationHint(why, probed)).toBe(hinted ? `${why}; ${ENABLE_EMULATION}` : why);
+  });
+});
+
+describe('DOCKER_HOST (issue 19, item 11e)', () => {
+  it.each<[string | undefined, DockerHost | RegExp]>([
+    [undefined, { kind: 'default' }],
+    ['unix:///var/run/docker.sock', { kind: 'passthrough' }],
+    ['tcp://10.0.0.2:2376', { kind: 'passthrough' }],
+    ['10.0.0.2:2375', { kind: 'passthrough' }],
+    ['ssh://deploy@build.example:2222', { kind: 'ssh', host: 'build.example', user: 'deploy', port: 2222 }],
+    ['ssh://build.example', { kind: 'ssh', host: 'build.example' }],
+    ['ssh://[::1]:22', { kind: 'ssh', host: '::1', port: 22 }],
+    ['foo://x', /^DOCKER_HOST=foo:\/\/x: yumda reaches a Docker engine through unix:\/\/, tcp:\/\/ or ssh:\/\/, not foo:\/\/$/],
+    ['ssh://host/path', /expected ssh:\/\/\[USER@\]HOST\[:PORT\]/],
+  ])('%s', (value, want) => {
+    if (want instanceof RegExp) expect(() => parseDockerHost(value)).toThrow(want);
+    else expect(parseDockerHost(value)).toEqual(want);
+  });
+
+  it('ssh is told to fail rather than prompt, and to run the engine dial on the host', () => {
+    expect(sshCommand({ kind: 'ssh', host: 'h', user: 'u', port: 2 })).toEqual([
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ConnectTimeout=10',
+      '-l',
+      'u',
+      '-p',
+      '2',
+      '--',
+      'h',
+      'docker',
+      'system',
+      'dial-stdio',
+    ]);
   });
 });

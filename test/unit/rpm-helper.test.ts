@@ -4,7 +4,7 @@
  * (test/fakes/rpm) that model the APIs the helper uses and record its calls. No Amazon Linux image
  * can run here, and Debian has no yum.
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -53,7 +53,7 @@ async function helper(
   scenario: Scenario,
   cmd: string,
   args: string[] = [],
-  opts: { pins?: unknown[]; job?: Record<string, unknown>; before?: (cache: string) => void } = {},
+  opts: { pins?: unknown[]; job?: Record<string, unknown>; before?: (cache: string) => void; env?: Record<string, string> } = {},
 ): Promise<Answer> {
   const dir = tempDir('yumda-rpm-helper-');
   const cache = path.join(dir, 'cache');
@@ -84,6 +84,7 @@ async function helper(
       YUMDA_FAKE_SCENARIO: path.join(dir, 'scenario.json'),
       YUMDA_FAKE_RECORD: record,
       YUMDA_FAKE_LOCK: path.join(cache, '.yumda-lock'),
+      ...opts.env,
     },
   });
   const last = r.stdout.trim().split('\n').pop() ?? '';
@@ -170,6 +171,29 @@ for (const py of interpreters) {
       expect(r.json.packages.map((p: { name: string; arch: string }) => `${p.name}.${p.arch}`)).toEqual(['zlib.x86_64']);
     });
 
+    it.each(managers)('%s: every request nothing matches is named in one answer, not only the first (issue 19, item 14)', async (m) => {
+      const scenario = { repos: { r1: [pkg('tool', '1.0-1', 'x86_64')] } };
+      const r = await helper(bin, m, scenario, 'resolve', ['nope1', 'tool', 'nope2', 'nope3']);
+      expect(r.code).toBe(3);
+      expect(r.json).toEqual({ error: { kind: 'not-found', message: 'no package matches nope1, nope2, nope3', spec: 'nope1', specs: ['nope1', 'nope2', 'nope3'] } });
+    });
+
+    it.each(managers)('%s: refresh says whether the metadata came from the cache: its stamp younger than the max age (issue 19, item 16)', async (m) => {
+      const scenario = { repos: { r1: [pkg('tool', '1.0-1', 'x86_64')] } };
+      const env = { YUMDA_METADATA_MAX_AGE: '3600' };
+      const stamp = (age: number) => (cache: string) => {
+        writeFileSync(path.join(cache, '.yumda-updated'), '');
+        const t = Date.now() / 1000 - age;
+        utimesSync(path.join(cache, '.yumda-updated'), t, t);
+      };
+      expect((await helper(bin, m, scenario, 'refresh', [], { env })).json).toEqual({ repos: { r1: 1 }, cachedAgeSeconds: null });
+      expect((await helper(bin, m, scenario, 'refresh', [], { env, before: stamp(7200) })).json).toEqual({ repos: { r1: 1 }, cachedAgeSeconds: null });
+      const fresh = (await helper(bin, m, scenario, 'refresh', [], { env, before: stamp(600) })).json;
+      expect(fresh.cachedAgeSeconds).toBeGreaterThanOrEqual(600);
+      expect(fresh.cachedAgeSeconds).toBeLessThan(700);
+      expect((await helper(bin, m, scenario, 'refresh', [], { env: { YUMDA_METADATA_MAX_AGE: '0' }, before: stamp(600) })).json.cachedAgeSeconds).toBeNull();
+    });
+
     it('dnf: the newest version of a request or an error (best), never a silent older one', async () => {
       const scenario = { repos: { r1: [pkg('tool', '2.0-1', 'x86_64', { requires: ['libgone.so.3()(64bit)'] }), pkg('tool', '1.0-1', 'x86_64')] } };
       const r = await helper(bin, 'dnf', scenario, 'resolve', ['tool']);
@@ -197,7 +221,7 @@ for (const py of interpreters) {
       const scenario = { repos: { r1: [pkg('tool', '1.0-1', 'x86_64'), pkg('other', '1.0-1', 'noarch')] } };
       const counted = (r: Answer) => r.records.filter((x) => x.call === (m === 'yum' ? 'returnPackages' : 'query')).length;
       const refresh = await helper(bin, m, scenario, 'refresh');
-      expect(refresh.json).toEqual({ repos: { r1: 2 } });
+      expect(refresh.json).toEqual({ repos: { r1: 2 }, cachedAgeSeconds: null });
       expect(counted(refresh)).toBeGreaterThan(0);
       const dest = tempDir('yumda-rpm-dl-');
       for (const [cmd, args] of [

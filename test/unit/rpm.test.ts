@@ -1,3 +1,4 @@
+import { NotFoundError } from '../../src/resolve/backend.js';
 import { describe, expect, it } from 'vitest';
 import { parseArch } from '../../src/registry/arch.js';
 import { parseInventory } from '../../src/registry/refresh.js';
@@ -377,6 +378,15 @@ describe('rpm backend pieces', () => {
       expect(e.message).toBe(message);
       if (hint) expect(e.hint).toMatch(hint);
       else expect(e.hint).toBeUndefined();
+    });
+    it('every spec the helper found nothing for, in one line (issue 19, item 14)', () => {
+      const specs = ['a', 'b', 'git-9', 'c', 'd', 'e', 'f'];
+      const e = helperError({ kind: 'not-found', message: 'no package matches a, b, git-9, c, d and 2 more', spec: 'a', specs }, ctx, [
+        ...specs.filter((s) => s !== 'git-9').map((name) => ({ name })),
+        { name: 'git', version: '9' },
+      ]);
+      expect(e).toBeInstanceOf(NotFoundError);
+      expect(e.message).toBe("7 of the requested packages were not found in the al2 repositories: 'a', 'b', 'git=9', 'c', 'd' and 2 more");
     });
     it('names the request a not-found error is about', () => {
       expect(helperError({ kind: 'not-found', message: 'no package matches git-9', spec: 'git-9' }, ctx, [{ name: 'git', version: '9' }]).message).toBe(

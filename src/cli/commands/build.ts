@@ -1,7 +1,7 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { buildLayer, gateBuild, parseRepos, type BuildEvents, type BuildResult, type BuildSpec } from '../../pipeline/build.js';
-import { checkOutputs, type OutputTarget } from '../../emit/outputs.js';
+import { checkOutputs, checkReplaceable, type OutputTarget } from '../../emit/outputs.js';
 import { writeLayerOutputs } from '../../emit/write.js';
 import { cachePaths } from '../../cache/paths.js';
 import { formatBytes } from '../../util/format.js';
@@ -14,6 +14,7 @@ import {
   layerRuntime,
   lockChanges,
   lockPathFor,
+  lockTarget,
   lockedLayer,
   LOCK_NAME,
   pinsOf,
@@ -26,7 +27,6 @@ import {
 } from '../../project/lock.js';
 import { loadTarget } from '../../registry/load.js';
 import type { PackageRequest } from '../../resolve/backend.js';
-import { writeAtomically } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { Reporter, outputMode } from '../ui.js';
 
@@ -157,13 +157,14 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
   const ui = new Reporter(outputMode(opts));
   const manifestName = path.basename(project.file);
   const runtimes = new Map(jobs.map((j) => [j, layerRuntime(j, project.dir)]));
-  checkOutputs(outputTargets(jobs), {
+  await checkOutputs(outputTargets(jobs), {
     confineTo: project.dir,
     allowOutside: !!opts.allowOutside,
     allowOutsideFlag: '--allow-outside',
     protect: [project.file, lockFile, cachePaths(opts.cacheDir).root],
     createParents: true,
   });
+  if (!opts.frozen) await checkReplaceable(lockTarget(lockFile));
 
   if (opts.frozen) {
     if (!lock) throw new UserError(`--frozen needs ${LOCK_NAME} beside ${manifestName}, and there is none`, { hint: 'run `yumda update` (or `yumda build`) and commit the lock' });
@@ -217,7 +218,7 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
   if (!opts.frozen) {
     const next = formatLock(mergedLock(lock, entries, project));
     if (readText(lockFile) !== next) {
-      await writeAtomically(lockFile, async (tmp) => writeFileSync(tmp, next));
+      await writeLock(lockFile, next);
       lockWritten = true;
     }
   }
@@ -250,7 +251,7 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
 /** Every file and directory the jobs will write, for checking before any build starts. */
 function outputTargets(jobs: LayerJob[]): OutputTarget[] {
   return jobs.flatMap((job) => [
-    ...(job.outputs.zip ? [{ path: job.outputs.zip, kind: 'file' as const, what: `outputs.zip of ${label(job)}`, withSbom: true }] : []),
+    ...(job.outputs.zip ? [{ path: job.outputs.zip, kind: 'zip' as const, what: `outputs.zip of ${label(job)}`, withSbom: true }] : []),
     ...(job.outputs.dir ? [{ path: job.outputs.dir, kind: 'dir' as const, what: `outputs.dir of ${label(job)}` }] : []),
   ]);
 }
@@ -260,6 +261,7 @@ async function writeOutputs(job: LayerJob, result: BuildResult, ui: Reporter, ch
   const written = await writeLayerOutputs(result.layer!, result.sbom, job.outputs, {
     cacheDir: cachePaths(opts.cacheDir).zips,
     createParents: true,
+    what: { zip: `outputs.zip of ${label(job)}`, dir: `outputs.dir of ${label(job)}` },
     warn: (w) => ui.warn(w),
     step: (t) => ui.step(t.replace(process.cwd() + path.sep, '')),
   });
@@ -286,6 +288,7 @@ async function writeOutputs(job: LayerJob, result: BuildResult, ui: Reporter, ch
  */
 export async function updateCommand(opts: ProjectOptions): Promise<void> {
   const { project, jobs, lockFile, lock } = openProject(opts);
+  await checkReplaceable(lockTarget(lockFile));
   const ui = new Reporter(outputMode(opts));
   const entries: LockedLayer[] = [];
   const report: Array<{ name: string; arch: string; changes: string[] }> = [];
@@ -298,7 +301,7 @@ export async function updateCommand(opts: ProjectOptions): Promise<void> {
   }
   const next = formatLock(mergedLock(lock, entries, project));
   const changed = readText(lockFile) !== next;
-  if (changed) await writeLock(lockFile, JSON.parse(next) as LockFile);
+  if (changed) await writeLock(lockFile, next);
   ui.done();
   if (opts.json) {
     process.stdout.write(JSON.stringify({ lock: lockFile, lockWritten: changed, layers: report }, null, 2) + '\n');

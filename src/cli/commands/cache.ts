@@ -1,5 +1,7 @@
 import { cacheUsage, cleanCache } from '../../cache/info.js';
+import { existsSync } from 'node:fs';
 import { cachePaths } from '../../cache/paths.js';
+import { whileNoBuildRuns } from '../../cache/users.js';
 import { formatBytes } from '../../util/format.js';
 import { UserError } from '../../util/errors.js';
 
@@ -31,6 +33,12 @@ export async function cacheCleanCommand(opts: { cacheDir?: string; only?: string
   const paths = cachePaths(opts.cacheDir);
   const only = opts.only?.length ? opts.only : [...PARTS];
   for (const o of only) if (!(PARTS as readonly string[]).includes(o)) throw new UserError(`unknown cache part '${o}'`, { hint: `parts: ${PARTS.join(', ')}` });
-  await cleanCache(paths, only as Part[]);
+  // nothing there, nothing to wait for
+  if (existsSync(paths.root))
+    await whileNoBuildRuns(
+      paths.root,
+      () => cleanCache(paths, only as Part[]),
+      (line) => process.stderr.write(`${line}\n`),
+    );
   process.stdout.write(`removed ${only.join(', ')} from ${paths.root}\n`);
 }

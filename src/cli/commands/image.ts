@@ -9,7 +9,7 @@ import { withLayerContents } from '../../layer/open.js';
 import { READ_LIMITS } from '../../layer/limits.js';
 import { buildLayer, gateBuild } from '../../pipeline/build.js';
 import { gateLayer, madeElsewhereGateInput, type GateOptions, type GateReport } from '../../check/gate.js';
-import { checkOutputs } from '../../emit/outputs.js';
+import { checkOutputs, outputRule, type OutputTarget, type ReplacePolicy } from '../../emit/outputs.js';
 import type { LayerManifest } from '../../format/layer-manifest.js';
 import { toolVersion } from '../../util/version.js';
 import { parseArch, type Arch } from '../../registry/arch.js';
@@ -18,7 +18,7 @@ import type { FileTree } from '../../tree/types.js';
 import { UserError } from '../../util/errors.js';
 import { withTempDir } from '../../util/tempdir.js';
 import { Reporter, outputMode } from '../ui.js';
-import { buildSpec, parsePackageArg, type BuildOptions } from './install.js';
+import { buildSpec, parsePackageArg, replacePolicy, type BuildOptions } from './install.js';
 
 export interface ImageOptions extends BuildOptions {
   tag?: string;
@@ -63,6 +63,11 @@ interface Request {
   load: boolean;
   /** The layer zip the image is made of, for messages. */
   from?: string | undefined;
+  replace: ReplacePolicy;
+}
+
+function imageTarget(f: { format: ImageFormat; path: string }): OutputTarget {
+  return { path: f.path, kind: 'image', what: f.format === 'oci' ? '--oci' : '--docker-archive' };
 }
 
 /** Writes the tarballs asked for and loads the image into the engine when asked to. */
@@ -73,7 +78,7 @@ async function makeImage(layer: FileTree, manifest: LayerManifest | undefined, a
   const made: Made = { imageId: '', labels: spec.labels, outputs: [], loaded: false, unzippedBytes: unzippedSize(layer), ...(tag ? { tag } : {}) };
   for (const f of req.files) {
     ui.step(`writing ${f.path} (${f.format})`);
-    const r = await writeImage(layer, spec, f.format, f.path, toolVersion);
+    const r = await writeImage(layer, spec, f.format, f.path, toolVersion, outputRule(imageTarget(f), req.replace));
     made.imageId = r.imageId;
     if (f.format === 'oci') made.manifestDigest = r.manifestDigest;
     made.outputs.push({ ...f, bytes: r.bytes });
@@ -107,11 +112,11 @@ export async function imageCommand(packages: string[], opts: ImageOptions): Prom
   if (opts.oci) files.push({ format: 'oci', path: path.resolve(opts.oci) });
   if (opts.dockerArchive) files.push({ format: 'docker-archive', path: path.resolve(opts.dockerArchive) });
   // loading into the engine is the default; asking for a tarball asks for just that, unless --load
-  const req: Request = { tag: opts.tag, files, load: files.length === 0 || !!opts.load, from: opts.layer };
-  checkOutputs(files.map((f) => ({ path: f.path, kind: 'file', what: f.format === 'oci' ? '--oci' : '--docker-archive' })));
+  const req: Request = { tag: opts.tag, files, load: files.length === 0 || !!opts.load, from: opts.layer, replace: replacePolicy(opts) };
+  await checkOutputs(files.map(imageTarget), replacePolicy(opts));
   const ui = new Reporter(outputMode(opts));
   // an image is not bound by a layer's 250 MB, but by a container image's 10 GB
-  const gateOptions: GateOptions = { allowMissing: !!opts.allowMissing, force: !!opts.force, limit: 'image' };
+  const gateOptions: GateOptions = { allowMissing: !!opts.allowMissing, force: false, limit: 'image' };
   const warn = (w: string) => ui.warn(w);
 
   let made: Made;
@@ -127,9 +132,9 @@ export async function imageCommand(packages: string[], opts: ImageOptions): Prom
       { limit: READ_LIMITS.image },
     );
   } else {
-    const requests = packages.map(parsePackageArg);
     const arch = parseArch(opts.arch);
     const target = loadTarget(opts.target);
+    const requests = packages.map((p) => parsePackageArg(p, target.family));
     const result = await buildLayer({ ...buildSpec(requests, target.id, arch, { ...opts, dryRun: false }), output: 'image' }, ui);
     gate = gateBuild(result, gateOptions, warn);
     made = await makeImage(result.layer!, result.manifest, arch, req, ui);

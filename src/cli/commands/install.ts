@@ -3,7 +3,9 @@ import { buildLayer, gateBuild, type BuildResult, type BuildSpec } from '../../p
 import { parseArch, type Arch } from '../../registry/arch.js';
 import { loadTarget } from '../../registry/load.js';
 import { parsePackageSpec, type PackageRequest } from '../../resolve/backend.js';
-import { checkOutputs } from '../../emit/outputs.js';
+import { checkRequest } from '../../resolve/names.js';
+import type { PackageFamily } from '../../registry/types.js';
+import { checkOutputs, type ReplacePolicy } from '../../emit/outputs.js';
 import { writeLayerOutputs } from '../../emit/write.js';
 import { cachePaths } from '../../cache/paths.js';
 import { LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../../emit/limits.js';
@@ -61,10 +63,11 @@ export interface InstallOptions extends BuildOptions {
   yumdaPackage?: string;
 }
 
-/** `name` or `name=version`, as given on the command line. */
-export function parsePackageArg(arg: string): PackageRequest {
+/** `name` or `name=version`, as given on the command line, in the grammar of the target's family. */
+export function parsePackageArg(arg: string, family: PackageFamily): PackageRequest {
   const r = parsePackageSpec(arg);
   if (!r) throw new UserError(`'${arg}' is not a package name (expected NAME or NAME=VERSION)`);
+  checkRequest(family, r, `'${arg}'`);
   return r;
 }
 
@@ -106,10 +109,15 @@ function layerFlags(opts: InstallOptions): string[] {
   ];
 }
 
+/** `--force` also lets an output replace a file or link that yumda did not write. */
+export function replacePolicy(opts: { force?: boolean }): ReplacePolicy {
+  return { force: !!opts.force, forceFlag: '--force' };
+}
+
 export async function installCommand(packages: string[], opts: InstallOptions): Promise<void> {
-  const requests = packages.map(parsePackageArg);
   const arch = parseArch(opts.arch);
   const target = loadTarget(opts.target);
+  const requests = packages.map((p) => parsePackageArg(p, target.family));
   if (opts.out && opts.outDir) throw new UserError('--out and --out-dir exclude each other: a zip or a directory');
   if (opts.run.length && !opts.verify) throw new UserError('--run is for --verify: add --verify, or run `yumda verify` on the written layer');
   if (opts.dockerfile) {
@@ -129,8 +137,8 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   const out = path.resolve(opts.outDir ?? opts.out ?? `${requests[0]!.name}-${target.id}-${arch.lambda}.zip`);
   const format = opts.outDir ? 'dir' : 'zip';
   if (!opts.dryRun) {
-    const target = format === 'dir' ? { path: out, kind: 'dir' as const, what: '--out-dir' } : { path: out, kind: 'file' as const, what: '--out', withSbom: true };
-    checkOutputs([target], { protect: [cachePaths(opts.cacheDir).root] });
+    const target = format === 'dir' ? { path: out, kind: 'dir' as const, what: '--out-dir' } : { path: out, kind: 'zip' as const, what: '--out', withSbom: true };
+    await checkOutputs([target], { protect: [cachePaths(opts.cacheDir).root], ...replacePolicy(opts) });
   }
   const ui = new Reporter(outputMode(opts));
 
@@ -152,6 +160,7 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
     cacheDir: cachePaths(opts.cacheDir).zips,
     step: ui.step,
     warn: (w) => ui.warn(w),
+    replace: replacePolicy(opts),
   });
   ui.done();
   const files = [...result.layer.values()].filter((e) => e.kind !== 'dir').length;

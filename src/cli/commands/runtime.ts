@@ -3,14 +3,18 @@ import { connectEngine } from '../../docker/engine.js';
 import { inventoryImage, refreshedRuntime } from '../../registry/refresh.js';
 import { loadRuntime, runtimeFile } from '../../registry/load.js';
 import { writeAtomically } from '../../util/atomic.js';
+import { checkOutputs, outputRule } from '../../emit/outputs.js';
+import path from 'node:path';
 
 /** Regenerates registry/runtimes/<id>.json from a real runtime image's package database. */
 export async function runtimeRefreshCommand(image: string, opts: { runtime: string; out?: string; date?: string }): Promise<void> {
   const base = loadRuntime(opts.runtime);
+  const target = { path: path.resolve(opts.out ?? runtimeFile(opts.runtime)), kind: 'runtime' as const, what: opts.out ? '--out' : `the ${opts.runtime} runtime manifest` };
+  await checkOutputs([target]);
   const docker = await connectEngine();
   const inv = await inventoryImage(docker, image, base.family);
   const runtime = refreshedRuntime(base, image, inv, opts.date ?? new Date().toISOString().slice(0, 10));
   const dest = opts.out ?? runtimeFile(opts.runtime);
-  await writeAtomically(dest, async (tmp) => writeFileSync(tmp, JSON.stringify(runtime, null, 2) + '\n'));
+  await writeAtomically(dest, async (tmp) => writeFileSync(tmp, JSON.stringify(runtime, null, 2) + '\n'), outputRule(target));
   process.stdout.write(`${dest}: ${runtime.packages.length} packages, ${runtime.libraries.length} libraries, from ${image}\n`);
 }
