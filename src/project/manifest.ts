@@ -163,11 +163,13 @@ export function manifestJobs(doc: ProjectDocument, file: string): LayerJob[] {
     if (seen.has(layer.name)) throw new UserError(`${at}.name': layer name '${layer.name}' is used twice`);
     seen.add(layer.name);
     const target = checkedTarget(layer.target, `${at}.target'`);
+    // the packages are named as the distribution they come from names them (`from`, else the target's)
+    const source = layer.from ? checkedTarget(layer.from, `${at}.from'`) : target;
     const arches = layer.arch === undefined ? ['x86_64' as const] : Array.isArray(layer.arch) ? layer.arch : [layer.arch];
     const packages = layer.packages.map((p, j) => packageRequest(p, `${at}.packages.${j}'`));
     const names = new Set<string>();
     for (const [j, p] of packages.entries()) {
-      checkRequest(target.family, p, `${at}.packages.${j}'`);
+      checkRequest(source.family, p, `${at}.packages.${j}'`);
       if (names.has(p.name)) throw new UserError(`${at}.packages.${j}': package '${p.name}' is listed twice`);
       names.add(p.name);
     }
@@ -210,7 +212,7 @@ export function manifestJobs(doc: ProjectDocument, file: string): LayerJob[] {
         outputs: out,
         allowMissing: !!layer.allowMissing,
         pack: !!layer.pack,
-        ...(layer.from ? { from: checkedTarget(layer.from, `${at}.from'`).id } : {}),
+        ...(layer.from ? { from: source.id } : {}),
       });
     }
   });

@@ -134,7 +134,8 @@ export async function imageCommand(packages: string[], opts: ImageOptions): Prom
   } else {
     const arch = parseArch(opts.arch);
     const target = loadTarget(opts.target);
-    const requests = packages.map((p) => parsePackageArg(p, target.family));
+    // the packages are named as --from's distribution names them
+    const requests = packages.map((p) => parsePackageArg(p, loadTarget(opts.from ?? target.id).family));
     const result = await buildLayer({ ...buildSpec(requests, target.id, arch, { ...opts, dryRun: false }), output: 'image' }, ui);
     gate = gateBuild(result, gateOptions, warn);
     made = await makeImage(result.layer!, result.manifest, arch, req, ui);

@@ -117,7 +117,8 @@ export function replacePolicy(opts: { force?: boolean }): ReplacePolicy {
 export async function installCommand(packages: string[], opts: InstallOptions): Promise<void> {
   const arch = parseArch(opts.arch);
   const target = loadTarget(opts.target);
-  const requests = packages.map((p) => parsePackageArg(p, target.family));
+  // the packages are named as --from's distribution names them
+  const requests = packages.map((p) => parsePackageArg(p, loadTarget(opts.from ?? target.id).family));
   if (opts.out && opts.outDir) throw new UserError('--out and --out-dir exclude each other: a zip or a directory');
   if (opts.run.length && !opts.verify) throw new UserError('--run is for --verify: add --verify, or run `yumda verify` on the written layer');
   if (opts.dockerfile) {
