@@ -31,7 +31,7 @@ export function parseVersionName(name: string): { prefix: string; parts?: number
   return m ? { prefix: m[1]!, parts: m[2]!.split('.').map(Number) } : { prefix: name };
 }
 
-function compareParts(a: number[], b: number[]): number {
+function compareParts(a: readonly number[], b: readonly number[]): number {
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
     const d = (a[i] ?? 0) - (b[i] ?? 0);
     if (d) return d;
@@ -57,18 +57,30 @@ export function newestVersion(versions: readonly string[], prefix: string): stri
 }
 
 /**
+ * The oldest GLIBC version of a port, by ELF machine: glibc versions every symbol that predates an
+ * architecture's port with the port's version, so aarch64's libresolv defines only GLIBC_2.17
+ * where x86_64's defines GLIBC_2.2.5 to GLIBC_2.9. A manifest read on x86_64 then lacks the
+ * aarch64 name of versions it has.
+ */
+export const GLIBC_BASELINE: Readonly<Record<number, readonly number[]>> = { 62: [2, 2, 5], 183: [2, 17] };
+
+/**
  * Whether a runtime library's recorded versions meet a need. A numbered version is met by the same
  * or a newer one of its family: the C and C++ runtimes never drop a version, and a manifest read on
  * x86_64 (whose glibc versions start at GLIBC_2.2.5) then also serves aarch64 (GLIBC_2.17 on). Of
  * the names without a number only GLIBC_ABI_DT_RELR (glibc 2.36's marker for packed relocations,
  * the same on every architecture) must be there as it is: the others are one architecture's
  * (GLIBC_ABI_DT_X86_64_PLT), which a manifest read on another cannot speak for, or GLIBC_PRIVATE,
- * which every glibc defines.
+ * which every glibc defines. `machine`: the ELF machine of the file that needs it, whose port's
+ * baseline version (GLIBC_BASELINE) any record of the library meets.
  */
-export function recordedHas(versions: readonly string[], need: string): boolean {
+export function recordedHas(versions: readonly string[], need: string, machine?: number): boolean {
   if (versions.includes(need)) return true;
   const n = parseVersionName(need);
   if (!n.parts) return need !== 'GLIBC_ABI_DT_RELR';
+  const baseline = machine === undefined ? undefined : GLIBC_BASELINE[machine];
+  // every symbol older than the architecture's port is versioned as the port: any record of the library has it
+  if (n.prefix === 'GLIBC' && baseline && compareParts(n.parts, baseline) <= 0) return versions.some((v) => parseVersionName(v).prefix === 'GLIBC');
   return versions.some((v) => {
     const p = parseVersionName(v);
     return p.prefix === n.prefix && !!p.parts && compareParts(p.parts, n.parts!) >= 0;
@@ -139,7 +151,7 @@ export function unmetVersions(layer: FileTree, objects: Map<string, ElfObject>, 
       const record = recordFor(runtime.symbolVersions ?? [], need.file);
       if (!record) continue;
       for (const v of wanted) {
-        if (!RUNTIME_VERSION.test(v) || recordedHas(record.versions, v)) continue;
+        if (!RUNTIME_VERSION.test(v) || recordedHas(record.versions, v, obj.elf.machine)) continue;
         const newest = newestVersion(record.versions, parseVersionName(v).prefix);
         out.push({ file: obj.path, library: need.file, version: v, provider: { runtime: runtime.id }, ...(newest ? { newest } : {}) });
       }

@@ -22,7 +22,7 @@ export async function connectEngine(): Promise<Docker> {
     const ping = (opts: { abortSignal: AbortSignal }) => (docker as unknown as { ping(o: typeof opts): Promise<unknown> }).ping(opts);
     await withTimeout(ping({ abortSignal: abort.signal }), 10_000, 'no answer within 10 s', () => abort.abort());
   } catch (e) {
-    const code = sshFailure() ?? (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    const code = (await sshFailure()) ?? (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     throw new UserError(`the Docker engine is not reachable at ${engineAddress()} (${code})`, { hint: HOW_TO_FIX });
   }
   connected = engineAddress();

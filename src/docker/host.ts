@@ -72,7 +72,24 @@ export function engineOptions(): Promise<EngineOptions | undefined> {
 /** What ssh said last when a connection failed, for the error that reports it. */
 let lastFailure: string | undefined;
 
-export function sshFailure(): string | undefined {
+/** The ssh processes still running, and who waits for them to end. */
+let running = 0;
+const idle: Array<() => void> = [];
+
+/**
+ * What ssh said last when a connection failed, once every ssh of this process has ended (at most
+ * `waitMs`): the client sees its connection drop before ssh's last words are read.
+ */
+export async function sshFailure(waitMs = 3000): Promise<string | undefined> {
+  if (running) {
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      idle.push(resolve);
+      timer = setTimeout(resolve, waitMs);
+      timer.unref();
+    });
+    clearTimeout(timer);
+  }
   return lastFailure;
 }
 
@@ -87,19 +104,30 @@ export async function sshSocket(h: Extract<DockerHost, { kind: 'ssh' }>): Promis
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const server = net.createServer((conn) => {
     const child = spawn('ssh', sshCommand(h), { stdio: ['pipe', 'pipe', 'pipe'] });
+    running++;
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      if (--running === 0) for (const wake of idle.splice(0)) wake();
+    };
     let stderr = '';
     child.stderr.on('data', (c) => (stderr += c));
-    conn.pipe(child.stdin).on('error', () => conn.destroy());
+    // ssh gone: its 'close' ends the connection, once what it said is known
+    conn.pipe(child.stdin).on('error', () => undefined);
     child.stdout.pipe(conn);
     conn.on('error', () => child.kill());
     conn.on('close', () => child.kill());
     child.on('error', (e) => {
       lastFailure = `cannot run ssh: ${(e as NodeJS.ErrnoException).code ?? e.message}`;
       conn.destroy();
+      end();
     });
-    child.on('exit', (code) => {
+    // 'close', not 'exit': by then ssh's stderr has been read to its end
+    child.on('close', (code) => {
       if (code) lastFailure = stderr.trim().split('\n').filter(Boolean).pop() ?? `ssh exited with status ${code}`;
       conn.end();
+      end();
     });
   });
   server.unref();

@@ -371,7 +371,7 @@ async function notFoundElsewhere(c: Runner, ctx: ResolveContext, err: HelperErro
   const optional = rpmManager(ctx.target) === 'dnf' ? unusedOptionalRepositories(ctx.target, ctx.repositories) : [];
   if (err.kind !== 'not-found' || !request || request.version) return plain;
   const from = newestTargetOf('deb')?.id;
-  if (!optional.length) return from ? new UserError(plain.message, { hint: notFoundHint(request.name, [], from).hint }) : plain;
+  if (!optional.length) return from ? new NotFoundError(plain.message, { hint: notFoundHint(request.name, [], from).hint }) : plain;
   log(`${request.name} is not in the ${ctx.target.id} repositories: looking in ${optional.map((o) => o.name.toUpperCase()).join(', ')}`);
   const looked = await helperAnswer<{ packages: Array<{ name: string; evr: string; arch: string; repo: string }> }>(
     c,
@@ -388,7 +388,8 @@ async function notFoundElsewhere(c: Runner, ctx: ResolveContext, err: HelperErro
     error: isError(looked) ? looked.error.message.split('\n')[0] : undefined,
   }));
   const { also, hint } = notFoundHint(request.name, entries, from);
-  return new UserError(`${plain.message}${also}`, { hint });
+  // a NotFoundError still: the build adds that the metadata came from the cache, when it did
+  return new NotFoundError(`${plain.message}${also}`, { hint });
 }
 
 /**

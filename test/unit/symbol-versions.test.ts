@@ -53,6 +53,18 @@ describe('symbol versions: names and records', () => {
     expect(recordedHas(versions, need)).toBe(has);
   });
 
+  it.each([
+    // aarch64's libresolv defines only GLIBC_2.17, the port's version of x86_64's GLIBC_2.2.5 to GLIBC_2.9
+    [['GLIBC_2.2.5', 'GLIBC_2.3.2', 'GLIBC_2.9'], 'GLIBC_2.17', 183, true],
+    [['GLIBC_2.2.5', 'GLIBC_2.3.2', 'GLIBC_2.9'], 'GLIBC_2.17', 62, false],
+    [['GLIBC_2.2.5', 'GLIBC_2.3.2', 'GLIBC_2.9'], 'GLIBC_2.17', undefined, false],
+    // newer than the port: the record must have it
+    [['GLIBC_2.2.5', 'GLIBC_2.9'], 'GLIBC_2.34', 183, false],
+    [['GLIBCXX_3.4'], 'GLIBCXX_3.4.9', 183, false],
+  ] as const)('a record %j has %s for machine %s: %s', (versions, need, machine, has) => {
+    expect(recordedHas(versions, need, machine)).toBe(has);
+  });
+
   it('a runtime keeps only the C and C++ runtime versions of its libraries, in numeric order', () => {
     expect(
       runtimeSymbolVersions([
