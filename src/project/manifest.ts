@@ -27,6 +27,7 @@ export interface ProjectDocument {
     allowMissing?: boolean;
     pack?: boolean;
     from?: string;
+    scripts?: boolean;
   }>;
 }
 
@@ -54,6 +55,8 @@ export interface LayerJob {
   pack: boolean;
   /** A self-contained layer from this target's distribution. */
   from?: string;
+  /** Run the packages' maintainer scripts and ship what they generate (false: --no-scripts). */
+  scripts: boolean;
 }
 
 export interface Project {
@@ -207,6 +210,7 @@ export function manifestJobs(doc: ProjectDocument, file: string): LayerJob[] {
         outputs: out,
         allowMissing: !!layer.allowMissing,
         pack: !!layer.pack,
+        scripts: layer.scripts !== false,
         ...(layer.from ? { from: checkedTarget(layer.from, `${at}.from'`).id } : {}),
       });
     }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { FileTree } from '../tree/types.js';
-import { LAYER_ROOT, STATE_ROOT, relocatedAddress } from './placement.js';
+import { LAYER_ROOT, STATE_ROOT, keptStateAddress, relocatedAddress } from './placement.js';
 import { inPlacePlans, type SubpathLink } from './subpaths.js';
 import type { LinkLookup } from './symlinks.js';
 
@@ -68,6 +68,8 @@ export class PathMap {
     private readonly staged: FileTree,
     private readonly layer: LinkLookup,
     readonly triplet: string,
+    /** Directories under /var/lib the layer ships read-only (placement.ts keptStateAddress). */
+    private readonly keptState: readonly string[] = [],
   ) {
     for (const p of staged.keys()) {
       for (let d = path.posix.dirname(p); d !== '/' && !this.stagedDirs.has(d); d = path.posix.dirname(d)) this.stagedDirs.add(d);
@@ -111,6 +113,8 @@ export class PathMap {
   shipped(p: string): string | undefined {
     if (this.roots.has(p)) return undefined;
     if (p === '/var/tmp' || p.startsWith('/var/tmp/')) return relocatedAddress(p, this.triplet);
+    const kept = keptStateAddress(p, this.keptState);
+    if (kept) return kept;
     // the path itself, or the nearest directory above it that the packages have (a file that
     // is created later, or optional, in a directory the layer ships)
     let owned: string | undefined;
@@ -129,7 +133,7 @@ export class PathMap {
 
   /** Config files may name state the package creates at run time: every /var path moves. */
   configAddress(p: string): string | undefined {
-    if (p.startsWith('/var/') && !this.roots.has(p)) return relocatedAddress(p, this.triplet);
+    if (p.startsWith('/var/') && !this.roots.has(p)) return relocatedAddress(p, this.triplet, this.keptState);
     return this.shipped(p);
   }
 
@@ -170,6 +174,8 @@ export class PathMap {
    * where the layout puts it; or why that cannot be.
    */
   inPlace(s: string): BinaryRewrite {
+    const kept = s.startsWith('/') ? keptStateAddress(path.posix.normalize(s).replace(/\/+$/, ''), this.keptState) : undefined;
+    if (kept) return { kind: 'cannot', why: `it names state the layer ships read-only at ${kept}, which a string of the same length cannot name` };
     const plans = inPlacePlans(s, this.triplet);
     if ('why' in plans) return { kind: 'cannot', why: plans.why };
     let why = '';

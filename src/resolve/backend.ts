@@ -49,10 +49,14 @@ export type Log = (line: string) => void;
 
 /**
  * Where the package manager leaves what it unpacked: each package's tree under
- * `STAGE_OUT/pkgs/<name>/`, and small metadata files (`<name>.alternatives`: the
- * update-alternatives calls of its maintainer scripts) under `STAGE_OUT/meta/`.
+ * `STAGE_OUT/pkgs/<name>/`, small metadata files (`<name>.alternatives`: the
+ * update-alternatives calls of its maintainer scripts) under `STAGE_OUT/meta/`, and the package
+ * files under `STAGE_OUT/archives/`.
  */
 export const STAGE_OUT = '/yumda/out';
+
+/** Under STAGE_OUT: each package's own file (`<name>.deb`, `<name>.rpm`), which installing it needs. */
+export const STAGE_ARCHIVES = 'archives';
 
 /** How long fetched repository metadata is reused before it is fetched again. */
 export interface Freshness {
@@ -76,7 +80,7 @@ export interface Backend {
   /** Fetches repository metadata, unless what the volumes hold is fresh enough. */
   refresh(c: Runner, ctx: ResolveContext, log: Log, freshness: Freshness): Promise<void>;
   resolve(c: Runner, ctx: ResolveContext, requests: PackageRequest[], log: Log): Promise<Plan>;
-  /** Downloads and unpacks packages without maintainer scripts into STAGE_OUT. */
+  /** Downloads and unpacks packages without maintainer scripts into STAGE_OUT, keeping the package files. */
   stage(c: Runner, ctx: ResolveContext, packages: PlannedPackage[], log: Log): Promise<void>;
   /** Packages of the repositories that provide these sonames, for the closure report. */
   providers?(c: Runner, ctx: ResolveContext, sonames: string[]): Promise<Map<string, string>>;

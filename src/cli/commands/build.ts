@@ -107,6 +107,7 @@ function buildSpec(job: LayerJob, opts: ProjectOptions & { refresh?: boolean }):
     name: job.name,
     pack: job.pack,
     from: job.from,
+    scripts: job.scripts,
   };
 }
 
