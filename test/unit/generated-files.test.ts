@@ -319,7 +319,17 @@ describe('scriptsKey: the cache key covers what decides the outcome', () => {
   const target = loadTarget('debian12');
   const runtime = loadRuntime('debian12');
   const arch = parseArch('x86_64');
-  const pkg = (name: string, version: string): PlannedPackage => ({ name, version, arch: 'amd64', downloadSize: 1, installedSize: 1, requiredBy: [], requested: true });
+  const pkg = (name: string, version: string): PlannedPackage => ({
+    name,
+    version,
+    arch: 'amd64',
+    downloadSize: 1,
+    installedSize: 1,
+    requiredBy: [],
+    requested: true,
+    provides: [],
+    depends: [],
+  });
   const base = { plan: { packages: [pkg('tex-common', '6.18')], fromRuntime: [], skew: [] }, target, runtime, arch, image: 'yumda/build-debian12:abc', selfContained: false };
 
   it.each<[string, Partial<typeof base>]>([
@@ -341,7 +351,7 @@ describe('PackageCache keeps the package file, for the scripts', () => {
     mkdirSync(path.join(root, 'content'));
     const store = new ContentStore(path.join(root, 'content'));
     const cache = new PackageCache(path.join(root, 'packages'), store, () => undefined);
-    const p: PlannedPackage = { name: 'jq', version: '1.6-2.1', arch: 'amd64', downloadSize: 1, installedSize: 1, requiredBy: [], requested: true };
+    const p: PlannedPackage = { name: 'jq', version: '1.6-2.1', arch: 'amd64', downloadSize: 1, installedSize: 1, requiredBy: [], requested: true, provides: [], depends: [] };
     const q: PlannedPackage = { ...p, name: 'libjq1' };
     const deb = Buffer.from('!<arch>\ndebian-binary\n');
     cache.put(p, { tree: treeOf([file('/usr/bin/jq', 'x')]), alternatives: '', archive: { name: 'jq.deb', content: store.save(deb), size: deb.length } });
