@@ -113,46 +113,71 @@ describe('debian12: what maintainer scripts generate, Lambda-like', () => {
     });
   });
 
-  describe("TeX's formats and filename databases: texlive-luatex (with texlive-latex-base for lualatex)", () => {
-    const zip = path.join(work, 'tex.zip');
-    const bare = path.join(work, 'tex-no-scripts.zip');
-    const inputs = path.join(work, 'tex-in');
+  describe("TeX's formats and filename databases: texlive-luatex", () => {
+    const pkgs = ['texlive-luatex', '--target', 'debian12'];
+    const zip = path.join(work, 'luatex.zip');
+    const bare = path.join(work, 'luatex-no-scripts.zip');
+    const inputs = path.join(work, 'luatex-in');
     let json: InstallJson;
     let layer: string;
 
     beforeAll(async () => {
-      json = await install(['texlive-luatex', 'texlive-latex-base', '--target', 'debian12', '--out', zip]);
-      await install(['texlive-luatex', 'texlive-latex-base', '--target', 'debian12', '--out', bare, '--no-scripts']);
-      layer = await unzip(zip, path.join(work, 'tex'));
+      json = await install([...pkgs, '--out', zip]);
+      await install([...pkgs, '--out', bare, '--no-scripts']);
+      layer = await unzip(zip, path.join(work, 'luatex'));
       await run('mkdir', ['-p', inputs]);
-      writeFileSync(path.join(inputs, 'page.tex'), '\\documentclass{article}\n\\begin{document}\nHello from a Lambda layer.\n\\end{document}\n');
+      writeFileSync(path.join(inputs, 'page.tex'), 'Hello from a Lambda layer.\n\\bye\n');
       chmodSync(inputs, 0o755);
     });
 
-    const compile = 'cd /tmp && HOME=/tmp lualatex -interaction=nonstopmode /work/page.tex 2>&1; echo "exit=$?"; head -c 5 /tmp/page.pdf; echo';
+    // texlive-luatex has no LaTeX (lualatex is texlive-latex-base's): its engine with its own format
+    const compile = 'cd /tmp && HOME=/tmp luatex -interaction=nonstopmode /work/page.tex 2>&1; echo "exit=$?"; head -c 5 /tmp/page.pdf; echo';
 
-    it('lualatex compiles a one-page document to PDF (HOME=/tmp)', async () => {
+    it('luatex compiles a one-page document to PDF (HOME=/tmp)', async () => {
       const r = await runLambdaLike(image, layer, compile, { work: inputs });
       expect(r.stdout).toMatch(/Output written on page\.pdf \(1 page/);
       expect(r.stdout).toMatch(/exit=0\n%PDF-/);
     });
 
-    it("kpsewhich names TEXMFROOT under /opt, and the formats' directory where the layer ships it", async () => {
-      const r = await runLambdaLike(image, layer, 'kpsewhich -var-value=TEXMFROOT; kpsewhich -var-value=TEXMFSYSVAR; kpsewhich -engine=luahbtex lualatex.fmt');
+    it("kpsewhich names TEXMFROOT under /opt, and finds the format where the layer ships the formats' directory", async () => {
+      const r = await runLambdaLike(image, layer, 'kpsewhich -var-value=TEXMFROOT; kpsewhich -var-value=TEXMFSYSVAR; kpsewhich -engine=luatex luatex.fmt');
       expect(r.code).toBe(0);
-      expect(r.stdout.trim().split('\n')).toEqual(['/opt/share/texlive', '/opt/var/lib/texmf', '/opt/var/lib/texmf/web2c/luahbtex/lualatex.fmt']);
+      expect(r.stdout.trim().split('\n')).toEqual(['/opt/share/texlive', '/opt/var/lib/texmf', '/opt/var/lib/texmf/web2c/luatex/luatex.fmt']);
     });
 
     it('ships /var/lib/texmf read-only under /opt, without the logs fmtutil left beside the formats', () => {
       expect(json.scripts.keptState).toEqual(expect.arrayContaining(['/var/lib/texmf']));
       const shipped = json.scripts.generated.filter((g) => g.layerPath).map((g) => g.layerPath);
-      expect(shipped).toEqual(expect.arrayContaining(['/opt/var/lib/texmf/web2c/luahbtex/lualatex.fmt', '/opt/var/lib/texmf/ls-R-TEXLIVEDIST']));
+      expect(shipped).toEqual(expect.arrayContaining(['/opt/var/lib/texmf/web2c/luatex/luatex.fmt', '/opt/var/lib/texmf/ls-R-TEXLIVEDIST']));
       expect(shipped.filter((p) => p!.endsWith('.log'))).toEqual([]);
+      expect(json.scripts.leftOut.map((l) => l.why)).toContain('logs');
     });
 
-    it('without the scripts (--no-scripts, as before) lualatex finds no format', async () => {
-      const r = await runLambdaLike(image, await unzip(bare, path.join(work, 'tex-bare')), compile, { work: inputs });
-      expect(r.stdout).toMatch(/I can't find the format file `lualatex\.fmt'/);
+    it('without the scripts (--no-scripts, as before) luatex finds no format', async () => {
+      const r = await runLambdaLike(image, await unzip(bare, path.join(work, 'luatex-bare')), compile, { work: inputs });
+      expect(r.stdout).toMatch(/I can't find the format file `luatex\.fmt'/);
+    });
+  });
+
+  describe('lualatex: texlive-luatex with texlive-latex-base (over 250 MB with the LaTeX formats: --force, as for a container image)', () => {
+    const inputs = path.join(work, 'latex-in');
+    let layer: string;
+
+    beforeAll(async () => {
+      layer = path.join(work, 'lualatex');
+      await install(['texlive-luatex', 'texlive-latex-base', '--target', 'debian12', '--out-dir', layer, '--force']);
+      chmodSync(layer, 0o755);
+      await run('mkdir', ['-p', inputs]);
+      writeFileSync(path.join(inputs, 'page.tex'), '\\documentclass{article}\n\\begin{document}\nHello from a Lambda layer.\n\\end{document}\n');
+      chmodSync(inputs, 0o755);
+    });
+
+    it('lualatex compiles a one-page document to PDF (HOME=/tmp)', async () => {
+      const r = await runLambdaLike(image, layer, 'cd /tmp && HOME=/tmp lualatex -interaction=nonstopmode /work/page.tex 2>&1; echo "exit=$?"; head -c 5 /tmp/page.pdf; echo', {
+        work: inputs,
+      });
+      expect(r.stdout).toMatch(/Output written on page\.pdf \(1 page/);
+      expect(r.stdout).toMatch(/exit=0\n%PDF-/);
     });
   });
 });
