@@ -190,7 +190,8 @@ export const SPECIAL_MODE_BITS = 0o7000;
  * Clears setuid, setgid and sticky bits. Lambda runs functions as an unprivileged user under
  * no_new_privs, so they grant nothing there; elsewhere (a layer unpacked as root with --out-dir,
  * an image stage) a setuid-root binary from a package would be a privilege escalation nobody
- * asked for. File capabilities never reach a layer: the maintainer scripts that set them do not run.
+ * asked for. File capabilities never reach a layer: a zip cannot carry them, and what the
+ * maintainer scripts set in their scratch root comes out without them (stage/scripts.ts).
  */
 function stripSpecialModes(layer: FileTree): RelocateReport['strippedModes'] {
   const stripped: RelocateReport['strippedModes'] = [];

@@ -12,7 +12,8 @@ import { candidatePaths, canonicalPath, EXCLUSIONS, keptStateDirs, parseAliases,
 import { JKS_DEFAULT_PASSWORD, jksDigest, normalise, parseJks, SOURCE_DATE_EPOCH, writeJks } from '../../src/stage/normalise.js';
 import { debInstallScript, failedScripts, rpmInstallScript, scriptsKey } from '../../src/stage/scripts.js';
 import { dir, file, readContent, symlink, treeOf, type FileTree } from '../../src/tree/types.js';
-import { run } from '../helpers/cli.js';
+import { buildSpec, type BuildOptions } from '../../src/cli/commands/install.js';
+import { run, runYumda } from '../helpers/cli.js';
 import { cc } from '../helpers/cc.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -361,5 +362,22 @@ describe('PackageCache keeps the package file, for the scripts', () => {
     expect(readContent(hit.archive!.content).equals(deb)).toBe(true);
     expect(cache.get(q, true)).toBeUndefined();
     expect(cache.get(q)?.tree.has('/usr/lib/libjq.so.1')).toBe(true);
+  });
+});
+
+describe('--no-scripts', () => {
+  const opts = (o: Partial<BuildOptions>): BuildOptions => ({ target: 'debian12', arch: 'x86_64', repo: [], recipes: [], ...o });
+
+  it('the build it describes runs no scripts; without it (commander sets scripts: true), it does', () => {
+    expect(buildSpec([{ name: 'jq' }], 'debian12', parseArch('x86_64'), opts({ scripts: false })).scripts).toBe(false);
+    expect(buildSpec([{ name: 'jq' }], 'debian12', parseArch('x86_64'), opts({ scripts: true })).scripts).toBe(true);
+  });
+
+  it('install takes it and passes it on to the yumda of a Dockerfile stage', async () => {
+    const r = await runYumda(['install', 'jq', '--target', 'debian12', '--no-scripts', '--dockerfile']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/yumda install jq .*--no-scripts .*--local/);
+    const without = await runYumda(['install', 'jq', '--target', 'debian12', '--dockerfile']);
+    expect(without.stdout).not.toContain('--no-scripts');
   });
 });
