@@ -516,7 +516,8 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
 async function toolsLayer(spec: BuildSpec, names: string[], events: BuildEvents): Promise<FileTree> {
   const r = await buildLayer(
     // the deploy target's own: they run on its runtime before any layer's C library is unpacked
-    { ...spec, from: undefined, packages: names.map((name) => ({ name })), pack: false, pins: [], keepUnusable: [], name: 'yumda-unpack-tools', dryRun: false },
+    // tar and zstd need nothing their scripts would generate
+    { ...spec, from: undefined, packages: names.map((name) => ({ name })), pack: false, pins: [], keepUnusable: [], name: 'yumda-unpack-tools', dryRun: false, scripts: false },
     { step: (t) => events.detail(`unpack tools: ${t}`), detail: () => undefined, warn: events.warn, plan: () => undefined },
   );
   if (r.missing?.length) {

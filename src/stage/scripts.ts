@@ -12,7 +12,6 @@
  * layer ships, normalise.ts makes it reproducible. The result is cached by what decides it: the
  * plan, the runtime's packages, the build image and the architecture.
  */
-import { Readable } from 'node:stream';
 import type { Arch } from '../registry/arch.js';
 import type { Runtime, Target } from '../registry/types.js';
 import type { Plan } from '../resolve/plan.js';
@@ -24,6 +23,7 @@ import { readContent, type FileTree, type TreeEntry } from '../tree/types.js';
 import { tarOf, treeTarStream } from '../tree/tar.js';
 import { sha256 } from '../util/hash.js';
 import { throwIfInterrupted } from '../util/cleanup.js';
+import { UserError } from '../util/errors.js';
 import type { SessionEvents } from '../pipeline/session.js';
 import type { StagedRoot } from './staging.js';
 import { extractTar } from './extract.js';
@@ -297,7 +297,11 @@ async function install(c: Runner, args: RunScriptsArgs): Promise<{ generated: Fi
     ),
   );
   const r = await c.exec(['sh', `${WORK}/install.sh`]);
-  if (r.exitCode !== 0) throw new Error(`the installation script failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').pop() ?? ''}`);
+  if (r.exitCode !== 0) {
+    throw new UserError(`installing the packages to run their maintainer scripts failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').pop() ?? ''}`, {
+      hint: '--no-scripts builds the layer without what the scripts generate',
+    });
+  }
   const meta = (await extractTar(await c.getArchive(`${WORK}/meta`), store, (name) => (name.startsWith('meta/') ? { meta: name.slice(5) } : undefined))).meta;
   const aliases = parseAliases(meta.get('aliases') ?? '');
   const log = meta.get('install.log') ?? '';
@@ -310,9 +314,13 @@ async function install(c: Runner, args: RunScriptsArgs): Promise<{ generated: Fi
   let generated: FileTree = new Map();
   if (paths.length) {
     events.step(`copying ${paths.length} files the scripts generated out of the scratch root`);
-    await c.putArchive(WORK, Readable.from(await tarOf(new Map([['list', paths.map((p) => p.slice(1)).join('\0') + '\0']]))));
+    await c.putArchive(WORK, await tarOf(new Map([['list', paths.map((p) => p.slice(1)).join('\0') + '\0']])));
     const copy = await c.exec(['sh', '-c', `cd / && tar --no-recursion --null -T ${WORK}/list -cf - | tar -C ${WORK}/gen -xf -`]);
-    if (copy.exitCode !== 0) throw new Error(`copying the generated files failed: ${copy.stderr.trim().split('\n').pop() ?? ''}`);
+    if (copy.exitCode !== 0) {
+      throw new UserError(`copying what the maintainer scripts generated out of the scratch root failed: ${copy.stderr.trim().split('\n').pop() ?? ''}`, {
+        hint: '--no-scripts builds the layer without what the scripts generate',
+      });
+    }
     const out = await extractTar(await c.getArchive(`${WORK}/gen`), store, (name) =>
       name === 'gen' || name.startsWith('gen/') ? { tree: 'gen', path: name.slice('gen'.length) || '/' } : undefined,
     );
