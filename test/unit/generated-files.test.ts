@@ -12,7 +12,7 @@ import { candidatePaths, canonicalPath, EXCLUSIONS, keptStateDirs, parseAliases,
 import { JKS_DEFAULT_PASSWORD, jksDigest, normalise, parseJks, SOURCE_DATE_EPOCH, writeJks } from '../../src/stage/normalise.js';
 import { debInstallScript, failedScripts, rpmInstallScript, scriptsKey } from '../../src/stage/scripts.js';
 import { dir, file, readContent, symlink, treeOf, type FileTree } from '../../src/tree/types.js';
-import { buildSpec, type BuildOptions } from '../../src/cli/commands/install.js';
+import { buildSpec, scriptsLines, type BuildOptions } from '../../src/cli/commands/install.js';
 import { run, runYumda } from '../helpers/cli.js';
 import { cc } from '../helpers/cc.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -379,5 +379,45 @@ describe('--no-scripts', () => {
     expect(r.stdout).toMatch(/yumda install jq .*--no-scripts .*--local/);
     const without = await runYumda(['install', 'jq', '--target', 'debian12', '--dockerfile']);
     expect(without.stdout).not.toContain('--no-scripts');
+  });
+});
+
+describe('the install summary of what the scripts generated', () => {
+  const report = (over: Partial<NonNullable<Parameters<typeof scriptsLines>[0]['scripts']>> = {}) => ({
+    scripts: {
+      reused: false,
+      generated: [
+        { path: '/etc/ssl/certs/java/cacerts', bytes: 167226, package: 'ca-certificates-java', kind: 'file' as const },
+        { path: '/var/lib/texmf/web2c/luatex/luatex.fmt', bytes: 1211653, package: 'tex-common', kind: 'file' as const },
+        { path: '/usr/share/man/man1/x.1.gz', bytes: 10, kind: 'file' as const },
+      ],
+      leftOut: [{ why: 'logs', files: 5, bytes: 9, examples: [] }],
+      normalised: [{ path: '/etc/ssl/certs/java/cacerts', what: 'Java KeyStore (entry dates and order)' }],
+      failed: [],
+      notes: [],
+      keptState: ['/var/lib/texmf'],
+      layerPaths: new Map([
+        ['/etc/ssl/certs/java/cacerts', '/opt/etc/ssl/certs/java/cacerts'],
+        ['/var/lib/texmf/web2c/luatex/luatex.fmt', '/opt/var/lib/texmf/web2c/luatex/luatex.fmt'],
+      ]),
+      ...over,
+    },
+  });
+
+  it('counts only what the layer ships (not what the layout left out: a man page), then where state went, what was left out and normalised', () => {
+    expect(scriptsLines(report())).toEqual([
+      'maintainer scripts generated 2 files and links the layer ships (1.3 MiB): etc/ssl/certs/java/cacerts, var/lib/texmf/web2c/luatex/luatex.fmt',
+      '  shipped read-only under /opt: /var/lib/texmf → /opt/var/lib/texmf (generated state programs read)',
+      '  left out of what they generated: logs 5',
+      '  made reproducible: /etc/ssl/certs/java/cacerts (Java KeyStore (entry dates and order))',
+    ]);
+  });
+
+  it('says nothing when they did not run, and says when nothing they made ships', () => {
+    expect(scriptsLines(report({ skipped: 'off (--no-scripts)' }))).toEqual([]);
+    expect(scriptsLines({})).toEqual([]);
+    expect(scriptsLines(report({ generated: [], leftOut: [], normalised: [], keptState: [], reused: true }))).toEqual([
+      'maintainer scripts ran (reused from the cache) and generated nothing the layer ships',
+    ]);
   });
 });

@@ -254,6 +254,7 @@ export function scriptsLines(r: Pick<BuildResult, 'scripts'>): string[] {
   if (g.keptState.length) out.push(`  shipped read-only under /opt: ${g.keptState.map((d) => `${d} → /opt${d}`).join(', ')} (generated state programs read)`);
   if (g.leftOut.length) out.push(`  left out of what they generated: ${g.leftOut.map((l) => `${l.why} ${l.files}`).join(', ')}`);
   if (g.normalised.length) out.push(`  made reproducible: ${g.normalised.map((n) => `${n.path} (${n.what})`).join(', ')}`);
+  for (const n of g.notes) out.push(`  ${n}`);
   return out;
 }
 
