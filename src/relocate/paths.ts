@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { FileTree } from '../tree/types.js';
 import { LAYER_ROOT, STATE_ROOT, keptStateAddress, relocatedAddress } from './placement.js';
 import { inPlacePlans, type SubpathLink } from './subpaths.js';
-import type { LinkLookup } from './symlinks.js';
+import { relativeLink, type LinkLookup } from './symlinks.js';
 
 /**
  * Directories too broad to rewrite when they appear alone: they hold the runtime's files as well
@@ -174,8 +174,8 @@ export class PathMap {
    * where the layout puts it; or why that cannot be.
    */
   inPlace(s: string): BinaryRewrite {
-    const kept = s.startsWith('/') ? keptStateAddress(path.posix.normalize(s).replace(/\/+$/, ''), this.keptState) : undefined;
-    if (kept) return { kind: 'cannot', why: `it names state the layer ships read-only at ${kept}, which a string of the same length cannot name` };
+    const kept = this.keptStateRewrite(s);
+    if (kept) return kept;
     const plans = inPlacePlans(s, this.triplet);
     if ('why' in plans) return { kind: 'cannot', why: plans.why };
     let why = '';
@@ -189,6 +189,25 @@ export class PathMap {
       return { kind: 'rewrite', to: plan.to, links: plan.links };
     }
     return { kind: 'cannot', why };
+  }
+
+  /**
+   * A string naming state the layer ships read-only (`/var/lib/texmf/…`, at /opt/var/lib/texmf):
+   * its root swapped for /opt, its tail kept (`/opt/lib/texmf/…`), and a link
+   * /opt/lib/texmf → ../var/lib/texmf, as /etc/fonts/… gets /opt/fonts → etc/fonts. Undefined
+   * for any other string.
+   */
+  private keptStateRewrite(s: string): BinaryRewrite | undefined {
+    if (!s.startsWith('/var/')) return undefined;
+    const p = path.posix.normalize(s).replace(/\/+$/, '');
+    const dir = this.keptState.find((d) => p === d || p.startsWith(`${d}/`));
+    if (dir === undefined) return undefined;
+    const link = `${LAYER_ROOT}${dir.slice('/var'.length)}`;
+    const l = { link, target: relativeLink(link, `${LAYER_ROOT}${dir}`) };
+    const problem = this.linkProblem(l);
+    if (problem) return { kind: 'cannot', why: `it names state the layer ships read-only at ${LAYER_ROOT}${p}, and ${problem}` };
+    this.promised.set(l.link, l.target);
+    return { kind: 'rewrite', to: LAYER_ROOT + s.slice('/var'.length), links: [l] };
   }
 
   private linkProblem(l: SubpathLink): string | undefined {

@@ -41,7 +41,8 @@ export interface LayoutOptions {
  * /opt (`/var/lib/texmf` → `/opt/var/lib/texmf`). /tmp, where other state goes, is empty when an
  * execution environment starts, so a program could not find it there. The paths that name it
  * follow in text files (texmf.cnf's TEXMFSYSVAR) and symlinks (TeX's ls-R links) like every
- * other path; a binary's string cannot grow by the 4 bytes, and is reported instead (paths.ts).
+ * other path; in a binary, which cannot grow, `/var` becomes `/opt` and a link
+ * /opt/lib/<name> → ../var/lib/<name> leads the kept tail there (paths.ts).
  */
 export function keptStateAddress(p: string, keptState: readonly string[] | undefined): string | undefined {
   return keptState?.some((d) => under(p, d)) ? LAYER_ROOT + p : undefined;

@@ -182,9 +182,21 @@ export function selectGenerated(generated: FileTree, staged: FileTree, aliases: 
   return { ship, leftOut: [...left.values()] };
 }
 
-/** The package of the nearest directory above `p` that a package of the plan has. */
+/**
+ * Directories every package shares (`/etc`, `/usr/share`, `/var/lib`, `/usr/lib/<triplet>`): the
+ * package the staged root happens to record for them says nothing about who made a file there.
+ */
+export function sharedDirectory(d: string): boolean {
+  const parts = d.split('/').filter(Boolean);
+  if (parts.length <= 1) return true;
+  if (parts.length === 2 && (parts[0] === 'usr' || parts[0] === 'var')) return true;
+  if (parts[0] === 'usr' && parts[1] === 'local' && parts.length === 3) return true;
+  return parts.length <= 3 && /-linux-gnu[a-z]*$/.test(parts[parts.length - 1]!) && parts.includes('lib');
+}
+
+/** The package of the nearest directory above `p`, not a shared one, that a package of the plan has. */
 function owner(p: string, staged: FileTree, aliases: Aliases): string | undefined {
-  for (let d = path.posix.dirname(p); d !== '/'; d = path.posix.dirname(d)) {
+  for (let d = path.posix.dirname(p); d !== '/' && !sharedDirectory(d); d = path.posix.dirname(d)) {
     for (const s of spellings(d, aliases)) {
       const pkg = staged.get(s)?.pkg;
       if (pkg) return pkg;

@@ -8,7 +8,7 @@ import { parseArch } from '../../src/registry/arch.js';
 import { DEFAULT_KEEP, place, relocatedAddress } from '../../src/relocate/placement.js';
 import { relocate } from '../../src/relocate/relocate.js';
 import type { PlannedPackage } from '../../src/resolve/plan.js';
-import { candidatePaths, canonicalPath, EXCLUSIONS, keptStateDirs, parseAliases, selectGenerated, spellings } from '../../src/stage/generated.js';
+import { candidatePaths, canonicalPath, EXCLUSIONS, keptStateDirs, parseAliases, selectGenerated, sharedDirectory, spellings } from '../../src/stage/generated.js';
 import { JKS_DEFAULT_PASSWORD, jksDigest, normalise, parseJks, SOURCE_DATE_EPOCH, writeJks } from '../../src/stage/normalise.js';
 import { debInstallScript, failedScripts, rpmInstallScript, scriptsKey } from '../../src/stage/scripts.js';
 import { dir, file, readContent, symlink, treeOf, type FileTree } from '../../src/tree/types.js';
@@ -151,6 +151,24 @@ describe('selectGenerated: what of it the layer ships', () => {
     ]);
   });
 
+  it.each([
+    ['/etc', true],
+    ['/usr/share', true],
+    ['/var/lib', true],
+    ['/usr/local/share', true],
+    ['/usr/lib/x86_64-linux-gnu', true],
+    ['/lib/aarch64-linux-gnu', true],
+    ['/etc/fonts', false],
+    ['/var/lib/texmf', false],
+    ['/usr/share/fonts', false],
+    ['/usr/lib/x86_64-linux-gnu/gdk-pixbuf-2.0', false],
+  ])('sharedDirectory(%s) = %s', (d, shared) => expect(sharedDirectory(d)).toBe(shared));
+
+  it('counts a file right in a shared directory (/etc/papersize) under no package', () => {
+    const s = selectGenerated(treeOf([file('/etc/ucf-made.conf', 'x')]), new Map([...staged, ['/etc', { ...dir('/etc'), pkg: 'fontconfig-config' }]]), MERGED_USR);
+    expect(s.ship.map((e) => [e.path, e.pkg])).toEqual([['/etc/ucf-made.conf', undefined]]);
+  });
+
   it("takes the package's place and spelling when a script rewrote one of its files (merged /usr)", () => {
     const s = selectGenerated(treeOf([file('/usr/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/2.10.0/loaders.cache', 'new\n')]), staged, MERGED_USR);
     expect(s.ship.map((e) => [e.path, e.pkg])).toEqual([['/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/2.10.0/loaders.cache', 'libgdk-pixbuf-2.0-0']]);
@@ -184,7 +202,7 @@ describe('relocation of kept state: the layer ships it under /opt, and the paths
     expect(place('/var/lib/texmf/ls-R', { triplet, keep: DEFAULT_KEEP })).toEqual({ kind: 'drop', reason: 'state' });
   });
 
-  it("retargets links into it, rewrites config that names it, and reports a binary's string that cannot follow", async () => {
+  it("retargets links into it, rewrites config that names it, and leads a binary's string to it through a link", async () => {
     const work = tempDir();
     const prog = await cc('#include <stdio.h>\nint main(void) { puts("/var/lib/texmf/web2c"); return 0; }\n', 'prog', [], work);
     const staged = treeOf([
@@ -199,11 +217,21 @@ describe('relocation of kept state: the layer ships it under /opt, and the paths
     expect(kept.layer.get('/opt/share/texlive/texmf-dist/ls-R')).toMatchObject({ kind: 'symlink', target: '../../../var/lib/texmf/ls-R-TEXLIVEDIST' });
     const cnf = readContent((kept.layer.get('/opt/share/texlive/texmf-dist/web2c/texmf.cnf') as { content: Parameters<typeof readContent>[0] }).content).toString();
     expect(cnf.split('\n')[0]).toBe('TEXMFSYSVAR = /opt/var/lib/texmf');
-    expect(kept.report.binaries.unrewritable).toEqual([
+    // the binary's string cannot grow: its root becomes /opt, its tail stays, and a link leads it there
+    expect(kept.report.binaries.unrewritable).toEqual([]);
+    expect(kept.report.binaries.rewrittenPaths).toEqual([{ file: '/opt/bin/prog', from: '/var/lib/texmf/web2c', to: '/opt/lib/texmf/web2c' }]);
+    expect(kept.layer.get('/opt/lib/texmf')).toMatchObject({ kind: 'symlink', target: '../var/lib/texmf' });
+    const exe = path.join(work, 'relocated');
+    writeFileSync(exe, readContent((kept.layer.get('/opt/bin/prog') as { content: Parameters<typeof readContent>[0] }).content), { mode: 0o755 });
+    expect((await run(exe, [])).stdout).toBe('/opt/lib/texmf/web2c\n');
+
+    // where the layer has /opt/lib/texmf already (a package's /usr/lib/texmf), the string stays, and says why
+    const taken = relocate({ staged: new Map([...staged, ['/usr/lib/texmf/x', file('/usr/lib/texmf/x', 'x')]]), layout: layoutKept, recipes: [], shell: '/bin/sh' });
+    expect(taken.report.binaries.unrewritable).toEqual([
       {
         file: '/opt/bin/prog',
         path: '/var/lib/texmf/web2c',
-        why: 'it names state the layer ships read-only at /opt/var/lib/texmf/web2c, which a string of the same length cannot name',
+        why: 'it names state the layer ships read-only at /opt/var/lib/texmf/web2c, and it would need a link at /opt/lib/texmf, where the layer has a dir',
       },
     ]);
 
