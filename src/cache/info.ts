@@ -34,7 +34,7 @@ async function usage(dir: string): Promise<{ files: number; bytes: number }> {
 }
 
 export async function cacheUsage(paths: CachePaths): Promise<CacheUsage[]> {
-  const names = ['content', 'packages', 'plans', 'postStage', 'zips', 'packs'] as const;
+  const names = ['content', 'packages', 'plans', 'postStage', 'scripts', 'zips', 'packs'] as const;
   return Promise.all(names.map(async (name) => ({ name, dir: paths[name], ...(await usage(paths[name])) })));
 }
 

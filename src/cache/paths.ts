@@ -43,6 +43,8 @@ export interface CachePaths {
   plans: string;
   /** Files recipes' post-stage commands produced, by plan and commands. */
   postStage: string;
+  /** Files the packages' maintainer scripts generated, by plan, runtime and build image. */
+  scripts: string;
   /** Finished layer zips, by the digest of the layer they hold. */
   zips: string;
   /** Compressed trees of packed layers, by the digest of the tree they hold. */
@@ -57,6 +59,7 @@ export function cachePaths(override?: string): CachePaths {
     packages: path.join(root, 'packages'),
     plans: path.join(root, 'plans'),
     postStage: path.join(root, 'post-stage'),
+    scripts: path.join(root, 'scripts'),
     zips: path.join(root, 'zips'),
     packs: path.join(root, 'packs'),
   };

@@ -1,14 +1,40 @@
-import { readContent, type FileTree, type TreeEntry } from '../tree/types.js';
+import { readContent, type Content, type FileTree, type TreeEntry } from '../tree/types.js';
 import type { ContentStore } from './content-store.js';
 import { droppedLine, JsonStore } from './json-store.js';
 
 /** A tree entry as the cache keeps it: files by the sha256 of their bytes in the content store. */
 export type Row = { p: string; k: 'f'; m: number; s: number; h: string } | { p: string; k: 'l'; t: string } | { p: string; k: 'd'; m: number };
 
+/** A file of the content store by its digest: a package's own archive (.deb, .rpm), kept for installing it. */
+export interface StoredFile {
+  name: string;
+  h: string;
+  s: number;
+}
+
 /** schema/cache-tree.schema.json */
 export interface CachedTree {
   entries: Row[];
   alternatives?: string;
+  /** The package file the tree was unpacked from (cache/packages), for running its maintainer scripts. */
+  archive?: StoredFile;
+  /** What else the step that made the tree said about it, as JSON (cache/scripts: failed scripts). */
+  note?: string;
+}
+
+/** A cached tree as it comes back: the archive as verified content of the store. */
+export interface CachedTreeHit {
+  tree: FileTree;
+  alternatives: string;
+  archive?: { name: string; content: Content; size: number };
+  note?: string;
+}
+
+/** What goes into the cache beside a tree's entries. */
+export interface TreeExtras {
+  alternatives?: string;
+  archive?: { name: string; content: Content; size: number };
+  note?: string;
 }
 
 /** What a cached tree is for, in the line that says it was dropped: `package jq 1.6`, and what is done instead. */
@@ -34,7 +60,7 @@ export class TreeCache {
     this.records = new JsonStore<CachedTree>(dir, 'cache-tree');
   }
 
-  get(key: string, pkg: string, use: TreeUse): { tree: FileTree; alternatives: string } | undefined {
+  get(key: string, pkg: string, use: TreeUse): CachedTreeHit | undefined {
     const hit = this.records.get(key);
     if (!hit) return undefined;
     if ('damaged' in hit) {
@@ -57,19 +83,39 @@ export class TreeCache {
       else e = { kind: 'dir', path: r.p, mode: r.m, pkg };
       tree.set(r.p, e);
     }
-    return { tree, alternatives: hit.value.alternatives ?? '' };
+    const a = hit.value.archive;
+    let archive: CachedTreeHit['archive'];
+    if (a) {
+      const content = this.content.get(a.h, a.s);
+      if ('missing' in content) archive = undefined;
+      else if ('damaged' in content) {
+        this.content.drop(a.h);
+        this.warn(droppedLine(`${a.name} in the cached ${use.what} (${this.content.pathOf(a.h)})`, content.damaged, use.instead));
+        return undefined;
+      } else archive = { name: a.name, content, size: a.s };
+    }
+    return { tree, alternatives: hit.value.alternatives ?? '', ...(archive ? { archive } : {}), ...(hit.value.note !== undefined ? { note: hit.value.note } : {}) };
   }
 
   /** Stores the entries; bytes held in memory go into the content store first. */
-  put(key: string, entries: Iterable<TreeEntry>, alternatives?: string): void {
+  put(key: string, entries: Iterable<TreeEntry>, extras: TreeExtras = {}): void {
     const rows: Row[] = [];
     for (const e of entries) {
       if (e.kind === 'file') {
-        const h = e.content.kind === 'file' && e.content.sha256 ? e.content.sha256 : this.content.put(readContent(e.content)).hash;
-        rows.push({ p: e.path, k: 'f', m: e.mode, s: e.size, h });
+        rows.push({ p: e.path, k: 'f', m: e.mode, s: e.size, h: this.hashOf(e.content) });
       } else if (e.kind === 'symlink') rows.push({ p: e.path, k: 'l', t: e.target });
       else rows.push({ p: e.path, k: 'd', m: e.mode });
     }
-    this.records.put(key, { entries: rows, ...(alternatives !== undefined ? { alternatives } : {}) });
+    const { alternatives, archive, note } = extras;
+    this.records.put(key, {
+      entries: rows,
+      ...(alternatives !== undefined ? { alternatives } : {}),
+      ...(archive ? { archive: { name: archive.name, h: this.hashOf(archive.content), s: archive.size } } : {}),
+      ...(note !== undefined ? { note } : {}),
+    });
+  }
+
+  private hashOf(c: Content): string {
+    return c.kind === 'file' && c.sha256 ? c.sha256 : this.content.put(readContent(c)).hash;
   }
 }

@@ -50,6 +50,10 @@ function buildOptions(cmd: Command): Command {
       [],
     )
     .option('--allow-missing', 'write the layer even when a shipped binary needs a library neither the layer nor the runtime has')
+    .option(
+      '--no-scripts',
+      "only unpack the packages: do not run their maintainer scripts and triggers, so nothing they generate (TeX's formats, Java's trust store, loader caches) is shipped",
+    )
     .option('--pack', "ship the software as one compressed archive that launchers in /opt/bin unpack into /tmp on the first call: for what is over Lambda's 250 MB")
     .option('--refresh', 'fetch repository metadata and resolve again even if the cached ones are fresh (they are reused for an hour)')
     .option('--cache-dir <dir>', 'cache directory (default: $XDG_CACHE_HOME/yumda or ~/.cache/yumda)')
@@ -242,7 +246,7 @@ export function program(): Command {
     .command('clean')
     .description('Empty the cache (or --only some parts of it)')
     .option('--cache-dir <dir>', 'cache directory')
-    .option('--only <part>', 'content, packages, plans, postStage or zips (repeatable)', collect, [])
+    .option('--only <part>', 'content, packages, plans, postStage, scripts, zips or packs (repeatable)', collect, [])
     .action((opts) => cacheCleanCommand(opts));
 
   const runtime = cli.command('runtime').description('Runtime manifests: what each Lambda runtime already provides');

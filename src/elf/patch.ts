@@ -38,9 +38,11 @@ export function stringSections(elf: ElfFile): ElfSection[] {
 /**
  * Absolute paths under the roots packages install into, anywhere inside a string constant; also
  * the path of a `file://` URL (`file:///usr/share/hunspell`), which LibreOffice spells its
- * directories with.
+ * directories with. A comma may be part of a path, but not one that starts another: kpathsea
+ * keeps its search path for texmf.cnf as a brace list, `{/etc/texmf/web2c,/usr/share/…/web2c}`,
+ * each element a path of its own.
  */
-const PATH_IN_BINARY = /(?:(?<=file:\/\/)|(?<![A-Za-z0-9_.\-/]))\/(?:usr|etc|var)\/[A-Za-z0-9_.+@,=\-/]*/g;
+const PATH_IN_BINARY = /(?:(?<=file:\/\/)|(?<![A-Za-z0-9_.\-/]))\/(?:usr|etc|var)\/(?:[A-Za-z0-9_.+@=\-/]|,(?!\/))*/g;
 
 /** Every path-looking run of characters in the file's string sections. */
 export function findPaths(buf: Buffer, elf: ElfFile = parseElf(buf)): FoundString[] {

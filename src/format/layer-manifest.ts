@@ -45,6 +45,8 @@ export interface LayerManifest {
   leftOut?: Array<{ file: string; soname: string; version?: string; package?: string }>;
   /** What cannot work on Lambda, left out by group (registry/unusable-on-lambda.json), with the libraries only it needed. */
   unusable?: UnusableLeftOut[];
+  /** Files the packages' maintainer scripts and triggers generated, as the layer ships them, with the package whose directory holds them (stage/scripts.ts). */
+  generatedByScripts?: Array<{ file: string; bytes: number; package?: string }>;
   /** Bare directories compiled into binaries that relocation moved to the layer, and why (relocate/directories.ts). */
   rewrittenDirectories?: Array<{ file: string; from: string; to: string; because: string }>;
   /** Set for a packed layer (`--pack`): the tree is one archive, unpacked into /tmp on first use. */
@@ -112,6 +114,7 @@ export function layerManifest(args: {
   recipes: string[];
   leftOut?: Array<{ file: string; soname: string; version?: string; package?: string }>;
   unusable?: UnusableLeftOut[];
+  generatedByScripts?: Array<{ file: string; bytes: number; package?: string }>;
   /** A packed layer: its record, and its environment (moved to /tmp with the tree). */
   packed?: PackedManifest;
   env?: Record<string, string>;
@@ -152,6 +155,7 @@ export function layerManifest(args: {
     recipes: args.recipes,
     ...(args.leftOut?.length ? { leftOut: args.leftOut } : {}),
     ...(args.unusable?.length ? { unusable: args.unusable } : {}),
+    ...(args.generatedByScripts?.length ? { generatedByScripts: args.generatedByScripts } : {}),
     ...(args.report.binaries.rewrittenDirs.length ? { rewrittenDirectories: args.report.binaries.rewrittenDirs } : {}),
     ...(args.packed ? { packed: args.packed } : {}),
     ...(args.selfContained ? { selfContained: args.selfContained } : {}),

@@ -16,7 +16,7 @@ import { layerSbom, type CycloneDxBom } from '../sbom/cyclonedx.js';
 import type { ImageIdentity } from '../docker/images.js';
 import type { Runner } from '../runner/types.js';
 import { attribute, type Plan } from '../resolve/plan.js';
-import { DEFAULT_KEEP, type KeepOptions } from '../relocate/placement.js';
+import { DEFAULT_KEEP, place, type KeepOptions } from '../relocate/placement.js';
 import { relocate, type RelocateReport } from '../relocate/relocate.js';
 import { PRIVATE_INTERPRETER, SELF_CONTAINED_LIBRARY_DIRS } from '../relocate/self-contained.js';
 import { inProcessUse } from '../check/in-process.js';
@@ -41,6 +41,7 @@ import { toolVersion } from '../util/version.js';
 import { BuildSession, defaultBuildImage } from './session.js';
 import { runPostStage, stagePlan } from '../stage/staging.js';
 import { stagedFileLimit } from '../stage/limits.js';
+import { runMaintainerScripts, type ScriptsReport } from '../stage/scripts.js';
 import { leaveOutUnusable, type UnusableLeftOut } from '../stage/unusable.js';
 import { packLayer, type PackReport } from '../pack/pack.js';
 import type { ProgressState } from '../util/progress.js';
@@ -89,6 +90,11 @@ export interface BuildSpec {
   from?: string | undefined;
   /** What the layer becomes: a zip or a directory (the default), or a container image; it decides the largest file staging takes. */
   output?: 'layer' | 'image';
+  /**
+   * Run the packages' maintainer scripts and triggers and ship what they generate (default);
+   * false (`--no-scripts`): the packages only unpacked, as before (stage/scripts.ts).
+   */
+  scripts?: boolean;
 }
 
 export type { ClosureProblem };
@@ -153,6 +159,8 @@ export interface BuildResult {
   warnings: string[];
   /** Set for a packed layer: what packing made. */
   packed?: PackReport;
+  /** What the maintainer scripts generated and the layer ships (absent for a dry run). */
+  scripts?: ScriptsReport & { layerPaths: Map<string, string> };
 }
 
 function backendFor(target: Target): Backend {
@@ -361,8 +369,30 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
 
     // 2. the staged root: packages from the cache, the rest downloaded and unpacked
     const packages = new PackageCache(paths.packages, store, warn);
+    const scriptsOn = spec.scripts !== false;
     const fileLimit = stagedFileLimit(spec.pack ? 'pack' : (spec.output ?? 'layer'));
-    const staged = await stagePlan({ plan, session, backend, ctx, packages, events, store, fileLimit });
+    const staged = await stagePlan({ plan, session, backend, ctx, packages, events, store, fileLimit, withArchives: scriptsOn && !spec.local });
+    // 2b. what the packages' maintainer scripts and triggers generate (a real installation in a scratch root)
+    const scripts: ScriptsReport = scriptsOn
+      ? await runMaintainerScripts({
+          plan,
+          staged,
+          target,
+          runtime,
+          arch: spec.arch,
+          image: session.image,
+          selfContained: !!spec.from,
+          scratch: () => session.scratch(spec.arch),
+          store,
+          cacheDir: paths.scripts,
+          events,
+          warn,
+        })
+      : { skipped: 'off (--no-scripts)', reused: false, generated: [], leftOut: [], normalised: [], failed: [], notes: [], keptState: [] };
+    if (scriptsOn && scripts.skipped) warnings.push(`the packages' maintainer scripts were not run (${scripts.skipped}): the layer lacks what they generate`);
+    for (const f of scripts.failed) {
+      warnings.push(`a maintainer script of ${f.pkg} failed (${f.why}): what it would have generated is missing; --no-scripts leaves them all out`);
+    }
     await runPostStage({
       recipes: applied,
       target,
@@ -376,6 +406,8 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       warnings,
       warn,
       fileLimit,
+      // the commands run on the staged root, which holds what the scripts generated
+      input: scripts.generated.map((g) => [g.path, g.bytes]),
     });
 
     // before relocation, which drops /usr/share/doc and with it Debian's copyright files
@@ -395,9 +427,10 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       plan.packages.map((p) => p.name),
     );
     events.step(`relocating ${staged.tree.size} paths under /opt`);
+    const layout = { triplet: spec.arch.triplet, keep: spec.keep ?? DEFAULT_KEEP, keptState: scripts.keptState };
     const { layer, report } = relocate({
       staged: staged.tree,
-      layout: { triplet: spec.arch.triplet, keep: spec.keep ?? DEFAULT_KEEP },
+      layout,
       recipes: applied,
       shell: runtime.shell,
       alternatives: staged.alternatives,
@@ -449,6 +482,12 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       packed = result.report;
     }
 
+    // where each generated file went (relocation moves and drops them like every other file)
+    const layerPaths = new Map<string, string>();
+    for (const g of scripts.generated) {
+      const where = place(g.path, layout);
+      if (where.kind === 'place' && layer.has(where.to)) layerPaths.set(g.path, where.to);
+    }
     const cLibrary = report.cLibrary;
     const cLibraryPackage = cLibrary && plan.packages.find((p) => p.name === cLibrary.package);
     const manifest = layerManifest({
@@ -462,6 +501,9 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       recipes: applied.map((r) => r.name),
       leftOut,
       unusable,
+      generatedByScripts: scripts.generated.flatMap((g) =>
+        layerPaths.has(g.path) ? [{ file: layerPaths.get(g.path)!, bytes: g.bytes, ...(g.package ? { package: g.package } : {}) }] : [],
+      ),
       ...(packed ? { packed: packed.manifest, env: packed.env } : {}),
       ...(cLibrary && spec.from
         ? {
@@ -508,6 +550,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       versions: [...closure.versions, ...(packedClosure?.versions ?? [])],
       cLibrary: [...closure.cLibrary, ...(packedClosure?.cLibrary ?? [])],
       elfChecked: closure.checked,
+      scripts: { ...scripts, layerPaths },
       cache: { planReused: !!cached, packagesFetched: staged.fetched.length, packagesCached: plan.packages.length - staged.fetched.length },
     };
   } finally {
@@ -528,8 +571,9 @@ export function unreadableLine(file: string, why: string): string {
 async function toolsLayer(spec: BuildSpec, names: string[], events: BuildEvents): Promise<FileTree> {
   const r = await buildLayer(
     // for a self-contained layer they are self-contained too (packing gives them their own loader
-    // among their libraries): the layer then needs nothing of the runtime but the kernel and a shell
-    { ...spec, packages: names.map((name) => ({ name })), pack: false, pins: [], keepUnusable: [], name: 'yumda-unpack-tools', dryRun: false },
+    // among their libraries): the layer then needs nothing of the runtime but the kernel and a shell;
+    // tar and zstd need nothing their scripts would generate
+    { ...spec, packages: names.map((name) => ({ name })), pack: false, pins: [], keepUnusable: [], name: 'yumda-unpack-tools', dryRun: false, scripts: false },
     { step: (t) => events.detail(`unpack tools: ${t}`), detail: () => undefined, warn: events.warn, plan: () => undefined },
   );
   if (r.missing?.length) {

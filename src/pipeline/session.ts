@@ -11,6 +11,7 @@ import type { ProgressState } from '../util/progress.js';
 import type { Runner } from '../runner/types.js';
 import type { Target } from '../registry/types.js';
 import type { Backend, Freshness, MetadataSource, ResolveContext } from '../resolve/backend.js';
+import type { ScratchRoot } from '../stage/scripts.js';
 import { UserError } from '../util/errors.js';
 import { projectRoot } from '../util/paths.js';
 import { tarOf } from '../tree/tar.js';
@@ -46,6 +47,8 @@ export class BuildSession {
   private foreign: Promise<ArchRunner> | undefined;
   private foreignContainer: WorkContainer | undefined;
   private source: MetadataSource | undefined;
+  /** The build image for another architecture, once startForeign found or built it. */
+  private foreignImage: string | undefined;
 
   constructor(
     private readonly opts: {
@@ -142,8 +145,29 @@ export class BuildSession {
     }
     const probe = await engineRuns(docker, image);
     if (!probe.ok) return cannot(withEmulationHint(probe.why, true));
+    this.foreignImage = image;
     this.foreignContainer = await WorkContainer.start(docker, { image, network: 'none' });
     return { runner: this.foreignContainer };
+  }
+
+  /**
+   * A fresh container of the build image for `arch`, whose root is a scratch root to install
+   * packages into (stage/scripts.ts): nothing else uses it, it has no network, and `close`
+   * removes it. A --local build has none: it must not install packages on the machine it runs on.
+   */
+  async scratch(arch: Arch): Promise<ScratchRoot> {
+    if (this.opts.local) return { cannot: 'a --local build runs on this machine, where no package may be installed; build in a container to run them' };
+    const docker = await this.engine();
+    let image = this.image;
+    if ((await this.nativeArch()).lambda !== arch.lambda) {
+      const foreign = await this.runnerFor(arch);
+      if ('cannot' in foreign) return foreign;
+      image = this.foreignImage!;
+    } else {
+      await this.ensureImage(docker);
+    }
+    const c = await WorkContainer.start(docker, { image, network: 'none' });
+    return { runner: c, close: () => c.remove() };
   }
 
   async get(): Promise<Runner> {

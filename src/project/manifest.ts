@@ -29,6 +29,7 @@ export interface ProjectDocument {
     allowMissing?: boolean;
     pack?: boolean;
     from?: string;
+    scripts?: boolean;
   }>;
 }
 
@@ -56,6 +57,8 @@ export interface LayerJob {
   pack: boolean;
   /** A self-contained layer from this target's distribution. */
   from?: string;
+  /** Run the packages' maintainer scripts and ship what they generate (false: --no-scripts). */
+  scripts: boolean;
 }
 
 export interface Project {
@@ -212,6 +215,7 @@ export function manifestJobs(doc: ProjectDocument, file: string): LayerJob[] {
         outputs: out,
         allowMissing: !!layer.allowMissing,
         pack: !!layer.pack,
+        scripts: layer.scripts !== false,
         ...(layer.from ? { from: source.id } : {}),
       });
     }

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { FileTree } from '../tree/types.js';
-import { LAYER_ROOT, STATE_ROOT, relocatedAddress } from './placement.js';
+import { LAYER_ROOT, STATE_ROOT, keptStateAddress, relocatedAddress } from './placement.js';
 import { inPlacePlans, type SubpathLink } from './subpaths.js';
-import type { LinkLookup } from './symlinks.js';
+import { relativeLink, type LinkLookup } from './symlinks.js';
 
 /**
  * Directories too broad to rewrite when they appear alone: they hold the runtime's files as well
@@ -68,6 +68,8 @@ export class PathMap {
     private readonly staged: FileTree,
     private readonly layer: LinkLookup,
     readonly triplet: string,
+    /** Directories under /var/lib the layer ships read-only (placement.ts keptStateAddress). */
+    private readonly keptState: readonly string[] = [],
   ) {
     for (const p of staged.keys()) {
       for (let d = path.posix.dirname(p); d !== '/' && !this.stagedDirs.has(d); d = path.posix.dirname(d)) this.stagedDirs.add(d);
@@ -111,6 +113,8 @@ export class PathMap {
   shipped(p: string): string | undefined {
     if (this.roots.has(p)) return undefined;
     if (p === '/var/tmp' || p.startsWith('/var/tmp/')) return relocatedAddress(p, this.triplet);
+    const kept = keptStateAddress(p, this.keptState);
+    if (kept) return kept;
     // the path itself, or the nearest directory above it that the packages have (a file that
     // is created later, or optional, in a directory the layer ships)
     let owned: string | undefined;
@@ -129,7 +133,7 @@ export class PathMap {
 
   /** Config files may name state the package creates at run time: every /var path moves. */
   configAddress(p: string): string | undefined {
-    if (p.startsWith('/var/') && !this.roots.has(p)) return relocatedAddress(p, this.triplet);
+    if (p.startsWith('/var/') && !this.roots.has(p)) return relocatedAddress(p, this.triplet, this.keptState);
     return this.shipped(p);
   }
 
@@ -170,6 +174,8 @@ export class PathMap {
    * where the layout puts it; or why that cannot be.
    */
   inPlace(s: string): BinaryRewrite {
+    const kept = this.keptStateRewrite(s);
+    if (kept) return kept;
     const plans = inPlacePlans(s, this.triplet);
     if ('why' in plans) return { kind: 'cannot', why: plans.why };
     let why = '';
@@ -183,6 +189,25 @@ export class PathMap {
       return { kind: 'rewrite', to: plan.to, links: plan.links };
     }
     return { kind: 'cannot', why };
+  }
+
+  /**
+   * A string naming state the layer ships read-only (`/var/lib/texmf/…`, at /opt/var/lib/texmf):
+   * its root swapped for /opt, its tail kept (`/opt/lib/texmf/…`), and a link
+   * /opt/lib/texmf → ../var/lib/texmf, as /etc/fonts/… gets /opt/fonts → etc/fonts. Undefined
+   * for any other string.
+   */
+  private keptStateRewrite(s: string): BinaryRewrite | undefined {
+    if (!s.startsWith('/var/')) return undefined;
+    const p = path.posix.normalize(s).replace(/\/+$/, '');
+    const dir = this.keptState.find((d) => p === d || p.startsWith(`${d}/`));
+    if (dir === undefined) return undefined;
+    const link = `${LAYER_ROOT}${dir.slice('/var'.length)}`;
+    const l = { link, target: relativeLink(link, `${LAYER_ROOT}${dir}`) };
+    const problem = this.linkProblem(l);
+    if (problem) return { kind: 'cannot', why: `it names state the layer ships read-only at ${LAYER_ROOT}${p}, and ${problem}` };
+    this.promised.set(l.link, l.target);
+    return { kind: 'rewrite', to: LAYER_ROOT + s.slice('/var'.length), links: [l] };
   }
 
   private linkProblem(l: SubpathLink): string | undefined {

@@ -28,6 +28,24 @@ export interface LayoutOptions {
   /** GNU triplet of the target architecture (x86_64-linux-gnu). */
   triplet: string;
   keep: KeepOptions;
+  /**
+   * Directories under /var/lib whose content the layer ships, read-only (keptStateAddress): what
+   * the packages' scripts generated there that programs read at run time (TeX's formats and
+   * filename databases in /var/lib/texmf).
+   */
+  keptState?: readonly string[];
+}
+
+/**
+ * Where state a script generated and programs only read goes: the layer, at its own path under
+ * /opt (`/var/lib/texmf` → `/opt/var/lib/texmf`). /tmp, where other state goes, is empty when an
+ * execution environment starts, so a program could not find it there. The paths that name it
+ * follow in text files (texmf.cnf's TEXMFSYSVAR) and symlinks (TeX's ls-R links) like every
+ * other path; in a binary, which cannot grow, `/var` becomes `/opt` and a link
+ * /opt/lib/<name> → ../var/lib/<name> leads the kept tail there (paths.ts).
+ */
+export function keptStateAddress(p: string, keptState: readonly string[] | undefined): string | undefined {
+  return keptState?.some((d) => under(p, d)) ? LAYER_ROOT + p : undefined;
 }
 
 export type Placement = { kind: 'place'; to: string } | { kind: 'drop'; reason: DropReason };
@@ -100,7 +118,9 @@ function expand(prefix: string, triplet: string): string {
  * the layer ships it: used for files, for symlink targets, and for paths found inside files.
  * Paths outside the relocated hierarchy (/proc, /tmp, …) map to themselves.
  */
-export function relocatedAddress(p: string, triplet: string): string {
+export function relocatedAddress(p: string, triplet: string, keptState?: readonly string[]): string {
+  const kept = keptStateAddress(p, keptState);
+  if (kept) return kept;
   for (const r of PREFIXES) {
     const from = expand(r.from, triplet);
     if (under(p, from)) return r.to + p.slice(from.length);
@@ -117,6 +137,8 @@ export function layoutPrefixes(triplet: string): Array<{ from: string; to: strin
 export function place(p: string, opts: LayoutOptions): Placement {
   if (p === '/') return { kind: 'drop', reason: 'system' };
   if (SYSTEM_DIRS.some((d) => under(p, d))) return { kind: 'drop', reason: 'system' };
+  const kept = keptStateAddress(p, opts.keptState);
+  if (kept) return { kind: 'place', to: kept };
   if (under(p, '/var')) return { kind: 'drop', reason: 'state' };
   if (under(p, '/usr/lib/debug')) return { kind: 'drop', reason: 'debug' };
   if (!opts.keep.docs) {

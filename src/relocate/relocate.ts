@@ -119,7 +119,7 @@ export function relocate(input: RelocateInput): RelocateResult {
 
   const { placed, origin } = placeAll(staged, layout, recipes, report);
   const lookup = layerLookup(placed);
-  retargetLinks(placed, origin, staged, triplet, lookup, report);
+  retargetLinks(placed, origin, staged, triplet, lookup, report, layout.keptState);
   if (input.selfContained) {
     const own = privatizeLibraries(placed);
     if ('error' in own) throw new UserError(`cannot make a self-contained layer: ${own.error}`);
@@ -130,7 +130,7 @@ export function relocate(input: RelocateInput): RelocateResult {
     report.cLibrary = own;
   }
 
-  const paths = new PathMap(staged, lookup, triplet);
+  const paths = new PathMap(staged, lookup, triplet, layout.keptState);
   const rewriteGlobs = recipes.flatMap((r) => r.rules.rewrite).map(globToRegExp);
   report.rewritten = relocateTextFiles(
     placed,
@@ -200,7 +200,8 @@ export const SPECIAL_MODE_BITS = 0o7000;
  * Clears setuid, setgid and sticky bits. Lambda runs functions as an unprivileged user under
  * no_new_privs, so they grant nothing there; elsewhere (a layer unpacked as root with --out-dir,
  * an image stage) a setuid-root binary from a package would be a privilege escalation nobody
- * asked for. File capabilities never reach a layer: the maintainer scripts that set them do not run.
+ * asked for. File capabilities never reach a layer: a zip cannot carry them, and what the
+ * maintainer scripts set in their scratch root comes out without them (stage/scripts.ts).
  */
 function stripSpecialModes(layer: FileTree): RelocateReport['strippedModes'] {
   const stripped: RelocateReport['strippedModes'] = [];
@@ -222,7 +223,7 @@ function placeAll(staged: FileTree, layout: LayoutOptions, recipes: AppliedRecip
   for (const e of sortedEntries(staged.values())) {
     let where = place(e.path, layout);
     if (where.kind === 'drop' && where.reason !== 'system' && where.reason !== 'state' && matchesAny(e.path, keepGlobs)) {
-      where = { kind: 'place', to: relocatedAddress(e.path, layout.triplet) };
+      where = { kind: 'place', to: relocatedAddress(e.path, layout.triplet, layout.keptState) };
     }
     if (where.kind === 'place' && matchesAny(e.path, dropGlobs)) where = { kind: 'drop', reason: 'recipe' };
     if (where.kind === 'drop') {
@@ -241,7 +242,8 @@ function placeAll(staged: FileTree, layout: LayoutOptions, recipes: AppliedRecip
       const loser = winner === prev ? e.path : prev;
       // a link to the other one (merged /usr: /lib64/ld-linux-x86-64.so.2 -> /lib/<triplet>/…) is no conflict
       const loserEntry = loser === prev ? prevEntry : e;
-      const same = sameEntry(prevEntry, e) || (loserEntry.kind === 'symlink' && relocatedAddress(absoluteLinkTarget(loser, loserEntry.target), layout.triplet) === to);
+      const same =
+        sameEntry(prevEntry, e) || (loserEntry.kind === 'symlink' && relocatedAddress(absoluteLinkTarget(loser, loserEntry.target), layout.triplet, layout.keptState) === to);
       if (!same) report.collisions.push({ to, kept: winner, lost: loser });
       if (winner === prev) continue;
     }
@@ -278,10 +280,18 @@ function layerLookup(placed: Map<string, TreeEntry>): Lookup {
 }
 
 /** Step 2: links resolved against the original root and pointed, relatively, at the new place. */
-function retargetLinks(placed: Map<string, TreeEntry>, origin: Map<string, string>, staged: FileTree, triplet: string, lookup: Lookup, report: RelocateReport): void {
+function retargetLinks(
+  placed: Map<string, TreeEntry>,
+  origin: Map<string, string>,
+  staged: FileTree,
+  triplet: string,
+  lookup: Lookup,
+  report: RelocateReport,
+  keptState?: readonly string[],
+): void {
   for (const [to, e] of placed) {
     if (e.kind !== 'symlink') continue;
-    const addr = relocatedAddress(absoluteLinkTarget(origin.get(to)!, e.target), triplet);
+    const addr = relocatedAddress(absoluteLinkTarget(origin.get(to)!, e.target), triplet, keptState);
     placed.set(to, { ...e, target: relativeLink(to, addr) });
   }
   // A link whose target the layer does not ship would dangle (or point into whatever the host

@@ -6,7 +6,7 @@ import { repositoryLocation } from '../registry/repositories.js';
 import type { Repository, Runtime } from '../registry/types.js';
 import type { Runner } from '../runner/types.js';
 import type { Backend, Log, PackageRequest, VersionPin } from './backend.js';
-import { NotFoundError, notFoundLine, STAGE_OUT } from './backend.js';
+import { NotFoundError, notFoundLine, STAGE_ARCHIVES, STAGE_OUT } from './backend.js';
 import { tarOf } from '../tree/tar.js';
 import { formatStanza, parseDeb822, parseDependsField } from './deb822.js';
 import { attribute, runtimeDependencies, type PlannedPackage, type VersionSkew } from './plan.js';
@@ -334,7 +334,7 @@ export const aptBackend: Backend = {
     const script = [
       `mapfile -t ARGS < ${ARGS_FILE}`,
       'set -euo pipefail',
-      `mkdir -p /yumda/debs /yumda/ctl /yumda/shim ${STAGE_OUT}/pkgs ${STAGE_OUT}/meta`,
+      `mkdir -p /yumda/debs /yumda/ctl /yumda/shim ${STAGE_OUT}/pkgs ${STAGE_OUT}/meta ${STAGE_OUT}/${STAGE_ARCHIVES}`,
       // Maintainer scripts are not run, but some create commands through update-alternatives.
       // Scripts that call it run here, in this throw-away container, against its own root, with
       // update-alternatives replaced by a recorder: only the links they would add are kept.
@@ -351,6 +351,8 @@ export const aptBackend: Backend = {
       '  pkg=$(dpkg-deb -f "$f" Package)',
       `  mkdir -p "${STAGE_OUT}/pkgs/$pkg"`,
       `  dpkg-deb -x "$f" "${STAGE_OUT}/pkgs/$pkg"`,
+      // the package file itself: its maintainer scripts run from it (stage/scripts.ts)
+      `  ln -f "$f" "${STAGE_OUT}/${STAGE_ARCHIVES}/$pkg.deb" 2>/dev/null || cp "$f" "${STAGE_OUT}/${STAGE_ARCHIVES}/$pkg.deb"`,
       `  touch "${STAGE_OUT}/meta/$pkg.alternatives"`,
       '  dpkg-deb -e "$f" "/yumda/ctl/$pkg"',
       '  if [ -f "/yumda/ctl/$pkg/postinst" ] && grep -qE "update-alternatives|ucf " "/yumda/ctl/$pkg/postinst"; then',

@@ -71,8 +71,9 @@ export type Log = (line: string) => void;
 
 /**
  * Where the package manager leaves what it unpacked: each package's tree under
- * `STAGE_OUT/pkgs/<name>/`, and small metadata files (`<name>.alternatives`: the
- * update-alternatives calls of its maintainer scripts) under `STAGE_OUT/meta/`.
+ * `STAGE_OUT/pkgs/<name>/`, small metadata files (`<name>.alternatives`: the
+ * update-alternatives calls of its maintainer scripts) under `STAGE_OUT/meta/`, and the package
+ * files under `STAGE_OUT/archives/`.
  */
 export const STAGE_OUT = '/yumda/out';
 
@@ -88,6 +89,8 @@ export function staleMetadataHint(source: MetadataSource | undefined): string | 
   const age = source.ageSeconds < 90 ? `${source.ageSeconds} s` : `${Math.round(source.ageSeconds / 60)} min`;
   return `the repository metadata came from the cache (fetched ${age} ago); --refresh fetches it anew, in case the package was added since`;
 }
+/** Under STAGE_OUT: each package's own file (`<name>.deb`, `<name>.rpm`), which installing it needs. */
+export const STAGE_ARCHIVES = 'archives';
 
 /** How long fetched repository metadata is reused before it is fetched again. */
 export interface Freshness {
@@ -111,7 +114,7 @@ export interface Backend {
   /** Fetches repository metadata, unless what the volumes hold is fresh enough; says which. */
   refresh(c: Runner, ctx: ResolveContext, log: Log, freshness: Freshness): Promise<MetadataSource>;
   resolve(c: Runner, ctx: ResolveContext, requests: PackageRequest[], log: Log): Promise<Plan>;
-  /** Downloads and unpacks packages without maintainer scripts into STAGE_OUT. */
+  /** Downloads and unpacks packages without maintainer scripts into STAGE_OUT, keeping the package files. */
   stage(c: Runner, ctx: ResolveContext, packages: PlannedPackage[], log: Log): Promise<void>;
   /** Packages of the repositories that provide these sonames, for the closure report. */
   providers?(c: Runner, ctx: ResolveContext, sonames: string[]): Promise<Map<string, string>>;

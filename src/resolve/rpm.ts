@@ -21,7 +21,7 @@ import { UserError } from '../util/errors.js';
 import { projectRoot } from '../util/paths.js';
 import { sha256 } from '../util/hash.js';
 import type { Backend, Log, PackageRequest, ResolveContext, VersionPin } from './backend.js';
-import { NotFoundError, notFoundLine, STAGE_OUT } from './backend.js';
+import { NotFoundError, notFoundLine, STAGE_ARCHIVES, STAGE_OUT } from './backend.js';
 import { planFromResolution, runtimeCapabilities, type RpmResolution } from './rpmplan.js';
 import { compareEvr, formatEvr, parseEvr, parseReldep, satisfies, type Evr } from './rpmver.js';
 
@@ -323,14 +323,15 @@ function requestSpec(r: PackageRequest): string {
 const BUILD_ID = `'./usr/lib/.build-id' './usr/lib/.build-id/*'`;
 
 /**
- * Unpacks each downloaded package, without scriptlets, into its own tree. A %post scriptlet that
+ * Unpacks each downloaded package, without scriptlets, into its own tree, and keeps the package
+ * file (its scriptlets run later, in a scratch root: stage/scripts.ts). A %post scriptlet that
  * registers alternatives runs in this throw-away container with `alternatives` replaced by a
  * recorder, so the links it would add are known (see relocate/alternatives.ts).
  */
 export function stageScript(files: string[], keyed: Array<{ file: string; key: string }>): string {
   const lines = [
     'set -euo pipefail',
-    `mkdir -p ${STAGE_OUT}/pkgs ${STAGE_OUT}/meta ${KEYS_DB} /yumda/shim`,
+    `mkdir -p ${STAGE_OUT}/pkgs ${STAGE_OUT}/meta ${STAGE_OUT}/${STAGE_ARCHIVES} ${KEYS_DB} /yumda/shim`,
     `printf '#!/bin/sh\\necho "$*" >> ${STAGE_OUT}/meta/$YUMDA_PACKAGE.alternatives\\nexit 0\\n' > /yumda/shim/alternatives`,
     'chmod +x /yumda/shim/alternatives && ln -sf alternatives /yumda/shim/update-alternatives',
   ];
@@ -352,6 +353,8 @@ export function stageScript(files: string[], keyed: Array<{ file: string; key: s
     `  mkdir -p "${STAGE_OUT}/pkgs/$pkg" && touch "${STAGE_OUT}/meta/$pkg.alternatives"`,
     // /usr/lib/.build-id holds links for debuggers only: not unpacked
     `  (cd "${STAGE_OUT}/pkgs/$pkg" && cpio -idm --quiet --no-absolute-filenames -f ${BUILD_ID} < /yumda/payload.cpio)`,
+    // the package file itself: its scriptlets run from it (stage/scripts.ts)
+    `  ln -f "$f" "${STAGE_OUT}/${STAGE_ARCHIVES}/$pkg.rpm" 2>/dev/null || cp "$f" "${STAGE_OUT}/${STAGE_ARCHIVES}/$pkg.rpm"`,
     `  post=$(rpm -qp --nosignature --qf '%{POSTIN}' "$f" 2>/dev/null || true)`,
     '  case "$post" in *alternatives*) (cd / && PATH=/yumda/shim:$PATH YUMDA_PACKAGE="$pkg" timeout 60 sh -c "$post" 1 </dev/null >/dev/null 2>&1) || true;; esac',
     '  echo "unpacked $pkg"',

@@ -2,10 +2,10 @@ import path from 'node:path';
 import type { AppliedRecipe } from '../recipes/types.js';
 import type { Arch } from '../registry/arch.js';
 import type { Target } from '../registry/types.js';
-import { STAGE_OUT, type Backend, type ResolveContext } from '../resolve/backend.js';
+import { STAGE_ARCHIVES, STAGE_OUT, type Backend, type ResolveContext } from '../resolve/backend.js';
 import type { Plan, PlannedPackage } from '../resolve/plan.js';
 import { parseAlternatives, type Alternative } from '../relocate/alternatives.js';
-import { checkFileSize, extractTar, packageRoute, type FileLimit } from './extract.js';
+import { checkFileSize, extractTar, packageRoute, type FileLimit, type Route } from './extract.js';
 import { removeStaleTemporaries, type ContentStore } from '../cache/content-store.js';
 import { PackageCache, type UnpackedPackage } from '../cache/packages.js';
 import { TreeCache } from '../cache/trees.js';
@@ -21,6 +21,8 @@ import { treeTarStream } from '../tree/tar.js';
 export interface StagedRoot {
   tree: FileTree;
   alternatives: Alternative[];
+  /** Each package's own file, by package name, when the build asked for them (stage/scripts.ts installs from them). */
+  archives: Map<string, NonNullable<UnpackedPackage['archive']>>;
   /** Packages that had to be downloaded and unpacked (the rest came from the cache). */
   fetched: string[];
 }
@@ -94,12 +96,14 @@ export async function stagePlan(args: {
   store: ContentStore;
   /** The largest file the build's output could ship (stage/limits.ts). */
   fileLimit: FileLimit;
+  /** Each package's own file is needed too (its maintainer scripts will run): a cached tree without it is unpacked again. */
+  withArchives?: boolean;
 }): Promise<StagedRoot> {
   const { plan, session, backend, ctx, events, store, fileLimit } = args;
   const unpacked = new Map<string, UnpackedPackage>();
   const missing: PlannedPackage[] = [];
   for (const p of plan.packages) {
-    const hit = args.packages.get(p);
+    const hit = args.packages.get(p, !!args.withArchives);
     // unpacked for another output (an image holds more than a layer): the same limit as a download
     if (hit) for (const e of hit.tree.values()) if (e.kind === 'file') checkFileSize(p.name, e.path, e.size, fileLimit);
     if (hit) unpacked.set(p.name, hit);
@@ -113,7 +117,8 @@ export async function stagePlan(args: {
     // what a killed run left in the store goes first; what a failed write of this one left, after
     await removeStaleTemporaries(store.dir);
     try {
-      const { trees, meta } = await extractTar(await c.getArchive(STAGE_OUT), store, packageRoute(STAGE_OUT.split('/').pop()!), fileLimit);
+      const { trees, meta } = await extractTar(await c.getArchive(STAGE_OUT), store, stagedRoute(STAGE_OUT.split('/').pop()!), fileLimit);
+      const files = trees.get(ARCHIVES);
       // an interrupt removes the container while its archive streams out: what arrived may be cut
       // short, and must not go into the package cache as if it were whole
       throwIfInterrupted();
@@ -122,7 +127,9 @@ export async function stagePlan(args: {
         if (!tree) throw new UserError(`package ${p.name} ${p.version} was planned but not unpacked`);
         installUcfFiles(tree, meta.get(`${p.name}.ucf`) ?? '');
         for (const e of tree.values()) e.pkg = p.name;
-        const u = { tree, alternatives: meta.get(`${p.name}.alternatives`) ?? '' };
+        const file = files?.get(`/${p.name}.deb`) ?? files?.get(`/${p.name}.rpm`);
+        const archive = file?.kind === 'file' ? { name: file.path.slice(1), content: file.content, size: file.size } : undefined;
+        const u: UnpackedPackage = { tree, alternatives: meta.get(`${p.name}.alternatives`) ?? '', ...(archive ? { archive } : {}) };
         args.packages.put(p, u);
         unpacked.set(p.name, u);
       }
@@ -131,14 +138,16 @@ export async function stagePlan(args: {
       throw fsError(e, { path: path.dirname(store.dir), needed: formatBytes(missing.reduce((n, p) => n + p.installedSize, 0)) });
     }
     // the container's unpacked copies are not needed again; later steps start clean
-    await c.exec(['rm', '-rf', `${STAGE_OUT}/pkgs`, `${STAGE_OUT}/meta`]);
+    await c.exec(['rm', '-rf', `${STAGE_OUT}/pkgs`, `${STAGE_OUT}/meta`, `${STAGE_OUT}/${STAGE_ARCHIVES}`]);
   } else {
     events.step(`all ${plan.packages.length} packages unpacked from the cache`);
   }
   const tree: FileTree = new Map();
   const alternatives: Alternative[] = [];
+  const archives: StagedRoot['archives'] = new Map();
   for (const name of [...unpacked.keys()].sort()) {
     const u = unpacked.get(name)!;
+    if (u.archive) archives.set(name, u.archive);
     for (const [p, e] of u.tree) {
       const prev = tree.get(p);
       if (prev?.kind === 'dir' && e.kind === 'dir') continue;
@@ -146,7 +155,19 @@ export async function stagePlan(args: {
     }
     alternatives.push(...parseAlternatives(u.alternatives));
   }
-  return { tree, alternatives, fetched: missing.map((p) => p.name) };
+  return { tree, alternatives, archives, fetched: missing.map((p) => p.name) };
+}
+
+/** The tree name the package files go to: no package can be called that. */
+const ARCHIVES = ':archives';
+
+/** packageRoute, and `<base>/archives/<file>` to the package files' own tree. */
+export function stagedRoute(base: string): (name: string) => Route {
+  const packages = packageRoute(base);
+  return (name) => {
+    const m = new RegExp(`^${base}/${STAGE_ARCHIVES}/([^/]+)$`).exec(name);
+    return m ? { tree: ARCHIVES, path: `/${m[1]}` } : packages(name);
+  };
 }
 
 /**
@@ -170,11 +191,15 @@ export async function runPostStage(args: {
   /** Says that a damaged cache entry was dropped. */
   warn: (line: string) => void;
   fileLimit: FileLimit;
+  /** What else is in the staged root beyond the plan's packages (what their scripts generated): part of the cache key. */
+  input?: unknown;
 }): Promise<void> {
   const { recipes, target, arch, staged, session, events, store } = args;
   const commands = recipes.flatMap((r) => r.rules.postStage.map((p) => ({ recipe: r.name, pkg: r.matchedPackage, run: p.run, without: p.without })));
   if (commands.length === 0) return;
-  const key = sha256(JSON.stringify([args.plan.packages.map((p) => PackageCache.key(p)), commands.map(({ without: _, ...c }) => c), arch.lambda]));
+  const key = sha256(
+    JSON.stringify([args.plan.packages.map((p) => PackageCache.key(p)), commands.map(({ without: _, ...c }) => c), arch.lambda, ...(args.input ? [args.input] : [])]),
+  );
   const pkg = commands[0]!.pkg;
   const cache = new TreeCache(args.cacheDir, store, args.warn);
   const hit = cache.get(key, pkg, { what: 'output of the recipe commands', instead: 'running them again' });

@@ -21,6 +21,11 @@ export interface FixturePackage {
   requires?: string[];
   recommends?: string[];
   provides?: string[];
+  /**
+   * Scriptlets by section, as a spec writes them after the `%`: `post`, `posttrans`,
+   * `transfiletriggerin -- /usr/share/x` (rpmbuild adds their interpreter to the requirements).
+   */
+  scriptlets?: Record<string, string>;
 }
 
 async function must(cmd: string, args: string[], cwd?: string): Promise<string> {
@@ -62,6 +67,7 @@ function specFor(p: FixturePackage): string {
       .sort()
       .map((f) => (f.startsWith('/etc/') ? `%config(noreplace) ${f}` : f)),
     '',
+    ...Object.entries(p.scriptlets ?? {}).flatMap(([section, body]) => [`%${section}`, body, '']),
   ];
   return lines.join('\n');
 }

@@ -123,6 +123,14 @@ const CASES: Case[] = [
     staged: ['/usr/share/mt/a/x', '/usr/share/mt/b/x', `/usr/lib/${M}/mt/c/x`],
     prints: [`/opt/share/mt/a:/opt/share/mt/b:/opt/././${M}/mt/c`],
   },
+  {
+    // Debian's libkpathsea really spells it as a brace list, commas between the elements; one
+    // element names nothing the layer ships and one is a variable: both stay
+    name: 'a brace list of paths, each element that names what the layer ships moved',
+    strings: ['{/etc/mt/web2c,/usr/local/share/mt/web2c,/usr/share/mt/web2c,/usr/share/mtlive/dist/web2c,$SELFAUTOPARENT/share/mt/web2c}'],
+    staged: ['/etc/mt/web2c/mt.cnf', '/usr/share/mt/web2c/x', '/usr/share/mtlive/dist/web2c/mt.cnf'],
+    prints: ['{/opt/mt/web2c,/usr/local/share/mt/web2c,/opt/share/mt/web2c,/opt/share/mtlive/dist/web2c,$SELFAUTOPARENT/share/mt/web2c}'],
+  },
 ];
 
 describe('in-place rewrites keep every string a linker merged into a path', () => {

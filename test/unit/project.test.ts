@@ -86,6 +86,14 @@ describe('project manifest', () => {
     expect(() => parseManifestText(text.replace('pack: true', 'pack: yes please'), '/x/yumda.yaml')).toThrow(/field 'layers\.1\.pack' must be boolean/);
   });
 
+  it('runs the maintainer scripts of every layer but those that say "scripts": false', () => {
+    const d = tempDir();
+    const text = YAML.replace('    outputs:', '    scripts: false\n    outputs:');
+    const m = loadProject(write(d, 'yumda.yaml', text));
+    expect(m.jobs.map((j) => [j.name, j.scripts])).toEqual([[m.jobs[0]!.name, true], ...m.jobs.slice(1).map((j) => [j.name, false])]);
+    expect(() => parseManifestText(text.replace('scripts: false', 'scripts: no thanks'), '/x/yumda.yaml')).toThrow(/field 'layers\.1\.scripts' must be boolean/);
+  });
+
   it("takes a layer's own repositories only, and its own runtime manifest relative to the manifest", () => {
     const d = tempDir();
     mkdirSync(path.join(d, 'rt'));

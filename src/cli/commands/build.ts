@@ -108,6 +108,7 @@ function buildSpec(job: LayerJob, opts: ProjectOptions & { refresh?: boolean }):
     name: job.name,
     pack: job.pack,
     from: job.from,
+    scripts: job.scripts,
   };
 }
 

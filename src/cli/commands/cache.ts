@@ -5,7 +5,7 @@ import { whileNoBuildRuns } from '../../cache/users.js';
 import { formatBytes } from '../../util/format.js';
 import { UserError } from '../../util/errors.js';
 
-const PARTS = ['content', 'packages', 'plans', 'postStage', 'zips', 'packs'] as const;
+const PARTS = ['content', 'packages', 'plans', 'postStage', 'scripts', 'zips', 'packs'] as const;
 type Part = (typeof PARTS)[number];
 
 export async function cacheInfoCommand(opts: { cacheDir?: string; json?: boolean }): Promise<void> {
@@ -22,6 +22,7 @@ export async function cacheInfoCommand(opts: { cacheDir?: string; json?: boolean
     packages: 'unpacked packages (indexes into content)',
     plans: 'resolved plans',
     postStage: 'output of recipe commands',
+    scripts: 'what maintainer scripts generated (indexes into content)',
     zips: 'finished layer zips by layer digest',
     packs: 'records of packed trees (the archives are in content)',
   };

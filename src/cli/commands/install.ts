@@ -43,6 +43,8 @@ export interface BuildOptions {
   allowMissing?: boolean;
   /** A packed layer (`--pack`). */
   pack?: boolean;
+  /** false with --no-scripts: the packages' maintainer scripts do not run. */
+  scripts?: boolean;
   refresh?: boolean;
   dryRun?: boolean;
   cacheDir?: string;
@@ -91,6 +93,7 @@ export function buildSpec(requests: PackageRequest[], target: string, arch: Arch
     runtimeManifest: opts.runtimeManifest,
     pack: !!opts.pack,
     from: opts.from,
+    scripts: opts.scripts !== false,
   };
 }
 
@@ -106,6 +109,7 @@ function layerFlags(opts: InstallOptions): string[] {
     ...(opts.force ? ['--force'] : []),
     ...(opts.pack ? ['--pack'] : []),
     ...(opts.from ? ['--from', opts.from] : []),
+    ...(opts.scripts === false ? ['--no-scripts'] : []),
   ];
 }
 
@@ -227,6 +231,7 @@ function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: stri
   if (report.wrapped.length) {
     ui.info(`  wrapped ${report.wrapped.length} programs to set their environment: ${report.wrapped.map((w) => w.program.replace('/opt/bin/', '')).join(', ')}`);
   }
+  for (const l of scriptsLines(r)) ui.info(`  ${l}`);
   if (r.manifest?.selfContained) for (const line of selfContainedLines(r.manifest.selfContained, r.runtime.id)) ui.info(`  ${line}`);
   if (r.packed) {
     for (const l of packedLines(r.packed.manifest, r.packed)) ui.info(`  ${l}`);
@@ -241,6 +246,26 @@ function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: stri
       `  code that loads these libraries in-process must set: ${env.map(([k, v]) => `${k}=${v}`).join(' ')} (also in /opt/.yumda/env), or set AWS_LAMBDA_EXEC_WRAPPER=/opt/.yumda/exec-wrapper`,
     );
   }
+}
+
+/** What the maintainer scripts generated, as the summary says it: what the layer ships, what was left out, what was made reproducible. */
+export function scriptsLines(r: Pick<BuildResult, 'scripts'>): string[] {
+  const g = r.scripts;
+  if (!g || g.skipped) return [];
+  const shipped = g.generated.filter((x) => g.layerPaths.has(x.path));
+  const out: string[] = [];
+  const bytes = shipped.reduce((n, x) => n + x.bytes, 0);
+  const names = shipped.slice(0, 5).map((x) => g.layerPaths.get(x.path)!.replace(/^\/opt\//, ''));
+  out.push(
+    shipped.length
+      ? `maintainer scripts generated ${shipped.length} files and links the layer ships (${formatBytes(bytes)}${g.reused ? ', reused from the cache' : ''}): ${names.join(', ')}${shipped.length > names.length ? ', …' : ''}`
+      : `maintainer scripts ran${g.reused ? ' (reused from the cache)' : ''} and generated nothing the layer ships`,
+  );
+  if (g.keptState.length) out.push(`  shipped read-only under /opt: ${g.keptState.map((d) => `${d} → /opt${d}`).join(', ')} (generated state programs read)`);
+  if (g.leftOut.length) out.push(`  left out of what they generated: ${g.leftOut.map((l) => `${l.why} ${l.files}`).join(', ')}`);
+  if (g.normalised.length) out.push(`  made reproducible: ${g.normalised.map((n) => `${n.path} (${n.what})`).join(', ')}`);
+  for (const n of g.notes) out.push(`  ${n}`);
+  return out;
 }
 
 function printJson(r: BuildResult, output: object | undefined, verification?: Verification, gate?: GateReport): void {
@@ -290,6 +315,21 @@ function printJson(r: BuildResult, output: object | undefined, verification?: Ve
         }
       : {}),
     ...(r.manifest?.selfContained ? { selfContained: r.manifest.selfContained } : {}),
+    ...(r.scripts
+      ? {
+          scripts: {
+            ran: !r.scripts.skipped,
+            ...(r.scripts.skipped ? { skipped: r.scripts.skipped } : {}),
+            reused: r.scripts.reused,
+            generated: r.scripts.generated.map((g) => ({ ...g, layerPath: r.scripts!.layerPaths.get(g.path) ?? null })),
+            leftOut: r.scripts.leftOut,
+            normalised: r.scripts.normalised,
+            failed: r.scripts.failed,
+            keptState: r.scripts.keptState,
+            notes: r.scripts.notes,
+          },
+        }
+      : {}),
     ...(r.packed ? { packed: { ...r.packed.manifest, unpackMsMeasured: r.packed.unpackMs, reused: r.packed.reused, retargetedFiles: r.packed.retargetedFiles } } : {}),
     ...(r.missing ? { missingLibraries: r.missing, elfChecked: r.elfChecked } : {}),
     ...(r.versions?.length ? { missingVersions: r.versions } : {}),

@@ -1,0 +1,331 @@
+/**
+ * The packages' real installation, maintainer scripts and triggers included, so that what they
+ * generate reaches the layer (TeX's formats, Java's trust store, loader caches, compiled schemas).
+ *
+ * Where: a fresh container of the build image, a scratch root that nothing else uses and that is
+ * thrown away after. The build image is the runtime's distribution (debian:12-slim for debian12,
+ * amazonlinux:2023 for al2023); what it has beyond the runtime's packages is removed first, so the
+ * root holds the runtime's packages, then the plan is installed from the package files the
+ * staging kept (no network). Scripts run with /proc (Java's need it), as root, with no service
+ * started and SOURCE_DATE_EPOCH set. Everything created or changed during the installation that
+ * is not a package's own file as it unpacked is copied out; generated.ts decides what of it the
+ * layer ships, normalise.ts makes it reproducible. The result is cached by what decides it: the
+ * plan, the runtime's packages, the build image and the architecture.
+ */
+import type { Arch } from '../registry/arch.js';
+import type { Runtime, Target } from '../registry/types.js';
+import type { Plan } from '../resolve/plan.js';
+import type { Runner } from '../runner/types.js';
+import type { ContentStore } from '../cache/content-store.js';
+import { PackageCache } from '../cache/packages.js';
+import { TreeCache } from '../cache/trees.js';
+import { readContent, type FileTree, type TreeEntry } from '../tree/types.js';
+import { tarOf, treeTarStream } from '../tree/tar.js';
+import { sha256 } from '../util/hash.js';
+import { throwIfInterrupted } from '../util/cleanup.js';
+import { UserError } from '../util/errors.js';
+import type { SessionEvents } from '../pipeline/session.js';
+import type { StagedRoot } from './staging.js';
+import { extractTar } from './extract.js';
+import { candidatePaths, keptStateDirs, parseAliases, selectGenerated, type GeneratedSelection } from './generated.js';
+import { normalise, SOURCE_DATE_EPOCH } from './normalise.js';
+
+/** Where the scratch container keeps the package files, what it lists, and what it copies out. */
+const WORK = '/yumda/scripts';
+
+/** Names what the installation step does; a change to it must not reuse what an older one cached. */
+const SCRIPTS_STEP = 'scripts-v1';
+
+/** The environment scripts run with: non-interactive, reproducible dates, a fixed locale. */
+const SCRIPT_ENV = [
+  'DEBIAN_FRONTEND=noninteractive',
+  'DEBCONF_NONINTERACTIVE_SEEN=true',
+  'LC_ALL=C.UTF-8',
+  `SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH}`,
+  // TeX's formats record their date: with this, SOURCE_DATE_EPOCH's
+  'FORCE_SOURCE_DATE=1',
+  'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+];
+
+/** find's view of the root after the installation: every path whose inode changed, except what is not the system's. */
+const LIST_CHANGES = [
+  `find / -xdev \\( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /tmp -o -path /yumda -o -path /root -o -path /home -o -path /var/tmp -o -path /boot -o -path /mnt -o -path /media -o -path /srv \\) -prune -o -cnewer ${WORK}/marker -printf '%y\\t%p\\n' > ${WORK}/meta/changed`,
+  `find / -maxdepth 1 -type l -printf '%p\\t%l\\n' > ${WORK}/meta/aliases`,
+];
+
+/**
+ * The installation in a Debian scratch root: the build image's packages beyond the runtime's
+ * purged (dpkg refuses to purge what another package needs, so the base stays whole), then apt
+ * installs the package files in dependency order, running every maintainer script and trigger.
+ * Where apt cannot (a dependency the runtime's manifest claims and the image lacks), dpkg installs
+ * them regardless of dependencies. `purge`: false for a self-contained layer, whose plan holds
+ * the base itself (packages the image has at the planned version are then not reinstalled).
+ */
+export function debInstallScript(purge: boolean): string {
+  return [
+    'set -u',
+    `cd ${WORK} && mkdir -p meta gen`,
+    ...SCRIPT_ENV.map((e) => `export ${e}`),
+    // invoke-rc.d asks this before starting a service: none may start here
+    "printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d",
+    purge ? `extras=$(dpkg-query -W -f='\${db:Status-Abbrev} \${Package}\\n' | awk '$1 ~ /^.i/ {print $2}' | sort -u | grep -vxF -f runtime-packages || true)` : 'extras=',
+    'if [ -n "$extras" ]; then dpkg --purge $extras > meta/purge.log 2>&1 || echo "not every package the build image has beyond the runtime could be removed" >> meta/notes; fi',
+    'debs=',
+    'for f in pkgs/*.deb; do',
+    '  [ -e "$f" ] || continue',
+    '  p=$(dpkg-deb -f "$f" Package); v=$(dpkg-deb -f "$f" Version)',
+    `  [ "$(dpkg-query -W -f='\${db:Status-Abbrev}\${Version}' "$p" 2>/dev/null)" = "ii $v" ] && continue`,
+    `  debs="$debs ${WORK}/$f"`,
+    'done',
+    'touch marker && sleep 1',
+    'if [ -n "$debs" ]; then',
+    '  apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Use-Pty=0 -o APT::Sandbox::User=root \\',
+    '    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $debs > meta/install.log 2>&1',
+    '  status=$?',
+    '  if [ "$status" -ne 0 ] && ! grep -q "^Unpacking " meta/install.log; then',
+    '    echo "apt could not install the packages (exit $status): installing them with dpkg, regardless of dependencies" >> meta/notes',
+    '    dpkg -i --force-depends --force-confdef --force-confold $debs >> meta/install.log 2>&1',
+    '    status=$?',
+    '  fi',
+    '  echo "$status" > meta/status',
+    'fi',
+    ...LIST_CHANGES,
+    'names=$(for f in pkgs/*.deb; do dpkg-deb -f "$f" Package; done)',
+    'dpkg-query -L $names > meta/owned 2>/dev/null',
+    'dpkg --verify $names > meta/modified 2>/dev/null',
+    'exit 0',
+  ].join('\n');
+}
+
+/**
+ * The installation in an rpm scratch root: one rpm transaction runs %pre, %post, %posttrans and
+ * file triggers. Dependencies are not checked (the plan was resolved against the runtime's
+ * manifest, which the image may not match exactly). Debian's rpm (the test stand-in) wants
+ * --force-debian to install at all.
+ */
+export function rpmInstallScript(purge: boolean): string {
+  return [
+    'set -u',
+    `cd ${WORK} && mkdir -p meta gen`,
+    ...SCRIPT_ENV.map((e) => `export ${e}`),
+    purge ? `extras=$(rpm -qa --qf '%{NAME}\\n' | sort -u | grep -vxF -f runtime-packages || true)` : 'extras=',
+    'if [ -n "$extras" ]; then rpm -e $extras > meta/purge.log 2>&1 || echo "not every package the build image has beyond the runtime could be removed" >> meta/notes; fi',
+    'force=; rpm --help 2>/dev/null | grep -q -- --force-debian && force=--force-debian',
+    'touch marker && sleep 1',
+    `if ls pkgs/*.rpm >/dev/null 2>&1; then rpm -Uvh --nodeps --nosignature --replacepkgs $force ${WORK}/pkgs/*.rpm > meta/install.log 2>&1; echo $? > meta/status; fi`,
+    ...LIST_CHANGES,
+    `names=$(for f in pkgs/*.rpm; do rpm -qp --nosignature --qf '%{NAME}\\n' "$f"; done)`,
+    'rpm -ql $names > meta/owned 2>/dev/null',
+    'rpm -V --nodeps $names > meta/modified 2>/dev/null',
+    'exit 0',
+  ].join('\n');
+}
+
+/** The packages whose scripts failed, each with the line before dpkg's or rpm's complaint (the script's own message). */
+export function failedScripts(log: string): Array<{ pkg: string; why: string }> {
+  const lines = log.split('\n');
+  const out = new Map<string, string>();
+  lines.forEach((l, i) => {
+    const deb = /^dpkg: error processing package (\S+?)(?::\S+)? \(/.exec(l);
+    const rpm = /^(?:warning|error): %(\w+)\(([^)]+?)-[^-]+-[^-]+\) scriptlet failed/.exec(l);
+    const pkg = deb?.[1] ?? rpm?.[2];
+    if (!pkg || out.has(pkg)) return;
+    // the script's own message: the last line it printed since the package manager began this package
+    let before: string | undefined;
+    for (let j = i - 1; j >= Math.max(0, i - 5) && before === undefined; j--) {
+      const x = lines[j]!;
+      if (/^(Setting up|Processing triggers|Preparing|Unpacking|Selecting|dpkg: |warning: |error: )/.test(x)) break;
+      // continuation lines of the package manager's messages are indented
+      if (x.trim() && !/^\s/.test(x)) before = x;
+    }
+    const detail = deb ? (lines[i + 1]?.trim() ?? '') : `%${rpm![1]} scriptlet`;
+    out.set(pkg, [before?.trim(), detail].filter(Boolean).join(': '));
+  });
+  return [...out].map(([pkg, why]) => ({ pkg, why }));
+}
+
+/** What the installation step did, for the install report, --json and the layer manifest. */
+export interface ScriptsReport {
+  /** Not run: `--no-scripts`, or why it could not run. */
+  skipped?: string;
+  /** Reused from the cache. */
+  reused: boolean;
+  /** What joins the layer, as the packages spell the paths (relocation moves them like every other file). */
+  generated: Array<{ path: string; bytes: number; package?: string; kind: 'file' | 'symlink' }>;
+  leftOut: GeneratedSelection['leftOut'];
+  /** Files made reproducible, and how. */
+  normalised: Array<{ path: string; what: string }>;
+  /** Packages whose scripts failed: what they generated is shipped, what they did not is missing. */
+  failed: Array<{ pkg: string; why: string }>;
+  notes: string[];
+  /** Directories under /var/lib the layer ships read-only (placement.ts). */
+  keptState: string[];
+}
+
+/** The note the cache keeps with the generated tree. */
+interface ScriptsNote {
+  failed: ScriptsReport['failed'];
+  notes: string[];
+  aliases: Array<[string, string]>;
+}
+
+/** A scratch root to install into, or why there is none; `close` removes it. */
+export type ScratchRoot = { runner: Runner; close(): Promise<void> } | { cannot: string };
+
+export interface RunScriptsArgs {
+  plan: Plan;
+  staged: StagedRoot;
+  target: Target;
+  runtime: Runtime;
+  arch: Arch;
+  /** The build image: what the scratch root is made of (its reference names its content). */
+  image: string;
+  /** Self-contained: the plan carries its own base; nothing of the image is purged. */
+  selfContained: boolean;
+  scratch: () => Promise<ScratchRoot>;
+  store: ContentStore;
+  cacheDir: string;
+  events: SessionEvents;
+  warn: (line: string) => void;
+}
+
+/** The cache key: everything the installation's outcome depends on. */
+export function scriptsKey(a: Pick<RunScriptsArgs, 'plan' | 'target' | 'runtime' | 'arch' | 'image' | 'selfContained'>): string {
+  return sha256(
+    JSON.stringify([
+      SCRIPTS_STEP,
+      a.target.family,
+      a.arch.lambda,
+      a.image,
+      a.selfContained,
+      a.runtime.packages.map((p) => [p.name, p.version]),
+      a.plan.packages.map((p) => PackageCache.key(p)),
+    ]),
+  );
+}
+
+/**
+ * Runs the plan's installation (or takes its outcome from the cache) and adds what the scripts
+ * generated to the staged root. Returns the report; `keptState` goes to relocation.
+ */
+export async function runMaintainerScripts(args: RunScriptsArgs): Promise<ScriptsReport> {
+  const { plan, staged, store, events } = args;
+  const empty = (skipped?: string): ScriptsReport => ({
+    ...(skipped ? { skipped } : {}),
+    reused: false,
+    generated: [],
+    leftOut: [],
+    normalised: [],
+    failed: [],
+    notes: [],
+    keptState: [],
+  });
+  if (plan.packages.length === 0) return empty();
+  const key = scriptsKey(args);
+  const cache = new TreeCache(args.cacheDir, store, args.warn);
+  const hit = cache.get(key, '', { what: 'output of the maintainer scripts', instead: 'running them again' });
+  let generated: FileTree;
+  let note: ScriptsNote;
+  let reused = false;
+  if (hit) {
+    events.step('maintainer scripts: output reused from the cache');
+    generated = hit.tree;
+    note = JSON.parse(hit.note ?? '{}') as ScriptsNote;
+    reused = true;
+  } else {
+    const missing = plan.packages.filter((p) => !staged.archives.has(p.name));
+    if (missing.length) return empty(`the package files of ${missing.map((p) => p.name).join(', ')} are not at hand`);
+    const root = await args.scratch();
+    if ('cannot' in root) return empty(root.cannot);
+    try {
+      ({ generated, note } = await install(root.runner, args));
+    } finally {
+      await root.close();
+    }
+    cache.put(key, generated.values(), { note: JSON.stringify(note) });
+  }
+  for (const e of generated.values()) delete e.pkg;
+  const aliases = new Map(note.aliases ?? []);
+  const selection = selectGenerated(generated, staged.tree, aliases);
+  const report: ScriptsReport = { ...empty(), reused, leftOut: selection.leftOut, failed: note.failed ?? [], notes: note.notes ?? [] };
+  for (const e of selection.ship) {
+    let entry = e;
+    if (e.kind === 'file') {
+      const n = normalise(readContent(e.content));
+      if (n) {
+        entry = { ...e, size: n.data.length, content: store.save(n.data) };
+        report.normalised.push({ path: e.path, what: n.what });
+      }
+    }
+    staged.tree.set(entry.path, entry);
+    if (entry.kind !== 'dir')
+      report.generated.push({ path: entry.path, bytes: entry.kind === 'file' ? entry.size : 0, kind: entry.kind, ...(entry.pkg ? { package: entry.pkg } : {}) });
+  }
+  addParents(staged.tree, selection.ship);
+  report.keptState = keptStateDirs(selection.ship, aliases);
+  return report;
+}
+
+/** Directories above the generated entries that the staged root lacks (a script made them). */
+function addParents(tree: FileTree, entries: TreeEntry[]): void {
+  for (const e of entries) {
+    for (let d = e.path.slice(0, e.path.lastIndexOf('/')); d && !tree.has(d); d = d.slice(0, d.lastIndexOf('/'))) {
+      tree.set(d, { kind: 'dir', path: d, mode: 0o755, ...(e.pkg ? { pkg: e.pkg } : {}) });
+    }
+  }
+}
+
+async function install(c: Runner, args: RunScriptsArgs): Promise<{ generated: FileTree; note: ScriptsNote }> {
+  const { plan, staged, store, events } = args;
+  const ext = args.target.family === 'deb' ? 'deb' : 'rpm';
+  events.step(`running the maintainer scripts: installing ${plan.packages.length} packages into a scratch root of the build image`);
+  const purge = !args.selfContained && args.runtime.packages.length > 0;
+  const files = new Map<string, string | Buffer>([
+    [`${WORK}/runtime-packages`, args.runtime.packages.map((p) => p.name).join('\n') + '\n'],
+    [`${WORK}/install.sh`, ext === 'deb' ? debInstallScript(purge) : rpmInstallScript(purge)],
+  ]);
+  await c.putArchive('/', await tarOf(files));
+  await c.putArchive(
+    '/',
+    treeTarStream(
+      plan.packages.map((p) => {
+        const a = staged.archives.get(p.name)!;
+        const name = `${WORK.slice(1)}/pkgs/${p.name}.${ext}`;
+        return { name, entry: { kind: 'file', path: `/${name}`, mode: 0o644, size: a.size, content: a.content } };
+      }),
+      new Date(0),
+    ),
+  );
+  const r = await c.exec(['sh', `${WORK}/install.sh`]);
+  if (r.exitCode !== 0) {
+    throw new UserError(`installing the packages to run their maintainer scripts failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').pop() ?? ''}`, {
+      hint: '--no-scripts builds the layer without what the scripts generate',
+    });
+  }
+  const meta = (await extractTar(await c.getArchive(`${WORK}/meta`), store, (name) => (name.startsWith('meta/') ? { meta: name.slice(5) } : undefined))).meta;
+  const aliases = parseAliases(meta.get('aliases') ?? '');
+  const log = meta.get('install.log') ?? '';
+  const status = (meta.get('status') ?? '0').trim();
+  const failed = failedScripts(log);
+  const notes = (meta.get('notes') ?? '').split('\n').filter(Boolean);
+  if (status !== '0' && failed.length === 0) notes.push(`the installation ended with exit status ${status}: ${log.trim().split('\n').slice(-2).join(' ')}`);
+  for (const f of failed) events.detail(`maintainer script of ${f.pkg} failed: ${f.why}`);
+  const paths = candidatePaths({ changed: meta.get('changed') ?? '', owned: meta.get('owned') ?? '', modified: meta.get('modified') ?? '', aliases });
+  let generated: FileTree = new Map();
+  if (paths.length) {
+    events.step(`copying ${paths.length} files the scripts generated out of the scratch root`);
+    await c.putArchive(WORK, await tarOf(new Map([['list', paths.map((p) => p.slice(1)).join('\0') + '\0']])));
+    const copy = await c.exec(['sh', '-c', `cd / && tar --no-recursion --null -T ${WORK}/list -cf - | tar -C ${WORK}/gen -xf -`]);
+    if (copy.exitCode !== 0) {
+      throw new UserError(`copying what the maintainer scripts generated out of the scratch root failed: ${copy.stderr.trim().split('\n').pop() ?? ''}`, {
+        hint: '--no-scripts builds the layer without what the scripts generate',
+      });
+    }
+    const out = await extractTar(await c.getArchive(`${WORK}/gen`), store, (name) =>
+      name === 'gen' || name.startsWith('gen/') ? { tree: 'gen', path: name.slice('gen'.length) || '/' } : undefined,
+    );
+    throwIfInterrupted();
+    generated = out.trees.get('gen') ?? new Map();
+  }
+  return { generated, note: { failed, notes, aliases: [...aliases] } };
+}
