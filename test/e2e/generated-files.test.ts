@@ -159,6 +159,43 @@ describe('debian12: what maintainer scripts generate, Lambda-like', () => {
     });
   });
 
+  describe("gdk-pixbuf's loader cache and the MIME database: libgdk-pixbuf2.0-bin librsvg2-common", () => {
+    const pkgs = ['libgdk-pixbuf2.0-bin', 'librsvg2-common', '--target', 'debian12'];
+    const inputs = path.join(work, 'pixbuf-in');
+    let json: InstallJson;
+    let layer: string;
+    let bare: string;
+
+    beforeAll(async () => {
+      layer = path.join(work, 'pixbuf');
+      bare = path.join(work, 'pixbuf-no-scripts');
+      json = await install([...pkgs, '--out-dir', layer]);
+      await install([...pkgs, '--out-dir', bare, '--no-scripts']);
+      for (const d of [layer, bare]) chmodSync(d, 0o755);
+      await run('mkdir', ['-p', inputs]);
+      writeFileSync(path.join(inputs, 'red.svg'), '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"><rect width="40" height="30" fill="red"/></svg>\n');
+      chmodSync(inputs, 0o755);
+    });
+
+    // the SVG loader is found through loaders.cache (a trigger's, its paths rewritten to /opt), the
+    // file's type through the MIME database (another trigger's) that XDG_DATA_DIRS leads GLib to
+    const dump = 'gdk-pixbuf-csource --raw /work/red.svg 2>&1 | head -c 200';
+
+    it('gdk-pixbuf-csource reads an SVG through the SVG loader', async () => {
+      const r = await runLambdaLike(image, layer, dump, { work: inputs });
+      expect(r.stdout).toMatch(/GdkPixbuf RGBA C-Source image dump/);
+      const cache = readFileSync(path.join(layer, 'lib/gdk-pixbuf-2.0/2.10.0/loaders.cache'), 'utf8');
+      expect(cache).toMatch(/^"\/opt\/lib\/gdk-pixbuf-2\.0\/2\.10\.0\/loaders\/libpixbufloader-svg\.so"$/m);
+      expect(cache).not.toMatch(/\/usr\//);
+      expect(json.scripts.generated.map((g) => g.layerPath)).toEqual(expect.arrayContaining(['/opt/lib/gdk-pixbuf-2.0/2.10.0/loaders.cache', '/opt/share/mime/mime.cache']));
+    });
+
+    it('without the scripts (--no-scripts, as before) the format is not recognised', async () => {
+      const r = await runLambdaLike(image, bare, dump, { work: inputs });
+      expect(r.stdout).toMatch(/Couldn.t recognize the image file format/);
+    });
+  });
+
   describe('lualatex: texlive-luatex with texlive-latex-base (over 250 MB with the LaTeX formats: --force, as for a container image)', () => {
     const inputs = path.join(work, 'latex-in');
     let layer: string;
