@@ -87,6 +87,10 @@ export function program(): Command {
       '--local',
       "run the package manager on this machine instead of a build container (it must be the target's distribution, as in a Dockerfile stage); needs no Docker engine",
     )
+    .option(
+      '--disposable',
+      'with --local: this machine is a throwaway build stage, so the maintainer scripts may run by installing the packages on it (the --dockerfile stage passes it)',
+    )
     .option('--dockerfile', 'print a Dockerfile snippet that builds the layer inside your own `docker build` (a stage to COPY --from), instead of building it here')
     .option('--yumda-package <spec>', 'with --dockerfile: what the stage installs with npm (default: yumda@<this version>; a tarball or git URL works too)')
     .addHelpText(

@@ -45,7 +45,20 @@ export function dockerfileSnippet(s: SnippetSpec): string {
   }
   const stage = stageName(s.packages);
   const args = s.packages.map((p) => shellQuote(p.version ? `${p.name}=${p.version}` : p.name));
-  const install = ['yumda', 'install', ...args, '--target', s.target.id, '--arch', s.arch.lambda, ...s.flags.map(shellQuote), '--local', '--out-dir', '/yumda-layer'].join(' ');
+  const install = [
+    'yumda',
+    'install',
+    ...args,
+    '--target',
+    s.target.id,
+    '--arch',
+    s.arch.lambda,
+    ...s.flags.map(shellQuote),
+    '--local',
+    '--disposable',
+    '--out-dir',
+    '/yumda-layer',
+  ].join(' ');
   const pkg = s.yumdaPackage ?? `yumda@${s.toolVersion}`;
   const what = s.packages.map((p) => p.name).join(' ');
   return [

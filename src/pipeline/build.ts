@@ -76,6 +76,8 @@ export interface BuildSpec {
   dryRun?: boolean;
   /** Run the package manager on this machine instead of a build container (a Dockerfile stage). */
   local?: boolean;
+  /** With `local`: this machine is a throwaway stage, where the maintainer scripts may install the packages. */
+  disposable?: boolean;
   /** Versions to prefer when the closure needs the package (a lock file's). */
   pins?: VersionPin[];
   /** The layer's name in its SBOM (default: the first requested package). */
@@ -311,6 +313,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     imageSource: buildImageSource(target),
     repositories: repoLines.join(', '),
     local: !!spec.local,
+    disposable: !!spec.disposable,
   });
   events.setup?.({
     target,
@@ -371,7 +374,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
     const packages = new PackageCache(paths.packages, store, warn);
     const scriptsOn = spec.scripts !== false;
     const fileLimit = stagedFileLimit(spec.pack ? 'pack' : (spec.output ?? 'layer'));
-    const staged = await stagePlan({ plan, session, backend, ctx, packages, events, store, fileLimit, withArchives: scriptsOn && !spec.local });
+    const staged = await stagePlan({ plan, session, backend, ctx, packages, events, store, fileLimit, withArchives: scriptsOn && (!spec.local || !!spec.disposable) });
     // 2b. what the packages' maintainer scripts and triggers generate (a real installation in a scratch root)
     const scripts: ScriptsReport = scriptsOn
       ? await runMaintainerScripts({

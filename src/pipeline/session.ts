@@ -60,6 +60,8 @@ export class BuildSession {
       events: SessionEvents;
       /** Run the package manager on this machine instead of a container (--local). */
       local?: boolean;
+      /** With `local`: this machine is a throwaway build stage; the maintainer scripts install the packages on it. */
+      disposable?: boolean;
       /** For messages: where the default image comes from, and the repositories it would read. */
       imageSource: string;
       repositories: string;
@@ -153,10 +155,16 @@ export class BuildSession {
   /**
    * A fresh container of the build image for `arch`, whose root is a scratch root to install
    * packages into (stage/scripts.ts): nothing else uses it, it has no network, and `close`
-   * removes it. A --local build has none: it must not install packages on the machine it runs on.
+   * removes it. A --local build has one only where the machine is declared disposable (the
+   * --dockerfile stage): it must not install packages on a machine someone keeps.
    */
   async scratch(arch: Arch): Promise<ScratchRoot> {
-    if (this.opts.local) return { cannot: 'a --local build runs on this machine, where no package may be installed; build in a container to run them' };
+    if (this.opts.local && this.opts.disposable) return { runner: await this.get(), close: async () => {} };
+    if (this.opts.local) {
+      return {
+        cannot: 'a --local build runs on this machine, where no package may be installed; build in a container, or pass --disposable where this machine is a throwaway build stage',
+      };
+    }
     const docker = await this.engine();
     let image = this.image;
     if ((await this.nativeArch()).lambda !== arch.lambda) {

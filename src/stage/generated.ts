@@ -144,9 +144,28 @@ export function candidatePaths(l: InstallListing): string[] {
   return out.sort();
 }
 
+/**
+ * Databases a trigger compiles from sources that only the compiler reads: once the compiled
+ * database ships, its sources are dead weight in the layer (the MIME database's XML is 2.4 MiB).
+ * Programs read the compiled form (GIO and Qt read mime.cache, GSettings gschemas.compiled), and
+ * nothing can recompile them in a read-only /opt. Without the scripts (--no-scripts) the database
+ * is not shipped, and the sources stay.
+ */
+export const COMPILED_FROM: ReadonlyArray<{ database: string; sources: (p: string) => boolean }> = [
+  { database: '/usr/share/mime/mime.cache', sources: (p) => /^\/usr\/share\/mime\/packages\/[^/]+\.xml$/.test(p) },
+  {
+    database: '/usr/share/glib-2.0/schemas/gschemas.compiled',
+    sources: (p) => /^\/usr\/share\/glib-2\.0\/schemas\/[^/]+\.(gschema\.xml|gschema\.override|enums\.xml)$/.test(p),
+  },
+];
+
+export const SOURCES_WHY = 'sources of the databases they compiled (programs read the compiled ones)';
+
 export interface GeneratedSelection {
   /** Entries to add to the staged root, under the spelling the packages use, owned by the package whose directory holds them. */
   ship: TreeEntry[];
+  /** Package files of the staged root that only the compiler of a shipped database reads (COMPILED_FROM): left out. */
+  sources: string[];
   /** What was left out, by reason. */
   leftOut: Array<{ why: string; files: number; bytes: number; examples: string[] }>;
 }
@@ -179,7 +198,21 @@ export function selectGenerated(generated: FileTree, staged: FileTree, aliases: 
     const pkg = owner(at, staged, aliases);
     ship.push({ ...e, path: at, ...(pkg ? { pkg } : {}) });
   }
-  return { ship, leftOut: [...left.values()] };
+  const sources: string[] = [];
+  for (const c of COMPILED_FROM) {
+    if (!ship.some((e) => e.kind === 'file' && spellings(e.path, aliases).includes(c.database))) continue;
+    const found = [...staged.values()].filter((e) => e.kind === 'file' && c.sources(canonicalPath(e.path, aliases)));
+    if (found.length === 0) continue;
+    const l = left.get(SOURCES_WHY) ?? { why: SOURCES_WHY, files: 0, bytes: 0, examples: [] };
+    for (const e of found) {
+      sources.push(e.path);
+      l.files++;
+      l.bytes += e.kind === 'file' ? e.size : 0;
+      if (l.examples.length < 3) l.examples.push(e.path);
+    }
+    left.set(SOURCES_WHY, l);
+  }
+  return { ship, sources: sources.sort(), leftOut: [...left.values()] };
 }
 
 /**

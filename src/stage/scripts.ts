@@ -79,7 +79,8 @@ export function debInstallScript(purge: boolean): string {
     'done',
     'touch marker && sleep 1',
     'if [ -n "$debs" ]; then',
-    '  apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Use-Pty=0 -o APT::Sandbox::User=root \\',
+    // no binary caches of apt's lists: a --disposable stage's own apt state stays as it was
+    "  apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Use-Pty=0 -o APT::Sandbox::User=root -o Dir::Cache::pkgcache='' -o Dir::Cache::srcpkgcache='' \\",
     '    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $debs > meta/install.log 2>&1',
     '  status=$?',
     '  if [ "$status" -ne 0 ] && ! grep -q "^Unpacking " meta/install.log; then',
@@ -261,6 +262,7 @@ export async function runMaintainerScripts(args: RunScriptsArgs): Promise<Script
     if (entry.kind !== 'dir')
       report.generated.push({ path: entry.path, bytes: entry.kind === 'file' ? entry.size : 0, kind: entry.kind, ...(entry.pkg ? { package: entry.pkg } : {}) });
   }
+  for (const p of selection.sources) staged.tree.delete(p);
   addParents(staged.tree, selection.ship);
   report.keptState = keptStateDirs(selection.ship, aliases);
   return report;

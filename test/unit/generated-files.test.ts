@@ -8,7 +8,7 @@ import { parseArch } from '../../src/registry/arch.js';
 import { DEFAULT_KEEP, place, relocatedAddress } from '../../src/relocate/placement.js';
 import { relocate } from '../../src/relocate/relocate.js';
 import type { PlannedPackage } from '../../src/resolve/plan.js';
-import { candidatePaths, canonicalPath, EXCLUSIONS, keptStateDirs, parseAliases, selectGenerated, sharedDirectory, spellings } from '../../src/stage/generated.js';
+import { candidatePaths, canonicalPath, EXCLUSIONS, keptStateDirs, parseAliases, SOURCES_WHY, selectGenerated, sharedDirectory, spellings } from '../../src/stage/generated.js';
 import { JKS_DEFAULT_PASSWORD, jksDigest, normalise, parseJks, SOURCE_DATE_EPOCH, writeJks } from '../../src/stage/normalise.js';
 import { debInstallScript, failedScripts, rpmInstallScript, scriptsKey } from '../../src/stage/scripts.js';
 import { dir, file, readContent, symlink, treeOf, type FileTree } from '../../src/tree/types.js';
@@ -173,6 +173,34 @@ describe('selectGenerated: what of it the layer ships', () => {
     const s = selectGenerated(treeOf([file('/usr/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/2.10.0/loaders.cache', 'new\n')]), staged, MERGED_USR);
     expect(s.ship.map((e) => [e.path, e.pkg])).toEqual([['/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/2.10.0/loaders.cache', 'libgdk-pixbuf-2.0-0']]);
     expect(readContent((s.ship[0] as { content: Parameters<typeof readContent>[0] }).content).toString()).toBe('new\n');
+  });
+});
+
+describe('selectGenerated: the sources of a database a trigger compiled', () => {
+  const staged = treeOf([
+    { ...dir('/usr/share/mime/packages'), pkg: 'shared-mime-info' },
+    file('/usr/share/mime/packages/freedesktop.org.xml', '<mime-info/>', 0o644, 'shared-mime-info'),
+    file('/usr/share/mime/packages/README', 'not a source', 0o644, 'shared-mime-info'),
+    file('/usr/share/glib-2.0/schemas/org.gnome.desktop.interface.gschema.xml', '<schemalist/>', 0o644, 'gsettings-desktop-schemas'),
+    file('/usr/share/glib-2.0/schemas/10_debian.gschema.override', '[x]', 0o644, 'gsettings-desktop-schemas'),
+  ]);
+
+  it('leaves them out once the database ships, counted with examples', () => {
+    const s = selectGenerated(treeOf([file('/usr/share/mime/mime.cache', 'db')]), staged, MERGED_USR);
+    expect(s.ship.map((e) => e.path)).toEqual(['/usr/share/mime/mime.cache']);
+    expect(s.sources).toEqual(['/usr/share/mime/packages/freedesktop.org.xml']);
+    expect(s.leftOut).toEqual([{ why: SOURCES_WHY, files: 1, bytes: 12, examples: ['/usr/share/mime/packages/freedesktop.org.xml'] }]);
+  });
+
+  it('keeps them when the database is not among what ships (a script that failed, --no-scripts)', () => {
+    const s = selectGenerated(treeOf([file('/usr/share/mime/text/plain.xml', 'x')]), staged, MERGED_USR);
+    expect(s.sources).toEqual([]);
+    expect(s.leftOut).toEqual([]);
+  });
+
+  it("takes GSettings' schemas and overrides when gschemas.compiled ships (merged /usr spelling)", () => {
+    const s = selectGenerated(treeOf([file('/usr/share/glib-2.0/schemas/gschemas.compiled', 'db')]), staged, MERGED_USR);
+    expect(s.sources).toEqual(['/usr/share/glib-2.0/schemas/10_debian.gschema.override', '/usr/share/glib-2.0/schemas/org.gnome.desktop.interface.gschema.xml']);
   });
 });
 

@@ -55,7 +55,7 @@ describe('install --dockerfile', () => {
     expect(text).toContain('ARG YUMDA_NODE_IMAGE=node:20-bookworm-slim\nFROM --platform=linux/arm64 ${YUMDA_NODE_IMAGE} AS yumda-poppler-utils-build\n');
     expect(text).toContain('ARG YUMDA_PACKAGE=yumda@9.9.9\n');
     expect(text).toContain(
-      " && yumda install poppler-utils 'libfoo=1:2.3~rc1' --target debian12 --arch arm64 --repo 'http://example.org/debian bookworm main' --keep-docs --local --out-dir /yumda-layer\n",
+      " && yumda install poppler-utils 'libfoo=1:2.3~rc1' --target debian12 --arch arm64 --repo 'http://example.org/debian bookworm main' --keep-docs --local --disposable --out-dir /yumda-layer\n",
     );
     expect(text).toContain('FROM scratch AS yumda-poppler-utils\nCOPY --from=yumda-poppler-utils-build /yumda-layer /opt\n');
     expect(text).toContain('#   COPY --from=yumda-poppler-utils /opt /opt\n');
@@ -72,5 +72,11 @@ describe('install --dockerfile', () => {
     expect(bad.stderr).toMatch(/^yumda: error: --recipes names directories on this machine, which a docker build stage cannot see/);
     const out = await runYumda(['install', 'poppler-utils', '--target', 'debian12', '--dockerfile', '--out', 'x.zip'], { env: noEngine, cwd: tempDir() });
     expect(out.stderr.trim()).toBe('yumda: error: --dockerfile prints a Dockerfile snippet and builds nothing: it takes no --out, --out-dir, --verify or --local');
+  });
+
+  it('--disposable is only for --local: it is what lets the maintainer scripts install packages on this machine', async () => {
+    const r = await runYumda(['install', 'jq', '--target', 'debian12', '--disposable', '--dry-run'], { env: { DOCKER_HOST: 'unix:///nonexistent.sock' }, cwd: tempDir() });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('yumda: error: --disposable says the machine of a --local build may have packages installed on it: it takes --local');
   });
 });

@@ -50,6 +50,7 @@ export interface BuildOptions {
   cacheDir?: string;
   /** Run the package manager on this machine (a Dockerfile stage), not in a build container. */
   local?: boolean;
+  disposable?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -89,6 +90,7 @@ export function buildSpec(requests: PackageRequest[], target: string, arch: Arch
     refresh: !!opts.refresh,
     dryRun: !!opts.dryRun,
     local: !!opts.local,
+    disposable: !!opts.disposable,
     defaultRepos: opts.defaultRepos !== false,
     runtimeManifest: opts.runtimeManifest,
     pack: !!opts.pack,
@@ -135,6 +137,7 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
     process.stdout.write(dockerfileSnippet({ target, arch, packages: requests, flags: layerFlags(opts), toolVersion, yumdaPackage: opts.yumdaPackage }));
     return;
   }
+  if (opts.disposable && !opts.local) throw new UserError('--disposable says the machine of a --local build may have packages installed on it: it takes --local');
   if (opts.local && opts.verify)
     throw new UserError('--verify needs a Docker engine to run the layer, which --local is for doing without', {
       hint: 'verify the written layer with `yumda verify` where an engine is at hand',
