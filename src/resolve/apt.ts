@@ -363,6 +363,27 @@ export const aptBackend: Backend = {
     return { hits, total: ranked.length };
   },
 
+  async withRecommends(c, ctx, requests, log) {
+    const sim = await sh(c, 'apt-get install -s -q -o APT::Install-Recommends=true "${ARGS[@]}"', log, 'apt', requests.map(requestArg));
+    if (sim.exitCode !== 0) throw aptResolveError(sim.stderr, sim.stdout, ctx.target.id);
+    const installs = parseSimulation(sim.stdout).filter((i) => i.upgradesFrom !== i.version);
+    if (installs.length === 0) return [];
+    const show = await sh(
+      c,
+      'apt-cache show -q --no-all-versions "${ARGS[@]}"',
+      log,
+      'apt-cache',
+      installs.map((i) => `${i.name}:${i.arch}=${i.version}`),
+    );
+    if (show.exitCode !== 0) throw new Error(`apt-cache show failed: ${show.stderr.trim()}`);
+    return parseDeb822(show.stdout).map((s) => ({
+      name: s.get('Package') ?? '',
+      provides: parseDependsField(s.get('Provides')).flat(),
+      depends: [...parseDependsField(s.get('Pre-Depends')), ...parseDependsField(s.get('Depends'))],
+      recommends: parseDependsField(s.get('Recommends')),
+    }));
+  },
+
   async stage(c, ctx, packages, log) {
     await c.putArchive('/', await tarOf(new Map([[ARGS_FILE, packages.map((p) => `${p.name}:${p.arch}=${p.version}\n`).join('')]])));
     const script = [

@@ -126,4 +126,18 @@ export interface Backend {
    * ranking), the first `limit` with their versions, and how many matched in all.
    */
   search(c: Runner, ctx: ResolveContext, words: string[], limit: number, log: Log): Promise<{ hits: SearchHit[]; total: number }>;
+  /**
+   * The closure the requests would have if recommended packages were installed too, with each
+   * package's dependencies and recommendations: why a package the plan leaves out would come in
+   * (`yumda why`). Only where the package manager has weak dependencies yumda leaves out.
+   */
+  withRecommends?(c: Runner, ctx: ResolveContext, requests: PackageRequest[], log: Log): Promise<WeakNode[]>;
+}
+
+/** A package of a closure with recommendations: its dependencies and, apart, what it recommends. */
+export interface WeakNode {
+  name: string;
+  provides: string[];
+  depends: string[][];
+  recommends: string[][];
 }

@@ -109,3 +109,36 @@ export function directParents(packages: readonly Node[], requested: readonly str
   }
   return new Map([...parents].map(([k, v]) => [k, [...new Set(v)].sort()]));
 }
+
+/** One step of a chain: the package, and whether the one before depends on it or only recommends it. */
+export interface ChainStep {
+  name: string;
+  /** Absent for the chain's first package. */
+  via?: 'depends' | 'recommends';
+}
+
+type WeakNode = Node & { recommends: string[][] };
+
+/**
+ * The shortest chains to `target` when recommendations count as dependencies too (what the plan
+ * leaves out: yumda installs no recommended package), each step saying which it took. A step
+ * a package both depends on and recommends is a dependency.
+ */
+export function chainsWithRecommends(nodes: readonly WeakNode[], requested: readonly string[], target: string, limit = 5): ChainStep[][] {
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const all = nodes.map((n) => ({ name: n.name, provides: n.provides, depends: [...n.depends, ...n.recommends] }));
+  return shortestChains(all, requested, target, limit).map((chain) =>
+    chain.map((name, i) => {
+      if (i === 0) return { name };
+      const from = byName.get(chain[i - 1]!)!;
+      const to = byName.get(name)!;
+      const names = new Set([to.name, ...to.provides]);
+      return { name, via: from.depends.some((alts) => alts.some((a) => names.has(a))) ? 'depends' : 'recommends' };
+    }),
+  );
+}
+
+/** `a → b (recommends) → c`: a chain as `yumda why` prints it. */
+export function formatChain(steps: readonly ChainStep[]): string {
+  return steps.map((s, i) => (i === 0 ? s.name : `${s.via === 'recommends' ? ' (recommends) → ' : ' → '}${s.name}`)).join('');
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dependencyEdges, directParents, shortestChains } from '../../src/resolve/chains.js';
+import { chainsWithRecommends, dependencyEdges, directParents, formatChain, shortestChains } from '../../src/resolve/chains.js';
 
 /** A plan's dependency records: `deps` as alternatives of names, as the backends record them. */
 const pkg = (name: string, deps: string[][] = [], provides: string[] = []) => ({ name, provides, depends: deps });
@@ -76,5 +76,34 @@ describe('dependency chains of a plan (issue 22: yumda why)', () => {
     // `tool` is not requested: nothing pulls it in, and it pulls nothing in
     expect(p.has('tool')).toBe(false);
     expect(directParents(plan, ['imagemagick', 'tool']).get('libgs10')).toEqual(['tool']);
+  });
+});
+
+describe('chains through recommendations (what the plan leaves out)', () => {
+  const weak = (name: string, depends: string[][] = [], recommends: string[][] = [], provides: string[] = []) => ({ name, provides, depends, recommends });
+  // debian12: libmagickcore-6.q16-6 only recommends ghostscript, which depends on libgs10
+  const nodes = [
+    weak('imagemagick', [['imagemagick-6.q16']]),
+    weak('imagemagick-6.q16', [['libmagickcore-6.q16-6']]),
+    weak('libmagickcore-6.q16-6', [['liblcms2-2']], [['ghostscript'], ['gsfonts']]),
+    weak('ghostscript', [['libgs10']]),
+    weak('libgs10', [['liblcms2-2']], [['fonts-urw']]),
+    weak('liblcms2-2'),
+    weak('fonts-urw', [], [], ['gsfonts']),
+  ];
+
+  it.each([
+    { target: 'libgs10', chain: 'imagemagick → imagemagick-6.q16 → libmagickcore-6.q16-6 (recommends) → ghostscript → libgs10' },
+    { target: 'liblcms2-2', chain: 'imagemagick → imagemagick-6.q16 → libmagickcore-6.q16-6 → liblcms2-2' },
+    // recommended under a virtual name
+    { target: 'fonts-urw', chain: 'imagemagick → imagemagick-6.q16 → libmagickcore-6.q16-6 (recommends) → fonts-urw' },
+    { target: 'xfig', chain: undefined },
+  ])('$target', ({ target, chain }) => {
+    expect(chainsWithRecommends(nodes, ['imagemagick'], target).map(formatChain)[0]).toBe(chain);
+  });
+
+  it('a package both depended on and recommended is a dependency', () => {
+    const both = [weak('a', [['b']], [['b']]), weak('b')];
+    expect(chainsWithRecommends(both, ['a'], 'b')).toEqual([[{ name: 'a' }, { name: 'b', via: 'depends' }]]);
   });
 });

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { buildLayer, type BuildEvents } from '../../pipeline/build.js';
 import { parseArch } from '../../registry/arch.js';
 import { loadTarget } from '../../registry/load.js';
-import { shortestChains } from '../../resolve/chains.js';
+import { closureWithRecommends } from '../../pipeline/query.js';
+import { chainsWithRecommends, formatChain, shortestChains } from '../../resolve/chains.js';
 import { UserError } from '../../util/errors.js';
 import { shortList } from '../../util/format.js';
 import { printable } from '../../util/printable.js';
@@ -62,10 +63,42 @@ export async function whyCommand(pkg: string, requested: string[], opts: WhyOpti
     const runtime = result.from ? undefined : result.runtime;
     if (runtime?.packages.some((p) => p.name === wanted || p.provides?.includes(wanted)))
       throw new UserError(`${wanted} is not in ${of}: the ${runtime.id} runtime has it, so the layer does not ship it`);
-    throw new UserError(`${wanted} is not in ${of} (${plan.packages.length} package${plan.packages.length === 1 ? '' : 's'}; \`yumda install --dry-run\` lists them)`);
+    // yumda installs no recommended package: a package only recommended somewhere along the way is left out
+    const weak = await closureWithRecommends(
+      {
+        target: target.id,
+        arch: result.arch,
+        repos: opts.repo,
+        defaultRepos: opts.defaultRepos !== false,
+        buildImage: opts.buildImage,
+        network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
+        local: !!opts.local,
+        from: opts.from,
+        runtimeManifest: opts.runtimeManifest,
+      },
+      result.requests,
+      events,
+    );
+    ui.done();
+    const recommended = weak ? chainsWithRecommends(weak, roots, wanted, limit) : [];
+    if (recommended.length === 0) {
+      throw new UserError(`${wanted} is not in ${of} (${plan.packages.length} package${plan.packages.length === 1 ? '' : 's'}; \`yumda install --dry-run\` lists them)`);
+    }
+    // the first package only recommended along the chain: adding it to the request brings the rest
+    const firstWeak = (c: typeof recommended[number]) => c.find((s) => s.via === 'recommends')!.name;
+    const add = [...new Set(recommended.map(firstWeak))];
+    if (opts.json) {
+      process.stdout.write(JSON.stringify({ target: result.target.id, arch: result.arch.lambda, package: wanted, requested: roots, inPlan: false, chains: recommended, add }, null, 2) + '\n');
+      return;
+    }
+    process.stdout.write(`${wanted} is not in ${of}: it would come only through a recommended package, and yumda installs none; add ${shortList(add, 3)} to the packages to ship it\n`);
+    for (const c of recommended) process.stdout.write(printable(formatChain(c)) + '\n');
+    return;
   }
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ target: result.target.id, arch: result.arch.lambda, package: wanted, requested: roots, chains }, null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify({ target: result.target.id, arch: result.arch.lambda, package: wanted, requested: roots, inPlan: true, chains: chains.map((c) => c.map((name, i) => (i ? { name, via: 'depends' } : { name }))) }, null, 2) + '\n',
+    );
     return;
   }
   for (const c of chains) process.stdout.write(printable(c.join(' → ')) + '\n');
