@@ -107,3 +107,45 @@ describe('chains through recommendations (what the plan leaves out)', () => {
     expect(chainsWithRecommends(both, ['a'], 'b')).toEqual([[{ name: 'a' }, { name: 'b', via: 'depends' }]]);
   });
 });
+
+describe("the plan's PULLED IN BY column", () => {
+  it('names the direct parent, and the requested package where the plan records no dependencies', async () => {
+    const { formatPlan } = await import('../../src/cli/ui.js');
+    const { loadTarget } = await import('../../src/registry/load.js');
+    const { parseArch } = await import('../../src/registry/arch.js');
+    const p = (name: string, depends: string[][], requiredBy: string[], requested = false) => ({
+      name,
+      version: '1',
+      arch: 'amd64',
+      downloadSize: 1,
+      installedSize: 1024,
+      requiredBy,
+      requested,
+      provides: [],
+      depends,
+    });
+    const plan = {
+      packages: [
+        p('tool', [['libtool1'], ['libz']], ['tool'], true),
+        p('libtool1', [['libx'], ['liby']], ['tool']),
+        p('libx', [['libz']], ['tool']),
+        p('liby', [['libz']], ['tool']),
+        p('libz', [], ['tool']),
+        p('libw', [], ['tool']),
+      ],
+      fromRuntime: [],
+      skew: [],
+    };
+    const text = formatPlan(plan, { target: loadTarget('debian12'), arch: parseArch('x86_64'), image: 'img', repositories: [] }, { sources: false });
+    expect(text.split('\n').slice(2)).toEqual([
+      '  tool      1        1.0 KiB  (requested)',
+      '  libtool1  1        1.0 KiB  tool',
+      '  libx      1        1.0 KiB  libtool1',
+      '  liby      1        1.0 KiB  libtool1',
+      // tool depends on libz itself: the nearest parent, not libx or liby
+      '  libz      1        1.0 KiB  tool',
+      // no dependency record reaches it: the requested package that pulled it in, as resolved
+      '  libw      1        1.0 KiB  tool',
+    ]);
+  });
+});
