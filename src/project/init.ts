@@ -62,7 +62,8 @@ export function manifestTemplate(spec: InitSpec): string {
     ...spec.packages.map((p) => `      - ${yamlItem(p)}`),
     '    outputs:',
     `      zip: ${DEFAULT_ZIP_OUTPUT}`.padEnd(36) + '# {name}, {target} and {arch} are replaced; dir: a directory too',
-    `    # repos: [${optional[0] ?? 'URL'}]`.padEnd(36) + `# extra repositories, as --repo${optional.length ? ` (${optional.join(', ')}: a repository ${spec.target.id} knows by name)` : ''}`,
+    `    # repos: [${optional[0] ?? 'URL'}]`.padEnd(36) +
+      `# extra repositories, as --repo${optional.length ? ` (${optional.join(', ')}: a repository ${spec.target.id} knows by name)` : ''}`,
     '    # keep: { docs: true }'.padEnd(36) + '# as --keep-docs; locales, headers, static; unusable: [GROUP] as --keep-unusable',
     '    # pack: true'.padEnd(36) + "# as --pack: for what is over Lambda's 250 MB unzipped",
     '    # from: debian13'.padEnd(36) + '# as --from: a self-contained layer with its own C library',

@@ -340,7 +340,7 @@ export const aptBackend: Backend = {
     return versions;
   },
 
-  async search(c, ctx, words, limit, log) {
+  async search(c, _ctx, words, limit, log) {
     // apt-cache matches regular expressions against names and descriptions; each word literally
     // here, and ranked (and narrowed to names and summaries) by rankHits
     const found = await sh(c, 'apt-cache search -q -- "${ARGS[@]}"', log, 'apt-cache', words.map(literalPattern));

@@ -42,12 +42,16 @@ describe('search, why and init (debian12)', () => {
     const gs = await runYumda(['why', 'libgs10', 'imagemagick', '--target', 'debian12']);
     expect(gs.code).toBe(0);
     const [head, ...chains] = gs.stdout.trimEnd().split('\n');
-    expect(head).toMatch(/^libgs10 is not in the plan of imagemagick for debian12 x86_64: it would come only through a recommended package, and yumda installs none; add ghostscript/);
+    expect(head).toMatch(
+      /^libgs10 is not in the plan of imagemagick for debian12 x86_64: it would come only through a recommended package, and yumda installs none; add ghostscript/,
+    );
     expect(chains[0]).toMatch(/^imagemagick → .* \(recommends\) → ghostscript → libgs10$/);
 
     const runtime = await runYumda(['why', 'libc6', 'jq', '--target', 'debian12']);
     expect(runtime.code).toBe(1);
-    expect(runtime.stderr.trimEnd().split('\n').pop()).toBe('yumda: error: libc6 is not in the plan of jq for debian12 x86_64: the debian12 runtime has it, so the layer does not ship it');
+    expect(runtime.stderr.trimEnd().split('\n').pop()).toBe(
+      'yumda: error: libc6 is not in the plan of jq for debian12 x86_64: the debian12 runtime has it, so the layer does not ship it',
+    );
   });
 
   it('the manifest yumda init jq writes builds', async () => {

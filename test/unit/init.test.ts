@@ -57,9 +57,7 @@ describe('yumda init (issue 22)', () => {
 
     const forced = await runYumda(['init', 'curl', 'jq=1.6-2.1+deb12u1', '--target', 'debian12', '--arch', 'arm64', '--name', 'tools', '--force'], { cwd: dir });
     expect(forced.code).toBe(0);
-    expect(loadProject(file).jobs.map((j) => [j.name, j.arch.lambda, j.packages])).toEqual([
-      ['tools', 'arm64', [{ name: 'curl' }, { name: 'jq', version: '1.6-2.1+deb12u1' }]],
-    ]);
+    expect(loadProject(file).jobs.map((j) => [j.name, j.arch.lambda, j.packages])).toEqual([['tools', 'arm64', [{ name: 'curl' }, { name: 'jq', version: '1.6-2.1+deb12u1' }]]]);
 
     const other = tempDir();
     writeFileSync(path.join(other, 'yumda.json'), '{"layers": []}');

@@ -10,7 +10,11 @@ import { printable } from '../../util/printable.js';
 import { Reporter, outputMode } from '../ui.js';
 import { buildSpec, parsePackageArg, type BuildOptions } from './install.js';
 
-export interface WhyOptions extends Pick<BuildOptions, 'target' | 'arch' | 'from' | 'buildImage' | 'repo' | 'defaultRepos' | 'runtimeManifest' | 'network' | 'refresh' | 'cacheDir' | 'local' | 'json' | 'quiet'> {
+export interface WhyOptions
+  extends Pick<
+    BuildOptions,
+    'target' | 'arch' | 'from' | 'buildImage' | 'repo' | 'defaultRepos' | 'runtimeManifest' | 'network' | 'refresh' | 'cacheDir' | 'local' | 'json' | 'quiet'
+  > {
   limit: string;
 }
 
@@ -85,19 +89,34 @@ export async function whyCommand(pkg: string, requested: string[], opts: WhyOpti
       throw new UserError(`${wanted} is not in ${of} (${plan.packages.length} package${plan.packages.length === 1 ? '' : 's'}; \`yumda install --dry-run\` lists them)`);
     }
     // the first package only recommended along the chain: adding it to the request brings the rest
-    const firstWeak = (c: typeof recommended[number]) => c.find((s) => s.via === 'recommends')!.name;
+    const firstWeak = (c: (typeof recommended)[number]) => c.find((s) => s.via === 'recommends')!.name;
     const add = [...new Set(recommended.map(firstWeak))];
     if (opts.json) {
-      process.stdout.write(JSON.stringify({ target: result.target.id, arch: result.arch.lambda, package: wanted, requested: roots, inPlan: false, chains: recommended, add }, null, 2) + '\n');
+      process.stdout.write(
+        JSON.stringify({ target: result.target.id, arch: result.arch.lambda, package: wanted, requested: roots, inPlan: false, chains: recommended, add }, null, 2) + '\n',
+      );
       return;
     }
-    process.stdout.write(`${wanted} is not in ${of}: it would come only through a recommended package, and yumda installs none; add ${shortList(add, 3)} to the packages to ship it\n`);
+    process.stdout.write(
+      `${wanted} is not in ${of}: it would come only through a recommended package, and yumda installs none; add ${shortList(add, 3)} to the packages to ship it\n`,
+    );
     for (const c of recommended) process.stdout.write(printable(formatChain(c)) + '\n');
     return;
   }
   if (opts.json) {
     process.stdout.write(
-      JSON.stringify({ target: result.target.id, arch: result.arch.lambda, package: wanted, requested: roots, inPlan: true, chains: chains.map((c) => c.map((name, i) => (i ? { name, via: 'depends' } : { name }))) }, null, 2) + '\n',
+      JSON.stringify(
+        {
+          target: result.target.id,
+          arch: result.arch.lambda,
+          package: wanted,
+          requested: roots,
+          inPlan: true,
+          chains: chains.map((c) => c.map((name, i) => (i ? { name, via: 'depends' } : { name }))),
+        },
+        null,
+        2,
+      ) + '\n',
     );
     return;
   }
