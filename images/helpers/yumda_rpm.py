@@ -9,6 +9,8 @@
 #   yumda_rpm.py versions JOB NAME         the versions of NAME the repositories offer
 #   yumda_rpm.py download JOB DESTDIR NEVRA...
 #   yumda_rpm.py provides JOB NAME          the packages that provide NAME (a name or capability)
+#   yumda_rpm.py search   JOB WORD...       the newest package of each name whose name or summary
+#                                           holds every WORD (case-insensitive), for `yumda search`
 # JOB is a JSON file: {"manager", "installroot", "cachedir", "releasever", "arch", "repos": [{"id",
 # "url", "mirrorlist"} or {"id", "release"}], "runtime": [{"name", "epoch", "version", "release"}],
 # "pins": [{"name", "epoch", "version", "release", "arch"}]}. Pins (a lock file's versions) apply to
@@ -324,6 +326,10 @@ class DnfManager(object):
                 self.base.sack.add_excludes(excluded)
         return {"applied": applied, "missing": missing}
 
+    def search(self, words):
+        q = self.base.sack.query().available().filter(arch=[self.arch, "noarch"]).latest()
+        return matching(({"name": p.name, "evr": p.evr, "arch": p.arch, "summary": text(p.summary or ""), "repo": p.reponame} for p in q), words)
+
     def versions(self, name):
         q = self.base.sack.query().available().filter(name=name, arch=[self.arch, "noarch"])
         return [{"epoch": p.epoch, "version": p.version, "release": p.release, "arch": p.arch} for p in q]
@@ -505,11 +511,22 @@ class YumManager(object):
     def provides(self, name):
         return [{"name": p.name, "evr": "%s-%s" % (p.version, p.release), "arch": p.arch, "repo": p.repoid} for p in self.yb.pkgSack.searchProvides(name)]
 
+    def search(self, words):
+        pkgs = [p for p in self.yb.pkgSack.returnNewestByNameArch() if p.arch in (self.arch, "noarch")]
+        evr = lambda p: ("%s:" % p.epoch if p.epoch and p.epoch != "0" else "") + "%s-%s" % (p.version, p.release)  # noqa: E731
+        return matching(({"name": p.name, "evr": evr(p), "arch": p.arch, "summary": text(p.summary or ""), "repo": p.repoid} for p in pkgs), words)
+
     def download(self, pkgs):
         errors = self.yb.downloadPkgs(pkgs)
         if errors:
             fail("download", u"; ".join(u"%s: %s" % (text(p), u" ".join(text(m) for m in msgs)) for p, msgs in errors.items()))
         return [p.localPkg() for p in pkgs]
+
+
+def matching(pkgs, words):
+    """The packages whose name or summary holds every word, case-insensitively; yumda ranks them."""
+    words = [w.lower() for w in words]
+    return [p for p in pkgs if all(w in p["name"].lower() or w in p["summary"].lower() for w in words)]
 
 
 def unpack_rpm(rpm, root):
@@ -549,7 +566,7 @@ def main(argv):
         sys.stderr.write("usage: yumda_rpm.py refresh|resolve|download JOB ...\n")
         return 2
     cmd, job_file = argv[1], argv[2]
-    if cmd not in ("refresh", "resolve", "versions", "download", "provides"):
+    if cmd not in ("refresh", "resolve", "versions", "download", "provides", "search"):
         sys.stderr.write("unknown command %s\n" % cmd)
         return 2
     with open(job_file) as f:
@@ -585,6 +602,8 @@ def main(argv):
         emit({"versions": mgr.versions(argv[3])})
     elif cmd == "provides":
         emit({"packages": mgr.provides(argv[3])})
+    elif cmd == "search":
+        emit(with_releases({"packages": mgr.search(argv[3:])}, mgr))
     elif cmd == "download":
         dest = argv[3]
         pkgs = []

@@ -14,6 +14,9 @@ import { installCommand } from './commands/install.js';
 import { verifyCommand } from './commands/verify.js';
 import { runtimeRefreshCommand } from './commands/runtime.js';
 import { targetsCommand } from './commands/targets.js';
+import { registerSearch } from './commands/search.js';
+import { registerWhy } from './commands/why.js';
+import { registerInit } from './commands/init.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -225,6 +228,10 @@ export function program(): Command {
     )
     // the AWS SDK loads only for this command: it would double every other command's start-up time
     .action(async (zip: string, opts) => (await import('./commands/publish.js')).publishCommand(zip, opts));
+
+  registerSearch(cli);
+  registerWhy(cli);
+  registerInit(cli);
 
   cli
     .command('targets')

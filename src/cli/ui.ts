@@ -2,7 +2,8 @@ import { repositoryLines, type BuildEvents, type BuildSetup } from '../pipeline/
 import type { Arch } from '../registry/arch.js';
 import type { Repository, Target } from '../registry/types.js';
 import type { Plan } from '../resolve/plan.js';
-import { formatBytes } from '../util/format.js';
+import { directParents } from '../resolve/chains.js';
+import { formatBytes, shortList } from '../util/format.js';
 import { printable } from '../util/printable.js';
 import { progressLine, type ProgressState } from '../util/progress.js';
 
@@ -135,11 +136,17 @@ export function formatPlan(plan: Plan, ctx: { target: Target; arch: Arch; image:
   ];
   // packages from a repository the distribution does not support as its own (SPAL) say so, in a column of their own
   const noted = supportNotes(plan, ctx.repositories);
+  // the package one step nearer a requested one (`yumda why` prints the whole chain); the requested
+  // ones themselves where the plan has no dependency records to follow
+  const parents = directParents(
+    plan.packages,
+    plan.packages.filter((p) => p.requested).map((p) => p.name),
+  );
   const rows = plan.packages.map((p) => [
     p.name,
     p.version,
     formatBytes(p.installedSize),
-    p.requested ? '(requested)' : p.requiredBy.join(', '),
+    p.requested ? '(requested)' : shortList(parents.get(p.name) ?? p.requiredBy, 2),
     ...(noted.length ? [p.repository ?? ''] : []),
   ]);
   const head = ['PACKAGE', 'VERSION', 'SIZE', 'PULLED IN BY', ...(noted.length ? ['REPOSITORY'] : [])];

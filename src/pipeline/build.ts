@@ -165,7 +165,7 @@ export interface BuildResult {
   scripts?: ScriptsReport & { layerPaths: Map<string, string> };
 }
 
-function backendFor(target: Target): Backend {
+export function backendFor(target: Target): Backend {
   switch (target.packageManager) {
     case 'apt':
       return aptBackend;

@@ -10,6 +10,7 @@ import { NotFoundError, notFoundLine, STAGE_ARCHIVES, STAGE_OUT } from './backen
 import { tarOf } from '../tree/tar.js';
 import { formatStanza, parseDeb822, parseDependsField } from './deb822.js';
 import { attribute, runtimeDependencies, type PlannedPackage, type VersionSkew } from './plan.js';
+import { literalPattern, rankHits, type SearchHit } from './search.js';
 
 const APT_CONFIG = '/yumda/etc/apt.conf';
 
@@ -117,6 +118,16 @@ export function parseAptRepo(arg: string, index: number, defaultSuite: string): 
     components: suite === undefined ? ['main'] : components.length ? components : suite.endsWith('/') ? [] : ['main'],
     gpgcheck: false,
   };
+}
+
+/** `name - summary` lines of `apt-cache search`. */
+export function parseAptSearch(stdout: string): Array<{ name: string; summary: string }> {
+  const out: Array<{ name: string; summary: string }> = [];
+  for (const line of stdout.split('\n')) {
+    const m = /^(\S+) - (.*)$/.exec(line);
+    if (m) out.push({ name: m[1]!, summary: m[2]!.trim() });
+  }
+  return out;
 }
 
 export interface SimulatedInstall {
@@ -327,6 +338,50 @@ export const aptBackend: Backend = {
     const versions = parseMadison(r.stdout, name);
     if (r.exitCode !== 0 || versions.length === 0) throw new NotFoundError(notFoundLine([{ name }], ctx.target.id));
     return versions;
+  },
+
+  async search(c, _ctx, words, limit, log) {
+    // apt-cache matches regular expressions against names and descriptions; each word literally
+    // here, and ranked (and narrowed to names and summaries) by rankHits
+    const found = await sh(c, 'apt-cache search -q -- "${ARGS[@]}"', log, 'apt-cache', words.map(literalPattern));
+    if (found.exitCode !== 0) throw new UserError(`apt-cache search failed: ${found.stderr.trim().split('\n').pop()}`);
+    const ranked = rankHits(parseAptSearch(found.stdout), words);
+    const top = ranked.slice(0, limit);
+    if (top.length === 0) return { hits: [], total: 0 };
+    const show = await sh(
+      c,
+      'apt-cache show -q --no-all-versions "${ARGS[@]}"',
+      log,
+      'apt-cache',
+      top.map((h) => h.name),
+    );
+    const stanzas = new Map(parseDeb822(show.stdout).map((s) => [s.get('Package'), s]));
+    const hits: SearchHit[] = top.map((h) => {
+      const s = stanzas.get(h.name);
+      return { name: h.name, version: s?.get('Version') ?? '', arch: s?.get('Architecture') ?? '', summary: h.summary };
+    });
+    return { hits, total: ranked.length };
+  },
+
+  async withRecommends(c, ctx, requests, log) {
+    const sim = await sh(c, 'apt-get install -s -q -o APT::Install-Recommends=true "${ARGS[@]}"', log, 'apt', requests.map(requestArg));
+    if (sim.exitCode !== 0) throw aptResolveError(sim.stderr, sim.stdout, ctx.target.id);
+    const installs = parseSimulation(sim.stdout).filter((i) => i.upgradesFrom !== i.version);
+    if (installs.length === 0) return [];
+    const show = await sh(
+      c,
+      'apt-cache show -q --no-all-versions "${ARGS[@]}"',
+      log,
+      'apt-cache',
+      installs.map((i) => `${i.name}:${i.arch}=${i.version}`),
+    );
+    if (show.exitCode !== 0) throw new Error(`apt-cache show failed: ${show.stderr.trim()}`);
+    return parseDeb822(show.stdout).map((s) => ({
+      name: s.get('Package') ?? '',
+      provides: parseDependsField(s.get('Provides')).flat(),
+      depends: [...parseDependsField(s.get('Pre-Depends')), ...parseDependsField(s.get('Depends'))],
+      recommends: parseDependsField(s.get('Recommends')),
+    }));
   },
 
   async stage(c, ctx, packages, log) {

@@ -2,6 +2,7 @@ import type { Runner } from '../runner/types.js';
 import type { Arch } from '../registry/arch.js';
 import type { Repository, Runtime, Target } from '../registry/types.js';
 import type { Plan, PlannedPackage } from './plan.js';
+import type { SearchHit } from './search.js';
 import { UserError } from '../util/errors.js';
 import { shortList } from '../util/format.js';
 
@@ -120,4 +121,23 @@ export interface Backend {
   providers?(c: Runner, ctx: ResolveContext, sonames: string[]): Promise<Map<string, string>>;
   /** Versions of a package the repositories offer, newest first (for version ranges). */
   candidates?(c: Runner, ctx: ResolveContext, name: string, log: Log): Promise<string[]>;
+  /**
+   * The packages whose name or summary holds every word, best first (resolve/search.ts's
+   * ranking), the first `limit` with their versions, and how many matched in all.
+   */
+  search(c: Runner, ctx: ResolveContext, words: string[], limit: number, log: Log): Promise<{ hits: SearchHit[]; total: number }>;
+  /**
+   * The closure the requests would have if recommended packages were installed too, with each
+   * package's dependencies and recommendations: why a package the plan leaves out would come in
+   * (`yumda why`). Only where the package manager has weak dependencies yumda leaves out.
+   */
+  withRecommends?(c: Runner, ctx: ResolveContext, requests: PackageRequest[], log: Log): Promise<WeakNode[]>;
+}
+
+/** A package of a closure with recommendations: its dependencies and, apart, what it recommends. */
+export interface WeakNode {
+  name: string;
+  provides: string[];
+  depends: string[][];
+  recommends: string[][];
 }

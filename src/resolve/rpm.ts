@@ -21,6 +21,7 @@ import { UserError } from '../util/errors.js';
 import { projectRoot } from '../util/paths.js';
 import { sha256 } from '../util/hash.js';
 import type { Backend, Log, PackageRequest, ResolveContext, VersionPin } from './backend.js';
+import { rankHits } from './search.js';
 import { NotFoundError, notFoundLine, STAGE_ARCHIVES, STAGE_OUT } from './backend.js';
 import { planFromResolution, runtimeCapabilities, type RpmResolution } from './rpmplan.js';
 import { compareEvr, formatEvr, parseEvr, parseReldep, satisfies, type Evr } from './rpmver.js';
@@ -453,6 +454,24 @@ export const rpmBackend: Backend = {
     const plan = planFromResolution({ resolution: r, requested: requests, runtime: ctx.runtime, rpmArch: ctx.arch.rpm, rpathToLayer: true });
     for (const n of plan.notes) log(`version skew: ${n}`);
     return plan;
+  },
+
+  async search(c, ctx, words, limit, log) {
+    const r = await helper<{ packages: Array<{ name: string; evr: string; arch: string; summary: string; repo: string }>; releases?: Releases }>(
+      c,
+      ctx,
+      ['search', JOB, ...words],
+      log,
+      'searching',
+    );
+    // one entry per name: the machine's own architecture before noarch, as the resolver prefers
+    const own = [...r.packages].sort((a, b) => Number(a.arch === 'noarch') - Number(b.arch === 'noarch'));
+    const ids = releaseRepoIds(r.releases);
+    const ranked = rankHits(
+      own.map((p) => ({ name: p.name, version: p.evr.replace(/^0:/, ''), arch: p.arch, summary: p.summary, repository: ids.get(p.repo) ?? p.repo })),
+      words,
+    );
+    return { hits: ranked.slice(0, limit).map(({ match: _, ...h }) => h), total: ranked.length };
   },
 
   async candidates(c, ctx, name, log) {

@@ -204,6 +204,27 @@ describe('al2023 target with a stand-in build image and repository', () => {
     expect((JSON.parse(r.stdout) as { packages: Array<{ name: string; version: string }> }).packages).toEqual([expect.objectContaining({ name: 'hello-data', version: '2.0-1' })]);
   });
 
+  it("searches the repository through dnf (the helper's search) and says why a package is in the plan", async () => {
+    const where = ['--target', 'al2023', '--build-image', buildImage, '--no-default-repos', '--repo', server.url];
+    const r = await runYumda(['search', 'hello', ...where, '--json']);
+    expect(r.stderr).not.toMatch(/error/);
+    const found = JSON.parse(r.stdout) as { total: number; packages: Array<{ name: string; version: string; arch: string; summary: string }> };
+    // the exact name first, then the prefixes, shorter first; one entry per name, at its newest version (epoch included)
+    expect(found.packages.map((p) => [p.name, p.version, p.arch])).toEqual([
+      ['hello', '1.0-1', 'x86_64'],
+      ['hello-data', '1:0.9-1', 'noarch'],
+      ['hello-extras', '1.0-1', 'noarch'],
+    ]);
+    expect(found.packages[0]!.summary).toBe('yumda test fixture hello');
+    // the machine's architecture only: archtool's aarch64 build is not listed
+    const arch = JSON.parse((await runYumda(['search', 'archtool', ...where, '--json'])).stdout) as { packages: Array<{ arch: string }> };
+    expect(arch.packages.map((p) => p.arch)).toEqual(['x86_64']);
+
+    const why = await runYumda(['why', 'libgreet', 'hello', ...where, '--runtime-manifest', manifestFile]);
+    expect(why.stderr).not.toMatch(/error/);
+    expect(why.stdout).toBe('hello → libgreet\n');
+  });
+
   it('refuses an unknown package in one line, writing nothing', async () => {
     const out = path.join(work, 'nope.zip');
     const r = await install(['no-such-package-xyz', '--out', out, '--quiet']);
