@@ -206,7 +206,7 @@ export function program(): Command {
     )
     .argument('<zip>', 'the layer zip (from yumda install or yumda build)')
     .requiredOption('-n, --name <layer>', 'Lambda layer name')
-    .requiredOption('-r, --region <region>', 'AWS region (repeatable)', collect, [])
+    .option('-r, --region <region>', "AWS region (repeatable; default: AWS_REGION, AWS_DEFAULT_REGION, else the AWS profile's region)", collect, [])
     .option('--s3-bucket <bucket>', 'bucket for zips over 50 MB, in the same region as the layer; {region} is replaced')
     .option('--s3-prefix <prefix>', 'key prefix in the bucket', 'yumda/')
     .option('--public', 'let every AWS account use the layer version')
@@ -215,6 +215,7 @@ export function program(): Command {
     .option('--license-info <spdx>', 'layer version license field')
     .option('--allow-missing', 'publish even when a shipped binary needs a library neither the layer nor its runtime has')
     .option('--runtime-manifest <file>', "check the layer's libraries against this runtime manifest instead of the one its manifest names")
+    .option('--dry-run', 'say what would be published (layer, regions, zip size and SHA-256, runtimes); call no AWS API')
     .option('--json', 'print the layer version ARNs as JSON on stdout')
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText(
