@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { runInterruptTasks } from '../util/cleanup.js';
-import { errorReport, fsError, isUserError } from '../util/errors.js';
+import { errorJson, errorReport, fsError, isUserError, UserError } from '../util/errors.js';
 import { engineLost } from '../docker/engine.js';
 import { toolVersion } from '../util/version.js';
 import { loadUnusable } from '../registry/load.js';
@@ -67,7 +67,13 @@ export function program(): Command {
     .description(
       'Package native Linux software for AWS Lambda: resolve distro packages in a build container, ' + 'relocate them under /opt, and write a Lambda layer zip (or a directory).',
     )
-    .showHelpAfterError('(run with --help for usage)');
+    // commander's own errors (an unknown option, a missing argument) are thrown, not printed, so
+    // they reach the one place that reports every error: same prefix, same --json object
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined });
+  cli.hook('preAction', (_cli, action) => {
+    jsonOutput = !!action.opts().json;
+  });
 
   cli
     .command('install')
@@ -267,6 +273,34 @@ export function program(): Command {
   return cli;
 }
 
+/**
+ * Whether the command was asked for --json, so its failure is a JSON object on stdout too. Set
+ * once the command line is parsed; before that (commander's own errors) the words tell.
+ */
+let jsonOutput: boolean | undefined;
+
+function wantsJson(): boolean {
+  return jsonOutput ?? process.argv.slice(2).includes('--json');
+}
+
+/**
+ * Commander's error as yumda's: its "error: " prefix dropped (yumda's own is added), the usage
+ * hint of the command it was about. Help and --version are not errors: undefined.
+ */
+function fromCommander(e: CommanderError): UserError | undefined {
+  if (e.exitCode === 0 || e.code === 'commander.help' || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return undefined;
+  const words = process.argv.slice(2).filter((w) => !w.startsWith('-'));
+  const command = words.length && ['cache', 'runtime'].includes(words[0]!) && words[1] ? `${words[0]} ${words[1]}` : words[0];
+  const known = program().commands.some((c) => c.name() === command?.split(' ')[0]);
+  return new UserError(e.message.replace(/^error: /, ''), { hint: `run yumda ${known ? `${command} ` : ''}--help for usage`, exitCode: e.exitCode || 1 });
+}
+
+/** Prints an error the one way: the line on stderr, and with --json the object on stdout. */
+function report(e: unknown): void {
+  process.stderr.write(errorReport(e));
+  if (wantsJson()) process.stdout.write(errorJson(e));
+}
+
 /** Exit codes of a process ended by a signal, as shells report them (128 + the signal's number). */
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
@@ -321,18 +355,24 @@ async function main(): Promise<void> {
     if (signalled || reported) return;
     reported = true;
     const e = userFacing(raw);
-    process.stderr.write(errorReport(e));
+    report(e);
     void cleanUp().finally(() => process.exit(isUserError(e) ? e.exitCode : 70));
   });
   try {
     await program().parseAsync(process.argv);
   } catch (raw) {
+    if (raw instanceof CommanderError) {
+      const e = fromCommander(raw);
+      if (e) report(e);
+      process.exitCode = raw.exitCode;
+      return exitWhenDone();
+    }
     // the signal handler (or the one for an escaped failure) is removing what the work left and exits when done
     if (signalled || reported) return new Promise<void>(() => undefined);
     reported = true;
     await cleanUp();
     const e = userFacing(raw);
-    process.stderr.write(errorReport(e));
+    report(e);
     process.exitCode = isUserError(e) ? e.exitCode : 70;
   }
   if (!signalled) exitWhenDone();

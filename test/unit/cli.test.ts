@@ -127,3 +127,49 @@ describe('the one way errors reach the terminal', () => {
     ).toBe(true);
   });
 });
+
+describe("commander's errors and --json failures go the one way", () => {
+  it.each([
+    [['install', '--bogus', 'jq'], "yumda: error: unknown option '--bogus'; run yumda install --help for usage"],
+    [['install'], "yumda: error: missing required argument 'packages'; run yumda install --help for usage"],
+    [['frob'], "yumda: error: unknown command 'frob'; run yumda --help for usage"],
+    [['cache', 'clean', '--wat'], "yumda: error: unknown option '--wat'; run yumda cache clean --help for usage"],
+    [['inspect', 'a.zip', '--top'], "yumda: error: option '--top <n>' argument missing; run yumda inspect --help for usage"],
+  ])('%j: one line with the yumda prefix, exit 1', async (args, line) => {
+    const r = await runYumda(args);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([line]);
+    expect(r.stdout).toBe('');
+  });
+
+  it('help and --version are not errors', async () => {
+    const v = await runYumda(['--version']);
+    expect([v.code, v.stderr]).toEqual([0, '']);
+    const h = await runYumda(['install', '--help']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toMatch(/^Usage: yumda install/);
+  });
+
+  it('with --json, a failure is also a JSON object on stdout, under the same exit code', async () => {
+    const d = tempDir();
+    const missing = await runYumda(['inspect', 'nothing.zip', '--json'], { cwd: d });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^yumda: error: .*nothing\.zip/)]);
+    expect(JSON.parse(missing.stdout)).toEqual({ error: expect.stringMatching(/nothing\.zip/) });
+
+    const target = await runYumda(['install', 'jq', '--target', 'centos5', '--json'], { cwd: d });
+    expect(target.code).toBe(1);
+    const doc = JSON.parse(target.stdout) as { error: string; hint: string };
+    expect(doc.error).toBe("unknown target 'centos5'");
+    expect(doc.hint).toMatch(/^known targets: /);
+    expect(target.stderr.trim()).toBe(`yumda: error: ${doc.error}; ${doc.hint}`);
+
+    // commander's own errors too, when --json was on the command line
+    const option = await runYumda(['verify', 'x.zip', '--json', '--bogus'], { cwd: d });
+    expect(option.code).toBe(1);
+    expect(JSON.parse(option.stdout)).toEqual({ error: "unknown option '--bogus'", hint: 'run yumda verify --help for usage' });
+    // and without --json, stdout stays empty
+    const plain = await runYumda(['inspect', 'nothing.zip'], { cwd: d });
+    expect(plain.stdout).toBe('');
+  });
+});
