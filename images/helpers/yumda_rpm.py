@@ -9,6 +9,7 @@
 #   yumda_rpm.py versions JOB NAME         the versions of NAME the repositories offer
 #   yumda_rpm.py download JOB DESTDIR NEVRA...
 #   yumda_rpm.py provides JOB NAME          the packages that provide NAME (a name or capability)
+#   yumda_rpm.py names    JOB               every package name of the repositories (for suggestions)
 # JOB is a JSON file: {"manager", "installroot", "cachedir", "releasever", "arch", "repos": [{"id",
 # "url", "mirrorlist"} or {"id", "release"}], "runtime": [{"name", "epoch", "version", "release"}],
 # "pins": [{"name", "epoch", "version", "release", "arch"}]}. Pins (a lock file's versions) apply to
@@ -242,6 +243,9 @@ class DnfManager(object):
 
     def counts(self):
         return dict((r.id, len(self.base.sack.query().available().filter(reponame=r.id))) for r in self.base.repos.iter_enabled())
+
+    def names(self):
+        return sorted(set(p.name for p in self.base.sack.query().available().filter(arch=[self.arch, "noarch"])))
 
     def provides(self, name):
         q = self.base.sack.query().available().filter(provides=name, arch=[self.arch, "noarch"]).latest()
@@ -505,6 +509,9 @@ class YumManager(object):
     def provides(self, name):
         return [{"name": p.name, "evr": "%s-%s" % (p.version, p.release), "arch": p.arch, "repo": p.repoid} for p in self.yb.pkgSack.searchProvides(name)]
 
+    def names(self):
+        return sorted(set(p.name for p in self.yb.pkgSack.returnPackages() if p.arch in (self.arch, "noarch")))
+
     def download(self, pkgs):
         errors = self.yb.downloadPkgs(pkgs)
         if errors:
@@ -546,10 +553,10 @@ def parse_nevra(s):
 
 def main(argv):
     if len(argv) < 3:
-        sys.stderr.write("usage: yumda_rpm.py refresh|resolve|download JOB ...\n")
+        sys.stderr.write("usage: yumda_rpm.py refresh|resolve|versions|provides|names|download JOB ...\n")
         return 2
     cmd, job_file = argv[1], argv[2]
-    if cmd not in ("refresh", "resolve", "versions", "download", "provides"):
+    if cmd not in ("refresh", "resolve", "versions", "download", "provides", "names"):
         sys.stderr.write("unknown command %s\n" % cmd)
         return 2
     with open(job_file) as f:
@@ -585,6 +592,8 @@ def main(argv):
         emit({"versions": mgr.versions(argv[3])})
     elif cmd == "provides":
         emit({"packages": mgr.provides(argv[3])})
+    elif cmd == "names":
+        emit({"names": mgr.names()})
     elif cmd == "download":
         dest = argv[3]
         pkgs = []

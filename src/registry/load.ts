@@ -3,7 +3,7 @@ import path from 'node:path';
 import { UserError } from '../util/errors.js';
 import { projectRoot } from '../util/paths.js';
 import { readDocument } from '../util/schema.js';
-import type { Runtime, Target, UnusableOnLambda } from './types.js';
+import type { PackageNamePairs, Runtime, Target, UnusableOnLambda } from './types.js';
 
 const registryDir = path.join(projectRoot, 'registry');
 
@@ -62,4 +62,9 @@ export function runtimeFile(id: string): string {
 /** What cannot work on Lambda and is left out of layers by default. */
 export function loadUnusable(): UnusableOnLambda {
   return readDocument<UnusableOnLambda>('unusable', path.join(registryDir, 'unusable-on-lambda.json'));
+}
+
+/** The rpm and Debian names of the same software (registry/package-names.json), for not-found suggestions. */
+export function loadPackageNames(): PackageNamePairs {
+  return readDocument<PackageNamePairs>('package-names', path.join(registryDir, 'package-names.json'));
 }

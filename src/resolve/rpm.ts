@@ -21,7 +21,7 @@ import { UserError } from '../util/errors.js';
 import { projectRoot } from '../util/paths.js';
 import { sha256 } from '../util/hash.js';
 import type { Backend, Log, PackageRequest, ResolveContext, VersionPin } from './backend.js';
-import { NotFoundError, notFoundLine, STAGE_ARCHIVES, STAGE_OUT } from './backend.js';
+import { NotFoundError, notFoundError, STAGE_ARCHIVES, STAGE_OUT } from './backend.js';
 import { planFromResolution, runtimeCapabilities, type RpmResolution } from './rpmplan.js';
 import { compareEvr, formatEvr, parseEvr, parseReldep, satisfies, type Evr } from './rpmver.js';
 
@@ -177,7 +177,7 @@ export function helperError(err: HelperError, ctx: Pick<ResolveContext, 'target'
       // each spec as it was asked for (name=version), else as the helper had it
       const specs = err.specs ?? (err.spec ? [err.spec] : []);
       const missing = specs.map((sp) => requests.find((q) => requestSpec(q) === sp) ?? { name: sp });
-      if (missing.length) return new NotFoundError(notFoundLine(missing, ctx.target.id));
+      if (missing.length) return notFoundError(missing, ctx.target.id);
       return new NotFoundError(explainRpmFailure(err.kind, err.message, ctx.target.id));
     }
     default: {
@@ -374,7 +374,7 @@ async function notFoundElsewhere(c: Runner, ctx: ResolveContext, err: HelperErro
   const optional = rpmManager(ctx.target) === 'dnf' ? unusedOptionalRepositories(ctx.target, ctx.repositories) : [];
   if (err.kind !== 'not-found' || !request || request.version) return plain;
   const from = newestTargetOf('deb')?.id;
-  if (!optional.length) return from ? new NotFoundError(plain.message, { hint: notFoundHint(request.name, [], from).hint }) : plain;
+  if (!optional.length) return from ? new NotFoundError(plain.message, { hint: notFoundHint(request.name, [], from).hint, missing: [request] }) : plain;
   log(`${request.name} is not in the ${ctx.target.id} repositories: looking in ${optional.map((o) => o.name.toUpperCase()).join(', ')}`);
   const looked = await helperAnswer<{ packages: Array<{ name: string; evr: string; arch: string; repo: string }> }>(
     c,
@@ -392,7 +392,7 @@ async function notFoundElsewhere(c: Runner, ctx: ResolveContext, err: HelperErro
   }));
   const { also, hint } = notFoundHint(request.name, entries, from);
   // a NotFoundError still: the build adds that the metadata came from the cache, when it did
-  return new NotFoundError(`${plain.message}${also}`, { hint });
+  return new NotFoundError(`${plain.message}${also}`, { hint, missing: [request] });
 }
 
 /**
@@ -455,10 +455,15 @@ export const rpmBackend: Backend = {
     return plan;
   },
 
+  async packageNames(c, ctx, log) {
+    const r = await helper<{ names: string[] }>(c, ctx, ['names', JOB], log, 'listing package names');
+    return r.names;
+  },
+
   async candidates(c, ctx, name, log) {
     const r = await helper<{ versions: Array<{ epoch: number; version: string; release: string }> }>(c, ctx, ['versions', JOB, name], log, 'listing versions');
     const versions = newestFirst(r.versions);
-    if (versions.length === 0) throw new NotFoundError(notFoundLine([{ name }], ctx.target.id));
+    if (versions.length === 0) throw notFoundError([{ name }], ctx.target.id);
     return versions;
   },
 
