@@ -46,6 +46,7 @@ import { runMaintainerScripts, type ScriptsReport } from '../stage/scripts.js';
 import { leaveOutUnusable, type UnusableLeftOut } from '../stage/unusable.js';
 import { packLayer, type PackReport } from '../pack/pack.js';
 import type { ProgressState } from '../util/progress.js';
+import { plural } from '../util/plural.js';
 
 export { defaultBuildImage };
 
@@ -429,7 +430,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       plan.packages,
       plan.packages.map((p) => p.name),
     );
-    events.step(`relocating ${staged.tree.size} paths under /opt`);
+    events.step(`relocating ${plural(staged.tree.size, 'path')} under /opt`);
     const layout = { triplet: spec.arch.triplet, keep: spec.keep ?? DEFAULT_KEEP, keptState: scripts.keptState };
     const { layer, report } = relocate({
       staged: staged.tree,

@@ -24,6 +24,7 @@ import type { Backend, Log, PackageRequest, ResolveContext, VersionPin } from '.
 import { NotFoundError, notFoundError, STAGE_ARCHIVES, STAGE_OUT } from './backend.js';
 import { planFromResolution, runtimeCapabilities, type RpmResolution } from './rpmplan.js';
 import { compareEvr, formatEvr, parseEvr, parseReldep, satisfies, type Evr } from './rpmver.js';
+import { plural } from '../util/plural.js';
 
 const HELPER = '/yumda/bin/yumda_rpm.py';
 const JOB = '/yumda/etc/job.json';
@@ -427,8 +428,8 @@ export const rpmBackend: Backend = {
       env: { YUMDA_METADATA_MAX_AGE: maxAge },
     });
     for (const [id, rel] of Object.entries(r.releases ?? {}))
-      log(`${id}: configured by ${rel.package} (${rel.repos.join(', ')}${rel.gpgcheck ? `, signed: ${rel.keys.length} key${rel.keys.length === 1 ? '' : 's'}` : ''})`);
-    for (const [id, n] of Object.entries(r.repos)) log(`${id}: ${n} packages`);
+      log(`${id}: configured by ${rel.package} (${rel.repos.join(', ')}${rel.gpgcheck ? `, signed: ${plural(rel.keys.length, 'key')}` : ''})`);
+    for (const [id, n] of Object.entries(r.repos)) log(`${id}: ${plural(n, 'package')}`);
     if (typeof r.cachedAgeSeconds !== 'number') return { fetched: true };
     log('repository metadata is fresh: reused');
     return { fetched: false, ageSeconds: r.cachedAgeSeconds };
@@ -446,7 +447,7 @@ export const rpmBackend: Backend = {
     // a release package's repositories go by yumda's id for them (what signatures and the plan name)
     const ids = releaseRepoIds(answer.releases);
     const r = { ...answer, packages: answer.packages.map((p) => (ids.has(p.repo) ? { ...p, repo: ids.get(p.repo)! } : p)) };
-    if (r.pins?.applied.length) log(`locked versions preferred for ${r.pins.applied.length} packages`);
+    if (r.pins?.applied.length) log(`locked versions preferred for ${plural(r.pins.applied.length, 'package')}`);
     if (r.pins?.missing.length) log(`locked versions no longer in the repositories (not pinned): ${r.pins.missing.join(', ')}`);
     // every executable of the layer carries /opt/lib as its DT_RPATH (relocate/binaries.ts), so a
     // newer library shipped there wins over the runtime's older copy

@@ -29,6 +29,7 @@ import { loadTarget } from '../../registry/load.js';
 import type { PackageRequest } from '../../resolve/backend.js';
 import { UserError } from '../../util/errors.js';
 import { Reporter, outputMode } from '../ui.js';
+import { plural } from '../../util/plural.js';
 
 export interface ProjectOptions {
   manifest?: string;
@@ -231,7 +232,7 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
   for (const o of outputs) {
     const where = [o.zip && path.relative(process.cwd(), o.zip), o.dir && path.relative(process.cwd(), o.dir) + '/'].filter(Boolean).join(' and ');
     ui.info(
-      `${o.name} (${o.target} ${o.arch}): ${o.packages} packages, ${formatBytes(o.unzippedBytes)} unzipped` +
+      `${o.name} (${o.target} ${o.arch}): ${plural(o.packages, 'package')}, ${formatBytes(o.unzippedBytes)} unzipped` +
         (o.zippedBytes !== undefined ? `, ${formatBytes(o.zippedBytes)} zipped` : '') +
         ` → ${where}` +
         (o.sha256 ? `\n  sha256 ${o.sha256}` : '') +

@@ -1,5 +1,6 @@
 import { loadRuntime, loadTarget, targetIds } from '../../registry/load.js';
 import { runtimeLabel } from '../../registry/lambda-runtimes.js';
+import { plural } from '../../util/plural.js';
 
 export function targetsCommand(opts: { json?: boolean }): void {
   const today = new Date().toISOString().slice(0, 10);
@@ -41,7 +42,7 @@ export function targetsCommand(opts: { json?: boolean }): void {
         `  packages:      ${t.packageManager} (${t.family}), ${t.distro.name} ${t.distro.version}; architectures ${t.architectures.join(', ')}`,
         `  build image:   ${t.buildImage.name} (built from ${t.buildImage.context}/Dockerfile when missing)`,
         ...(t.optionalRepositories ?? []).map((o) => `  --repo ${o.name}:${' '.repeat(Math.max(1, 7 - o.name.length))}${o.description}`),
-        `  runtime:       ${r.id} (${r.image}): ${r.packages.length} packages provided, from ${r.provenance.source} (${r.provenance.date})`,
+        `  runtime:       ${r.id} (${r.image}): ${plural(r.packages.length, 'package')} provided, from ${r.provenance.source} (${r.provenance.date})`,
         ...(t.compatibleRuntimes.length ? [`  Lambda:        ${t.compatibleRuntimes.map((r) => runtimeLabel(t, r, today)).join(', ')}`] : []),
         '',
       ].join('\n'),
