@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { buildLayer, gateBuild, parseRepos, type BuildEvents, type BuildResult, type BuildSpec } from '../../pipeline/build.js';
 import { checkOutputs, checkReplaceable, type OutputTarget } from '../../emit/outputs.js';
+import { packNotNeeded } from '../../format/packed.js';
 import { writeLayerOutputs } from '../../emit/write.js';
 import { cachePaths } from '../../cache/paths.js';
 import { formatBytes } from '../../util/format.js';
@@ -146,6 +147,8 @@ interface LayerOutput {
   /** What the write gate said: the build's warnings and the libraries allowed to be missing. */
   warnings: string[];
   missingLibraries: Array<{ file: string; soname: string; candidate?: string }>;
+  /** Said under the layer's line: a --pack the layer did not need. */
+  note?: string;
 }
 
 /**
@@ -236,7 +239,8 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
         (o.zippedBytes !== undefined ? `, ${formatBytes(o.zippedBytes)} zipped` : '') +
         ` → ${where}` +
         (o.sha256 ? `\n  sha256 ${o.sha256}` : '') +
-        (o.sbom ? `\n  SBOM (CycloneDX 1.5) ${path.relative(process.cwd(), o.sbom)}` : ''),
+        (o.sbom ? `\n  SBOM (CycloneDX 1.5) ${path.relative(process.cwd(), o.sbom)}` : '') +
+        (o.note ? `\n  ${o.note}` : ''),
     );
     const changes = o.lockChanges.filter((c) => !c.startsWith('new:'));
     if (changes.length && !opts.frozen) ui.info(`  ${LOCK_NAME}: ${changes.join(', ')}`);
@@ -279,6 +283,7 @@ async function writeOutputs(job: LayerJob, result: BuildResult, ui: Reporter, ch
     ...(written.zip ? { zip: written.zip.path, sha256: written.zip.sha256, zippedBytes: written.zip.bytes } : {}),
     ...(written.sbom ? { sbom: written.sbom } : {}),
     ...(written.dir ? { dir: written.dir } : {}),
+    ...(result.packed && packNotNeeded(result.packed.manifest) ? { note: packNotNeeded(result.packed.manifest) } : {}),
   };
 }
 

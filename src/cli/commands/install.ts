@@ -173,7 +173,7 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   });
   ui.done();
   const files = [...result.layer.values()].filter((e) => e.kind !== 'dir').length;
-  const output = { path: out, format, zippedBytes: written.zip?.bytes, unzippedBytes: gate.unzippedBytes, entries: files };
+  const output = { path: out, format, zippedBytes: written.zip?.bytes, unzippedBytes: gate.unzippedBytes, entries: files, ...(written.sbom ? { sbom: written.sbom } : {}) };
   if (opts.json) {
     printJson(result, output, verification, gate);
     return;
@@ -181,12 +181,18 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   summarize(ui, result, output);
 }
 
-function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: string; zippedBytes: number | undefined; unzippedBytes: number; entries: number }): void {
+function summarize(
+  ui: Reporter,
+  r: BuildResult,
+  o: { path: string; format: string; zippedBytes: number | undefined; unzippedBytes: number; entries: number; sbom?: string },
+): void {
   const pct = ((o.unzippedBytes / LAMBDA_UNZIPPED_LIMIT) * 100).toFixed(1);
   ui.info(
     `Wrote ${o.path}: ${plural(o.entries, 'file or link', 'files and links')}, ${formatBytes(o.unzippedBytes)} unzipped (${pct}% of Lambda's 250 MB limit)` +
       (o.zippedBytes !== undefined ? `, ${formatBytes(o.zippedBytes)} zipped` : ''),
   );
+  // the SBOM beside the zip is a file the user did not name: say where it is
+  if (o.sbom) ui.info(`  SBOM (CycloneDX 1.5) ${o.sbom}`);
   if (o.zippedBytes !== undefined && o.zippedBytes > LAMBDA_DIRECT_UPLOAD_LIMIT) {
     ui.info(`  over the 50 MB direct-upload limit: publish it through S3`);
   }
