@@ -4,7 +4,7 @@ import { runInterruptTasks } from '../util/cleanup.js';
 import { errorJson, errorReport, fsError, isUserError, UserError } from '../util/errors.js';
 import { engineLost } from '../docker/engine.js';
 import { toolVersion } from '../util/version.js';
-import { loadUnusable } from '../registry/load.js';
+import { DEFAULT_TARGET, loadUnusable } from '../registry/load.js';
 import { buildCommand, updateCommand } from './commands/build.js';
 import { cacheCleanCommand, cacheInfoCommand } from './commands/cache.js';
 import { recipesCommand } from './commands/recipes.js';
@@ -20,7 +20,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 /** Options that say what to build and how to report it, shared by the commands that build a layer. */
 function buildOptions(cmd: Command): Command {
   return cmd
-    .option('-t, --target <id>', 'target distribution and runtime (see `yumda targets`)', 'al2023')
+    .option('-t, --target <id>', 'target distribution and runtime (see `yumda targets`)', DEFAULT_TARGET)
     .option('-a, --arch <arch>', 'x86_64 or arm64', 'x86_64')
     .option(
       '--from <target>',

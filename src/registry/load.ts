@@ -15,6 +15,9 @@ function idsIn(folder: 'targets' | 'runtimes'): string[] {
     .sort();
 }
 
+/** The target of a build that names none: AL2023's runtimes are the ones Lambda recommends. */
+export const DEFAULT_TARGET = 'al2023';
+
 export function targetIds(): string[] {
   return idsIn('targets');
 }

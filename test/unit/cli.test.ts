@@ -82,14 +82,14 @@ describe('CLI errors (no Docker needed)', () => {
   it('lists targets', async () => {
     const r = await runYumda(['targets', '--json']);
     expect(r.code).toBe(0);
-    const targets = JSON.parse(r.stdout) as Array<{ id: string; legacy: boolean; endOfSupport?: string; runtime: { packages: number } }>;
+    const targets = JSON.parse(r.stdout) as Array<{ id: string; default: boolean; legacy: boolean; endOfSupport?: string; runtime: { packages: number } }>;
     expect(targets.find((t) => t.id === 'debian12')?.runtime.packages).toBeGreaterThan(50);
-    // Amazon Linux 2 reached end of support (registry/targets/al2.json says so)
-    expect(targets.map((t) => [t.id, t.legacy, t.endOfSupport])).toEqual([
-      ['al2', true, '2026-06-30'],
-      ['al2023', false, undefined],
-      ['debian12', false, undefined],
-      ['debian13', false, undefined],
+    // Amazon Linux 2 reached end of support (registry/targets/al2.json says so): listed last; al2023 is the default
+    expect(targets.map((t) => [t.id, t.default, t.legacy, t.endOfSupport])).toEqual([
+      ['al2023', true, false, undefined],
+      ['debian12', false, false, undefined],
+      ['debian13', false, false, undefined],
+      ['al2', false, true, '2026-06-30'],
     ]);
     expect(targets.find((t) => t.id === 'debian13')?.runtime.packages).toBeGreaterThan(50);
     const text = await runYumda(['targets']);
@@ -97,7 +97,8 @@ describe('CLI errors (no Docker needed)', () => {
     // a deprecated runtime says since when
     expect(text.stdout).toMatch(/^ {2}Lambda: .*python3\.9 \(deprecated 2025-12-15\)/m);
     expect(text.stdout).toMatch(/^al2 \(legacy: end of support 2026-06-30\) {2}Amazon Linux 2:/m);
-    expect(text.stdout).toMatch(/^al2023 {2}Amazon Linux 2023/m);
+    expect(text.stdout).toMatch(/^al2023 \(default\) {2}Amazon Linux 2023/m);
+    expect(text.stdout.match(/^\S+/gm)).toEqual(['al2023', 'debian12', 'debian13', 'al2']);
   });
 
   it('lists the recipes, and rejects a recipe with a wrong field naming file and field', async () => {
