@@ -11,6 +11,7 @@
 #   yumda_rpm.py provides JOB NAME          the packages that provide NAME (a name or capability)
 #   yumda_rpm.py search   JOB WORD...       the newest package of each name whose name or summary
 #                                           holds every WORD (case-insensitive), for `yumda search`
+#   yumda_rpm.py names    JOB               every package name of the repositories (for suggestions)
 # JOB is a JSON file: {"manager", "installroot", "cachedir", "releasever", "arch", "repos": [{"id",
 # "url", "mirrorlist"} or {"id", "release"}], "runtime": [{"name", "epoch", "version", "release"}],
 # "pins": [{"name", "epoch", "version", "release", "arch"}]}. Pins (a lock file's versions) apply to
@@ -244,6 +245,9 @@ class DnfManager(object):
 
     def counts(self):
         return dict((r.id, len(self.base.sack.query().available().filter(reponame=r.id))) for r in self.base.repos.iter_enabled())
+
+    def names(self):
+        return sorted(set(p.name for p in self.base.sack.query().available().filter(arch=[self.arch, "noarch"])))
 
     def provides(self, name):
         q = self.base.sack.query().available().filter(provides=name, arch=[self.arch, "noarch"]).latest()
@@ -516,6 +520,9 @@ class YumManager(object):
         evr = lambda p: ("%s:" % p.epoch if p.epoch and p.epoch != "0" else "") + "%s-%s" % (p.version, p.release)  # noqa: E731
         return matching(({"name": p.name, "evr": evr(p), "arch": p.arch, "summary": text(p.summary or ""), "repo": p.repoid} for p in pkgs), words)
 
+    def names(self):
+        return sorted(set(p.name for p in self.yb.pkgSack.returnPackages() if p.arch in (self.arch, "noarch")))
+
     def download(self, pkgs):
         errors = self.yb.downloadPkgs(pkgs)
         if errors:
@@ -563,10 +570,10 @@ def parse_nevra(s):
 
 def main(argv):
     if len(argv) < 3:
-        sys.stderr.write("usage: yumda_rpm.py refresh|resolve|download JOB ...\n")
+        sys.stderr.write("usage: yumda_rpm.py refresh|resolve|versions|provides|names|download JOB ...\n")
         return 2
     cmd, job_file = argv[1], argv[2]
-    if cmd not in ("refresh", "resolve", "versions", "download", "provides", "search"):
+    if cmd not in ("refresh", "resolve", "versions", "download", "provides", "search", "names"):
         sys.stderr.write("unknown command %s\n" % cmd)
         return 2
     with open(job_file) as f:
@@ -604,6 +611,8 @@ def main(argv):
         emit({"packages": mgr.provides(argv[3])})
     elif cmd == "search":
         emit(with_releases({"packages": mgr.search(argv[3:])}, mgr))
+    elif cmd == "names":
+        emit({"names": mgr.names()})
     elif cmd == "download":
         dest = argv[3]
         pkgs = []

@@ -11,6 +11,7 @@ import { printable } from '../util/printable.js';
 import { checkClosure, type ClosureReport } from './closure.js';
 import { groupVersionProblems, versionGroupLine } from './versions.js';
 import { withLambdaSandbox, type SandboxRun } from './sandbox.js';
+import { plural } from '../util/plural.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 
@@ -170,7 +171,9 @@ export async function verifyLayer(docker: Docker, image: string, input: VerifyIn
   if (input.smoke.length + input.run.length === 0 && !(input.packed && image)) return results;
 
   const tmpMb = input.packed ? ephemeralStorageMb(input.packed.tmpMb) : undefined;
-  events.step(`running ${input.smoke.length + input.run.length} commands Lambda-like in ${image}${input.packed ? ', each unpacking the packed tree on its first call' : ''}`);
+  events.step(
+    `running ${plural(input.smoke.length + input.run.length, 'command')} Lambda-like in ${image}${input.packed ? ', each unpacking the packed tree on its first call' : ''}`,
+  );
   await withLambdaSandbox(docker, { image, runtime: input.runtime, layer: input.layer, ...(tmpMb ? { tmpMb } : {}) }, async (sb) => {
     if (input.packed && tmpMb) report(packedFirstCallResult(await sb.run(PACKED_FIRST_CALL, input.timeoutMs), input.packed, tmpMb));
     for (const s of input.smoke) {

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { runInterruptTasks } from '../util/cleanup.js';
-import { errorReport, fsError, isUserError } from '../util/errors.js';
+import { errorJson, errorReport, fsError, isUserError, UserError } from '../util/errors.js';
 import { engineLost } from '../docker/engine.js';
 import { toolVersion } from '../util/version.js';
-import { loadUnusable } from '../registry/load.js';
+import { DEFAULT_TARGET, loadUnusable } from '../registry/load.js';
 import { buildCommand, updateCommand } from './commands/build.js';
 import { cacheCleanCommand, cacheInfoCommand } from './commands/cache.js';
 import { recipesCommand } from './commands/recipes.js';
@@ -23,7 +23,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 /** Options that say what to build and how to report it, shared by the commands that build a layer. */
 function buildOptions(cmd: Command): Command {
   return cmd
-    .option('-t, --target <id>', 'target distribution and runtime (see `yumda targets`)', 'al2023')
+    .option('-t, --target <id>', 'target distribution and runtime (see `yumda targets`)', DEFAULT_TARGET)
     .option('-a, --arch <arch>', 'x86_64 or arm64', 'x86_64')
     .option(
       '--from <target>',
@@ -70,7 +70,13 @@ export function program(): Command {
     .description(
       'Package native Linux software for AWS Lambda: resolve distro packages in a build container, ' + 'relocate them under /opt, and write a Lambda layer zip (or a directory).',
     )
-    .showHelpAfterError('(run with --help for usage)');
+    // commander's own errors (an unknown option, a missing argument) are thrown, not printed, so
+    // they reach the one place that reports every error: same prefix, same --json object
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined });
+  cli.hook('preAction', (_cli, action) => {
+    jsonOutput = !!action.opts().json;
+  });
 
   cli
     .command('install')
@@ -209,7 +215,7 @@ export function program(): Command {
     )
     .argument('<zip>', 'the layer zip (from yumda install or yumda build)')
     .requiredOption('-n, --name <layer>', 'Lambda layer name')
-    .requiredOption('-r, --region <region>', 'AWS region (repeatable)', collect, [])
+    .option('-r, --region <region>', "AWS region (repeatable; default: AWS_REGION, AWS_DEFAULT_REGION, else the AWS profile's region)", collect, [])
     .option('--s3-bucket <bucket>', 'bucket for zips over 50 MB, in the same region as the layer; {region} is replaced')
     .option('--s3-prefix <prefix>', 'key prefix in the bucket', 'yumda/')
     .option('--public', 'let every AWS account use the layer version')
@@ -218,6 +224,7 @@ export function program(): Command {
     .option('--license-info <spdx>', 'layer version license field')
     .option('--allow-missing', 'publish even when a shipped binary needs a library neither the layer nor its runtime has')
     .option('--runtime-manifest <file>', "check the layer's libraries against this runtime manifest instead of the one its manifest names")
+    .option('--dry-run', 'say what would be published (layer, regions, zip size and SHA-256, runtimes); call no AWS API')
     .option('--json', 'print the layer version ARNs as JSON on stdout')
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText(
@@ -271,6 +278,34 @@ export function program(): Command {
     .action((image: string, opts) => runtimeRefreshCommand(image, opts));
 
   return cli;
+}
+
+/**
+ * Whether the command was asked for --json, so its failure is a JSON object on stdout too. Set
+ * once the command line is parsed; before that (commander's own errors) the words tell.
+ */
+let jsonOutput: boolean | undefined;
+
+function wantsJson(): boolean {
+  return jsonOutput ?? process.argv.slice(2).includes('--json');
+}
+
+/**
+ * Commander's error as yumda's: its "error: " prefix dropped (yumda's own is added), the usage
+ * hint of the command it was about. Help and --version are not errors: undefined.
+ */
+function fromCommander(e: CommanderError): UserError | undefined {
+  if (e.exitCode === 0 || e.code === 'commander.help' || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return undefined;
+  const words = process.argv.slice(2).filter((w) => !w.startsWith('-'));
+  const command = words.length && ['cache', 'runtime'].includes(words[0]!) && words[1] ? `${words[0]} ${words[1]}` : words[0];
+  const known = program().commands.some((c) => c.name() === command?.split(' ')[0]);
+  return new UserError(e.message.replace(/^error: /, ''), { hint: `run yumda ${known ? `${command} ` : ''}--help for usage`, exitCode: e.exitCode || 1 });
+}
+
+/** Prints an error the one way: the line on stderr, and with --json the object on stdout. */
+function report(e: unknown): void {
+  process.stderr.write(errorReport(e));
+  if (wantsJson()) process.stdout.write(errorJson(e));
 }
 
 /** Exit codes of a process ended by a signal, as shells report them (128 + the signal's number). */
@@ -327,18 +362,24 @@ async function main(): Promise<void> {
     if (signalled || reported) return;
     reported = true;
     const e = userFacing(raw);
-    process.stderr.write(errorReport(e));
+    report(e);
     void cleanUp().finally(() => process.exit(isUserError(e) ? e.exitCode : 70));
   });
   try {
     await program().parseAsync(process.argv);
   } catch (raw) {
+    if (raw instanceof CommanderError) {
+      const e = fromCommander(raw);
+      if (e) report(e);
+      process.exitCode = raw.exitCode;
+      return exitWhenDone();
+    }
     // the signal handler (or the one for an escaped failure) is removing what the work left and exits when done
     if (signalled || reported) return new Promise<void>(() => undefined);
     reported = true;
     await cleanUp();
     const e = userFacing(raw);
-    process.stderr.write(errorReport(e));
+    report(e);
     process.exitCode = isUserError(e) ? e.exitCode : 70;
   }
   if (!signalled) exitWhenDone();

@@ -6,6 +6,7 @@ import { directParents } from '../resolve/chains.js';
 import { formatBytes, shortList } from '../util/format.js';
 import { printable } from '../util/printable.js';
 import { progressLine, type ProgressState } from '../util/progress.js';
+import { plural } from '../util/plural.js';
 
 export type OutputMode = 'tty' | 'plain' | 'json' | 'quiet';
 
@@ -131,7 +132,7 @@ export function formatPlan(plan: Plan, ctx: { target: Target; arch: Arch; image:
   const dl = plan.packages.reduce((n, p) => n + p.downloadSize, 0);
   const inst = plan.packages.reduce((n, p) => n + p.installedSize, 0);
   const lines = [
-    `Plan: ${plan.packages.length} packages for ${ctx.target.id} ${ctx.arch.lambda} (${formatBytes(dl)} to download, ${formatBytes(inst)} unpacked before relocation)`,
+    `Plan: ${plural(plan.packages.length, 'package')} for ${ctx.target.id} ${ctx.arch.lambda} (${formatBytes(dl)} to download, ${formatBytes(inst)} unpacked before relocation)`,
     ...(opts.sources === false ? [] : sourceLines(ctx.target, ctx.arch, ctx.image, ctx.repositories)),
   ];
   // packages from a repository the distribution does not support as its own (SPAL) say so, in a column of their own
@@ -175,6 +176,6 @@ export function formatPlan(plan: Plan, ctx: { target: Target; arch: Arch; image:
 export function supportNotes(plan: Pick<Plan, 'packages'>, repositories: readonly Repository[]): string[] {
   return repositories.flatMap((r) => {
     const n = plan.packages.filter((p) => p.repository === r.id).length;
-    return r.supportNote && n ? [`${r.id}: ${n} package${n === 1 ? '' : 's'}; ${r.supportNote}`] : [];
+    return r.supportNote && n ? [`${r.id}: ${plural(n, 'package')}; ${r.supportNote}`] : [];
   });
 }

@@ -1,6 +1,7 @@
 import type { PackedManifest } from './layer-manifest.js';
 import { formatBytes } from '../util/format.js';
 import { EPHEMERAL_STORAGE_DEFAULT_MB } from '../pack/packed-layer.js';
+import { LAMBDA_UNZIPPED_LIMIT } from '../emit/limits.js';
 
 /**
  * The ephemeral storage to configure for a packed layer: what its tree takes in /tmp, plus room
@@ -19,5 +20,17 @@ export function packedLines(p: PackedManifest, measured?: { unpackMs: number }):
       (measured ? ` (${(measured.unpackMs / 1000).toFixed(1)} s measured on this machine, in the build container)` : '') +
       `; later calls exec directly. Launchers in /opt/bin: ${p.programs.slice(0, 8).join(', ')}${p.programs.length > 8 ? `, … (${p.programs.length})` : ''}`,
   ];
+  const note = packNotNeeded(p);
+  if (note) lines.push(note);
   return lines;
+}
+
+/**
+ * A note for a packed tree far below Lambda's unzipped limit (under half of it): packing costs an
+ * unpack on every cold start and /tmp to hold it, and such a tree fits without it.
+ */
+export function packNotNeeded(p: Pick<PackedManifest, 'treeBytes'>): string | undefined {
+  if (p.treeBytes >= LAMBDA_UNZIPPED_LIMIT / 2) return undefined;
+  const pct = ((p.treeBytes / LAMBDA_UNZIPPED_LIMIT) * 100).toFixed(1);
+  return `note: packing is not needed: the tree is ${formatBytes(p.treeBytes)} (${pct}% of Lambda's 250 MB limit) and fits unpacked, with no unpack on the first call and no /tmp to size`;
 }

@@ -1,6 +1,7 @@
 import { formatBytes } from '../util/format.js';
 import { printable } from '../util/printable.js';
 import type { UnusableLeftOut } from './layer-manifest.js';
+import { plural } from '../util/plural.js';
 
 /**
  * One line per group of what cannot work on Lambda that a build left out: what, why, how much,
@@ -9,5 +10,5 @@ import type { UnusableLeftOut } from './layer-manifest.js';
  */
 export function unusableLine(u: UnusableLeftOut): string {
   const libs = u.libraries.length ? `; libraries only they needed: ${u.libraries.join(', ')} (${formatBytes(u.libraryBytes)})` : '';
-  return printable(`left out: ${u.what} (${u.why}): ${u.files} files, ${formatBytes(u.bytes)}${libs}; --keep-unusable ${u.id} keeps them`);
+  return printable(`left out: ${u.what} (${u.why}): ${plural(u.files, 'file')}, ${formatBytes(u.bytes)}${libs}; --keep-unusable ${u.id} keeps them`);
 }

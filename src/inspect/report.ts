@@ -10,6 +10,7 @@ import { packedLines } from '../format/packed.js';
 import { selfContainedLines } from '../format/self-contained.js';
 import { LAYER_ROOT } from '../relocate/placement.js';
 import { printable } from '../util/printable.js';
+import { plural } from '../util/plural.js';
 
 export interface SizeRow {
   name: string;
@@ -183,7 +184,7 @@ export function formatInspect(r: InspectReport, top: number): string {
       ? printable(`${r.file}: ${what} made by ${l.tool}: ${l.requested.join(' ')} for ${l.target} ${l.arch} (runtime ${l.runtime})`)
       : `${file}: ${what} (no yumda manifest: not made by yumda, or made by another tool)`,
   );
-  out.push(`  ${r.counts.files} files, ${r.counts.symlinks} symlinks, ${r.counts.dirs} directories; ${r.counts.executables} programs`);
+  out.push(`  ${plural(r.counts.files, 'file')}, ${plural(r.counts.symlinks, 'symlink')}, ${plural(r.counts.dirs, 'directory')}; ${plural(r.counts.executables, 'program')}`);
   out.push(`  ${r.format === 'zip' ? 'zipped' : 'tarball'}   ${formatBytes(r.archiveBytes).padStart(10)}`);
   out.push(`  unzipped ${formatBytes(r.unzippedBytes).padStart(10)}`);
   for (const lim of r.limits) {
@@ -197,7 +198,7 @@ export function formatInspect(r: InspectReport, top: number): string {
   if (r.specialModes.length) out.push(`  ${specialModesLine(r.specialModes)}`);
   for (const u of r.unusable) out.push(`  ${unusableLine(u)}`);
   if (r.leftOut.length) {
-    out.push(`  left out at build time, ${r.leftOut.length} modules a library of which is nowhere (nothing links to them):`);
+    out.push(`  left out at build time, ${plural(r.leftOut.length, 'module')} a library of which is nowhere (nothing links to them):`);
     for (const m of r.leftOut)
       out.push(
         `    ${printable(m.file.replace(/^\/opt\//, ''))} needs ${m.version ? `${printable(m.version)} of ` : ''}${printable(m.soname)}${m.package ? ` (package ${printable(m.package)} has it)` : ''}`,

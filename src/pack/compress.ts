@@ -10,6 +10,7 @@ import { shellQuote } from '../util/shell.js';
 import { UserError } from '../util/errors.js';
 import { ProgressMeter, type ProgressState } from '../util/progress.js';
 import { PACK_LEVEL, PACK_WINDOW_LOG, type PackedTree } from './assemble.js';
+import { plural } from '../util/plural.js';
 
 /** schema/cache-pack.schema.json: a compressed tree, by the digest of what it holds. */
 interface CachedPack {
@@ -79,7 +80,7 @@ export async function compressTree(opts: CompressContext & { packed: PackedTree 
       `rm -rf ${q(work)} && mkdir -p ${q(work)}/tree ${q(work)}/unpacked && command -v zstd >/dev/null && command -v tar >/dev/null`,
       'preparing (are tar and zstd in the build image?)',
     );
-    opts.step(`copying ${packed.files} files into the build container to compress`);
+    opts.step(`copying ${plural(packed.files, 'file')} into the build container to compress`);
     const members: TarMember[] = sortedEntries(packed.tree.values()).map((entry) => ({ name: entry.path.slice(LAYER_ROOT.length + 1), entry }));
     await runner.putArchive(`${work}/tree`, treeTarStream(members, FIXED_DATE));
     opts.step(`compressing the tree with zstd -${PACK_LEVEL} --long=${PACK_WINDOW_LOG} (minutes for hundreds of MB)`);

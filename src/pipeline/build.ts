@@ -8,7 +8,8 @@ import { applicableRecipes, loadRecipes } from '../recipes/load.js';
 import type { AppliedRecipe } from '../recipes/types.js';
 import { aptBackend, parseAptRepo } from '../resolve/apt.js';
 import { displayRepoUrl, parseRpmRepo, rpmBackend } from '../resolve/rpm.js';
-import { NotFoundError, staleMetadataHint, type Backend, type PackageRequest, type ResolveContext, type VersionPin } from '../resolve/backend.js';
+import { NotFoundError, type Backend, type PackageRequest, type ResolveContext, type VersionPin } from '../resolve/backend.js';
+import { explainNotFound } from '../resolve/not-found.js';
 import { pickUpstream } from '../resolve/constraints.js';
 import { checkLocked, checkRequest } from '../resolve/names.js';
 import { stagedLicenses, type PackageLicense } from '../sbom/licenses.js';
@@ -45,6 +46,7 @@ import { runMaintainerScripts, type ScriptsReport } from '../stage/scripts.js';
 import { leaveOutUnusable, type UnusableLeftOut } from '../stage/unusable.js';
 import { packLayer, type PackReport } from '../pack/pack.js';
 import type { ProgressState } from '../util/progress.js';
+import { plural } from '../util/plural.js';
 
 export { defaultBuildImage };
 
@@ -344,8 +346,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
         events.step(`resolving ${shortList(names, 8)}`);
         resolved = { plan: await backend.resolve(c, ctx, requests, events.detail), requests, imageIdentity: identity };
       } catch (e) {
-        const stale = e instanceof NotFoundError ? staleMetadataHint(session.metadata) : undefined;
-        if (stale) throw new NotFoundError((e as NotFoundError).message, { hint: [stale, (e as NotFoundError).hint].filter(Boolean).join('; ') });
+        if (e instanceof NotFoundError) throw await explainNotFound(e, { backend, c, ctx, metadata: session.metadata, log: events.detail });
         throw e;
       }
       plans.put(key, resolved);
@@ -429,7 +430,7 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       plan.packages,
       plan.packages.map((p) => p.name),
     );
-    events.step(`relocating ${staged.tree.size} paths under /opt`);
+    events.step(`relocating ${plural(staged.tree.size, 'path')} under /opt`);
     const layout = { triplet: spec.arch.triplet, keep: spec.keep ?? DEFAULT_KEEP, keptState: scripts.keptState };
     const { layer, report } = relocate({
       staged: staged.tree,

@@ -14,6 +14,7 @@ import { sha256 } from '../util/hash.js';
 import { readInputFile, readInputText } from '../util/input.js';
 import { validateDocument } from '../util/schema.js';
 import type { LayerJob } from './manifest.js';
+import { plural } from '../util/plural.js';
 
 export const LOCK_NAME = 'yumda.lock';
 
@@ -250,7 +251,7 @@ export function pinsOf(locked: LockedLayer): VersionPin[] {
 
 /** What changed between two lock entries of a layer, for `yumda update` and `yumda build` to report. */
 export function lockChanges(before: LockedLayer | undefined, after: LockedLayer): string[] {
-  if (!before) return [`new: ${after.packages.length} packages`];
+  if (!before) return [`new: ${plural(after.packages.length, 'package')}`];
   const out: string[] = [];
   const then = new Map(before.packages.map((p) => [p.name, p]));
   const now = new Map(after.packages.map((p) => [p.name, p]));

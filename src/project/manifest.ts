@@ -12,12 +12,15 @@ import { UserError, isUserError } from '../util/errors.js';
 import { readInputText } from '../util/input.js';
 import { validateDocument } from '../util/schema.js';
 
+/** An architecture as a manifest may name it: Lambda's name, or Debian's and rpm's, as on the command line. */
+export type ManifestArch = 'x86_64' | 'arm64' | 'amd64' | 'aarch64';
+
 /** yumda.json / yumda.yaml as written (schema/manifest.schema.json). */
 export interface ProjectDocument {
   layers: Array<{
     name: string;
     target: string;
-    arch?: 'x86_64' | 'arm64' | Array<'x86_64' | 'arm64'>;
+    arch?: ManifestArch | ManifestArch[];
     packages: Array<string | { name: string; version?: string; upstream?: string }>;
     recipes?: string[];
     repos?: string[];
@@ -168,7 +171,14 @@ export function manifestJobs(doc: ProjectDocument, file: string): LayerJob[] {
     const target = checkedTarget(layer.target, `${at}.target'`);
     // the packages are named as the distribution they come from names them (`from`, else the target's)
     const source = layer.from ? checkedTarget(layer.from, `${at}.from'`) : target;
-    const arches = layer.arch === undefined ? ['x86_64' as const] : Array.isArray(layer.arch) ? layer.arch : [layer.arch];
+    const named = layer.arch === undefined ? ['x86_64' as const] : Array.isArray(layer.arch) ? layer.arch : [layer.arch];
+    // amd64 is x86_64 and aarch64 is arm64: the layer is built under Lambda's name
+    const arches: Array<Arch['lambda']> = [];
+    for (const [j, n] of named.entries()) {
+      const a = parseArch(n).lambda;
+      if (arches.includes(a)) throw new UserError(`${at}.arch${Array.isArray(layer.arch) ? `.${j}` : ''}': ${n} is ${a}, which the list already has`);
+      arches.push(a);
+    }
     const packages = layer.packages.map((p, j) => packageRequest(p, `${at}.packages.${j}'`));
     const names = new Set<string>();
     for (const [j, p] of packages.entries()) {

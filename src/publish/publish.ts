@@ -10,12 +10,12 @@ import {
   type Runtime as LambdaRuntime,
 } from '@aws-sdk/client-lambda';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { LAMBDA_DIRECT_UPLOAD_LIMIT } from '../emit/limits.js';
 import { formatBytes } from '../util/format.js';
 import { loadTarget } from '../registry/load.js';
-import { MAX_COMPATIBLE_RUNTIMES, publishableRuntimes } from '../registry/lambda-runtimes.js';
+import { MAX_COMPATIBLE_RUNTIMES } from '../registry/lambda-runtimes.js';
 import { UserError } from '../util/errors.js';
 import type { LayerZipInfo } from './layer-zip.js';
+import { defaultDescription, runtimesToday, uploadPlan, type UploadPlan } from './plan.js';
 
 export interface PublishOptions {
   name: string;
@@ -38,7 +38,7 @@ export interface RegionResult {
   layerArn: string;
   layerVersionArn: string;
   codeSha256: string;
-  upload?: { via: 'direct' } | { via: 's3'; bucket: string; key: string };
+  upload?: UploadPlan;
   permissions: Array<{ principal: string; statementId: string; status: 'granted' | 'already granted' }>;
 }
 
@@ -124,17 +124,6 @@ export const sdkClients: Clients = {
   s3: (region) => new S3Client({ region, forcePathStyle: s3PathStyle(), ...retryConfig() }),
 };
 
-export function defaultDescription(zip: LayerZipInfo): string {
-  const m = zip.manifest;
-  const requested = m.requested.map((r) => {
-    const name = r.replace(/=.*$/, '');
-    const p = m.packages.find((x) => x.name === name);
-    return p ? `${name} ${p.version}` : r;
-  });
-  const text = `${requested.join(', ')} for ${m.target} ${m.arch} (yumda)`;
-  return text.length > 256 ? text.slice(0, 255) + '…' : text;
-}
-
 function statementId(principal: string): string {
   return principal === '*' ? 'yumda-public' : `yumda-${principal.replace(/[^A-Za-z0-9_-]/g, '-')}`;
 }
@@ -174,16 +163,10 @@ export async function publishInRegion(zip: LayerZipInfo, region: string, opts: P
   }
 
   if (!result) {
+    const upload = uploadPlan(zip, region, opts);
     let content: LayerVersionContentInput;
-    let upload: RegionResult['upload'];
-    if (zip.bytes > LAMBDA_DIRECT_UPLOAD_LIMIT) {
-      if (!opts.s3Bucket) {
-        throw new UserError(`${zip.file} is ${formatBytes(zip.bytes)} zipped, over Lambda's 50 MB limit for a direct upload`, {
-          hint: "pass --s3-bucket BUCKET (in the layer's region; {region} in the name is replaced) to upload it through S3",
-        });
-      }
-      const bucket = opts.s3Bucket.replace(/\{region\}/g, region);
-      const key = `${opts.s3Prefix}${opts.name}/${zip.sha256Hex}.zip`;
+    if (upload.via === 's3') {
+      const { bucket, key } = upload;
       log(`${region}: uploading ${formatBytes(zip.bytes)} to s3://${bucket}/${key}`);
       const s3 = clients.s3(region);
       const body = readFileSync(zip.file);
@@ -194,12 +177,10 @@ export async function publishInRegion(zip: LayerZipInfo, region: string, opts: P
         ` on s3://${bucket}/${key}`,
       );
       content = { S3Bucket: bucket, S3Key: key };
-      upload = { via: 's3', bucket, key };
     } else {
       content = { ZipFile: readFileSync(zip.file) };
-      upload = { via: 'direct' };
     }
-    const compatible = publishableRuntimes(target, opts.today ?? new Date().toISOString().slice(0, 10));
+    const compatible = runtimesToday(target, opts.today);
     if (compatible.leftOut.length) {
       log(
         `${region}: compatible runtimes named: ${compatible.runtimes.join(', ')}; left out (no longer updatable, or past Lambda's ${MAX_COMPATIBLE_RUNTIMES}, first to be deprecated): ${compatible.leftOut.join(', ')}`,

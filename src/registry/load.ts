@@ -3,7 +3,7 @@ import path from 'node:path';
 import { UserError } from '../util/errors.js';
 import { projectRoot } from '../util/paths.js';
 import { readDocument } from '../util/schema.js';
-import type { Runtime, Target, UnusableOnLambda } from './types.js';
+import type { PackageNamePairs, Runtime, Target, UnusableOnLambda } from './types.js';
 
 const registryDir = path.join(projectRoot, 'registry');
 
@@ -14,6 +14,9 @@ function idsIn(folder: 'targets' | 'runtimes'): string[] {
     .map((f) => f.slice(0, -'.json'.length))
     .sort();
 }
+
+/** The target of a build that names none: AL2023's runtimes are the ones Lambda recommends. */
+export const DEFAULT_TARGET = 'al2023';
 
 export function targetIds(): string[] {
   return idsIn('targets');
@@ -62,4 +65,9 @@ export function runtimeFile(id: string): string {
 /** What cannot work on Lambda and is left out of layers by default. */
 export function loadUnusable(): UnusableOnLambda {
   return readDocument<UnusableOnLambda>('unusable', path.join(registryDir, 'unusable-on-lambda.json'));
+}
+
+/** The rpm and Debian names of the same software (registry/package-names.json), for not-found suggestions. */
+export function loadPackageNames(): PackageNamePairs {
+  return readDocument<PackageNamePairs>('package-names', path.join(registryDir, 'package-names.json'));
 }

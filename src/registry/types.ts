@@ -143,3 +143,9 @@ export interface UnusableOnLambda {
   description: string;
   groups: UnusableGroup[];
 }
+
+/** registry/package-names.json: the same software's rpm and Debian names. */
+export interface PackageNamePairs {
+  description: string;
+  pairs: Array<{ rpm: string; deb: string }>;
+}

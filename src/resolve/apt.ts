@@ -6,7 +6,7 @@ import { repositoryLocation } from '../registry/repositories.js';
 import type { Repository, Runtime } from '../registry/types.js';
 import type { Runner } from '../runner/types.js';
 import type { Backend, Log, PackageRequest, VersionPin } from './backend.js';
-import { NotFoundError, notFoundLine, STAGE_ARCHIVES, STAGE_OUT } from './backend.js';
+import { notFoundError, STAGE_ARCHIVES, STAGE_OUT } from './backend.js';
 import { tarOf } from '../tree/tar.js';
 import { formatStanza, parseDeb822, parseDependsField } from './deb822.js';
 import { attribute, runtimeDependencies, type PlannedPackage, type VersionSkew } from './plan.js';
@@ -158,7 +158,7 @@ export function aptResolveError(stderr: string, stdout: string, targetId: string
   const missing = new Map<string, PackageRequest>();
   for (const m of all.matchAll(/Unable to locate package (\S+)/g)) missing.set(m[1]!, { name: m[1]! });
   for (const m of all.matchAll(/Version '([^']+)' for '([^']+)' was not found/g)) missing.set(`${m[2]}=${m[1]}`, { name: m[2]!, version: m[1]! });
-  if (missing.size) return new NotFoundError(notFoundLine([...missing.values()], targetId));
+  if (missing.size) return notFoundError([...missing.values()], targetId);
   return new UserError(explainAptFailure(stderr, stdout, targetId));
 }
 
@@ -336,7 +336,7 @@ export const aptBackend: Backend = {
   async candidates(c, ctx, name, log) {
     const r = await sh(c, 'apt-cache madison -q "${ARGS[@]}"', log, 'apt-cache', [name]);
     const versions = parseMadison(r.stdout, name);
-    if (r.exitCode !== 0 || versions.length === 0) throw new NotFoundError(notFoundLine([{ name }], ctx.target.id));
+    if (r.exitCode !== 0 || versions.length === 0) throw notFoundError([{ name }], ctx.target.id);
     return versions;
   },
 
@@ -382,6 +382,12 @@ export const aptBackend: Backend = {
       depends: [...parseDependsField(s.get('Pre-Depends')), ...parseDependsField(s.get('Depends'))],
       recommends: parseDependsField(s.get('Recommends')),
     }));
+  },
+
+  async packageNames(c, _ctx, log) {
+    const r = await sh(c, 'apt-cache pkgnames', log, 'apt-cache');
+    if (r.exitCode !== 0) throw new Error(`apt-cache pkgnames failed: ${r.stderr.trim()}`);
+    return r.stdout.split('\n').filter(Boolean);
   },
 
   async stage(c, ctx, packages, log) {

@@ -32,7 +32,27 @@ export function parsePackageSpec(text: string): PackageRequest | undefined {
  * The repositories have no package (or no such version) for some of what was asked. Its own kind,
  * so a build whose repository metadata came from the cache can say so (pipeline/build.ts).
  */
-export class NotFoundError extends UserError {}
+export class NotFoundError extends UserError {
+  /** What was not found, when known: the names the build looks for near ones of (resolve/suggest.ts). */
+  readonly missing: PackageRequest[];
+  /** Names the repositories have, by request, once the build has looked. */
+  readonly suggestions: ReadonlyMap<string, string[]>;
+  constructor(message: string, options: ConstructorParameters<typeof UserError>[1] & { missing?: PackageRequest[]; suggestions?: ReadonlyMap<string, string[]> } = {}) {
+    super(message, options);
+    this.missing = options.missing ?? [];
+    this.suggestions = options.suggestions ?? new Map();
+  }
+
+  override jsonFields(): Record<string, unknown> {
+    const some = [...this.suggestions].filter(([, s]) => s.length);
+    return some.length ? { suggestions: Object.fromEntries(some) } : {};
+  }
+}
+
+/** The one not-found error for requests the repositories lack: its line, and what was missing. */
+export function notFoundError(missing: PackageRequest[], targetId: string): NotFoundError {
+  return new NotFoundError(notFoundLine(missing, targetId), { missing });
+}
 
 /**
  * One line for requests the repositories do not have, however many there are: the request
@@ -119,6 +139,8 @@ export interface Backend {
   stage(c: Runner, ctx: ResolveContext, packages: PlannedPackage[], log: Log): Promise<void>;
   /** Packages of the repositories that provide these sonames, for the closure report. */
   providers?(c: Runner, ctx: ResolveContext, sonames: string[]): Promise<Map<string, string>>;
+  /** Every package name the repositories have (for suggestions when one is not found). */
+  packageNames?(c: Runner, ctx: ResolveContext, log: Log): Promise<string[]>;
   /** Versions of a package the repositories offer, newest first (for version ranges). */
   candidates?(c: Runner, ctx: ResolveContext, name: string, log: Log): Promise<string[]>;
   /**

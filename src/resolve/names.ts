@@ -1,5 +1,7 @@
 import type { PackageFamily as Family } from '../registry/types.js';
+import { loadPackageNames } from '../registry/load.js';
 import { UserError } from '../util/errors.js';
+import { otherFamilyName } from './suggest.js';
 import type { PackageRequest, VersionPin } from './backend.js';
 
 /**
@@ -57,10 +59,25 @@ const q = (s: string) => `'${s}'`;
  * the family's grammar (a semver range is checked by the manifest reader).
  */
 export function checkRequest(family: Family, r: PackageRequest, where: string): void {
-  if (!isPackageName(family, r.name)) throw new UserError(`${where}: ${q(r.name)} is not ${GRAMMAR[family].name}`);
+  if (!isPackageName(family, r.name)) {
+    const hint = nameHint(family, r.name);
+    throw new UserError(`${where}: ${q(r.name)} is not ${GRAMMAR[family].name}`, hint ? { hint } : {});
+  }
   if (r.version !== undefined && !isVersion(family, r.version)) {
     throw new UserError(`${where}: version ${q(r.version)} of ${r.name} is not ${GRAMMAR[family].version}`);
   }
+}
+
+/**
+ * What a name of the other family's grammar is called in this one (`ImageMagick` on Debian is
+ * `imagemagick`: registry/package-names.json), else its lowercase form when that is a name.
+ */
+function nameHint(family: Family, name: string): string | undefined {
+  const other = otherFamilyName(name, family, loadPackageNames().pairs);
+  const distro = family === 'deb' ? 'Debian' : 'rpm';
+  if (other) return `${distro} calls it ${other}`;
+  const lower = name.toLowerCase();
+  return lower !== name && isPackageName(family, lower) ? `${distro} package names are lowercase: did you mean ${lower}?` : undefined;
 }
 
 /** The same for an exact package a lock records: name, version and architecture. */

@@ -22,9 +22,10 @@ import { projectRoot } from '../util/paths.js';
 import { sha256 } from '../util/hash.js';
 import type { Backend, Log, PackageRequest, ResolveContext, VersionPin } from './backend.js';
 import { rankHits } from './search.js';
-import { NotFoundError, notFoundLine, STAGE_ARCHIVES, STAGE_OUT } from './backend.js';
+import { NotFoundError, notFoundError, STAGE_ARCHIVES, STAGE_OUT } from './backend.js';
 import { planFromResolution, runtimeCapabilities, type RpmResolution } from './rpmplan.js';
 import { compareEvr, formatEvr, parseEvr, parseReldep, satisfies, type Evr } from './rpmver.js';
+import { plural } from '../util/plural.js';
 
 const HELPER = '/yumda/bin/yumda_rpm.py';
 const JOB = '/yumda/etc/job.json';
@@ -178,7 +179,7 @@ export function helperError(err: HelperError, ctx: Pick<ResolveContext, 'target'
       // each spec as it was asked for (name=version), else as the helper had it
       const specs = err.specs ?? (err.spec ? [err.spec] : []);
       const missing = specs.map((sp) => requests.find((q) => requestSpec(q) === sp) ?? { name: sp });
-      if (missing.length) return new NotFoundError(notFoundLine(missing, ctx.target.id));
+      if (missing.length) return notFoundError(missing, ctx.target.id);
       return new NotFoundError(explainRpmFailure(err.kind, err.message, ctx.target.id));
     }
     default: {
@@ -375,7 +376,7 @@ async function notFoundElsewhere(c: Runner, ctx: ResolveContext, err: HelperErro
   const optional = rpmManager(ctx.target) === 'dnf' ? unusedOptionalRepositories(ctx.target, ctx.repositories) : [];
   if (err.kind !== 'not-found' || !request || request.version) return plain;
   const from = newestTargetOf('deb')?.id;
-  if (!optional.length) return from ? new NotFoundError(plain.message, { hint: notFoundHint(request.name, [], from).hint }) : plain;
+  if (!optional.length) return from ? new NotFoundError(plain.message, { hint: notFoundHint(request.name, [], from).hint, missing: [request] }) : plain;
   log(`${request.name} is not in the ${ctx.target.id} repositories: looking in ${optional.map((o) => o.name.toUpperCase()).join(', ')}`);
   const looked = await helperAnswer<{ packages: Array<{ name: string; evr: string; arch: string; repo: string }> }>(
     c,
@@ -393,7 +394,7 @@ async function notFoundElsewhere(c: Runner, ctx: ResolveContext, err: HelperErro
   }));
   const { also, hint } = notFoundHint(request.name, entries, from);
   // a NotFoundError still: the build adds that the metadata came from the cache, when it did
-  return new NotFoundError(`${plain.message}${also}`, { hint });
+  return new NotFoundError(`${plain.message}${also}`, { hint, missing: [request] });
 }
 
 /**
@@ -428,8 +429,8 @@ export const rpmBackend: Backend = {
       env: { YUMDA_METADATA_MAX_AGE: maxAge },
     });
     for (const [id, rel] of Object.entries(r.releases ?? {}))
-      log(`${id}: configured by ${rel.package} (${rel.repos.join(', ')}${rel.gpgcheck ? `, signed: ${rel.keys.length} key${rel.keys.length === 1 ? '' : 's'}` : ''})`);
-    for (const [id, n] of Object.entries(r.repos)) log(`${id}: ${n} packages`);
+      log(`${id}: configured by ${rel.package} (${rel.repos.join(', ')}${rel.gpgcheck ? `, signed: ${plural(rel.keys.length, 'key')}` : ''})`);
+    for (const [id, n] of Object.entries(r.repos)) log(`${id}: ${plural(n, 'package')}`);
     if (typeof r.cachedAgeSeconds !== 'number') return { fetched: true };
     log('repository metadata is fresh: reused');
     return { fetched: false, ageSeconds: r.cachedAgeSeconds };
@@ -447,7 +448,7 @@ export const rpmBackend: Backend = {
     // a release package's repositories go by yumda's id for them (what signatures and the plan name)
     const ids = releaseRepoIds(answer.releases);
     const r = { ...answer, packages: answer.packages.map((p) => (ids.has(p.repo) ? { ...p, repo: ids.get(p.repo)! } : p)) };
-    if (r.pins?.applied.length) log(`locked versions preferred for ${r.pins.applied.length} packages`);
+    if (r.pins?.applied.length) log(`locked versions preferred for ${plural(r.pins.applied.length, 'package')}`);
     if (r.pins?.missing.length) log(`locked versions no longer in the repositories (not pinned): ${r.pins.missing.join(', ')}`);
     // every executable of the layer carries /opt/lib as its DT_RPATH (relocate/binaries.ts), so a
     // newer library shipped there wins over the runtime's older copy
@@ -474,10 +475,15 @@ export const rpmBackend: Backend = {
     return { hits: ranked.slice(0, limit).map(({ match: _, ...h }) => h), total: ranked.length };
   },
 
+  async packageNames(c, ctx, log) {
+    const r = await helper<{ names: string[] }>(c, ctx, ['names', JOB], log, 'listing package names');
+    return r.names;
+  },
+
   async candidates(c, ctx, name, log) {
     const r = await helper<{ versions: Array<{ epoch: number; version: string; release: string }> }>(c, ctx, ['versions', JOB, name], log, 'listing versions');
     const versions = newestFirst(r.versions);
-    if (versions.length === 0) throw new NotFoundError(notFoundLine([{ name }], ctx.target.id));
+    if (versions.length === 0) throw notFoundError([{ name }], ctx.target.id);
     return versions;
   },
 

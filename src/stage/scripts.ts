@@ -29,6 +29,7 @@ import type { StagedRoot } from './staging.js';
 import { extractTar } from './extract.js';
 import { candidatePaths, keptStateDirs, parseAliases, selectGenerated, type GeneratedSelection } from './generated.js';
 import { normalise, SOURCE_DATE_EPOCH } from './normalise.js';
+import { plural } from '../util/plural.js';
 
 /** Where the scratch container keeps the package files, what it lists, and what it copies out. */
 const WORK = '/yumda/scripts';
@@ -280,7 +281,7 @@ function addParents(tree: FileTree, entries: TreeEntry[]): void {
 async function install(c: Runner, args: RunScriptsArgs): Promise<{ generated: FileTree; note: ScriptsNote }> {
   const { plan, staged, store, events } = args;
   const ext = args.target.family === 'deb' ? 'deb' : 'rpm';
-  events.step(`running the maintainer scripts: installing ${plan.packages.length} packages into a scratch root of the build image`);
+  events.step(`running the maintainer scripts: installing ${plural(plan.packages.length, 'package')} into a scratch root of the build image`);
   const purge = !args.selfContained && args.runtime.packages.length > 0;
   const files = new Map<string, string | Buffer>([
     [`${WORK}/runtime-packages`, args.runtime.packages.map((p) => p.name).join('\n') + '\n'],
@@ -315,7 +316,7 @@ async function install(c: Runner, args: RunScriptsArgs): Promise<{ generated: Fi
   const paths = candidatePaths({ changed: meta.get('changed') ?? '', owned: meta.get('owned') ?? '', modified: meta.get('modified') ?? '', aliases });
   let generated: FileTree = new Map();
   if (paths.length) {
-    events.step(`copying ${paths.length} files the scripts generated out of the scratch root`);
+    events.step(`copying ${plural(paths.length, 'file')} the scripts generated out of the scratch root`);
     await c.putArchive(WORK, await tarOf(new Map([['list', paths.map((p) => p.slice(1)).join('\0') + '\0']])));
     const copy = await c.exec(['sh', '-c', `cd / && tar --no-recursion --null -T ${WORK}/list -cf - | tar -C ${WORK}/gen -xf -`]);
     if (copy.exitCode !== 0) {

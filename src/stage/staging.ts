@@ -17,6 +17,7 @@ import { sha256 } from '../util/hash.js';
 import { ProgressMeter } from '../util/progress.js';
 import type { BuildSession, SessionEvents } from '../pipeline/session.js';
 import { treeTarStream } from '../tree/tar.js';
+import { plural } from '../util/plural.js';
 
 export interface StagedRoot {
   tree: FileTree;
@@ -111,7 +112,7 @@ export async function stagePlan(args: {
   }
   if (missing.length > 0) {
     const c = await session.get();
-    events.step(`downloading and unpacking ${missing.length} of ${plan.packages.length} packages (${plan.packages.length - missing.length} cached)`);
+    events.step(`downloading and unpacking ${missing.length} of ${plural(plan.packages.length, 'package')} (${plan.packages.length - missing.length} cached)`);
     await backend.stage(c, ctx, missing, stagingProgress(missing, events));
     events.step('copying the unpacked packages out of the build container');
     // what a killed run left in the store goes first; what a failed write of this one left, after
@@ -140,7 +141,7 @@ export async function stagePlan(args: {
     // the container's unpacked copies are not needed again; later steps start clean
     await c.exec(['rm', '-rf', `${STAGE_OUT}/pkgs`, `${STAGE_OUT}/meta`, `${STAGE_OUT}/${STAGE_ARCHIVES}`]);
   } else {
-    events.step(`all ${plan.packages.length} packages unpacked from the cache`);
+    events.step(`all ${plural(plan.packages.length, 'package')} unpacked from the cache`);
   }
   const tree: FileTree = new Map();
   const alternatives: Alternative[] = [];

@@ -13,6 +13,11 @@ export class UserError extends Error {
     this.hint = options.hint;
     this.exitCode = options.exitCode ?? 1;
   }
+
+  /** What the --json error object carries besides `error` and `hint`. */
+  jsonFields(): Record<string, unknown> {
+    return {};
+  }
 }
 
 /**
@@ -25,6 +30,16 @@ export function errorReport(e: unknown): string {
   if (isUserError(e)) return `yumda: error: ${printable(e.message)}${e.hint ? `; ${printable(e.hint)}` : ''}\n`;
   const frames = ((e as Error)?.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l));
   return `yumda: internal error: ${printable(errorMessage(e))}\n${frames.map((l) => printable(l)).join('\n')}\n`;
+}
+
+/**
+ * The same error for a program reading --json output: one JSON object on stdout, `error` the
+ * message and `hint` what to do, so a CI step that parses stdout sees the failure and not
+ * nothing. An error may add fields of its own (`jsonFields`: a not-found's suggestions).
+ */
+export function errorJson(e: unknown): string {
+  const doc = isUserError(e) ? { error: e.message, ...(e.hint ? { hint: e.hint } : {}), ...e.jsonFields() } : { error: `internal error: ${errorMessage(e)}`, internal: true };
+  return JSON.stringify(doc, null, 2) + '\n';
 }
 
 export function isUserError(e: unknown): e is UserError {

@@ -4,18 +4,38 @@ import path from 'node:path';
 import { UserError } from './errors.js';
 import { readInputText } from './input.js';
 import { projectRoot } from './paths.js';
+import { nearestNames } from '../resolve/suggest.js';
 
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
+/** Every error, with the schema that made it: asked only once a document failed, to pick the error to tell. */
+const ajvAll = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
 const compiled = new Map<string, ValidateFunction>();
 
-function validator(schemaName: string): ValidateFunction {
-  let v = compiled.get(schemaName);
+function validator(schemaName: string, all = false): ValidateFunction {
+  const key = `${all ? 'all:' : ''}${schemaName}`;
+  let v = compiled.get(key);
   if (!v) {
     const schema = JSON.parse(readFileSync(path.join(projectRoot, 'schema', `${schemaName}.schema.json`), 'utf8'));
-    v = ajv.compile(schema);
-    compiled.set(schemaName, v);
+    v = (all ? ajvAll : ajv).compile(schema);
+    compiled.set(key, v);
   }
   return v;
+}
+
+/**
+ * The error to tell: the first, except that a field missing where an unknown one is present is
+ * the unknown one misspelt (`package: [jq]` for `packages`), and that is what the user fixes; an
+ * unknown field gets the nearest known one as its hint.
+ */
+function errorToTell(schemaName: string, doc: unknown, first: ErrorObject | undefined): { err: ErrorObject | undefined; hint?: string } {
+  if (first?.keyword !== 'required' && first?.keyword !== 'additionalProperties') return { err: first };
+  const all = validator(schemaName, true);
+  all(doc);
+  const unknown = all.errors?.find((e) => e.keyword === 'additionalProperties' && e.instancePath === first.instancePath);
+  if (!unknown) return { err: first };
+  const known = Object.keys((unknown.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {}).filter((k) => k !== '$schema');
+  const near = nearestNames((unknown.params as { additionalProperty: string }).additionalProperty, known, 1);
+  return { err: unknown, ...(near.length ? { hint: `did you mean '${near[0]}'?` } : {}) };
 }
 
 /** "field 'env.FOO' must be string": names the field the way a user wrote it. */
@@ -42,9 +62,9 @@ export function describeSchemaError(err: ErrorObject): string {
 export function validateDocument<T>(schemaName: string, doc: unknown, file: string, locate?: (pointer: string) => string | undefined): T {
   const v = validator(schemaName);
   if (!v(doc)) {
-    const err = v.errors?.[0];
+    const { err, hint } = errorToTell(schemaName, doc, v.errors?.[0]);
     const at = err && locate ? (locate(err.instancePath) ?? '') : '';
-    throw new UserError(`${file}${at}: ${err ? describeSchemaError(err) : 'does not match its schema'}`);
+    throw new UserError(`${file}${at}: ${err ? describeSchemaError(err) : 'does not match its schema'}`, hint ? { hint } : {});
   }
   return doc as T;
 }

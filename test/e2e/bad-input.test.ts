@@ -172,3 +172,22 @@ describe('many unknown packages (issue 19, item 14)', () => {
     expect(readdirSync(d)).toEqual([]);
   });
 });
+
+describe('a package not found gets suggestions (issue 22)', () => {
+  it("install jqq --json: exit 1, {error} on stdout, and jq suggested on stderr; names from the other family's and a wrong case are told", async () => {
+    const d = tempDir();
+    const r = await runYumda(['install', 'jqq', '--target', 'debian12', '--json', '--out', path.join(d, 'x.zip')], { cwd: d, env: { CI: 'true' } });
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout) as { error: string; suggestions: Record<string, string[]> };
+    expect(doc.error).toMatch(/^package 'jqq' was not found in the debian12 repositories \(did you mean jq\b.*\?\)$/);
+    expect(doc.suggestions.jqq![0]).toBe('jq');
+    const line = r.stderr.trim().split('\n').at(-1)!;
+    expect(line).toMatch(/^yumda: error: package 'jqq' was not found in the debian12 repositories \(did you mean jq\b/);
+    expect(readdirSync(d)).toEqual([]);
+
+    // refused by the name grammar before any build container: the Debian name is told
+    const rpmName = await runYumda(['install', 'ImageMagick', '--target', 'debian12', '--out', path.join(d, 'x.zip')], { cwd: d });
+    expect(rpmName.code).toBe(1);
+    expect(rpmName.stderr.trim()).toMatch(/^yumda: error: 'ImageMagick': 'ImageMagick' is not a Debian package name .*; Debian calls it imagemagick$/);
+  });
+});

@@ -69,6 +69,9 @@ describe('one write gate for every output', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/warning: \/opt\/bin\/jq needs libjq\.so\.1/);
     expect(existsSync(zip)).toBe(true);
+    // the SBOM written beside the zip is named (issue 22)
+    expect(r.stdout).toContain(`\n  SBOM (CycloneDX 1.5) ${path.join(work, 'ok.cdx.json')}\n`);
+    expect(existsSync(path.join(work, 'ok.cdx.json'))).toBe(true);
     const oci = path.join(work, 'ok-oci.tar');
     expect((await runYumda(['image', 'jq', ...common, '--oci', oci, '--allow-missing'])).code).toBe(0);
     expect(existsSync(oci)).toBe(true);

@@ -82,14 +82,14 @@ describe('CLI errors (no Docker needed)', () => {
   it('lists targets', async () => {
     const r = await runYumda(['targets', '--json']);
     expect(r.code).toBe(0);
-    const targets = JSON.parse(r.stdout) as Array<{ id: string; legacy: boolean; endOfSupport?: string; runtime: { packages: number } }>;
+    const targets = JSON.parse(r.stdout) as Array<{ id: string; default: boolean; legacy: boolean; endOfSupport?: string; runtime: { packages: number } }>;
     expect(targets.find((t) => t.id === 'debian12')?.runtime.packages).toBeGreaterThan(50);
-    // Amazon Linux 2 reached end of support (registry/targets/al2.json says so)
-    expect(targets.map((t) => [t.id, t.legacy, t.endOfSupport])).toEqual([
-      ['al2', true, '2026-06-30'],
-      ['al2023', false, undefined],
-      ['debian12', false, undefined],
-      ['debian13', false, undefined],
+    // Amazon Linux 2 reached end of support (registry/targets/al2.json says so): listed last; al2023 is the default
+    expect(targets.map((t) => [t.id, t.default, t.legacy, t.endOfSupport])).toEqual([
+      ['al2023', true, false, undefined],
+      ['debian12', false, false, undefined],
+      ['debian13', false, false, undefined],
+      ['al2', false, true, '2026-06-30'],
     ]);
     expect(targets.find((t) => t.id === 'debian13')?.runtime.packages).toBeGreaterThan(50);
     const text = await runYumda(['targets']);
@@ -97,7 +97,8 @@ describe('CLI errors (no Docker needed)', () => {
     // a deprecated runtime says since when
     expect(text.stdout).toMatch(/^ {2}Lambda: .*python3\.9 \(deprecated 2025-12-15\)/m);
     expect(text.stdout).toMatch(/^al2 \(legacy: end of support 2026-06-30\) {2}Amazon Linux 2:/m);
-    expect(text.stdout).toMatch(/^al2023 {2}Amazon Linux 2023/m);
+    expect(text.stdout).toMatch(/^al2023 \(default\) {2}Amazon Linux 2023/m);
+    expect(text.stdout.match(/^\S+/gm)).toEqual(['al2023', 'debian12', 'debian13', 'al2']);
   });
 
   it('lists the recipes, and rejects a recipe with a wrong field naming file and field', async () => {
@@ -125,5 +126,51 @@ describe('the one way errors reach the terminal', () => {
         .slice(1, -1)
         .every((l) => /^\s+at /.test(l)),
     ).toBe(true);
+  });
+});
+
+describe("commander's errors and --json failures go the one way", () => {
+  it.each([
+    [['install', '--bogus', 'jq'], "yumda: error: unknown option '--bogus'; run yumda install --help for usage"],
+    [['install'], "yumda: error: missing required argument 'packages'; run yumda install --help for usage"],
+    [['frob'], "yumda: error: unknown command 'frob'; run yumda --help for usage"],
+    [['cache', 'clean', '--wat'], "yumda: error: unknown option '--wat'; run yumda cache clean --help for usage"],
+    [['inspect', 'a.zip', '--top'], "yumda: error: option '--top <n>' argument missing; run yumda inspect --help for usage"],
+  ])('%j: one line with the yumda prefix, exit 1', async (args, line) => {
+    const r = await runYumda(args);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([line]);
+    expect(r.stdout).toBe('');
+  });
+
+  it('help and --version are not errors', async () => {
+    const v = await runYumda(['--version']);
+    expect([v.code, v.stderr]).toEqual([0, '']);
+    const h = await runYumda(['install', '--help']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toMatch(/^Usage: yumda install/);
+  });
+
+  it('with --json, a failure is also a JSON object on stdout, under the same exit code', async () => {
+    const d = tempDir();
+    const missing = await runYumda(['inspect', 'nothing.zip', '--json'], { cwd: d });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^yumda: error: .*nothing\.zip/)]);
+    expect(JSON.parse(missing.stdout)).toEqual({ error: expect.stringMatching(/nothing\.zip/) });
+
+    const target = await runYumda(['install', 'jq', '--target', 'centos5', '--json'], { cwd: d });
+    expect(target.code).toBe(1);
+    const doc = JSON.parse(target.stdout) as { error: string; hint: string };
+    expect(doc.error).toBe("unknown target 'centos5'");
+    expect(doc.hint).toMatch(/^known targets: /);
+    expect(target.stderr.trim()).toBe(`yumda: error: ${doc.error}; ${doc.hint}`);
+
+    // commander's own errors too, when --json was on the command line
+    const option = await runYumda(['verify', 'x.zip', '--json', '--bogus'], { cwd: d });
+    expect(option.code).toBe(1);
+    expect(JSON.parse(option.stdout)).toEqual({ error: "unknown option '--bogus'", hint: 'run yumda verify --help for usage' });
+    // and without --json, stdout stays empty
+    const plain = await runYumda(['inspect', 'nothing.zip'], { cwd: d });
+    expect(plain.stdout).toBe('');
   });
 });

@@ -326,7 +326,7 @@ describe('layers that are odd but valid are reported, not refused', () => {
     [
       'a library and no executables (yumda install libonig5)',
       [{ name: 'lib/' }, { name: 'lib/libonig.so.5', data: 'x' }],
-      [/1 files, 0 symlinks, 1 directories; 0 programs/, /Executables \(0\):\n {2}\(none\)/],
+      [/1 file, 0 symlinks, 1 directory; 0 programs/, /Executables \(0\):\n {2}\(none\)/],
     ],
   ])(
     '%s: inspect prints the report, exit 0 (was: internal error)',

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { errorReport } from '../../src/util/errors.js';
 import { describe, expect, it } from 'vitest';
 import { loadProject, parseManifestText } from '../../src/project/manifest.js';
 import { comparePlan, formatLock, layerRuntime, lockChanges, lockedLayer, readLock, requestDifferences, type LockedLayer } from '../../src/project/lock.js';
@@ -54,7 +55,7 @@ describe('project manifest', () => {
       (text: string, name = 'yumda.yaml') =>
       () =>
         parseManifestText(text, path.join('/x', name));
-    expect(bad(YAML.replace('arch: [x86_64, arm64]', 'arch: mips'))).toThrow(`yumda.yaml:8:11: field 'layers.1.arch' must be one of "x86_64", "arm64"`);
+    expect(bad(YAML.replace('arch: [x86_64, arm64]', 'arch: mips'))).toThrow(`yumda.yaml:8:11: field 'layers.1.arch' must be one of "x86_64", "arm64", "amd64", "aarch64"`);
     expect(bad(YAML.replace('target: debian12\n    packages: [poppler-utils]', 'packages: [poppler-utils]'))).toThrow(
       `yumda.yaml:3:5: in 'layers.0': missing required field 'target'`,
     );
@@ -63,6 +64,37 @@ describe('project manifest', () => {
     expect(bad('layers:\n  - name: a\n   target: x\n')).toThrow(/^yumda\.yaml:3:\d+: not valid YAML/);
     expect(bad('{"layers": []}', 'yumda.json')).toThrow(`yumda.json: field 'layers' must NOT have fewer than 1 items`);
     expect(bad('{"layers": [', 'yumda.json')).toThrow(/^yumda\.json: not valid JSON/);
+  });
+
+  it('names an unknown field as unknown, not the field it stands for as missing, with the nearest known one (issue 22)', () => {
+    const bad = (text: string) => {
+      try {
+        parseManifestText(text, '/x/yumda.yaml');
+      } catch (e) {
+        return errorReport(e).trim();
+      }
+      throw new Error('parsed');
+    };
+    expect(bad('layers:\n  - name: jq\n    target: debian12\n    package: [jq]\n')).toBe(
+      "yumda: error: yumda.yaml:2:5: in 'layers.0': unknown field 'package'; did you mean 'packages'?",
+    );
+    expect(bad('layrs:\n  - name: jq\n')).toBe("yumda: error: yumda.yaml:1:1: unknown field 'layrs'; did you mean 'layers'?");
+    expect(bad('layers:\n  - name: jq\n    target: debian12\n    packages: [jq]\n    keep: { dcs: true }\n')).toBe(
+      "yumda: error: yumda.yaml:5:11: in 'layers.0.keep': unknown field 'dcs'; did you mean 'docs'?",
+    );
+    // a field missing with nothing unknown beside it is still missing
+    expect(bad('layers:\n  - name: jq\n    target: debian12\n')).toBe("yumda: error: yumda.yaml:2:5: in 'layers.0': missing required field 'packages'");
+  });
+
+  it("takes amd64 and aarch64 as the command line does, and builds under Lambda's names (issue 22)", () => {
+    const d = tempDir();
+    const jobs = (arch: string) => loadProject(write(d, 'yumda.yaml', `layers:\n  - name: jq\n    target: debian12\n    packages: [jq]\n    arch: ${arch}\n`)).jobs;
+    expect(jobs('amd64').map((j) => j.arch.lambda)).toEqual(['x86_64']);
+    expect(jobs('aarch64').map((j) => j.arch.lambda)).toEqual(['arm64']);
+    const both = jobs('[amd64, aarch64]');
+    expect(both.map((j) => j.arch.lambda)).toEqual(['x86_64', 'arm64']);
+    expect(both[1]!.outputs.zip).toBe(path.join(d, 'dist/jq-arm64.zip'));
+    expect(() => jobs('[x86_64, amd64]')).toThrow("yumda.yaml: field 'layers.0.arch.1': amd64 is x86_64, which the list already has");
   });
 
   it('checks what the schema cannot: targets, architectures, ranges, duplicates, colliding outputs', () => {
@@ -122,7 +154,7 @@ describe('project manifest', () => {
     expect(none.stderr.trim()).toMatch(/^yumda: error: no yumda\.json, yumda\.yaml, yumda\.yml in .*; write one \(see the README\), or pass --manifest FILE$/);
     write(d, 'yumda.yaml', YAML.replace('arch: [x86_64, arm64]', 'arch: [x86_64, mips]'));
     const broken = await runYumda(['build', '--frozen'], { cwd: d });
-    expect(broken.stderr.trim().split('\n')).toEqual([`yumda: error: yumda.yaml:8:11: field 'layers.1.arch' must be one of "x86_64", "arm64"`]);
+    expect(broken.stderr.trim().split('\n')).toEqual([`yumda: error: yumda.yaml:8:11: field 'layers.1.arch' must be one of "x86_64", "arm64", "amd64", "aarch64"`]);
     write(d, 'yumda.yaml', YAML);
     const nolock = await runYumda(['build', '--frozen'], { cwd: d });
     expect(nolock.stderr.trim()).toBe('yumda: error: --frozen needs yumda.lock beside yumda.yaml, and there is none; run `yumda update` (or `yumda build`) and commit the lock');

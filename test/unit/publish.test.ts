@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLayerZip } from '../../src/emit/zip.js';
 import { file, treeOf } from '../../src/tree/types.js';
+import { chooseRegions } from '../../src/publish/region.js';
 import { fakeAwsEnv, startFakeAws, verifySigV4, type FakeAws } from '../helpers/aws.js';
 import { tempDir } from '../helpers/tmp.js';
 import { runYumda } from '../helpers/cli.js';
@@ -89,10 +90,17 @@ describe('yumda publish against a loopback Lambda and S3', () => {
 
   const publish = (args: string[], extraEnv: Record<string, string | undefined> = {}) => runYumda(['publish', ...args], { env: { ...env, ...extraEnv }, cwd: dir });
   const opsSince = (n: number) => aws.calls.slice(n).map((c) => `${c.op}:${c.status}`);
+  // these zips are debian12's, which no Lambda runtime takes: every publish warns so (tested below)
+  const errorLines = (r: { stderr: string }) =>
+    r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('warning: target debian12 has no compatible Lambda runtime'));
 
   it('creates version 1, then skips the same zip, then creates version 2 for a changed zip', async () => {
     const first = await publish([zipA, '--name', 'jq', '--region', 'us-east-1', '--json']);
     expect(first.stderr).not.toMatch(/error/);
+    expect(first.stderr.match(/warning: target debian12 has no compatible Lambda runtime/g)).toHaveLength(1);
     expect(first.code).toBe(0);
     const doc = JSON.parse(first.stdout) as { codeSha256: string; regions: Array<{ status: string; version: number; layerVersionArn: string; upload: { via: string } }> };
     expect(doc.codeSha256).toBe(sha256b64(zipA));
@@ -156,9 +164,7 @@ describe('yumda publish against a loopback Lambda and S3', () => {
     aws.buckets.add('layers-us-east-1');
     const without = await publish([big, '--name', 'big', '--region', 'us-east-1']);
     expect(without.code).toBe(1);
-    expect(without.stderr.trim().split('\n')).toEqual([
-      expect.stringMatching(/^yumda: error: .*big\.zip is 60\.0 MiB zipped, over Lambda's 50 MB limit for a direct upload; pass --s3-bucket/),
-    ]);
+    expect(errorLines(without)).toEqual([expect.stringMatching(/^yumda: error: .*big\.zip is 60\.0 MiB zipped, over Lambda's 50 MB limit for a direct upload; pass --s3-bucket/)]);
 
     const n = aws.calls.length;
     const r = await publish([big, '--name', 'big', '--region', 'us-east-1', '--s3-bucket', 'layers-{region}', '--json']);
@@ -188,7 +194,7 @@ describe('yumda publish against a loopback Lambda and S3', () => {
     aws.inject('PublishLayerVersion', 429, 2);
     const r = await publish([zipA, '--name', 'throttled-out', '--region', 'us-east-1'], { AWS_MAX_ATTEMPTS: '2' });
     expect(r.code).toBe(1);
-    expect(r.stderr.trim().split('\n')).toEqual([
+    expect(errorLines(r)).toEqual([
       'yumda: error: PublishLayerVersion in us-east-1 was throttled (TooManyRequestsException) and still was after 2 attempts; try again later, or raise AWS_MAX_ATTEMPTS',
     ]);
   });
@@ -197,7 +203,7 @@ describe('yumda publish against a loopback Lambda and S3', () => {
     aws.inject('PublishLayerVersion', 403, 1);
     const r = await publish([zipA, '--name', 'denied', '--region', 'us-east-1']);
     expect(r.code).toBe(1);
-    const lines = r.stderr.trim().split('\n');
+    const lines = errorLines(r);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^yumda: error: PublishLayerVersion in us-east-1 was denied \(AccessDeniedException\): the credentials lack permission lambda:PublishLayerVersion /);
     expect(lines[0]).toContain('is not authorized to perform: lambda:PublishLayerVersion');
@@ -206,7 +212,7 @@ describe('yumda publish against a loopback Lambda and S3', () => {
     aws.inject('PutObject', 403, 1);
     const big = path.join(dir, 'big.zip');
     const s3 = await publish([big, '--name', 'big-denied', '--region', 'eu-west-1', '--s3-bucket', 'layers-{region}']);
-    expect(s3.stderr.trim().split('\n')).toEqual([
+    expect(errorLines(s3)).toEqual([
       expect.stringMatching(
         /^yumda: error: PutObject in eu-west-1 was denied \(AccessDenied\): the credentials lack permission s3:PutObject on s3:\/\/layers-eu-west-1\/yumda\/big-denied\/[0-9a-f]{64}\.zip/,
       ),
@@ -218,9 +224,7 @@ describe('yumda publish against a loopback Lambda and S3', () => {
     const n = aws.calls.length;
     const r = await publish([zipA, '--name', 'jq', '--region', 'us-east-1'], { AWS_MAX_ATTEMPTS: '3' });
     expect(r.code).toBe(1);
-    expect(r.stderr.trim().split('\n')).toEqual([
-      'yumda: error: GetLayerVersion in us-east-1 failed with HTTP 500 (ServiceException) after 3 attempts: An internal error occurred',
-    ]);
+    expect(errorLines(r)).toEqual(['yumda: error: GetLayerVersion in us-east-1 failed with HTTP 500 (ServiceException) after 3 attempts: An internal error occurred']);
     expect(opsSince(n)).toEqual(['ListLayerVersions:200', 'GetLayerVersion:500', 'GetLayerVersion:500', 'GetLayerVersion:500']);
   });
 
@@ -228,7 +232,7 @@ describe('yumda publish against a loopback Lambda and S3', () => {
     const before = aws.rejected.length;
     const r = await publish([zipA, '--name', 'jq', '--region', 'us-east-1'], { AWS_SECRET_ACCESS_KEY: 'wrong-secret' });
     expect(r.code).toBe(1);
-    expect(r.stderr.trim().split('\n')).toEqual([
+    expect(errorLines(r)).toEqual([
       expect.stringMatching(/^yumda: error: ListLayerVersions in us-east-1 was refused \(InvalidSignatureException\): the AWS credentials are not valid/),
     ]);
     expect(aws.rejected.slice(before).map((x) => x.code)).toEqual(['SignatureDoesNotMatch']);
@@ -248,5 +252,104 @@ describe('yumda publish against a loopback Lambda and S3', () => {
     expect(gated.code).toBe(1);
     const bad = await publish([zipA, '--name', 'x', '--region', 'moon-1']);
     expect(bad.stderr.trim()).toBe("yumda: error: --region 'moon-1' is not an AWS region name (like us-east-1)");
+  });
+});
+
+describe('chooseRegions: the AWS CLI order', () => {
+  const none = { name: 'default' };
+  it.each([
+    {
+      flags: ['eu-west-1', 'eu-west-1', 'us-east-1'],
+      env: { AWS_REGION: 'ap-south-1' },
+      profile: { name: 'default', region: 'ca-central-1' },
+      want: { regions: ['eu-west-1', 'us-east-1'], source: '--region' },
+    },
+    { flags: [], env: { AWS_REGION: 'ap-south-1', AWS_DEFAULT_REGION: 'eu-north-1' }, profile: none, want: { regions: ['ap-south-1'], source: 'AWS_REGION' } },
+    { flags: [], env: { AWS_REGION: ' ', AWS_DEFAULT_REGION: 'eu-north-1' }, profile: none, want: { regions: ['eu-north-1'], source: 'AWS_DEFAULT_REGION' } },
+    { flags: [], env: {}, profile: { name: 'ci', region: 'sa-east-1' }, want: { regions: ['sa-east-1'], source: 'the ci profile' } },
+    { flags: [], env: { AWS_DEFAULT_REGION: '' }, profile: none, want: undefined },
+  ])('$flags / $env / $profile', ({ flags, env, profile, want }) => {
+    expect(chooseRegions(flags, env, profile)).toEqual(want);
+  });
+});
+
+describe('yumda publish: where the region comes from, and --dry-run', () => {
+  const dir = tempDir('yumda-publish-region-');
+  // nothing of this machine's AWS setup may leak in: an empty config file, no region variables
+  const emptyConfig = path.join(dir, 'empty-config');
+  const profileConfig = path.join(dir, 'config');
+  const base = {
+    AWS_REGION: undefined,
+    AWS_DEFAULT_REGION: undefined,
+    AWS_PROFILE: undefined,
+    AWS_CONFIG_FILE: emptyConfig,
+    AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'no-credentials'),
+    AWS_ACCESS_KEY_ID: undefined,
+    AWS_SECRET_ACCESS_KEY: undefined,
+    // a dry run makes no call: an endpoint that cannot answer proves it
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  let zip: string;
+  beforeAll(async () => {
+    writeFileSync(emptyConfig, '');
+    writeFileSync(profileConfig, '[default]\nregion = eu-central-1\n[profile ci]\nregion = ap-northeast-2\n');
+    zip = await layerZip(dir, 'jq.zip', 'jq build\n');
+  });
+  const publish = (args: string[], env: Record<string, string | undefined> = {}) => runYumda(['publish', ...args], { env: { ...base, ...env }, cwd: dir });
+
+  it('with no region anywhere, exits non-zero with one line naming the region options', async () => {
+    const r = await publish(['jq.zip', '--name', 'jq']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'yumda: error: no AWS region to publish in: pass --region, AWS_REGION, AWS_DEFAULT_REGION, or a region in the AWS profile (AWS_PROFILE, ~/.aws/config or AWS_CONFIG_FILE)',
+    ]);
+  });
+
+  it('takes AWS_REGION, then AWS_DEFAULT_REGION, then the profile (AWS_PROFILE), and --region over all', async () => {
+    const region = async (env: Record<string, string>, args: string[] = []) => {
+      const r = await publish(['jq.zip', '--name', 'jq', '--dry-run', '--json', ...args], env);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(r.stdout) as { regionSource: string; regions: Array<{ region: string }> };
+      return `${doc.regions.map((x) => x.region).join(',')} from ${doc.regionSource}`;
+    };
+    expect(await region({ AWS_REGION: 'us-west-2', AWS_DEFAULT_REGION: 'eu-west-1', AWS_CONFIG_FILE: profileConfig })).toBe('us-west-2 from AWS_REGION');
+    expect(await region({ AWS_DEFAULT_REGION: 'eu-west-1', AWS_CONFIG_FILE: profileConfig })).toBe('eu-west-1 from AWS_DEFAULT_REGION');
+    expect(await region({ AWS_CONFIG_FILE: profileConfig })).toBe('eu-central-1 from the default profile');
+    expect(await region({ AWS_CONFIG_FILE: profileConfig, AWS_PROFILE: 'ci' })).toBe('ap-northeast-2 from the ci profile');
+    expect(await region({ AWS_REGION: 'us-west-2' }, ['--region', 'eu-west-3', '--region', 'us-east-2'])).toBe('eu-west-3,us-east-2 from --region');
+  });
+
+  it('--dry-run says what would be published and calls nothing; a debian12 layer gets the no-runtime warning', async () => {
+    const r = await publish(['jq.zip', '--name', 'jq', '--dry-run'], { AWS_REGION: 'us-east-1' });
+    expect(r.code).toBe(0);
+    const hex = createHash('sha256').update(readFileSync(zip)).digest('hex');
+    expect(r.stdout.trim().split('\n')).toEqual([
+      `Would publish ${zip} as layer jq (dry run: no AWS call made)`,
+      '  region:      us-east-1 (from AWS_REGION; direct upload)',
+      expect.stringMatching(new RegExp(`^  zip:         [0-9.]+ (B|KiB), sha256 ${hex}$`)),
+      '  target:      debian12 x86_64',
+      '  runtimes:    none',
+      '  description: jq 1.6-2.1+deb12u3 for debian12 x86_64 (yumda)',
+    ]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'warning: target debian12 has no compatible Lambda runtime: its layers are for container images (debian12); the layer version names no runtime',
+    ]);
+
+    const al = await layerZip(dir, 'al.zip', 'al2023 build\n', 'arm64', 0o755, 'al2023');
+    const j = await publish([al, '--name', 'al', '--dry-run', '--json', '--public'], { AWS_REGION: 'us-east-1' });
+    expect(j.stderr).toBe('');
+    const doc = JSON.parse(j.stdout);
+    expect(doc).toMatchObject({
+      dryRun: true,
+      layer: 'al',
+      target: 'al2023',
+      architectures: ['arm64'],
+      principals: ['*'],
+      regions: [{ region: 'us-east-1', upload: { via: 'direct' } }],
+    });
+    expect(doc.codeSha256).toBe(sha256b64(al));
+    expect(doc.compatibleRuntimes).toContain('provided.al2023');
   });
 });

@@ -178,6 +178,17 @@ for (const py of interpreters) {
       expect(r.json).toEqual({ error: { kind: 'not-found', message: 'no package matches nope1, nope2, nope3', spec: 'nope1', specs: ['nope1', 'nope2', 'nope3'] } });
     });
 
+    it.each(managers)("%s: names lists every package name of the repositories once, the machine's architecture and noarch (for not-found suggestions)", async (m) => {
+      const scenario = {
+        repos: {
+          r1: [pkg('jq', '1.7-1', 'x86_64'), pkg('jq', '1.6-1', 'x86_64'), pkg('jq-devel', '1.7-1', 'x86_64'), pkg('tzdata', '2025a-1', 'noarch'), pkg('only32', '1.0-1', 'i686')],
+        },
+      };
+      const r = await helper(bin, m, scenario, 'names');
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.json).toEqual({ names: ['jq', 'jq-devel', 'tzdata'] });
+    });
+
     it.each(managers)('%s: refresh says whether the metadata came from the cache: its stamp younger than the max age (issue 19, item 16)', async (m) => {
       const scenario = { repos: { r1: [pkg('tool', '1.0-1', 'x86_64')] } };
       const env = { YUMDA_METADATA_MAX_AGE: '3600' };

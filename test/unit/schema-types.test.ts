@@ -28,6 +28,7 @@ const PAIRS: Array<{ schema: string; file: string; type: string; codeOnly?: stri
   { schema: 'runtime', file: 'src/registry/types.ts', type: 'Runtime' },
   { schema: 'target', file: 'src/registry/types.ts', type: 'Target' },
   { schema: 'unusable', file: 'src/registry/types.ts', type: 'UnusableOnLambda' },
+  { schema: 'package-names', file: 'src/registry/types.ts', type: 'PackageNamePairs' },
   // `file` is where the loader read the recipe from, not part of the document
   { schema: 'recipe', file: 'src/recipes/types.ts', type: 'Recipe', codeOnly: ['file'] },
 ];

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { buildLayer, gateBuild, parseRepos, type BuildEvents, type BuildResult, type BuildSpec } from '../../pipeline/build.js';
 import { checkOutputs, checkReplaceable, type OutputTarget } from '../../emit/outputs.js';
+import { packNotNeeded } from '../../format/packed.js';
 import { writeLayerOutputs } from '../../emit/write.js';
 import { cachePaths } from '../../cache/paths.js';
 import { formatBytes } from '../../util/format.js';
@@ -29,6 +30,7 @@ import { loadTarget } from '../../registry/load.js';
 import type { PackageRequest } from '../../resolve/backend.js';
 import { UserError } from '../../util/errors.js';
 import { Reporter, outputMode } from '../ui.js';
+import { plural } from '../../util/plural.js';
 
 export interface ProjectOptions {
   manifest?: string;
@@ -145,6 +147,8 @@ interface LayerOutput {
   /** What the write gate said: the build's warnings and the libraries allowed to be missing. */
   warnings: string[];
   missingLibraries: Array<{ file: string; soname: string; candidate?: string }>;
+  /** Said under the layer's line: a --pack the layer did not need. */
+  note?: string;
 }
 
 /**
@@ -231,11 +235,12 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
   for (const o of outputs) {
     const where = [o.zip && path.relative(process.cwd(), o.zip), o.dir && path.relative(process.cwd(), o.dir) + '/'].filter(Boolean).join(' and ');
     ui.info(
-      `${o.name} (${o.target} ${o.arch}): ${o.packages} packages, ${formatBytes(o.unzippedBytes)} unzipped` +
+      `${o.name} (${o.target} ${o.arch}): ${plural(o.packages, 'package')}, ${formatBytes(o.unzippedBytes)} unzipped` +
         (o.zippedBytes !== undefined ? `, ${formatBytes(o.zippedBytes)} zipped` : '') +
         ` → ${where}` +
         (o.sha256 ? `\n  sha256 ${o.sha256}` : '') +
-        (o.sbom ? `\n  SBOM (CycloneDX 1.5) ${path.relative(process.cwd(), o.sbom)}` : ''),
+        (o.sbom ? `\n  SBOM (CycloneDX 1.5) ${path.relative(process.cwd(), o.sbom)}` : '') +
+        (o.note ? `\n  ${o.note}` : ''),
     );
     const changes = o.lockChanges.filter((c) => !c.startsWith('new:'));
     if (changes.length && !opts.frozen) ui.info(`  ${LOCK_NAME}: ${changes.join(', ')}`);
@@ -278,6 +283,7 @@ async function writeOutputs(job: LayerJob, result: BuildResult, ui: Reporter, ch
     ...(written.zip ? { zip: written.zip.path, sha256: written.zip.sha256, zippedBytes: written.zip.bytes } : {}),
     ...(written.sbom ? { sbom: written.sbom } : {}),
     ...(written.dir ? { dir: written.dir } : {}),
+    ...(result.packed && packNotNeeded(result.packed.manifest) ? { note: packNotNeeded(result.packed.manifest) } : {}),
   };
 }
 

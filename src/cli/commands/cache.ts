@@ -4,6 +4,7 @@ import { cachePaths } from '../../cache/paths.js';
 import { whileNoBuildRuns } from '../../cache/users.js';
 import { formatBytes } from '../../util/format.js';
 import { UserError } from '../../util/errors.js';
+import { noun } from '../../util/plural.js';
 
 const PARTS = ['content', 'packages', 'plans', 'postStage', 'scripts', 'zips', 'packs'] as const;
 type Part = (typeof PARTS)[number];
@@ -26,7 +27,8 @@ export async function cacheInfoCommand(opts: { cacheDir?: string; json?: boolean
     zips: 'finished layer zips by layer digest',
     packs: 'records of packed trees (the archives are in content)',
   };
-  for (const p of parts) process.stdout.write(`  ${p.name.padEnd(10)} ${formatBytes(p.bytes).padStart(10)}  ${String(p.files).padStart(6)} files  ${what[p.name]}\n`);
+  for (const p of parts)
+    process.stdout.write(`  ${p.name.padEnd(10)} ${formatBytes(p.bytes).padStart(10)}  ${String(p.files).padStart(6)} ${noun(p.files, 'file').padEnd(5)}  ${what[p.name]}\n`);
   process.stdout.write('Repository metadata is kept in Docker volumes named yumda-apt-lists-* (apt) and yumda-rpm-cache-* (dnf, yum).\n');
 }
 

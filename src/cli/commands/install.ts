@@ -19,6 +19,7 @@ import { toolVersion } from '../../util/version.js';
 import { UserError } from '../../util/errors.js';
 import { Reporter, outputMode, supportNotes } from '../ui.js';
 import { runVerification, verdict, type Verification } from './verify.js';
+import { plural } from '../../util/plural.js';
 
 /** Options that say what to build, shared by `install` and `image`. */
 export interface BuildOptions {
@@ -172,7 +173,7 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   });
   ui.done();
   const files = [...result.layer.values()].filter((e) => e.kind !== 'dir').length;
-  const output = { path: out, format, zippedBytes: written.zip?.bytes, unzippedBytes: gate.unzippedBytes, entries: files };
+  const output = { path: out, format, zippedBytes: written.zip?.bytes, unzippedBytes: gate.unzippedBytes, entries: files, ...(written.sbom ? { sbom: written.sbom } : {}) };
   if (opts.json) {
     printJson(result, output, verification, gate);
     return;
@@ -180,12 +181,18 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   summarize(ui, result, output);
 }
 
-function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: string; zippedBytes: number | undefined; unzippedBytes: number; entries: number }): void {
+function summarize(
+  ui: Reporter,
+  r: BuildResult,
+  o: { path: string; format: string; zippedBytes: number | undefined; unzippedBytes: number; entries: number; sbom?: string },
+): void {
   const pct = ((o.unzippedBytes / LAMBDA_UNZIPPED_LIMIT) * 100).toFixed(1);
   ui.info(
-    `Wrote ${o.path}: ${o.entries} files and links, ${formatBytes(o.unzippedBytes)} unzipped (${pct}% of Lambda's 250 MB limit)` +
+    `Wrote ${o.path}: ${plural(o.entries, 'file or link', 'files and links')}, ${formatBytes(o.unzippedBytes)} unzipped (${pct}% of Lambda's 250 MB limit)` +
       (o.zippedBytes !== undefined ? `, ${formatBytes(o.zippedBytes)} zipped` : ''),
   );
+  // the SBOM beside the zip is a file the user did not name: say where it is
+  if (o.sbom) ui.info(`  SBOM (CycloneDX 1.5) ${o.sbom}`);
   if (o.zippedBytes !== undefined && o.zippedBytes > LAMBDA_DIRECT_UPLOAD_LIMIT) {
     ui.info(`  over the 50 MB direct-upload limit: publish it through S3`);
   }
@@ -193,26 +200,28 @@ function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: stri
   const dropped = Object.entries(report.dropped)
     // a package's empty state directories are dropped too: no files, nothing to say
     .filter(([, d]) => d!.files > 0)
-    .map(([why, d]) => `${why} ${d!.files} files (${formatBytes(d!.bytes)})`)
+    .map(([why, d]) => `${why} ${plural(d!.files, 'file')} (${formatBytes(d!.bytes)})`)
     .join(', ');
   if (dropped) ui.info(`  left out: ${dropped}`);
   for (const u of r.unusable ?? []) ui.info(`  ${unusableLine(u)}`);
-  if (report.droppedLinks.length) ui.info(`  left out ${report.droppedLinks.length} symlinks whose target is not in the layer`);
+  if (report.droppedLinks.length) ui.info(`  left out ${plural(report.droppedLinks.length, 'symlink')} whose target is not in the layer`);
   if (report.collisions.length) for (const c of report.collisions) ui.warn(`${c.kept} and ${c.lost} both land on ${c.to}; kept ${c.kept}`);
   const b = report.binaries;
   if (b.rewrittenPaths.length)
     ui.info(
-      `  rewrote ${b.rewrittenPaths.length} compiled-in paths in ${new Set(b.rewrittenPaths.map((x) => x.file)).size} binaries; ${b.libraryPath.length} binaries search /opt/lib first`,
+      `  rewrote ${plural(b.rewrittenPaths.length, 'compiled-in path')} in ${plural(new Set(b.rewrittenPaths.map((x) => x.file)).size, 'binary')}; ${plural(b.libraryPath.length, 'binary')} search${b.libraryPath.length === 1 ? 'es' : ''} /opt/lib first`,
     );
   if (b.rewrittenDirs.length) {
-    ui.info(`  rewrote ${b.rewrittenDirs.length} compiled-in directories in ${new Set(b.rewrittenDirs.map((x) => x.file)).size} binaries that name what the layer ships in them:`);
+    ui.info(
+      `  rewrote ${plural(b.rewrittenDirs.length, 'compiled-in directory')} in ${plural(new Set(b.rewrittenDirs.map((x) => x.file)).size, 'binary')} that name what the layer ships in them:`,
+    );
     for (const d of b.rewrittenDirs.slice(0, 8)) ui.info(`    ${d.file}: ${d.from} -> ${d.to} (${d.because})`);
     if (b.rewrittenDirs.length > 8) ui.info(`    … and ${b.rewrittenDirs.length - 8} more (--json lists them all)`);
   }
-  if (report.rewritten.length) ui.info(`  rewrote ${report.rewritten.length} paths in ${new Set(report.rewritten.map((x) => x.file)).size} text files`);
+  if (report.rewritten.length) ui.info(`  rewrote ${plural(report.rewritten.length, 'path')} in ${plural(new Set(report.rewritten.map((x) => x.file)).size, 'text file')}`);
   if (report.alternatives.length)
     ui.info(
-      `  made ${report.alternatives.length} alternatives links: ${report.alternatives
+      `  made ${plural(report.alternatives.length, 'alternatives link')}: ${report.alternatives
         .slice(0, 6)
         .map((a) => a.link.replace(/^.*\//, ''))
         .join(', ')}${report.alternatives.length > 6 ? ', …' : ''}`,
@@ -220,7 +229,7 @@ function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: stri
   for (const u of b.unrewritable) ui.warn(`${u.file}: compiled-in path ${u.path} not rewritten: ${u.why}`);
   if (report.strippedModes.length) {
     ui.info(
-      `  cleared setuid/setgid/sticky bits of ${report.strippedModes.length} files (Lambda cannot use them): ${report.strippedModes
+      `  cleared setuid/setgid/sticky bits of ${plural(report.strippedModes.length, 'file')} (Lambda cannot use them): ${report.strippedModes
         .slice(0, 4)
         .map((m) => m.path.replace('/opt/', ''))
         .join(', ')}${report.strippedModes.length > 4 ? ', …' : ''}; file capabilities are never carried`,
@@ -228,11 +237,11 @@ function summarize(ui: Reporter, r: BuildResult, o: { path: string; format: stri
   }
   if (report.deduplicated.linked.length) {
     ui.info(
-      `  shipped ${report.deduplicated.linked.length} identical files (hard links among them) once, as links to one copy: ${formatBytes(report.deduplicated.savedBytes)} saved`,
+      `  shipped ${plural(report.deduplicated.linked.length, 'identical file')} (hard links among them) once, as links to one copy: ${formatBytes(report.deduplicated.savedBytes)} saved`,
     );
   }
   if (report.wrapped.length) {
-    ui.info(`  wrapped ${report.wrapped.length} programs to set their environment: ${report.wrapped.map((w) => w.program.replace('/opt/bin/', '')).join(', ')}`);
+    ui.info(`  wrapped ${plural(report.wrapped.length, 'program')} to set their environment: ${report.wrapped.map((w) => w.program.replace('/opt/bin/', '')).join(', ')}`);
   }
   for (const l of scriptsLines(r)) ui.info(`  ${l}`);
   if (r.manifest?.selfContained) for (const line of selfContainedLines(r.manifest.selfContained, r.runtime.id)) ui.info(`  ${line}`);
@@ -261,7 +270,7 @@ export function scriptsLines(r: Pick<BuildResult, 'scripts'>): string[] {
   const names = shipped.slice(0, 5).map((x) => g.layerPaths.get(x.path)!.replace(/^\/opt\//, ''));
   out.push(
     shipped.length
-      ? `maintainer scripts generated ${shipped.length} files and links the layer ships (${formatBytes(bytes)}${g.reused ? ', reused from the cache' : ''}): ${names.join(', ')}${shipped.length > names.length ? ', …' : ''}`
+      ? `maintainer scripts generated ${plural(shipped.length, 'file or link', 'files and links')} the layer ships (${formatBytes(bytes)}${g.reused ? ', reused from the cache' : ''}): ${names.join(', ')}${shipped.length > names.length ? ', …' : ''}`
       : `maintainer scripts ran${g.reused ? ' (reused from the cache)' : ''} and generated nothing the layer ships`,
   );
   if (g.keptState.length) out.push(`  shipped read-only under /opt: ${g.keptState.map((d) => `${d} → /opt${d}`).join(', ')} (generated state programs read)`);

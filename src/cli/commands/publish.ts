@@ -1,9 +1,12 @@
 import path from 'node:path';
 import { gateLayer, madeElsewhereGateInput } from '../../check/gate.js';
 import { withLayerContents } from '../../layer/open.js';
-import { readLayerZip } from '../../publish/layer-zip.js';
-import { publishInRegion, sdkClients, type RegionResult } from '../../publish/publish.js';
+import { readLayerZip, type LayerZipInfo } from '../../publish/layer-zip.js';
+import { defaultDescription, noRuntimeWarning, runtimesToday, uploadPlan } from '../../publish/plan.js';
+import { publishRegions, type RegionChoice } from '../../publish/region.js';
+import { loadTarget } from '../../registry/load.js';
 import { UserError } from '../../util/errors.js';
+import { formatBytes } from '../../util/format.js';
 import { Reporter, outputMode } from '../ui.js';
 
 export interface PublishCliOptions {
@@ -15,6 +18,7 @@ export interface PublishCliOptions {
   principal: string[];
   description?: string;
   licenseInfo?: string;
+  dryRun?: boolean;
   json?: boolean;
   quiet?: boolean;
   allowMissing?: boolean;
@@ -28,9 +32,10 @@ const PRINCIPAL = /^(\*|\d{12}|arn:aws[a-z-]*:iam::\d{12}:root)$/;
 /** `yumda publish`: one Lambda layer version per region, unless the newest one has the same content. */
 export async function publishCommand(zipArg: string, opts: PublishCliOptions): Promise<void> {
   if (!LAYER_NAME.test(opts.name)) throw new UserError(`--name '${opts.name}' is not a Lambda layer name (letters, digits, - and _, at most 140)`);
-  const regions = [...new Set(opts.region)];
+  const choice = await publishRegions(opts.region);
+  const regions = choice.regions;
   const bad = regions.find((r) => !REGION.test(r));
-  if (bad) throw new UserError(`--region '${bad}' is not an AWS region name (like us-east-1)`);
+  if (bad) throw new UserError(`${choice.source === '--region' ? '--region' : `the region from ${choice.source}`} '${bad}' is not an AWS region name (like us-east-1)`);
   if (opts.public && opts.principal.length) throw new UserError('--public and --principal exclude each other: --public already lets every account use the layer');
   const badPrincipal = opts.principal.find((p) => !PRINCIPAL.test(p));
   if (badPrincipal) throw new UserError(`--principal '${badPrincipal}' is not an AWS account ID (12 digits), an account root ARN, or *`);
@@ -41,8 +46,15 @@ export async function publishCommand(zipArg: string, opts: PublishCliOptions): P
   await withLayerContents(file, async (layer, tree) => {
     gateLayer(madeElsewhereGateInput(tree, layer.manifest, opts.runtimeManifest), { allowMissing: !!opts.allowMissing, force: false, limit: 'layer' }, (w) => ui.warn(w));
   });
+  const noRuntime = noRuntimeWarning(loadTarget(zip.manifest.target));
+  if (noRuntime) ui.warn(noRuntime);
 
-  const results: RegionResult[] = [];
+  const principals = opts.public ? ['*'] : opts.principal;
+  if (opts.dryRun) return dryRun(zip, choice, { ...opts, principals }, ui);
+
+  // the AWS SDK loads only when something is published
+  const { publishInRegion, sdkClients } = await import('../../publish/publish.js');
+  const results = [];
   for (const region of regions) {
     results.push(
       await publishInRegion(
@@ -53,7 +65,7 @@ export async function publishCommand(zipArg: string, opts: PublishCliOptions): P
           regions,
           ...(opts.s3Bucket ? { s3Bucket: opts.s3Bucket } : {}),
           s3Prefix: opts.s3Prefix,
-          principals: opts.public ? ['*'] : opts.principal,
+          principals,
           ...(opts.description ? { description: opts.description } : {}),
           ...(opts.licenseInfo ? { licenseInfo: opts.licenseInfo } : {}),
         },
@@ -66,4 +78,43 @@ export async function publishCommand(zipArg: string, opts: PublishCliOptions): P
   if (opts.json) {
     process.stdout.write(JSON.stringify({ layer: opts.name, zip: zip.file, codeSha256: zip.codeSha256, regions: results }, null, 2) + '\n');
   }
+}
+
+/** What publish would do, from the zip and the options alone: no AWS call, no credentials needed. */
+function dryRun(zip: LayerZipInfo, choice: RegionChoice, opts: PublishCliOptions & { principals: string[] }, ui: Reporter): void {
+  const target = loadTarget(zip.manifest.target);
+  const { runtimes, leftOut } = runtimesToday(target);
+  const uploads = choice.regions.map((region) => ({ region, upload: uploadPlan(zip, region, opts) }));
+  const description = opts.description ?? defaultDescription(zip);
+  if (opts.json) {
+    const doc = {
+      dryRun: true,
+      layer: opts.name,
+      zip: zip.file,
+      bytes: zip.bytes,
+      sha256: zip.sha256Hex,
+      codeSha256: zip.codeSha256,
+      regionSource: choice.source,
+      regions: uploads,
+      target: target.id,
+      architectures: [zip.manifest.arch],
+      compatibleRuntimes: runtimes,
+      description,
+      principals: opts.principals,
+    };
+    process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+    return;
+  }
+  const via = (u: (typeof uploads)[number]['upload']) => (u.via === 'direct' ? 'direct upload' : `through s3://${u.bucket}/${u.key}`);
+  ui.info(
+    [
+      `Would publish ${zip.file} as layer ${opts.name} (dry run: no AWS call made)`,
+      ...uploads.map((u) => `  region:      ${u.region} (from ${choice.source}; ${via(u.upload)})`),
+      `  zip:         ${formatBytes(zip.bytes)}, sha256 ${zip.sha256Hex}`,
+      `  target:      ${target.id} ${zip.manifest.arch}`,
+      `  runtimes:    ${runtimes.length ? runtimes.join(', ') : 'none'}${leftOut.length ? ` (left out: ${leftOut.join(', ')})` : ''}`,
+      `  description: ${description}`,
+      ...(opts.principals.length ? [`  usable by:   ${opts.principals.map((p) => (p === '*' ? 'every AWS account' : p)).join(', ')}`] : []),
+    ].join('\n'),
+  );
 }

@@ -5,6 +5,7 @@ import { loadRuntime, runtimeFile } from '../../registry/load.js';
 import { writeAtomically } from '../../util/atomic.js';
 import { checkOutputs, outputRule } from '../../emit/outputs.js';
 import path from 'node:path';
+import { plural } from '../../util/plural.js';
 
 /** Regenerates registry/runtimes/<id>.json from a real runtime image's package database. */
 export async function runtimeRefreshCommand(image: string, opts: { runtime: string; out?: string; date?: string }): Promise<void> {
@@ -16,5 +17,5 @@ export async function runtimeRefreshCommand(image: string, opts: { runtime: stri
   const runtime = refreshedRuntime(base, image, inv, opts.date ?? new Date().toISOString().slice(0, 10));
   const dest = opts.out ?? runtimeFile(opts.runtime);
   await writeAtomically(dest, async (tmp) => writeFileSync(tmp, JSON.stringify(runtime, null, 2) + '\n'), outputRule(target));
-  process.stdout.write(`${dest}: ${runtime.packages.length} packages, ${runtime.libraries.length} libraries, from ${image}\n`);
+  process.stdout.write(`${dest}: ${plural(runtime.packages.length, 'package')}, ${plural(runtime.libraries.length, 'library')}, from ${image}\n`);
 }

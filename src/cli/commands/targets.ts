@@ -1,19 +1,24 @@
-import { loadRuntime, loadTarget, targetIds } from '../../registry/load.js';
+import { DEFAULT_TARGET, loadRuntime, loadTarget, targetIds } from '../../registry/load.js';
 import { runtimeLabel } from '../../registry/lambda-runtimes.js';
+import { plural } from '../../util/plural.js';
 
 export function targetsCommand(opts: { json?: boolean }): void {
   const today = new Date().toISOString().slice(0, 10);
-  const rows = targetIds().map((id) => {
-    const t = loadTarget(id);
-    const rt = loadRuntime(t.runtime);
-    return { target: t, runtime: rt };
-  });
+  // the legacy ones last: a new layer is for one of the others
+  const rows = targetIds()
+    .map((id) => {
+      const t = loadTarget(id);
+      const rt = loadRuntime(t.runtime);
+      return { target: t, runtime: rt };
+    })
+    .sort((a, b) => Number(!!a.target.legacy) - Number(!!b.target.legacy));
   if (opts.json) {
     process.stdout.write(
       JSON.stringify(
         rows.map(({ target: t, runtime: r }) => ({
           id: t.id,
           description: t.description,
+          default: t.id === DEFAULT_TARGET,
           legacy: !!t.legacy,
           ...(t.legacy ? { endOfSupport: t.legacy.endOfSupport } : {}),
           family: t.family,
@@ -36,12 +41,12 @@ export function targetsCommand(opts: { json?: boolean }): void {
   for (const { target: t, runtime: r } of rows) {
     process.stdout.write(
       [
-        `${t.id}${t.legacy ? ` (legacy: end of support ${t.legacy.endOfSupport})` : ''}  ${t.description}`,
+        `${t.id}${t.id === DEFAULT_TARGET ? ' (default)' : ''}${t.legacy ? ` (legacy: end of support ${t.legacy.endOfSupport})` : ''}  ${t.description}`,
         ...(t.legacy?.note ? [`  legacy:        ${t.legacy.note}`] : []),
         `  packages:      ${t.packageManager} (${t.family}), ${t.distro.name} ${t.distro.version}; architectures ${t.architectures.join(', ')}`,
         `  build image:   ${t.buildImage.name} (built from ${t.buildImage.context}/Dockerfile when missing)`,
         ...(t.optionalRepositories ?? []).map((o) => `  --repo ${o.name}:${' '.repeat(Math.max(1, 7 - o.name.length))}${o.description}`),
-        `  runtime:       ${r.id} (${r.image}): ${r.packages.length} packages provided, from ${r.provenance.source} (${r.provenance.date})`,
+        `  runtime:       ${r.id} (${r.image}): ${plural(r.packages.length, 'package')} provided, from ${r.provenance.source} (${r.provenance.date})`,
         ...(t.compatibleRuntimes.length ? [`  Lambda:        ${t.compatibleRuntimes.map((r) => runtimeLabel(t, r, today)).join(', ')}`] : []),
         '',
       ].join('\n'),
