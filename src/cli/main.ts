@@ -265,6 +265,7 @@ export function program(): Command {
     .description('Empty the cache (or --only some parts of it)')
     .option('--cache-dir <dir>', 'cache directory')
     .option('--only <part>', 'content, packages, plans, postStage, scripts, zips or packs (repeatable)', collect, [])
+    .option('--metadata', "also remove the repository metadata volumes (the engine's, shared by every cache directory; fetched again by the next build)")
     .action((opts) => cacheCleanCommand(opts));
 
   const runtime = cli.command('runtime').description('Runtime manifests: what each Lambda runtime already provides');

@@ -11,6 +11,7 @@ import { tarOf } from '../tree/tar.js';
 import { formatStanza, parseDeb822, parseDependsField } from './deb822.js';
 import { attribute, runtimeDependencies, type PlannedPackage, type VersionSkew } from './plan.js';
 import { literalPattern, rankHits, type SearchHit } from './search.js';
+import { APT_LISTS_VOLUME_PREFIX } from '../cache/metadata-volumes.js';
 
 const APT_CONFIG = '/yumda/etc/apt.conf';
 
@@ -237,7 +238,7 @@ export const aptBackend: Backend = {
 
   metadataVolumes(ctx) {
     const key = sha256(JSON.stringify([ctx.target.id, ctx.arch.deb, sourcesList(ctx.repositories)])).slice(0, 12);
-    return [{ name: `yumda-apt-lists-${ctx.target.id}-${ctx.arch.deb}-${key}`, path: APT_LISTS }];
+    return [{ name: `${APT_LISTS_VOLUME_PREFIX}${ctx.target.id}-${ctx.arch.deb}-${key}`, path: APT_LISTS }];
   },
 
   async refresh(c, ctx, log, freshness) {

@@ -26,6 +26,7 @@ import { NotFoundError, notFoundError, STAGE_ARCHIVES, STAGE_OUT } from './backe
 import { planFromResolution, runtimeCapabilities, type RpmResolution } from './rpmplan.js';
 import { compareEvr, formatEvr, parseEvr, parseReldep, satisfies, type Evr } from './rpmver.js';
 import { plural } from '../util/plural.js';
+import { RPM_CACHE_VOLUME_PREFIX } from '../cache/metadata-volumes.js';
 
 const HELPER = '/yumda/bin/yumda_rpm.py';
 const JOB = '/yumda/etc/job.json';
@@ -404,7 +405,7 @@ async function notFoundElsewhere(c: Runner, ctx: ResolveContext, err: HelperErro
 export const rpmBackend: Backend = {
   metadataVolumes(ctx) {
     const key = sha256(JSON.stringify([ctx.target.id, ctx.arch.rpm, ctx.repositories])).slice(0, 12);
-    return [{ name: `yumda-rpm-cache-${ctx.target.id}-${ctx.arch.rpm}-${key}`, path: CACHE }];
+    return [{ name: `${RPM_CACHE_VOLUME_PREFIX}${ctx.target.id}-${ctx.arch.rpm}-${key}`, path: CACHE }];
   },
 
   configFiles(ctx) {

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildDeb, indexAptRepo, makeAptRepo } from '../helpers/aptrepo.js';
-import { repoRoot, runYumda } from '../helpers/cli.js';
+import { repoRoot, run, runYumda } from '../helpers/cli.js';
+import { listMetadataVolumes, removeMetadataVolumes } from '../../src/cache/metadata-volumes.js';
 import { ensureTestImage } from '../helpers/images.js';
 import { buildRpm, makeRepo } from '../helpers/rpmrepo.js';
 import { serveDirectory } from '../helpers/serve.js';
@@ -89,5 +90,31 @@ describe('a package added to a --repo repository while its metadata is cached', 
     const refreshed = await runYumda([...args('yumda-added'), '--refresh']);
     expect(refreshed.code, refreshed.stderr).toBe(0);
     expect(refreshed.stdout).toMatch(/yumda-added\s+1\.0-1/);
+  });
+
+  it('cache info sizes the metadata volumes; cleaning them removes an unused one and leaves one a container uses', async () => {
+    const suffix = Math.random().toString(16).slice(2, 10);
+    const idle = `yumda-apt-lists-yumdatest-${suffix}-idle`;
+    const busy = `yumda-apt-lists-yumdatest-${suffix}-busy`;
+    for (const v of [idle, busy]) expect((await run('docker', ['volume', 'create', v])).code).toBe(0);
+    const holder = await run('docker', ['run', '-d', '--network', 'none', '-v', `${busy}:/x`, 'debian:12-slim', 'sleep', '120']);
+    expect(holder.code, holder.stderr).toBe(0);
+    try {
+      const info = await runYumda(['cache', 'info', '--json']);
+      expect(info.code, info.stderr).toBe(0);
+      const listed = (JSON.parse(info.stdout) as { metadataVolumes: Array<{ name: string; users: number }> }).metadataVolumes;
+      expect(listed.find((v) => v.name === idle)?.users).toBe(0);
+      expect(listed.find((v) => v.name === busy)?.users).toBe(1);
+      // the function `cache clean --metadata` runs, on this test's volumes only (the command removes every one of the engine's)
+      const { connectEngine } = await import('../../src/docker/engine.js');
+      const docker = await connectEngine();
+      const mine = (await listMetadataVolumes(docker)).filter((v) => v.name.includes(suffix));
+      expect(await removeMetadataVolumes(docker, mine)).toEqual({ removed: [idle], inUse: [busy] });
+      expect((await run('docker', ['volume', 'inspect', idle])).code).not.toBe(0);
+      expect((await run('docker', ['volume', 'inspect', busy])).code).toBe(0);
+    } finally {
+      await run('docker', ['rm', '-f', holder.stdout.trim()]);
+      await run('docker', ['volume', 'rm', '-f', idle, busy]);
+    }
   });
 });
