@@ -1,4 +1,4 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { UserError } from '../util/errors.js';
 import { engineOptions, sshFailure } from './host.js';
 
@@ -14,7 +14,10 @@ const HOW_TO_FIX = 'start the Docker engine (e.g. `sudo systemctl start docker` 
  * and pings, so an absent engine is reported once, up front, instead of as a socket error later.
  */
 export async function connectEngine(): Promise<Docker> {
-  const docker = new Docker(await engineOptions());
+  // loaded here, not at start-up: dockerode brings gRPC, protobufjs and ssh2, which commands
+  // that need no engine (--version, inspect, --dockerfile) should not pay for
+  const { default: Dockerode } = await import('dockerode');
+  const docker = new Dockerode(await engineOptions());
   // an engine that accepts the connection and never answers: the request is aborted, not left
   // open (an open socket kept the process alive for minutes after the error was printed)
   const abort = new AbortController();

@@ -29,7 +29,7 @@ export function stageName(packages: PackageRequest[]): string {
 export function dockerfileSnippet(s: SnippetSpec): string {
   if (!s.target.nodeImage) {
     throw new UserError(`--dockerfile is not available for target ${s.target.id}: no image of its distribution with Node.js is known`, {
-      hint: `set 'nodeImage' in registry/targets/${s.target.id}.json`,
+      hint: 'build the layer here with a build container (without --dockerfile), then `yumda image --layer` makes an image to COPY --from',
     });
   }
   // a value with a line break would end the RUN line and start an instruction of its own
@@ -67,13 +67,18 @@ export function dockerfileSnippet(s: SnippetSpec): string {
     `#   COPY --from=${stage} /opt /opt`,
     '# The first stage runs yumda with --local: the package manager runs in that stage itself, so the',
     `# build needs no Docker engine, only the npm registry and the ${s.target.distro.name} repositories.`,
-    `# Build arguments: YUMDA_NODE_IMAGE, an image of ${s.target.distro.name} ${s.target.distro.version} with Node.js 20 or newer;`,
+    s.target.nodeSetup
+      ? `# Build arguments: YUMDA_NODE_IMAGE, an image of ${s.target.distro.name} ${s.target.distro.version} (the RUN line installs Node.js in it);`
+      : `# Build arguments: YUMDA_NODE_IMAGE, an image of ${s.target.distro.name} ${s.target.distro.version} with Node.js 20.15 or newer;`,
     '# YUMDA_PACKAGE, what `npm install` installs: a version, a tarball URL or a git URL.',
     `ARG YUMDA_NODE_IMAGE=${s.target.nodeImage}`,
     `FROM --platform=${s.arch.docker} \${YUMDA_NODE_IMAGE} AS ${stage}-build`,
     `LABEL org.yumda.stage=${stage}`,
     `ARG YUMDA_PACKAGE=${shellQuote(pkg)}`,
-    'RUN npm install --global --omit=dev --ignore-scripts --no-audit --no-fund "$YUMDA_PACKAGE" \\',
+    // a distribution with no official Node.js image gets it from its own repositories
+    ...(s.target.nodeSetup
+      ? [`RUN ${s.target.nodeSetup} \\`, ' && npm install --global --omit=dev --ignore-scripts --no-audit --no-fund "$YUMDA_PACKAGE" \\']
+      : ['RUN npm install --global --omit=dev --ignore-scripts --no-audit --no-fund "$YUMDA_PACKAGE" \\']),
     ` && ${install}`,
     '',
     `FROM scratch AS ${stage}`,

@@ -62,8 +62,10 @@ export interface Target {
   compatibleRuntimes: string[];
   /** When Lambda deprecates each compatible runtime (AWS's runtime table), and where that was read. */
   runtimeDeprecations?: { source: string; dates: RuntimeDeprecation[] };
-  /** An image of the target's distribution with Node.js 20+, for `install --dockerfile`'s stage. */
+  /** An image of the target's distribution, with Node.js 20.15+ or `nodeSetup`, for `install --dockerfile`'s stage. */
   nodeImage?: string;
+  /** A shell command that installs Node.js (and what --local needs) in `nodeImage`, where it has none. */
+  nodeSetup?: string;
 }
 
 /** A Lambda runtime's deprecation dates (YYYY-MM-DD). */

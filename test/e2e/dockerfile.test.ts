@@ -60,7 +60,7 @@ describe("install --dockerfile: the layer built in a stage of the user's own doc
     expect(s.stderr).toBe('');
     expect(s.code).toBe(0);
     const snippet = s.stdout;
-    expect(snippet).toContain('ARG YUMDA_NODE_IMAGE=node:20-bookworm-slim\n');
+    expect(snippet).toContain('ARG YUMDA_NODE_IMAGE=node:22-bookworm-slim\n');
     expect(snippet).toContain('FROM --platform=linux/amd64 ${YUMDA_NODE_IMAGE} AS yumda-poppler-utils-build\n');
     expect(snippet).toContain(' && yumda install poppler-utils --target debian12 --arch x86_64 --local --disposable --out-dir /yumda-layer\n');
     expect(snippet).toContain('FROM scratch AS yumda-poppler-utils\nCOPY --from=yumda-poppler-utils-build /yumda-layer /opt\nLABEL org.yumda.stage=yumda-poppler-utils\n');

@@ -5,8 +5,9 @@ import { run } from './cli.js';
 import { tempDir } from './tmp.js';
 
 /**
- * A stand-in for node:20-bookworm-slim, which cannot be pulled here: Debian 12 slim plus the
- * Node.js and npm that run these tests, at the places the official image has them
+ * A stand-in for node:22-bookworm-slim (the debian12 --dockerfile stage's and yumda image's base),
+ * which cannot be pulled here: Debian 12 slim plus the Node.js and npm that run these tests (20.x:
+ * the engines floor is what CI runs), at the places the official image has them
  * (/usr/local/bin/node, /usr/local/lib/node_modules/npm). Where this machine's npm trusts an extra
  * CA bundle (`npm config get cafile`: a TLS-intercepting proxy on the way to the registry), the
  * image gets that bundle and setting too, as any image used on this network would need.

@@ -8,7 +8,9 @@ import { checkLocalMachine, LocalRunner, osRelease } from '../../src/runner/loca
 import { extractTar, packageRoute } from '../../src/stage/extract.js';
 import { ContentStore } from '../../src/cache/content-store.js';
 import { tempDir } from '../helpers/tmp.js';
-import { runYumda } from '../helpers/cli.js';
+import { run, runYumda } from '../helpers/cli.js';
+
+const runShell = (args: string[]) => run('sh', args);
 
 const debian12 = loadTarget('debian12');
 
@@ -52,7 +54,7 @@ describe('install --dockerfile', () => {
       flags: ['--repo', 'http://example.org/debian bookworm main', '--keep-docs'],
       toolVersion: '9.9.9',
     });
-    expect(text).toContain('ARG YUMDA_NODE_IMAGE=node:20-bookworm-slim\nFROM --platform=linux/arm64 ${YUMDA_NODE_IMAGE} AS yumda-poppler-utils-build\n');
+    expect(text).toContain('ARG YUMDA_NODE_IMAGE=node:22-bookworm-slim\nFROM --platform=linux/arm64 ${YUMDA_NODE_IMAGE} AS yumda-poppler-utils-build\n');
     expect(text).toContain('ARG YUMDA_PACKAGE=yumda@9.9.9\n');
     expect(text).toContain(
       " && yumda install poppler-utils 'libfoo=1:2.3~rc1' --target debian12 --arch arm64 --repo 'http://example.org/debian bookworm main' --keep-docs --local --disposable --out-dir /yumda-layer\n",
@@ -60,6 +62,34 @@ describe('install --dockerfile', () => {
     expect(text).toContain('FROM scratch AS yumda-poppler-utils\nCOPY --from=yumda-poppler-utils-build /yumda-layer /opt\n');
     expect(text).toContain('#   COPY --from=yumda-poppler-utils /opt /opt\n');
     expect(stageName([{ name: 'libstdc++6' }])).toBe('yumda-libstdc--6');
+  });
+
+  it.each([
+    ['debian12', 'node:22-bookworm-slim', false],
+    ['debian13', 'node:24-trixie-slim', false],
+    ['al2023', 'public.ecr.aws/amazonlinux/amazonlinux:2023', true],
+  ])('%s: a stage FROM %s whose RUN line is one shell command (setup with dnf: %s)', async (id, image, setup) => {
+    const text = dockerfileSnippet({ target: loadTarget(id), arch: parseArch('x86_64'), packages: [{ name: 'jq' }], flags: [], toolVersion: '9.9.9' });
+    expect(text).toContain(`ARG YUMDA_NODE_IMAGE=${image}\n`);
+    // the RUN instruction with its continuation lines, as the shell in the stage gets it
+    const run = /^RUN ((?:.*\\\n)*.*)$/m.exec(text)![1]!.replace(/ *\\\n */g, ' ');
+    const steps = run.split(' && ');
+    expect(steps.at(-1)).toBe(`yumda install jq --target ${id} --arch x86_64 --local --disposable --out-dir /yumda-layer`);
+    expect(steps.at(-2)).toBe('npm install --global --omit=dev --ignore-scripts --no-audit --no-fund "$YUMDA_PACKAGE"');
+    // Amazon Linux has no official Node.js image: Node.js 22 (AL2023's node-22, npm-22) and cpio come from dnf first
+    expect(steps[0]!.startsWith('dnf install -y --setopt=install_weak_deps=False nodejs22 nodejs22-npm cpio')).toBe(setup);
+    const syntax = await runShell(['-n', '-c', run]);
+    expect(syntax.code, syntax.stderr).toBe(0);
+  });
+
+  it('a target with no image of its distribution with Node.js says what to do instead, in one line', async () => {
+    const r = await runYumda(['install', 'git', '--target', 'al2', '--dockerfile'], { env: { DOCKER_HOST: 'unix:///nonexistent.sock' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^yumda: error: --dockerfile is not available for target al2: no image of its distribution with Node.js is known; build the layer here with a build container/,
+    );
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/registry\/targets/);
   });
 
   it('is printed without a Docker engine; refuses --recipes and output flags', async () => {
