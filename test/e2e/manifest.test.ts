@@ -103,10 +103,15 @@ describe('yumda build from a manifest, yumda.lock and --frozen', () => {
   });
 
   it('yumda update takes the edit into the lock, and --frozen builds again', async () => {
-    const u = await runYumda(['update'], { cwd: project });
+    // --layer: a plain `update` moves every layer to the newest versions, and Debian's archive
+    // can publish one between two steps of this file (it did: libtiff6 +deb12u5 during a CI run)
+    const u = await runYumda(['update', '--layer', 'tools'], { cwd: project });
     expect(u.stderr).not.toMatch(/error/);
-    expect(u.stdout).toMatch(/^poppler \(x86_64\): unchanged$/m);
+    expect(u.stdout).not.toMatch(/^poppler/m);
     expect(u.stdout).toMatch(/^tools \(arm64\): .*\+ file \d/m);
+    expect(u.stdout).toMatch(/^Wrote yumda\.lock$/m);
+    const again = await runYumda(['update', '--layer', 'tools'], { cwd: project });
+    expect(again.stdout).toBe('tools (arm64): unchanged\nyumda.lock is up to date\n');
     const lock = JSON.parse(readFileSync(path.join(project, 'yumda.lock'), 'utf8')) as LockFile;
     expect(lock.layers[1]!.requested).toEqual([{ name: 'file' }, { name: 'jq', upstream: '>=1.6 <2' }]);
     expect(lock.layers[0]).toEqual((JSON.parse(readFileSync(path.join(saved, 'yumda.lock'), 'utf8')) as LockFile).layers[0]);

@@ -49,7 +49,7 @@ describe('the yumda image builds a layer into a mounted directory with no Docker
   it("takes the image's target when none is given, and --dockerfile still only prints a stage", async () => {
     const r = await run('docker', ['run', '--rm', '--network', 'none', tag, 'install', 'jq', '--dry-run']);
     expect(r.code, r.stderr).not.toBe(0); // no network: but the target it tried is the image's
-    expect(r.stderr).toMatch(/^Building for debian12 x86_64 \(runtime debian12\)\n {2}build image: +this machine \(--local, debian 12\)/);
+    expect(r.stdout).toMatch(/^Building for debian12 x86_64 \(runtime debian12\)\n {2}build image: +this machine \(--local, debian 12\)/);
     const d = await run('docker', ['run', '--rm', '--network', 'none', tag, 'install', 'jq', '--dockerfile']);
     expect(d.code, d.stderr).toBe(0);
     expect(d.stdout).toContain(' && yumda install jq --target debian12 --arch x86_64 --local --disposable --out-dir /yumda-layer\n');

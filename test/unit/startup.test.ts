@@ -3,6 +3,24 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliPath, repoRoot, run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
+import { fakeAwsEnv, startFakeAws } from '../helpers/aws.js';
+import { writeLayerZip } from '../../src/emit/zip.js';
+import { file, treeOf } from '../../src/tree/types.js';
+
+function layerManifestFor(target: string) {
+  return {
+    manifestVersion: 1,
+    tool: { name: 'yumda', version: '0.1.0' },
+    target,
+    arch: 'x86_64',
+    runtime: `provided.${target}`,
+    requested: ['jq'],
+    packages: [{ name: 'jq', version: '1.7.1-1.amzn2023', arch: 'x86_64', sourcePackage: 'jq', requiredBy: ['jq'], files: 1, bytes: 1 }],
+    generatedBytes: 0,
+    env: {},
+    recipes: [],
+  };
+}
 
 /**
  * Issue 22: commands that talk to neither AWS nor a Docker engine load neither the AWS SDK nor
@@ -12,9 +30,9 @@ import { tempDir } from '../helpers/tmp.js';
 const HEAVY = /node_modules\/(@aws-sdk|@smithy|@grpc|protobufjs|dockerode|docker-modem|ssh2)\//;
 const hook = path.join(repoRoot, 'test/helpers/module-log.mjs');
 
-async function modulesLoadedBy(args: string[]): Promise<{ code: number; modules: string[] }> {
+async function modulesLoadedBy(args: string[], extraEnv: Record<string, string | undefined> = {}): Promise<{ code: number; modules: string[] }> {
   const log = path.join(tempDir('yumda-modules-'), 'modules.txt');
-  const env = { ...process.env, YUMDA_TEST_MODULE_LOG: log, DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
+  const env = { ...process.env, ...extraEnv, YUMDA_TEST_MODULE_LOG: log, DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
   const r = await run(process.execPath, ['--import', hook, cliPath, ...args], { cwd: repoRoot, env });
   return { code: r.code, modules: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
 }
@@ -32,7 +50,19 @@ describe('start-up loads only what the command uses', () => {
   );
 
   it('publish does load the AWS SDK (the hook sees it when it is there)', async () => {
-    const { modules } = await modulesLoadedBy(['publish', '/nonexistent/layer.zip', '--name', 'x', '--region', 'us-east-1']);
-    expect(modules.some((m) => m.includes('node_modules/@aws-sdk/client-lambda/'))).toBe(true);
+    // publish reads and gates the zip before it loads the SDK, so it needs a real layer; the
+    // loopback stand-in for AWS keeps it off the network
+    const creds = { accessKeyId: 'AKIDYUMDATEST00000001', secretAccessKey: 'yumda/test/secret+key/0123456789abcdefghij' };
+    const aws = await startFakeAws(creds);
+    try {
+      const zip = path.join(tempDir('yumda-startup-'), 'layer.zip');
+      const manifest = layerManifestFor('al2023');
+      await writeLayerZip(treeOf([file('/opt/.yumda/manifest.json', JSON.stringify(manifest)), file('/opt/bin/payload', '#!/bin/sh\n', 0o755)]), zip);
+      const { code, modules } = await modulesLoadedBy(['publish', zip, '--name', 'startup', '--region', 'us-east-1'], fakeAwsEnv(aws, creds));
+      expect(code).toBe(0);
+      expect(modules.some((m) => m.includes('node_modules/@aws-sdk/client-lambda/'))).toBe(true);
+    } finally {
+      await aws.close();
+    }
   });
 });
