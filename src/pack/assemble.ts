@@ -22,8 +22,13 @@ import { PACKED_ROOT, retargetString, retargetTree, topLevelNames, type Retarget
 export const PACK_ARCHIVE = `${META_DIR}/pack/tree.tar.zst`;
 export const PACK_TOOLS_BIN = `${META_DIR}/bin`;
 export const PACK_TOOLS_LIB = `${META_DIR}/lib`;
-/** zstd's level and window (docs/packed-layers.md has the measurements behind them). */
-export const PACK_LEVEL = 19;
+/**
+ * zstd's levels and window (docs/packed-layers.md has the measurements behind them): level 9
+ * compresses Chromium's tree 17x faster than 19 for a 12% bigger archive, and unpacks as fast;
+ * a layer that does not fit under Lambda's limit at 9 is compressed again at 19.
+ */
+export const PACK_LEVEL = 9;
+export const PACK_TIGHT_LEVEL = 19;
 export const PACK_WINDOW_LOG = 27;
 
 /** The tree that goes into the archive, relocated for /tmp, and what it takes there. */

@@ -9,7 +9,7 @@ import { extractTar } from '../stage/extract.js';
 import { shellQuote } from '../util/shell.js';
 import { UserError } from '../util/errors.js';
 import { ProgressMeter, type ProgressState } from '../util/progress.js';
-import { PACK_LEVEL, PACK_WINDOW_LOG, type PackedTree } from './assemble.js';
+import { PACK_WINDOW_LOG, type PackedTree } from './assemble.js';
 import { plural } from '../util/plural.js';
 
 /** schema/cache-pack.schema.json: a compressed tree, by the digest of what it holds. */
@@ -45,9 +45,9 @@ export interface CompressedTree {
  * once, timed: the first-run unpack time the report gives, measured on this machine. Archives are
  * cached by the tree's digest: a rebuild of an unchanged layer does not compress again.
  */
-export async function compressTree(opts: CompressContext & { packed: PackedTree }): Promise<CompressedTree> {
-  const { packed, store } = opts;
-  const key = `${packed.digest}-zstd${PACK_LEVEL}-long${PACK_WINDOW_LOG}-sized`;
+export async function compressTree(opts: CompressContext & { packed: PackedTree; level: number }): Promise<CompressedTree> {
+  const { packed, store, level } = opts;
+  const key = `${packed.digest}-zstd${level}-long${PACK_WINDOW_LOG}-sized`;
   const records = new JsonStore<CachedPack>(opts.cacheDir, 'cache-pack');
   const found = records.get(key);
   if (found && 'damaged' in found) opts.warn(droppedLine(`the record of the cached packed tree (${found.file})`, found.damaged, 'compressing again'));
@@ -83,7 +83,7 @@ export async function compressTree(opts: CompressContext & { packed: PackedTree 
     opts.step(`copying ${plural(packed.files, 'file')} into the build container to compress`);
     const members: TarMember[] = sortedEntries(packed.tree.values()).map((entry) => ({ name: entry.path.slice(LAYER_ROOT.length + 1), entry }));
     await runner.putArchive(`${work}/tree`, treeTarStream(members, FIXED_DATE));
-    opts.step(`compressing the tree with zstd -${PACK_LEVEL} --long=${PACK_WINDOW_LOG} (minutes for hundreds of MB)`);
+    opts.step(`compressing the tree with zstd -${level} --long=${PACK_WINDOW_LOG}${level > 15 ? ' (minutes for hundreds of MB)' : ''}`);
     // tar reports every 10 MB it has written into zstd: that is how far the compression got
     const entries = packed.tree.size;
     const meter = opts.progress ? new ProgressMeter({ what: 'compressing', bytesTotal: packed.contentBytes + entries * 1024 }, opts.progress) : undefined;
@@ -93,7 +93,7 @@ export async function compressTree(opts: CompressContext & { packed: PackedTree 
     const tar = `tar --null --no-recursion -T ../list --numeric-owner --owner=0 --group=0`;
     await sh(
       `cd ${q(work)}/tree && find . -mindepth 1 -print0 | LC_ALL=C sort -z >../list && size=$(${tar} -cf - | wc -c) && ` +
-        `${tar} --checkpoint=1000 --checkpoint-action=echo=%{}T -cf - | zstd -q -${PACK_LEVEL} --long=${PACK_WINDOW_LOG} -T0 --stream-size="$size" -o ../tree.tar.zst`,
+        `${tar} --checkpoint=1000 --checkpoint-action=echo=%{}T -cf - | zstd -q -${level} --long=${PACK_WINDOW_LOG} -T0 --stream-size="$size" -o ../tree.tar.zst`,
       'compressing',
       (line) => {
         const m = /^tar: (\d+) \(/.exec(line);

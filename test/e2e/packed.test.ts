@@ -53,7 +53,7 @@ describe('a packed layer: poppler-utils --pack (debian12, runtime without tar)',
     expect(readdirSync(path.join(layerDir, '.yumda/bin')).sort()).toEqual(['tar', 'zstd']);
     expect(manifest.packed).toMatchObject({
       archive: '/opt/.yumda/pack/tree.tar.zst',
-      compression: { format: 'zstd', level: 19, windowLog: 27 },
+      compression: { format: 'zstd', level: 9, windowLog: 27 },
       tools: { tar: '/opt/.yumda/bin/tar', zstd: '/opt/.yumda/bin/zstd' },
       links: expect.arrayContaining(['bin', 'etc', 'lib', 'share']),
     });
@@ -74,7 +74,7 @@ describe('a packed layer: poppler-utils --pack (debian12, runtime without tar)',
 
   it('reports packed size, unpacked size, /tmp needed and the unpack time measured here', () => {
     expect(summary).toMatch(
-      /packed: [\d.]+ MiB archive \(zstd -19\) of a [\d.]+ MiB tree; unpacked it takes \d+ MB of \/tmp: set the function's ephemeral storage to at least 512 MB/,
+      /packed: [\d.]+ MiB archive \(zstd -9\) of a [\d.]+ MiB tree; unpacked it takes \d+ MB of \/tmp: set the function's ephemeral storage to at least 512 MB/,
     );
     expect(summary).toMatch(
       /the first call in an execution environment unpacks it into \/tmp\/yumda-pack-[0-9a-f]{12} \([\d.]+ s measured on this machine, in the build container\)/,
@@ -89,7 +89,7 @@ describe('a packed layer: poppler-utils --pack (debian12, runtime without tar)',
   it('inspect reports the same', async () => {
     const r = await runYumda(['inspect', zip]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/packed: [\d.]+ MiB archive \(zstd -19\) of a [\d.]+ MiB tree; unpacked it takes \d+ MB of \/tmp/);
+    expect(r.stdout).toMatch(/packed: [\d.]+ MiB archive \(zstd -9\) of a [\d.]+ MiB tree; unpacked it takes \d+ MB of \/tmp/);
   });
 
   it('renders and extracts text Lambda-like: the first call unpacks (with the shipped tar and zstd), the second only execs', async () => {
