@@ -4,7 +4,7 @@
  * every cache directory on the engine. `cache info` sizes them and `cache clean --metadata`
  * removes them.
  */
-import type Docker from 'dockerode';
+import type { Docker } from '../docker/client.js';
 
 export const APT_LISTS_VOLUME_PREFIX = 'yumda-apt-lists-';
 export const RPM_CACHE_VOLUME_PREFIX = 'yumda-rpm-cache-';

@@ -1,4 +1,4 @@
-import type Docker from 'dockerode';
+import type { Docker } from '../docker/client.js';
 import path from 'node:path';
 import { WorkContainer, withContainer } from '../docker/container.js';
 import { buildImage, contextTag, imageExists } from '../docker/images.js';

@@ -1,4 +1,4 @@
-import type Docker from 'dockerode';
+import type { Docker } from '../docker/client.js';
 import type { PackedManifest } from '../format/layer-manifest.js';
 import { ephemeralStorageMb } from '../format/packed.js';
 import type { LayerManifest } from '../format/layer-manifest.js';

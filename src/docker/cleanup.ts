@@ -1,18 +1,18 @@
-import type Docker from 'dockerode';
+import type { Container, Docker } from './client.js';
 import { onInterrupt } from '../util/cleanup.js';
 import { ownerGone, ownerLabels, ownerOfLabels } from '../util/owner.js';
 
 /** Containers yumda created and has not removed yet are removed if the process is interrupted. */
-const live = new Map<Docker.Container, () => void>();
+const live = new Map<Container, () => void>();
 
-export function trackContainer(c: Docker.Container): void {
+export function trackContainer(c: Container): void {
   live.set(
     c,
     onInterrupt(() => c.remove({ force: true, v: true }).catch(() => undefined)),
   );
 }
 
-export function untrackContainer(c: Docker.Container): void {
+export function untrackContainer(c: Container): void {
   live.get(c)?.();
   live.delete(c);
 }
@@ -44,8 +44,8 @@ export function removeStale(docker: Docker): Promise<void> {
 async function sweep(docker: Docker): Promise<void> {
   const filters = { label: [`${OWNER_LABEL}=yumda`] };
   const containers = await docker.listContainers({ all: true, filters });
-  const stale = (labels: Record<string, string> | undefined) => {
-    const owner = ownerOfLabels(labels);
+  const stale = (labels: Record<string, string> | null | undefined) => {
+    const owner = ownerOfLabels(labels ?? undefined);
     return owner !== undefined && ownerGone(owner);
   };
   await Promise.all(

@@ -1,5 +1,6 @@
 import type { ExecOptions, ExecResult } from '../runner/types.js';
-import type Docker from 'dockerode';
+import type { Container, Docker } from './client.js';
+import { demuxStream } from './frames.js';
 import { PassThrough, type Readable } from 'node:stream';
 import { removeStale, trackContainer, untrackContainer, yumdaLabels } from './cleanup.js';
 
@@ -56,32 +57,31 @@ export function lineSplitter(onLine: ((l: string) => void) | undefined, sink: st
 
 /** A container yumda owns for the duration of one job; removed by `remove()` or on Ctrl-C. */
 export class WorkContainer {
-  private constructor(
-    private readonly docker: Docker,
-    readonly container: Docker.Container,
-  ) {}
+  private constructor(readonly container: Container) {}
 
   static async start(docker: Docker, spec: ContainerSpec): Promise<WorkContainer> {
     const binds = spec.volumes ?? [];
     await removeStale(docker);
-    const container = await docker.createContainer({
-      Image: spec.image,
-      Cmd: spec.cmd ?? ['sleep', 'infinity'],
-      Env: envList(spec.env),
-      ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
-      ...(spec.user ? { User: spec.user } : {}),
-      ...(spec.platform ? { platform: spec.platform } : {}),
-      Labels: yumdaLabels(),
-      HostConfig: {
-        AutoRemove: false,
-        ...(spec.network ? { NetworkMode: spec.network } : {}),
-        ...(spec.readOnlyRoot ? { ReadonlyRootfs: true } : {}),
-        ...(spec.tmpfs ? { Tmpfs: spec.tmpfs } : {}),
-        ...(binds.length ? { Binds: binds } : {}),
+    const container = await docker.createContainer(
+      {
+        Image: spec.image,
+        Cmd: spec.cmd ?? ['sleep', 'infinity'],
+        Env: envList(spec.env),
+        ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
+        ...(spec.user ? { User: spec.user } : {}),
+        Labels: yumdaLabels(),
+        HostConfig: {
+          AutoRemove: false,
+          ...(spec.network ? { NetworkMode: spec.network } : {}),
+          ...(spec.readOnlyRoot ? { ReadonlyRootfs: true } : {}),
+          ...(spec.tmpfs ? { Tmpfs: spec.tmpfs } : {}),
+          ...(binds.length ? { Binds: binds } : {}),
+        },
       },
-    } as Docker.ContainerCreateOptions);
+      { platform: spec.platform },
+    );
     trackContainer(container);
-    const wc = new WorkContainer(docker, container);
+    const wc = new WorkContainer(container);
     try {
       if (!spec.cmd) await container.start();
     } catch (e) {
@@ -99,12 +99,12 @@ export class WorkContainer {
       Env: envList(opts.env),
       ...(opts.user ? { User: opts.user } : {}),
     });
-    const stream = await exec.start({ hijack: true, stdin: false });
+    const stream = await exec.start();
     const out: string[] = [];
     const err: string[] = [];
     const stdout = lineSplitter(opts.onStdoutLine, out);
     const stderr = lineSplitter(opts.onStderrLine, err);
-    this.docker.modem.demuxStream(stream, stdout, stderr);
+    demuxStream(stream, stdout, stderr);
     await new Promise<void>((resolve, reject) => {
       stream.on('end', resolve);
       stream.on('close', resolve);
@@ -118,18 +118,20 @@ export class WorkContainer {
 
   /** Runs the container's own command to completion (for containers created with `cmd`). */
   async run(opts: ExecOptions = {}): Promise<ExecResult> {
-    const stream = await this.container.attach({ stream: true, stdout: true, stderr: true });
+    const stream = await this.container.attach();
     const out: string[] = [];
     const err: string[] = [];
     const stdout = lineSplitter(opts.onStdoutLine, out);
     const stderr = lineSplitter(opts.onStderrLine, err);
-    this.docker.modem.demuxStream(stream, stdout, stderr);
+    demuxStream(stream, stdout, stderr);
+    // a connection cut mid-stream ends the output; wait() then reports what became of the engine
     const ended = new Promise<void>((resolve) => {
       stream.on('end', resolve);
       stream.on('close', resolve);
+      stream.on('error', () => resolve());
     });
     await this.container.start();
-    const status = (await this.container.wait()) as { StatusCode: number };
+    const status = await this.container.wait();
     await ended;
     stdout.end();
     stderr.end();
@@ -138,12 +140,12 @@ export class WorkContainer {
 
   /** The tree under `path` as a tar stream (the Docker archive API). */
   async getArchive(path: string): Promise<Readable> {
-    return (await this.container.getArchive({ path })) as unknown as Readable;
+    return this.container.getArchive(path);
   }
 
   /** Unpacks a tar archive into `path` inside the container. */
   async putArchive(path: string, tarball: Buffer | Readable): Promise<void> {
-    await this.container.putArchive(tarball as unknown as NodeJS.ReadableStream, { path });
+    await this.container.putArchive(path, tarball);
   }
 
   async remove(): Promise<void> {

@@ -1,6 +1,7 @@
-import type Docker from 'dockerode';
+import { Docker } from './client.js';
+import { engineEndpoint } from './endpoint.js';
 import { UserError } from '../util/errors.js';
-import { engineOptions, sshFailure } from './host.js';
+import { sshFailure } from './host.js';
 
 /** Where the engine is expected, as the user would write it. */
 export function engineAddress(): string {
@@ -10,20 +11,16 @@ export function engineAddress(): string {
 const HOW_TO_FIX = 'start the Docker engine (e.g. `sudo systemctl start docker` or `sudo dockerd &`), or point DOCKER_HOST at a running one';
 
 /**
- * Connects through dockerode (which honours DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH)
- * and pings, so an absent engine is reported once, up front, instead of as a socket error later.
+ * Connects to the engine DOCKER_HOST names (with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH) and
+ * pings, so an absent engine is reported once, up front, instead of as a socket error later.
  */
 export async function connectEngine(): Promise<Docker> {
-  // loaded here, not at start-up: dockerode brings gRPC, protobufjs and ssh2, which commands
-  // that need no engine (--version, inspect, --dockerfile) should not pay for
-  const { default: Dockerode } = await import('dockerode');
-  const docker = new Dockerode(await engineOptions());
+  const docker = new Docker(await engineEndpoint());
   // an engine that accepts the connection and never answers: the request is aborted, not left
   // open (an open socket kept the process alive for minutes after the error was printed)
   const abort = new AbortController();
   try {
-    const ping = (opts: { abortSignal: AbortSignal }) => (docker as unknown as { ping(o: typeof opts): Promise<unknown> }).ping(opts);
-    await withTimeout(ping({ abortSignal: abort.signal }), 10_000, 'no answer within 10 s', () => abort.abort());
+    await withTimeout(docker.ping({ signal: abort.signal }), 10_000, 'no answer within 10 s', () => abort.abort());
   } catch (e) {
     const code = (await sshFailure()) ?? (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     throw new UserError(`the Docker engine is not reachable at ${engineAddress()} (${code})`, { hint: HOW_TO_FIX });

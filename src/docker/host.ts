@@ -6,19 +6,18 @@ import path from 'node:path';
 import { UserError } from '../util/errors.js';
 
 /**
- * DOCKER_HOST as yumda reaches it. unix:// and tcp:// (http, or https with DOCKER_TLS_VERIFY) go
- * to dockerode as they are; ssh:// is reached the way the docker CLI reaches it: the system's
- * `ssh` runs `docker system dial-stdio` on the remote host for each connection (so ~/.ssh/config,
- * keys, the agent and known_hosts all apply), through a unix socket of this process's own. Any
- * other scheme is refused in one line: docker-modem would read it as TCP, after a deprecation
- * warning from Node's URL parser.
+ * DOCKER_HOST as yumda reaches it. unix:// and tcp:// (http, or https with DOCKER_TLS_VERIFY) are
+ * served by the API client as they are (endpoint.ts); ssh:// is reached the way the docker CLI
+ * reaches it: the system's `ssh` runs `docker system dial-stdio` on the remote host for each
+ * connection (so ~/.ssh/config, keys, the agent and known_hosts all apply), through a unix socket
+ * of this process's own. Any other scheme is refused in one line rather than guessed at.
  */
 export type DockerHost = { kind: 'default' } | { kind: 'passthrough' } | { kind: 'ssh'; host: string; user?: string; port?: number };
 
 export function parseDockerHost(value: string | undefined): DockerHost {
   if (!value) return { kind: 'default' };
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase();
-  // docker-modem takes host:port without a scheme as tcp
+  // host:port without a scheme is tcp, as the docker CLI takes it
   if (scheme === undefined || scheme === 'unix' || scheme === 'tcp' || scheme === 'npipe' || scheme === 'http' || scheme === 'https') return { kind: 'passthrough' };
   if (scheme !== 'ssh') throw new UserError(`DOCKER_HOST=${value}: yumda reaches a Docker engine through unix://, tcp:// or ssh://, not ${scheme}://`);
   let url: URL;
@@ -52,21 +51,6 @@ export function sshCommand(h: Extract<DockerHost, { kind: 'ssh' }>): string[] {
     'system',
     'dial-stdio',
   ];
-}
-
-type EngineOptions = { socketPath: string; host: undefined; port: undefined; protocol: 'http' };
-let options: Promise<EngineOptions | undefined> | undefined;
-
-/**
- * What dockerode is given for DOCKER_HOST: nothing (it reads the variable itself), or the ssh
- * socket, with the host, port and protocol docker-modem takes from the variable cleared.
- */
-export function engineOptions(): Promise<EngineOptions | undefined> {
-  options ??= (async () => {
-    const h = parseDockerHost(process.env.DOCKER_HOST);
-    return h.kind === 'ssh' ? { socketPath: await sshSocket(h), host: undefined, port: undefined, protocol: 'http' as const } : undefined;
-  })();
-  return options;
 }
 
 /** What ssh said last when a connection failed, for the error that reports it. */

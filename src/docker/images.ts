@@ -1,4 +1,5 @@
-import type Docker from 'dockerode';
+import type { Docker } from './client.js';
+import { followProgress, ProgressError } from './progress.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import tar from 'tar-stream';
@@ -74,7 +75,7 @@ export async function buildImage(docker: Docker, ref: string, dir: string, opts:
   const pack = tar.pack();
   for (const f of listContext(dir)) pack.entry({ name: f.rel, mode: f.mode, mtime: new Date(0) }, f.data);
   pack.finalize();
-  const stream = await docker.buildImage(pack as unknown as NodeJS.ReadableStream, {
+  const stream = await docker.buildImage(pack, {
     t: ref,
     rm: true,
     forcerm: true,
@@ -83,31 +84,23 @@ export async function buildImage(docker: Docker, ref: string, dir: string, opts:
     ...(opts.buildArgs ? { buildargs: opts.buildArgs } : {}),
   });
   const tail: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    docker.modem.followProgress(
-      stream,
-      (err: Error | null, output: Array<{ error?: string }>) => {
-        const failed = err?.message ?? output.find((o) => o.error)?.error;
-        if (failed) {
-          reject(
-            new UserError(`building image ${ref} from ${dir} failed: ${failed.trim()}`, {
-              hint: tail.length ? `last output: ${tail.join(' | ')}` : undefined,
-            }),
-          );
-        } else resolve();
-      },
-      (ev: { stream?: string; status?: string }) => {
-        const text = ev.stream ?? ev.status;
-        if (!text) return;
-        for (const line of text.split('\n')) {
-          if (!line.trim()) continue;
-          tail.push(line);
-          if (tail.length > 15) tail.shift();
-          opts.onLine?.(line);
-        }
-      },
-    );
-  });
+  try {
+    await followProgress(stream, (ev) => {
+      const text = ev.stream ?? ev.status;
+      if (!text) return;
+      for (const line of text.split('\n')) {
+        if (!line.trim()) continue;
+        tail.push(line);
+        if (tail.length > 15) tail.shift();
+        opts.onLine?.(line);
+      }
+    });
+  } catch (e) {
+    if (!(e instanceof ProgressError)) throw e;
+    throw new UserError(`building image ${ref} from ${dir} failed: ${e.message.trim()}`, {
+      hint: tail.length ? `last output: ${tail.join(' | ')}` : undefined,
+    });
+  }
 }
 
 /** What identifies an image: its local ID, and its registry digests when it came from (or went to) a registry. */

@@ -1,4 +1,5 @@
-import type Docker from 'dockerode';
+import type { Docker } from './client.js';
+import { followProgress, ProgressError } from './progress.js';
 import { createReadStream } from 'node:fs';
 import { UserError } from '../util/errors.js';
 
@@ -9,23 +10,18 @@ import { UserError } from '../util/errors.js';
 export async function loadImageTarball(docker: Docker, file: string, onLine?: (line: string) => void): Promise<string[]> {
   const stream = await docker.loadImage(createReadStream(file), { quiet: true });
   const loaded: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    docker.modem.followProgress(
-      stream,
-      (err: Error | null, output: Array<{ error?: string; errorDetail?: { message?: string } }>) => {
-        const failed = err?.message ?? output.find((o) => o.error)?.error;
-        if (failed) reject(new UserError(`the Docker engine refused the image: ${failed.trim()}`));
-        else resolve();
-      },
-      (ev: { stream?: string }) => {
-        for (const line of (ev.stream ?? '').split('\n')) {
-          if (!line.trim()) continue;
-          const m = /^Loaded image(?: ID)?: (\S+)/.exec(line.trim());
-          if (m) loaded.push(m[1]!);
-          onLine?.(line.trim());
-        }
-      },
-    );
-  });
+  try {
+    await followProgress(stream, (ev) => {
+      for (const line of (ev.stream ?? '').split('\n')) {
+        if (!line.trim()) continue;
+        const m = /^Loaded image(?: ID)?: (\S+)/.exec(line.trim());
+        if (m) loaded.push(m[1]!);
+        onLine?.(line.trim());
+      }
+    });
+  } catch (e) {
+    if (!(e instanceof ProgressError)) throw e;
+    throw new UserError(`the Docker engine refused the image: ${e.message.trim()}`);
+  }
   return loaded;
 }

@@ -1,4 +1,4 @@
-import type Docker from 'dockerode';
+import type { Docker } from './client.js';
 import path from 'node:path';
 import type { Arch } from '../registry/arch.js';
 import { UserError } from '../util/errors.js';
@@ -95,6 +95,6 @@ export async function engineRuns(docker: Docker, image: string): Promise<{ ok: t
       await c.remove();
     }
   } catch (e) {
-    return { ok: false, why: ((e as { json?: { message?: string } }).json?.message ?? (e as Error).message).trim() };
+    return { ok: false, why: (e as Error).message.trim() };
   }
 }

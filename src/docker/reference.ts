@@ -1,4 +1,4 @@
-import type Docker from 'dockerode';
+import type { Docker } from './client.js';
 import { UserError } from '../util/errors.js';
 
 /**

@@ -1,4 +1,4 @@
-import type Docker from 'dockerode';
+import type { Docker } from './client.js';
 import { randomBytes } from 'node:crypto';
 import { onInterrupt } from '../util/cleanup.js';
 import { yumdaLabels } from './cleanup.js';

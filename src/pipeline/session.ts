@@ -1,4 +1,4 @@
-import type Docker from 'dockerode';
+import type { Docker } from '../docker/client.js';
 import path from 'node:path';
 import { connectEngine } from '../docker/engine.js';
 import { checkNetwork } from '../docker/reference.js';

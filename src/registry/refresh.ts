@@ -1,4 +1,4 @@
-import type Docker from 'dockerode';
+import type { Docker } from '../docker/client.js';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { C_RUNTIME_LIBRARY, runtimeSymbolVersions } from '../check/versions.js';

@@ -1,4 +1,5 @@
-import type Docker from 'dockerode';
+import type { Docker } from '../../src/docker/client.js';
+import { EngineError } from '../../src/docker/http.js';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { verifyImageFor } from '../../src/check/sandbox.js';
@@ -50,16 +51,13 @@ describe('verifying a layer of an architecture the engine does not emulate', () 
         id: 'c1',
         attach: async () => new PassThrough(),
         start: async () => {
-          throw Object.assign(new Error('(HTTP code 400) unexpected - failed to create shim'), {
-            json: { message: 'failed to create shim: OCI runtime create failed: runc create failed: exec /usr/bin/true: exec format error: unknown' },
-          });
+          throw new EngineError('failed to create shim: OCI runtime create failed: runc create failed: exec /usr/bin/true: exec format error: unknown', 400);
         },
         wait: async () => ({ StatusCode: 0 }),
         remove: async () => {
           removed.push('c1');
         },
       }),
-      modem: { demuxStream: () => undefined },
     };
     return { docker: docker as unknown as Docker, removed };
   };

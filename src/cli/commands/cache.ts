@@ -6,9 +6,9 @@ import { formatBytes } from '../../util/format.js';
 import { UserError } from '../../util/errors.js';
 import { noun, plural } from '../../util/plural.js';
 import { listMetadataVolumes, type MetadataVolume, removeMetadataVolumes } from '../../cache/metadata-volumes.js';
-import type Docker from 'dockerode';
+import type { Docker } from '../../docker/client.js';
 
-/** The engine, loaded only here: dockerode brings gRPC and ssh2, which other cache commands never need. */
+/** The engine, loaded only when a cache command needs it. */
 async function engine(): Promise<Docker> {
   const { connectEngine } = await import('../../docker/engine.js');
   return connectEngine();
