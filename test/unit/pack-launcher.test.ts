@@ -121,8 +121,9 @@ describe('launcherScript', () => {
  */
 describe('the launcher, run by bash', () => {
   const cleanups: (() => void)[] = [];
+  // Last in, first out: processes that write into a test's directory die before it is removed.
   afterEach(() => {
-    for (const c of cleanups.splice(0)) c();
+    for (const c of cleanups.splice(0).reverse()) c();
   });
 
   async function setUp(opts: { packedPrograms?: string[]; env?: Record<string, string>; filler?: number; slowZstd?: boolean } = {}) {
@@ -523,7 +524,10 @@ describe('the launcher, run by bash', () => {
     cleanups.push(() => orphan.kill('SIGKILL'));
     await new Promise((r) => setTimeout(r, 200));
     const r = await run('timeout', ['-s', 'KILL', '20', s.launcher, '2']);
+    // The orphan may be mid-mkdir when the signal lands; removing the directory races it unless it has exited.
+    const exited = new Promise((resolve) => orphan.once('exit', resolve));
     orphan.kill('SIGKILL');
+    await exited;
     expect(r).toMatchObject({ code: 2, stdout: `argv[0]=${s.launcher}\nargv[1]=2\n`, stderr: 'stderr of echo-args\n' });
   }, 30_000);
 });
