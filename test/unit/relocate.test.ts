@@ -5,7 +5,7 @@ import type { AppliedRecipe } from '../../src/recipes/types.js';
 import { emptyRules } from '../../src/recipes/load.js';
 import { dir, file, readContent, symlink, treeOf, type FileTree, type TreeEntry } from '../../src/tree/types.js';
 import { resolveInTree } from '../../src/relocate/symlinks.js';
-import { libAndProgram } from '../helpers/cc.js';
+import { cc, libAndProgram } from '../helpers/cc.js';
 
 const layout = { triplet: 'x86_64-linux-gnu', keep: DEFAULT_KEEP };
 
@@ -166,5 +166,29 @@ describe('relocate', () => {
     expect(script).toContain('exec /opt/bin/.prog.real "$@"');
     expect(text(layer, '/opt/bin/other')).toBe('#!/bin/sh\necho\n');
     expect(text(layer, '/opt/.yumda/env')).toContain("ANSWER_CONF=/opt/etc/answer's");
+  });
+
+  it("edits a binary in a copy of its own: every path rewritten, the staged bytes (the cache's) untouched", async () => {
+    // three paths in one binary: each edit lands in the same copy, none in the staged content
+    // (/etc/tool.conf keeps its tail: /opt/tool.conf, with a link to etc/tool.conf)
+    const { data } = await cc(
+      'const char *a = "/usr/share/tool/a.dat"; const char *b = "/usr/share/tool/b.dat"; const char *c = "/etc/tool.conf";\n' +
+        'int main(void) { return a[0] + b[0] + c[0] == 0; }\n',
+      'tool',
+      [],
+    );
+    const staged = Buffer.from(data);
+    const { layer, report } = go([
+      file('/usr/bin/tool', staged, 0o755, 'tool'),
+      file('/usr/share/tool/a.dat', 'a'),
+      file('/usr/share/tool/b.dat', 'b'),
+      file('/etc/tool.conf', 'c'),
+    ]);
+    expect(staged.equals(data)).toBe(true);
+    const out = (layer.get('/opt/bin/tool') as { content: Parameters<typeof readContent>[0] }).content;
+    const relocated = readContent(out).toString('latin1');
+    expect(report.binaries.rewrittenPaths.map((r) => r.to).sort()).toEqual(['/opt/share/tool/a.dat', '/opt/share/tool/b.dat', '/opt/tool.conf']);
+    for (const p of ['/opt/share/tool/a.dat', '/opt/share/tool/b.dat', '/opt/tool.conf']) expect(relocated).toContain(`${p}\0`);
+    expect(relocated).not.toContain('/usr/share/tool/');
   });
 });
