@@ -14,7 +14,7 @@ import { readZip } from '../helpers/zip.js';
  * `--pack` end to end on a small real layer (issue 14): poppler-utils built packed for debian12
  * against a runtime manifest without tar (as provided.al2023 has neither tar nor zstd), so the
  * layer ships both. Run Lambda-like: read-only, uid 993, no network, /tmp a sized tmpfs, only
- * Lambda's PATH and LD_LIBRARY_PATH. The big layers (Chromium, LibreOffice) are in packed-big.test.ts.
+ * Lambda's PATH and LD_LIBRARY_PATH. The big layers (Chromium, LibreOffice) are in self-contained.test.ts.
  */
 describe('a packed layer: poppler-utils --pack (debian12, runtime without tar)', () => {
   const work = tempDir('yumda-packed-');
