@@ -55,6 +55,14 @@ async function read(content: Content): Promise<Buffer> {
   return data;
 }
 
+const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
+
+/** Starts with a zstd frame or an xz stream header (by magic, never by name). */
+export function isCompressedStream(data: Buffer): boolean {
+  return data.subarray(0, 4).equals(ZSTD_MAGIC) || data.subarray(0, 6).equals(XZ_MAGIC);
+}
+
 async function prepare(e: ZipEntry, level: number): Promise<Prepared> {
   const utf8 = (s: string) => Buffer.from(s, 'utf8');
   if (e.kind === 'dir') {
@@ -65,6 +73,9 @@ async function prepare(e: ZipEntry, level: number): Promise<Prepared> {
     return { name: utf8(e.name), method: 0, crc: zlib.crc32(data), compressed: data, size: data.length, unixMode: 0o120777, dosAttr: 0 };
   }
   const data = await read(e.content);
+  // a zstd or xz stream (a packed layer's archive is one) never deflates smaller: stored without
+  // trying, which was 7 s of writing Chromium's packed zip
+  if (isCompressedStream(data)) return { name: utf8(e.name), method: 0, crc: zlib.crc32(data), compressed: data, size: data.length, unixMode: 0o100000 | e.mode, dosAttr: 0 };
   const deflated = data.length > 0 ? await deflateRaw(data, { level }) : Buffer.alloc(0);
   // incompressible data (already-compressed files) is stored, as Info-ZIP's zip does
   const stored = deflated.length >= data.length;

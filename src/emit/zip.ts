@@ -19,7 +19,8 @@ import { writeZip, type ZipEntry } from './zip-writer.js';
  */
 export function layerDigest(layer: FileTree): string {
   const h = createHash('sha256');
-  h.update(`yumda-zip-v3 level6\n`);
+  // v4: zstd and xz streams are stored without trying deflate (zip-writer.ts)
+  h.update(`yumda-zip-v4 level6\n`);
   for (const { name, entry } of archiveEntries(layer)) {
     if (entry.kind === 'dir') h.update(`d ${name} ${entry.mode}\n`);
     else if (entry.kind === 'symlink') h.update(`l ${name} ${entry.target}\n`);

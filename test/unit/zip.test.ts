@@ -6,6 +6,8 @@ import { writeLayerDir } from '../../src/emit/dir.js';
 import { archiveEntries } from '../../src/emit/archive-entries.js';
 import { file, symlink, dir, treeOf } from '../../src/tree/types.js';
 import { readZip } from '../helpers/zip.js';
+import yauzl from 'yauzl';
+import { isCompressedStream } from '../../src/emit/zip-writer.js';
 import { tempDir } from '../helpers/tmp.js';
 import { run } from '../helpers/cli.js';
 import { promises as fs } from 'node:fs';
@@ -49,6 +51,38 @@ describe('layer zip', () => {
     expect(r.code).toBe(0);
     expect(await fs.readlink(path.join(d, 'x/lib/libx.so'))).toBe('libx.so.1');
     expect((await fs.stat(path.join(d, 'x/bin/tool'))).mode & 0o777).toBe(0o755);
+  });
+
+  it('stores a zstd stream without deflating it, however it would deflate; other files are deflated', async () => {
+    // a real zstd frame holding one raw block of 200 'a's: deflate would shrink it to a few bytes,
+    // so only the rule (a compressed stream is stored, by its magic) stores it
+    const frame = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x20, 200]), Buffer.from([(1 | (200 << 3)) & 0xff, (200 << 3) >> 8, 0]), Buffer.alloc(200, 'a')]);
+    const d = tempDir();
+    await fs.writeFile(path.join(d, 'f.zst'), frame);
+    const decoded = await run('zstd', ['-dcq', 'f.zst'], { cwd: d });
+    expect(decoded).toMatchObject({ code: 0, stdout: 'a'.repeat(200) });
+    await writeLayerZip(treeOf([file('/opt/share/tree.tar.zst', frame), file('/opt/share/text', Buffer.alloc(200, 'a'))]), path.join(d, 'l.zip'));
+    const methods = await new Promise<Record<string, number>>((resolve, reject) =>
+      yauzl.open(path.join(d, 'l.zip'), { lazyEntries: false }, (err, zip) => {
+        if (err) return reject(err);
+        const out: Record<string, number> = {};
+        zip.on('entry', (e: yauzl.Entry) => (out[e.fileName] = e.compressionMethod));
+        zip.on('end', () => resolve(out));
+      }),
+    );
+    expect(methods).toEqual({ 'share/text': 8, 'share/tree.tar.zst': 0 });
+    const r = await run('unzip', ['-p', 'l.zip', 'share/tree.tar.zst'], { cwd: d });
+    expect(Buffer.from(r.stdout, 'latin1').length).toBe(frame.length);
+  });
+
+  it.each([
+    ['a zstd frame', [0x28, 0xb5, 0x2f, 0xfd, 0x00], true],
+    ['an xz stream', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0x00], true],
+    ['gzip (left to deflate to decide)', [0x1f, 0x8b, 0x08], false],
+    ['three bytes of a zstd magic', [0x28, 0xb5, 0x2f], false],
+    ['nothing', [], false],
+  ])('isCompressedStream: %s → %s', (_what, bytes, expected) => {
+    expect(isCompressedStream(Buffer.from(bytes as number[]))).toBe(expected);
   });
 
   it('writes no file when a write fails, and leaves no temporary behind', async () => {
