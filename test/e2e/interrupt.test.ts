@@ -5,15 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { cliPath, run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
-async function yumdaContainers(): Promise<string[]> {
-  const r = await run('docker', ['ps', '-aq', '--filter', 'label=org.yumda.owner=yumda']);
+/** The containers the yumda process `pid` made (other test files build at the same time). */
+async function yumdaContainers(pid: number): Promise<string[]> {
+  const r = await run('docker', ['ps', '-aq', '--filter', 'label=org.yumda.owner=yumda', '--filter', `label=org.yumda.pid=${pid}`]);
   return r.stdout.split('\n').filter(Boolean);
 }
 
 describe('interrupting a build', () => {
   it('Ctrl-C removes the build container and leaves no output or temporary file', async () => {
     const d = tempDir();
-    const before = await yumdaContainers();
     // an empty cache: the build must start its container (a cached plan would not)
     const child = spawn(process.execPath, [cliPath, 'install', 'poppler-utils', '--target', 'debian12', '--out', path.join(d, 'p.zip'), '--cache-dir', tempDir()], {
       env: { ...process.env, YUMDA_DOCKER_NETWORK: process.env.YUMDA_DOCKER_NETWORK ?? 'host', CI: 'true' },
@@ -26,12 +26,12 @@ describe('interrupting a build', () => {
       });
     });
     await sawStep;
-    expect((await yumdaContainers()).length).toBeGreaterThan(before.length);
+    expect((await yumdaContainers(child.pid!)).length).toBeGreaterThan(0);
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(130);
     expect(stderr).toMatch(/interrupted; removing containers/);
-    expect(await yumdaContainers()).toEqual(before);
+    expect(await yumdaContainers(child.pid!)).toEqual([]);
     expect(readdirSync(d)).toEqual([]);
     expect(existsSync(path.join(d, 'p.zip'))).toBe(false);
   });
