@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { elfObjects, searchDirs, sonameIndex, type ElfObject } from '../elf/graph.js';
-import { LAYER_ROOT } from '../relocate/placement.js';
 import { dropLinksTo, followLinks } from '../tree/links.js';
 import type { FileTree } from '../tree/types.js';
 import { DYNAMIC_LOADER, shippedCLibrary, unmetVersions, type RuntimeVersions, type VersionProblem } from './versions.js';
+import { LAYER_ROOT } from '../format/lambda.js';
 
 export interface MissingLibrary {
   /** The shipped ELF file that needs the library. */

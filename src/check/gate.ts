@@ -1,4 +1,3 @@
-import { LAMBDA_IMAGE_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../emit/limits.js';
 import { formatBytes } from '../util/format.js';
 import { unzippedSize } from '../emit/archive-entries.js';
 import { specialModes } from '../layer/modes.js';
@@ -9,6 +8,7 @@ import { checkClosure } from './closure.js';
 import { cLibraryFix } from './c-library.js';
 import { groupVersionProblems, versionGroupLine, type VersionProblem } from './versions.js';
 import { UserError } from '../util/errors.js';
+import { LAMBDA_IMAGE_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../format/lambda.js';
 
 /** A shared library a shipped ELF file needs that neither the layer nor the runtime has. */
 export interface ClosureProblem {
@@ -60,7 +60,7 @@ export interface GateReport {
 const LIMITS: Record<SizeLimit, { bytes: number; what: string; hint: string }> = {
   layer: {
     bytes: LAMBDA_UNZIPPED_LIMIT,
-    what: "Lambda's limit of 262144000 bytes for a function and all its layers",
+    what: `Lambda's limit of ${LAMBDA_UNZIPPED_LIMIT} bytes for a function and all its layers`,
     hint: 'drop packages, or pass --force to write it anyway (for container images)',
   },
   image: { bytes: LAMBDA_IMAGE_LIMIT, what: "Lambda's 10 GB limit for a container image", hint: 'drop packages, or pass --force to write it anyway' },

@@ -11,6 +11,7 @@ import type { FileTree } from '../tree/types.js';
 import { isInterrupted } from '../util/cleanup.js';
 import { UserError } from '../util/errors.js';
 import { projectRoot } from '../util/paths.js';
+import { LAMBDA_USER } from '../format/lambda.js';
 
 export interface SandboxRun {
   exitCode: number;
@@ -114,7 +115,7 @@ export async function withLambdaSandbox<T>(
           image: args.image,
           entrypoint: ['/usr/bin/env'],
           cmd: ['-i', ...env, args.runtime.shell, '-c', command],
-          user: '993:990',
+          user: LAMBDA_USER,
           readOnlyRoot: true,
           // sized as a function's ephemeral storage, when the layer needs a known amount (packed)
           tmpfs: { '/tmp': args.tmpMb ? `rw,exec,size=${args.tmpMb}m` : 'rw,exec' },

@@ -12,6 +12,7 @@ import { checkClosure, type ClosureReport } from './closure.js';
 import { groupVersionProblems, versionGroupLine } from './versions.js';
 import { withLambdaSandbox, type SandboxRun } from './sandbox.js';
 import { plural } from '../util/plural.js';
+import { EXEC_WRAPPER_PATH } from '../format/lambda.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 
@@ -72,7 +73,7 @@ export interface VerifyInput {
  * wrapper unpacks (as a launcher does) and the second finds the tree ready.
  */
 export const PACKED_FIRST_CALL =
-  's=$(date +%s%N); /opt/.yumda/exec-wrapper true || exit $?; m=$(date +%s%N); /opt/.yumda/exec-wrapper true || exit $?; e=$(date +%s%N); ' +
+  `s=$(date +%s%N); ${EXEC_WRAPPER_PATH} true || exit $?; m=$(date +%s%N); ${EXEC_WRAPPER_PATH} true || exit $?; e=$(date +%s%N); ` +
   'echo "first $(( (m - s) / 1000000 )) second $(( (e - m) / 1000000 ))"';
 
 export function packedFirstCallResult(r: SandboxRun, packed: PackedManifest, storageMb: number): CheckResult {

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { searchDirs, sonameIndex, type ElfObject } from '../elf/graph.js';
 import type { SymbolVersions } from '../registry/types.js';
-import { LAYER_ROOT } from '../relocate/placement.js';
 import { followLinks } from '../tree/links.js';
 import type { FileTree } from '../tree/types.js';
+import { LAYER_ROOT } from '../format/lambda.js';
 
 /**
  * Symbol versions: a program linked against glibc 2.38 records that it needs `GLIBC_2.38` of

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { LAYER_ROOT } from '../relocate/placement.js';
 import { sortedEntries, type FileTree, type TreeEntry } from '../tree/types.js';
+import { LAYER_ROOT } from '../format/lambda.js';
 
 /** Fixed entry time of archives (zip, image layers): same input, same bytes. 1980-01-01 is the earliest a zip can record. */
 export const FIXED_DATE = new Date(Date.UTC(1980, 0, 1, 0, 0, 0));

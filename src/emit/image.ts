@@ -7,13 +7,13 @@ import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import type { LayerManifest } from '../format/layer-manifest.js';
 import type { Arch } from '../registry/arch.js';
-import { LAYER_ROOT } from '../relocate/placement.js';
 import type { FileTree } from '../tree/types.js';
 import { writeAtomically, type ReplaceRule } from '../util/atomic.js';
 import { outputRule } from './outputs.js';
 import { withTempDir } from '../util/tempdir.js';
 import { archiveEntries, FIXED_DATE } from './archive-entries.js';
 import { treeTarStream, type TarMember } from '../tree/tar.js';
+import { LAYER_ROOT } from '../format/lambda.js';
 
 /**
  * The layer as a container image: one layer holding /opt and nothing else (FROM scratch), for

@@ -1,7 +1,6 @@
 import { constants, promises as fs, accessSync, lstatSync, readlinkSync, realpathSync, type Stats, statSync } from 'node:fs';
 import path from 'node:path';
 import { MANIFEST_PATH } from '../format/layer-manifest.js';
-import { LAYER_ROOT } from '../relocate/placement.js';
 import { sbomPathFor } from '../sbom/cyclonedx.js';
 import type { ReplaceRule } from '../util/atomic.js';
 import { printable } from '../util/printable.js';
@@ -9,6 +8,7 @@ import { isOwnOutput, OUTPUT_MARK, OUTPUT_NOUN, type OutputKind } from './owners
 
 export type { OutputKind };
 import { UserError } from '../util/errors.js';
+import { LAYER_ROOT } from '../format/lambda.js';
 
 /**
  * Where a command will write, checked before any work starts: a long build must not end in a

@@ -2,7 +2,7 @@ import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import yauzl from 'yauzl';
 import { MANIFEST_PATH } from '../format/layer-manifest.js';
 import { READ_LIMITS } from '../layer/limits.js';
-import { LAYER_ROOT } from '../relocate/placement.js';
+import { LAYER_ROOT } from '../format/lambda.js';
 
 /**
  * What yumda writes to a path someone names, and how it tells its own earlier output there from

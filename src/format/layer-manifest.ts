@@ -1,7 +1,6 @@
-import type { RelocateReport } from '../relocate/relocate.js';
-import type { Plan } from '../resolve/plan.js';
 import type { FileTree } from '../tree/types.js';
 import { toolVersion } from '../util/version.js';
+import { META_DIR } from './lambda.js';
 
 /**
  * The layer format: where yumda keeps what it writes about a layer inside it, and the layer
@@ -9,13 +8,8 @@ import { toolVersion } from '../util/version.js';
  * imports these from here, below the pipeline that produces them.
  */
 
-/** Where the layer keeps what yumda itself writes (manifest, SBOM, env file). */
-export const META_DIR = '/opt/.yumda';
 export const MANIFEST_PATH = `${META_DIR}/manifest.json`;
 export const SBOM_PATH = `${META_DIR}/sbom.cdx.json`;
-export const ENV_PATH = `${META_DIR}/env`;
-/** For the function's AWS_LAMBDA_EXEC_WRAPPER: sets what ENV_PATH lists, then runs the runtime. */
-export const EXEC_WRAPPER_PATH = `${META_DIR}/exec-wrapper`;
 
 export interface LayerPackage {
   name: string;
@@ -108,16 +102,18 @@ export function layerManifest(args: {
   arch: string;
   runtime: string;
   requested: string[];
-  plan: Plan;
+  /** The plan's packages, in its order. */
+  packages: ReadonlyArray<Omit<LayerPackage, 'files' | 'bytes'>>;
   layer: FileTree;
-  report: RelocateReport;
+  /** What the layer's libraries need set (relocation's), unless `packed` moved it. */
+  env: Record<string, string>;
+  rewrittenDirectories: ReadonlyArray<{ file: string; from: string; to: string; because: string }>;
   recipes: string[];
   leftOut?: Array<{ file: string; soname: string; version?: string; package?: string }>;
   unusable?: UnusableLeftOut[];
   generatedByScripts?: Array<{ file: string; bytes: number; package?: string }>;
-  /** A packed layer: its record, and its environment (moved to /tmp with the tree). */
+  /** A packed layer: its record. */
   packed?: PackedManifest;
-  env?: Record<string, string>;
   selfContained?: SelfContainedManifest;
 }): LayerManifest {
   const sizes = new Map<string, { files: number; bytes: number }>();
@@ -141,7 +137,7 @@ export function layerManifest(args: {
     arch: args.arch,
     runtime: args.runtime,
     requested: args.requested,
-    packages: args.plan.packages.map((p) => ({
+    packages: args.packages.map((p) => ({
       name: p.name,
       version: p.version,
       arch: p.arch,
@@ -151,12 +147,12 @@ export function layerManifest(args: {
       bytes: sizes.get(p.name)?.bytes ?? 0,
     })),
     generatedBytes,
-    env: args.env ?? args.report.env,
+    env: args.env,
     recipes: args.recipes,
     ...(args.leftOut?.length ? { leftOut: args.leftOut } : {}),
     ...(args.unusable?.length ? { unusable: args.unusable } : {}),
     ...(args.generatedByScripts?.length ? { generatedByScripts: args.generatedByScripts } : {}),
-    ...(args.report.binaries.rewrittenDirs.length ? { rewrittenDirectories: args.report.binaries.rewrittenDirs } : {}),
+    ...(args.rewrittenDirectories.length ? { rewrittenDirectories: [...args.rewrittenDirectories] } : {}),
     ...(args.packed ? { packed: args.packed } : {}),
     ...(args.selfContained ? { selfContained: args.selfContained } : {}),
   };

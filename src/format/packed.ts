@@ -1,7 +1,6 @@
 import type { PackedManifest } from './layer-manifest.js';
 import { formatBytes } from '../util/format.js';
-import { EPHEMERAL_STORAGE_DEFAULT_MB } from '../pack/packed-layer.js';
-import { LAMBDA_UNZIPPED_LIMIT } from '../emit/limits.js';
+import { EPHEMERAL_STORAGE_DEFAULT_MB, LAMBDA_UNZIPPED_LIMIT } from './lambda.js';
 
 /**
  * The ephemeral storage to configure for a packed layer: what its tree takes in /tmp, plus room

@@ -1,8 +1,8 @@
 import { formatBytes } from '../util/format.js';
 import type { LayerEntry } from '../layer/entries.js';
 import type { OpenedLayer } from '../layer/open.js';
-import { LAYER_ROOT } from '../relocate/placement.js';
 import { printable } from '../util/printable.js';
+import { LAYER_ROOT } from '../format/lambda.js';
 
 export interface PackageChange {
   name: string;

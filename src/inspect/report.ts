@@ -1,16 +1,15 @@
 import path from 'node:path';
-import { LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_IMAGE_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../emit/limits.js';
 import { formatBytes } from '../util/format.js';
 import { danglingSymlinks, type LayerEntry } from '../layer/entries.js';
 import { specialModes, specialModesLine, type SpecialMode } from '../layer/modes.js';
 import type { OpenedLayer } from '../layer/open.js';
-import { META_DIR, MANIFEST_PATH, SBOM_PATH, type PackedManifest, type SelfContainedManifest, type UnusableLeftOut } from '../format/layer-manifest.js';
+import { MANIFEST_PATH, SBOM_PATH, type PackedManifest, type SelfContainedManifest, type UnusableLeftOut } from '../format/layer-manifest.js';
 import { unusableLine } from '../format/unusable.js';
 import { packedLines } from '../format/packed.js';
 import { selfContainedLines } from '../format/self-contained.js';
-import { LAYER_ROOT } from '../relocate/placement.js';
 import { printable } from '../util/printable.js';
 import { plural } from '../util/plural.js';
+import { LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_IMAGE_LIMIT, LAMBDA_UNZIPPED_LIMIT, LAYER_ROOT, META_DIR } from '../format/lambda.js';
 
 export interface SizeRow {
   name: string;

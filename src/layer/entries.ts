@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { LAYER_ROOT } from '../relocate/placement.js';
 import { UserError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
 import { READ_LIMITS } from './limits.js';
+import { LAYER_ROOT } from '../format/lambda.js';
 
 /**
  * A layer as it comes out of an archive someone hands us (a zip, an image tarball): entries at

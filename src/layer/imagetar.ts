@@ -2,7 +2,6 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
-import { LAYER_ROOT } from '../relocate/placement.js';
 import { UserError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
 import { readStream } from '../util/stream.js';
@@ -10,6 +9,7 @@ import { layerPathOf, type LayerEntry } from './entries.js';
 import { READ_LIMITS, UnpackBudget } from './limits.js';
 import { sinkFile } from './sink.js';
 import type { ArchiveContents, ReadOptions } from './zip.js';
+import { LAYER_ROOT } from '../format/lambda.js';
 
 export interface ImageInfo {
   format: 'oci' | 'docker-archive';

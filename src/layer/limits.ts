@@ -1,11 +1,11 @@
-import { LAMBDA_IMAGE_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../emit/limits.js';
 import { formatBytes } from '../util/format.js';
 import { UserError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
+import { LAMBDA_IMAGE_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../format/lambda.js';
 
 /**
  * How far a reader goes into an archive someone hands us before refusing it. The byte limits are
- * Lambda's own: a zip layer that unpacks past 262144000 bytes cannot be deployed, an image past
+ * Lambda's own: a zip layer that unpacks past LAMBDA_UNZIPPED_LIMIT cannot be deployed, an image past
  * 10 GB cannot be run, so reading further only lets a zip bomb fill the disk and burn CPU.
  */
 export const READ_LIMITS = {

@@ -1,7 +1,7 @@
-import { LAYER_ROOT } from '../relocate/placement.js';
 import { printable } from '../util/printable.js';
 
 import { SPECIAL_MODE_BITS } from '../relocate/relocate.js';
+import { LAYER_ROOT } from '../format/lambda.js';
 
 export interface SpecialMode {
   path: string;

@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { ENV_PATH, EXEC_WRAPPER_PATH, META_DIR } from '../format/layer-manifest.js';
-import { LAYER_ROOT } from '../relocate/placement.js';
 import { PRIVATE_INTERPRETER, PRIVATE_LIBRARY_DIR } from '../relocate/self-contained.js';
 import { setInterpreter } from '../elf/patch.js';
 import { isElf, parseElf } from '../elf/read.js';
@@ -12,6 +10,7 @@ import { UserError } from '../util/errors.js';
 import { launcherScript, packedExecWrapperScript } from './launcher.js';
 import { checkPackedLayer, tmpBytes, UNPACKED_MARKER, type PackedLayer, type PackedProgram } from './packed-layer.js';
 import { PACKED_ROOT, retargetString, retargetTree, topLevelNames, type RetargetReport } from './retarget.js';
+import { ENV_PATH, EXEC_WRAPPER_PATH, LAYER_ROOT, META_DIR } from '../format/lambda.js';
 
 /**
  * Turns a relocated layer into a packed one (pure, but for `readContent` of the tree's files):
@@ -222,7 +221,7 @@ export function packedLayer(input: PackedLayerInput): { layer: FileTree; descrip
   if (Object.keys(packed.env).length > 0) {
     text(
       ENV_PATH,
-      '# Environment the libraries of this packed layer need once unpacked; set AWS_LAMBDA_EXEC_WRAPPER=/opt/.yumda/exec-wrapper,\n' +
+      `# Environment the libraries of this packed layer need once unpacked; set AWS_LAMBDA_EXEC_WRAPPER=${EXEC_WRAPPER_PATH},\n` +
         '# which unpacks the layer and sets them (programs in /opt/bin set them themselves).\n' +
         Object.keys(packed.env)
           .sort()

@@ -4,13 +4,13 @@ import { FIXED_DATE } from '../emit/archive-entries.js';
 import type { Runner } from '../runner/types.js';
 import { treeTarStream, type TarMember } from '../tree/tar.js';
 import { sortedEntries, type Content } from '../tree/types.js';
-import { LAYER_ROOT } from '../relocate/placement.js';
 import { extractTar } from '../stage/extract.js';
 import { shellQuote } from '../util/shell.js';
 import { UserError } from '../util/errors.js';
 import { ProgressMeter, type ProgressState } from '../util/progress.js';
 import { PACK_WINDOW_LOG, type PackedTree } from './assemble.js';
 import { plural } from '../util/plural.js';
+import { LAYER_ROOT } from '../format/lambda.js';
 
 /** schema/cache-pack.schema.json: a compressed tree, by the digest of what it holds. */
 interface CachedPack {

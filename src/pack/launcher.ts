@@ -2,7 +2,8 @@ import path from 'node:path';
 import { formatBytes } from '../util/format.js';
 import { shellQuote } from '../util/shell.js';
 import { envLines } from '../relocate/wrappers.js';
-import { checkPackedLayer, EPHEMERAL_STORAGE_DEFAULT_MB, EPHEMERAL_STORAGE_MAX_MB, type PackedLayer, type PackedProgram, UNPACKED_MARKER } from './packed-layer.js';
+import { checkPackedLayer, type PackedLayer, type PackedProgram, UNPACKED_MARKER } from './packed-layer.js';
+import { EPHEMERAL_STORAGE_DEFAULT_MB, EPHEMERAL_STORAGE_MAX_MB, EXEC_WRAPPER_PATH } from '../format/lambda.js';
 
 /**
  * The launcher Lambda runs as /opt/bin/<program> for a packed layer: a bash script (every runtime
@@ -40,14 +41,14 @@ export function launcherScript(layer: PackedLayer, program: PackedProgram, bash 
 }
 
 /**
- * /opt/.yumda/exec-wrapper of a packed layer, for the function's AWS_LAMBDA_EXEC_WRAPPER: Lambda
+ * The exec wrapper (EXEC_WRAPPER_PATH) of a packed layer, for the function's AWS_LAMBDA_EXEC_WRAPPER: Lambda
  * starts the runtime through it, so the tree is unpacked during init (which Lambda does not bill
  * against the first request's timeout) and code that loads the layer's libraries in-process or
  * spawns its programs by their /tmp paths finds them, with the environment they need.
  */
 export function packedExecWrapperScript(layer: PackedLayer, bash = '/bin/bash'): string {
   const header = [
-    `# Written by yumda: set AWS_LAMBDA_EXEC_WRAPPER=/opt/.yumda/exec-wrapper in the function's configuration.`,
+    `# Written by yumda: set AWS_LAMBDA_EXEC_WRAPPER=${EXEC_WRAPPER_PATH} in the function's configuration.`,
     `# It unpacks ${layer.archive} into ${layer.unpackDir} when the execution environment starts,`,
     `# sets what the layer's libraries need, then runs the runtime.`,
   ];

@@ -1,12 +1,11 @@
 import type { PackedManifest } from '../format/layer-manifest.js';
-import { META_DIR } from '../format/layer-manifest.js';
 import type { FileTree } from '../tree/types.js';
-import { LAMBDA_UNZIPPED_LIMIT } from '../emit/limits.js';
 import { unzippedSize } from '../emit/archive-entries.js';
 import { formatBytes } from '../util/format.js';
 import { PACK_LEVEL, PACK_TIGHT_LEVEL, PACK_WINDOW_LOG, packedLayer, packedTree, unpackTools } from './assemble.js';
 import { compressTree, type CompressContext } from './compress.js';
 import { tmpMb, type PackedLayer } from './packed-layer.js';
+import { LAMBDA_UNZIPPED_LIMIT, META_DIR } from '../format/lambda.js';
 
 /** What `--pack` made, for the manifest and the report. */
 export interface PackReport {

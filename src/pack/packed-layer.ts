@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { TreeEntry } from '../tree/types.js';
 import { UserError } from '../util/errors.js';
+import { EPHEMERAL_STORAGE_MAX_MB } from '../format/lambda.js';
 
 /**
  * A packed layer keeps its software as one compressed tar inside the layer, too big for Lambda's
@@ -9,9 +10,6 @@ import { UserError } from '../util/errors.js';
  * know about the layer; everything in it is decided when the layer is built.
  */
 
-/** Lambda's ephemeral storage (/tmp): 512 MB unless configured, at most 10240 MB (Lambda's MB are MiB). */
-export const EPHEMERAL_STORAGE_DEFAULT_MB = 512;
-export const EPHEMERAL_STORAGE_MAX_MB = 10240;
 export const MIB = 1024 * 1024;
 
 /**
@@ -75,7 +73,7 @@ export interface PackedLayer {
    */
   libraryDirs: string[];
   /**
-   * The layer's environment (what /opt/.yumda/env lists, moved to /tmp): every launcher and the
+   * The layer's environment (what ENV_PATH lists, moved to /tmp): every launcher and the
    * exec wrapper set it unless the caller did. A script such as LibreOffice's `soffice` is no ELF
    * file a wrapper would be made for, yet its program needs FONTCONFIG_PATH.
    */

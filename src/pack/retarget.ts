@@ -1,5 +1,5 @@
-import { LAYER_ROOT } from '../relocate/placement.js';
 import { bytes, contains, readContent, type Content, type FileTree } from '../tree/types.js';
+import { LAYER_ROOT } from '../format/lambda.js';
 
 /**
  * A packed layer's tree runs from /tmp, not /opt. Relocation already rewrote every path the

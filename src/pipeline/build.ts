@@ -39,7 +39,7 @@ import { sha256 } from '../util/hash.js';
 import { projectRoot } from '../util/paths.js';
 import { layerManifest, MANIFEST_PATH, SBOM_PATH, type LayerManifest } from '../format/layer-manifest.js';
 import { toolVersion } from '../util/version.js';
-import { BuildSession, defaultBuildImage } from './session.js';
+import { BuildSession, defaultBuildImage } from '../stage/session.js';
 import { runPostStage, stagePlan } from '../stage/staging.js';
 import { stagedFileLimit } from '../stage/limits.js';
 import { runMaintainerScripts, type ScriptsReport } from '../stage/scripts.js';
@@ -499,16 +499,18 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents): Promise<
       arch: spec.arch.lambda,
       runtime: deployRuntime.id,
       requested: requests.map((p) => (p.version ? `${p.name}=${p.version}` : p.name)),
-      plan,
+      packages: plan.packages,
       layer,
-      report,
+      // a packed layer's environment moved to /tmp with its tree
+      env: packed ? packed.env : report.env,
+      rewrittenDirectories: report.binaries.rewrittenDirs,
       recipes: applied.map((r) => r.name),
       leftOut,
       unusable,
       generatedByScripts: scripts.generated.flatMap((g) =>
         layerPaths.has(g.path) ? [{ file: layerPaths.get(g.path)!, bytes: g.bytes, ...(g.package ? { package: g.package } : {}) }] : [],
       ),
-      ...(packed ? { packed: packed.manifest, env: packed.env } : {}),
+      ...(packed ? { packed: packed.manifest } : {}),
       ...(cLibrary && spec.from
         ? {
             selfContained: {

@@ -6,7 +6,7 @@ import type { SearchHit } from '../resolve/search.js';
 import type { Runner } from '../runner/types.js';
 import { UserError } from '../util/errors.js';
 import { DEFAULT_METADATA_MAX_AGE_MINUTES, backendFor, buildImageSource, parseRepos, repositoryLines } from './build.js';
-import { BuildSession, type SessionEvents } from './session.js';
+import { BuildSession, type SessionEvents } from '../stage/session.js';
 
 /** Where to ask the package manager something, as the options of `yumda search` and `yumda why` say it. */
 export interface QuerySpec {

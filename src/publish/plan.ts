@@ -1,9 +1,9 @@
-import { LAMBDA_DIRECT_UPLOAD_LIMIT } from '../emit/limits.js';
 import { publishableRuntimes } from '../registry/lambda-runtimes.js';
 import type { Target } from '../registry/types.js';
 import { UserError } from '../util/errors.js';
 import { formatBytes } from '../util/format.js';
 import type { LayerZipInfo } from './layer-zip.js';
+import { LAMBDA_DIRECT_UPLOAD_LIMIT } from '../format/lambda.js';
 
 /**
  * What publishing a zip in a region sends, decided before any AWS call (so --dry-run says exactly

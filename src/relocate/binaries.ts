@@ -3,9 +3,10 @@ import { ensureLibraryPath, findExactStrings, findPaths, setInterpreter } from '
 import { ET_DYN, ET_EXEC } from '../elf/read.js';
 import { readContent, type Content, type TreeEntry } from '../tree/types.js';
 import { nameIndex, planDirectoryEdits, scanDirectoryStrings, type DirectoryRewrite, type DirectoryStrings } from './directories.js';
-import { LAYER_ROOT, relocatedAddress } from './placement.js';
+import { relocatedAddress } from './placement.js';
 import type { PathMap } from './paths.js';
 import { changesOnlyRoot, type SubpathLink } from './subpaths.js';
+import { LAYER_ROOT } from '../format/lambda.js';
 
 export interface BinaryReport {
   /** Compiled-in paths rewritten in place. */

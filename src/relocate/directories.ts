@@ -31,9 +31,10 @@
 import path from 'node:path';
 import { findExactStrings, findPaths, stringSections, wholePathStrings } from '../elf/patch.js';
 import type { ElfFile } from '../elf/read.js';
-import { LAYER_ROOT, relocatedAddress } from './placement.js';
+import { relocatedAddress } from './placement.js';
 import { FILE_NAME, type BinaryRewrite, type PathMap } from './paths.js';
 import { PACKAGE_PREFIX, type SubpathLink } from './subpaths.js';
+import { LAYER_ROOT } from '../format/lambda.js';
 
 /** No leading dot or slash: `../x` and `./x` are relative to the working directory. */
 const RELATIVE = /^[A-Za-z0-9_+@,=][A-Za-z0-9_.+@,=\-/]*$/;

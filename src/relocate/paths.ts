@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { FileTree } from '../tree/types.js';
-import { LAYER_ROOT, STATE_ROOT, keptStateAddress, relocatedAddress } from './placement.js';
+import { STATE_ROOT, keptStateAddress, relocatedAddress } from './placement.js';
 import { inPlacePlans, type SubpathLink } from './subpaths.js';
 import { relativeLink, type LinkLookup } from './symlinks.js';
+import { LAYER_ROOT } from '../format/lambda.js';
 
 /**
  * Directories too broad to rewrite when they appear alone: they hold the runtime's files as well

@@ -1,11 +1,10 @@
+import { LAYER_ROOT } from '../format/lambda.js';
 /**
  * Where each path of a staged root goes in the layer: the filesystem-hierarchy rules of the
  * relocation, as data plus one pure function. Lambda unpacks a layer at /opt and searches
  * /opt/bin and /opt/lib (not /opt/lib64), so every executable directory folds into /opt/bin and
  * every library directory into /opt/lib.
  */
-
-export const LAYER_ROOT = '/opt';
 
 /**
  * State moves under /tmp, the only writable place on Lambda: /var/X becomes /tmp/X, which keeps

@@ -6,9 +6,8 @@ import { bytes, sameBytes, sortedEntries, type Content, type FileEntry, type Fil
 import { applyAlternatives, type Alternative } from './alternatives.js';
 import { relocateBinaries, type BinaryReport } from './binaries.js';
 import { dedupeFiles, type DedupeReport } from './dedupe.js';
-import { ENV_PATH, EXEC_WRAPPER_PATH } from '../format/layer-manifest.js';
 import { globToRegExp, matchesAny } from './glob.js';
-import { LAYER_ROOT, place, placementPriority, relocatedAddress, type DropReason, type LayoutOptions } from './placement.js';
+import { place, placementPriority, relocatedAddress, type DropReason, type LayoutOptions } from './placement.js';
 import { PathMap } from './paths.js';
 import { PRIVATE_INTERPRETER, SELF_CONTAINED_LIBRARY_DIRS, privatizeLibraries, type PrivateLibraries } from './self-contained.js';
 import { UserError } from '../util/errors.js';
@@ -16,6 +15,7 @@ import { distributionLinks } from './subpaths.js';
 import { absoluteLinkTarget, relativeLink, resolveInTree, type LinkLookup } from './symlinks.js';
 import { relocateTextFiles } from './text-files.js';
 import { envFileContent, execWrapperScript, wrapperScript, wrappedRealPath } from './wrappers.js';
+import { ENV_PATH, EXEC_WRAPPER_PATH, LAYER_ROOT } from '../format/lambda.js';
 
 export interface RelocateInput {
   /** The staged root: packages unpacked at their original paths. */

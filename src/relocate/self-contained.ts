@@ -14,8 +14,8 @@
  */
 import path from 'node:path';
 import type { TreeEntry } from '../tree/types.js';
-import { LAYER_ROOT } from './placement.js';
 import { absoluteLinkTarget, relativeLink } from './symlinks.js';
+import { LAYER_ROOT } from '../format/lambda.js';
 
 /** The self-contained part of a layer: its libraries and loader. A top-level name, so a packed tree moves it to /tmp too. */
 export const SELF_CONTAINED_ROOT = `${LAYER_ROOT}/self`;

@@ -10,8 +10,9 @@
  * layer makes that path real with links (`/opt/lib/x86_64-linux-gnu` → `.`): this module says
  * which. Pure.
  */
-import { LAYER_ROOT, STATE_ROOT, layoutPrefixes, relocatedAddress } from './placement.js';
+import { STATE_ROOT, layoutPrefixes, relocatedAddress } from './placement.js';
 import { relativeLink } from './symlinks.js';
+import { LAYER_ROOT } from '../format/lambda.js';
 
 /** A link the layer needs so that a path with its root swapped leads where the layout put it. */
 export interface SubpathLink {

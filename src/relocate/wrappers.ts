@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { shellQuote } from '../util/shell.js';
+import { EXEC_WRAPPER_PATH } from '../format/lambda.js';
 
 /**
  * A layer cannot set environment variables, and some libraries read their configuration only
@@ -31,14 +32,14 @@ export function envLines(env: Record<string, string>): string[] {
 }
 
 /**
- * /opt/.yumda/exec-wrapper, for a function's AWS_LAMBDA_EXEC_WRAPPER setting: Lambda runs it with
+ * The exec wrapper (EXEC_WRAPPER_PATH), for a function's AWS_LAMBDA_EXEC_WRAPPER setting: Lambda runs it with
  * the runtime's own command line, so code that loads the layer's libraries in-process (Node,
  * Python) gets the environment they need, which a layer cannot set itself.
  */
 export function execWrapperScript(shell: string, env: Record<string, string>, recipes: string[]): string {
   return [
     `#!${shell}`,
-    `# Written by yumda: set AWS_LAMBDA_EXEC_WRAPPER=/opt/.yumda/exec-wrapper in the function's configuration`,
+    `# Written by yumda: set AWS_LAMBDA_EXEC_WRAPPER=${EXEC_WRAPPER_PATH} in the function's configuration`,
     `# so that code loading this layer's libraries in-process gets what ${recipes.join(', ')} need; then runs the runtime.`,
     ...envLines(env),
     'exec "$@"',
@@ -46,11 +47,11 @@ export function execWrapperScript(shell: string, env: Record<string, string>, re
   ].join('\n');
 }
 
-/** /opt/.yumda/env: `KEY=value` lines, for processes that load the layer's libraries in-process. */
+/** ENV_PATH: `KEY=value` lines, for processes that load the layer's libraries in-process. */
 export function envFileContent(env: Record<string, string>): string {
   return (
     '# Environment the libraries of this layer need; set these in your function configuration, or set\n' +
-    '# AWS_LAMBDA_EXEC_WRAPPER=/opt/.yumda/exec-wrapper, when your code loads them in-process\n' +
+    `# AWS_LAMBDA_EXEC_WRAPPER=${EXEC_WRAPPER_PATH}, when your code loads them in-process\n` +
     '# (executables in /opt/bin set them themselves).\n' +
     Object.keys(env)
       .sort()

@@ -21,7 +21,7 @@ export type Route = { tree: string; path: string } | { meta: string } | undefine
  */
 export interface FileLimit {
   bytes: number;
-  /** What the limit is, for the message: "a layer can hold (262144000 bytes, …)". */
+  /** What the limit is, for the message: "a layer can hold (N bytes, …)". */
   what: string;
   hint?: string;
 }

@@ -24,7 +24,7 @@ import { tarOf, treeTarStream } from '../tree/tar.js';
 import { sha256 } from '../util/hash.js';
 import { throwIfInterrupted } from '../util/cleanup.js';
 import { UserError } from '../util/errors.js';
-import type { SessionEvents } from '../pipeline/session.js';
+import type { ScratchRoot, SessionEvents } from './session.js';
 import type { StagedRoot } from './staging.js';
 import { extractTar } from './extract.js';
 import { candidatePaths, keptStateDirs, parseAliases, selectGenerated, type GeneratedSelection } from './generated.js';
@@ -170,9 +170,6 @@ interface ScriptsNote {
   notes: string[];
   aliases: Array<[string, string]>;
 }
-
-/** A scratch root to install into, or why there is none; `close` removes it. */
-export type ScratchRoot = { runner: Runner; close(): Promise<void> } | { cannot: string };
 
 export interface RunScriptsArgs {
   plan: Plan;

@@ -15,7 +15,7 @@ import { throwIfInterrupted } from '../util/cleanup.js';
 import { formatBytes } from '../util/format.js';
 import { sha256 } from '../util/hash.js';
 import { ProgressMeter } from '../util/progress.js';
-import type { BuildSession, SessionEvents } from '../pipeline/session.js';
+import type { BuildSession, SessionEvents } from './session.js';
 import { treeTarStream } from '../tree/tar.js';
 import { plural } from '../util/plural.js';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { UserError } from './errors.js';
 import { readInputText } from './input.js';
 import { projectRoot } from './paths.js';
-import { nearestNames } from '../resolve/suggest.js';
+import { nearestNames } from './nearest.js';
 
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
 /** Every error, with the schema that made it: asked only once a document failed, to pick the error to tell. */

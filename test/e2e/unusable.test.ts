@@ -2,12 +2,12 @@ import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LAMBDA_UNZIPPED_LIMIT } from '../../src/emit/limits.js';
 import type { LayerManifest } from '../../src/format/layer-manifest.js';
 import { loadRuntime } from '../../src/registry/load.js';
 import { tempDir } from '../helpers/tmp.js';
 import { run, runYumda } from '../helpers/cli.js';
 import { ensureRuntimeImage, runLambdaLike } from '../helpers/lambda.js';
+import { LAMBDA_UNZIPPED_LIMIT } from '../../src/format/lambda.js';
 
 /**
  * Issue 12, class 4, on a real package: mpv's closure reaches libGL, and through it mesa's DRI,

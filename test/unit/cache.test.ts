@@ -10,7 +10,7 @@ import { JsonStore } from '../../src/cache/json-store.js';
 import { cachePaths } from '../../src/cache/paths.js';
 import { PackageCache } from '../../src/cache/packages.js';
 import { layerDigest, writeLayerZip, writeLayerZipCached } from '../../src/emit/zip.js';
-import type { BuildSession } from '../../src/pipeline/session.js';
+import type { BuildSession } from '../../src/stage/session.js';
 import { runPostStage } from '../../src/stage/staging.js';
 import { stagedFileLimit } from '../../src/stage/limits.js';
 import { applicableRecipes, loadRecipes } from '../../src/recipes/load.js';

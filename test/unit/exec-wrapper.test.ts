@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EXEC_WRAPPER_PATH } from '../../src/format/layer-manifest.js';
 import { DEFAULT_KEEP } from '../../src/relocate/placement.js';
 import { relocate } from '../../src/relocate/relocate.js';
 import type { AppliedRecipe } from '../../src/recipes/types.js';
@@ -9,6 +8,7 @@ import { emptyRules } from '../../src/recipes/load.js';
 import { file, readContent, treeOf } from '../../src/tree/types.js';
 import { tempDir } from '../helpers/tmp.js';
 import { run } from '../helpers/cli.js';
+import { EXEC_WRAPPER_PATH } from '../../src/format/lambda.js';
 
 const fontconfig: AppliedRecipe = {
   name: 'fontconfig',

@@ -12,7 +12,8 @@ import { candidatePaths, canonicalPath, EXCLUSIONS, keptStateDirs, parseAliases,
 import { JKS_DEFAULT_PASSWORD, jksDigest, normalise, parseJks, SOURCE_DATE_EPOCH, writeJks } from '../../src/stage/normalise.js';
 import { debInstallScript, failedScripts, rpmInstallScript, scriptsKey } from '../../src/stage/scripts.js';
 import { dir, file, readContent, symlink, treeOf, type FileTree } from '../../src/tree/types.js';
-import { buildSpec, scriptsLines, type BuildOptions } from '../../src/cli/commands/install.js';
+import { buildSpec, type BuildOptions } from '../../src/cli/build-options.js';
+import { scriptsLines } from '../../src/cli/commands/install.js';
 import { run, runYumda } from '../helpers/cli.js';
 import { cc } from '../helpers/cc.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -102,7 +102,17 @@ describe('golden files', () => {
 
   it('the layer manifest (/opt/.yumda/manifest.json)', () => {
     const { layer, report, recipes } = relocated();
-    const m = layerManifest({ target: 'debian12', arch: 'x86_64', runtime: 'debian12', requested: ['tool'], plan: PLAN, layer, report, recipes: recipes.map((r) => r.name) });
+    const m = layerManifest({
+      target: 'debian12',
+      arch: 'x86_64',
+      runtime: 'debian12',
+      requested: ['tool'],
+      packages: PLAN.packages,
+      layer,
+      env: report.env,
+      rewrittenDirectories: report.binaries.rewrittenDirs,
+      recipes: recipes.map((r) => r.name),
+    });
     expectGolden('layer-manifest.json', JSON.stringify({ ...m, tool: { ...m.tool, version: 'VERSION' } }, null, 2) + '\n');
   });
 
@@ -113,9 +123,10 @@ describe('golden files', () => {
       arch: 'x86_64',
       runtime: 'debian12',
       requested: ['tool'],
-      plan: PLAN,
+      packages: PLAN.packages,
       layer,
-      report,
+      env: report.env,
+      rewrittenDirectories: report.binaries.rewrittenDirs,
       recipes: recipes.map((r) => r.name),
     });
     const bom = layerSbom({

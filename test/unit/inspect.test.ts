@@ -35,7 +35,17 @@ function planOf(pkgs: Array<[string, string]>): Plan {
 
 /** A layer as the pipeline makes it: files owned by packages, a generated wrapper, and the manifest written last. */
 function layerWithManifest(tree: FileTree, pkgs: Array<[string, string]>, rep: RelocateReport = report): FileTree {
-  const m = layerManifest({ target: 'debian12', arch: 'x86_64', runtime: 'debian12', requested: ['tool'], plan: planOf(pkgs), layer: tree, report: rep, recipes: [] });
+  const m = layerManifest({
+    target: 'debian12',
+    arch: 'x86_64',
+    runtime: 'debian12',
+    requested: ['tool'],
+    packages: planOf(pkgs).packages,
+    layer: tree,
+    env: rep.env,
+    rewrittenDirectories: rep.binaries.rewrittenDirs,
+    recipes: [],
+  });
   const data = Buffer.from(JSON.stringify(m, null, 2) + '\n');
   addWithParents(tree, { kind: 'file', path: MANIFEST_PATH, mode: 0o644, size: data.length, content: bytes(data) }, '/opt');
   return tree;
@@ -135,9 +145,10 @@ describe('inspect', () => {
         arch: 'x86_64',
         runtime: 'debian12',
         requested: ['tool'],
-        plan: planOf([['tool', '1.0']]),
+        packages: planOf([['tool', '1.0']]).packages,
         layer: tree,
-        report,
+        env: report.env,
+        rewrittenDirectories: report.binaries.rewrittenDirs,
         recipes: [],
         selfContained,
       }),

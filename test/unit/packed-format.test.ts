@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LAMBDA_UNZIPPED_LIMIT } from '../../src/emit/limits.js';
 import { packNotNeeded } from '../../src/format/packed.js';
+import { LAMBDA_UNZIPPED_LIMIT } from '../../src/format/lambda.js';
 
 describe('--pack on a layer far below the limit says packing is not needed', () => {
   const MiB = 1024 * 1024;

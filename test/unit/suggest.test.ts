@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadPackageNames } from '../../src/registry/load.js';
-import { editDistance, nearestNames, otherFamilyName, suggestionsFor, suggestionText } from '../../src/resolve/suggest.js';
+import { otherFamilyName, suggestionsFor, suggestionText } from '../../src/resolve/suggest.js';
+import { editDistance, nearestNames } from '../../src/util/nearest.js';
 
 const DEBIAN = ['jq', 'jqp', 'jo', 'curl', 'imagemagick', 'imagemagick-6-common', 'poppler-utils', 'poppler-data', 'libpoppler126', 'ghostscript', 'git', 'gitk', 'zip', 'unzip'];
 

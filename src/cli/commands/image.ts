@@ -18,7 +18,7 @@ import type { FileTree } from '../../tree/types.js';
 import { UserError } from '../../util/errors.js';
 import { withTempDir } from '../../util/tempdir.js';
 import { Reporter, outputMode } from '../ui.js';
-import { buildSpec, parsePackageArg, replacePolicy, type BuildOptions } from './install.js';
+import { buildSpec, parsePackageArg, replacePolicy, type BuildOptions } from '../build-options.js';
 
 export interface ImageOptions extends BuildOptions {
   tag?: string;

@@ -6,7 +6,7 @@ import { MANIFEST_NAMES, parseManifestText, manifestJobs } from '../../project/m
 import { parseArch } from '../../registry/arch.js';
 import { loadTarget } from '../../registry/load.js';
 import { UserError } from '../../util/errors.js';
-import { parsePackageArg } from './install.js';
+import { parsePackageArg } from '../build-options.js';
 
 export interface InitOptions {
   target: string;

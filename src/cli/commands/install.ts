@@ -1,14 +1,10 @@
 import path from 'node:path';
-import { buildLayer, gateBuild, type BuildResult, type BuildSpec } from '../../pipeline/build.js';
-import { parseArch, type Arch } from '../../registry/arch.js';
+import { buildLayer, gateBuild, type BuildResult } from '../../pipeline/build.js';
+import { parseArch } from '../../registry/arch.js';
 import { loadTarget } from '../../registry/load.js';
-import { parsePackageSpec, type PackageRequest } from '../../resolve/backend.js';
-import { checkRequest } from '../../resolve/names.js';
-import type { PackageFamily } from '../../registry/types.js';
-import { checkOutputs, type ReplacePolicy } from '../../emit/outputs.js';
+import { checkOutputs } from '../../emit/outputs.js';
 import { writeLayerOutputs } from '../../emit/write.js';
 import { cachePaths } from '../../cache/paths.js';
-import { LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../../emit/limits.js';
 import { formatBytes } from '../../util/format.js';
 import { unusableLine } from '../../format/unusable.js';
 import { packedLines } from '../../format/packed.js';
@@ -18,43 +14,10 @@ import { dockerfileSnippet } from '../../emit/dockerfile.js';
 import { toolVersion } from '../../util/version.js';
 import { UserError } from '../../util/errors.js';
 import { Reporter, outputMode, supportNotes } from '../ui.js';
-import { runVerification, verdict, type Verification } from './verify.js';
+import { buildSpec, parsePackageArg, replacePolicy, type BuildOptions } from '../build-options.js';
+import { runVerification, verdict, type Verification } from '../../check/verification.js';
 import { plural } from '../../util/plural.js';
-
-/** Options that say what to build, shared by `install` and `image`. */
-export interface BuildOptions {
-  target: string;
-  /** Take the packages from this target's distribution: a self-contained layer (`--from`). */
-  from?: string;
-  arch: string;
-  buildImage?: string;
-  repo: string[];
-  /** false with --no-default-repos */
-  defaultRepos?: boolean;
-  runtimeManifest?: string;
-  network?: string;
-  recipes: string[];
-  keepDocs?: boolean;
-  keepLocales?: boolean;
-  keepHeaders?: boolean;
-  keepStatic?: boolean;
-  /** Groups of what cannot work on Lambda to keep (`--keep-unusable`, repeatable). */
-  keepUnusable?: string[];
-  force?: boolean;
-  allowMissing?: boolean;
-  /** A packed layer (`--pack`). */
-  pack?: boolean;
-  /** false with --no-scripts: the packages' maintainer scripts do not run. */
-  scripts?: boolean;
-  refresh?: boolean;
-  dryRun?: boolean;
-  cacheDir?: string;
-  /** Run the package manager on this machine (a Dockerfile stage), not in a build container. */
-  local?: boolean;
-  disposable?: boolean;
-  json?: boolean;
-  quiet?: boolean;
-}
+import { ENV_PATH, EXEC_WRAPPER_PATH, LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../../format/lambda.js';
 
 export interface InstallOptions extends BuildOptions {
   out?: string;
@@ -65,39 +28,6 @@ export interface InstallOptions extends BuildOptions {
   /** Print a Dockerfile snippet that builds the layer in a `docker build` stage, instead of building. */
   dockerfile?: boolean;
   yumdaPackage?: string;
-}
-
-/** `name` or `name=version`, as given on the command line, in the grammar of the target's family. */
-export function parsePackageArg(arg: string, family: PackageFamily): PackageRequest {
-  const r = parsePackageSpec(arg);
-  if (!r) throw new UserError(`'${arg}' is not a package name (expected NAME or NAME=VERSION)`);
-  checkRequest(family, r, `'${arg}'`);
-  return r;
-}
-
-/** The build the options of `install` (and `image`) describe. */
-export function buildSpec(requests: PackageRequest[], target: string, arch: Arch, opts: BuildOptions): BuildSpec {
-  return {
-    packages: requests,
-    target,
-    arch,
-    buildImage: opts.buildImage,
-    repos: opts.repo,
-    keep: { docs: !!opts.keepDocs, locales: !!opts.keepLocales, headers: !!opts.keepHeaders, staticLibs: !!opts.keepStatic },
-    keepUnusable: opts.keepUnusable ?? [],
-    recipeDirs: opts.recipes.map((r) => path.resolve(r)),
-    network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
-    cacheDir: opts.cacheDir,
-    refresh: !!opts.refresh,
-    dryRun: !!opts.dryRun,
-    local: !!opts.local,
-    disposable: !!opts.disposable,
-    defaultRepos: opts.defaultRepos !== false,
-    runtimeManifest: opts.runtimeManifest,
-    pack: !!opts.pack,
-    from: opts.from,
-    scripts: opts.scripts !== false,
-  };
 }
 
 /** The `install` flags that shape the layer, to pass on to the yumda in a Dockerfile stage. */
@@ -114,11 +44,6 @@ function layerFlags(opts: InstallOptions): string[] {
     ...(opts.from ? ['--from', opts.from] : []),
     ...(opts.scripts === false ? ['--no-scripts'] : []),
   ];
-}
-
-/** `--force` also lets an output replace a file or link that yumda did not write. */
-export function replacePolicy(opts: { force?: boolean }): ReplacePolicy {
-  return { force: !!opts.force, forceFlag: '--force' };
 }
 
 export async function installCommand(packages: string[], opts: InstallOptions): Promise<void> {
@@ -248,14 +173,14 @@ function summarize(
   if (r.packed) {
     for (const l of packedLines(r.packed.manifest, r.packed)) ui.info(`  ${l}`);
     ui.info(
-      `  in-process use (Node, Python): set AWS_LAMBDA_EXEC_WRAPPER=/opt/.yumda/exec-wrapper (managed runtimes; elsewhere run it in front of the runtime command); it unpacks at init${Object.keys(r.packed.env).length ? ' and sets ' + Object.keys(r.packed.env).join(', ') : ''}`,
+      `  in-process use (Node, Python): set AWS_LAMBDA_EXEC_WRAPPER=${EXEC_WRAPPER_PATH} (managed runtimes; elsewhere run it in front of the runtime command); it unpacks at init${Object.keys(r.packed.env).length ? ' and sets ' + Object.keys(r.packed.env).join(', ') : ''}`,
     );
     return;
   }
   const env = Object.entries(report.env);
   if (env.length) {
     ui.info(
-      `  code that loads these libraries in-process must set: ${env.map(([k, v]) => `${k}=${v}`).join(' ')} (also in /opt/.yumda/env), or set AWS_LAMBDA_EXEC_WRAPPER=/opt/.yumda/exec-wrapper`,
+      `  code that loads these libraries in-process must set: ${env.map(([k, v]) => `${k}=${v}`).join(' ')} (also in ${ENV_PATH}), or set AWS_LAMBDA_EXEC_WRAPPER=${EXEC_WRAPPER_PATH}`,
     );
   }
 }

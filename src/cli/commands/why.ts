@@ -8,7 +8,7 @@ import { UserError } from '../../util/errors.js';
 import { shortList } from '../../util/format.js';
 import { printable } from '../../util/printable.js';
 import { Reporter, outputMode } from '../ui.js';
-import { buildSpec, parsePackageArg, type BuildOptions } from './install.js';
+import { buildSpec, parsePackageArg, type BuildOptions } from '../build-options.js';
 
 export interface WhyOptions
   extends Pick<

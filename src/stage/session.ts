@@ -11,13 +11,15 @@ import type { ProgressState } from '../util/progress.js';
 import type { Runner } from '../runner/types.js';
 import type { Target } from '../registry/types.js';
 import type { Backend, Freshness, MetadataSource, ResolveContext } from '../resolve/backend.js';
-import type { ScratchRoot } from '../stage/scripts.js';
 import { UserError } from '../util/errors.js';
 import { projectRoot } from '../util/paths.js';
 import { tarOf } from '../tree/tar.js';
 import { engineRuns, ensureForeignImage, platformBase, variantName, withEmulationHint } from '../docker/platform.js';
 
 /** A runner for programs of an architecture, or why there is none. */
+/** A scratch root to install into, or why there is none; `close` removes it. */
+export type ScratchRoot = { runner: Runner; close(): Promise<void> } | { cannot: string };
+
 export type ArchRunner = { runner: Runner } | { cannot: string };
 
 export interface SessionEvents {
