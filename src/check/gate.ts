@@ -9,6 +9,7 @@ import { cLibraryFix } from './c-library.js';
 import { groupVersionProblems, versionGroupLine, type VersionProblem } from './versions.js';
 import { UserError } from '../util/errors.js';
 import { LAMBDA_IMAGE_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../format/lambda.js';
+import type { GatedLayer } from '../format/gated.js';
 
 /** A shared library a shipped ELF file needs that neither the layer nor the runtime has. */
 export interface ClosureProblem {
@@ -49,6 +50,8 @@ export interface GateInput {
 
 /** What the gate let through, for reports and --json. */
 export interface GateReport {
+  /** The layer, now writable. */
+  layer: GatedLayer;
   unzippedBytes: number;
   limitBytes: number;
   missingLibraries: ClosureProblem[];
@@ -128,7 +131,14 @@ export function gateLayer(input: GateInput, opts: GateOptions, warn: (line: stri
         : limit.hint;
     throw new UserError(`the layer is ${formatBytes(unzippedBytes)} unzipped, over ${limit.what}; nothing written`, { hint });
   }
-  return { unzippedBytes, limitBytes: limit.bytes, missingLibraries: [...input.missing], missingVersions: [...(input.versions ?? [])], warnings: [...input.warnings] };
+  return {
+    layer: input.layer as GatedLayer,
+    unzippedBytes,
+    limitBytes: limit.bytes,
+    missingLibraries: [...input.missing],
+    missingVersions: [...(input.versions ?? [])],
+    warnings: [...input.warnings],
+  };
 }
 
 /**

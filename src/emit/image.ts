@@ -14,6 +14,7 @@ import { withTempDir } from '../util/tempdir.js';
 import { archiveEntries, FIXED_DATE } from './archive-entries.js';
 import { treeTarStream, type TarMember } from '../tree/tar.js';
 import { LAYER_ROOT } from '../format/lambda.js';
+import type { GatedLayer } from '../format/gated.js';
 
 /**
  * The layer as a container image: one layer holding /opt and nothing else (FROM scratch), for
@@ -246,7 +247,7 @@ export async function writeImageTarball(
 
 /** Writes the layer as an image tarball at `dest` (the layer blob goes through a temporary file). */
 export async function writeImage(
-  layer: FileTree,
+  layer: GatedLayer,
   spec: ImageSpec,
   format: ImageFormat,
   dest: string,

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { CycloneDxBom } from '../sbom/cyclonedx.js';
 import { sbomPathFor } from '../sbom/cyclonedx.js';
-import type { FileTree } from '../tree/types.js';
+import type { GatedLayer } from '../format/gated.js';
 import { commitTogether, stageAtomically, type StagedWrite } from '../util/atomic.js';
 import { writeLayerDir } from './dir.js';
 import { outputRule, sbomTarget, type ReplacePolicy } from './outputs.js';
@@ -28,7 +28,7 @@ export interface WrittenLayer {
  * created only when the caller checked they may be (a manifest's outputs inside its project).
  */
 export async function writeLayerOutputs(
-  layer: FileTree,
+  layer: GatedLayer,
   sbom: CycloneDxBom | undefined,
   out: LayerOutputPaths,
   opts: {

@@ -1,7 +1,10 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gateLayer, type GateInput, type GateOptions } from '../../src/check/gate.js';
 import { relocate } from '../../src/relocate/relocate.js';
 import type { FileTree, TreeEntry } from '../../src/tree/types.js';
+import { repoRoot } from '../helpers/cli.js';
 
 const file = (p: string, size: number, mode = 0o755): TreeEntry => ({ kind: 'file', path: p, mode, size, content: { kind: 'bytes', data: Buffer.from(p) } });
 const tree = (...entries: TreeEntry[]): FileTree => new Map(entries.map((e) => [e.path, e]));
@@ -84,5 +87,15 @@ describe('relocation clears setuid, setgid and sticky bits', () => {
       { path: '/opt/bin/wall', from: 0o2755, to: 0o755 },
     ]);
     expect(() => gateLayer(input({ layer }), opts(), () => undefined)).not.toThrow();
+  });
+});
+
+describe('the gate as a type', () => {
+  it('only gateLayer makes a GatedLayer: no other module of src/ casts to it', () => {
+    const root = path.join(repoRoot, 'src');
+    const casts = readdirSync(root, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .filter((f) => /\bas GatedLayer\b/.test(readFileSync(path.join(root, f), 'utf8')));
+    expect(casts).toEqual(['check/gate.ts']);
   });
 });

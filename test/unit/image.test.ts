@@ -11,6 +11,7 @@ import type { LayerManifest } from '../../src/format/layer-manifest.js';
 import { parseArch } from '../../src/registry/arch.js';
 import { dir, file, symlink, treeOf } from '../../src/tree/types.js';
 import { run } from '../helpers/cli.js';
+import { gated } from '../helpers/gated.js';
 import { tempDir } from '../helpers/tmp.js';
 import { manifestOf } from '../helpers/layer.js';
 
@@ -65,7 +66,7 @@ async function layerNames(layerTar: Buffer): Promise<Array<[string, string, numb
 describe('image tarballs', () => {
   it('OCI layout: index → manifest → config with labels and diff_id, gzip layer holding only /opt with fixed times', async () => {
     const d = tempDir();
-    const r = await writeImage(layer(), spec, 'oci', path.join(d, 'i.tar'), '0.1.0');
+    const r = await writeImage(gated(layer()), spec, 'oci', path.join(d, 'i.tar'), '0.1.0');
     const m = await members(readFileSync(path.join(d, 'i.tar')));
     expect(JSON.parse(m.get('oci-layout')!.toString())).toEqual({ imageLayoutVersion: '1.0.0' });
     const index = JSON.parse(m.get('index.json')!.toString());
@@ -101,21 +102,21 @@ describe('image tarballs', () => {
 
   it('same layer, same bytes and digests; the tag is not part of the image ID', async () => {
     const d = tempDir();
-    const a = await writeImage(layer(), spec, 'oci', path.join(d, 'a.tar'), '0.1.0');
+    const a = await writeImage(gated(layer()), spec, 'oci', path.join(d, 'a.tar'), '0.1.0');
     await new Promise((r) => setTimeout(r, 1100));
-    const b = await writeImage(layer(), spec, 'oci', path.join(d, 'b.tar'), '0.1.0');
+    const b = await writeImage(gated(layer()), spec, 'oci', path.join(d, 'b.tar'), '0.1.0');
     expect(readFileSync(path.join(d, 'a.tar')).equals(readFileSync(path.join(d, 'b.tar')))).toBe(true);
     expect(b.manifestDigest).toBe(a.manifestDigest);
-    const c = await writeImage(layer(), { ...spec, tag: 'other/name:x' }, 'docker-archive', path.join(d, 'c.tar'), '0.1.0');
+    const c = await writeImage(gated(layer()), { ...spec, tag: 'other/name:x' }, 'docker-archive', path.join(d, 'c.tar'), '0.1.0');
     expect(c.imageId).toBe(a.imageId);
     const changed = layer();
     changed.set('/opt/bin/tool', file('/opt/bin/tool', '#!/bin/sh\n# changed\n', 0o755, 'tool'));
-    expect((await writeImage(changed, spec, 'docker-archive', path.join(d, 'e.tar'), '0.1.0')).imageId).not.toBe(a.imageId);
+    expect((await writeImage(gated(changed), spec, 'docker-archive', path.join(d, 'e.tar'), '0.1.0')).imageId).not.toBe(a.imageId);
   });
 
   it('docker-archive: the classic docker save layout with repositories', async () => {
     const d = tempDir();
-    const r = await writeImage(layer(), spec, 'docker-archive', path.join(d, 'i.tar'), '0.1.0');
+    const r = await writeImage(gated(layer()), spec, 'docker-archive', path.join(d, 'i.tar'), '0.1.0');
     const m = await members(readFileSync(path.join(d, 'i.tar')));
     const layerId = r.layer.diffId.slice(7);
     expect([...m.keys()]).toEqual([`${r.imageId.slice(7)}.json`, `${layerId}/`, `${layerId}/VERSION`, `${layerId}/json`, `${layerId}/layer.tar`, 'manifest.json', 'repositories']);
@@ -130,7 +131,7 @@ describe('image tarballs', () => {
   it('reads back as the same layer (entries, modes, links, contents) from either format', async () => {
     const d = tempDir();
     for (const f of ['oci', 'docker-archive'] as const) {
-      await writeImage(layer(), spec, f, path.join(d, `${f}.tar`), '0.1.0');
+      await writeImage(gated(layer()), spec, f, path.join(d, `${f}.tar`), '0.1.0');
       const back = await openLayer(path.join(d, `${f}.tar`));
       expect(back.format).toBe(f);
       expect(back.entries.map((e) => [e.path, e.kind, e.mode, e.size, e.target])).toEqual([
@@ -147,8 +148,8 @@ describe('image tarballs', () => {
 
   it('skopeo reads both tarballs: digest, labels, architecture', async () => {
     const d = tempDir();
-    const r = await writeImage(layer(), spec, 'oci', path.join(d, 'oci.tar'), '0.1.0');
-    await writeImage(layer(), spec, 'docker-archive', path.join(d, 'da.tar'), '0.1.0');
+    const r = await writeImage(gated(layer()), spec, 'oci', path.join(d, 'oci.tar'), '0.1.0');
+    await writeImage(gated(layer()), spec, 'docker-archive', path.join(d, 'da.tar'), '0.1.0');
     const oci = await run('skopeo', ['inspect', `oci-archive:${path.join(d, 'oci.tar')}`]);
     expect(oci.stderr).toBe('');
     expect(JSON.parse(oci.stdout)).toMatchObject({ Digest: r.manifestDigest, Architecture: 'amd64', Os: 'linux', Labels: { 'org.yumda.target': 'debian12' } });

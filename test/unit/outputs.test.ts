@@ -15,6 +15,7 @@ import { repoRoot, run, runYumda } from '../helpers/cli.js';
 import { manifestOf } from '../helpers/layer.js';
 import { INTERNAL_FILE, writeAtomically } from '../../src/util/atomic.js';
 import type { FileTree } from '../../src/tree/types.js';
+import { gated } from '../helpers/gated.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** A project directory with a manifest, a lock, a foreign directory, a previous layer and a sibling. */
@@ -169,7 +170,7 @@ describe('what an output may replace: only what yumda wrote, unless --force (iss
     const zip = path.join(d, 'layer.zip');
     await writeLayerZip(treeOf([manifestFile, file('/opt/bin/x', 'x', 0o755)]), zip);
     const image = path.join(d, 'image.tar');
-    await writeImage(treeOf([file('/opt/bin/x', 'x', 0o755)]), spec, 'oci', image, '0.1.0');
+    await writeImage(gated(treeOf([file('/opt/bin/x', 'x', 0o755)])), spec, 'oci', image, '0.1.0');
     const sbom = path.join(d, 'layer.cdx.json');
     writeFileSync(
       sbom,
@@ -249,7 +250,7 @@ describe('what an output may replace: only what yumda wrote, unless --force (iss
     const dest = path.join(d, 'package.json');
     writeFileSync(dest, '{"name":"mine"}');
     const sbom = { bomFormat: 'CycloneDX' } as unknown as CycloneDxBom;
-    await expect(writeLayerOutputs(treeOf([manifestFile]), sbom, { zip: dest }, { cacheDir: undefined, warn: () => undefined })).rejects.toThrow(
+    await expect(writeLayerOutputs(gated(treeOf([manifestFile])), sbom, { zip: dest }, { cacheDir: undefined, warn: () => undefined })).rejects.toThrow(
       /--out: .*package\.json exists and is not a layer zip yumda wrote/,
     );
     expect(readFileSync(dest, 'utf8')).toBe('{"name":"mine"}');

@@ -264,7 +264,7 @@ function outputTargets(jobs: LayerJob[]): OutputTarget[] {
 
 async function writeOutputs(job: LayerJob, result: BuildResult, ui: Reporter, changes: string[], opts: BuildOptions): Promise<LayerOutput> {
   const gate = gateBuild(result, { allowMissing: job.allowMissing || !!opts.allowMissing, force: false, limit: 'layer' }, (w) => ui.warn(`${label(job)}: ${w}`));
-  const written = await writeLayerOutputs(result.layer!, result.sbom, job.outputs, {
+  const written = await writeLayerOutputs(gate.layer, result.sbom, job.outputs, {
     cacheDir: cachePaths(opts.cacheDir).zips,
     createParents: true,
     what: { zip: `outputs.zip of ${label(job)}`, dir: `outputs.dir of ${label(job)}` },

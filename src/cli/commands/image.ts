@@ -14,11 +14,11 @@ import type { LayerManifest } from '../../format/layer-manifest.js';
 import { toolVersion } from '../../util/version.js';
 import { parseArch, type Arch } from '../../registry/arch.js';
 import { loadTarget } from '../../registry/load.js';
-import type { FileTree } from '../../tree/types.js';
 import { UserError } from '../../util/errors.js';
 import { withTempDir } from '../../util/tempdir.js';
 import { Reporter, outputMode } from '../ui.js';
 import { buildSpec, parsePackageArg, replacePolicy, type BuildOptions } from '../build-options.js';
+import type { GatedLayer } from '../../format/gated.js';
 
 export interface ImageOptions extends BuildOptions {
   tag?: string;
@@ -71,7 +71,7 @@ function imageTarget(f: { format: ImageFormat; path: string }): OutputTarget {
 }
 
 /** Writes the tarballs asked for and loads the image into the engine when asked to. */
-async function makeImage(layer: FileTree, manifest: LayerManifest | undefined, arch: Arch, req: Request, ui: Reporter): Promise<Made> {
+async function makeImage(layer: GatedLayer, manifest: LayerManifest | undefined, arch: Arch, req: Request, ui: Reporter): Promise<Made> {
   const tag = req.tag ?? (manifest ? defaultTag(manifest) : undefined);
   if (req.load && !tag) throw new UserError(`${req.from} has no yumda manifest to name the image after`, { hint: 'give --tag NAME:TAG' });
   const spec: ImageSpec = { arch, labels: manifest ? imageLabels(manifest) : {}, tag };
@@ -126,7 +126,7 @@ export async function imageCommand(packages: string[], opts: ImageOptions): Prom
       path.resolve(opts.layer),
       (layer, tree) => {
         gate = gateLayer(madeElsewhereGateInput(tree, layer.manifest, opts.runtimeManifest), gateOptions, warn);
-        return makeImage(tree, layer.manifest, parseArch(layer.manifest?.arch ?? opts.arch), req, ui);
+        return makeImage(gate.layer, layer.manifest, parseArch(layer.manifest?.arch ?? opts.arch), req, ui);
         // an image may hold more than a layer zip may: read up to a container image's limit
       },
       { limit: READ_LIMITS.image },
@@ -138,7 +138,7 @@ export async function imageCommand(packages: string[], opts: ImageOptions): Prom
     const requests = packages.map((p) => parsePackageArg(p, loadTarget(opts.from ?? target.id).family));
     const result = await buildLayer({ ...buildSpec(requests, target.id, arch, { ...opts, dryRun: false }), output: 'image' }, ui);
     gate = gateBuild(result, gateOptions, warn);
-    made = await makeImage(result.layer!, result.manifest, arch, req, ui);
+    made = await makeImage(gate.layer, result.manifest, arch, req, ui);
   }
   ui.done();
   if (opts.json) {

@@ -90,7 +90,7 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
     if (!verification.passed) throw new UserError(`${verdict(verification)}; nothing written`);
     if (!opts.json) ui.info(verdict(verification));
   }
-  const written = await writeLayerOutputs(result.layer, result.sbom, format === 'dir' ? { dir: out } : { zip: out }, {
+  const written = await writeLayerOutputs(gate.layer, result.sbom, format === 'dir' ? { dir: out } : { zip: out }, {
     cacheDir: cachePaths(opts.cacheDir).zips,
     step: ui.step,
     warn: (w) => ui.warn(w),
