@@ -96,8 +96,8 @@ describe('checkPackedLayer', () => {
 });
 
 describe('launcherScript', () => {
-  it('renders the launcher (golden)', () => {
-    expectGolden('pack-launcher.sh', launcherScript(layer(), layer().programs[0]!));
+  it('renders the launcher (golden)', (ctx) => {
+    expectGolden(ctx, 'pack-launcher.sh', launcherScript(layer(), layer().programs[0]!));
   });
 
   it('passes argv[0] as invoked, or leaves the real path, as each program needs; names the --long window past 27', () => {
