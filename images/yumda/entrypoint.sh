@@ -8,7 +8,7 @@ set -eu
 
 [ $# -gt 0 ] || set -- --help
 if [ "$1" = install ]; then
-  dockerfile= has_target=
+  dockerfile='' has_target=''
   for a in "$@"; do
     case "$a" in
       --dockerfile) dockerfile=1 ;;

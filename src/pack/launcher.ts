@@ -101,7 +101,8 @@ _y_start() {
   local s
   read -r s 2>/dev/null <"/proc/$1/stat" || return 1
   s=\${s##*') '}
-  local -a f=($s)
+  local -a f
+  read -r -a f <<<"$s" # split on spaces, never globbed
   printf '%s\\n' "\${f[19]}"
 }
 
@@ -191,7 +192,8 @@ _y_sweep() {
 _y_space() {
   local out need=${layer.unpackedBytes} mib=1048576
   out=$(stat -f -c '%a %b %S' -- ${q(parent)} 2>/dev/null) || return 0
-  local -a f=($out)
+  local -a f
+  read -r -a f <<<"$out"
   local avail=$((f[0] * f[2])) total=$((f[1] * f[2]))
   ((avail >= need)) && return 0
   local want=$(((total - avail + need + mib - 1) / mib))

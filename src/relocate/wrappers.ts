@@ -26,9 +26,11 @@ export function wrapperScript(shell: string, real: string, env: Record<string, s
 
 /** Each variable set unless the caller already set it (a function's own configuration wins). */
 export function envLines(env: Record<string, string>): string[] {
+  // set unless already set and non-empty, as `: "${K:=v}"` would; but the value is one quoted
+  // word, since bash (not dash) reads a ' inside "${K:=…}" as an opening quote and the script fails
   return Object.keys(env)
     .sort()
-    .map((k) => `: "\${${k}:=${env[k]!.replace(/(["\\$`])/g, '\\$1')}}"; export ${k}`);
+    .map((k) => `[ -n "\${${k}:-}" ] || ${k}=${shellQuote(env[k]!)}; export ${k}`);
 }
 
 /**

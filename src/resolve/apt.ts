@@ -393,36 +393,7 @@ export const aptBackend: Backend = {
 
   async stage(c, ctx, packages, log) {
     await c.putArchive('/', await tarOf(new Map([[ARGS_FILE, packages.map((p) => `${p.name}:${p.arch}=${p.version}\n`).join('')]])));
-    const script = [
-      `mapfile -t ARGS < ${ARGS_FILE}`,
-      'set -euo pipefail',
-      `mkdir -p /yumda/debs /yumda/ctl /yumda/shim ${STAGE_OUT}/pkgs ${STAGE_OUT}/meta ${STAGE_OUT}/${STAGE_ARCHIVES}`,
-      // Maintainer scripts are not run, but some create commands through update-alternatives.
-      // Scripts that call it run here, in this throw-away container, against its own root, with
-      // update-alternatives replaced by a recorder: only the links they would add are kept.
-      `printf '#!/bin/sh\\necho "$*" >> ${STAGE_OUT}/meta/$DPKG_MAINTSCRIPT_PACKAGE.alternatives\\nexit 0\\n' > /yumda/shim/update-alternatives`,
-      'chmod +x /yumda/shim/update-alternatives',
-      // Config files some install with ucf from a copy the package ships (LibreOffice's
-      // /etc/libreoffice/registry/main.xcd): recorded as "SOURCE DESTINATION", copied at staging.
-      `printf '%s\\n' '#!/bin/sh' 'src= dest= skip=' 'for a; do' '  if [ -n "$skip" ]; then skip=; continue; fi' '  case "$a" in --state-dir|--sum-file|--src-dir) skip=1;; -*) ;; *) src=$dest; dest=$a;; esac' 'done' '[ -n "$src" ] && echo "$src $dest" >> ${STAGE_OUT}/meta/$DPKG_MAINTSCRIPT_PACKAGE.ucf' 'exit 0' > /yumda/shim/ucf`,
-      "printf '#!/bin/sh\\nexit 0\\n' > /yumda/shim/ucfr",
-      'chmod +x /yumda/shim/ucf /yumda/shim/ucfr',
-      'cd /yumda/debs',
-      'apt-get download -q "${ARGS[@]}" </dev/null',
-      'for f in /yumda/debs/*.deb; do',
-      '  pkg=$(dpkg-deb -f "$f" Package)',
-      `  mkdir -p "${STAGE_OUT}/pkgs/$pkg"`,
-      `  dpkg-deb -x "$f" "${STAGE_OUT}/pkgs/$pkg"`,
-      // the package file itself: its maintainer scripts run from it (stage/scripts.ts)
-      `  ln -f "$f" "${STAGE_OUT}/${STAGE_ARCHIVES}/$pkg.deb" 2>/dev/null || cp "$f" "${STAGE_OUT}/${STAGE_ARCHIVES}/$pkg.deb"`,
-      `  touch "${STAGE_OUT}/meta/$pkg.alternatives"`,
-      '  dpkg-deb -e "$f" "/yumda/ctl/$pkg"',
-      '  if [ -f "/yumda/ctl/$pkg/postinst" ] && grep -qE "update-alternatives|ucf " "/yumda/ctl/$pkg/postinst"; then',
-      '    (cd / && PATH=/yumda/shim:$PATH DPKG_MAINTSCRIPT_PACKAGE="$pkg" timeout 60 sh "/yumda/ctl/$pkg/postinst" configure "" </dev/null >/dev/null 2>&1) || true',
-      '  fi',
-      '  echo "unpacked $pkg"',
-      'done',
-    ].join('\n');
+    const script = aptStageScript();
     const r = await c.exec(['bash', '-c', script], {
       env: { APT_CONFIG, DEBIAN_FRONTEND: 'noninteractive' },
       onStdoutLine: (l) => {
@@ -473,4 +444,42 @@ export function debianPackageGuess(soname: string): string | undefined {
   if (!m) return undefined;
   const base = m[1]!.toLowerCase().replace(/_/g, '-');
   return /\d$/.test(base) ? `${base}-${m[2]}` : `${base}${m[2]}`;
+}
+
+/**
+ * The staging script for apt (run with bash in the build container, the planned packages one per
+ * line in ARGS_FILE): download them, unpack each without its maintainer scripts, keep the .deb for
+ * the scripts' later run, and record the links and config copies its postinst would make.
+ */
+export function aptStageScript(): string {
+  return [
+    `mapfile -t ARGS < ${ARGS_FILE}`,
+    'set -euo pipefail',
+    `mkdir -p /yumda/debs /yumda/ctl /yumda/shim ${STAGE_OUT}/pkgs ${STAGE_OUT}/meta ${STAGE_OUT}/${STAGE_ARCHIVES}`,
+    // Maintainer scripts are not run, but some create commands through update-alternatives.
+    // Scripts that call it run here, in this throw-away container, against its own root, with
+    // update-alternatives replaced by a recorder: only the links they would add are kept.
+    `printf '#!/bin/sh\\necho "$*" >> ${STAGE_OUT}/meta/$DPKG_MAINTSCRIPT_PACKAGE.alternatives\\nexit 0\\n' > /yumda/shim/update-alternatives`,
+    'chmod +x /yumda/shim/update-alternatives',
+    // Config files some install with ucf from a copy the package ships (LibreOffice's
+    // /etc/libreoffice/registry/main.xcd): recorded as "SOURCE DESTINATION", copied at staging.
+    `printf '%s\\n' '#!/bin/sh' 'src= dest= skip=' 'for a; do' '  if [ -n "$skip" ]; then skip=; continue; fi' '  case "$a" in --state-dir|--sum-file|--src-dir) skip=1;; -*) ;; *) src=$dest; dest=$a;; esac' 'done' '[ -n "$src" ] && echo "$src $dest" >> ${STAGE_OUT}/meta/$DPKG_MAINTSCRIPT_PACKAGE.ucf' 'exit 0' > /yumda/shim/ucf`,
+    "printf '#!/bin/sh\\nexit 0\\n' > /yumda/shim/ucfr",
+    'chmod +x /yumda/shim/ucf /yumda/shim/ucfr',
+    'cd /yumda/debs',
+    'apt-get download -q "${ARGS[@]}" </dev/null',
+    'for f in /yumda/debs/*.deb; do',
+    '  pkg=$(dpkg-deb -f "$f" Package)',
+    `  mkdir -p "${STAGE_OUT}/pkgs/$pkg"`,
+    `  dpkg-deb -x "$f" "${STAGE_OUT}/pkgs/$pkg"`,
+    // the package file itself: its maintainer scripts run from it (stage/scripts.ts)
+    `  ln -f "$f" "${STAGE_OUT}/${STAGE_ARCHIVES}/$pkg.deb" 2>/dev/null || cp "$f" "${STAGE_OUT}/${STAGE_ARCHIVES}/$pkg.deb"`,
+    `  touch "${STAGE_OUT}/meta/$pkg.alternatives"`,
+    '  dpkg-deb -e "$f" "/yumda/ctl/$pkg"',
+    '  if [ -f "/yumda/ctl/$pkg/postinst" ] && grep -qE "update-alternatives|ucf " "/yumda/ctl/$pkg/postinst"; then',
+    '    (cd / && PATH=/yumda/shim:$PATH DPKG_MAINTSCRIPT_PACKAGE="$pkg" timeout 60 sh "/yumda/ctl/$pkg/postinst" configure "" </dev/null >/dev/null 2>&1) || true',
+    '  fi',
+    '  echo "unpacked $pkg"',
+    'done',
+  ].join('\n');
 }

@@ -6,6 +6,7 @@ import { relocate } from '../../src/relocate/relocate.js';
 import type { AppliedRecipe } from '../../src/recipes/types.js';
 import { emptyRules } from '../../src/recipes/load.js';
 import { file, readContent, treeOf } from '../../src/tree/types.js';
+import { wrapperScript } from '../../src/relocate/wrappers.js';
 import { tempDir } from '../helpers/tmp.js';
 import { run } from '../helpers/cli.js';
 import { EXEC_WRAPPER_PATH } from '../../src/format/lambda.js';
@@ -44,5 +45,21 @@ describe('/opt/.yumda/exec-wrapper', () => {
 
   it('is not written when no library of the layer needs an environment', () => {
     expect(layerWith([]).has(EXEC_WRAPPER_PATH)).toBe(false);
+  });
+});
+
+describe('the environment lines of wrappers', () => {
+  // a value with every character the shells treat specially, a ' above all: bash read one inside
+  // "${K:=…}" as an opening quote, and the wrapper failed to start its program
+  const value = `/opt/lib/it's here $HOME \`id\` \\ "q" $(id)`;
+  it.each(['/bin/sh', '/bin/bash'])('%s sets the value as written, and keeps one the caller set', async (shell) => {
+    const d = tempDir();
+    const script = path.join(d, 'w');
+    writeFileSync(script, wrapperScript(shell, '/usr/bin/env', { ODD: value, EMPTY_BEFORE: '/opt/x' }, ['test']), { mode: 0o755 });
+    const set = await run(script, [], { env: { PATH: '/usr/bin:/bin', EMPTY_BEFORE: '' } });
+    expect(set.stderr).toBe('');
+    expect(set.stdout.split('\n')).toEqual(expect.arrayContaining([`ODD=${value}`, 'EMPTY_BEFORE=/opt/x']));
+    const kept = await run(script, [], { env: { PATH: '/usr/bin:/bin', ODD: 'mine' } });
+    expect(kept.stdout.split('\n')).toContain('ODD=mine');
   });
 });

@@ -137,11 +137,11 @@ describe('packedLayer: the layer Lambda gets', () => {
     const launcher = layer.get('/opt/bin/prog')!;
     // a launcher sets the layer's environment too (soffice is a script no wrapper is made for)
     expect(launcher.kind === 'file' && readContent(launcher.content).toString()).toMatch(
-      /: "\$\{FONTCONFIG_PATH:=\/opt\/etc\/fonts\}"; export FONTCONFIG_PATH\nexec "\$_y_dir"\/bin\/prog "\$@"\n$/,
+      /\[ -n "\$\{FONTCONFIG_PATH:-\}" \] \|\| FONTCONFIG_PATH=\/opt\/etc\/fonts; export FONTCONFIG_PATH\nexec "\$_y_dir"\/bin\/prog "\$@"\n$/,
     );
     const wrapper = layer.get('/opt/.yumda/exec-wrapper')!;
     expect(wrapper.kind === 'file' && readContent(wrapper.content).toString()).toMatch(
-      /_y_ready \|\| _y_unpack\nexport LD_LIBRARY_PATH=.*\/tmp\/lib\n: "\$\{FONTCONFIG_PATH:=\/opt\/etc\/fonts\}"; export FONTCONFIG_PATH\nexec "\$@"\n$/,
+      /_y_ready \|\| _y_unpack\nexport LD_LIBRARY_PATH=.*\/tmp\/lib\n\[ -n "\$\{FONTCONFIG_PATH:-\}" \] \|\| FONTCONFIG_PATH=\/opt\/etc\/fonts; export FONTCONFIG_PATH\nexec "\$@"\n$/,
     );
     expect(description).toMatchObject({ links: ['bin', 'lib', 'share'], libraryDirs: ['/tmp/lib'], unpackDir: packed.unpackDir, packedBytes: 3 });
   });
