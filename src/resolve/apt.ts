@@ -12,6 +12,7 @@ import { formatStanza, parseDeb822, parseDependsField } from './deb822.js';
 import { attribute, runtimeDependencies, type PlannedPackage, type VersionSkew } from './plan.js';
 import { literalPattern, rankHits, type SearchHit } from './search.js';
 import { APT_LISTS_VOLUME_PREFIX } from '../cache/metadata-volumes.js';
+import { shellQuote } from '../util/shell.js';
 
 const APT_CONFIG = '/yumda/etc/apt.conf';
 
@@ -173,10 +174,6 @@ export function explainAptFailure(stderr: string, stdout: string, targetId: stri
   if (unmet) return `the packages cannot be installed together: ${unmet[1]!.replace(/\s+/g, ' ').trim()}`;
   const e = all.split('\n').find((l) => l.startsWith('E: '));
   return `apt failed: ${e ? e.slice(3) : all.trim().split('\n').pop()}`;
-}
-
-function shq(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 function requestArg(r: PackageRequest): string {
@@ -415,7 +412,7 @@ export const aptBackend: Backend = {
       const g = debianPackageGuess(so);
       if (g) guesses.set(so, g);
     }
-    const names = [...new Set(guesses.values())].map(shq).join(' ');
+    const names = [...new Set(guesses.values())].map(shellQuote).join(' ');
     const r = await c.exec(['bash', '-c', `for p in ${names}; do apt-cache show --no-all-versions "$p" >/dev/null 2>&1 && echo "$p"; done; true`], { env: { APT_CONFIG } });
     const found = new Set(r.stdout.split('\n').filter(Boolean));
     return new Map([...guesses].filter(([, g]) => found.has(g)));

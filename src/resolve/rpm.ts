@@ -27,6 +27,7 @@ import { planFromResolution, runtimeCapabilities, type RpmResolution } from './r
 import { compareEvr, formatEvr, parseEvr, parseReldep, satisfies, type Evr } from './rpmver.js';
 import { plural } from '../util/plural.js';
 import { RPM_CACHE_VOLUME_PREFIX } from '../cache/metadata-volumes.js';
+import { shellQuote } from '../util/shell.js';
 
 const HELPER = '/yumda/bin/yumda_rpm.py';
 const JOB = '/yumda/etc/job.json';
@@ -221,10 +222,6 @@ export function missingFromRuntimeHint(message: string, ctx: Pick<ResolveContext
   return `${missing} comes from ${owner.pkg.name}, which the ${ctx.runtime.id} runtime has; the repositories must hold the distribution's own packages as well (keep the target's repositories, or --repo a mirror of them)`;
 }
 
-function shq(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 function interpreter(ctx: ResolveContext): string {
   // yum is Python 2 (AL2's /usr/bin/python); dnf is Python 3
   return rpmManager(ctx.target) === 'yum' ? 'python' : 'python3';
@@ -340,9 +337,9 @@ export function stageScript(files: string[], keyed: Array<{ file: string; key: s
   ];
   // signatures: only for repositories that say gpgcheck, with the key the target names
   const keys = [...new Set(keyed.map((k) => k.key))];
-  for (const k of keys) lines.push(`rpmkeys --dbpath ${KEYS_DB} --import ${shq(k)}`);
+  for (const k of keys) lines.push(`rpmkeys --dbpath ${KEYS_DB} --import ${shellQuote(k)}`);
   for (const { file } of keyed) {
-    lines.push(`out=$(rpmkeys --dbpath ${KEYS_DB} --checksig ${shq(file)} 2>&1) || { echo "signature check failed: $out" >&2; exit 4; }`);
+    lines.push(`out=$(rpmkeys --dbpath ${KEYS_DB} --checksig ${shellQuote(file)} 2>&1) || { echo "signature check failed: $out" >&2; exit 4; }`);
     // a package without a signature passes --checksig on its digests alone: require the signature
     // (rpm >= 4.14 prints "digests signatures OK", rpm 4.11 on AL2 "rsa sha1 (md5) pgp md5 OK")
     lines.push(
@@ -350,7 +347,7 @@ export function stageScript(files: string[], keyed: Array<{ file: string; key: s
     );
   }
   lines.push(
-    `for f in ${files.map(shq).join(' ')}; do`,
+    `for f in ${files.map(shellQuote).join(' ')}; do`,
     `  pkg=$(rpm -qp --nosignature --qf '%{NAME}' "$f")`,
     '  rpm2cpio "$f" > /yumda/payload.cpio',
     `  mkdir -p "${STAGE_OUT}/pkgs/$pkg" && touch "${STAGE_OUT}/meta/$pkg.alternatives"`,
