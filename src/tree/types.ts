@@ -113,24 +113,6 @@ export function sortedEntries<T extends TreeEntry>(entries: Iterable<T>): T[] {
   return [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** Builds a tree from a literal description, for tests and generated content. */
-export function treeOf(entries: TreeEntry[]): FileTree {
-  return new Map(entries.map((e) => [e.path, e]));
-}
-
-export function file(path: string, data: Buffer | string, mode = 0o644, pkg?: string): FileEntry {
-  const content = bytes(data);
-  return { kind: 'file', path, mode, size: (content as { data: Buffer }).data.length, content, ...(pkg ? { pkg } : {}) };
-}
-
-export function symlink(path: string, target: string, pkg?: string): SymlinkEntry {
-  return { kind: 'symlink', path, target, ...(pkg ? { pkg } : {}) };
-}
-
-export function dir(path: string, mode = 0o755): DirEntry {
-  return { kind: 'dir', path, mode };
-}
-
 /** Adds an entry and any directory above it the tree lacks (up to, not including, `root`). */
 export function addWithParents(tree: FileTree, entry: TreeEntry, root = '/'): void {
   const parts = entry.path.split('/').filter(Boolean);

@@ -5,7 +5,7 @@ import { writeLayerDir } from '../../src/emit/dir.js';
 import { loadRuntime } from '../../src/registry/load.js';
 import { DEFAULT_KEEP } from '../../src/relocate/placement.js';
 import { relocate } from '../../src/relocate/relocate.js';
-import { file, treeOf } from '../../src/tree/types.js';
+import { file, treeOf } from '../helpers/tree.js';
 import { tempDir } from '../helpers/tmp.js';
 import { dirPrograms } from '../helpers/dir-programs.js';
 import { ensureRuntimeImage, runLambdaLike } from '../helpers/lambda.js';

@@ -5,7 +5,7 @@ import { readElfEntry } from '../../src/elf/graph.js';
 import { checkClosure } from '../../src/check/closure.js';
 import { relocate } from '../../src/relocate/relocate.js';
 import { DEFAULT_KEEP } from '../../src/relocate/placement.js';
-import { file, treeOf } from '../../src/tree/types.js';
+import { file, treeOf } from '../helpers/tree.js';
 import { cc, libAndProgram } from '../helpers/cc.js';
 import { run } from '../helpers/cli.js';
 
@@ -62,7 +62,7 @@ describe('ELF reader', () => {
 describe('closure check', () => {
   it("finds a needed library in the layer, in the runtime, or reports it; the loader is always the runtime's", async () => {
     const { checkClosure } = await import('../../src/check/closure.js');
-    const { treeOf, file } = await import('../../src/tree/types.js');
+    const { treeOf, file } = await import('../helpers/tree.js');
     const { lib, prog } = await libAndProgram();
     const layer = treeOf([file('/opt/bin/prog', prog, 0o755), file('/opt/lib/libanswer.so.1', lib)]);
     expect(checkClosure(layer, ['libc.so.6']).missing).toEqual([]);

@@ -8,7 +8,8 @@ import { planFromResolution } from '../../src/resolve/rpmplan.js';
 import { rpmPackage } from '../helpers/rpm-package.js';
 import { layerSbom } from '../../src/sbom/cyclonedx.js';
 import { stagedLicenses } from '../../src/sbom/licenses.js';
-import { dir, file, readContent, sortedEntries, symlink, treeOf, type FileTree } from '../../src/tree/types.js';
+import { readContent, sortedEntries, type FileTree } from '../../src/tree/types.js';
+import { dir, file, symlink, treeOf } from '../helpers/tree.js';
 import { expectGolden } from '../helpers/golden.js';
 
 /**

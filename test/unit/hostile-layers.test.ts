@@ -7,7 +7,7 @@ import { UnpackBudget } from '../../src/layer/limits.js';
 import { modeString, specialModes } from '../../src/layer/modes.js';
 import { modesResult } from '../../src/check/verify.js';
 import { printable } from '../../src/util/printable.js';
-import { dir, file, symlink, treeOf } from '../../src/tree/types.js';
+import { dir, file, symlink, treeOf } from '../helpers/tree.js';
 import { cliPath, run, runYumda, type CliResult } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { describeRun, runYumdaBounded } from '../helpers/bounded.js';

@@ -9,7 +9,7 @@ import { imageLabels, splitTag, writeImage, type ImageSpec } from '../../src/emi
 import { openLayer } from '../../src/layer/open.js';
 import type { LayerManifest } from '../../src/format/layer-manifest.js';
 import { parseArch } from '../../src/registry/arch.js';
-import { dir, file, symlink, treeOf } from '../../src/tree/types.js';
+import { dir, file, symlink, treeOf } from '../helpers/tree.js';
 import { run } from '../helpers/cli.js';
 import { gated } from '../helpers/gated.js';
 import { tempDir } from '../helpers/tmp.js';

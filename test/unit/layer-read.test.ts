@@ -6,7 +6,7 @@ import { writeLayerZip } from '../../src/emit/zip.js';
 import { checkContained, resolveSymlink, type LayerEntry } from '../../src/layer/entries.js';
 import { layerTree, openLayer, withLayerContents } from '../../src/layer/open.js';
 import { ContentStore } from '../../src/cache/content-store.js';
-import { dir, file, symlink, treeOf } from '../../src/tree/types.js';
+import { dir, file, symlink, treeOf } from '../helpers/tree.js';
 import { run, runYumda } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { craftZip, unicodePathField, type CraftedEntry } from '../helpers/craftzip.js';

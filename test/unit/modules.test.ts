@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkClosure, leaveOutUnloadableModules } from '../../src/check/closure.js';
-import { bytes, type FileTree, symlink, type TreeEntry } from '../../src/tree/types.js';
+import { bytes, type FileTree, type TreeEntry } from '../../src/tree/types.js';
+import { symlink } from '../helpers/tree.js';
 import { cc } from '../helpers/cc.js';
 import { tempDir } from '../helpers/tmp.js';
 

@@ -10,7 +10,7 @@ import { MANIFEST_PATH } from '../../src/format/layer-manifest.js';
 import { formatLock } from '../../src/project/lock.js';
 import { parseArch } from '../../src/registry/arch.js';
 import type { CycloneDxBom } from '../../src/sbom/cyclonedx.js';
-import { file, treeOf } from '../../src/tree/types.js';
+import { file, treeOf } from '../helpers/tree.js';
 import { repoRoot, run, runYumda } from '../helpers/cli.js';
 import { manifestOf } from '../helpers/layer.js';
 import { INTERNAL_FILE, writeAtomically } from '../../src/util/atomic.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { packedLayer, packedPrograms, packedTree, unpackTools, PACK_ARCHIVE } from '../../src/pack/assemble.js';
-import { bytes, dir, file, readContent, symlink, treeOf, type FileTree } from '../../src/tree/types.js';
+import { bytes, readContent, type FileTree } from '../../src/tree/types.js';
+import { dir, file, symlink, treeOf } from '../helpers/tree.js';
 import { UserError } from '../../src/util/errors.js';
 import { setInterpreter } from '../../src/elf/patch.js';
 import { parseElf } from '../../src/elf/read.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { launcherScript, launcherScripts, packedExecWrapperScript } from '../../src/pack/launcher.js';
 import { checkPackedLayer, type PackedLayer, tmpBytes, tmpMb, UNPACKED_MARKER } from '../../src/pack/packed-layer.js';
-import { dir, file, symlink } from '../../src/tree/types.js';
+import { dir, file, symlink } from '../helpers/tree.js';
 import { UserError } from '../../src/util/errors.js';
 import { run } from '../helpers/cli.js';
 import { expectGolden } from '../helpers/golden.js';

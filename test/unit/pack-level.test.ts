@@ -5,7 +5,7 @@ import { PACK_LEVEL, PACK_TIGHT_LEVEL } from '../../src/pack/assemble.js';
 import { packLayer } from '../../src/pack/pack.js';
 import { LocalRunner } from '../../src/runner/local.js';
 import { unzippedSize } from '../../src/emit/archive-entries.js';
-import { file, treeOf } from '../../src/tree/types.js';
+import { file, treeOf } from '../helpers/tree.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**

@@ -5,7 +5,7 @@ import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLayerZip } from '../../src/emit/zip.js';
-import { file, treeOf } from '../../src/tree/types.js';
+import { file, treeOf } from '../helpers/tree.js';
 import { chooseRegions } from '../../src/publish/region.js';
 import { fakeAwsEnv, startFakeAws, verifySigV4, type FakeAws } from '../helpers/aws.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -3,7 +3,8 @@ import { relocate } from '../../src/relocate/relocate.js';
 import { DEFAULT_KEEP } from '../../src/relocate/placement.js';
 import type { AppliedRecipe } from '../../src/recipes/types.js';
 import { emptyRules } from '../../src/recipes/load.js';
-import { dir, file, readContent, symlink, treeOf, type FileTree, type TreeEntry } from '../../src/tree/types.js';
+import { readContent, type FileTree, type TreeEntry } from '../../src/tree/types.js';
+import { dir, file, symlink, treeOf } from '../helpers/tree.js';
 import { resolveInTree } from '../../src/relocate/symlinks.js';
 import { cc, libAndProgram } from '../helpers/cc.js';
 

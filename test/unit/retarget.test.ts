@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { retargetString, retargetTree, topLevelNames, treeAddresses } from '../../src/pack/retarget.js';
-import { dir, file, readContent, symlink, treeOf } from '../../src/tree/types.js';
+import { readContent } from '../../src/tree/types.js';
+import { dir, file, symlink, treeOf } from '../helpers/tree.js';
 
 const TOP = new Set(['bin', 'etc', 'lib', 'share']);
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LayerManifest } from '../../src/format/layer-manifest.js';
 import { layerSbom, packageUrl, sbomPathFor, type CycloneDxBom } from '../../src/sbom/cyclonedx.js';
 import { dep5ExpressionToSpdx, dep5Licenses, licenseFromCopyright, stagedLicenses } from '../../src/sbom/licenses.js';
-import { file, symlink, treeOf } from '../../src/tree/types.js';
+import { file, symlink, treeOf } from '../helpers/tree.js';
 import { cycloneDxValidator } from '../helpers/cyclonedx.js';
 
 const DEP5 = `Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/

@@ -8,7 +8,8 @@ import { PRIVATE_INTERPRETER, privatizeLibraries } from '../../src/relocate/self
 import { DEFAULT_KEEP } from '../../src/relocate/placement.js';
 import { relocate } from '../../src/relocate/relocate.js';
 import { resolveInTree } from '../../src/relocate/symlinks.js';
-import { file, readContent, symlink, treeOf, type FileTree, type TreeEntry } from '../../src/tree/types.js';
+import { readContent, type FileTree, type TreeEntry } from '../../src/tree/types.js';
+import { file, symlink, treeOf } from '../helpers/tree.js';
 import { cc } from '../helpers/cc.js';
 import { run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';

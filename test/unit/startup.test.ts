@@ -5,7 +5,7 @@ import { cliPath, repoRoot, run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { fakeAwsEnv, startFakeAws } from '../helpers/aws.js';
 import { writeLayerZip } from '../../src/emit/zip.js';
-import { file, treeOf } from '../../src/tree/types.js';
+import { file, treeOf } from '../helpers/tree.js';
 
 function layerManifestFor(target: string) {
   return {

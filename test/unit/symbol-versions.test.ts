@@ -14,7 +14,8 @@ import {
 } from '../../src/check/versions.js';
 import { parseElf } from '../../src/elf/read.js';
 import { loadRuntime } from '../../src/registry/load.js';
-import { file, symlink, treeOf, type FileTree } from '../../src/tree/types.js';
+import { type FileTree } from '../../src/tree/types.js';
+import { file, symlink, treeOf } from '../helpers/tree.js';
 import { cc, versionedLibrary } from '../helpers/cc.js';
 import { run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';

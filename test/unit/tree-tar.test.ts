@@ -5,7 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { treeTarStream, type TarMember } from '../../src/tree/tar.js';
-import { dir, file, symlink, type FileEntry } from '../../src/tree/types.js';
+import { type FileEntry } from '../../src/tree/types.js';
+import { dir, file, symlink } from '../helpers/tree.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const onDisk = (p: string, hostPath: string, size: number): FileEntry => ({ kind: 'file', path: p, mode: 0o644, size, content: { kind: 'file', hostPath } });

@@ -2,7 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadUnusable } from '../../src/registry/load.js';
 import type { UnusableGroup } from '../../src/registry/types.js';
 import { leaveOutUnusable } from '../../src/stage/unusable.js';
-import { bytes, dir as dirEntry, file, symlink, type FileTree, type TreeEntry } from '../../src/tree/types.js';
+import { bytes, type FileTree, type TreeEntry } from '../../src/tree/types.js';
+import { dir as dirEntry } from '../helpers/tree.js';
+import { file, symlink } from '../helpers/tree.js';
 import { cc } from '../helpers/cc.js';
 import { tempDir } from '../helpers/tmp.js';
 

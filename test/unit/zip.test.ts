@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { writeLayerZip } from '../../src/emit/zip.js';
 import { writeLayerDir } from '../../src/emit/dir.js';
 import { archiveEntries } from '../../src/emit/archive-entries.js';
-import { file, symlink, dir, treeOf } from '../../src/tree/types.js';
+import { file, symlink, dir, treeOf } from '../helpers/tree.js';
 import { readZip } from '../helpers/zip.js';
 import yauzl from 'yauzl';
 import { isCompressedStream } from '../../src/emit/zip-writer.js';
