@@ -58,6 +58,11 @@ export interface Target {
   legacy?: { endOfSupport: string; note?: string };
   /** Id of the runtime manifest in registry/runtimes/. */
   runtime: string;
+  /**
+   * Packages whose files must be the runtime's own (its C library and loader, the base files): a plan
+   * that needs a newer one than the runtime has stops, since a layer cannot replace them.
+   */
+  runtimeBound: string[];
   /** Lambda runtime identifiers a layer for this target is compatible with (for publishing). */
   compatibleRuntimes: string[];
   /** When Lambda deprecates each compatible runtime (AWS's runtime table), and where that was read. */

@@ -17,7 +17,6 @@ import { shellQuote } from '../util/shell.js';
 const APT_CONFIG = '/yumda/etc/apt.conf';
 
 /** Packages whose files must come from the runtime itself: a second libc in /opt cannot work. */
-const RUNTIME_BOUND = new Set(['libc6', 'libc-bin', 'libc6-dev', 'base-files']);
 
 /** Where apt keeps repository metadata: a persistent volume in build containers, under /yumda with --local. */
 const APT_LISTS = '/yumda/lists';
@@ -306,11 +305,12 @@ export const aptBackend: Backend = {
         ...(s?.get('Filename') ? { filename: s.get('Filename')! } : {}),
       };
     });
-    const bound = skew.filter((s) => RUNTIME_BOUND.has(s.name));
+    const runtimeBound = new Set(ctx.target.runtimeBound);
+    const bound = skew.filter((s) => runtimeBound.has(s.name));
     if (bound.length) {
       const s = bound.find((b) => b.name === 'libc6') ?? bound[0]!;
       // the packages asked for and their libraries say what they need; libc-bin's exact pin on its own libc6 does not
-      const need = s.name === 'libc6' ? glibcRequirement([...stanzas.values()].filter((st) => !RUNTIME_BOUND.has(st.get('Package') ?? ''))) : undefined;
+      const need = s.name === 'libc6' ? glibcRequirement([...stanzas.values()].filter((st) => !runtimeBound.has(st.get('Package') ?? ''))) : undefined;
       if (need) {
         throw new UserError(
           `${need.by} needs libc6 >= ${need.version} (${need.glibc}), newer than the ${ctx.runtime.id} runtime's ${s.runtimeVersion}, and libc6 cannot be shipped in a layer: its files must be the runtime's own`,

@@ -450,7 +450,7 @@ export const rpmBackend: Backend = {
     if (r.pins?.missing.length) log(`locked versions no longer in the repositories (not pinned): ${r.pins.missing.join(', ')}`);
     // every executable of the layer carries /opt/lib as its DT_RPATH (relocate/binaries.ts), so a
     // newer library shipped there wins over the runtime's older copy
-    const plan = planFromResolution({ resolution: r, requested: requests, runtime: ctx.runtime, rpmArch: ctx.arch.rpm, rpathToLayer: true });
+    const plan = planFromResolution({ resolution: r, requested: requests, runtime: ctx.runtime, rpmArch: ctx.arch.rpm, runtimeBound: new Set(ctx.target.runtimeBound) });
     for (const n of plan.notes) log(`version skew: ${n}`);
     return plan;
   },

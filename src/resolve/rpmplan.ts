@@ -46,7 +46,8 @@ export interface RpmPlanInput {
   runtime: Pick<Runtime, 'id' | 'packages' | 'libraries'> & Partial<Pick<Runtime, 'provenance'>>;
   /** rpm's name for the target architecture (x86_64, aarch64): the ISA provides are derived from it. */
   rpmArch: string;
-  rpathToLayer?: boolean;
+  /** Packages whose files must be the runtime's own (the target's `runtimeBound`). */
+  runtimeBound: ReadonlySet<string>;
 }
 
 export interface RpmPlan extends Plan {
@@ -55,7 +56,6 @@ export interface RpmPlan extends Plan {
 }
 
 /** Packages whose files must be the runtime's own: a second C library in /opt cannot work. */
-export const RUNTIME_BOUND_RPM = new Set(['glibc', 'glibc-common', 'glibc-minimal-langpack', 'glibc-all-langpacks', 'filesystem', 'basesystem', 'setup', 'system-release']);
 
 export function evrOf(p: { epoch: number; version: string; release: string }): string {
   return formatEvr({ epoch: p.epoch, version: p.version, release: p.release });
@@ -105,7 +105,7 @@ export function planFromResolution(input: RpmPlanInput): RpmPlan {
   const byName = new Map(resolution.packages.map((p) => [p.name, p]));
   const runtimeByName = new Map(runtime.packages.map((p) => [p.name, p]));
   const caps = runtimeCapabilities(runtime, resolution.runtimeProvides, input.rpmArch);
-  const ctx: SkewContext = { runtimeId: runtime.id, runtimeLibraries: new Set(runtime.libraries), rpathToLayer: input.rpathToLayer ?? false };
+  const ctx: SkewContext = { runtimeId: runtime.id, runtimeLibraries: new Set(runtime.libraries) };
 
   const runtimeSatisfier = (dep: string, providers: string[]): string | undefined => {
     if (dep.startsWith('/')) {
@@ -140,7 +140,7 @@ export function planFromResolution(input: RpmPlanInput): RpmPlan {
         requirement,
         requiredBy,
         libraries: [...new Set(need.provides.map(sonameOf).filter((s): s is string => !!s))].sort(),
-        runtimeBound: RUNTIME_BOUND_RPM.has(name),
+        runtimeBound: input.runtimeBound.has(name),
       },
       ctx,
     );

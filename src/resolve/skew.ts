@@ -4,10 +4,9 @@
  *
  * Shipping the newer package in the layer only helps if the process finds the layer's copy.
  * Lambda's LD_LIBRARY_PATH lists /lib64 and /usr/lib64 before /opt/lib, so a newer libfoo.so.1 in
- * /opt/lib loses to the runtime's older /usr/lib64/libfoo.so.1 unless the programs that need it
- * carry a DT_RPATH naming /opt/lib (searched before LD_LIBRARY_PATH). Until relocation injects such
- * an RPATH (issue 4), a newer library is only safe to ship when the runtime has no file of the same
- * name; otherwise the build must stop and say why.
+ * /opt/lib would lose to the runtime's older /usr/lib64/libfoo.so.1; relocation gives the layer's
+ * programs a DT_RPATH naming /opt/lib (searched before LD_LIBRARY_PATH), so the layer's copy
+ * wins. What cannot be shipped is what must be the runtime's own (its C library and loader).
  */
 
 export interface SkewCase {
@@ -29,11 +28,6 @@ export interface SkewContext {
   runtimeId: string;
   /** File names of the shared libraries in the runtime's library directories. */
   runtimeLibraries: ReadonlySet<string>;
-  /**
-   * Whether the layer's programs get a DT_RPATH naming /opt/lib, so that the layer's libraries win
-   * over the runtime's. False until relocation does that (issue 4).
-   */
-  rpathToLayer: boolean;
 }
 
 export type SkewDecision = { action: 'ship'; note: string } | { action: 'stop'; reason: string };
@@ -44,14 +38,6 @@ export function decideSkew(s: SkewCase, ctx: SkewContext): SkewDecision {
     return { action: 'stop', reason: `${both}, and ${s.name} cannot be shipped in a layer: its files must be the runtime's own` };
   }
   const shadowed = s.libraries.filter((l) => ctx.runtimeLibraries.has(l)).sort();
-  if (shadowed.length > 0 && !ctx.rpathToLayer) {
-    return {
-      action: 'stop',
-      reason:
-        `${both}; shipping the newer ${shadowed.join(', ')} in /opt/lib would not help, because Lambda's LD_LIBRARY_PATH ` +
-        `searches /lib64 and /usr/lib64 first and finds the runtime's older copy`,
-    };
-  }
   return {
     action: 'ship',
     note: shadowed.length

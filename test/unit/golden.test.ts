@@ -1,3 +1,4 @@
+import { loadTarget } from '../../src/registry/load.js';
 import { describe, it } from 'vitest';
 import { layerManifest } from '../../src/format/layer-manifest.js';
 import { applicableRecipes, loadRecipes } from '../../src/recipes/load.js';
@@ -168,7 +169,13 @@ describe('golden files', () => {
       rpm('glibc', '2.34-52.amzn2023.0.3', ['libc.so.6()(64bit)', 'libc.so.6(GLIBC_2.34)(64bit)']),
       rpm('zlib', '1.2.13-1.amzn2023', ['libz.so.1()(64bit)', 'libz.so.1(ZLIB_1.2.13)(64bit)']),
     ];
-    const plan = planFromResolution({ resolution: { packages, runtimeProvides: {} }, requested: [{ name: 'tool' }], runtime, rpmArch: 'x86_64', rpathToLayer: true });
+    const plan = planFromResolution({
+      resolution: { packages, runtimeProvides: {} },
+      requested: [{ name: 'tool' }],
+      runtime,
+      rpmArch: 'x86_64',
+      runtimeBound: new Set(loadTarget('al2023').runtimeBound),
+    });
     expectGolden(ctx, 'rpm-plan.json', JSON.stringify(plan, null, 2) + '\n');
   });
 });

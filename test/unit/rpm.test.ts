@@ -1,4 +1,5 @@
 import { NotFoundError } from '../../src/resolve/backend.js';
+import { loadTarget } from '../../src/registry/load.js';
 import { describe, expect, it } from 'vitest';
 import { parseArch } from '../../src/registry/arch.js';
 import { parseInventory } from '../../src/registry/refresh.js';
@@ -43,7 +44,13 @@ const runtime: Pick<Runtime, 'id' | 'packages' | 'libraries'> = {
 };
 
 const plan = (packages: RpmPackageInfo[], requested: string[], runtimeProvides: Record<string, string[]> = {}) =>
-  planFromResolution({ resolution: { packages, runtimeProvides }, requested: requested.map((name) => ({ name })), runtime, rpmArch: 'x86_64' });
+  planFromResolution({
+    resolution: { packages, runtimeProvides },
+    requested: requested.map((name) => ({ name })),
+    runtime,
+    rpmArch: 'x86_64',
+    runtimeBound: new Set(loadTarget('al2023').runtimeBound),
+  });
 
 describe('rpm plan: what the layer ships of the resolved closure', () => {
   const glibc = pkg('glibc', '2.34-52.amzn2023.0.3');
@@ -112,9 +119,12 @@ describe('rpm plan: what the layer ships of the resolved closure', () => {
       pkg('libstdc++', '7.3.1-17.amzn2', { provides: ['libstdc++.so.6(GLIBCXX_3.4.21)(64bit)'] }),
     ];
     expect(plan(closure, ['tool'], { 'libstdc++': ['libstdc++.so.6()(64bit)', 'libstdc++.so.6(GLIBCXX_3.4.21)(64bit)'] }).packages.map((x) => x.name)).toEqual(['tool']);
-    // without them the runtime's version cannot be shown to satisfy it: skew, and libstdc++.so.6 is shadowed
-    expect(() => plan(closure, ['tool'])).toThrow(
-      /tool needs libstdc\+\+ 7\.3\.1-17\.amzn2 \(libstdc\+\+\.so\.6\(GLIBCXX_3\.4\.21\)\(64bit\)\), but the provided\.al2023 runtime has libstdc\+\+ 7\.3\.1-9\.amzn2/,
+    // without them the runtime's version cannot be shown to satisfy it: skew, and the layer ships
+    // its own libstdc++, found before the runtime's through the programs' RPATH
+    const p = plan(closure, ['tool']);
+    expect(p.packages.map((x) => x.name)).toEqual(['libstdc++', 'tool']);
+    expect(p.notes[0]).toMatch(
+      /^tool needs libstdc\+\+ 7\.3\.1-17\.amzn2 .*, but the provided\.al2023 runtime has libstdc\+\+ 7\.3\.1-9\.amzn2; the layer ships .*found first through the programs' RPATH$/,
     );
   });
 
@@ -134,21 +144,18 @@ describe('rpm plan: what the layer ships of the resolved closure', () => {
     expect(p.fromRuntime).toEqual(['glibc']);
   });
 
-  it("stops when the newer library would be shadowed by the runtime's copy, naming both versions", () => {
-    const closure = [
-      pkg('git', '2.40.1-1', { requires: [['libpcre2-8.so.0(PCRE2_10.42)(64bit)', ['pcre2']]] }),
-      pkg('pcre2', '10.42-1.amzn2023', { provides: ['libpcre2-8.so.0()(64bit)', 'libpcre2-8.so.0(PCRE2_10.42)(64bit)'] }),
-    ];
-    let err: unknown;
-    try {
-      plan(closure, ['git']);
-    } catch (e) {
-      err = e;
-    }
-    expect(isUserError(err)).toBe(true);
-    expect((err as Error).message).toBe(
-      "git needs pcre2 10.42-1.amzn2023 (libpcre2-8.so.0(PCRE2_10.42)(64bit)), but the provided.al2023 runtime has pcre2 10.40-1.amzn2023.0.3; shipping the newer libpcre2-8.so.0 in /opt/lib would not help, because Lambda's LD_LIBRARY_PATH searches /lib64 and /usr/lib64 first and finds the runtime's older copy",
+  it("ships a newer library the runtime has a copy of: the programs' RPATH finds the layer's first, and the note says so", () => {
+    const p = plan(
+      [
+        pkg('git', '2.40.1-1', { requires: [['libpcre2-8.so.0(PCRE2_10.42)(64bit)', ['pcre2']]] }),
+        pkg('pcre2', '10.42-1.amzn2023', { provides: ['libpcre2-8.so.0()(64bit)', 'libpcre2-8.so.0(PCRE2_10.42)(64bit)'] }),
+      ],
+      ['git'],
     );
+    expect(p.packages.map((x) => `${x.name} ${x.version}`)).toEqual(['git 2.40.1-1', 'pcre2 10.42-1.amzn2023']);
+    expect(p.notes).toEqual([
+      "git needs pcre2 10.42-1.amzn2023 (libpcre2-8.so.0(PCRE2_10.42)(64bit)), but the provided.al2023 runtime has pcre2 10.40-1.amzn2023.0.3; the layer ships pcre2 10.42-1.amzn2023, found first through the programs' RPATH",
+    ]);
   });
 
   it('never ships the C library, and says which GLIBC version is needed and where it is', () => {
@@ -212,15 +219,7 @@ describe('version skew decision', () => {
     libraries: ['libbase.so.1'],
     runtimeBound: false,
   };
-  const ctx = { runtimeId: 'provided.al2023', runtimeLibraries: new Set(['libbase.so.1', 'libc.so.6']), rpathToLayer: false };
-
-  it('stops when the runtime has a library of the same name, which Lambda would load first', () => {
-    const d = decideSkew(base, ctx);
-    expect(d.action).toBe('stop');
-    expect(d.action === 'stop' && d.reason).toMatch(
-      /^newtool needs base 1\.1-1 \(libbase\.so\.1\(BASE_1\.1\)\(64bit\)\), but the provided\.al2023 runtime has base 1\.0-1; shipping the newer libbase\.so\.1 in \/opt\/lib would not help/,
-    );
-  });
+  const ctx = { runtimeId: 'provided.al2023', runtimeLibraries: new Set(['libbase.so.1', 'libc.so.6']) };
 
   it('ships when nothing of the runtime shadows it', () => {
     expect(decideSkew({ ...base, libraries: ['libbase.so.2'] }, ctx)).toEqual({
@@ -230,12 +229,12 @@ describe('version skew decision', () => {
     expect(decideSkew({ ...base, libraries: [] }, ctx).action).toBe('ship');
   });
 
-  it('ships a shadowed library once the programs carry an RPATH to /opt/lib (issue 4)', () => {
-    expect(decideSkew(base, { ...ctx, rpathToLayer: true })).toEqual({ action: 'ship', note: expect.stringMatching(/found first through the programs' RPATH$/) });
+  it("ships a library the runtime has too: the programs carry an RPATH to /opt/lib, found before the runtime's copy", () => {
+    expect(decideSkew(base, ctx)).toEqual({ action: 'ship', note: expect.stringMatching(/found first through the programs' RPATH$/) });
   });
 
   it("always stops for packages that must be the runtime's own", () => {
-    const d = decideSkew({ ...base, name: 'glibc', libraries: [], runtimeBound: true }, { ...ctx, rpathToLayer: true });
+    const d = decideSkew({ ...base, name: 'glibc', libraries: [], runtimeBound: true }, ctx);
     expect(d).toEqual({ action: 'stop', reason: expect.stringMatching(/glibc cannot be shipped in a layer/) });
   });
 });
