@@ -28,6 +28,19 @@ export default defineConfig({
           hookTimeout: 900_000,
         },
       },
+      {
+        test: {
+          name: 'stress',
+          include: ['test/stress/**/*.test.ts'],
+          setupFiles: ['test/setup/temp-dirs.ts'],
+          // layers that unpack to a GiB and more, built and read under GNU time (about 100 s): out of
+          // the unit tests so `npm run test:unit` stays quick, and in e2e's group, whose builds leave
+          // cores idle while they wait (vitest wants the projects of a group to share maxWorkers)
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
+          testTimeout: 300_000,
+        },
+      },
     ],
   },
 });

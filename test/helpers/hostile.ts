@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createDeflateRaw, createGzip, crc32 } from 'node:zlib';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
+import { expect } from 'vitest';
 import { readStream } from '../../src/util/stream.js';
 import { cliPath, run, type CliResult } from './cli.js';
 import { craftZip, type CraftedEntry } from './craftzip.js';
@@ -139,4 +140,15 @@ export async function runYumdaMeasured(args: string[], opts: { cwd: string; env?
   const r = await run('/usr/bin/time', ['-f', '%M', '-o', out, process.execPath, cliPath, ...args], { cwd: opts.cwd, env });
   const kib = Number(readFileSync(out, 'utf8').trim().split('\n').pop());
   return { ...r, peakRssMiB: Math.round(kib / 1024) };
+}
+
+/** One line `yumda: error: …` matching `pattern`, exit 1, no stack trace, nothing on stdout. */
+export function expectOneErrorLine(r: CliResult, what: string, pattern: RegExp): void {
+  expect(r.code, `${what}: ${r.stderr}`).toBe(1);
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines, what).toHaveLength(1);
+  expect(lines[0], what).toMatch(/^yumda: error: /);
+  expect(lines[0], what).toMatch(pattern);
+  expect(r.stderr, what).not.toMatch(/internal error|\n\s+at /);
+  expect(r.stdout, what).toBe('');
 }
