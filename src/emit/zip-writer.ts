@@ -75,10 +75,9 @@ async function prepare(e: ZipEntry, level: number): Promise<Prepared> {
   const data = await read(e.content);
   // a zstd or xz stream (a packed layer's archive is one) never deflates smaller: stored without
   // trying, which was 7 s of writing Chromium's packed zip
-  if (isCompressedStream(data)) return { name: utf8(e.name), method: 0, crc: zlib.crc32(data), compressed: data, size: data.length, unixMode: 0o100000 | e.mode, dosAttr: 0 };
-  const deflated = data.length > 0 ? await deflateRaw(data, { level }) : Buffer.alloc(0);
+  const deflated = data.length > 0 && !isCompressedStream(data) ? await deflateRaw(data, { level }) : undefined;
   // incompressible data (already-compressed files) is stored, as Info-ZIP's zip does
-  const stored = deflated.length >= data.length;
+  const stored = !deflated || deflated.length >= data.length;
   return { name: utf8(e.name), method: stored ? 0 : 8, crc: zlib.crc32(data), compressed: stored ? data : deflated, size: data.length, unixMode: 0o100000 | e.mode, dosAttr: 0 };
 }
 

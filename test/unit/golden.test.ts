@@ -102,9 +102,10 @@ describe('golden files', () => {
     expectGolden(ctx, 'relocate.txt', lines.join('\n') + '\n');
   });
 
-  it('the layer manifest (/opt/.yumda/manifest.json)', (ctx) => {
+  /** The manifest of the relocated fixture layer, as buildLayer writes it. */
+  const manifestOfRelocated = () => {
     const { layer, report, recipes } = relocated();
-    const m = layerManifest({
+    return layerManifest({
       target: 'debian12',
       arch: 'x86_64',
       runtime: 'debian12',
@@ -115,22 +116,15 @@ describe('golden files', () => {
       rewrittenDirectories: report.binaries.rewrittenDirs,
       recipes: recipes.map((r) => r.name),
     });
+  };
+
+  it('the layer manifest (/opt/.yumda/manifest.json)', (ctx) => {
+    const m = manifestOfRelocated();
     expectGolden(ctx, 'layer-manifest.json', JSON.stringify({ ...m, tool: { ...m.tool, version: 'VERSION' } }, null, 2) + '\n');
   });
 
   it('the CycloneDX SBOM', (ctx) => {
-    const { layer, report, recipes } = relocated();
-    const manifest = layerManifest({
-      target: 'debian12',
-      arch: 'x86_64',
-      runtime: 'debian12',
-      requested: ['tool'],
-      packages: PLAN.packages,
-      layer,
-      env: report.env,
-      rewrittenDirectories: report.binaries.rewrittenDirs,
-      recipes: recipes.map((r) => r.name),
-    });
+    const manifest = manifestOfRelocated();
     const bom = layerSbom({
       name: 'tool',
       manifest,
