@@ -28,6 +28,7 @@ import { compareEvr, formatEvr, parseEvr, parseReldep, satisfies, type Evr } fro
 import { plural } from '../util/plural.js';
 import { RPM_CACHE_VOLUME_PREFIX } from '../cache/metadata-volumes.js';
 import { shellQuote } from '../util/shell.js';
+import { checkHelperReply } from './rpm-helper-reply.js';
 
 const HELPER = '/yumda/bin/yumda_rpm.py';
 const JOB = '/yumda/etc/job.json';
@@ -269,7 +270,7 @@ async function helperAnswer<T>(
       if (line) log(DOWNLOADED.test(line) ? line : `${manager}: ${line}`);
     },
   });
-  return parseHelperOutput<T>(r.stdout, r.stderr, r.exitCode, `${manager} (${what})`);
+  return checkHelperReply(args[0]!, parseHelperOutput<T>(r.stdout, r.stderr, r.exitCode, `${manager} (${what})`));
 }
 
 /** What the helper says of each repository a release package configured, by the repository's id in yumda. */

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HELPER_SOURCE } from '../../src/resolve/rpm.js';
+import { checkHelperReply } from '../../src/resolve/rpm-helper-reply.js';
 import { repoRoot, run } from '../helpers/cli.js';
 import { findPython27, findPython3 } from '../helpers/python.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -94,6 +95,8 @@ async function helper(
   } catch {
     json = undefined;
   }
+  // every reply these runs give is one yumda must accept: the schema and the helper agree
+  if (json !== undefined) checkHelperReply(cmd, json);
   const records = existsSync(record)
     ? readFileSync(record, 'utf8')
         .trim()

@@ -1,0 +1,54 @@
+/**
+ * The rpm helper's replies checked against schema/rpm-helper-reply.schema.json on receipt. The
+ * helper runs inside a build container, under whatever Python and dnf/yum the image has: a reply
+ * of another shape would otherwise surface far from its cause (an `undefined` in a plan, a NaN
+ * size), so it is stopped here, naming the command and the first field that is wrong.
+ */
+import { Ajv, type ValidateFunction } from 'ajv';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../util/errors.js';
+import { projectRoot } from '../util/paths.js';
+import { describeSchemaError } from '../util/schema.js';
+
+/** The helper's commands, each with its own reply (see the helper's header). */
+export const HELPER_COMMANDS = ['refresh', 'resolve', 'versions', 'provides', 'search', 'names', 'download'] as const;
+export type HelperCommand = (typeof HELPER_COMMANDS)[number];
+
+const SCHEMA_FILE = 'schema/rpm-helper-reply.schema.json';
+
+let compiled: Map<string, ValidateFunction> | undefined;
+
+/** One validator per definition, compiled on first use: most runs of yumda never start the helper. */
+function validators(): Map<string, ValidateFunction> {
+  if (compiled) return compiled;
+  const schema = JSON.parse(readFileSync(path.join(projectRoot, SCHEMA_FILE), 'utf8')) as { $id: string };
+  const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
+  ajv.addSchema(schema);
+  compiled = new Map();
+  for (const kind of [...HELPER_COMMANDS, 'error']) {
+    const v = ajv.getSchema(`${schema.$id}#/definitions/${kind}`);
+    if (!v) throw new Error(`${SCHEMA_FILE} has no definition for the helper's ${kind} reply`);
+    compiled.set(kind, v);
+  }
+  return compiled;
+}
+
+/**
+ * Returns the reply when it has the shape its command promises (an error reply, `{"error": ...}`,
+ * being valid from every command); throws one line otherwise. The helper ships with yumda, so a
+ * mismatch is never the user's input: a bug of yumda (helper and schema disagree) or a build
+ * image whose package manager answers with other types than dnf 4 or yum 3 do.
+ */
+export function checkHelperReply<T>(command: string, reply: T): T {
+  const isError = typeof reply === 'object' && reply !== null && 'error' in reply;
+  const kind = isError ? 'error' : command;
+  const v = validators().get(kind);
+  if (!v) throw new Error(`no schema for the rpm helper's reply to '${command}'`);
+  if (v(reply)) return reply;
+  const first = v.errors?.[0];
+  const label = isError ? `error reply to '${command}'` : `'${command}' reply`;
+  throw new UserError(`the rpm helper's ${label} does not match ${SCHEMA_FILE}: ${first ? describeSchemaError(first) : 'invalid'}`, {
+    hint: 'the helper is part of yumda (images/helpers/yumda_rpm.py), so this is a bug in yumda or a damaged build image; please report it with this message',
+  });
+}
