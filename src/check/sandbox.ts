@@ -2,7 +2,7 @@ import type { Docker } from '../docker/client.js';
 import path from 'node:path';
 import { WorkContainer, withContainer } from '../docker/container.js';
 import { buildImage, contextTag, imageExists } from '../docker/images.js';
-import { engineRuns, ensureForeignImage, platformBase, withEmulationHint } from '../docker/platform.js';
+import { engineRuns, ensureForeignImage, existingVariant, withEmulationHint } from '../docker/platform.js';
 import { ARCHES, type Arch } from '../registry/arch.js';
 import { withVolume } from '../docker/volume.js';
 import { layerTarStream } from '../emit/image.js';
@@ -72,12 +72,9 @@ export async function verifyImageFor(
     if (runtime.verifyImage) {
       image = await ensureForeignImage(docker, { name: runtime.verifyImage.name, context: runtime.verifyImage.context, arch, ...opts });
     } else {
-      image = await platformBase(docker, runtime.image, arch);
-      const info = await docker
-        .getImage(image)
-        .inspect()
-        .catch(() => undefined);
-      if (info?.Architecture !== arch.deb) return cannot(`no ${arch.lambda} image of ${runtime.image} is in the engine (docker pull --platform ${arch.docker} ${runtime.image})`);
+      const variant = await existingVariant(docker, runtime.image, arch);
+      if (!variant) return cannot(`no ${arch.lambda} image of ${runtime.image} is in the engine (docker pull --platform ${arch.docker} ${runtime.image})`);
+      image = variant;
     }
   } catch (e) {
     if (!(e instanceof UserError)) throw e;

@@ -29,12 +29,21 @@ async function imageArch(docker: Docker, ref: string): Promise<string | undefine
   }
 }
 
-/** The image to build FROM for `arch`: `base` when it is that architecture, a local variant, or `base` for the engine to pull. */
-export async function platformBase(docker: Docker, base: string, arch: Arch): Promise<string> {
+/**
+ * The image of `arch` the engine already has for `base`: `base` itself when it is that
+ * architecture, else its local variant (variantName), else undefined. For images yumda cannot
+ * build or pull for another platform itself (a --build-image, a runtime's image).
+ */
+export async function existingVariant(docker: Docker, base: string, arch: Arch): Promise<string | undefined> {
   if ((await imageArch(docker, base)) === arch.deb) return base;
   const variant = variantName(base, arch);
   if ((await imageArch(docker, variant)) === arch.deb) return variant;
-  return base;
+  return undefined;
+}
+
+/** The image to build FROM for `arch`: `base` when it is that architecture, a local variant, or `base` for the engine to pull. */
+export async function platformBase(docker: Docker, base: string, arch: Arch): Promise<string> {
+  return (await existingVariant(docker, base, arch)) ?? base;
 }
 
 /** The tag of an image built from a Dockerfile context for a foreign architecture: the native tag plus the architecture. */

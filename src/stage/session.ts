@@ -14,7 +14,7 @@ import type { Backend, Freshness, MetadataSource, ResolveContext } from '../reso
 import { UserError } from '../util/errors.js';
 import { projectRoot } from '../util/paths.js';
 import { tarOf } from '../tree/tar.js';
-import { engineRuns, ensureForeignImage, platformBase, variantName, withEmulationHint } from '../docker/platform.js';
+import { engineRuns, ensureForeignImage, existingVariant, variantName, withEmulationHint } from '../docker/platform.js';
 
 /** A runner for programs of an architecture, or why there is none. */
 /** A scratch root to install into, or why there is none; `close` removes it. */
@@ -124,13 +124,9 @@ export class BuildSession {
     let image: string;
     if (this.opts.buildImage) {
       // an image the user gave cannot be rebuilt for another platform: its variant must be there
-      image = await platformBase(docker, this.opts.buildImage, arch);
-      const info = await docker
-        .getImage(image)
-        .inspect()
-        .catch(() => undefined);
-      if (info?.Architecture !== arch.deb)
-        return cannot(`--build-image ${this.opts.buildImage} is ${native.lambda}; tag its ${arch.lambda} variant as ${variantName(this.opts.buildImage, arch)}`);
+      const variant = await existingVariant(docker, this.opts.buildImage, arch);
+      if (!variant) return cannot(`--build-image ${this.opts.buildImage} is ${native.lambda}; tag its ${arch.lambda} variant as ${variantName(this.opts.buildImage, arch)}`);
+      image = variant;
     } else {
       try {
         image = await ensureForeignImage(docker, {

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { verifyImageFor } from '../../src/check/sandbox.js';
 import { loadRuntime } from '../../src/registry/load.js';
 import { baseOfDockerfile } from '../../src/docker/images.js';
-import { ENABLE_EMULATION, variantName, withEmulationHint } from '../../src/docker/platform.js';
+import { ENABLE_EMULATION, existingVariant, platformBase, variantName, withEmulationHint } from '../../src/docker/platform.js';
+import { BuildSession } from '../../src/stage/session.js';
 import { parseArch } from '../../src/registry/arch.js';
 import { parseDockerHost, sshCommand, type DockerHost } from '../../src/docker/host.js';
 
@@ -36,6 +37,94 @@ describe('the local stand-in of an image of another architecture', () => {
     ['debian:12-slim', 'x86_64', 'debian:12-slim-amd64'],
   ])('%s for %s is %s', (base, arch, name) => {
     expect(variantName(base, parseArch(arch))).toBe(name);
+  });
+});
+
+/**
+ * An x86_64 engine holding `images` (reference → architecture); inspecting any other gives the
+ * engine's 404, or `failWith` as its status. Containers it starts fail as runc does without
+ * emulation; `started` records their images.
+ */
+function engineWith(images: Record<string, string>, failWith?: number) {
+  const started: string[] = [];
+  const docker = {
+    info: async () => ({ Architecture: 'x86_64' }),
+    listContainers: async () => [],
+    getImage: (ref: string) => ({
+      inspect: async () => {
+        if (failWith) throw new EngineError('engine trouble', failWith);
+        if (!(ref in images)) throw new EngineError(`No such image: ${ref}`, 404);
+        return { Id: `sha256:${ref}`, Architecture: images[ref] };
+      },
+    }),
+    createContainer: async (spec: { Image: string }) => {
+      started.push(spec.Image);
+      return {
+        id: 'c1',
+        attach: async () => new PassThrough(),
+        start: async () => {
+          throw new EngineError('exec /usr/bin/true: exec format error', 400);
+        },
+        wait: async () => ({ StatusCode: 0 }),
+        remove: async () => undefined,
+      };
+    },
+  };
+  return { docker: docker as unknown as Docker, started };
+}
+
+describe("an image of another architecture the engine already has (a --build-image, a runtime's image)", () => {
+  const arm64 = parseArch('arm64');
+  it.each<[string, Record<string, string>, string | undefined]>([
+    ['the image itself is arm64', { 'img:1': 'arm64' }, 'img:1'],
+    ['its local variant is', { 'img:1': 'amd64', 'img:1-arm64': 'arm64' }, 'img:1-arm64'],
+    ['only the variant is there', { 'img:1-arm64': 'arm64' }, 'img:1-arm64'],
+    ['the variant is not arm64 either', { 'img:1': 'amd64', 'img:1-arm64': 'amd64' }, undefined],
+    ['no arm64 image', { 'img:1': 'amd64' }, undefined],
+    ['no image at all', {}, undefined],
+  ])('%s', async (_, images, want) => {
+    const { docker } = engineWith(images);
+    expect(await existingVariant(docker, 'img:1', arm64)).toBe(want);
+    // what a Dockerfile builds FROM: the same image, else the name for the engine to pull
+    expect(await platformBase(docker, 'img:1', arm64)).toBe(want ?? 'img:1');
+  });
+
+  it('an engine that fails otherwise than with a 404 is not taken for a missing image', async () => {
+    await expect(existingVariant(engineWith({}, 500).docker, 'img:1', arm64)).rejects.toThrow('engine trouble');
+  });
+
+  it('verify: a runtime without a verify image needs its arm64 image in the engine, and says how to pull it', async () => {
+    const runtime = loadRuntime('provided.al2023');
+    const { docker, started } = engineWith({ [runtime.image]: 'amd64' });
+    expect(await verifyImageFor(docker, runtime, arm64, {})).toEqual({
+      cannot: `the layer is arm64, the Docker engine runs x86_64 and cannot run arm64 programs here: no arm64 image of ${runtime.image} is in the engine (docker pull --platform linux/arm64 ${runtime.image})`,
+    });
+    expect(started).toEqual([]);
+    // with the variant there, that is what the emulation probe runs
+    const withVariant = engineWith({ [runtime.image]: 'amd64', [`${runtime.image}-arm64`]: 'arm64' });
+    expect(await verifyImageFor(withVariant.docker, runtime, arm64, {})).toEqual({
+      cannot: `the layer is arm64, the Docker engine runs x86_64 and cannot run arm64 programs here: exec /usr/bin/true: exec format error; ${ENABLE_EMULATION}`,
+    });
+    expect(withVariant.started).toEqual([`${runtime.image}-arm64`]);
+  });
+
+  it('build: a --build-image must have its arm64 variant tagged, and the message says as what', async () => {
+    const session = (images: Record<string, string>) => {
+      const engine = engineWith(images);
+      const s = new BuildSession({ buildImage: 'mine:1', events: {} } as unknown as ConstructorParameters<typeof BuildSession>[0]);
+      (s as unknown as { docker: Docker }).docker = engine.docker;
+      return { s, started: engine.started };
+    };
+    const without = session({ 'mine:1': 'amd64' });
+    expect(await without.s.runnerFor(arm64)).toEqual({
+      cannot: 'the Docker engine is x86_64 and does not run arm64 programs: --build-image mine:1 is x86_64; tag its arm64 variant as mine:1-arm64',
+    });
+    expect(without.started).toEqual([]);
+    const tagged = session({ 'mine:1': 'amd64', 'mine:1-arm64': 'arm64' });
+    expect(await tagged.s.runnerFor(arm64)).toEqual({
+      cannot: `the Docker engine is x86_64 and does not run arm64 programs: exec /usr/bin/true: exec format error; ${ENABLE_EMULATION}`,
+    });
+    expect(tagged.started).toEqual(['mine:1-arm64']);
   });
 });
 
