@@ -27,7 +27,6 @@ from __future__ import print_function
 
 import errno
 import fcntl
-import glob
 import json
 import os
 import shutil
@@ -120,7 +119,7 @@ def appended_since(path, start):
             data = f.read()
     except (IOError, OSError):
         return []
-    return [text(l) for l in data.splitlines()]
+    return [text(line) for line in data.splitlines()]
 
 
 class DnfManager(object):
@@ -180,7 +179,7 @@ class DnfManager(object):
         self.arch = job["arch"]
 
     def why(self):
-        lines = [l.split(" INFO ", 1)[-1].strip() for l in appended_since(self.librepo_log, self.log_start) if "Error during transfer" in l or "Curl error" in l]
+        lines = [line.split(" INFO ", 1)[-1].strip() for line in appended_since(self.librepo_log, self.log_start) if "Error during transfer" in line or "Curl error" in line]
         return (": " + lines[-1]) if lines else ""
 
     def load(self):

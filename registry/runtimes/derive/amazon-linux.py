@@ -186,8 +186,10 @@ def main():
         "lambda": LAMBDA_ENV,
         "shell": "/bin/sh",
         "provenance": {
-            "source": "amazonlinux:2023 image rpmdb 2023.1.20230825 (knqyf263/go-rpmdb pkg/testdata/amazonlinux2023-plain @ cee58d9ad1845b6f3012942e4def91d6e62eed46), restricted to the AL2023 minimal container image that provided.al2023 is built on",
-            "method": "python3 registry/runtimes/derive/amazon-linux.py ../shared/fixtures (or, with the real image: yumda runtime refresh public.ecr.aws/lambda/provided:al2023 --runtime provided.al2023)",
+            "source": ("amazonlinux:2023 image rpmdb 2023.1.20230825 (knqyf263/go-rpmdb pkg/testdata/amazonlinux2023-plain @ cee58d9ad1845b6f3012942e4def91d6e62eed46), "
+                       "restricted to the AL2023 minimal container image that provided.al2023 is built on"),
+            "method": ("python3 registry/runtimes/derive/amazon-linux.py ../shared/fixtures "
+                       "(or, with the real image: yumda runtime refresh public.ecr.aws/lambda/provided:al2023 --runtime provided.al2023)"),
             "date": "2026-11-27",
             "note": ("Conservative: only packages the AL2023 release notes list under 'Minimal container image' (2023.2.20230920, "
                      "2023.5.20240805, 2023.6.20250303) and what those require, resolved in the amazonlinux:2023 rpmdb. "
@@ -208,11 +210,15 @@ def main():
         "lambda": LAMBDA_ENV,
         "shell": "/bin/sh",
         "provenance": {
-            "source": "Lambda's own provided.al2 environment, dumped in 2020 (lambci/docker-lambda base/base-2 @ de9a2bf5b73f6330fff10e0203f94b9f6f784ab6: packages.txt, fs.txt)",
-            "method": "python3 registry/runtimes/derive/amazon-linux.py ../shared/fixtures (or, with the real image: yumda runtime refresh public.ecr.aws/lambda/provided:al2 --runtime provided.al2)",
+            "source": ("Lambda's own provided.al2 environment, dumped in 2020 "
+                       "(lambci/docker-lambda base/base-2 @ de9a2bf5b73f6330fff10e0203f94b9f6f784ab6: packages.txt, fs.txt)"),
+            "method": ("python3 registry/runtimes/derive/amazon-linux.py ../shared/fixtures "
+                       "(or, with the real image: yumda runtime refresh public.ecr.aws/lambda/provided:al2 --runtime provided.al2)"),
             "date": "2026-11-27",
-            "note": ("rpm -qa output: names, versions and releases without epochs or provides; yumda reads each package's provides (and epoch) from the repositories at build time. All AL2 runtimes share this base. "
-                     "symbolVersions: not in the dump; the versions the amazonlinux:2023 rpmdb's glibc, libgcc and libstdc++ provide that glibc 2.26 and gcc 7.3.1 already defined (see the derivation script)"),
+            "note": ("rpm -qa output: names, versions and releases without epochs or provides; "
+                     "yumda reads each package's provides (and epoch) from the repositories at build time. All AL2 runtimes share this base. "
+                     "symbolVersions: not in the dump; the versions the amazonlinux:2023 rpmdb's glibc, libgcc and libstdc++ provide "
+                     "that glibc 2.26 and gcc 7.3.1 already defined (see the derivation script)"),
         },
         "packages": pkgs,
         "libraries": libs,

@@ -200,8 +200,8 @@ class Base(object):
     def _librepo_log(self, lines):
         path = os.path.join(self.conf.logdir, "dnf.librepo.log")
         with open(path, "a") as f:
-            for l in lines:
-                f.write("2026-11-29T12:00:00+0000 INFO %s\n" % l)
+            for line in lines:
+                f.write("2026-11-29T12:00:00+0000 INFO %s\n" % line)
 
     def setup_loggers(self):
         if not os.path.isdir(self.conf.logdir):
