@@ -31,14 +31,3 @@ export function dropLinksTo(tree: FileTree, removed: Set<string>): void {
     }
   }
 }
-
-/** The path a chain of symlinks ends at (links in parent directories are not followed). */
-export function followLinks(tree: FileTree, p: string): string {
-  let cur = p;
-  for (let hops = 0; hops < 40; hops++) {
-    const e = tree.get(cur);
-    if (e?.kind !== 'symlink') return cur;
-    cur = absoluteLinkTarget(cur, e.target);
-  }
-  return cur;
-}

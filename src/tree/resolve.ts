@@ -52,10 +52,10 @@ export interface ResolveOptions {
   maxLinks?: number;
   /**
    * 'complete' (the default): the tree holds every path there is, so a path it lacks is dangling
-   * and a file is no directory. 'partial': the tree is part of a larger one (Lambda unpacks all
-   * of a function's layers into one /opt), so a path it lacks, or holds a file at, may be a
-   * directory there; only the tree's links are followed, and the walk ends `found` with no entry
-   * where the tree has nothing.
+   * and a file is no directory. 'partial': the tree may not be all there is (Lambda unpacks all
+   * of a function's layers into one /opt; a tree may list its files but not its directories), so
+   * a path it lacks, or holds a file at, may be a directory; only the tree's links are followed,
+   * and the walk ends `found` with no entry where the tree has nothing.
    */
   treeIs?: 'complete' | 'partial';
 }
