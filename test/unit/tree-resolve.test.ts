@@ -195,6 +195,29 @@ const cases: Array<{ name: string; tree: FileTree; path: string; opts?: ResolveO
     opts: { treeIs: 'partial' },
     want: { kind: 'loop', path: '/opt/a' },
   },
+
+  // the cases of layer/entries.ts's own resolver, which this one replaced, under its policy
+  {
+    name: 'a layer: a chain into a directory it does not list',
+    tree: treeOf([symlink('/opt/a', 'b'), symlink('/opt/b', 'lib/c')]),
+    path: '/opt/a',
+    opts: { confineTo: '/opt', treeIs: 'partial' },
+    want: { kind: 'found', path: '/opt/lib/c', entry: undefined },
+  },
+  {
+    name: 'a layer: a loop is no escape',
+    tree: treeOf([symlink('/opt/a', 'b'), symlink('/opt/b', 'a')]),
+    path: '/opt/a',
+    opts: { confineTo: '/opt', treeIs: 'partial' },
+    want: { kind: 'loop', path: '/opt/a' },
+  },
+  {
+    name: 'a layer: out and back in is out',
+    tree: treeOf([symlink('/opt/x/a', '../../opt/x')]),
+    path: '/opt/x/a',
+    opts: { confineTo: '/opt', treeIs: 'partial' },
+    want: { kind: 'escapes', path: '/opt', through: { link: '/opt/x/a', target: '../../opt/x' } },
+  },
 ];
 
 describe('resolvePath', () => {
