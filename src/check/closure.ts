@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { elfObjects, searchDirs, sonameIndex, type ElfObject } from '../elf/graph.js';
-import { dropLinksTo, followLinks } from '../tree/links.js';
+import { dropLinksTo } from '../tree/links.js';
+import { resolvePath } from '../tree/resolve.js';
 import type { FileTree } from '../tree/types.js';
 import { DYNAMIC_LOADER, shippedCLibrary, unmetVersions, type RuntimeVersions, type VersionProblem } from './versions.js';
 import { LAYER_ROOT } from '../format/lambda.js';
@@ -142,7 +143,8 @@ function reachableFromExecutables(layer: FileTree, objects: Map<string, ElfObjec
     const own = searchDirs(obj);
     for (const n of obj.elf.dynamic?.needed ?? []) {
       const hit = own.map((d) => `${d}/${n}`).find((c) => layer.has(c)) ?? libs.get(n) ?? bySoname.get(n);
-      if (hit) queue.push(followLinks(layer, hit));
+      const real = hit ? resolvePath(layer, hit, { treeIs: 'partial' }) : undefined;
+      if (real?.kind === 'found') queue.push(real.path);
     }
   }
   return seen;

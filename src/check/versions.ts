@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { searchDirs, sonameIndex, type ElfObject } from '../elf/graph.js';
 import type { SymbolVersions } from '../registry/types.js';
-import { followLinks } from '../tree/links.js';
+import { resolvePath } from '../tree/resolve.js';
 import type { FileTree } from '../tree/types.js';
 import { LAYER_ROOT } from '../format/lambda.js';
 
@@ -138,7 +138,9 @@ export function unmetVersions(layer: FileTree, objects: Map<string, ElfObject>, 
       const runtimeFirst = opts.inProcess && C_RUNTIME_LIBRARY.test(need.file) && recordFor(runtime.symbolVersions ?? [], need.file);
       const hit = runtimeFirst ? undefined : (own.map((d) => `${d}/${need.file}`).find((c) => layer.has(c)) ?? layerLibs.get(need.file) ?? bySoname.get(need.file));
       if (hit) {
-        const real = followLinks(layer, hit);
+        const resolved = resolvePath(layer, hit, { treeIs: 'partial' });
+        if (resolved.kind !== 'found') continue;
+        const real = resolved.path;
         const defs = objects.get(real)?.elf.dynamic?.versionDefs ?? [];
         if (!defs.length) continue;
         for (const v of wanted) {

@@ -3,6 +3,7 @@ import { UserError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
 import { READ_LIMITS } from './limits.js';
 import { LAYER_ROOT } from '../format/lambda.js';
+import { resolvePath, type ResolveOptions } from '../tree/resolve.js';
 
 /**
  * A layer as it comes out of an archive someone hands us (a zip, an image tarball): entries at
@@ -62,56 +63,13 @@ function cut(s: string): string {
   return s.length > 80 ? `${s.slice(0, 40)}…${s.slice(-30)}` : s;
 }
 
-type Resolution = { kind: 'inside'; path: string } | { kind: 'outside'; via: string } | { kind: 'loop' };
-
 /**
- * Where a symlink's target really lands, following the layer's other symlinks component by
- * component as the kernel would, and whether that walk ever leaves /opt. Strict on purpose: a
- * relative link that climbs above /opt and comes back in (`../opt/lib`) only works where the
- * layer sits exactly at /opt, and escapes any other directory it is unpacked into.
+ * How an archive's links are resolved: confined to /opt, strictly (a relative link that climbs
+ * above /opt and comes back in, `../opt/lib`, only works where the layer sits exactly at /opt,
+ * and escapes any other directory it is unpacked into), and over a partial tree: the function's
+ * other layers share /opt, so a path this one lacks may be a directory there.
  */
-export function resolveSymlink(linkPath: string, links: ReadonlyMap<string, string>, maxHops = 40): Resolution {
-  const root = LAYER_ROOT.split('/').filter(Boolean);
-  const target = links.get(linkPath)!;
-  let stack: string[];
-  let pending: string[];
-  const start = (t: string, dir: string[]): Resolution | undefined => {
-    if (t.startsWith('/')) {
-      const abs = t.split('/').filter((p) => p !== '' && p !== '.');
-      if (!root.every((r, i) => abs[i] === r)) return { kind: 'outside', via: t };
-      stack = [];
-      pending = abs;
-    } else {
-      stack = dir;
-      pending = t.split('/');
-    }
-    return undefined;
-  };
-  const first = start(target, linkPath.split('/').filter(Boolean).slice(0, -1));
-  if (first) return first;
-  let hops = 0;
-  while (pending!.length) {
-    const c = pending!.shift()!;
-    if (c === '' || c === '.') continue;
-    if (c === '..') {
-      if (stack!.length <= root.length) return { kind: 'outside', via: target };
-      stack!.pop();
-      continue;
-    }
-    stack!.push(c);
-    if (stack!.length <= root.length && !root.every((r, i) => stack![i] === r)) return { kind: 'outside', via: target };
-    const here = '/' + stack!.join('/');
-    const next = links.get(here);
-    if (next === undefined) continue;
-    if (++hops > maxHops) return { kind: 'loop' };
-    stack!.pop();
-    const rest = pending!;
-    const r = start(next, stack!);
-    if (r) return r;
-    pending!.push(...rest);
-  }
-  return { kind: 'inside', path: '/' + stack!.join('/') };
-}
+const IN_A_LAYER: ResolveOptions = { confineTo: LAYER_ROOT, treeIs: 'partial' };
 
 /**
  * Refuses a layer that could write or point outside /opt when unpacked: duplicate entries,
@@ -124,12 +82,14 @@ export function checkContained(entries: readonly LayerEntry[], what: string): vo
     if (byPath.has(e.path)) throw new UserError(`${what}: entry '${printable(rel(e.path))}' appears twice`);
     byPath.set(e.path, e);
   }
-  const links = new Map(entries.filter((e) => e.kind === 'symlink').map((e) => [e.path, e.target ?? '']));
-  for (const [p, t] of links) {
-    const r = resolveSymlink(p, links);
-    if (r.kind === 'outside') {
+  for (const e of entries) {
+    if (e.kind !== 'symlink') continue;
+    const r = resolvePath(byPath, e.path, IN_A_LAYER);
+    if (r.kind === 'escapes') {
+      const t = e.target ?? '';
+      const via = r.through?.target ?? t;
       throw new UserError(
-        `${what}: symlink '${printable(rel(p))}' -> '${printable(t)}' points outside ${LAYER_ROOT}${r.via !== t ? ` (through '${printable(r.via)}')` : ''} (refusing to read it)`,
+        `${what}: symlink '${printable(rel(e.path))}' -> '${printable(t)}' points outside ${LAYER_ROOT}${via !== t ? ` (through '${printable(via)}')` : ''} (refusing to read it)`,
       );
     }
   }
@@ -151,13 +111,12 @@ export function rel(p: string): string {
   return p === LAYER_ROOT ? '.' : p.slice(LAYER_ROOT.length + 1);
 }
 
-/** Where each symlink of the layer lands, or undefined when its target is not in the layer. */
+/** The symlinks that lead to nothing the layer holds (or loop, or out of /opt): what inspect marks dangling. */
 export function danglingSymlinks(entries: readonly LayerEntry[]): LayerEntry[] {
   const byPath = new Map(entries.map((e) => [e.path, e]));
-  const links = new Map(entries.filter((e) => e.kind === 'symlink').map((e) => [e.path, e.target ?? '']));
   return entries.filter((e) => {
     if (e.kind !== 'symlink') return false;
-    const r = resolveSymlink(e.path, links);
-    return r.kind !== 'inside' || !byPath.has(r.path);
+    const r = resolvePath(byPath, e.path, IN_A_LAYER);
+    return r.kind !== 'found' || r.entry === undefined;
   });
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { PRIVATE_INTERPRETER, PRIVATE_LIBRARY_DIR } from '../relocate/self-contained.js';
 import { setInterpreter } from '../elf/patch.js';
 import { isElf, parseElf } from '../elf/read.js';
-import { followLinks } from '../tree/links.js';
+import { resolvePath } from '../tree/resolve.js';
 import { addWithParents, bytes, readContent, type Content, type FileEntry, type FileTree, type TreeEntry } from '../tree/types.js';
 import { sha256 } from '../util/hash.js';
 import { UserError } from '../util/errors.js';
@@ -125,7 +125,8 @@ export function unpackTools(src: UnpackToolSource): { entries: TreeEntry[]; tar:
   const paths: Record<string, string> = {};
   for (const tool of ['tar', 'zstd']) {
     const at = `${LAYER_ROOT}/bin/${tool}`;
-    const real = src.layer.has(at) ? src.layer.get(followLinks(src.layer, at)) : undefined;
+    const resolved = src.layer.has(at) ? resolvePath(src.layer, at, { treeIs: 'partial' }) : undefined;
+    const real = resolved?.kind === 'found' ? resolved.entry : undefined;
     if (real?.kind === 'file') {
       paths[tool] = `${PACK_TOOLS_BIN}/${tool}`;
       entries.push({ ...selfContainedTool(real), path: paths[tool]!, mode: 0o755 });
@@ -170,7 +171,8 @@ export function packedPrograms(tree: FileTree): PackedProgram[] {
     if (path.posix.dirname(p) !== `${LAYER_ROOT}/bin` || e.kind === 'dir') continue;
     const name = path.posix.basename(p);
     if (name.startsWith('.')) continue; // a wrapped program's real binary
-    const real = tree.get(followLinks(tree, p));
+    const resolved = resolvePath(tree, p, { treeIs: 'partial' });
+    const real = resolved.kind === 'found' ? resolved.entry : undefined;
     if (real?.kind !== 'file' || (real.mode & 0o111) === 0) continue;
     // the real path: scripts such as soffice find their files next to $0, following links
     out.push({ name, target: `bin/${name}`, argv0: 'real' });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Content, FileEntry, FileTree } from '../tree/types.js';
-import { relativeLink } from './symlinks.js';
+import { relativeLink } from '../tree/links.js';
 
 export interface DedupeReport {
   /** Files shipped as a link to an identical copy: where each went, and the copy it now names. */

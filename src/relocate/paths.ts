@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { FileTree } from '../tree/types.js';
 import { STATE_ROOT, keptStateAddress, relocatedAddress } from './placement.js';
 import { inPlacePlans, type SubpathLink } from './subpaths.js';
-import { relativeLink, type LinkLookup } from './symlinks.js';
+import { relativeLink } from '../tree/links.js';
+import type { ResolvableTree } from '../tree/resolve.js';
 import { LAYER_ROOT } from '../format/lambda.js';
 
 /**
@@ -67,7 +68,7 @@ export class PathMap {
 
   constructor(
     private readonly staged: FileTree,
-    private readonly layer: LinkLookup,
+    private readonly layer: ResolvableTree,
     readonly triplet: string,
     /** Directories under /var/lib the layer ships read-only (placement.ts keptStateAddress). */
     private readonly keptState: readonly string[] = [],
@@ -129,7 +130,7 @@ export class PathMap {
     const addr = relocatedAddress(p, this.triplet);
     if (addr === p) return undefined;
     if (p.startsWith('/var/')) return addr;
-    return addr.startsWith(LAYER_ROOT + '/') && this.layer.kindAt(relocatedAddress(owned, this.triplet)) !== undefined ? addr : undefined;
+    return addr.startsWith(LAYER_ROOT + '/') && this.layer.get(relocatedAddress(owned, this.triplet)) !== undefined ? addr : undefined;
   }
 
   /** Config files may name state the package creates at run time: every /var path moves. */
@@ -216,9 +217,9 @@ export class PathMap {
     if (!top.includes('/') && RESERVED_TOP.has(top)) return `${l.link} is reserved for the layer's own hierarchy`;
     const promised = this.promised.get(l.link);
     if (promised !== undefined && promised !== l.target) return `${l.link} must already lead to ${promised}`;
-    const kind = this.layer.kindAt(l.link);
-    if (kind === undefined || (kind === 'symlink' && this.layer.linkTarget(l.link) === l.target)) return undefined;
-    return `it would need a link at ${l.link}, where the layer has a ${kind === 'symlink' ? 'link elsewhere' : kind}`;
+    const there = this.layer.get(l.link);
+    if (there === undefined || (there.kind === 'symlink' && there.target === l.target)) return undefined;
+    return `it would need a link at ${l.link}, where the layer has a ${there.kind === 'symlink' ? 'link elsewhere' : there.kind}`;
   }
 }
 

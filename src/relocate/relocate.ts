@@ -3,6 +3,8 @@ import { elfObjects, neededClosure, sonameIndex } from '../elf/graph.js';
 import { ET_DYN, ET_EXEC } from '../elf/read.js';
 import type { AppliedRecipe } from '../recipes/types.js';
 import { bytes, sameBytes, sortedEntries, type Content, type FileEntry, type FileTree, type TreeEntry } from '../tree/types.js';
+import { absoluteLinkTarget, relativeLink } from '../tree/links.js';
+import { resolvePath, withImpliedDirs, type ResolvableTree } from '../tree/resolve.js';
 import { applyAlternatives, type Alternative } from './alternatives.js';
 import { relocateBinaries, type BinaryReport } from './binaries.js';
 import { dedupeFiles, type DedupeReport } from './dedupe.js';
@@ -12,7 +14,6 @@ import { PathMap } from './paths.js';
 import { PRIVATE_INTERPRETER, SELF_CONTAINED_LIBRARY_DIRS, privatizeLibraries, type PrivateLibraries } from './self-contained.js';
 import { UserError } from '../util/errors.js';
 import { distributionLinks } from './subpaths.js';
-import { absoluteLinkTarget, relativeLink, resolveInTree, type LinkLookup } from './symlinks.js';
 import { relocateTextFiles } from './text-files.js';
 import { envFileContent, execWrapperScript, wrapperScript, wrappedRealPath } from './wrappers.js';
 import { ENV_PATH, EXEC_WRAPPER_PATH, LAYER_ROOT } from '../format/lambda.js';
@@ -100,7 +101,14 @@ export interface RelocateResult {
   report: RelocateReport;
 }
 
-type Lookup = LinkLookup;
+/** The layer under construction, its directories implied by the entries below them. */
+type Lookup = ResolvableTree;
+
+/** Where a path of the layer under construction leads, or undefined when the layer has nothing there. */
+function realPath(lookup: Lookup, p: string): string | undefined {
+  const r = resolvePath(lookup, p);
+  return r.kind === 'found' ? r.path : undefined;
+}
 
 /**
  * Turns a staged root into a layer rooted at /opt: places every path (layout.ts), makes the
@@ -118,7 +126,7 @@ export function relocate(input: RelocateInput): RelocateResult {
   report.alternatives = applyAlternatives(staged, input.alternatives ?? []);
 
   const { placed, origin } = placeAll(staged, layout, recipes, report);
-  const lookup = layerLookup(placed);
+  const lookup: Lookup = withImpliedDirs(placed);
   retargetLinks(placed, origin, staged, triplet, lookup, report, layout.keptState);
   if (input.selfContained) {
     const own = privatizeLibraries(placed);
@@ -149,7 +157,7 @@ export function relocate(input: RelocateInput): RelocateResult {
     save,
     (p) => origin.get(p),
     exact,
-    (p) => resolveInTree(p, lookup),
+    (p) => realPath(lookup, p),
     input.selfContained ? { libraryDirs: SELF_CONTAINED_LIBRARY_DIRS, interpreter: PRIVATE_INTERPRETER } : undefined,
   );
   const stranded = [...bin.interpreterFailed, ...(input.selfContained ? bin.libraryPathFailed : [])];
@@ -162,8 +170,7 @@ export function relocate(input: RelocateInput): RelocateResult {
   const links = new Map(bin.links);
   const shippedFrom = [...origin].filter(([to]) => placed.get(to)?.kind !== 'dir').map(([, from]) => from);
   for (const l of distributionLinks(shippedFrom, triplet)) {
-    const kind = lookup.kindAt(l.link);
-    if (kind === undefined && !links.has(l.link)) links.set(l.link, l.target);
+    if (lookup.get(l.link) === undefined && !links.has(l.link)) links.set(l.link, l.target);
   }
   report.binaries = { ...bin, links: [...links].sort(([a], [b]) => a.localeCompare(b)).map(([link, target]) => ({ link, target })) };
   for (const { link, target } of report.binaries.links) {
@@ -253,32 +260,6 @@ function placeAll(staged: FileTree, layout: LayoutOptions, recipes: AppliedRecip
   return { placed, origin };
 }
 
-/** Lookups over a layer under construction; directories exist as ancestors of entries. */
-function layerLookup(placed: Map<string, TreeEntry>): Lookup {
-  const ancestors = new Set<string>();
-  let known = 0;
-  const refresh = () => {
-    if (known === placed.size) return;
-    ancestors.clear();
-    for (const p of placed.keys()) {
-      for (let d = path.posix.dirname(p); d !== '/' && !ancestors.has(d); d = path.posix.dirname(d)) ancestors.add(d);
-    }
-    known = placed.size;
-  };
-  return {
-    kindAt: (p) => {
-      const e = placed.get(p);
-      if (e) return e.kind;
-      refresh();
-      return ancestors.has(p) ? 'dir' : undefined;
-    },
-    linkTarget: (p) => {
-      const e = placed.get(p);
-      return e?.kind === 'symlink' ? e.target : undefined;
-    },
-  };
-}
-
 /** Step 2: links resolved against the original root and pointed, relatively, at the new place. */
 function retargetLinks(
   placed: Map<string, TreeEntry>,
@@ -299,7 +280,7 @@ function retargetLinks(
   for (let changed = true; changed; ) {
     changed = false;
     for (const [to, e] of placed) {
-      if (e.kind !== 'symlink' || resolveInTree(to, lookup) !== undefined) continue;
+      if (e.kind !== 'symlink' || realPath(lookup, to) !== undefined) continue;
       placed.delete(to);
       const from = origin.get(to)!;
       const original = staged.get(from);
@@ -341,7 +322,7 @@ function wrapPrograms(
   const binDir = `${LAYER_ROOT}/bin`;
   const objects = elfObjects(placed);
   const sonames = sonameIndex(placed, objects, [`${LAYER_ROOT}/lib`]);
-  const follow = (p: string) => resolveInTree(p, lookup);
+  const follow = (p: string) => realPath(lookup, p);
 
   // files first: a link in /opt/bin to a wrapped program then reaches the wrapper under its own
   // name ($0), which multi-call programs (dot, neato, fdp) need

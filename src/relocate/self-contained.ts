@@ -14,7 +14,7 @@
  */
 import path from 'node:path';
 import type { TreeEntry } from '../tree/types.js';
-import { absoluteLinkTarget, relativeLink } from './symlinks.js';
+import { absoluteLinkTarget, relativeLink } from '../tree/links.js';
 import { LAYER_ROOT } from '../format/lambda.js';
 
 /** The self-contained part of a layer: its libraries and loader. A top-level name, so a packed tree moves it to /tmp too. */

@@ -11,7 +11,7 @@
  * which. Pure.
  */
 import { STATE_ROOT, layoutPrefixes, relocatedAddress } from './placement.js';
-import { relativeLink } from './symlinks.js';
+import { relativeLink } from '../tree/links.js';
 import { LAYER_ROOT } from '../format/lambda.js';
 
 /** A link the layer needs so that a path with its root swapped leads where the layout put it. */

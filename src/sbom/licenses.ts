@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import parseSpdx from 'spdx-expression-parse';
 import { parseDeb822 } from '../resolve/deb822.js';
 import type { PlannedPackage } from '../resolve/plan.js';
-import { resolveInTree } from '../relocate/symlinks.js';
+import { resolvePath, withImpliedDirs } from '../tree/resolve.js';
 import { readContent, type FileTree } from '../tree/types.js';
 
 /**
@@ -157,23 +157,15 @@ function withSpdx(declared: string[], source: PackageLicense['source']): Package
  */
 export function stagedLicenses(staged: FileTree, packages: PlannedPackage[]): Map<string, PackageLicense> {
   // a tar stream may leave out a parent directory's own entry: parents of entries are directories
-  const parents = new Set<string>();
-  for (const p of staged.keys()) for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) parents.add(p.slice(0, i));
-  const lookup = {
-    kindAt: (p: string) => staged.get(p)?.kind ?? (parents.has(p) ? ('dir' as const) : undefined),
-    linkTarget: (p: string) => {
-      const e = staged.get(p);
-      return e?.kind === 'symlink' ? e.target : undefined;
-    },
-  };
+  const tree = withImpliedDirs(staged);
   const out = new Map<string, PackageLicense>();
   for (const p of packages) {
     if (p.license) {
       out.set(p.name, { declared: [p.license], ...(valid(p.license) ? { spdx: p.license } : {}), source: 'rpm-header' });
       continue;
     }
-    const at = resolveInTree(`/usr/share/doc/${p.name}/copyright`, lookup);
-    const entry = at ? staged.get(at) : undefined;
+    const r = resolvePath(tree, `/usr/share/doc/${p.name}/copyright`);
+    const entry = r.kind === 'found' ? r.entry : undefined;
     out.set(p.name, entry?.kind === 'file' ? licenseFromCopyright(readContent(entry.content).toString('utf8')) : { declared: [], source: 'none' });
   }
   return out;

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { elfObjects, type ElfObject } from '../elf/graph.js';
 import { globToRegExp, matchesAny } from '../relocate/glob.js';
 import type { PackageFamily, UnusableGroup } from '../registry/types.js';
-import { dropLinksTo, followLinks } from '../tree/links.js';
+import { dropLinksTo } from '../tree/links.js';
+import { resolvePath } from '../tree/resolve.js';
 import type { FileTree } from '../tree/types.js';
 import type { UnusableLeftOut } from '../format/layer-manifest.js';
 
@@ -97,8 +98,9 @@ function neededFiles(tree: FileTree, objects: Map<string, ElfObject>): Map<strin
   };
   for (const e of tree.values()) {
     if (e.kind === 'dir') continue;
-    const real = followLinks(tree, e.path);
-    if (objects.has(real)) add(path.posix.basename(e.path), real);
+    // partial: a staged root need not list its directories
+    const real = resolvePath(tree, e.path, { treeIs: 'partial' });
+    if (real.kind === 'found' && objects.has(real.path)) add(path.posix.basename(e.path), real.path);
   }
   for (const o of objects.values()) if (o.elf.dynamic?.soname) add(o.elf.dynamic.soname, o.path);
   const out = new Map<string, string[]>();

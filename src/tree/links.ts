@@ -1,20 +1,19 @@
 import path from 'node:path';
+import { normalizeAbsolute } from '../util/paths.js';
 import type { FileTree } from './types.js';
 
-/** Where a symlink at `at` points, as an absolute normalized path of the tree. */
-export function linkTargetPath(at: string, target: string): string {
-  return path.posix.normalize(target.startsWith('/') ? target : path.posix.join(path.posix.dirname(at), target));
+/**
+ * The absolute path a symlink at `linkPath` names, read lexically from its directory: the name
+ * it spells, for mapping links between trees (relocation moves names, not what they lead to).
+ * Where a link leads in a tree, through other links, is `resolvePath`'s answer.
+ */
+export function absoluteLinkTarget(linkPath: string, target: string): string {
+  return normalizeAbsolute(target.startsWith('/') ? target : path.posix.join(path.posix.dirname(linkPath), target));
 }
 
-/** The path a chain of symlinks ends at (links in parent directories are not followed). */
-export function followLinks(tree: FileTree, p: string): string {
-  let cur = p;
-  for (let hops = 0; hops < 40; hops++) {
-    const e = tree.get(cur);
-    if (e?.kind !== 'symlink') return cur;
-    cur = linkTargetPath(cur, e.target);
-  }
-  return cur;
+/** A relative link from `linkPath` to `targetPath`, both absolute: what keeps a layer movable. */
+export function relativeLink(linkPath: string, targetPath: string): string {
+  return path.posix.relative(path.posix.dirname(linkPath), targetPath) || '.';
 }
 
 /**
@@ -25,7 +24,7 @@ export function dropLinksTo(tree: FileTree, removed: Set<string>): void {
   for (let changed = true; changed; ) {
     changed = false;
     for (const [p, e] of tree) {
-      if (e.kind !== 'symlink' || !removed.has(linkTargetPath(p, e.target))) continue;
+      if (e.kind !== 'symlink' || !removed.has(absoluteLinkTarget(p, e.target))) continue;
       tree.delete(p);
       removed.add(p);
       changed = true;

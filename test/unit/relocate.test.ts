@@ -5,7 +5,7 @@ import type { AppliedRecipe } from '../../src/recipes/types.js';
 import { emptyRules } from '../../src/recipes/load.js';
 import { readContent, type FileTree, type TreeEntry } from '../../src/tree/types.js';
 import { dir, file, symlink, treeOf } from '../helpers/tree.js';
-import { resolveInTree } from '../../src/relocate/symlinks.js';
+import { resolvePath, withImpliedDirs } from '../../src/tree/resolve.js';
 import { cc, libAndProgram } from '../helpers/cc.js';
 
 const layout = { triplet: 'x86_64-linux-gnu', keep: DEFAULT_KEEP };
@@ -30,23 +30,13 @@ function text(tree: FileTree, p: string): string {
   return readContent(e.content).toString('utf8');
 }
 
-function lookupOf(tree: FileTree) {
-  return {
-    kindAt: (p: string) => tree.get(p)?.kind ?? ([...tree.keys()].some((k) => k.startsWith(p + '/')) ? ('dir' as const) : undefined),
-    linkTarget: (p: string) => {
-      const e = tree.get(p);
-      return e?.kind === 'symlink' ? e.target : undefined;
-    },
-  };
-}
-
 describe('relocate', () => {
   it('places files and creates every parent directory', () => {
     const { layer } = go([file('/usr/bin/tool', '#!/bin/sh\n', 0o755), file('/usr/lib/x86_64-linux-gnu/libx.so.1', 'x')]);
     expect([...layer.keys()]).toEqual(['/opt/bin', '/opt/bin/tool', '/opt/lib', '/opt/lib/libx.so.1', '/opt/lib/x86_64-linux-gnu', '/opt/x86_64-linux-gnu']);
     expect(layer.get('/opt/bin/tool')).toMatchObject({ kind: 'file', mode: 0o755 });
     // the distribution's sub-path stays reachable: /opt/lib/x86_64-linux-gnu/libx.so.1 is the library
-    expect(resolveInTree('/opt/lib/x86_64-linux-gnu/libx.so.1', lookupOf(layer))).toBe('/opt/lib/libx.so.1');
+    expect(resolvePath(withImpliedDirs(layer), '/opt/lib/x86_64-linux-gnu/libx.so.1')).toMatchObject({ kind: 'found', path: '/opt/lib/libx.so.1' });
   });
 
   it('turns absolute symlinks into relative links inside /opt', () => {
@@ -56,14 +46,14 @@ describe('relocate', () => {
     ]);
     const link = layer.get('/opt/etc/fonts/conf.d/10-a.conf');
     expect(link).toEqual({ kind: 'symlink', path: '/opt/etc/fonts/conf.d/10-a.conf', target: '../../../share/fontconfig/conf.avail/10-a.conf' });
-    expect(resolveInTree('/opt/etc/fonts/conf.d/10-a.conf', lookupOf(layer))).toBe('/opt/share/fontconfig/conf.avail/10-a.conf');
+    expect(resolvePath(withImpliedDirs(layer), '/opt/etc/fonts/conf.d/10-a.conf')).toMatchObject({ kind: 'found', path: '/opt/share/fontconfig/conf.avail/10-a.conf' });
   });
 
   it('re-resolves relative links whose two ends move differently', () => {
     // /usr/bin/x -> ../lib/x86_64-linux-gnu/x/bin/x: /usr/bin and /usr/lib/<triplet> both move
     const { layer } = go([file('/usr/lib/x86_64-linux-gnu/x/bin/x', 'x', 0o755), symlink('/usr/bin/x', '../lib/x86_64-linux-gnu/x/bin/x')]);
     expect(layer.get('/opt/bin/x')).toMatchObject({ target: '../lib/x/bin/x' });
-    expect(resolveInTree('/opt/bin/x', lookupOf(layer))).toBe('/opt/lib/x/bin/x');
+    expect(resolvePath(withImpliedDirs(layer), '/opt/bin/x')).toMatchObject({ kind: 'found', path: '/opt/lib/x/bin/x' });
   });
 
   it('drops links whose target the layer does not ship, and links to those', () => {

@@ -7,7 +7,7 @@ import type { Runtime } from '../../src/registry/types.js';
 import { PRIVATE_INTERPRETER, privatizeLibraries } from '../../src/relocate/self-contained.js';
 import { DEFAULT_KEEP } from '../../src/relocate/placement.js';
 import { relocate } from '../../src/relocate/relocate.js';
-import { resolveInTree } from '../../src/relocate/symlinks.js';
+import { resolvePath, withImpliedDirs } from '../../src/tree/resolve.js';
 import { readContent, type FileTree, type TreeEntry } from '../../src/tree/types.js';
 import { file, symlink, treeOf } from '../helpers/tree.js';
 import { cc } from '../helpers/cc.js';
@@ -27,14 +27,6 @@ function bytesAt(layer: FileTree, p: string): Buffer {
   if (e?.kind !== 'file') throw new Error(`${p} is not a file`);
   return readContent(e.content);
 }
-
-const lookupOf = (layer: FileTree) => ({
-  kindAt: (p: string) => (p === '/opt' ? ('dir' as const) : layer.get(p)?.kind),
-  linkTarget: (p: string) => {
-    const e = layer.get(p);
-    return e?.kind === 'symlink' ? e.target : undefined;
-  },
-});
 
 describe('privatizeLibraries', () => {
   it("moves the shared objects of the loader's package off /opt/lib, fixes links to them, and links the interpreter", () => {
@@ -109,7 +101,7 @@ describe('relocate with selfContained', () => {
     const elf = parseElf(out);
     expect(elf.interpreter).toBe('/opt/self/lib/ld.so');
     expect(elf.dynamic?.rpath?.value).toBe('/opt/self/lib:/opt/lib');
-    expect(resolveInTree('/opt/self/lib/ld.so', lookupOf(layer))).toBe('/opt/self/lib/ld-linux-x86-64.so.2');
+    expect(resolvePath(withImpliedDirs(layer), '/opt/self/lib/ld.so')).toMatchObject({ kind: 'found', path: '/opt/self/lib/ld-linux-x86-64.so.2' });
     expect(layer.has('/opt/lib/libc.so.6')).toBe(false);
     expect(layer.get('/opt/self/lib/libc.so.6')).toMatchObject({ kind: 'file' });
     expect(report.cLibrary?.package).toBe('libc6');
