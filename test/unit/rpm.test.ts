@@ -16,8 +16,8 @@ import {
   pinNevra,
   rpmJob,
   stageScript,
-} from '../../src/resolve/rpm.js';
-import { planFromResolution, sonameOf, type RpmPackageInfo } from '../../src/resolve/rpmplan.js';
+} from '../../src/backends/rpm/resolve.js';
+import { planFromResolution, sonameOf, type RpmPackageInfo } from '../../src/backends/rpm/plan.js';
 import { rpmPackage } from '../helpers/rpm-package.js';
 import { decideSkew, type SkewCase } from '../../src/resolve/skew.js';
 import { isUserError } from '../../src/util/errors.js';
@@ -452,7 +452,7 @@ describe('optional repositories (SPAL)', () => {
   });
 
   it('the job names a release-package repository by its package; the helper configures it in the container', async () => {
-    const { rpmJob, displayRepoUrl } = await import('../../src/resolve/rpm.js');
+    const { rpmJob, displayRepoUrl } = await import('../../src/backends/rpm/resolve.js');
     const spal = { id: 'amazonlinux-spal', release: 'spal-release' };
     const { loadRuntime, loadTarget } = await import('../../src/registry/load.js');
     const base = { target: loadTarget('al2023'), runtime: loadRuntime('provided.al2023'), arch: parseArch('x86_64') };
@@ -464,7 +464,7 @@ describe('optional repositories (SPAL)', () => {
   });
 
   it("a release's own repository names map to yumda's id for it", async () => {
-    const { releaseRepoIds } = await import('../../src/resolve/rpm.js');
+    const { releaseRepoIds } = await import('../../src/backends/rpm/resolve.js');
     expect(releaseRepoIds({ 'amazonlinux-spal': { package: 'spal-release-1-1.noarch', repos: ['amazonlinux-spal', 'spal-extra'], gpgcheck: true, keys: [] } })).toEqual(
       new Map([
         ['amazonlinux-spal', 'amazonlinux-spal'],
@@ -492,7 +492,7 @@ describe('optional repositories (SPAL)', () => {
       },
     ],
   ] as const)('a package not found: %s', async (_, optional, expected) => {
-    const { notFoundHint } = await import('../../src/resolve/rpm.js');
+    const { notFoundHint } = await import('../../src/backends/rpm/resolve.js');
     expect(notFoundHint('ffmpeg', [...optional], 'debian13')).toEqual(expected);
   });
 

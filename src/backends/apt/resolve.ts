@@ -1,18 +1,18 @@
-import { cLibraryFix } from '../check/c-library.js';
-import { compareVersionNames } from '../check/versions.js';
-import { UserError } from '../util/errors.js';
-import { sha256 } from '../util/hash.js';
-import { repositoryLocation } from '../registry/repositories.js';
-import type { Repository, Runtime } from '../registry/types.js';
-import type { Runner } from '../runner/types.js';
-import type { Backend, Log, PackageRequest, VersionPin } from './backend.js';
-import { notFoundError, STAGE_ARCHIVES, STAGE_OUT } from './backend.js';
-import { tarOf } from '../tree/tar.js';
+import { cLibraryFix } from '../../check/c-library.js';
+import { compareVersionNames } from '../../check/versions.js';
+import { UserError } from '../../util/errors.js';
+import { sha256 } from '../../util/hash.js';
+import { repositoryLocation } from '../../registry/repositories.js';
+import type { Repository, Runtime } from '../../registry/types.js';
+import type { Runner } from '../../runner/types.js';
+import type { Backend, Log, PackageRequest, VersionPin } from '../../resolve/backend.js';
+import { notFoundError, STAGE_ARCHIVES, STAGE_OUT } from '../../resolve/backend.js';
+import { tarOf } from '../../tree/tar.js';
 import { formatStanza, parseDeb822, parseDependsField } from './deb822.js';
-import { attribute, runtimeDependencies, type PlannedPackage, type VersionSkew } from './plan.js';
-import { literalPattern, rankHits, type SearchHit } from './search.js';
-import { APT_LISTS_VOLUME_PREFIX } from '../cache/metadata-volumes.js';
-import { shellQuote } from '../util/shell.js';
+import { attribute, runtimeDependencies, type PlannedPackage, type VersionSkew } from '../../resolve/plan.js';
+import { literalPattern, rankHits, type SearchHit } from '../../resolve/search.js';
+import { APT_LISTS_VOLUME_PREFIX } from '../../cache/metadata-volumes.js';
+import { shellQuote } from '../../util/shell.js';
 
 const APT_CONFIG = '/yumda/etc/apt.conf';
 

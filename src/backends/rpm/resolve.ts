@@ -3,7 +3,7 @@
  * through yumda's helper (images/helpers/yumda_rpm.py), which uses the manager's own Python API to
  * read the repositories, resolve the closure into an empty root (no weak dependencies) and download
  * exact NEVRAs. Which of those the layer ships is decided here from the runtime's manifest
- * (rpmplan.ts). Packages are unpacked with rpm2cpio and cpio: no scriptlets ever run.
+ * (plan.ts). Packages are unpacked with rpm2cpio and cpio: no scriptlets ever run.
  *
  * Why resolve into an empty root and subtract, rather than pre-seed the root's rpmdb with the
  * runtime's packages as lambci/yumda did: seeding needs the runtime's real rpm headers (only a dump
@@ -13,21 +13,21 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Runner } from '../runner/types.js';
-import { newestTargetOf } from '../registry/load.js';
-import { repositoryLocation, unusedOptionalRepositories } from '../registry/repositories.js';
-import type { Repository, RuntimePackage } from '../registry/types.js';
-import { UserError } from '../util/errors.js';
-import { projectRoot } from '../util/paths.js';
-import { sha256 } from '../util/hash.js';
-import type { Backend, Log, PackageRequest, ResolveContext, VersionPin } from './backend.js';
-import { rankHits } from './search.js';
-import { NotFoundError, notFoundError, STAGE_ARCHIVES, STAGE_OUT } from './backend.js';
-import { planFromResolution, runtimeCapabilities, type RpmResolution } from './rpmplan.js';
-import { compareEvr, formatEvr, parseEvr, parseReldep, satisfies, type Evr } from './rpmver.js';
-import { plural } from '../util/plural.js';
-import { RPM_CACHE_VOLUME_PREFIX } from '../cache/metadata-volumes.js';
-import { shellQuote } from '../util/shell.js';
+import type { Runner } from '../../runner/types.js';
+import { newestTargetOf } from '../../registry/load.js';
+import { repositoryLocation, unusedOptionalRepositories } from '../../registry/repositories.js';
+import type { Repository, RuntimePackage } from '../../registry/types.js';
+import { UserError } from '../../util/errors.js';
+import { projectRoot } from '../../util/paths.js';
+import { sha256 } from '../../util/hash.js';
+import type { Backend, Log, PackageRequest, ResolveContext, VersionPin } from '../../resolve/backend.js';
+import { rankHits } from '../../resolve/search.js';
+import { NotFoundError, notFoundError, STAGE_ARCHIVES, STAGE_OUT } from '../../resolve/backend.js';
+import { planFromResolution, runtimeCapabilities, type RpmResolution } from './plan.js';
+import { compareEvr, formatEvr, parseEvr, parseReldep, satisfies, type Evr } from './version.js';
+import { plural } from '../../util/plural.js';
+import { RPM_CACHE_VOLUME_PREFIX } from '../../cache/metadata-volumes.js';
+import { shellQuote } from '../../util/shell.js';
 
 const HELPER = '/yumda/bin/yumda_rpm.py';
 const JOB = '/yumda/etc/job.json';
