@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from '
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HELPER_SOURCE } from '../../src/backends/rpm/resolve.js';
+import { HELPER_SOURCE } from '../../src/backends/rpm/helper.js';
 import { repoRoot, run } from '../helpers/cli.js';
 import { findPython27, findPython3 } from '../helpers/python.js';
 import { tempDir } from '../helpers/tmp.js';
