@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { aptStageScript, aptShims } from '../../src/backends/apt/stage.js';
 import { refreshScript } from '../../src/backends/apt/resolve.js';
 import { stageScript } from '../../src/backends/rpm/stage.js';
+import { packedFirstCall } from '../../src/check/verify.js';
+import { compressScript } from '../../src/pack/compress.js';
 import { launcherScript, packedExecWrapperScript } from '../../src/pack/launcher.js';
 import type { PackedLayer } from '../../src/pack/packed-layer.js';
 import { inventoryScript } from '../../src/registry/refresh.js';
@@ -69,6 +71,8 @@ const rendered: Array<[string, string, string]> = [
   ['the apt metadata refresh', 'bash', refreshScript({ maxAgeMinutes: 30, force: false })],
   ['the apt metadata refresh (--refresh)', 'bash', refreshScript({ maxAgeMinutes: 30, force: true })],
   ...[...aptShims(), ...alternativesRecorder(['alternatives'])].map(([p, text]): [string, string, string] => [`the staging shim ${p}`, 'sh', text]),
+  ['compressing a packed tree', 'sh', compressScript('/var/tmp/yumda-pack-0123456789abcdef', 19)],
+  ["a packed layer's first call, timed (verify)", 'sh', packedFirstCall()],
   ['the deb runtime inventory', 'sh', inventoryScript('deb')],
   ['the rpm runtime inventory', 'sh', inventoryScript('rpm')],
 ];
