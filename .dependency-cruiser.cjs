@@ -48,6 +48,13 @@ module.exports = {
       to: { path: '^src/cli/commands/', pathNot: '^src/cli/commands/$1\\.ts$' },
     },
     {
+      name: 'backends-do-not-import-backends',
+      comment: 'A package-manager backend (backends/apt, backends/rpm) stands alone: what two share is generic, in resolve/ or stage/.',
+      severity: 'error',
+      from: { path: '^src/backends/([^/]+)/' },
+      to: { path: '^src/backends/', pathNot: '^src/backends/$1/' },
+    },
+    {
       name: 'nothing-imports-the-cli',
       comment: 'The CLI is the top: the pipeline and its stages report through events, never through cli/.',
       severity: 'error',

@@ -13,6 +13,7 @@ import { groupVersionProblems, versionGroupLine } from './versions.js';
 import { withLambdaSandbox, type SandboxRun } from './sandbox.js';
 import { plural } from '../util/plural.js';
 import { EXEC_WRAPPER_PATH } from '../format/lambda.js';
+import { shellTemplate } from '../util/template.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 
@@ -68,13 +69,15 @@ export interface VerifyInput {
   selfContained?: boolean;
 }
 
+const firstCallTemplate = shellTemplate(new URL('./first-call.sh', import.meta.url));
+
 /**
  * The first and second call of a packed layer in one execution environment, timed: the exec
  * wrapper unpacks (as a launcher does) and the second finds the tree ready.
  */
-export const PACKED_FIRST_CALL =
-  `s=$(date +%s%N); ${EXEC_WRAPPER_PATH} true || exit $?; m=$(date +%s%N); ${EXEC_WRAPPER_PATH} true || exit $?; e=$(date +%s%N); ` +
-  'echo "first $(( (m - s) / 1000000 )) second $(( (e - m) / 1000000 ))"';
+export function packedFirstCall(): string {
+  return firstCallTemplate({ EXEC_WRAPPER: EXEC_WRAPPER_PATH });
+}
 
 export function packedFirstCallResult(r: SandboxRun, packed: PackedManifest, storageMb: number): CheckResult {
   const base = { check: 'unpack', command: 'first and second call' };
@@ -176,7 +179,7 @@ export async function verifyLayer(docker: Docker, image: string, input: VerifyIn
     `running ${plural(input.smoke.length + input.run.length, 'command')} Lambda-like in ${image}${input.packed ? ', each unpacking the packed tree on its first call' : ''}`,
   );
   await withLambdaSandbox(docker, { image, runtime: input.runtime, layer: input.layer, ...(tmpMb ? { tmpMb } : {}) }, async (sb) => {
-    if (input.packed && tmpMb) report(packedFirstCallResult(await sb.run(PACKED_FIRST_CALL, input.timeoutMs), input.packed, tmpMb));
+    if (input.packed && tmpMb) report(packedFirstCallResult(await sb.run(packedFirstCall(), input.timeoutMs), input.packed, tmpMb));
     for (const s of input.smoke) {
       events.detail(`smoke ${s.recipe}: ${s.run}`);
       report(commandResult(`smoke ${s.recipe}`, s.run, await sb.run(s.run, input.timeoutMs), input.timeoutMs, s.expect));

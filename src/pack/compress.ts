@@ -5,12 +5,19 @@ import type { Runner } from '../runner/types.js';
 import { treeTarStream, type TarMember } from '../tree/tar.js';
 import { sortedEntries, type Content } from '../tree/types.js';
 import { extractTar } from '../stage/extract.js';
-import { shellQuote } from '../util/shell.js';
+import { shellTemplate } from '../util/template.js';
 import { UserError } from '../util/errors.js';
 import { ProgressMeter, type ProgressState } from '../util/progress.js';
 import { PACK_WINDOW_LOG, type PackedTree } from './assemble.js';
 import { plural } from '../util/plural.js';
 import { LAYER_ROOT } from '../format/lambda.js';
+
+const compressTemplate = shellTemplate(new URL('./compress.sh', import.meta.url));
+
+/** The steps of compressing in the build container (compress.sh), each run by its name as $1. */
+export function compressScript(work: string, level: number): string {
+  return compressTemplate({ WORK: work, LEVEL: level, WINDOW_LOG: PACK_WINDOW_LOG });
+}
 
 /** schema/cache-pack.schema.json: a compressed tree, by the digest of what it holds. */
 interface CachedPack {
@@ -62,9 +69,9 @@ export async function compressTree(opts: CompressContext & { packed: PackedTree;
 
   const runner = await opts.runner();
   const work = `/var/tmp/yumda-pack-${packed.digest.slice(0, 16)}`;
-  const q = shellQuote;
-  const sh = async (script: string, what: string, onStderrLine?: (line: string) => void) => {
-    const r = await runner.exec(['/bin/sh', '-c', script], onStderrLine ? { onStderrLine } : {});
+  const script = compressScript(work, level);
+  const sh = async (step: 'prepare' | 'compress' | 'unpack' | 'clean', what: string, onStderrLine?: (line: string) => void) => {
+    const r = await runner.exec(['/bin/sh', '-c', script, 'sh', step], onStderrLine ? { onStderrLine } : {});
     if (r.exitCode !== 0) {
       const line = (r.stderr || r.stdout).trim().split('\n').pop() ?? '';
       throw new UserError(`packing the layer failed while ${what}: ${line || `exit ${r.exitCode}`}`, {
@@ -76,39 +83,23 @@ export async function compressTree(opts: CompressContext & { packed: PackedTree;
     return r.stdout;
   };
   try {
-    await sh(
-      `rm -rf ${q(work)} && mkdir -p ${q(work)}/tree ${q(work)}/unpacked && command -v zstd >/dev/null && command -v tar >/dev/null`,
-      'preparing (are tar and zstd in the build image?)',
-    );
+    await sh('prepare', 'preparing (are tar and zstd in the build image?)');
     opts.step(`copying ${plural(packed.files, 'file')} into the build container to compress`);
     const members: TarMember[] = sortedEntries(packed.tree.values()).map((entry) => ({ name: entry.path.slice(LAYER_ROOT.length + 1), entry }));
     await runner.putArchive(`${work}/tree`, treeTarStream(members, FIXED_DATE));
     opts.step(`compressing the tree with zstd -${level} --long=${PACK_WINDOW_LOG}${level > 15 ? ' (minutes for hundreds of MB)' : ''}`);
-    // tar reports every 10 MB it has written into zstd: that is how far the compression got
     const entries = packed.tree.size;
     const meter = opts.progress ? new ProgressMeter({ what: 'compressing', bytesTotal: packed.contentBytes + entries * 1024 }, opts.progress) : undefined;
-    // tar's size goes to zstd up front (a dry run of the same tar): the frame then records it,
-    // and zstd shrinks the window to the tree, so a small tree unpacks in little memory on a
-    // 128 MB function; a big one needs the whole 128 MiB window
-    const tar = `tar --null --no-recursion -T ../list --numeric-owner --owner=0 --group=0`;
-    await sh(
-      `cd ${q(work)}/tree && find . -mindepth 1 -print0 | LC_ALL=C sort -z >../list && size=$(${tar} -cf - | wc -c) && ` +
-        `${tar} --checkpoint=1000 --checkpoint-action=echo=%{}T -cf - | zstd -q -${level} --long=${PACK_WINDOW_LOG} -T0 --stream-size="$size" -o ../tree.tar.zst`,
-      'compressing',
-      (line) => {
-        const m = /^tar: (\d+) \(/.exec(line);
-        if (m) meter?.setBytes(Number(m[1]));
-      },
-    );
+    await sh('compress', 'compressing', (line) => {
+      const m = /^tar: (\d+) \(/.exec(line);
+      if (m) meter?.setBytes(Number(m[1]));
+    });
     meter?.finish();
     opts.step('unpacking it once, timed, as a first call on Lambda would');
-    const out = await sh(
-      `cd ${q(work)} && rm -rf tree && s=$(date +%s%N) && zstd -dcq tree.tar.zst | tar -xf - -C unpacked && e=$(date +%s%N) && echo $(( (e - s) / 1000000 ))`,
-      'unpacking to measure',
-    );
+    const out = await sh('unpack', 'unpacking to measure');
     const measured = Math.round(Number(out.trim().split('\n').pop()));
     const ms = Number.isFinite(measured) && measured > 0 ? measured : 0;
-    await sh(`rm -rf ${q(work)}/unpacked`, 'cleaning up');
+    await sh('clean', 'cleaning up');
     const { trees } = await extractTar(await runner.getArchive(`${work}/tree.tar.zst`), store, (name) =>
       name === 'tree.tar.zst' ? { tree: 'pack', path: '/tree.tar.zst' } : undefined,
     );

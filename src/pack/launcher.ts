@@ -1,9 +1,13 @@
 import path from 'node:path';
 import { formatBytes } from '../util/format.js';
-import { shellQuote } from '../util/shell.js';
+import { raw, shellTemplate } from '../util/template.js';
 import { envLines } from '../relocate/wrappers.js';
 import { checkPackedLayer, type PackedLayer, type PackedProgram, UNPACKED_MARKER } from './packed-layer.js';
 import { EPHEMERAL_STORAGE_DEFAULT_MB, EPHEMERAL_STORAGE_MAX_MB, EXEC_WRAPPER_PATH } from '../format/lambda.js';
+
+const launcherTemplate = shellTemplate(new URL('./launcher.sh', import.meta.url));
+const execWrapperTemplate = shellTemplate(new URL('./exec-wrapper.sh', import.meta.url));
+const unpackTemplate = shellTemplate(new URL('./unpack.sh', import.meta.url));
 
 /**
  * The launcher Lambda runs as /opt/bin/<program> for a packed layer: a bash script (every runtime
@@ -30,14 +34,18 @@ import { EPHEMERAL_STORAGE_DEFAULT_MB, EPHEMERAL_STORAGE_MAX_MB, EXEC_WRAPPER_PA
  * - Short of space: one line with the ephemeral storage to configure, exit 1, nothing left.
  */
 export function launcherScript(layer: PackedLayer, program: PackedProgram, bash = '/bin/bash'): string {
-  const exec = program.argv0 === 'invoked' ? 'exec -a "$0"' : 'exec';
-  const header = [
-    `# Written by yumda: the launcher of ${program.name} in a packed layer. The software is in`,
-    `# ${layer.archive} (${formatBytes(layer.packedBytes)}, zstd); the first call in an execution`,
-    `# environment unpacks it into ${layer.unpackDir} (${formatBytes(layer.unpackedBytes)} of /tmp), then every`,
-    `# call runs ${layer.unpackDir}/${program.target}.`,
-  ];
-  return unpackingScript(layer, program.name, header, bash) + `${exec} "$_y_dir"/${shellQuote(program.target)} "$@"\n`;
+  return launcherTemplate({
+    BASH: raw(bash),
+    PROGRAM: raw(program.name),
+    ARCHIVE: raw(layer.archive),
+    PACKED_SIZE: raw(formatBytes(layer.packedBytes)),
+    DIR: raw(layer.unpackDir),
+    UNPACKED_SIZE: raw(formatBytes(layer.unpackedBytes)),
+    RUNS: raw(`${layer.unpackDir}/${program.target}`),
+    UNPACK: raw(unpackingScript(layer, program.name)),
+    KEEP_ARGV0: program.argv0 === 'invoked',
+    TARGET: program.target,
+  });
 }
 
 /**
@@ -47,12 +55,13 @@ export function launcherScript(layer: PackedLayer, program: PackedProgram, bash 
  * spawns its programs by their /tmp paths finds them, with the environment they need.
  */
 export function packedExecWrapperScript(layer: PackedLayer, bash = '/bin/bash'): string {
-  const header = [
-    `# Written by yumda: set AWS_LAMBDA_EXEC_WRAPPER=${EXEC_WRAPPER_PATH} in the function's configuration.`,
-    `# It unpacks ${layer.archive} into ${layer.unpackDir} when the execution environment starts,`,
-    `# sets what the layer's libraries need, then runs the runtime.`,
-  ];
-  return `${unpackingScript(layer, 'exec-wrapper', header, bash)}exec "$@"\n`;
+  return execWrapperTemplate({
+    BASH: raw(bash),
+    EXEC_WRAPPER_PATH: raw(EXEC_WRAPPER_PATH),
+    ARCHIVE: raw(layer.archive),
+    DIR: raw(layer.unpackDir),
+    UNPACK: raw(unpackingScript(layer, 'exec-wrapper')),
+  });
 }
 
 /** The slowest unpack a waiting launcher allows for, in MiB/s: an owner slower than this is taken for stuck. */
@@ -63,235 +72,41 @@ export function waitSeconds(layer: Pick<PackedLayer, 'unpackedBytes'>): number {
   return Math.max(60, Math.ceil(layer.unpackedBytes / (WAIT_RATE_MIB_S * 1024 * 1024)));
 }
 
-/** Everything of a launcher but its last line: unpack and link the tree unless it is ready. */
-function unpackingScript(layer: PackedLayer, name: string, header: string[], bash: string): string {
+/**
+ * Everything of a launcher between its header and its last line (unpack.sh): unpack and link the
+ * tree unless it is ready, then set the layer's environment. checkPackedLayer lets only
+ * characters no shell interprets into the archive's and the unpack directory's paths (and the
+ * link names), so these go in as they are, in words and inside the messages' double quotes alike.
+ */
+function unpackingScript(layer: PackedLayer, name: string): string {
   checkPackedLayer(layer);
-  const q = shellQuote;
   const dir = layer.unpackDir;
   const parent = path.posix.dirname(dir);
   const { tar, zstd, libraryPath } = layer.tools;
-  const zstdArgs = layer.compression.windowLog > 27 ? `-dcq --long=${layer.compression.windowLog}` : '-dcq';
-  const links = layer.links.map(q).join(' ');
-  return `#!${bash}
-${header.join('\n')}
-_y_dir=${q(dir)}
-_y_name=${q(name)}
-# The tree was relocated for ${parent}: its top-level directories are reached as ${parent}/<name>.
-_y_links=(${links})
-
-# The tree is unpacked and linked: one stat per name, and nothing else runs.
-_y_ready() {
-  [[ -e $_y_dir/${UNPACKED_MARKER} ]] || return 1
-  local n
-  for n in "\${_y_links[@]}"; do [[ ${q(parent)}/$n -ef $_y_dir/$n ]] || return 1; done
-}
-
-# Says what went wrong in one line; with the lock held, leaves nothing behind.
-_y_fail() {
-  if ((_y_held)); then
-    _y_remove "$_y_part"
-    rm -rf -- "$_y_lock" 2>/dev/null
-  fi
-  printf 'yumda: %s: %s\\n' "$_y_name" "$1" >&2
-  exit 1
-}
-
-# The start time of process $1: with its pid it names one process for good.
-_y_start() {
-  local s
-  read -r s 2>/dev/null <"/proc/$1/stat" || return 1
-  s=\${s##*') '}
-  local -a f
-  read -r -a f <<<"$s" # split on spaces, never globbed
-  printf '%s\\n' "\${f[19]}"
-}
-
-_y_alive() {
-  [[ -n $2 && $(_y_start "$1") == "$2" ]]
-}
-
-# What is at the lock's name, never following a link: 0 a lock whose owner runs (its pid in
-# _y_pid), 1 a lock to break (its owner is gone, or it holds only a lock's files and no readable
-# owner: an owner killed while removing it), 2 something that is no lock (_y_what says what),
-# 3 nothing (the lock went away meanwhile).
-_y_lock_state() {
-  local f pid start rest
-  if [[ -L $_y_lock ]]; then _y_what='a symbolic link'; return 2; fi
-  if [[ ! -e $_y_lock ]]; then return 3; fi
-  if [[ ! -d $_y_lock ]]; then _y_what='not a directory'; return 2; fi
-  for f in "$_y_lock"/* "$_y_lock"/.[!.]* "$_y_lock"/..?*; do
-    [[ -e $f || -L $f ]] || continue
-    case \${f##*/} in owner | err | unpack | status) ;; *)
-      _y_what='a directory holding other files than a lock does'
-      return 2
-      ;;
-    esac
-  done
-  [[ -f $_y_lock/owner && ! -L $_y_lock/owner ]] || return 1
-  read -r -t 1 -n 64 pid start rest 2>/dev/null <"$_y_lock/owner" || return 1
-  [[ $pid =~ ^[0-9]+$ && $start =~ ^[0-9]+$ && -z $rest ]] || return 1
-  _y_pid=$pid
-  _y_alive "$pid" "$start" || return 1
-}
-
-# Ends the unpack a dead owner left running (its process group, recorded in the lock), then
-# moves the lock aside and removes it. A rename never follows a link, and rm -rf removes a link,
-# not what it names.
-_y_break_lock() {
-  local pgid start
-  if [[ -f $_y_lock/unpack && ! -L $_y_lock/unpack ]] && read -r -t 1 -n 64 pgid start 2>/dev/null <"$_y_lock/unpack" &&
-    [[ $pgid =~ ^[0-9]+$ ]] && _y_alive "$pgid" "$start"; then
-    kill -KILL -- "-$pgid" 2>/dev/null
-  fi
-  if mv -T -- "$_y_lock" "$_y_dir.dead.$_y_me" 2>/dev/null; then _y_remove "$_y_dir.dead.$_y_me"; else sleep 0.05; fi
-}
-
-# Removes a directory quietly. A killed unpack's tar may still be writing into it for an instant
-# (rm then says "Directory not empty"): one more try, and what is left goes at the next sweep.
-_y_remove() {
-  rm -rf -- "$1" 2>/dev/null || { sleep 0.2; rm -rf -- "$1" 2>/dev/null; } || true
-}
-
-# Returns 1 when the tree appeared meanwhile (another call unpacked it). Waits for a live owner
-# at most ${waitSeconds(layer)} s (long enough to unpack the tree at ${WAIT_RATE_MIB_S} MiB/s).
-_y_take_lock() {
-  local mine=$_y_dir.lock.$_y_me e deadline=$((SECONDS + ${waitSeconds(layer)}))
-  while ! _y_ready; do
-    ((SECONDS < deadline)) || _y_fail "gave up after ${waitSeconds(layer)} s waiting for process \${_y_pid:-?} to unpack ${layer.archive} into ${dir} (its lock is $_y_lock)"
-    rm -rf -- "$mine" 2>/dev/null
-    e=$(mkdir "$mine" 2>&1 && printf '%s %s\\n' $$ "$_y_me_start" 2>&1 >"$mine/owner") || { rm -rf -- "$mine" 2>/dev/null; _y_space; _y_fail "cannot write to ${parent}: $e"; }
-    if mv -T "$mine" "$_y_lock" 2>/dev/null; then
-      # The owner before us may have finished between our look and our rename.
-      _y_ready || { _y_held=1; return 0; }
-      rm -rf -- "$_y_lock"
-      return 1
-    fi
-    rm -rf -- "$mine" 2>/dev/null
-    _y_lock_state
-    case $? in
-      0) sleep 0.05 ;;
-      1) _y_break_lock ;;
-      2) _y_fail "$_y_lock is in the way: it is $_y_what, not a lock this layer's launchers take; remove it" ;;
-    esac
-  done
-  return 1
-}
-
-# Removes what unpacks that died left behind. Called with the lock held.
-_y_sweep() {
-  local d id
-  for d in "$_y_dir".part.* "$_y_dir".lock.* "$_y_dir".dead.*; do
-    [[ -e $d || -L $d ]] || continue
-    id=\${d#"$_y_dir".*.}
-    _y_alive "\${id%%.*}" "\${id#*.}" || _y_remove "$d"
-  done
-  if [[ -e $_y_dir || -L $_y_dir ]]; then _y_remove "$_y_dir"; fi
-}
-
-# Stops with one line when ${parent} cannot hold the tree.
-_y_space() {
-  local out need=${layer.unpackedBytes} mib=1048576
-  out=$(stat -f -c '%a %b %S' -- ${q(parent)} 2>/dev/null) || return 0
-  local -a f
-  read -r -a f <<<"$out"
-  local avail=$((f[0] * f[2])) total=$((f[1] * f[2]))
-  ((avail >= need)) && return 0
-  local want=$(((total - avail + need + mib - 1) / mib))
-  ((want < ${EPHEMERAL_STORAGE_DEFAULT_MB})) && want=${EPHEMERAL_STORAGE_DEFAULT_MB}
-  if ((want > ${EPHEMERAL_STORAGE_MAX_MB})); then
-    _y_fail "${parent} has $((avail / mib)) MB free, unpacking needs $(((need + mib - 1) / mib)) MB, and with what ${parent} already holds that is $want MB, more than Lambda's ${EPHEMERAL_STORAGE_MAX_MB} MB of ephemeral storage: free space in ${parent} first"
-  fi
-  _y_fail "${parent} has $((avail / mib)) MB free, unpacking needs $(((need + mib - 1) / mib)) MB: set the function's ephemeral storage to at least $want MB"
-}
-
-# Links each top-level name to the tree, atomically (a link renamed into place). A name that is
-# something else (the function's own file, another packed layer's tree) is left alone: one line.
-_y_link() {
-  local n l t
-  for n in "\${_y_links[@]}"; do
-    l=${q(parent)}/$n
-    [[ $l -ef $_y_dir/$n ]] && continue
-    if [[ -L $l ]]; then
-      t=$(readlink -- "$l")
-      if [[ $t != ${q(path.posix.basename(dir))}/$n ]]; then
-        [[ $t == yumda-pack-*/$n ]] && _y_fail "$l belongs to another packed layer (${parent}/\${t%/*}): a function can use one packed yumda layer; pack all its packages into one layer"
-        _y_fail "$l is a link to $t, not this layer's: the packed layer needs ${layer.links.map((n) => `${parent}/${n}`).join(', ')} (its tree was relocated for ${parent}); remove it"
-      fi
-    elif [[ -e $l ]]; then
-      _y_fail "$l exists and is not this layer's: the packed layer needs ${layer.links.map((n) => `${parent}/${n}`).join(', ')} (its tree was relocated for ${parent}); remove it"
-    fi
-    ln -sfn -- ${q(path.posix.basename(dir))}/"$n" "$l.yumda.$_y_me" 2>>"$_y_lock/err" && mv -T "$l.yumda.$_y_me" "$l" 2>>"$_y_lock/err" || _y_abort "cannot link $l"
-  done
-}
-
-_y_abort() {
-  local line
-  read -r -t 1 -n 500 line 2>/dev/null <"$_y_lock/err"
-  _y_fail "unpacking ${layer.archive} into ${dir} failed: \${line:-$1}"
-}
-
-# zstd | tar in a process group of their own, recorded in the lock: a signal to the launcher
-# ends them with it, a watchdog in the group ends them within 0.2 s of a launcher killed outright
-# (SIGKILL runs no trap), and a caller that breaks the lock of a dead owner kills the group.
-_y_run_unpack() {
-  set -m
-  (
-    g=$BASHPID
-    { while kill -0 $$ 2>/dev/null; do sleep 0.2; done; kill -KILL -- "-$g"; } </dev/null >/dev/null 2>&1 &
-    w=$!
-    LD_LIBRARY_PATH=${q(libraryPath)} ${q(zstd)} ${zstdArgs} -- ${q(layer.archive)} </dev/null 2>>"$_y_lock/err" |
-      LD_LIBRARY_PATH=${q(libraryPath)} ${q(tar)} -xpf - --no-same-owner -C "$_y_part" >>"$_y_lock/err" 2>&1
-    s="\${PIPESTATUS[*]}"
-    kill "$w" 2>/dev/null
-    printf '%s\\n' "$s" >"$_y_lock/status"
-  ) &
-  _y_job=$!
-  set +m
-  printf '%s %s\\n' "$_y_job" "$(_y_start "$_y_job")" >"$_y_lock/unpack" 2>/dev/null
-  trap '_y_stop 130' INT
-  trap '_y_stop 143' TERM
-  trap '_y_stop 129' HUP
-  wait "$_y_job"
-  trap - INT TERM HUP
-}
-
-# The launcher was told to stop while unpacking: the unpack stops too, and leaves nothing.
-_y_stop() {
-  kill -KILL -- "-$_y_job" 2>/dev/null
-  wait "$_y_job" 2>/dev/null
-  _y_remove "$_y_part"
-  rm -rf -- "$_y_lock" 2>/dev/null
-  exit "$1"
-}
-
-_y_unpack() {
-  _y_me_start=$(_y_start $$) || _y_fail "cannot read /proc/$$/stat"
-  _y_me=$$.$_y_me_start
-  _y_lock=$_y_dir.lock
-  _y_held=0
-  _y_part=$_y_dir.part.$_y_me
-${parent === '/tmp' ? '' : `  local e\n  e=$(mkdir -p -- ${q(parent)} 2>&1) || { _y_space; _y_fail "cannot create ${parent}: $e"; }\n`}  _y_take_lock || return 0
-  if [[ ! -e $_y_dir/${UNPACKED_MARKER} ]]; then
-    _y_sweep
-    _y_space
-    mkdir "$_y_part" 2>"$_y_lock/err" || _y_abort mkdir
-    _y_run_unpack
-    local a b
-    read -r -t 1 -n 64 a b 2>/dev/null <"$_y_lock/status"
-    [[ $a == 0 ]] || _y_abort "zstd exited with \${a:-a signal}"
-    [[ $b == 0 ]] || _y_abort "tar exited with \${b:-a signal}"
-    printf 'unpacked from %s\\n' ${q(layer.archive)} 2>>"$_y_lock/err" >"$_y_part/${UNPACKED_MARKER}" || _y_abort 'cannot write the marker'
-    mv -T "$_y_part" "$_y_dir" 2>>"$_y_lock/err" || _y_abort 'cannot rename the tree into place'
-  fi
-  _y_link
-  rm -rf "$_y_lock"
-  _y_held=0
-}
-
-_y_ready || _y_unpack
-${layer.libraryDirs.length ? `export LD_LIBRARY_PATH=\${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}${q(layer.libraryDirs.join(':'))}\n` : ''}${envLines(layer.env)
-  .map((l) => `${l}\n`)
-  .join('')}`;
+  return unpackTemplate({
+    DIR: raw(dir),
+    NAME: name,
+    PARENT: raw(parent),
+    DIR_NAME: raw(path.posix.basename(dir)),
+    ARCHIVE: raw(layer.archive),
+    LINKS: layer.links,
+    LINK_PATHS: raw(layer.links.map((n) => `${parent}/${n}`).join(', ')),
+    UNPACKED_MARKER,
+    WAIT_SECONDS: waitSeconds(layer),
+    WAIT_RATE: WAIT_RATE_MIB_S,
+    UNPACKED_BYTES: layer.unpackedBytes,
+    EPHEMERAL_STORAGE_DEFAULT_MB,
+    EPHEMERAL_STORAGE_MAX_MB,
+    TOOLS_LIBRARY_PATH: libraryPath,
+    ZSTD: zstd,
+    ZSTD_ARGS: layer.compression.windowLog > 27 ? ['-dcq', `--long=${layer.compression.windowLog}`] : ['-dcq'],
+    TAR: tar,
+    // /tmp is there on Lambda; a directory under it is made first
+    MAKE_PARENT: parent !== '/tmp',
+    ADD_LIBRARY_PATH: layer.libraryDirs.length > 0,
+    LIBRARY_PATH: layer.libraryDirs.join(':'),
+    ENVIRONMENT: raw(envLines(layer.env).join('\n')),
+  });
 }
 
 /** Every launcher of a packed layer, by program name. */

@@ -6,8 +6,9 @@ import { optionalRepository, repositoryLocation } from '../registry/repositories
 import type { Repository, Runtime, Target } from '../registry/types.js';
 import { applicableRecipes, loadRecipes } from '../recipes/load.js';
 import type { AppliedRecipe } from '../recipes/types.js';
-import { aptBackend, parseAptRepo } from '../resolve/apt.js';
-import { displayRepoUrl, parseRpmRepo, rpmBackend } from '../resolve/rpm.js';
+import { aptBackend, parseAptRepo } from '../backends/apt/resolve.js';
+import { parseRpmRepo, rpmBackend } from '../backends/rpm/resolve.js';
+import { displayRepoUrl } from '../backends/rpm/helper.js';
 import { NotFoundError, type Backend, type PackageRequest, type ResolveContext, type VersionPin } from '../resolve/backend.js';
 import { explainNotFound } from '../resolve/not-found.js';
 import { pickUpstream } from '../resolve/constraints.js';

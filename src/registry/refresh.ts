@@ -6,6 +6,7 @@ import { withContainer } from '../docker/container.js';
 import { ElfError, isElf, parseElf } from '../elf/read.js';
 import { UserError } from '../util/errors.js';
 import { readStream } from '../util/stream.js';
+import { shellTemplate } from '../util/template.js';
 import type { PackageFamily, Runtime, RuntimePackage, SymbolVersions } from './types.js';
 
 /** Lambda's own environment (DESIGN.md); the same on every runtime. */
@@ -14,27 +15,11 @@ export const LAMBDA_ENV = {
   LD_LIBRARY_PATH: '/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib',
 };
 
-const LIBRARY_DIRS = '/lib /lib64 /usr/lib /usr/lib64 /var/lang/lib /var/runtime/lib';
+const inventoryTemplate = shellTemplate(new URL('./inventory.sh', import.meta.url));
 
-/** Shell that lists what a runtime image has: packages (tab-separated), then library file names. */
+/** Shell that lists what a runtime image has (inventory.sh): packages (tab-separated), then library file names. */
 export function inventoryScript(family: PackageFamily): string {
-  const packages =
-    family === 'deb'
-      ? `dpkg-query -W -f '\${Package}\\t\${Version}\\t\${Architecture}\\t\${Source}\\t\${Multi-Arch}\\t\${Provides}\\n'`
-      : // full provides with versions (`libz.so.1(ZLIB_1.2.9)(64bit)`, `zlib = 1.2.11-33`): they decide version skew
-        `rpm -qa --qf '%{NAME}\\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\\t%{ARCH}\\t%{SOURCERPM}\\t\\t[%{PROVIDENEVRS}|]\\n'`;
-  return [
-    'set -e',
-    'echo "##packages"',
-    packages,
-    'echo "##libraries"',
-    `for d in ${LIBRARY_DIRS}; do [ -d "$d" ] && find "$d" -maxdepth 2 \\( -type f -o -type l \\) -name '*.so*' -printf '%f\\n'; done | sort -u`,
-    // where each library file really is: the C and C++ runtime's are read for their symbol versions
-    'echo "##paths"',
-    `for d in ${LIBRARY_DIRS}; do [ -d "$d" ] && find "$d" -maxdepth 2 \\( -type f -o -type l \\) -name '*.so*'; done | while read -r f; do printf '%s\\t%s\\n' "\${f##*/}" "$(readlink -f "$f")"; done | sort -u`,
-    'echo "##shell"',
-    'for s in /bin/bash /usr/bin/bash /bin/sh /usr/bin/sh; do [ -x "$s" ] && { echo "$s"; break; }; done',
-  ].join('\n');
+  return inventoryTemplate({ DEB: family === 'deb' });
 }
 
 export interface Inventory {

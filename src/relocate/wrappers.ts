@@ -1,6 +1,10 @@
 import path from 'node:path';
-import { shellQuote } from '../util/shell.js';
+import { raw, shellTemplate } from '../util/template.js';
 import { EXEC_WRAPPER_PATH } from '../format/lambda.js';
+
+const wrapperTemplate = shellTemplate(new URL('./wrapper.sh', import.meta.url));
+const execWrapperTemplate = shellTemplate(new URL('./exec-wrapper.sh', import.meta.url));
+const envLineTemplate = shellTemplate(new URL('./env-line.sh', import.meta.url));
 
 /**
  * A layer cannot set environment variables, and some libraries read their configuration only
@@ -19,9 +23,7 @@ export function wrappedRealPath(program: string): string {
  * and messages name the command the user typed.
  */
 export function wrapperScript(shell: string, real: string, env: Record<string, string>, recipes: string[]): string {
-  const lines = [`#!${shell}`, `# Written by yumda: sets what ${recipes.join(', ')} need at run time, then runs the real program.`, ...envLines(env)];
-  lines.push(`exec ${/bash$/.test(shell) ? '-a "$0" ' : ''}${shellQuote(real)} "$@"`, '');
-  return lines.join('\n');
+  return wrapperTemplate({ SHELL: raw(shell), RECIPES: raw(recipes.join(', ')), ENVIRONMENT: raw(envLines(env).join('\n')), BASH: /bash$/.test(shell), REAL: real });
 }
 
 /** Each variable set unless the caller already set it (a function's own configuration wins). */
@@ -30,7 +32,7 @@ export function envLines(env: Record<string, string>): string[] {
   // word, since bash (not dash) reads a ' inside "${K:=…}" as an opening quote and the script fails
   return Object.keys(env)
     .sort()
-    .map((k) => `[ -n "\${${k}:-}" ] || ${k}=${shellQuote(env[k]!)}; export ${k}`);
+    .map((k) => envLineTemplate({ NAME: k, VALUE: env[k]! }).replace(/\n$/, ''));
 }
 
 /**
@@ -39,14 +41,7 @@ export function envLines(env: Record<string, string>): string[] {
  * Python) gets the environment they need, which a layer cannot set itself.
  */
 export function execWrapperScript(shell: string, env: Record<string, string>, recipes: string[]): string {
-  return [
-    `#!${shell}`,
-    `# Written by yumda: set AWS_LAMBDA_EXEC_WRAPPER=${EXEC_WRAPPER_PATH} in the function's configuration`,
-    `# so that code loading this layer's libraries in-process gets what ${recipes.join(', ')} need; then runs the runtime.`,
-    ...envLines(env),
-    'exec "$@"',
-    '',
-  ].join('\n');
+  return execWrapperTemplate({ SHELL: raw(shell), EXEC_WRAPPER_PATH: raw(EXEC_WRAPPER_PATH), RECIPES: raw(recipes.join(', ')), ENVIRONMENT: raw(envLines(env).join('\n')) });
 }
 
 /** ENV_PATH: `KEY=value` lines, for processes that load the layer's libraries in-process. */

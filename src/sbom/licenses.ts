@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import parseSpdx from 'spdx-expression-parse';
-import { parseDeb822 } from '../resolve/deb822.js';
+import { parseDeb822 } from '../backends/apt/deb822.js';
 import type { PlannedPackage } from '../resolve/plan.js';
 import { resolvePath, withImpliedDirs } from '../tree/resolve.js';
 import { readContent, type FileTree } from '../tree/types.js';

@@ -13,7 +13,7 @@
  * plan, the runtime's packages, the build image and the architecture.
  */
 import type { Arch } from '../registry/arch.js';
-import type { Runtime, Target } from '../registry/types.js';
+import type { PackageFamily, Runtime, Target } from '../registry/types.js';
 import type { Plan } from '../resolve/plan.js';
 import type { Runner } from '../runner/types.js';
 import type { ContentStore } from '../cache/content-store.js';
@@ -30,6 +30,9 @@ import { extractTar } from './extract.js';
 import { candidatePaths, keptStateDirs, parseAliases, selectGenerated, type GeneratedSelection } from './generated.js';
 import { normalise, SOURCE_DATE_EPOCH } from './normalise.js';
 import { plural } from '../util/plural.js';
+import { raw, shellTemplate } from '../util/template.js';
+import { debInstallSteps } from '../backends/apt/stage.js';
+import { rpmInstallSteps } from '../backends/rpm/stage.js';
 
 /** Where the scratch container keeps the package files, what it lists, and what it copies out. */
 const WORK = '/yumda/scripts';
@@ -37,90 +40,17 @@ const WORK = '/yumda/scripts';
 /** Names what the installation step does; a change to it must not reuse what an older one cached. */
 const SCRIPTS_STEP = 'scripts-v1';
 
-/** The environment scripts run with: non-interactive, reproducible dates, a fixed locale. */
-const SCRIPT_ENV = [
-  'DEBIAN_FRONTEND=noninteractive',
-  'DEBCONF_NONINTERACTIVE_SEEN=true',
-  'LC_ALL=C.UTF-8',
-  `SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH}`,
-  // TeX's formats record their date: with this, SOURCE_DATE_EPOCH's
-  'FORCE_SOURCE_DATE=1',
-  'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-];
-
-/** find's view of the root after the installation: every path whose inode changed, except what is not the system's. */
-const LIST_CHANGES = [
-  `find / -xdev \\( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /tmp -o -path /yumda -o -path /root -o -path /home -o -path /var/tmp -o -path /boot -o -path /mnt -o -path /media -o -path /srv \\) -prune -o -cnewer ${WORK}/marker -printf '%y\\t%p\\n' > ${WORK}/meta/changed`,
-  `find / -maxdepth 1 -type l -printf '%p\\t%l\\n' > ${WORK}/meta/aliases`,
-];
+const installTemplate = shellTemplate(new URL('./install.sh', import.meta.url));
 
 /**
- * The installation in a Debian scratch root: the build image's packages beyond the runtime's
- * purged (dpkg refuses to purge what another package needs, so the base stays whole), then apt
- * installs the package files in dependency order, running every maintainer script and trigger.
- * Where apt cannot (a dependency the runtime's manifest claims and the image lacks), dpkg installs
- * them regardless of dependencies. `purge`: false for a self-contained layer, whose plan holds
- * the base itself (packages the image has at the planned version are then not reinstalled).
+ * The installation script (install.sh) with the package manager's steps in it (the backend's
+ * install.sh). `purge`: whether what the build image has beyond the runtime's packages is removed
+ * first; not for a self-contained layer, whose plan holds the base itself (packages the image has
+ * at the planned version are then not reinstalled).
  */
-export function debInstallScript(purge: boolean): string {
-  return [
-    'set -u',
-    `cd ${WORK} && mkdir -p meta gen`,
-    ...SCRIPT_ENV.map((e) => `export ${e}`),
-    // invoke-rc.d asks this before starting a service: none may start here
-    "printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d",
-    purge ? `extras=$(dpkg-query -W -f='\${db:Status-Abbrev} \${Package}\\n' | awk '$1 ~ /^.i/ {print $2}' | sort -u | grep -vxF -f runtime-packages || true)` : 'extras=',
-    'if [ -n "$extras" ]; then dpkg --purge $extras > meta/purge.log 2>&1 || echo "not every package the build image has beyond the runtime could be removed" >> meta/notes; fi',
-    'debs=',
-    'for f in pkgs/*.deb; do',
-    '  [ -e "$f" ] || continue',
-    '  p=$(dpkg-deb -f "$f" Package); v=$(dpkg-deb -f "$f" Version)',
-    `  [ "$(dpkg-query -W -f='\${db:Status-Abbrev}\${Version}' "$p" 2>/dev/null)" = "ii $v" ] && continue`,
-    `  debs="$debs ${WORK}/$f"`,
-    'done',
-    'touch marker && sleep 1',
-    'if [ -n "$debs" ]; then',
-    // no binary caches of apt's lists: a --disposable stage's own apt state stays as it was
-    "  apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Use-Pty=0 -o APT::Sandbox::User=root -o Dir::Cache::pkgcache='' -o Dir::Cache::srcpkgcache='' \\",
-    '    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $debs > meta/install.log 2>&1',
-    '  status=$?',
-    '  if [ "$status" -ne 0 ] && ! grep -q "^Unpacking " meta/install.log; then',
-    '    echo "apt could not install the packages (exit $status): installing them with dpkg, regardless of dependencies" >> meta/notes',
-    '    dpkg -i --force-depends --force-confdef --force-confold $debs >> meta/install.log 2>&1',
-    '    status=$?',
-    '  fi',
-    '  echo "$status" > meta/status',
-    'fi',
-    ...LIST_CHANGES,
-    'names=$(for f in pkgs/*.deb; do dpkg-deb -f "$f" Package; done)',
-    'dpkg-query -L $names > meta/owned 2>/dev/null',
-    'dpkg --verify $names > meta/modified 2>/dev/null',
-    'exit 0',
-  ].join('\n');
-}
-
-/**
- * The installation in an rpm scratch root: one rpm transaction runs %pre, %post, %posttrans and
- * file triggers. Dependencies are not checked (the plan was resolved against the runtime's
- * manifest, which the image may not match exactly). Debian's rpm (the test stand-in) wants
- * --force-debian to install at all.
- */
-export function rpmInstallScript(purge: boolean): string {
-  return [
-    'set -u',
-    `cd ${WORK} && mkdir -p meta gen`,
-    ...SCRIPT_ENV.map((e) => `export ${e}`),
-    purge ? `extras=$(rpm -qa --qf '%{NAME}\\n' | sort -u | grep -vxF -f runtime-packages || true)` : 'extras=',
-    'if [ -n "$extras" ]; then rpm -e $extras > meta/purge.log 2>&1 || echo "not every package the build image has beyond the runtime could be removed" >> meta/notes; fi',
-    'force=; rpm --help 2>/dev/null | grep -q -- --force-debian && force=--force-debian',
-    'touch marker && sleep 1',
-    `if ls pkgs/*.rpm >/dev/null 2>&1; then rpm -Uvh --nodeps --nosignature --replacepkgs $force ${WORK}/pkgs/*.rpm > meta/install.log 2>&1; echo $? > meta/status; fi`,
-    ...LIST_CHANGES,
-    `names=$(for f in pkgs/*.rpm; do rpm -qp --nosignature --qf '%{NAME}\\n' "$f"; done)`,
-    'rpm -ql $names > meta/owned 2>/dev/null',
-    'rpm -V --nodeps $names > meta/modified 2>/dev/null',
-    'exit 0',
-  ].join('\n');
+export function installScript(family: PackageFamily, purge: boolean): string {
+  const steps = family === 'deb' ? debInstallSteps(purge) : rpmInstallSteps(purge);
+  return installTemplate({ WORK, SOURCE_DATE_EPOCH, PACKAGE_MANAGER: raw(steps) });
 }
 
 /** The packages whose scripts failed, each with the line before dpkg's or rpm's complaint (the script's own message). */
@@ -282,7 +212,7 @@ async function install(c: Runner, args: RunScriptsArgs): Promise<{ generated: Fi
   const purge = !args.selfContained && args.runtime.packages.length > 0;
   const files = new Map<string, string | Buffer>([
     [`${WORK}/runtime-packages`, args.runtime.packages.map((p) => p.name).join('\n') + '\n'],
-    [`${WORK}/install.sh`, ext === 'deb' ? debInstallScript(purge) : rpmInstallScript(purge)],
+    [`${WORK}/install.sh`, installScript(args.target.family, purge)],
   ]);
   await c.putArchive('/', await tarOf(files));
   await c.putArchive(

@@ -8,7 +8,7 @@ import { parseArch } from '../../src/registry/arch.js';
 import { loadRuntime, loadTarget } from '../../src/registry/load.js';
 import { STAGE_OUT, type ResolveContext } from '../../src/resolve/backend.js';
 import type { Plan, PlannedPackage } from '../../src/resolve/plan.js';
-import { rpmBackend, parseRpmRepo } from '../../src/resolve/rpm.js';
+import { rpmBackend, parseRpmRepo } from '../../src/backends/rpm/resolve.js';
 import { extractTar, packageRoute } from '../../src/stage/extract.js';
 import { ContentStore } from '../../src/cache/content-store.js';
 import type { FileTree } from '../../src/tree/types.js';

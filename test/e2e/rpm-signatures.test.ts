@@ -8,7 +8,7 @@ import { parseArch } from '../../src/registry/arch.js';
 import { loadRuntime, loadTarget } from '../../src/registry/load.js';
 import type { ResolveContext } from '../../src/resolve/backend.js';
 import type { PlannedPackage } from '../../src/resolve/plan.js';
-import { rpmBackend } from '../../src/resolve/rpm.js';
+import { rpmBackend } from '../../src/backends/rpm/resolve.js';
 import { repoRoot } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { ensureTestImage } from '../helpers/images.js';

@@ -1,4 +1,4 @@
-import type { RpmPackageInfo } from '../../src/resolve/rpmplan.js';
+import type { RpmPackageInfo } from '../../src/backends/rpm/plan.js';
 
 /** A package of a resolved closure, as the rpm helper reports it. */
 export function rpmPackage(name: string, evr: string, opts: { arch?: string; provides?: string[]; requires?: Array<[string, string[]]> } = {}): RpmPackageInfo {

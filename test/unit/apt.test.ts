@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { aptConf, aptResolveError, explainAptFailure, fetchFailure, glibcRequirement, parseAptRepo, parseSimulation, runtimeStatus, sourcesList } from '../../src/resolve/apt.js';
-import { parseDeb822, parseDependsField } from '../../src/resolve/deb822.js';
+import { aptConf, aptResolveError, explainAptFailure, glibcRequirement, parseAptRepo, parseSimulation, runtimeStatus, sourcesList } from '../../src/backends/apt/resolve.js';
+import { fetchFailure } from '../../src/backends/apt/container.js';
+import { parseDeb822, parseDependsField } from '../../src/backends/apt/deb822.js';
 import { attribute, runtimeDependencies } from '../../src/resolve/plan.js';
 import type { Runtime } from '../../src/registry/types.js';
 import { NotFoundError } from '../../src/resolve/backend.js';

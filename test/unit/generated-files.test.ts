@@ -10,7 +10,7 @@ import { relocate } from '../../src/relocate/relocate.js';
 import type { PlannedPackage } from '../../src/resolve/plan.js';
 import { candidatePaths, canonicalPath, EXCLUSIONS, keptStateDirs, parseAliases, SOURCES_WHY, selectGenerated, sharedDirectory, spellings } from '../../src/stage/generated.js';
 import { JKS_DEFAULT_PASSWORD, jksDigest, normalise, parseJks, SOURCE_DATE_EPOCH, writeJks } from '../../src/stage/normalise.js';
-import { debInstallScript, failedScripts, rpmInstallScript, scriptsKey } from '../../src/stage/scripts.js';
+import { failedScripts, installScript, scriptsKey } from '../../src/stage/scripts.js';
 import { readContent, type FileTree } from '../../src/tree/types.js';
 import { dir, file, symlink, treeOf } from '../helpers/tree.js';
 import { buildSpec, type BuildOptions } from '../../src/cli/build-options.js';
@@ -354,10 +354,10 @@ describe('failedScripts: which package scripts failed, and what they said', () =
 
 describe('the installation scripts', () => {
   it.each([
-    ['deb, purging', debInstallScript(true)],
-    ['deb, self-contained', debInstallScript(false)],
-    ['rpm, purging', rpmInstallScript(true)],
-    ['rpm, self-contained', rpmInstallScript(false)],
+    ['deb, purging', installScript('deb', true)],
+    ['deb, self-contained', installScript('deb', false)],
+    ['rpm, purging', installScript('rpm', true)],
+    ['rpm, self-contained', installScript('rpm', false)],
   ])('%s: valid sh', async (_what, script) => {
     const f = path.join(tempDir(), 'install.sh');
     writeFileSync(f, script);
@@ -367,10 +367,10 @@ describe('the installation scripts', () => {
   });
 
   it('purge only what the build image has beyond the runtime, and only when asked', () => {
-    expect(debInstallScript(true)).toContain('grep -vxF -f runtime-packages');
-    expect(debInstallScript(false)).not.toContain('runtime-packages');
-    expect(rpmInstallScript(true)).toContain('rpm -e $extras');
-    expect(rpmInstallScript(false)).toContain('extras=\n');
+    expect(installScript('deb', true)).toContain('grep -vxF -f runtime-packages');
+    expect(installScript('deb', false)).not.toContain('runtime-packages');
+    expect(installScript('rpm', true)).toContain('rpm -e $extras');
+    expect(installScript('rpm', false)).toContain('extras=\n');
   });
 });
 

@@ -5,7 +5,7 @@ import { applicableRecipes, loadRecipes } from '../../src/recipes/load.js';
 import { DEFAULT_KEEP } from '../../src/relocate/placement.js';
 import { relocate } from '../../src/relocate/relocate.js';
 import type { PlannedPackage } from '../../src/resolve/plan.js';
-import { planFromResolution } from '../../src/resolve/rpmplan.js';
+import { planFromResolution } from '../../src/backends/rpm/plan.js';
 import { rpmPackage } from '../helpers/rpm-package.js';
 import { layerSbom } from '../../src/sbom/cyclonedx.js';
 import { stagedLicenses } from '../../src/sbom/licenses.js';

@@ -8,7 +8,7 @@ import { runtimeFile } from '../../src/registry/load.js';
 import { sha256 } from '../../src/util/hash.js';
 import { parseArch } from '../../src/registry/arch.js';
 import { pickUpstream } from '../../src/resolve/constraints.js';
-import { parseMadison, pinPreferences } from '../../src/resolve/apt.js';
+import { parseMadison, pinPreferences } from '../../src/backends/apt/resolve.js';
 import type { Plan, PlannedPackage } from '../../src/resolve/plan.js';
 import { tempDir } from '../helpers/tmp.js';
 import { runYumda } from '../helpers/cli.js';

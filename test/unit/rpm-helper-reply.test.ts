@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { rpmBackend } from '../../src/resolve/rpm.js';
-import { checkHelperReply } from '../../src/resolve/rpm-helper-reply.js';
+import { checkHelperReply } from '../../src/backends/rpm/helper-reply.js';
 import type { ResolveContext } from '../../src/resolve/backend.js';
 import type { Runner } from '../../src/runner/types.js';
 import { isUserError } from '../../src/util/errors.js';

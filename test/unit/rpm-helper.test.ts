@@ -8,8 +8,8 @@ import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from '
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HELPER_SOURCE } from '../../src/resolve/rpm.js';
-import { checkHelperReply } from '../../src/resolve/rpm-helper-reply.js';
+import { HELPER_SOURCE } from '../../src/backends/rpm/helper.js';
+import { checkHelperReply } from '../../src/backends/rpm/helper-reply.js';
 import { repoRoot, run } from '../helpers/cli.js';
 import { findPython27, findPython3 } from '../helpers/python.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -5,19 +5,10 @@ import { parseArch } from '../../src/registry/arch.js';
 import { parseInventory } from '../../src/registry/refresh.js';
 import type { Runtime, Target } from '../../src/registry/types.js';
 import type { ResolveContext } from '../../src/resolve/backend.js';
-import {
-  displayRepoUrl,
-  explainRpmFailure,
-  helperError,
-  missingFromRuntimeHint,
-  newestFirst,
-  parseHelperOutput,
-  parseRpmRepo,
-  pinNevra,
-  rpmJob,
-  stageScript,
-} from '../../src/resolve/rpm.js';
-import { planFromResolution, sonameOf, type RpmPackageInfo } from '../../src/resolve/rpmplan.js';
+import { newestFirst, parseRpmRepo } from '../../src/backends/rpm/resolve.js';
+import { displayRepoUrl, explainRpmFailure, helperError, missingFromRuntimeHint, parseHelperOutput, pinNevra, rpmJob } from '../../src/backends/rpm/helper.js';
+import { stageScript } from '../../src/backends/rpm/stage.js';
+import { planFromResolution, sonameOf, type RpmPackageInfo } from '../../src/backends/rpm/plan.js';
 import { rpmPackage } from '../helpers/rpm-package.js';
 import { decideSkew, type SkewCase } from '../../src/resolve/skew.js';
 import { isUserError } from '../../src/util/errors.js';
@@ -396,11 +387,13 @@ describe('rpm backend pieces', () => {
 
   it('unpacks with rpm2cpio and cpio, never above the root, checking signatures only where asked', () => {
     const s = stageScript(['/yumda/rpms/a.rpm', "/yumda/rpms/b'c.rpm"], [{ file: '/yumda/rpms/a.rpm', key: '/etc/pki/rpm-gpg/KEY' }]);
-    expect(s).toContain('rpmkeys --dbpath /yumda/keys --import /etc/pki/rpm-gpg/KEY');
-    expect(s).toContain('--checksig /yumda/rpms/a.rpm');
-    expect(s).not.toContain('--checksig /yumda/rpms/b');
-    expect(s).not.toContain("--checksig '/yumda/rpms/b");
-    expect(s).toContain("'/yumda/rpms/b'\\''c.rpm'");
+    // the keys are imported, and only the packages of repositories that ask are checked: a, not b
+    expect(s).toContain('keys=/yumda/keys\n');
+    expect(s).toContain('key_files=(/etc/pki/rpm-gpg/KEY)\n');
+    expect(s).toContain('rpmkeys --dbpath "$keys" --import "$key"');
+    expect(s).toContain('signed=(/yumda/rpms/a.rpm)\n');
+    expect(s).toContain('--checksig "$f"');
+    expect(s).toContain("files=(/yumda/rpms/a.rpm '/yumda/rpms/b'\\''c.rpm')\n");
     expect(s).toContain("cpio -idm --quiet --no-absolute-filenames -f './usr/lib/.build-id' './usr/lib/.build-id/*'");
     expect(s).not.toMatch(/rpm -i|--scripts/);
   });
@@ -452,7 +445,7 @@ describe('optional repositories (SPAL)', () => {
   });
 
   it('the job names a release-package repository by its package; the helper configures it in the container', async () => {
-    const { rpmJob, displayRepoUrl } = await import('../../src/resolve/rpm.js');
+    const { rpmJob, displayRepoUrl } = await import('../../src/backends/rpm/helper.js');
     const spal = { id: 'amazonlinux-spal', release: 'spal-release' };
     const { loadRuntime, loadTarget } = await import('../../src/registry/load.js');
     const base = { target: loadTarget('al2023'), runtime: loadRuntime('provided.al2023'), arch: parseArch('x86_64') };
@@ -464,7 +457,7 @@ describe('optional repositories (SPAL)', () => {
   });
 
   it("a release's own repository names map to yumda's id for it", async () => {
-    const { releaseRepoIds } = await import('../../src/resolve/rpm.js');
+    const { releaseRepoIds } = await import('../../src/backends/rpm/helper.js');
     expect(releaseRepoIds({ 'amazonlinux-spal': { package: 'spal-release-1-1.noarch', repos: ['amazonlinux-spal', 'spal-extra'], gpgcheck: true, keys: [] } })).toEqual(
       new Map([
         ['amazonlinux-spal', 'amazonlinux-spal'],
@@ -492,7 +485,7 @@ describe('optional repositories (SPAL)', () => {
       },
     ],
   ] as const)('a package not found: %s', async (_, optional, expected) => {
-    const { notFoundHint } = await import('../../src/resolve/rpm.js');
+    const { notFoundHint } = await import('../../src/backends/rpm/resolve.js');
     expect(notFoundHint('ffmpeg', [...optional], 'debian13')).toEqual(expected);
   });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareEvr, formatEvr, nevra, parseEvr, parseReldep, rpmvercmp, satisfies } from '../../src/resolve/rpmver.js';
+import { compareEvr, formatEvr, nevra, parseEvr, parseReldep, rpmvercmp, satisfies } from '../../src/backends/rpm/version.js';
 import { repoRoot } from '../helpers/cli.js';
 
 // rpm's own test cases (rpm-software-management/rpm tests/rpmvercmp.at), from the shared fixtures

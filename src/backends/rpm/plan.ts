@@ -6,14 +6,14 @@
  * Because the runtime's own package set is dependency-closed, subtracting it afterwards is sound as
  * long as each requirement is checked against the runtime's *versions*: a requirement the runtime
  * satisfies stops the walk there; one it does not satisfy (a newer symbol version, `>= x`) is
- * version skew, decided by skew.ts. Pure: the helper in the build container supplies the data.
+ * version skew, decided by resolve/skew.ts. Pure: the helper in the build container supplies the data.
  */
-import { UserError } from '../util/errors.js';
-import { cLibraryFix } from '../check/c-library.js';
-import type { Runtime, RuntimePackage } from '../registry/types.js';
-import { attribute, type Plan, type PlannedPackage, type VersionSkew } from './plan.js';
-import { formatEvr, parseReldep, satisfies, type Reldep } from './rpmver.js';
-import { decideSkew, type SkewContext } from './skew.js';
+import { UserError } from '../../util/errors.js';
+import { cLibraryFix } from '../../check/c-library.js';
+import type { Runtime, RuntimePackage } from '../../registry/types.js';
+import { attribute, type Plan, type PlannedPackage, type VersionSkew } from '../../resolve/plan.js';
+import { formatEvr, parseReldep, satisfies, type Reldep } from './version.js';
+import { decideSkew, type SkewContext } from '../../resolve/skew.js';
 
 /** One package of the resolved closure, as the helper script (yumda_rpm.py) reports it. */
 export interface RpmPackageInfo {

@@ -1,25 +1,25 @@
-import { cLibraryFix } from '../check/c-library.js';
-import { compareVersionNames } from '../check/versions.js';
-import { UserError } from '../util/errors.js';
-import { sha256 } from '../util/hash.js';
-import { repositoryLocation } from '../registry/repositories.js';
-import type { Repository, Runtime } from '../registry/types.js';
-import type { Runner } from '../runner/types.js';
-import type { Backend, Log, PackageRequest, VersionPin } from './backend.js';
-import { notFoundError, STAGE_ARCHIVES, STAGE_OUT } from './backend.js';
-import { tarOf } from '../tree/tar.js';
+import { cLibraryFix } from '../../check/c-library.js';
+import { compareVersionNames } from '../../check/versions.js';
+import { UserError } from '../../util/errors.js';
+import { sha256 } from '../../util/hash.js';
+import type { Repository, Runtime } from '../../registry/types.js';
+import type { Runner } from '../../runner/types.js';
+import type { Backend, Freshness, Log, PackageRequest, VersionPin } from '../../resolve/backend.js';
+import { notFoundError } from '../../resolve/backend.js';
+import { tarOf } from '../../tree/tar.js';
+import { shellTemplate } from '../../util/template.js';
+import { APT_CONFIG, ARGS_FILE, fetchFailure, networkHint } from './container.js';
+import { stageDebs } from './stage.js';
 import { formatStanza, parseDeb822, parseDependsField } from './deb822.js';
-import { attribute, runtimeDependencies, type PlannedPackage, type VersionSkew } from './plan.js';
-import { literalPattern, rankHits, type SearchHit } from './search.js';
-import { APT_LISTS_VOLUME_PREFIX } from '../cache/metadata-volumes.js';
-import { shellQuote } from '../util/shell.js';
-
-const APT_CONFIG = '/yumda/etc/apt.conf';
-
-/** Packages whose files must come from the runtime itself: a second libc in /opt cannot work. */
+import { attribute, runtimeDependencies, type PlannedPackage, type VersionSkew } from '../../resolve/plan.js';
+import { literalPattern, rankHits, type SearchHit } from '../../resolve/search.js';
+import { APT_LISTS_VOLUME_PREFIX } from '../../cache/metadata-volumes.js';
+import { shellQuote } from '../../util/shell.js';
 
 /** Where apt keeps repository metadata: a persistent volume in build containers, under /yumda with --local. */
 const APT_LISTS = '/yumda/lists';
+
+const refreshTemplate = shellTemplate(new URL('./refresh.sh', import.meta.url));
 
 export function aptConf(debArch: string): string {
   return [
@@ -192,29 +192,9 @@ async function sh(c: Runner, script: string, log: Log, what: string, words: stri
   });
 }
 
-const ARGS_FILE = '/yumda/etc/args';
-
-/**
- * apt's fetch failures said once: the first failed URL and why, and how many more failed, instead
- * of one `Failed to fetch` line per file (a container without network fails every one of them).
- */
-export function fetchFailure(output: string): string | undefined {
-  const failed = [...output.matchAll(/^[EW]: Failed to fetch (\S+)\s*(.*)$/gm)];
-  if (failed.length === 0) {
-    const other = /^[EW]: (Some index files failed to download.*|Unable to fetch some archives.*)$/m.exec(output);
-    return other?.[1];
-  }
-  const [, url, why] = failed[0]!;
-  const more = failed.length > 1 ? ` (and ${failed.length - 1} more)` : '';
-  return `${why?.trim() || 'failed'}: ${url}${more}`;
-}
-
-/** What to check when a repository cannot be reached from the build container. */
-export function networkHint(ctx: { repositories: Repository[] }): string {
-  return (
-    `repositories: ${ctx.repositories.map(repositoryLocation).join(', ')}; check the build container's network ` +
-    '(--network or YUMDA_DOCKER_NETWORK; use host where the Docker engine has no bridge network) and the proxy settings (HTTP_PROXY, HTTPS_PROXY are passed into it)'
-  );
+/** apt-get update unless the metadata volume's lists are fresh enough (refresh.sh). */
+export function refreshScript(freshness: Freshness): string {
+  return refreshTemplate({ LISTS: APT_LISTS, REUSE_FRESH: !freshness.force, MAX_AGE_MINUTES: freshness.maxAgeMinutes });
 }
 
 export const aptBackend: Backend = {
@@ -238,18 +218,7 @@ export const aptBackend: Backend = {
   },
 
   async refresh(c, ctx, log, freshness) {
-    // one update at a time per metadata volume (builds may share it); skipped while fresh
-    const stamp = `${APT_LISTS}/.yumda-updated`;
-    const script = [
-      'set -e',
-      `mkdir -p ${APT_LISTS}/partial`,
-      `exec 9>${APT_LISTS}/.yumda-lock && flock 9`,
-      freshness.force
-        ? 'true'
-        : `if [ -n "$(find ${stamp} -mmin -${freshness.maxAgeMinutes} 2>/dev/null)" ]; then echo "yumda: metadata fresh $(( $(date +%s) - $(stat -c %Y ${stamp}) ))"; exit 0; fi`,
-      `apt-get update -q && touch ${stamp}`,
-    ].join('\n');
-    const r = await c.exec(['bash', '-c', script], {
+    const r = await c.exec(['bash', '-c', refreshScript(freshness)], {
       env: { APT_CONFIG },
       onStdoutLine: (l) =>
         /^(Get|Hit):/.test(l) ? log(l.replace(/\s+\[.*$/, '')) : l.startsWith('yumda: metadata fresh') ? log('repository metadata is fresh: reused') : undefined,
@@ -388,21 +357,7 @@ export const aptBackend: Backend = {
     return r.stdout.split('\n').filter(Boolean);
   },
 
-  async stage(c, ctx, packages, log) {
-    await c.putArchive('/', await tarOf(new Map([[ARGS_FILE, packages.map((p) => `${p.name}:${p.arch}=${p.version}\n`).join('')]])));
-    const script = aptStageScript();
-    const r = await c.exec(['bash', '-c', script], {
-      env: { APT_CONFIG, DEBIAN_FRONTEND: 'noninteractive' },
-      onStdoutLine: (l) => {
-        if (/^Get:/.test(l)) log(l.replace(/^Get:\d+ \S+ \S+ \S+ /, 'download ').replace(/ \[/, ' ['));
-        else if (l.startsWith('unpacked ')) log(l);
-      },
-    });
-    if (r.exitCode === 0) return;
-    const fetch = fetchFailure(`${r.stdout}\n${r.stderr}`);
-    if (fetch) throw new UserError(`cannot download the packages from the ${ctx.target.id} repositories: ${fetch}`, { hint: networkHint(ctx) });
-    throw new UserError(`downloading and unpacking the packages failed: ${r.stderr.trim().split('\n').slice(-3).join(' ') || `exit status ${r.exitCode}`}`);
-  },
+  stage: stageDebs,
 
   async providers(c, _ctx, sonames) {
     // Debian names library packages after their soname (policy 8.1); the guess is checked
@@ -441,42 +396,4 @@ export function debianPackageGuess(soname: string): string | undefined {
   if (!m) return undefined;
   const base = m[1]!.toLowerCase().replace(/_/g, '-');
   return /\d$/.test(base) ? `${base}-${m[2]}` : `${base}${m[2]}`;
-}
-
-/**
- * The staging script for apt (run with bash in the build container, the planned packages one per
- * line in ARGS_FILE): download them, unpack each without its maintainer scripts, keep the .deb for
- * the scripts' later run, and record the links and config copies its postinst would make.
- */
-export function aptStageScript(): string {
-  return [
-    `mapfile -t ARGS < ${ARGS_FILE}`,
-    'set -euo pipefail',
-    `mkdir -p /yumda/debs /yumda/ctl /yumda/shim ${STAGE_OUT}/pkgs ${STAGE_OUT}/meta ${STAGE_OUT}/${STAGE_ARCHIVES}`,
-    // Maintainer scripts are not run, but some create commands through update-alternatives.
-    // Scripts that call it run here, in this throw-away container, against its own root, with
-    // update-alternatives replaced by a recorder: only the links they would add are kept.
-    `printf '#!/bin/sh\\necho "$*" >> ${STAGE_OUT}/meta/$DPKG_MAINTSCRIPT_PACKAGE.alternatives\\nexit 0\\n' > /yumda/shim/update-alternatives`,
-    'chmod +x /yumda/shim/update-alternatives',
-    // Config files some install with ucf from a copy the package ships (LibreOffice's
-    // /etc/libreoffice/registry/main.xcd): recorded as "SOURCE DESTINATION", copied at staging.
-    `printf '%s\\n' '#!/bin/sh' 'src= dest= skip=' 'for a; do' '  if [ -n "$skip" ]; then skip=; continue; fi' '  case "$a" in --state-dir|--sum-file|--src-dir) skip=1;; -*) ;; *) src=$dest; dest=$a;; esac' 'done' '[ -n "$src" ] && echo "$src $dest" >> ${STAGE_OUT}/meta/$DPKG_MAINTSCRIPT_PACKAGE.ucf' 'exit 0' > /yumda/shim/ucf`,
-    "printf '#!/bin/sh\\nexit 0\\n' > /yumda/shim/ucfr",
-    'chmod +x /yumda/shim/ucf /yumda/shim/ucfr',
-    'cd /yumda/debs',
-    'apt-get download -q "${ARGS[@]}" </dev/null',
-    'for f in /yumda/debs/*.deb; do',
-    '  pkg=$(dpkg-deb -f "$f" Package)',
-    `  mkdir -p "${STAGE_OUT}/pkgs/$pkg"`,
-    `  dpkg-deb -x "$f" "${STAGE_OUT}/pkgs/$pkg"`,
-    // the package file itself: its maintainer scripts run from it (stage/scripts.ts)
-    `  ln -f "$f" "${STAGE_OUT}/${STAGE_ARCHIVES}/$pkg.deb" 2>/dev/null || cp "$f" "${STAGE_OUT}/${STAGE_ARCHIVES}/$pkg.deb"`,
-    `  touch "${STAGE_OUT}/meta/$pkg.alternatives"`,
-    '  dpkg-deb -e "$f" "/yumda/ctl/$pkg"',
-    '  if [ -f "/yumda/ctl/$pkg/postinst" ] && grep -qE "update-alternatives|ucf " "/yumda/ctl/$pkg/postinst"; then',
-    '    (cd / && PATH=/yumda/shim:$PATH DPKG_MAINTSCRIPT_PACKAGE="$pkg" timeout 60 sh "/yumda/ctl/$pkg/postinst" configure "" </dev/null >/dev/null 2>&1) || true',
-    '  fi',
-    '  echo "unpacked $pkg"',
-    'done',
-  ].join('\n');
 }

@@ -7,9 +7,9 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../util/errors.js';
-import { projectRoot } from '../util/paths.js';
-import { describeSchemaError } from '../util/schema.js';
+import { UserError } from '../../util/errors.js';
+import { projectRoot } from '../../util/paths.js';
+import { describeSchemaError } from '../../util/schema.js';
 
 /** The helper's commands, each with its own reply (see the helper's header). */
 export const HELPER_COMMANDS = ['refresh', 'resolve', 'versions', 'provides', 'search', 'names', 'download'] as const;

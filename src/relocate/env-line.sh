@@ -1,0 +1,2 @@
+# shellcheck shell=sh
+[ -n "${__NAME__:-}" ] || __NAME__=__VALUE__; export __NAME__

@@ -1,0 +1,24 @@
+#!/bin/sh
+# The packages' real installation in a scratch root (stage/scripts.ts): the package manager's
+# steps (prepare, install_packages, list_owned) come from its backend, rendered in below. What the
+# installation changed is listed for copying out; the script always ends with 0, and says what
+# went wrong in meta/.
+set -u
+cd __WORK__ && mkdir -p meta gen
+# non-interactive, reproducible dates, a fixed locale
+export DEBIAN_FRONTEND=noninteractive
+export DEBCONF_NONINTERACTIVE_SEEN=true
+export LC_ALL=C.UTF-8
+export SOURCE_DATE_EPOCH=__SOURCE_DATE_EPOCH__
+# TeX's formats record their date: with this, SOURCE_DATE_EPOCH's
+export FORCE_SOURCE_DATE=1
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+__PACKAGE_MANAGER__
+prepare
+touch marker && sleep 1
+install_packages
+# every path whose inode changed during the installation, except what is not the system's
+find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /tmp -o -path /yumda -o -path /root -o -path /home -o -path /var/tmp -o -path /boot -o -path /mnt -o -path /media -o -path /srv \) -prune -o -cnewer __WORK__/marker -printf '%y\t%p\n' > __WORK__/meta/changed
+find / -maxdepth 1 -type l -printf '%p\t%l\n' > __WORK__/meta/aliases
+list_owned
+exit 0
