@@ -8,6 +8,7 @@ import { checkClosure } from './closure.js';
 import { cLibraryFix } from './c-library.js';
 import { groupVersionProblems, versionGroupLine, type VersionProblem } from './versions.js';
 import { UserError } from '../util/errors.js';
+import type { Diagnostics } from '../util/diagnostics.js';
 import { LAMBDA_IMAGE_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../format/lambda.js';
 import type { GatedLayer } from '../format/gated.js';
 
@@ -34,8 +35,6 @@ export interface GateInput {
   layer: FileTree;
   /** The closure check's findings (empty when the layer was checked and is whole). */
   missing: readonly ClosureProblem[];
-  /** What the build learned that a user must hear (version skew, skipped recipe steps). */
-  warnings: readonly string[];
   /** For messages: the runtime the closure was checked against. */
   runtimeId: string;
   /** Symbol versions shipped files need that the library they load lacks (`version 'GLIBC_2.38' not found`). */
@@ -57,6 +56,7 @@ export interface GateReport {
   missingLibraries: ClosureProblem[];
   /** Symbol versions missing, written anyway (--allow-missing). */
   missingVersions: VersionProblem[];
+  /** Every warning said for the layer: the build's, then the gate's own. */
   warnings: string[];
 }
 
@@ -71,13 +71,14 @@ const LIMITS: Record<SizeLimit, { bytes: number; what: string; hint: string }> =
 
 /**
  * The one check every way of writing a layer passes (zip, directory, image, tarball, manifest
- * build): the build's warnings are said, a layer that misses a library or a symbol version
+ * build): a layer that misses a library or a symbol version
  * (`version 'GLIBC_2.38' not found`) or is over its limit is refused unless the matching flag says
  * otherwise, and a layer carrying setuid/setgid bits (one made elsewhere: yumda strips them) or a
  * C library of its own without being self-contained is refused. Throws before anything is written.
+ * What it lets through anyway is said on the build's one channel of warnings (`diagnostics`).
  */
-export function gateLayer(input: GateInput, opts: GateOptions, warn: (line: string) => void): GateReport {
-  for (const w of input.warnings) warn(w);
+export function gateLayer(input: GateInput, opts: GateOptions, diagnostics: Diagnostics): GateReport {
+  const warn = (line: string) => diagnostics.warn(line);
   // a C library too old for the programs first: it is the cause, and missing libraries often follow from it
   const groups = groupVersionProblems(input.versions ?? []);
   if (groups.length && !opts.allowMissing) {
@@ -137,7 +138,7 @@ export function gateLayer(input: GateInput, opts: GateOptions, warn: (line: stri
     limitBytes: limit.bytes,
     missingLibraries: [...input.missing],
     missingVersions: [...(input.versions ?? [])],
-    warnings: [...input.warnings],
+    warnings: [...diagnostics.warnings],
   };
 }
 
@@ -145,9 +146,10 @@ export function gateLayer(input: GateInput, opts: GateOptions, warn: (line: stri
  * The gate's input for a layer zip made elsewhere: its closure against the runtime its manifest
  * names. A zip without a yumda manifest names no runtime, so only its size and modes are checked.
  */
-export function madeElsewhereGateInput(tree: FileTree, manifest: LayerManifest | undefined, runtimeManifest: string | undefined): GateInput {
+export function madeElsewhereGateInput(tree: FileTree, manifest: LayerManifest | undefined, runtimeManifest: string | undefined, diagnostics: Diagnostics): GateInput {
   if (!runtimeManifest && !manifest) {
-    return { layer: tree, missing: [], warnings: ['the layer has no yumda manifest: its shared libraries were not checked against a runtime'], runtimeId: 'unknown' };
+    diagnostics.warn('the layer has no yumda manifest: its shared libraries were not checked against a runtime');
+    return { layer: tree, missing: [], runtimeId: 'unknown' };
   }
   const runtime = runtimeManifest ? loadRuntimeFile(runtimeManifest) : loadRuntime(manifest!.runtime);
   // a self-contained layer (--from) needs nothing of the runtime: its own loader searches only it
@@ -159,7 +161,6 @@ export function madeElsewhereGateInput(tree: FileTree, manifest: LayerManifest |
     missing: closure.missing,
     versions: closure.versions,
     cLibrary: closure.cLibrary,
-    warnings: [],
     runtimeId: runtime.id,
     // against another runtime than the layer's own, the layer's target may be the way out
     ...(manifest && !runtimeManifest ? { targetId: manifest.target } : {}),

@@ -244,6 +244,65 @@ export function comparePlan(locked: LockedLayer, plan: Plan, image: { ref: strin
   return { differences, notes };
 }
 
+/**
+ * The check of `yumda build --frozen` right after resolving: a plan that differs from the lock
+ * stops the build before anything is downloaded or written. Returns what is worth saying of a
+ * match (a locally built image whose id differs only by its build time).
+ */
+export function requireLockedPlan(locked: LockedLayer, plan: Plan, image: { ref: string; identity: ImageIdentity }, label: string): string[] {
+  const cmp = comparePlan(locked, plan, image);
+  if (cmp.differences.length) {
+    throw new UserError(`${label} resolves differently from ${LOCK_NAME}: ${cmp.differences.join('; ')}`, {
+      hint: 'run `yumda update` to take the new versions into the lock, or restore the package cache that holds the locked ones',
+    });
+  }
+  return cmp.notes;
+}
+
+/**
+ * What `--frozen` refuses before any build starts: a layer the lock lacks, a layer whose
+ * declaration moved away from its entry, and (when every layer is built) an entry of a layer the
+ * manifest no longer has.
+ */
+export function frozenMismatches(
+  lock: LockFile,
+  layers: ReadonlyArray<{ name: string; arch: string; label: string; differences: (locked: LockedLayer) => string[] }>,
+  opts: { manifestName: string; allLayers: boolean },
+): string[] {
+  const problems: string[] = [];
+  for (const l of layers) {
+    const locked = findLocked(lock, l.name, l.arch);
+    if (!locked) problems.push(`${l.label} is not in ${LOCK_NAME}`);
+    else for (const d of l.differences(locked)) problems.push(`${l.label}: ${d}`);
+  }
+  if (opts.allLayers) {
+    for (const e of lock.layers) {
+      if (!layers.some((l) => l.name === e.name && l.arch === e.arch)) problems.push(`layer '${e.name}' (${e.arch}) is in ${LOCK_NAME} but not in ${opts.manifestName}`);
+    }
+  }
+  return problems;
+}
+
+/** The lock with `entries` put in place of theirs; entries of layers the manifest no longer has (`keep` false) are dropped. */
+export function mergedLock(old: LockFile | undefined, entries: LockedLayer[], keep: (layer: { name: string; arch: string }) => boolean): LockFile {
+  const key = (l: { name: string; arch: string }) => `${l.name}\0${l.arch}`;
+  const byKey = new Map((old?.layers ?? []).filter(keep).map((l) => [key(l), l]));
+  for (const e of entries) byKey.set(key(e), e);
+  return { lockfileVersion: 1, layers: [...byKey.values()] };
+}
+
+/**
+ * The requests to resolve: a range whose lock entry is current resolves to the locked version
+ * (a build does not move versions; `yumda update` does).
+ */
+export function lockedRequests(requests: PackageRequest[], locked: LockedLayer | undefined): PackageRequest[] {
+  return requests.map((r) => {
+    if (!r.upstream || !locked) return r;
+    const v = locked.packages.find((p) => p.name === r.name)?.version;
+    return v ? { name: r.name, version: v } : r;
+  });
+}
+
 /** The lock entry's versions as resolver pins. */
 export function pinsOf(locked: LockedLayer): VersionPin[] {
   return locked.packages.map((p) => ({ name: p.name, version: p.version, arch: p.arch }));

@@ -188,8 +188,7 @@ export async function runPostStage(args: {
   events: SessionEvents;
   store: ContentStore;
   cacheDir: string;
-  warnings: string[];
-  /** Says that a damaged cache entry was dropped. */
+  /** Says what the layer will lack (a command that cannot run), and that a damaged cache entry was dropped. */
   warn: (line: string) => void;
   fileLimit: FileLimit;
   /** What else is in the staged root beyond the plan's packages (what their scripts generated): part of the cache key. */
@@ -212,7 +211,7 @@ export async function runPostStage(args: {
   }
   const where = await session.runnerFor(arch);
   if ('cannot' in where) {
-    for (const cmd of commands) args.warnings.push(skippedPostStage(cmd, arch.lambda, where.cannot));
+    for (const cmd of commands) args.warn(skippedPostStage(cmd, arch.lambda, where.cannot));
     return;
   }
   const c = where.runner;

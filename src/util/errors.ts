@@ -29,7 +29,7 @@ export class UserError extends Error {
 export function errorReport(e: unknown): string {
   if (isUserError(e)) return `yumda: error: ${printable(e.message)}${e.hint ? `; ${printable(e.hint)}` : ''}\n`;
   const frames = ((e as Error)?.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l));
-  return `yumda: internal error: ${printable(errorMessage(e))}\n${frames.map((l) => printable(l)).join('\n')}\n`;
+  return `yumda: internal error${whileLine(e)}: ${printable(errorMessage(e))}\n${frames.map((l) => printable(l)).join('\n')}\n`;
 }
 
 /**
@@ -38,8 +38,27 @@ export function errorReport(e: unknown): string {
  * nothing. An error may add fields of its own (`jsonFields`: a not-found's suggestions).
  */
 export function errorJson(e: unknown): string {
-  const doc = isUserError(e) ? { error: e.message, ...(e.hint ? { hint: e.hint } : {}), ...e.jsonFields() } : { error: `internal error: ${errorMessage(e)}`, internal: true };
+  const doc = isUserError(e)
+    ? { error: e.message, ...(e.hint ? { hint: e.hint } : {}), ...e.jsonFields() }
+    : { error: `internal error${whileLine(e)}: ${errorMessage(e)}`, internal: true };
   return JSON.stringify(doc, null, 2) + '\n';
+}
+
+const STEP = Symbol('yumda.step');
+
+/**
+ * Names the build step an internal error came from, once: the innermost step wins, and the error
+ * keeps its class, code and stack (the CLI still turns ENOSPC into its line, an interrupt into its
+ * own). A UserError is left as it is: its message already says what it is about.
+ */
+export function inStep(e: unknown, step: string): unknown {
+  if (e instanceof Error && !isUserError(e) && !(STEP in e)) Object.defineProperty(e, STEP, { value: step });
+  return e;
+}
+
+function whileLine(e: unknown): string {
+  const step = e instanceof Error ? (e as Error & { [STEP]?: string })[STEP] : undefined;
+  return step ? ` while ${printable(step)}` : '';
 }
 
 export function isUserError(e: unknown): e is UserError {

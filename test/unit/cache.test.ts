@@ -255,7 +255,6 @@ describe('post-stage cache (recipe commands)', () => {
         events,
         store: new ContentStore(paths.content),
         cacheDir: paths.postStage,
-        warnings: [],
         warn: w.warn,
         fileLimit: stagedFileLimit('layer'),
       });

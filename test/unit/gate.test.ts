@@ -2,13 +2,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gateLayer, type GateInput, type GateOptions } from '../../src/check/gate.js';
+import { Diagnostics } from '../../src/util/diagnostics.js';
 import { relocate } from '../../src/relocate/relocate.js';
 import type { FileTree, TreeEntry } from '../../src/tree/types.js';
 import { repoRoot } from '../helpers/cli.js';
 
 const file = (p: string, size: number, mode = 0o755): TreeEntry => ({ kind: 'file', path: p, mode, size, content: { kind: 'bytes', data: Buffer.from(p) } });
 const tree = (...entries: TreeEntry[]): FileTree => new Map(entries.map((e) => [e.path, e]));
-const input = (over: Partial<GateInput> = {}): GateInput => ({ layer: tree(file('/opt/bin/tool', 10)), missing: [], warnings: [], runtimeId: 'debian12', ...over });
+const input = (over: Partial<GateInput> = {}): GateInput => ({ layer: tree(file('/opt/bin/tool', 10)), missing: [], runtimeId: 'debian12', ...over });
 const opts = (over: Partial<GateOptions> = {}): GateOptions => ({ allowMissing: false, force: false, limit: 'layer', ...over });
 const missing = [{ file: '/opt/bin/tool', soname: 'libjq.so.1', candidate: 'libjq1' }];
 
@@ -29,7 +30,6 @@ describe('the write gate', () => {
       null,
       ['/opt/bin/tool needs libjq.so.1, which is neither in the layer nor in the debian12 runtime (package libjq1 has it)'],
     ],
-    ['a build warning is said', input({ warnings: ['skew: base 1.0 < 1.1'] }), opts(), null, ['skew: base 1.0 < 1.1']],
     ['one byte over 262144000 is refused', input({ layer: tree(file('/opt/lib/big', 262_144_001)) }), opts(), /over Lambda's limit of 262144000 bytes/, []],
     ['exactly 262144000 passes', input({ layer: tree(file('/opt/lib/big', 262_144_000)) }), opts(), null, []],
     ['--force writes over the limit', input({ layer: tree(file('/opt/lib/big', 300_000_000)) }), opts({ force: true }), null, []],
@@ -45,17 +45,27 @@ describe('the write gate', () => {
   ];
   it.each(cases)('%s', (_, inp, o, refusal, warnings) => {
     const said: string[] = [];
-    const run = () => gateLayer(inp, o, (w) => said.push(w));
+    const run = () => gateLayer(inp, o, new Diagnostics((w) => said.push(w)));
     if (refusal) expect(run).toThrow(refusal);
     else expect(run().unzippedBytes).toBe([...inp.layer.values()].reduce((n, e) => n + (e.kind === 'file' ? e.size : 0), 0));
     expect(said).toEqual(warnings);
+  });
+
+  it("reports every warning of the layer's one channel: the build's, said when they happened, then its own", () => {
+    const said: string[] = [];
+    const diagnostics = new Diagnostics((w) => said.push(w));
+    diagnostics.warn('skew: base 1.0 < 1.1');
+    const report = gateLayer(input({ missing }), opts({ allowMissing: true }), diagnostics);
+    const missingLine = '/opt/bin/tool needs libjq.so.1, which is neither in the layer nor in the debian12 runtime (package libjq1 has it)';
+    expect(said).toEqual(['skew: base 1.0 < 1.1', missingLine]);
+    expect(report.warnings).toEqual(['skew: base 1.0 < 1.1', missingLine]);
   });
 });
 
 describe('over the layer limit, the way out', () => {
   const hintOf = (inp: GateInput, o: GateOptions): string | undefined => {
     try {
-      gateLayer(inp, o, () => undefined);
+      gateLayer(inp, o, new Diagnostics());
     } catch (e) {
       return (e as { hint?: string }).hint;
     }
@@ -86,7 +96,7 @@ describe('relocation clears setuid, setgid and sticky bits', () => {
       { path: '/opt/bin/sudo', from: 0o4755, to: 0o755 },
       { path: '/opt/bin/wall', from: 0o2755, to: 0o755 },
     ]);
-    expect(() => gateLayer(input({ layer }), opts(), () => undefined)).not.toThrow();
+    expect(() => gateLayer(input({ layer }), opts(), new Diagnostics())).not.toThrow();
   });
 });
 

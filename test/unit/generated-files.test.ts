@@ -473,7 +473,6 @@ describe('the install summary of what the scripts generated', () => {
 
   it('says nothing when they did not run, and says when nothing they made ships', () => {
     expect(scriptsLines(report({ skipped: 'off (--no-scripts)' }))).toEqual([]);
-    expect(scriptsLines({})).toEqual([]);
     expect(scriptsLines(report({ generated: [], leftOut: [], normalised: [], keptState: [], reused: true }))).toEqual([
       'maintainer scripts ran (reused from the cache) and generated nothing the layer ships',
     ]);

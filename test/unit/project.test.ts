@@ -3,7 +3,20 @@ import path from 'node:path';
 import { errorReport } from '../../src/util/errors.js';
 import { describe, expect, it } from 'vitest';
 import { loadProject, parseManifestText } from '../../src/project/manifest.js';
-import { comparePlan, formatLock, layerRuntime, lockChanges, lockedLayer, readLock, requestDifferences, type LockedLayer } from '../../src/project/lock.js';
+import {
+  comparePlan,
+  formatLock,
+  frozenMismatches,
+  layerRuntime,
+  lockChanges,
+  lockedLayer,
+  lockedRequests,
+  mergedLock,
+  readLock,
+  requestDifferences,
+  requireLockedPlan,
+  type LockedLayer,
+} from '../../src/project/lock.js';
 import { runtimeFile } from '../../src/registry/load.js';
 import { sha256 } from '../../src/util/hash.js';
 import { parseArch } from '../../src/registry/arch.js';
@@ -266,6 +279,49 @@ describe('lock file', () => {
       '~ jq 1.6-2.1 → 1.6-2.1+deb12u3',
       '+ libfoo1 1.0',
       '- libonig5 6.9.8-1',
+    ]);
+  });
+
+  it('--frozen: a plan that differs stops the build in one line naming the layer; a match says only its notes', () => {
+    const ref = { ref: 'yumda/build-debian12:abc', identity };
+    expect(requireLockedPlan(locked, plan, ref, "layer 'jq' (debian12 x86_64)")).toEqual([]);
+    const moved: Plan = { ...plan, packages: plan.packages.filter((p) => p.name !== 'libonig5') };
+    expect(() => requireLockedPlan(locked, moved, ref, "layer 'jq' (debian12 x86_64)")).toThrow(
+      "layer 'jq' (debian12 x86_64) resolves differently from yumda.lock: package libonig5 6.9.8-1 removed (in the lock, not resolved now)",
+    );
+  });
+
+  it('--frozen: a layer the lock lacks, a declaration that moved, and (building all) an entry the manifest lost', () => {
+    const lock = { lockfileVersion: 1 as const, layers: [locked, { ...locked, name: 'gone' }] };
+    const layers = [
+      { name: locked.name, arch: locked.arch, label: 'L1', differences: () => ['packages changed'] },
+      { name: 'new', arch: 'x86_64', label: 'L2', differences: () => [] },
+    ];
+    expect(frozenMismatches(lock, layers, { manifestName: 'yumda.yaml', allLayers: true })).toEqual([
+      'L1: packages changed',
+      'L2 is not in yumda.lock',
+      `layer 'gone' (${locked.arch}) is in yumda.lock but not in yumda.yaml`,
+    ]);
+    expect(frozenMismatches(lock, layers, { manifestName: 'yumda.yaml', allLayers: false })).toHaveLength(2);
+  });
+
+  it('merges built entries into the lock, dropping the layers the manifest lost; a current range resolves to its locked version', () => {
+    const other = { ...locked, name: 'other' };
+    const rebuilt = { ...locked, packages: [] };
+    const merged = mergedLock({ lockfileVersion: 1, layers: [locked, other] }, [rebuilt], (l) => l.name !== 'other');
+    expect(merged.layers).toEqual([rebuilt]);
+    const jqVersion = locked.packages.find((p) => p.name === 'jq')!.version;
+    expect(
+      lockedRequests(
+        [
+          { name: 'jq', upstream: '>=1.6' },
+          { name: 'zz', upstream: '>=1' },
+        ],
+        locked,
+      ),
+    ).toEqual([
+      { name: 'jq', version: jqVersion },
+      { name: 'zz', upstream: '>=1' },
     ]);
   });
 });

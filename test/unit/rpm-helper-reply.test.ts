@@ -7,7 +7,7 @@
  * checks every reply of those runs too).
  */
 import { describe, expect, it } from 'vitest';
-import { rpmBackend } from '../../src/resolve/rpm.js';
+import { rpmBackend } from '../../src/backends/rpm/resolve.js';
 import { checkHelperReply } from '../../src/backends/rpm/helper-reply.js';
 import type { ResolveContext } from '../../src/resolve/backend.js';
 import type { Runner } from '../../src/runner/types.js';

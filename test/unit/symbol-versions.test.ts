@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { refuseCLibraryPackage } from '../../src/check/c-library.js';
 import { checkClosure, leaveOutUnloadableModules } from '../../src/check/closure.js';
 import { gateLayer, type GateInput } from '../../src/check/gate.js';
+import { Diagnostics } from '../../src/util/diagnostics.js';
 import {
   compareVersionNames,
   groupVersionProblems,
@@ -197,7 +198,6 @@ describe('symbol versions: told in one line, refused by the gate', () => {
   const input = (over: Partial<GateInput>): GateInput => ({
     layer: treeOf([file('/opt/bin/pdftoppm', 'x', 0o755)]),
     missing: [],
-    warnings: [],
     runtimeId: 'debian12',
     targetId: 'debian12',
     ...over,
@@ -214,7 +214,7 @@ describe('symbol versions: told in one line, refused by the gate', () => {
     const said: string[] = [];
     let err: { message: string; hint?: string } | undefined;
     try {
-      gateLayer(input({ versions: problems }), { allowMissing: false, force: false, limit: 'layer' }, (w) => said.push(w));
+      gateLayer(input({ versions: problems }), { allowMissing: false, force: false, limit: 'layer' }, new Diagnostics((w) => said.push(w)));
     } catch (e) {
       err = e as typeof err;
     }
@@ -223,20 +223,20 @@ describe('symbol versions: told in one line, refused by the gate', () => {
       "/opt/bin/pdftoppm and 2 more files need GLIBC_2.38 (and GLIBC_2.37) of libc.so.6, which the debian12 runtime's libc.so.6 lacks (its newest is GLIBC_2.36) (and 1 more library lacking versions); nothing written; " +
         'build for a runtime that has it (--target debian13), or make the layer self-contained, with its own C library (--from debian13); or pass --allow-missing to write it anyway',
     );
-    const through = gateLayer(input({ versions: problems }), { allowMissing: true, force: false, limit: 'layer' }, (w) => said.push(w));
+    const through = gateLayer(input({ versions: problems }), { allowMissing: true, force: false, limit: 'layer' }, new Diagnostics((w) => said.push(w)));
     expect(through.missingVersions).toHaveLength(4);
     expect(said).toHaveLength(2);
   });
 
   it("a library of the layer's own that is too old is said to be the packages' mismatch", () => {
     const p: VersionProblem = { file: '/opt/bin/needs-v2', library: 'libv.so.1', version: 'V_2.0', provider: { layer: '/opt/lib/libv.so.1' }, newest: 'V_1.0' };
-    expect(() => gateLayer(input({ versions: [p] }), { allowMissing: false, force: false, limit: 'layer' }, () => undefined)).toThrow(
+    expect(() => gateLayer(input({ versions: [p] }), { allowMissing: false, force: false, limit: 'layer' }, new Diagnostics())).toThrow(
       "/opt/bin/needs-v2 needs V_2.0 of libv.so.1, which the layer's /opt/lib/libv.so.1 lacks (its newest is V_1.0); nothing written",
     );
   });
 
   it('refuses a layer that ships a C library without being self-contained', () => {
-    expect(() => gateLayer(input({ cLibrary: ['/opt/lib/libc.so.6'] }), { allowMissing: true, force: true, limit: 'layer' }, () => undefined)).toThrow(
+    expect(() => gateLayer(input({ cLibrary: ['/opt/lib/libc.so.6'] }), { allowMissing: true, force: true, limit: 'layer' }, new Diagnostics())).toThrow(
       /^the layer would ship its own C library \(\/opt\/lib\/libc\.so\.6\), which cannot take the place of the debian12 runtime's: its programs still start on the runtime's loader; nothing written$/,
     );
   });

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { buildLayer, gateBuild, parseRepos, type BuildEvents, type BuildResult, type BuildSpec } from '../../pipeline/build.js';
+import { buildLayer, gateBuild, parseRepos, type BuiltLayer, type BuildSpec, type Planned } from '../../pipeline/build.js';
 import { checkOutputs, checkReplaceable, type OutputTarget } from '../../emit/outputs.js';
 import { packNotNeeded } from '../../format/packed.js';
 import { writeLayerOutputs } from '../../emit/write.js';
@@ -9,15 +9,17 @@ import { formatBytes } from '../../util/format.js';
 import { readInputText } from '../../util/input.js';
 import { findManifest, loadProject, type LayerJob, type Project } from '../../project/manifest.js';
 import {
-  comparePlan,
   findLocked,
   formatLock,
+  frozenMismatches,
   layerRuntime,
   lockChanges,
   lockPathFor,
   lockTarget,
   lockedLayer,
+  lockedRequests,
   LOCK_NAME,
+  mergedLock,
   pinsOf,
   readLock,
   requestDifferences,
@@ -27,7 +29,6 @@ import {
   type LockedRuntime,
 } from '../../project/lock.js';
 import { loadTarget } from '../../registry/load.js';
-import type { PackageRequest } from '../../resolve/backend.js';
 import { UserError } from '../../util/errors.js';
 import { Reporter, outputMode } from '../ui.js';
 import { plural } from '../../util/plural.js';
@@ -79,18 +80,6 @@ function label(job: LayerJob): string {
   return `layer '${job.name}' (${job.target} ${job.arch.lambda})`;
 }
 
-/**
- * The requests to resolve: a range whose lock entry is current resolves to the locked version
- * (a build does not move versions; `yumda update` does).
- */
-function requestsFor(job: LayerJob, locked: LockedLayer | undefined): PackageRequest[] {
-  return job.packages.map((r) => {
-    if (!r.upstream || !locked) return r;
-    const v = locked.packages.find((p) => p.name === r.name)?.version;
-    return v ? { name: r.name, version: v } : r;
-  });
-}
-
 /** What buildLayer is asked for one job of the manifest: its requests as written, no pins. */
 function buildSpec(job: LayerJob, opts: ProjectOptions & { refresh?: boolean }): BuildSpec {
   return {
@@ -114,17 +103,13 @@ function buildSpec(job: LayerJob, opts: ProjectOptions & { refresh?: boolean }):
   };
 }
 
-function lockEntry(job: LayerJob, runtime: LockedRuntime, result: BuildResult): LockedLayer {
+function lockEntry(job: LayerJob, runtime: LockedRuntime, result: Planned): LockedLayer {
   return lockedLayer({ job, repositories: result.repositories, runtime, image: result.image, identity: result.imageIdentity, plan: result.plan });
 }
 
-/** The lock's entries with `entries` put in place of theirs; entries of layers the manifest no longer has are dropped. */
-function mergedLock(old: LockFile | undefined, entries: LockedLayer[], project: Project): LockFile {
-  const key = (l: { name: string; arch: string }) => `${l.name}\0${l.arch}`;
-  const inManifest = new Set(project.jobs.map((j) => key({ name: j.name, arch: j.arch.lambda })));
-  const byKey = new Map((old?.layers ?? []).filter((l) => inManifest.has(key(l))).map((l) => [key(l), l]));
-  for (const e of entries) byKey.set(key(e), e);
-  return { lockfileVersion: 1, layers: [...byKey.values()] };
+/** The lock with the built entries in place: entries of layers the manifest no longer has are dropped. */
+function nextLock(old: LockFile | undefined, entries: LockedLayer[], project: Project): LockFile {
+  return mergedLock(old, entries, (l) => project.jobs.some((j) => j.name === l.name && j.arch.lambda === l.arch));
 }
 
 /** The lock as it is now, to compare with what would be written; none when there is none (a bad one is refused by readLock first). */
@@ -173,17 +158,13 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
 
   if (opts.frozen) {
     if (!lock) throw new UserError(`--frozen needs ${LOCK_NAME} beside ${manifestName}, and there is none`, { hint: 'run `yumda update` (or `yumda build`) and commit the lock' });
-    const problems: string[] = [];
-    for (const job of jobs) {
-      const locked = findLocked(lock, job.name, job.arch.lambda);
-      if (!locked) problems.push(`${label(job)} is not in ${LOCK_NAME}`);
-      else for (const d of declarationDifferences(job, runtimes.get(job)!, locked)) problems.push(`${label(job)}: ${d}`);
-    }
-    if (!opts.layer.length) {
-      for (const l of lock.layers) {
-        if (!jobs.some((j) => j.name === l.name && j.arch.lambda === l.arch)) problems.push(`layer '${l.name}' (${l.arch}) is in ${LOCK_NAME} but not in ${manifestName}`);
-      }
-    }
+    const layers = jobs.map((job) => ({
+      name: job.name,
+      arch: job.arch.lambda,
+      label: label(job),
+      differences: (locked: LockedLayer) => declarationDifferences(job, runtimes.get(job)!, locked),
+    }));
+    const problems = frozenMismatches(lock, layers, { manifestName, allLayers: !opts.layer.length });
     if (problems.length) {
       throw new UserError(`${LOCK_NAME} does not match ${manifestName}: ${problems.join('; ')}`, { hint: 'run `yumda update` to refresh the lock, then commit it' });
     }
@@ -197,23 +178,16 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
     const changed = locked ? declarationDifferences(job, runtime, locked) : [];
     const current = locked !== undefined && changed.length === 0;
     ui.step(`${label(job)}${current ? `: versions from ${LOCK_NAME}` : locked ? `: ${changed.join('; ')}; resolving anew` : ''}`);
-    const events: BuildEvents = {
-      step: ui.step,
-      detail: ui.detail,
-      warn: (w) => ui.warn(w),
-      plan(plan, ctx) {
-        ui.plan(plan, ctx);
-        if (!opts.frozen || !locked) return;
-        const cmp = comparePlan(locked, plan, { ref: ctx.image, identity: ctx.imageIdentity });
-        for (const n of cmp.notes) ui.detail(n);
-        if (cmp.differences.length) {
-          throw new UserError(`${label(job)} resolves differently from ${LOCK_NAME}: ${cmp.differences.join('; ')}`, {
-            hint: 'run `yumda update` to take the new versions into the lock, or restore the package cache that holds the locked ones',
-          });
-        }
+    const warn = (w: string) => ui.warn(`${label(job)}: ${w}`);
+    const result = await buildLayer(
+      {
+        ...buildSpec(job, opts),
+        ...(current ? { packages: lockedRequests(job.packages, locked), pins: pinsOf(locked) } : {}),
+        ...(opts.frozen && locked ? { frozen: { locked, label: label(job) } } : {}),
+        dryRun: false,
       },
-    };
-    const result = await buildLayer({ ...buildSpec(job, opts), ...(current ? { packages: requestsFor(job, locked), pins: pinsOf(locked) } : {}) }, events);
+      { step: ui.step, detail: ui.detail, warn, plan: (plan, ctx) => ui.plan(plan, ctx) },
+    );
     const entry = lockEntry(job, runtime, result);
     entries.push(entry);
     outputs.push(await writeOutputs(job, result, ui, lockChanges(locked, entry), opts));
@@ -221,7 +195,7 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
 
   let lockWritten = false;
   if (!opts.frozen) {
-    const next = formatLock(mergedLock(lock, entries, project));
+    const next = formatLock(nextLock(lock, entries, project));
     if (readText(lockFile) !== next) {
       await writeLock(lockFile, next);
       lockWritten = true;
@@ -262,8 +236,8 @@ function outputTargets(jobs: LayerJob[]): OutputTarget[] {
   ]);
 }
 
-async function writeOutputs(job: LayerJob, result: BuildResult, ui: Reporter, changes: string[], opts: BuildOptions): Promise<LayerOutput> {
-  const gate = gateBuild(result, { allowMissing: job.allowMissing || !!opts.allowMissing, force: false, limit: 'layer' }, (w) => ui.warn(`${label(job)}: ${w}`));
+async function writeOutputs(job: LayerJob, result: BuiltLayer, ui: Reporter, changes: string[], opts: BuildOptions): Promise<LayerOutput> {
+  const gate = gateBuild(result, { allowMissing: job.allowMissing || !!opts.allowMissing, force: false, limit: 'layer' });
   const written = await writeLayerOutputs(gate.layer, result.sbom, job.outputs, {
     cacheDir: cachePaths(opts.cacheDir).zips,
     createParents: true,
@@ -306,7 +280,7 @@ export async function updateCommand(opts: ProjectOptions): Promise<void> {
     entries.push(entry);
     report.push({ name: job.name, arch: job.arch.lambda, changes: lockChanges(findLocked(lock, job.name, job.arch.lambda), entry) });
   }
-  const next = formatLock(mergedLock(lock, entries, project));
+  const next = formatLock(nextLock(lock, entries, project));
   const changed = readText(lockFile) !== next;
   if (changed) await writeLock(lockFile, next);
   ui.done();

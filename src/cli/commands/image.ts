@@ -8,6 +8,7 @@ import { unzippedSize } from '../../emit/archive-entries.js';
 import { withLayerContents } from '../../layer/open.js';
 import { READ_LIMITS } from '../../layer/limits.js';
 import { buildLayer, gateBuild } from '../../pipeline/build.js';
+import { Diagnostics } from '../../util/diagnostics.js';
 import { gateLayer, madeElsewhereGateInput, type GateOptions, type GateReport } from '../../check/gate.js';
 import { checkOutputs, outputRule, type OutputTarget, type ReplacePolicy } from '../../emit/outputs.js';
 import type { LayerManifest } from '../../format/layer-manifest.js';
@@ -117,7 +118,7 @@ export async function imageCommand(packages: string[], opts: ImageOptions): Prom
   const ui = new Reporter(outputMode(opts));
   // an image is not bound by a layer's 250 MB, but by a container image's 10 GB
   const gateOptions: GateOptions = { allowMissing: !!opts.allowMissing, force: false, limit: 'image' };
-  const warn = (w: string) => ui.warn(w);
+  const diagnostics = new Diagnostics((w) => ui.warn(w));
 
   let made: Made;
   let gate: GateReport;
@@ -125,7 +126,7 @@ export async function imageCommand(packages: string[], opts: ImageOptions): Prom
     made = await withLayerContents(
       path.resolve(opts.layer),
       (layer, tree) => {
-        gate = gateLayer(madeElsewhereGateInput(tree, layer.manifest, opts.runtimeManifest), gateOptions, warn);
+        gate = gateLayer(madeElsewhereGateInput(tree, layer.manifest, opts.runtimeManifest, diagnostics), gateOptions, diagnostics);
         return makeImage(gate.layer, layer.manifest, parseArch(layer.manifest?.arch ?? opts.arch), req, ui);
         // an image may hold more than a layer zip may: read up to a container image's limit
       },
@@ -136,8 +137,8 @@ export async function imageCommand(packages: string[], opts: ImageOptions): Prom
     const target = loadTarget(opts.target);
     // the packages are named as --from's distribution names them
     const requests = packages.map((p) => parsePackageArg(p, loadTarget(opts.from ?? target.id).family));
-    const result = await buildLayer({ ...buildSpec(requests, target.id, arch, { ...opts, dryRun: false }), output: 'image' }, ui);
-    gate = gateBuild(result, gateOptions, warn);
+    const result = await buildLayer({ ...buildSpec(requests, target.id, arch, opts), dryRun: false, output: 'image' }, ui, diagnostics);
+    gate = gateBuild(result, gateOptions);
     made = await makeImage(gate.layer, result.manifest, arch, req, ui);
   }
   ui.done();

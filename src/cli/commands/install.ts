@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { buildLayer, gateBuild, type BuildResult } from '../../pipeline/build.js';
+import { buildLayer, gateBuild, type BuiltLayer, type DryRun } from '../../pipeline/build.js';
 import { parseArch } from '../../registry/arch.js';
 import { loadTarget } from '../../registry/load.js';
 import { checkOutputs } from '../../emit/outputs.js';
@@ -77,13 +77,13 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   const ui = new Reporter(outputMode(opts));
 
   const result = await buildLayer(buildSpec(requests, target.id, arch, opts), ui);
-  if (opts.dryRun || !result.layer) {
+  if (result.kind === 'dry-run') {
     ui.done();
     if (opts.json) printJson(result, undefined);
     return;
   }
 
-  const gate = gateBuild(result, { allowMissing: !!opts.allowMissing, force: !!opts.force, limit: 'layer' }, (w) => ui.warn(w));
+  const gate = gateBuild(result, { allowMissing: !!opts.allowMissing, force: !!opts.force, limit: 'layer' });
   let verification: Verification | undefined;
   if (opts.verify) {
     verification = await runVerification(result.layer, result.manifest, result.runtime, { ...opts, network: opts.network }, ui);
@@ -106,11 +106,7 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   summarize(ui, result, output);
 }
 
-function summarize(
-  ui: Reporter,
-  r: BuildResult,
-  o: { path: string; format: string; zippedBytes: number | undefined; unzippedBytes: number; entries: number; sbom?: string },
-): void {
+function summarize(ui: Reporter, r: BuiltLayer, o: { path: string; format: string; zippedBytes: number | undefined; unzippedBytes: number; entries: number; sbom?: string }): void {
   const pct = ((o.unzippedBytes / LAMBDA_UNZIPPED_LIMIT) * 100).toFixed(1);
   ui.info(
     `Wrote ${o.path}: ${plural(o.entries, 'file or link', 'files and links')}, ${formatBytes(o.unzippedBytes)} unzipped (${pct}% of Lambda's 250 MB limit)` +
@@ -121,14 +117,14 @@ function summarize(
   if (o.zippedBytes !== undefined && o.zippedBytes > LAMBDA_DIRECT_UPLOAD_LIMIT) {
     ui.info(`  over the 50 MB direct-upload limit: publish it through S3`);
   }
-  const report = r.report!;
+  const report = r.report;
   const dropped = Object.entries(report.dropped)
     // a package's empty state directories are dropped too: no files, nothing to say
     .filter(([, d]) => d!.files > 0)
     .map(([why, d]) => `${why} ${plural(d!.files, 'file')} (${formatBytes(d!.bytes)})`)
     .join(', ');
   if (dropped) ui.info(`  left out: ${dropped}`);
-  for (const u of r.unusable ?? []) ui.info(`  ${unusableLine(u)}`);
+  for (const u of r.unusable) ui.info(`  ${unusableLine(u)}`);
   if (report.droppedLinks.length) ui.info(`  left out ${plural(report.droppedLinks.length, 'symlink')} whose target is not in the layer`);
   if (report.collisions.length) for (const c of report.collisions) ui.warn(`${c.kept} and ${c.lost} both land on ${c.to}; kept ${c.kept}`);
   const b = report.binaries;
@@ -169,7 +165,7 @@ function summarize(
     ui.info(`  wrapped ${plural(report.wrapped.length, 'program')} to set their environment: ${report.wrapped.map((w) => w.program.replace('/opt/bin/', '')).join(', ')}`);
   }
   for (const l of scriptsLines(r)) ui.info(`  ${l}`);
-  if (r.manifest?.selfContained) for (const line of selfContainedLines(r.manifest.selfContained, r.runtime.id)) ui.info(`  ${line}`);
+  if (r.manifest.selfContained) for (const line of selfContainedLines(r.manifest.selfContained, r.runtime.id)) ui.info(`  ${line}`);
   if (r.packed) {
     for (const l of packedLines(r.packed.manifest, r.packed)) ui.info(`  ${l}`);
     ui.info(
@@ -186,9 +182,9 @@ function summarize(
 }
 
 /** What the maintainer scripts generated, as the summary says it: what the layer ships, what was left out, what was made reproducible. */
-export function scriptsLines(r: Pick<BuildResult, 'scripts'>): string[] {
+export function scriptsLines(r: Pick<BuiltLayer, 'scripts'>): string[] {
   const g = r.scripts;
-  if (!g || g.skipped) return [];
+  if (g.skipped) return [];
   const shipped = g.generated.filter((x) => g.layerPaths.has(x.path));
   const out: string[] = [];
   const bytes = shipped.reduce((n, x) => n + x.bytes, 0);
@@ -205,7 +201,8 @@ export function scriptsLines(r: Pick<BuildResult, 'scripts'>): string[] {
   return out;
 }
 
-function printJson(r: BuildResult, output: object | undefined, verification?: Verification, gate?: GateReport): void {
+function printJson(r: DryRun | BuiltLayer, output: object | undefined, verification?: Verification, gate?: GateReport): void {
+  const b = r.kind === 'built' ? r : undefined;
   const doc = {
     target: r.target.id,
     arch: r.arch.lambda,
@@ -227,55 +224,56 @@ function printJson(r: BuildResult, output: object | undefined, verification?: Ve
       requested: p.requested,
       requiredBy: p.requiredBy,
       ...(p.repository ? { repository: p.repository } : {}),
-      layerBytes: r.manifest?.packages.find((m) => m.name === p.name)?.bytes,
+      layerBytes: b?.manifest.packages.find((m) => m.name === p.name)?.bytes,
     })),
     ...(supportNotes(r.plan, r.repositories).length ? { notes: supportNotes(r.plan, r.repositories) } : {}),
     fromRuntime: r.plan.fromRuntime,
     skew: r.plan.skew,
     recipes: r.recipes.map((x) => x.name),
     ...(output ? { output } : {}),
-    ...(r.report
-      ? {
-          dropped: r.report.dropped,
-          droppedLinks: r.report.droppedLinks.length,
-          wrapped: r.report.wrapped,
-          env: r.report.env,
-          alternatives: r.report.alternatives,
-          rewrittenInText: r.report.rewritten.length,
-          rewrittenInBinaries: r.report.binaries.rewrittenPaths.length,
-          rewrittenDirectories: r.report.binaries.rewrittenDirs,
-          unrewritable: r.report.binaries.unrewritable,
-          libraryPathFailed: r.report.binaries.libraryPathFailed,
-          strippedModes: r.report.strippedModes,
-          deduplicated: { files: r.report.deduplicated.linked.length, savedBytes: r.report.deduplicated.savedBytes },
-          unusable: r.unusable ?? [],
-        }
-      : {}),
-    ...(r.manifest?.selfContained ? { selfContained: r.manifest.selfContained } : {}),
-    ...(r.scripts
-      ? {
-          scripts: {
-            ran: !r.scripts.skipped,
-            ...(r.scripts.skipped ? { skipped: r.scripts.skipped } : {}),
-            reused: r.scripts.reused,
-            generated: r.scripts.generated.map((g) => ({ ...g, layerPath: r.scripts!.layerPaths.get(g.path) ?? null })),
-            leftOut: r.scripts.leftOut,
-            normalised: r.scripts.normalised,
-            failed: r.scripts.failed,
-            keptState: r.scripts.keptState,
-            notes: r.scripts.notes,
-          },
-        }
-      : {}),
-    ...(r.packed ? { packed: { ...r.packed.manifest, unpackMsMeasured: r.packed.unpackMs, reused: r.packed.reused, retargetedFiles: r.packed.retargetedFiles } } : {}),
-    ...(r.missing ? { missingLibraries: r.missing, elfChecked: r.elfChecked } : {}),
-    ...(r.versions?.length ? { missingVersions: r.versions } : {}),
+    ...(b ? builtJson(b) : {}),
     ...(gate ? { limit: { unzippedBytes: gate.unzippedBytes, limitBytes: gate.limitBytes } } : {}),
-    warnings: r.warnings,
+    warnings: r.diagnostics.warnings,
     cache: r.cache,
     // process.resourceUsage().maxRSS is in KiB
     stats: { durationMs: Math.round(performance.now()), maxRssBytes: process.resourceUsage().maxRSS * 1024 },
     ...(verification ? { verification: { image: verification.image, passed: verification.passed, checks: verification.checks.map(({ closure: _, ...c }) => c) } } : {}),
   };
   process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+}
+
+/** What --json says of a built layer beyond its plan: relocation, scripts, packing and the closure. */
+function builtJson(b: BuiltLayer): object {
+  const { report, scripts, packed } = b;
+  return {
+    dropped: report.dropped,
+    droppedLinks: report.droppedLinks.length,
+    wrapped: report.wrapped,
+    env: report.env,
+    alternatives: report.alternatives,
+    rewrittenInText: report.rewritten.length,
+    rewrittenInBinaries: report.binaries.rewrittenPaths.length,
+    rewrittenDirectories: report.binaries.rewrittenDirs,
+    unrewritable: report.binaries.unrewritable,
+    libraryPathFailed: report.binaries.libraryPathFailed,
+    strippedModes: report.strippedModes,
+    deduplicated: { files: report.deduplicated.linked.length, savedBytes: report.deduplicated.savedBytes },
+    unusable: b.unusable,
+    ...(b.manifest.selfContained ? { selfContained: b.manifest.selfContained } : {}),
+    scripts: {
+      ran: !scripts.skipped,
+      ...(scripts.skipped ? { skipped: scripts.skipped } : {}),
+      reused: scripts.reused,
+      generated: scripts.generated.map((g) => ({ ...g, layerPath: scripts.layerPaths.get(g.path) ?? null })),
+      leftOut: scripts.leftOut,
+      normalised: scripts.normalised,
+      failed: scripts.failed,
+      keptState: scripts.keptState,
+      notes: scripts.notes,
+    },
+    ...(packed ? { packed: { ...packed.manifest, unpackMsMeasured: packed.unpackMs, reused: packed.reused, retargetedFiles: packed.retargetedFiles } } : {}),
+    missingLibraries: b.missing,
+    elfChecked: b.elfChecked,
+    ...(b.versions.length ? { missingVersions: b.versions } : {}),
+  };
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { Diagnostics } from '../../util/diagnostics.js';
 import { gateLayer, madeElsewhereGateInput } from '../../check/gate.js';
 import { withLayerContents } from '../../layer/open.js';
 import { readLayerZip, type LayerZipInfo } from '../../publish/layer-zip.js';
@@ -44,7 +45,8 @@ export async function publishCommand(zipArg: string, opts: PublishCliOptions): P
   const zip = await readLayerZip(file);
   // what publish uploads passes the same gate as every layer yumda writes
   await withLayerContents(file, async (layer, tree) => {
-    gateLayer(madeElsewhereGateInput(tree, layer.manifest, opts.runtimeManifest), { allowMissing: !!opts.allowMissing, force: false, limit: 'layer' }, (w) => ui.warn(w));
+    const diagnostics = new Diagnostics((w) => ui.warn(w));
+    gateLayer(madeElsewhereGateInput(tree, layer.manifest, opts.runtimeManifest, diagnostics), { allowMissing: !!opts.allowMissing, force: false, limit: 'layer' }, diagnostics);
   });
   const noRuntime = noRuntimeWarning(loadTarget(zip.manifest.target));
   if (noRuntime) ui.warn(noRuntime);
