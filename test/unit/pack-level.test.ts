@@ -40,7 +40,10 @@ describe('the packed layer compression level', () => {
     expect(fast.report.manifest.compression.level).toBe(PACK_LEVEL);
     expect(fast.steps.filter((s) => s.startsWith('compressing'))).toEqual([`compressing the tree with zstd -${PACK_LEVEL} --long=27`]);
 
-    const tight = await pack(fast.bytes - 1);
+    // a limit just under the fast layer: not 1 byte under, since a second fast pack of the same tree
+    // once came out that much smaller on a loaded machine (then it fit, and the level stayed fast);
+    // level 19 is about 10% smaller here, far below this margin
+    const tight = await pack(fast.bytes - 4096);
     expect(tight.report.manifest.compression.level).toBe(PACK_TIGHT_LEVEL);
     expect(tight.steps).toContainEqual(
       expect.stringMatching(new RegExp(`^at zstd -${PACK_LEVEL} the layer is .*, over Lambda's limit: compressing again at -${PACK_TIGHT_LEVEL}$`)),
