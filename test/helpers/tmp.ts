@@ -23,11 +23,14 @@ export function removeTempDirs(): void {
 
 /** Layers and unpacked trees have read-only directories: made writable again before removal. */
 function removeTree(dir: string): void {
+  // retried (ENOTEMPTY, EBUSY): a CI run's arm64 file failed in its afterAll when something still
+  // wrote into its cache directory while the directory was being removed
+  const opts = { recursive: true, force: true, maxRetries: 10, retryDelay: 200 };
   try {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, opts);
   } catch {
     makeWritable(dir);
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, opts);
   }
 }
 
