@@ -50,9 +50,9 @@ export function installUcfFiles(tree: FileTree, records: string): string[] {
 }
 
 /**
- * The backend's log lines of a staging run, turned into progress: `download NAME …` (apt, as
- * each package starts) or `downloaded FILE` (dnf as each is in, yum once all are), then
- * `unpacked NAME`.
+ * The backend's log lines of a staging run, turned into progress: `downloaded FILE` as each
+ * package file is in (apt and dnf; yum once all are) and `unpacked NAME`, which apt interleaves
+ * with the downloads still running.
  * Sizes come from the plan; other lines pass through as details.
  */
 export function stagingProgress(packages: readonly PlannedPackage[], events: SessionEvents): (line: string) => void {
@@ -61,21 +61,32 @@ export function stagingProgress(packages: readonly PlannedPackage[], events: Ses
   const size = new Map(packages.map((p) => [p.name, p]));
   const download = new ProgressMeter({ what: 'downloading', unit: 'packages', total: packages.length, bytesTotal: sum(packages, (p) => p.downloadSize) }, emit);
   const unpack = new ProgressMeter({ what: 'unpacking', unit: 'packages', total: packages.length, bytesTotal: sum(packages, (p) => p.installedSize) }, emit);
+  let downloaded = 0;
   let downloadsDone = false;
   let unpacked = 0;
+  const finishDownloads = () => {
+    if (!downloadsDone) download.finish();
+    downloadsDone = true;
+  };
   const byFile = (file: string) => packages.find((p) => file.startsWith(`${p.name}-${p.version}`) || file.startsWith(`${p.name}_`));
   return (line) => {
-    const m = /^(download|downloaded|unpacked) (\S+)/.exec(line);
+    const m = /^(downloaded|unpacked) (\S+)/.exec(line);
     const p = m && (m[1] === 'downloaded' ? byFile(m[2]!) : size.get(m[2]!));
     if (!m || !p) return events.detail(line);
     if (m[1] === 'unpacked') {
-      // every download comes before the first unpack (apt-get download, then dpkg-deb -x)
-      if (!downloadsDone) download.finish();
-      downloadsDone = true;
+      // apt unpacks while the rest downloads; a backend that said no download is done with them
+      if (downloaded === 0) finishDownloads();
       unpacked++;
       unpack.add(1, p.installedSize);
-      if (unpacked === packages.length) unpack.finish();
-    } else download.add(1, p.downloadSize);
+      if (unpacked === packages.length) {
+        finishDownloads();
+        unpack.finish();
+      }
+    } else {
+      downloaded++;
+      download.add(1, p.downloadSize);
+      if (downloaded === packages.length) finishDownloads();
+    }
   };
 }
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveAptRepo, type DebPackage } from '../helpers/apt-repo.js';
@@ -74,6 +74,7 @@ const PACKAGES: DebPackage[] = [
     // ./usr, then a member named /usr/share/absolute-member/abs, as tar -P writes it
     dataTar: (root) => ['./usr', '-P', '--transform', `s|^${root}/elsewhere/|/usr/share/absolute-member/|`, `${root}/elsewhere/abs`],
   },
+  ...['plain-a', 'plain-b', 'plain-c', 'plain-d', 'plain-e', 'tampered'].map((name) => namesPackage(name, [['ok', `${name}\n`]])),
 ];
 
 function expectOneLine(r: BoundedResult, line: RegExp): void {
@@ -94,6 +95,11 @@ describe('hostile packages from an apt repository on loopback (debian12)', () =>
 
   beforeAll(async () => {
     repo = await serveAptRepo(PACKAGES);
+    // a mirror that serves other bytes than its signed index lists: one byte of the file changed, its size kept
+    const tampered = path.join(repo.dir, 'tampered_1.0_amd64.deb');
+    const bytes = readFileSync(tampered);
+    bytes[bytes.length - 1] ^= 0xff;
+    writeFileSync(tampered, bytes);
   }, 300_000);
   afterAll(async () => {
     await repo?.close();
@@ -162,6 +168,33 @@ describe('hostile packages from an apt repository on loopback (debian12)', () =>
       ['share/absolute-member/abs', 'absolute\n'],
       ['share/absolute-member/ok', 'x\n'],
     ]);
+  }, 400_000);
+
+  it('five packages downloaded four at a time: each unpacked, each in the layer', async () => {
+    const zip = path.join(work, 'five.zip');
+    const names = ['plain-a', 'plain-b', 'plain-c', 'plain-d', 'plain-e'];
+    const r = await runYumdaBounded(['install', ...names, '--target', 'debian12', '--no-default-repos', '--repo', repo.repo, '--out', zip], {
+      cwd: work,
+      timeoutMs: 300_000,
+      maxRssMiB: 1024,
+    });
+    expect(r.code, describeRun(r)).toBe(0);
+    const files = (await readZip(zip)).filter((e) => e.kind === 'file' && e.name.endsWith('/ok'));
+    expect(files.map((e) => [e.name, e.data?.toString()])).toEqual(names.map((n) => [`share/${n}/ok`, `${n}\n`]));
+  }, 400_000);
+
+  it('a package file whose bytes differ from the signed index: refused in one line naming it, nothing written', async () => {
+    const zip = path.join(work, 'tampered.zip');
+    const r = await runYumdaBounded(['install', 'plain-a', 'tampered', 'plain-b', '--target', 'debian12', '--no-default-repos', '--repo', repo.repo, '--out', zip], {
+      cwd: work,
+      timeoutMs: 300_000,
+      maxRssMiB: 1024,
+    });
+    expectOneLine(
+      r,
+      /^yumda: error: cannot download the packages from the debian12 repositories: Hash Sum mismatch: http:\/\/\S+\/tampered_1\.0_amd64\.deb; the file's SHA-256 is not the one the repository's signed index gives /,
+    );
+    expect(existsSync(zip)).toBe(false);
   }, 400_000);
 
   it('a 1 GiB file is allowed in an image: staged, relocated and written in bounded memory', async () => {

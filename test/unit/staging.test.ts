@@ -95,21 +95,20 @@ describe('stagingProgress: the backends’ log lines as progress', () => {
     return { states, details };
   }
 
-  it('apt: a download line per package, then an unpacked line each', () => {
-    const { states, details } = collect([
-      'download libfoo1 amd64 1.0-1 [100 B]',
-      'download foo-utils amd64 1.0-1 [300 B]',
-      'unpacked libfoo1',
-      'unpacked foo-utils',
-      'something else',
-    ]);
-    expect(states).toEqual(['downloading 1/2 100', 'downloading 2/2 400', 'downloading 2/2 400 final', 'unpacking 1/2 1000', 'unpacking 2/2 4000', 'unpacking 2/2 4000 final']);
+  it('apt: each file as it is in, unpacked while the others still download', () => {
+    const { states, details } = collect(['downloaded foo-utils_1.0-1_amd64.deb', 'unpacked foo-utils', 'downloaded libfoo1_1.0-1_amd64.deb', 'unpacked libfoo1', 'something else']);
+    expect(states).toEqual(['downloading 1/2 300', 'unpacking 1/2 3000', 'downloading 2/2 400', 'downloading 2/2 400 final', 'unpacking 2/2 4000', 'unpacking 2/2 4000 final']);
     expect(details).toEqual(['something else']);
+  });
+
+  it('a backend that reports no download: its meter ends at the first unpack', () => {
+    const { states } = collect(['unpacked libfoo1', 'unpacked foo-utils']);
+    expect(states).toEqual(['downloading 0/2 0 final', 'unpacking 1/2 1000', 'unpacking 2/2 4000', 'unpacking 2/2 4000 final']);
   });
 
   it('dnf: downloaded file names', () => {
     const { states } = collect(['downloaded foo-utils-1.0-1.x86_64.rpm', 'downloaded libfoo1-1.0-1.x86_64.rpm']);
-    expect(states).toEqual(['downloading 1/2 300', 'downloading 2/2 400']);
+    expect(states).toEqual(['downloading 1/2 300', 'downloading 2/2 400', 'downloading 2/2 400 final']);
   });
 
   it('without a progress event, every line stays a detail', () => {

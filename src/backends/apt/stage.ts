@@ -15,7 +15,8 @@ const ucfrTemplate = shellTemplate(new URL('./shims/ucfr.sh', import.meta.url));
 
 /**
  * The staging script for apt (stage.sh, run with bash in the build container, the planned
- * packages one per line in ARGS_FILE): download them, unpack each without its maintainer scripts,
+ * packages one per line in ARGS_FILE): download them four at a time, each checked against its
+ * SHA-256, and unpack each as it comes in, without its maintainer scripts,
  * keep the .deb for the scripts' later run, and record the links and config copies its postinst
  * would make.
  */
@@ -43,12 +44,16 @@ export async function stageDebs(c: Runner, ctx: ResolveContext, packages: Planne
   const r = await c.exec(['bash', '-c', aptStageScript()], {
     env: { APT_CONFIG, DEBIAN_FRONTEND: 'noninteractive' },
     onStdoutLine: (l) => {
-      if (/^Get:/.test(l)) log(l.replace(/^Get:\d+ \S+ \S+ \S+ /, 'download ').replace(/ \[/, ' ['));
-      else if (l.startsWith('unpacked ')) log(l);
+      if (l.startsWith('downloaded ') || l.startsWith('unpacked ')) log(l);
     },
   });
   if (r.exitCode === 0) return;
   const fetch = fetchFailure(`${r.stdout}\n${r.stderr}`);
-  if (fetch) throw new UserError(`cannot download the packages from the ${ctx.target.id} repositories: ${fetch}`, { hint: networkHint(ctx) });
+  if (fetch) {
+    const hint = /^Hash Sum mismatch/.test(fetch)
+      ? "the file's SHA-256 is not the one the repository's signed index gives (a mirror midway through a sync, a proxy's stale copy, or a file changed on the way); run again later, or with --refresh"
+      : networkHint(ctx);
+    throw new UserError(`cannot download the packages from the ${ctx.target.id} repositories: ${fetch}`, { hint });
+  }
   throw new UserError(`downloading and unpacking the packages failed: ${r.stderr.trim().split('\n').slice(-3).join(' ') || `exit status ${r.exitCode}`}`);
 }
