@@ -1,7 +1,8 @@
 /**
  * yumda's benchmark (`npm run bench`): cold, warm and changed-set builds against the naive way
  * (apt-get download + dpkg-deb -x + zip -ry in a fresh container), medians of several runs, peak
- * RSS, layer sizes, and relocation + zip of a staged tree in-process. Prints a table and writes
+ * RSS, layer sizes, each phase's time, relocation + zip of a staged tree in-process, and a packed
+ * Chromium build (one run, minutes; BENCH_PACKED=0 leaves it out). Prints a table and writes
  * bench/results/latest.json. Not a test: timings on a shared 2-core machine are noisy.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -36,6 +37,48 @@ interface Run {
   seconds: number;
   maxRssBytes?: number;
   zipBytes?: number;
+  /** Seconds per phase (phases()), from the build's --json timeline. */
+  phases?: Record<string, number>;
+}
+
+/** What a step's title says it is, in pipeline order; the last phase of a step runs until the next step. */
+const PHASES: Array<[string, RegExp]> = [
+  ['metadata', /^reading the .* repositories/],
+  ['resolve', /^resolving /],
+  ['download', /^downloading and unpacking /],
+  ['copy out', /^copying the unpacked packages out/],
+  ['scripts', /^(running the maintainer scripts|copying .* the scripts generated)/],
+  ['relocate', /^relocating /],
+  ['check', /^checking that every shared library/],
+  ['pack', /^(packing|copying .* into the build container to compress|compressing the tree|unpacking it once)/],
+  ['zip', /^writing /],
+];
+const PHASE_NAMES = ['start', ...PHASES.map(([n]) => n).flatMap((n) => (n === 'download' ? ['download', 'unpack'] : [n])), 'other'];
+
+/**
+ * Each phase's seconds from a build's timeline: from its step to the next; downloading and
+ * unpacking overlap (apt unpacks each file as it arrives), so `download` runs until the last file
+ * is in and `unpack` is what unpacking took after that.
+ */
+function phases(timeline: Array<{ atMs: number; event: string }>, endMs: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  const add = (name: string, ms: number) => {
+    out[name] = (out[name] ?? 0) + ms / 1000;
+  };
+  const steps = timeline.filter((t) => !t.event.endsWith(' done'));
+  add('start', steps[0]?.atMs ?? endMs);
+  for (const [i, t] of steps.entries()) {
+    const end = steps[i + 1]?.atMs ?? endMs;
+    const name = PHASES.find(([, re]) => re.test(t.event))?.[0] ?? 'other';
+    if (name !== 'download') {
+      add(name, end - t.atMs);
+      continue;
+    }
+    const downloaded = timeline.find((x) => x.event === 'downloading done' && x.atMs >= t.atMs && x.atMs <= end)?.atMs ?? end;
+    add('download', downloaded - t.atMs);
+    add('unpack', end - downloaded);
+  }
+  return out;
 }
 
 function median(xs: number[]): number {
@@ -43,17 +86,47 @@ function median(xs: number[]): number {
   return s[Math.floor((s.length - 1) / 2)]!;
 }
 
-function yumda(args: string[], cacheDir: string, out: string): Run & { packages: string[] } {
+function yumda(args: string[], cacheDir: string, out: string): Run & { packages: string[]; json: BuildJson } {
   const t = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [cli, 'install', ...args, '--target', 'debian12', '--out', out, '--cache-dir', cacheDir, '--json'], {
+  const target = args.includes('--target') ? [] : ['--target', 'debian12'];
+  const r = spawnSync(process.execPath, [cli, 'install', ...args, ...target, '--out', out, '--cache-dir', cacheDir, '--json'], {
     env: { ...process.env, YUMDA_DOCKER_NETWORK: network },
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
   const seconds = Number(process.hrtime.bigint() - t) / 1e9;
   if (r.status !== 0) throw new Error(`yumda ${args.join(' ')} failed: ${r.stderr.split('\n').slice(-3).join('\n')}`);
-  const json = JSON.parse(r.stdout) as { stats: { maxRssBytes: number }; packages: Array<{ name: string }> };
-  return { seconds, maxRssBytes: json.stats.maxRssBytes, zipBytes: statSync(out).size, packages: json.packages.map((p) => p.name) };
+  const json = JSON.parse(r.stdout) as BuildJson;
+  return {
+    seconds,
+    maxRssBytes: json.stats.maxRssBytes,
+    zipBytes: statSync(out).size,
+    packages: json.packages.map((p) => p.name),
+    json,
+    ...(json.stats.timeline ? { phases: phases(json.stats.timeline, json.stats.durationMs) } : {}),
+  };
+}
+
+interface BuildJson {
+  stats: { maxRssBytes: number; durationMs: number; timeline?: Array<{ atMs: number; event: string }> };
+  packages: Array<{ name: string }>;
+  packed?: { packedBytes: number; treeBytes: number; unpackMsMeasured: number; compression: { level: number } };
+}
+
+/** The median of each phase over runs. */
+function medianPhases(runs: Run[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of PHASE_NAMES) {
+    const xs = runs.map((r) => r.phases?.[name] ?? 0);
+    if (xs.some((x) => x > 0)) out[name] = median(xs);
+  }
+  return out;
+}
+
+function phaseLine(p: Record<string, number>): string {
+  return Object.entries(p)
+    .map(([n, x]) => `${n} ${x.toFixed(2)}`)
+    .join(', ');
 }
 
 function naiveImage(buildImage: string): string {
@@ -118,6 +191,29 @@ function listPlans(dir: string): string[] {
     .map((f) => f.slice(0, -5));
 }
 
+/**
+ * A packed Chromium layer from Debian 13 for debian12, from an empty cache (the repository
+ * metadata as it is): one run, it takes minutes. BENCH_PACKED=0 leaves it out.
+ */
+function packedChromium() {
+  const work = mkdtempSync(path.join(os.tmpdir(), 'yumda-bench-chromium-'));
+  try {
+    const r = yumda(['chromium', '--from', 'debian13', '--target', 'debian12', '--pack'], path.join(work, 'cache'), path.join(work, 'chromium.zip'));
+    const p = r.json.packed!;
+    return {
+      seconds: r.seconds,
+      maxRssBytes: r.maxRssBytes ?? 0,
+      packedBytes: p.packedBytes,
+      treeBytes: p.treeBytes,
+      level: p.compression.level,
+      unpackMs: p.unpackMsMeasured,
+      phases: r.phases ?? {},
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const buildImage = defaultBuildImage(loadTarget('debian12'));
   const image = naiveImage(buildImage);
@@ -160,6 +256,8 @@ async function main(): Promise<void> {
       warmSeconds: median(warm.map((r) => r.seconds)),
       changedSetSeconds: median(changed.map((r) => r.seconds)),
       naiveSeconds: median(naiveRuns.map((r) => r.seconds)),
+      coldPhases: medianPhases(cold),
+      warmPhases: medianPhases(warm),
       relocateAndZipSeconds: median(reloc),
       peakRssBytes: Math.max(...[...cold, ...warm, ...changed].map((r) => r.maxRssBytes ?? 0)),
       yumdaZipBytes: cold[0]!.zipBytes,
@@ -174,6 +272,7 @@ async function main(): Promise<void> {
       `${summary.warmSeconds.toFixed(2)} s`,
       `${summary.changedSetSeconds.toFixed(2)} s`,
       `${summary.naiveSeconds.toFixed(2)} s`,
+      `${(summary.coldSeconds / summary.naiveSeconds).toFixed(2)}x`,
       `${(summary.naiveSeconds / summary.warmSeconds).toFixed(1)}x`,
       `${summary.relocateAndZipSeconds.toFixed(2)} s`,
       mb(summary.peakRssBytes),
@@ -182,12 +281,25 @@ async function main(): Promise<void> {
     ]);
     rmSync(work, { recursive: true, force: true });
   }
-  const head = ['set', 'cold', 'warm', 'changed set', 'naive', 'naive/warm', 'relocate+zip', 'peak RSS', 'yumda zip', 'naive zip'];
+  const packed = process.env.BENCH_PACKED === '0' ? undefined : packedChromium();
+  if (packed) (results as Record<string, unknown>).packedChromium = packed;
+  const head = ['set', 'cold', 'warm', 'changed set', 'naive', 'cold/naive', 'naive/warm', 'relocate+zip', 'peak RSS', 'yumda zip', 'naive zip'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   console.log(`median of ${RUNS} runs on ${results.machine as string}`);
   console.log(line(head));
   for (const r of rows) console.log(line(r));
+  console.log('\nphases, seconds (median; download and unpack overlap: unpack is what remained after the last file was in)');
+  for (const [name, x] of Object.entries(results.sets as Record<string, { coldPhases: Record<string, number>; warmPhases: Record<string, number> }>)) {
+    console.log(`  ${name} cold: ${phaseLine(x.coldPhases)}`);
+    console.log(`  ${name} warm: ${phaseLine(x.warmPhases)}`);
+  }
+  if (packed) {
+    console.log(
+      `\nchromium --from debian13 --target debian12 --pack, cold: ${packed.seconds.toFixed(1)} s; archive ${(packed.packedBytes / 2 ** 20).toFixed(1)} MiB (zstd -${packed.level}) of a ${(packed.treeBytes / 2 ** 20).toFixed(1)} MiB tree; first-call unpack ${(packed.unpackMs / 1000).toFixed(1)} s (measured in the build container); peak RSS ${(packed.maxRssBytes / 2 ** 20).toFixed(0)} MiB`,
+    );
+    console.log(`  phases: ${phaseLine(packed.phases)}`);
+  }
   const outDir = path.join(root, 'bench/results');
   mkdirSync(outDir, { recursive: true });
   writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');

@@ -30,7 +30,17 @@ export class Reporter implements BuildEvents {
   private sourcesShown = false;
   private readonly started = Date.now();
 
+  /**
+   * When each step began and each long step's progress ended, in ms since the process started:
+   * --json's `stats.timeline`, from which the benchmark reads each phase's time.
+   */
+  readonly timeline: Array<{ atMs: number; event: string }> = [];
+
   constructor(readonly mode: OutputMode) {}
+
+  private mark(event: string): void {
+    this.timeline.push({ atMs: Math.round(performance.now()), event });
+  }
 
   private clearStatus(): void {
     if (this.statusShown) {
@@ -44,6 +54,7 @@ export class Reporter implements BuildEvents {
   }
 
   readonly step = (title: string): void => {
+    this.mark(title);
     if (this.mode === 'quiet') return;
     this.clearStatus();
     process.stderr.write(`[${this.elapsed()}] ${printable(title)}\n`);
@@ -68,6 +79,7 @@ export class Reporter implements BuildEvents {
    * --json get a plain line every few seconds and the last one, not one per package.
    */
   readonly progress = (state: ProgressState, final: boolean): void => {
+    if (final) this.mark(`${state.what} done`);
     if (this.mode === 'quiet') return;
     const line = progressLine(state);
     if (this.mode === 'tty') {

@@ -79,7 +79,7 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   const result = await buildLayer(buildSpec(requests, target.id, arch, opts), ui);
   if (result.kind === 'dry-run') {
     ui.done();
-    if (opts.json) printJson(result, undefined);
+    if (opts.json) printJson(result, ui.timeline, undefined);
     return;
   }
 
@@ -100,7 +100,7 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   const files = [...result.layer.values()].filter((e) => e.kind !== 'dir').length;
   const output = { path: out, format, zippedBytes: written.zip?.bytes, unzippedBytes: gate.unzippedBytes, entries: files, ...(written.sbom ? { sbom: written.sbom } : {}) };
   if (opts.json) {
-    printJson(result, output, verification, gate);
+    printJson(result, ui.timeline, output, verification, gate);
     return;
   }
   summarize(ui, result, output);
@@ -201,7 +201,7 @@ export function scriptsLines(r: Pick<BuiltLayer, 'scripts'>): string[] {
   return out;
 }
 
-function printJson(r: DryRun | BuiltLayer, output: object | undefined, verification?: Verification, gate?: GateReport): void {
+function printJson(r: DryRun | BuiltLayer, timeline: Reporter['timeline'], output: object | undefined, verification?: Verification, gate?: GateReport): void {
   const b = r.kind === 'built' ? r : undefined;
   const doc = {
     target: r.target.id,
@@ -236,7 +236,7 @@ function printJson(r: DryRun | BuiltLayer, output: object | undefined, verificat
     warnings: r.diagnostics.warnings,
     cache: r.cache,
     // process.resourceUsage().maxRSS is in KiB
-    stats: { durationMs: Math.round(performance.now()), maxRssBytes: process.resourceUsage().maxRSS * 1024 },
+    stats: { durationMs: Math.round(performance.now()), maxRssBytes: process.resourceUsage().maxRSS * 1024, timeline },
     ...(verification ? { verification: { image: verification.image, passed: verification.passed, checks: verification.checks.map(({ closure: _, ...c }) => c) } } : {}),
   };
   process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
