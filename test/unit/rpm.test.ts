@@ -6,7 +6,7 @@ import { parseInventory } from '../../src/registry/refresh.js';
 import type { Runtime, Target } from '../../src/registry/types.js';
 import type { ResolveContext } from '../../src/resolve/backend.js';
 import { newestFirst, parseRpmRepo } from '../../src/backends/rpm/resolve.js';
-import { displayRepoUrl, explainRpmFailure, helperError, missingFromRuntimeHint, parseHelperOutput, pinNevra, rpmJob } from '../../src/backends/rpm/helper.js';
+import { displayRepoUrl, explainRpmFailure, helperError, missingFromRuntimeHint, parseHelperOutput, pinNevra, rpmJob, type HelperError } from '../../src/backends/rpm/helper.js';
 import { stageScript } from '../../src/backends/rpm/stage.js';
 import { planFromResolution, sonameOf, type RpmPackageInfo } from '../../src/backends/rpm/plan.js';
 import { rpmPackage } from '../helpers/rpm-package.js';
@@ -345,7 +345,7 @@ describe('rpm backend pieces', () => {
       arch: parseArch('x86_64'),
       repositories: [{ id: 'amzn2-core', url: 'https://cdn.amazonlinux.com/2/core/latest/$basearch/mirror.list', mirrorlist: true }],
     } as unknown as ResolveContext;
-    it.each([
+    it.each<[HelperError, string, RegExp | undefined]>([
       // the helper's catch-all, from yum's URLGrabError while resolving (file lists are fetched on first use)
       [
         { kind: 'repo', message: '[Errno 14] curl#6 - "Could not resolve host: cdn.amazonlinux.com"', exception: 'URLGrabError' },

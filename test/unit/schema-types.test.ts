@@ -21,7 +21,7 @@ type Schema = {
   definitions?: Record<string, Schema>;
 };
 
-const PAIRS: Array<{ schema: string; file: string; type: string; codeOnly?: string[] }> = [
+const PAIRS: Array<{ schema: string; file: string; type: string; codeOnly?: string[]; definition?: string }> = [
   { schema: 'manifest', file: 'src/project/manifest.ts', type: 'ProjectDocument' },
   { schema: 'layer-manifest', file: 'src/format/layer-manifest.ts', type: 'LayerManifest' },
   { schema: 'lock', file: 'src/project/lock.ts', type: 'LockFile' },
@@ -31,6 +31,19 @@ const PAIRS: Array<{ schema: string; file: string; type: string; codeOnly?: stri
   { schema: 'package-names', file: 'src/registry/types.ts', type: 'PackageNamePairs' },
   // `file` is where the loader read the recipe from, not part of the document
   { schema: 'recipe', file: 'src/recipes/types.ts', type: 'Recipe', codeOnly: ['file'] },
+  // the rpm helper's replies: one definition per command, each the type its call sites get
+  ...(
+    [
+      ['refresh', 'RefreshReply'],
+      ['resolve', 'ResolveReply'],
+      ['versions', 'VersionsReply'],
+      ['provides', 'ProvidesReply'],
+      ['search', 'SearchReply'],
+      ['names', 'NamesReply'],
+      ['download', 'DownloadReply'],
+      ['error', 'ErrorReply'],
+    ] as const
+  ).map(([definition, type]) => ({ schema: 'rpm-helper-reply', file: 'src/backends/rpm/helper-reply.ts', type, definition })),
 ];
 
 const program = ts.createProgram(
@@ -92,10 +105,11 @@ function compare(t: ts.Type, given: Schema, root: Schema, where: string, codeOnl
 }
 
 describe('JSON schemas match the TypeScript types', () => {
-  it.each(PAIRS.map((p) => [`${p.schema}.schema.json ~ ${p.type}`, p] as const))('%s', (_, p) => {
+  it.each(PAIRS.map((p) => [`${p.schema}.schema.json${p.definition ? `#${p.definition}` : ''} ~ ${p.type}`, p] as const))('%s', (_, p) => {
     const schema = JSON.parse(readFileSync(path.join(repoRoot, 'schema', `${p.schema}.schema.json`), 'utf8')) as Schema;
     const problems: string[] = [];
-    compare(declaredType(p.file, p.type), schema, schema, p.type, p.codeOnly ?? [], problems);
+    const part = p.definition ? schema.definitions![p.definition]! : schema;
+    compare(declaredType(p.file, p.type), part, schema, p.type, p.codeOnly ?? [], problems);
     expect(problems).toEqual([]);
   });
 

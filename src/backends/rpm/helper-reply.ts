@@ -10,10 +10,81 @@ import path from 'node:path';
 import { UserError } from '../../util/errors.js';
 import { projectRoot } from '../../util/paths.js';
 import { describeSchemaError } from '../../util/schema.js';
+import type { RpmResolution } from './plan.js';
 
 /** The helper's commands, each with its own reply (see the helper's header). */
 export const HELPER_COMMANDS = ['refresh', 'resolve', 'versions', 'provides', 'search', 'names', 'download'] as const;
 export type HelperCommand = (typeof HELPER_COMMANDS)[number];
+
+/*
+ * The replies as the code reads them: one type per definition of the schema, compared with it
+ * field by field (test/unit/schema-types.test.ts), and picked by the command's name
+ * (`helper(c, ctx, ['names', …])` is a NamesReply), so that a call site cannot claim another shape.
+ */
+
+/** What the helper says of each repository a release package configured, by the repository's id in yumda. */
+export type Releases = Record<string, { package: string; repos: string[]; gpgcheck: boolean; keys: string[] }>;
+
+export interface RefreshReply {
+  repos: Record<string, number>;
+  /** Seconds since the metadata was fetched when it was fresh enough to reuse; null when fetched now. */
+  cachedAgeSeconds: number | null;
+  releases?: Releases;
+}
+
+export interface ResolveReply extends RpmResolution {
+  pins: { applied: string[]; missing: string[] };
+  releases?: Releases;
+}
+
+export interface VersionsReply {
+  versions: Array<{ epoch: number; version: string; release: string; arch: string }>;
+}
+
+export interface ProvidesReply {
+  packages: Array<{ name: string; evr: string; arch: string; repo: string }>;
+}
+
+export interface SearchReply {
+  packages: Array<{ name: string; evr: string; arch: string; summary: string; repo: string }>;
+  releases?: Releases;
+}
+
+export interface NamesReply {
+  names: string[];
+}
+
+export interface DownloadReply {
+  files: string[];
+  releases?: Releases;
+}
+
+/** The error the helper answers with (exit 3), whatever went wrong: see its header. */
+export interface HelperError {
+  kind: 'repo' | 'not-found' | 'unsatisfiable' | 'download' | 'release' | 'internal';
+  message: string;
+  spec?: string;
+  /** Every spec nothing matched (not-found). */
+  specs?: string[];
+  /** The release package that could not be read (release). */
+  release?: string;
+  /** The exception's class, when the helper's catch-all answered. */
+  exception?: string;
+}
+
+export interface ErrorReply {
+  error: HelperError;
+}
+
+export interface HelperReplies {
+  refresh: RefreshReply;
+  resolve: ResolveReply;
+  versions: VersionsReply;
+  provides: ProvidesReply;
+  search: SearchReply;
+  names: NamesReply;
+  download: DownloadReply;
+}
 
 const SCHEMA_FILE = 'schema/rpm-helper-reply.schema.json';
 

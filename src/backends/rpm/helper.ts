@@ -13,7 +13,9 @@ import type { Log, PackageRequest, ResolveContext, VersionPin } from '../../reso
 import { NotFoundError, notFoundError } from '../../resolve/backend.js';
 import { runtimeCapabilities } from './plan.js';
 import { parseEvr, parseReldep, satisfies } from './version.js';
-import { checkHelperReply } from './helper-reply.js';
+import { checkHelperReply, type ErrorReply, type HelperCommand, type HelperError, type HelperReplies, type Releases } from './helper-reply.js';
+
+export type { HelperError, Releases } from './helper-reply.js';
 
 export const HELPER = '/yumda/bin/yumda_rpm.py';
 export const JOB = '/yumda/etc/job.json';
@@ -85,19 +87,8 @@ export function displayRepoUrl(r: Repository, rpmArch: string, releasever: strin
   return r.mirrorlist ? `${url} (mirror list)` : url;
 }
 
-/** The error the helper answers with (exit 3), whatever went wrong: see its header. */
-export interface HelperError {
-  kind: 'repo' | 'not-found' | 'unsatisfiable' | 'download' | 'release' | 'internal' | string;
-  message: string;
-  spec?: string;
-  /** Every spec nothing matched (not-found). */
-  specs?: string[];
-  /** The exception's class, when the helper's catch-all answered. */
-  exception?: string;
-}
-
 /** The helper's JSON answer, or the one-line error it reports. */
-export function parseHelperOutput<T>(stdout: string, stderr: string, exitCode: number, what: string): T | { error: HelperError } {
+export function parseHelperOutput<T>(stdout: string, stderr: string, exitCode: number, what: string): T | ErrorReply {
   const line = stdout
     .trim()
     .split('\n')
@@ -205,28 +196,28 @@ const NEVER_EXPIRE = String(10 * 365 * 24 * 3600);
  * (builds may share the volume), and answers every failure in JSON: an error answer is thrown here
  * as the user reads it.
  */
-export async function helper<T>(
+export async function helper<C extends HelperCommand>(
   c: Runner,
   ctx: ResolveContext,
-  args: string[],
+  args: readonly [C, ...string[]],
   log: Log,
   what: string,
   opts: { env?: Record<string, string>; requests?: PackageRequest[] } = {},
-): Promise<T> {
-  const out = await helperAnswer<T>(c, ctx, args, log, what, opts);
+): Promise<HelperReplies[C]> {
+  const out = await helperAnswer(c, ctx, args, log, what, opts);
   if (isError(out)) throw helperError(out.error, ctx, opts.requests);
   return out;
 }
 
 /** The helper's answer, an error answer included (for the callers that look into it first). */
-export async function helperAnswer<T>(
+export async function helperAnswer<C extends HelperCommand>(
   c: Runner,
   ctx: ResolveContext,
-  args: string[],
+  args: readonly [C, ...string[]],
   log: Log,
   what: string,
   opts: { env?: Record<string, string> } = {},
-): Promise<T | { error: HelperError }> {
+): Promise<HelperReplies[C] | ErrorReply> {
   const manager = rpmManager(ctx.target);
   const r = await c.exec([interpreter(ctx), HELPER, ...args], {
     env: { LC_ALL: 'C.UTF-8', YUMDA_METADATA_EXPIRE: NEVER_EXPIRE, ...opts.env },
@@ -236,11 +227,8 @@ export async function helperAnswer<T>(
       if (line) log(DOWNLOADED.test(line) ? line : `${manager}: ${line}`);
     },
   });
-  return checkHelperReply(args[0]!, parseHelperOutput<T>(r.stdout, r.stderr, r.exitCode, `${manager} (${what})`));
+  return checkHelperReply(args[0], parseHelperOutput<HelperReplies[C]>(r.stdout, r.stderr, r.exitCode, `${manager} (${what})`));
 }
-
-/** What the helper says of each repository a release package configured, by the repository's id in yumda. */
-export type Releases = Record<string, { package: string; repos: string[]; gpgcheck: boolean; keys: string[] }>;
 
 /** The repository ids of yumda's own for the ones a release package's .repo files named (`amazonlinux-spal` for SPAL's own name). */
 export function releaseRepoIds(releases: Releases | undefined): Map<string, string> {
@@ -249,7 +237,7 @@ export function releaseRepoIds(releases: Releases | undefined): Map<string, stri
   return out;
 }
 
-export function isError(x: unknown): x is { error: HelperError } {
+export function isError(x: unknown): x is ErrorReply {
   return typeof x === 'object' && x !== null && 'error' in x;
 }
 

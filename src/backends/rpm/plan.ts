@@ -26,9 +26,9 @@ export interface RpmPackageInfo {
   installedSize: number;
   repo: string;
   location: string;
-  checksum?: { type: string; value: string } | null;
-  sourcerpm?: string | null;
-  license?: string | null;
+  checksum: { type: string; value: string } | null;
+  sourcerpm: string | null;
+  license: string | null;
   provides: string[];
   /** Each requirement with the closure's packages that provide it. */
   requires: Array<{ dep: string; providers: string[] }>;

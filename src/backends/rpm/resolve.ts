@@ -21,7 +21,7 @@ import { sha256 } from '../../util/hash.js';
 import type { Backend, Log, PackageRequest, ResolveContext } from '../../resolve/backend.js';
 import { rankHits } from '../../resolve/search.js';
 import { NotFoundError, notFoundError } from '../../resolve/backend.js';
-import { planFromResolution, type RpmResolution } from './plan.js';
+import { planFromResolution } from './plan.js';
 import { compareEvr, formatEvr, type Evr } from './version.js';
 import { plural } from '../../util/plural.js';
 import { RPM_CACHE_VOLUME_PREFIX } from '../../cache/metadata-volumes.js';
@@ -42,7 +42,6 @@ import {
   rpmJob,
   rpmManager,
   type HelperError,
-  type Releases,
 } from './helper.js';
 import { stageRpms } from './stage.js';
 
@@ -106,13 +105,7 @@ async function notFoundElsewhere(c: Runner, ctx: ResolveContext, err: HelperErro
   const from = newestTargetOf('deb')?.id;
   if (!optional.length) return from ? new NotFoundError(plain.message, { hint: notFoundHint(request.name, [], from).hint, missing: [request] }) : plain;
   log(`${request.name} is not in the ${ctx.target.id} repositories: looking in ${optional.map((o) => o.name.toUpperCase()).join(', ')}`);
-  const looked = await helperAnswer<{ packages: Array<{ name: string; evr: string; arch: string; repo: string }> }>(
-    c,
-    ctx,
-    ['provides', JOB_OPTIONAL, request.name],
-    log,
-    'looking in the optional repositories',
-  );
+  const looked = await helperAnswer(c, ctx, ['provides', JOB_OPTIONAL, request.name], log, 'looking in the optional repositories');
   const found = isError(looked) ? [] : looked.packages;
   const entries = optional.map((o) => ({
     name: o.name,
@@ -153,7 +146,7 @@ export const rpmBackend: Backend = {
   async refresh(c, ctx, log, freshness) {
     // the helper fetches when its stamp in the volume is older than this, and says whether it did
     const maxAge = freshness.force ? '0' : String(freshness.maxAgeMinutes * 60);
-    const r = await helper<{ repos: Record<string, number>; cachedAgeSeconds?: number | null; releases?: Releases }>(c, ctx, ['refresh', JOB], log, 'reading repositories', {
+    const r = await helper(c, ctx, ['refresh', JOB], log, 'reading repositories', {
       env: { YUMDA_METADATA_MAX_AGE: maxAge },
     });
     for (const [id, rel] of Object.entries(r.releases ?? {}))
@@ -165,13 +158,7 @@ export const rpmBackend: Backend = {
   },
 
   async resolve(c, ctx, requests, log) {
-    const answer = await helperAnswer<RpmResolution & { pins?: { applied: string[]; missing: string[] }; releases?: Releases }>(
-      c,
-      ctx,
-      ['resolve', JOB, ...requests.map(requestSpec)],
-      log,
-      'resolving',
-    );
+    const answer = await helperAnswer(c, ctx, ['resolve', JOB, ...requests.map(requestSpec)], log, 'resolving');
     if (isError(answer)) throw await notFoundElsewhere(c, ctx, answer.error, requests, log);
     // a release package's repositories go by yumda's id for them (what signatures and the plan name)
     const ids = releaseRepoIds(answer.releases);
@@ -186,13 +173,7 @@ export const rpmBackend: Backend = {
   },
 
   async search(c, ctx, words, limit, log) {
-    const r = await helper<{ packages: Array<{ name: string; evr: string; arch: string; summary: string; repo: string }>; releases?: Releases }>(
-      c,
-      ctx,
-      ['search', JOB, ...words],
-      log,
-      'searching',
-    );
+    const r = await helper(c, ctx, ['search', JOB, ...words], log, 'searching');
     // one entry per name: the machine's own architecture before noarch, as the resolver prefers
     const own = [...r.packages].sort((a, b) => Number(a.arch === 'noarch') - Number(b.arch === 'noarch'));
     const ids = releaseRepoIds(r.releases);
@@ -204,12 +185,12 @@ export const rpmBackend: Backend = {
   },
 
   async packageNames(c, ctx, log) {
-    const r = await helper<{ names: string[] }>(c, ctx, ['names', JOB], log, 'listing package names');
+    const r = await helper(c, ctx, ['names', JOB], log, 'listing package names');
     return r.names;
   },
 
   async candidates(c, ctx, name, log) {
-    const r = await helper<{ versions: Array<{ epoch: number; version: string; release: string }> }>(c, ctx, ['versions', JOB, name], log, 'listing versions');
+    const r = await helper(c, ctx, ['versions', JOB, name], log, 'listing versions');
     const versions = newestFirst(r.versions);
     if (versions.length === 0) throw notFoundError([{ name }], ctx.target.id);
     return versions;

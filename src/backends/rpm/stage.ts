@@ -6,7 +6,7 @@ import type { Runner } from '../../runner/types.js';
 import { alternativesRecorder, putShims, SHIM_DIR } from '../../stage/shims.js';
 import { UserError } from '../../util/errors.js';
 import { shellTemplate } from '../../util/template.js';
-import { DOWNLOADED, DOWNLOADS, helper, JOB, type Releases } from './helper.js';
+import { DOWNLOADED, DOWNLOADS, helper, JOB } from './helper.js';
 import { parseEvr } from './version.js';
 
 const stageTemplate = shellTemplate(new URL('./stage.sh', import.meta.url));
@@ -52,9 +52,7 @@ export async function stageRpms(c: Runner, ctx: ResolveContext, packages: Planne
     if (m) reported.add(m[1]!);
     log(line);
   };
-  const d = nevras.length
-    ? await helper<{ files: string[]; releases?: Releases }>(c, ctx, ['download', JOB, DOWNLOADS, ...nevras], logDownload, 'downloading')
-    : { files: [], releases: {} };
+  const d = nevras.length ? await helper(c, ctx, ['download', JOB, DOWNLOADS, ...nevras], logDownload, 'downloading') : { files: [], releases: {} };
   // what dnf did not report as it went (a package already in its cache; yum reports none)
   for (const f of d.files) if (!reported.has(path.posix.basename(f))) log(`downloaded ${path.posix.basename(f)}`);
   const repoOf = new Map(packages.map((p, i) => [nevras[i]!, p.repository]));
