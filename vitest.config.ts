@@ -17,7 +17,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          setupFiles: ['test/setup/temp-dirs.ts'],
+          setupFiles: ['test/setup/temp-dirs.ts', 'test/setup/base-images.ts'],
           // two files at a time: a build waits on downloads, the engine and containers much of the
           // time, so two share the 2 cores well (issue 23: CI within 40 minutes). The files do not
           // step on each other: each has its own cache directory, and what they look for in the

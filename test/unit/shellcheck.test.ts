@@ -83,7 +83,15 @@ const templates = (readdirSync(path.join(repoRoot, 'src'), { recursive: true }) 
   .map((f) => path.join('src', f))
   .sort();
 
-const files = ['.ci/run', '.ci/binfmt-arm64', 'scripts/action.sh', 'scripts/build-image.sh', 'images/yumda/entrypoint.sh', 'test/images/ensure-base-images.sh'];
+const files = [
+  '.ci/run',
+  '.ci/binfmt-arm64',
+  'scripts/action.sh',
+  'scripts/build-image.sh',
+  'images/yumda/entrypoint.sh',
+  'test/images/ensure-base-images.sh',
+  'test/images/ensure-all-base-images.sh',
+];
 
 async function shellcheck(script: string, shell: string): Promise<string> {
   const r = await run('shellcheck', ['--severity=warning', `--shell=${shell}`, '-'], { input: script });
