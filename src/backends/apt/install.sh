@@ -13,15 +13,9 @@ prepare() {
   extras=
 #end
   if [ -n "$extras" ]; then dpkg --purge $extras > meta/purge.log 2>&1 || echo "not every package the build image has beyond the runtime could be removed" >> meta/notes; fi
-  # one dpkg-deb per file and one dpkg-query in all: three processes per package took seconds
+  # one dpkg-query in all; the plan says what each package file is (pkgs/NAME.deb)
   dpkg-query -W -f='${db:Status-Abbrev}${Package} ${Version}\n' | awk '$1 == "ii" {print $2, $3}' > meta/installed
-  debs=
-  for f in pkgs/*.deb; do
-    [ -e "$f" ] || continue
-    pv=$(dpkg-deb -f "$f" Package Version | sed -n 's/^Package: //p; s/^Version: //p' | tr '\n' ' ')
-    grep -qxF "${pv% }" meta/installed && continue
-    debs="$debs $PWD/$f"
-  done
+  debs=$(awk -v dir="$PWD/pkgs" 'NR == FNR { have[$0]; next } !($0 in have) { printf " %s/%s.deb", dir, $1 }' meta/installed plan)
 }
 
 # apt installs the package files in dependency order, running every maintainer script and
@@ -43,7 +37,7 @@ install_packages() {
 }
 
 list_owned() {
-  names=$(for f in pkgs/*.deb; do dpkg-deb -f "$f" Package; done)
+  names=$(cut -d' ' -f1 plan)
   dpkg-query -L $names > meta/owned 2>/dev/null
   dpkg --verify $names > meta/modified 2>/dev/null
 }

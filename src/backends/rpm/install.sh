@@ -20,7 +20,8 @@ install_packages() {
 }
 
 list_owned() {
-  names=$(for f in pkgs/*.rpm; do rpm -qp --nosignature --qf '%{NAME}\n' "$f"; done)
+  # the plan says what each package file is (pkgs/NAME.rpm): no rpm -qp per file
+  names=$(cut -d' ' -f1 plan)
   rpm -ql $names > meta/owned 2>/dev/null
   rpm -V --nodeps $names > meta/modified 2>/dev/null
 }
