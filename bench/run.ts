@@ -23,6 +23,7 @@ import { loadRuntime } from '../src/registry/load.js';
 import { defaultBuildImage, type CachedPlan } from '../src/pipeline/build.js';
 import { loadTarget } from '../src/registry/load.js';
 import type { FileTree } from '../src/tree/types.js';
+import { PHASE_NAMES, phaseLine, phases } from '../src/pipeline/phases.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cli = path.join(root, 'dist/src/cli/main.js');
@@ -39,46 +40,6 @@ interface Run {
   zipBytes?: number;
   /** Seconds per phase (phases()), from the build's --json timeline. */
   phases?: Record<string, number>;
-}
-
-/** What a step's title says it is, in pipeline order; the last phase of a step runs until the next step. */
-const PHASES: Array<[string, RegExp]> = [
-  ['metadata', /^reading the .* repositories/],
-  ['resolve', /^resolving /],
-  ['download', /^downloading and unpacking /],
-  ['copy out', /^copying the unpacked packages out/],
-  ['scripts', /^(running the maintainer scripts|copying .* the scripts generated)/],
-  ['relocate', /^relocating /],
-  ['check', /^checking that every shared library/],
-  ['pack', /^(packing|copying .* into the build container to compress|compressing the tree|unpacking it once)/],
-  ['zip', /^writing /],
-];
-const PHASE_NAMES = ['start', ...PHASES.map(([n]) => n).flatMap((n) => (n === 'download' ? ['download', 'unpack'] : [n])), 'other'];
-
-/**
- * Each phase's seconds from a build's timeline: from its step to the next; downloading and
- * unpacking overlap (apt unpacks each file as it arrives), so `download` runs until the last file
- * is in and `unpack` is what unpacking took after that.
- */
-function phases(timeline: Array<{ atMs: number; event: string }>, endMs: number): Record<string, number> {
-  const out: Record<string, number> = {};
-  const add = (name: string, ms: number) => {
-    out[name] = (out[name] ?? 0) + ms / 1000;
-  };
-  const steps = timeline.filter((t) => !t.event.endsWith(' done'));
-  add('start', steps[0]?.atMs ?? endMs);
-  for (const [i, t] of steps.entries()) {
-    const end = steps[i + 1]?.atMs ?? endMs;
-    const name = PHASES.find(([, re]) => re.test(t.event))?.[0] ?? 'other';
-    if (name !== 'download') {
-      add(name, end - t.atMs);
-      continue;
-    }
-    const downloaded = timeline.find((x) => x.event === 'downloading done' && x.atMs >= t.atMs && x.atMs <= end)?.atMs ?? end;
-    add('download', downloaded - t.atMs);
-    add('unpack', end - downloaded);
-  }
-  return out;
 }
 
 function median(xs: number[]): number {
@@ -121,12 +82,6 @@ function medianPhases(runs: Run[]): Record<string, number> {
     if (xs.some((x) => x > 0)) out[name] = median(xs);
   }
   return out;
-}
-
-function phaseLine(p: Record<string, number>): string {
-  return Object.entries(p)
-    .map(([n, x]) => `${n} ${x.toFixed(2)}`)
-    .join(', ');
 }
 
 function naiveImage(buildImage: string): string {

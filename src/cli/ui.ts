@@ -1,3 +1,4 @@
+import type { TimelineEvent } from '../pipeline/phases.js';
 import { repositoryLines, type BuildEvents, type BuildSetup } from '../pipeline/build.js';
 import type { Arch } from '../registry/arch.js';
 import type { Repository, Target } from '../registry/types.js';
@@ -34,7 +35,7 @@ export class Reporter implements BuildEvents {
    * When each step began and each long step's progress ended, in ms since the process started:
    * --json's `stats.timeline`, from which the benchmark reads each phase's time.
    */
-  readonly timeline: Array<{ atMs: number; event: string }> = [];
+  readonly timeline: TimelineEvent[] = [];
 
   constructor(readonly mode: OutputMode) {}
 

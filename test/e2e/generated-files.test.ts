@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRuntime } from '../../src/registry/load.js';
 import type { Runtime } from '../../src/registry/types.js';
+import { logBuildPhases } from '../helpers/build-phases.js';
 import { run, runYumda } from '../helpers/cli.js';
 import { ensureRuntimeImage, runLambdaLike } from '../helpers/lambda.js';
 import { rpmStandin, type RpmStandin } from '../helpers/rpm-standin.js';
@@ -43,7 +44,9 @@ async function unzip(zip: string, dir: string): Promise<string> {
 async function install(args: string[]): Promise<InstallJson> {
   const r = await runYumda(['install', ...args, '--json']);
   if (r.code !== 0) throw new Error(`yumda install ${args.join(' ')} failed: ${r.stderr.split('\n').slice(-4).join('\n')}`);
-  return JSON.parse(r.stdout) as InstallJson;
+  logBuildPhases(`install ${args.join(' ')}`, JSON.parse(r.stdout));
+  const json = JSON.parse(r.stdout) as InstallJson;
+  return json;
 }
 
 describe('debian12: what maintainer scripts generate, Lambda-like', () => {

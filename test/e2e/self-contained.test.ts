@@ -11,6 +11,7 @@ import { ensureRicImage, invokeUnderRic } from '../helpers/ric.js';
 import { helveticaPdf, pdfObjects } from '../helpers/pdf.js';
 import { darkPixels, redPixels } from '../helpers/png.js';
 import { ephemeralStorageMb } from '../../src/format/packed.js';
+import { logBuildPhases } from '../helpers/build-phases.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -49,7 +50,9 @@ async function build(args: string[], dir: string): Promise<Built> {
   const r = await runYumda(['install', ...args, '--out-dir', dir, '--json']);
   if (r.code !== 0) throw new Error(`yumda install ${args.join(' ')} failed: ${r.stderr.split('\n').slice(-4).join('\n')}`);
   chmodSync(dir, 0o755);
-  return { dir, manifest: JSON.parse(readFileSync(path.join(dir, '.yumda/manifest.json'), 'utf8')), json: JSON.parse(r.stdout) };
+  const json = JSON.parse(r.stdout);
+  logBuildPhases(`install ${args.join(' ')}`, json);
+  return { dir, manifest: JSON.parse(readFileSync(path.join(dir, '.yumda/manifest.json'), 'utf8')), json };
 }
 
 describe('ffmpeg, tesseract and poppler from debian13 for debian12, self-contained', () => {
