@@ -1,6 +1,5 @@
-import path from 'node:path';
 import type { ReplacePolicy } from '../emit/outputs.js';
-import type { BuildSpec } from '../pipeline/build.js';
+import type { BuildRequest } from '../pipeline/request.js';
 import type { Arch } from '../registry/arch.js';
 import type { PackageFamily } from '../registry/types.js';
 import { parsePackageSpec, type PackageRequest } from '../resolve/backend.js';
@@ -52,28 +51,28 @@ export function parsePackageArg(arg: string, family: PackageFamily): PackageRequ
   return r;
 }
 
-/** The build the options of `install` (and `image`) describe. */
-export function buildSpec(requests: PackageRequest[], target: string, arch: Arch, opts: BuildOptions): BuildSpec {
+/** The build the options of `install` and `image` (or the fewer of `why`) ask for; buildSpec (pipeline/request.ts) adds the defaults. */
+export function buildRequest(packages: PackageRequest[], target: string, arch: Arch, opts: Partial<BuildOptions>): BuildRequest {
   return {
-    packages: requests,
+    packages,
     target,
     arch,
     buildImage: opts.buildImage,
     repos: opts.repo,
-    keep: { docs: !!opts.keepDocs, locales: !!opts.keepLocales, headers: !!opts.keepHeaders, staticLibs: !!opts.keepStatic },
-    keepUnusable: opts.keepUnusable ?? [],
-    recipeDirs: opts.recipes.map((r) => path.resolve(r)),
-    network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
-    cacheDir: opts.cacheDir,
-    refresh: !!opts.refresh,
-    dryRun: !!opts.dryRun,
-    local: !!opts.local,
-    disposable: !!opts.disposable,
-    defaultRepos: opts.defaultRepos !== false,
+    defaultRepos: opts.defaultRepos,
     runtimeManifest: opts.runtimeManifest,
-    pack: !!opts.pack,
+    keep: { docs: opts.keepDocs, locales: opts.keepLocales, headers: opts.keepHeaders, staticLibs: opts.keepStatic },
+    keepUnusable: opts.keepUnusable,
+    recipeDirs: opts.recipes,
+    network: opts.network,
+    cacheDir: opts.cacheDir,
+    refresh: opts.refresh,
+    dryRun: opts.dryRun,
+    local: opts.local,
+    disposable: opts.disposable,
+    pack: opts.pack,
     from: opts.from,
-    scripts: opts.scripts !== false,
+    scripts: opts.scripts,
   };
 }
 

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { buildLayer, gateBuild, parseRepos, type BuiltLayer, type BuildSpec, type Planned } from '../../pipeline/build.js';
+import { buildLayer, gateBuild, parseRepos, type BuiltLayer, type Planned } from '../../pipeline/build.js';
+import { buildSpec } from '../../pipeline/request.js';
+import { layerLabel, layerRequest } from '../../project/request.js';
 import { checkOutputs, checkReplaceable, type OutputTarget } from '../../emit/outputs.js';
 import { packNotNeeded } from '../../format/packed.js';
 import { writeLayerOutputs } from '../../emit/write.js';
@@ -17,10 +19,8 @@ import {
   lockPathFor,
   lockTarget,
   lockedLayer,
-  lockedRequests,
   LOCK_NAME,
   mergedLock,
-  pinsOf,
   readLock,
   requestDifferences,
   writeLock,
@@ -74,33 +74,6 @@ function jobRepositories(job: LayerJob) {
 /** What a layer's lock entry is checked against before resolving: its requests, repositories and runtime. */
 function declarationDifferences(job: LayerJob, runtime: LockedRuntime, locked: LockedLayer): string[] {
   return requestDifferences(job, jobRepositories(job), runtime, locked);
-}
-
-function label(job: LayerJob): string {
-  return `layer '${job.name}' (${job.target} ${job.arch.lambda})`;
-}
-
-/** What buildLayer is asked for one job of the manifest: its requests as written, no pins. */
-function buildSpec(job: LayerJob, opts: ProjectOptions & { refresh?: boolean }): BuildSpec {
-  return {
-    packages: job.packages,
-    target: job.target,
-    arch: job.arch,
-    buildImage: job.buildImage,
-    repos: job.repos,
-    defaultRepos: job.defaultRepos,
-    runtimeManifest: job.runtimeManifest,
-    refresh: !!opts.refresh,
-    keep: job.keep,
-    keepUnusable: job.keepUnusable,
-    recipeDirs: job.recipeDirs,
-    network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
-    cacheDir: opts.cacheDir,
-    name: job.name,
-    pack: job.pack,
-    from: job.from,
-    scripts: job.scripts,
-  };
 }
 
 function lockEntry(job: LayerJob, runtime: LockedRuntime, result: Planned): LockedLayer {
@@ -161,7 +134,7 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
     const layers = jobs.map((job) => ({
       name: job.name,
       arch: job.arch.lambda,
-      label: label(job),
+      label: layerLabel(job),
       differences: (locked: LockedLayer) => declarationDifferences(job, runtimes.get(job)!, locked),
     }));
     const problems = frozenMismatches(lock, layers, { manifestName, allLayers: !opts.layer.length });
@@ -177,17 +150,16 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
     const runtime = runtimes.get(job)!;
     const changed = locked ? declarationDifferences(job, runtime, locked) : [];
     const current = locked !== undefined && changed.length === 0;
-    ui.step(`${label(job)}${current ? `: versions from ${LOCK_NAME}` : locked ? `: ${changed.join('; ')}; resolving anew` : ''}`);
-    const warn = (w: string) => ui.warn(`${label(job)}: ${w}`);
-    const result = await buildLayer(
-      {
-        ...buildSpec(job, opts),
-        ...(current ? { packages: lockedRequests(job.packages, locked), pins: pinsOf(locked) } : {}),
-        ...(opts.frozen && locked ? { frozen: { locked, label: label(job) } } : {}),
-        dryRun: false,
-      },
-      { step: ui.step, detail: ui.detail, warn, plan: (plan, ctx) => ui.plan(plan, ctx) },
-    );
+    ui.step(`${layerLabel(job)}${current ? `: versions from ${LOCK_NAME}` : locked ? `: ${changed.join('; ')}; resolving anew` : ''}`);
+    const warn = (w: string) => ui.warn(`${layerLabel(job)}: ${w}`);
+    const request = layerRequest(job, {
+      network: opts.network,
+      cacheDir: opts.cacheDir,
+      refresh: opts.refresh,
+      lockedVersions: current ? locked : undefined,
+      frozenTo: opts.frozen ? locked : undefined,
+    });
+    const result = await buildLayer(buildSpec({ ...request, dryRun: false }), { step: ui.step, detail: ui.detail, warn, plan: (plan, ctx) => ui.plan(plan, ctx) });
     const entry = lockEntry(job, runtime, result);
     entries.push(entry);
     outputs.push(await writeOutputs(job, result, ui, lockChanges(locked, entry), opts));
@@ -231,8 +203,8 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
 /** Every file and directory the jobs will write, for checking before any build starts. */
 function outputTargets(jobs: LayerJob[]): OutputTarget[] {
   return jobs.flatMap((job) => [
-    ...(job.outputs.zip ? [{ path: job.outputs.zip, kind: 'zip' as const, what: `outputs.zip of ${label(job)}`, withSbom: true }] : []),
-    ...(job.outputs.dir ? [{ path: job.outputs.dir, kind: 'dir' as const, what: `outputs.dir of ${label(job)}` }] : []),
+    ...(job.outputs.zip ? [{ path: job.outputs.zip, kind: 'zip' as const, what: `outputs.zip of ${layerLabel(job)}`, withSbom: true }] : []),
+    ...(job.outputs.dir ? [{ path: job.outputs.dir, kind: 'dir' as const, what: `outputs.dir of ${layerLabel(job)}` }] : []),
   ]);
 }
 
@@ -241,7 +213,7 @@ async function writeOutputs(job: LayerJob, result: BuiltLayer, ui: Reporter, cha
   const written = await writeLayerOutputs(gate.layer, result.sbom, job.outputs, {
     cacheDir: cachePaths(opts.cacheDir).zips,
     createParents: true,
-    what: { zip: `outputs.zip of ${label(job)}`, dir: `outputs.dir of ${label(job)}` },
+    what: { zip: `outputs.zip of ${layerLabel(job)}`, dir: `outputs.dir of ${layerLabel(job)}` },
     warn: (w) => ui.warn(w),
     step: (t) => ui.step(t.replace(process.cwd() + path.sep, '')),
   });
@@ -274,8 +246,12 @@ export async function updateCommand(opts: ProjectOptions): Promise<void> {
   const entries: LockedLayer[] = [];
   const report: Array<{ name: string; arch: string; changes: string[] }> = [];
   for (const job of jobs) {
-    ui.step(label(job));
-    const result = await buildLayer({ ...buildSpec(job, { ...opts, refresh: true }), dryRun: true }, { step: ui.step, detail: ui.detail, plan: () => undefined });
+    ui.step(layerLabel(job));
+    const result = await buildLayer(buildSpec({ ...layerRequest(job, { network: opts.network, cacheDir: opts.cacheDir, refresh: true }), dryRun: true }), {
+      step: ui.step,
+      detail: ui.detail,
+      plan: () => undefined,
+    });
     const entry = lockEntry(job, layerRuntime(job, project.dir), result);
     entries.push(entry);
     report.push({ name: job.name, arch: job.arch.lambda, changes: lockChanges(findLocked(lock, job.name, job.arch.lambda), entry) });

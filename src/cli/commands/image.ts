@@ -18,7 +18,8 @@ import { loadTarget } from '../../registry/load.js';
 import { UserError } from '../../util/errors.js';
 import { withTempDir } from '../../util/tempdir.js';
 import { Reporter, outputMode } from '../ui.js';
-import { buildSpec, parsePackageArg, replacePolicy, type BuildOptions } from '../build-options.js';
+import { buildRequest, parsePackageArg, replacePolicy, type BuildOptions } from '../build-options.js';
+import { buildSpec } from '../../pipeline/request.js';
 import type { GatedLayer } from '../../format/gated.js';
 
 export interface ImageOptions extends BuildOptions {
@@ -137,7 +138,7 @@ export async function imageCommand(packages: string[], opts: ImageOptions): Prom
     const target = loadTarget(opts.target);
     // the packages are named as --from's distribution names them
     const requests = packages.map((p) => parsePackageArg(p, loadTarget(opts.from ?? target.id).family));
-    const result = await buildLayer({ ...buildSpec(requests, target.id, arch, opts), dryRun: false, output: 'image' }, ui, diagnostics);
+    const result = await buildLayer(buildSpec({ ...buildRequest(requests, target.id, arch, opts), dryRun: false, output: 'image' }), ui, diagnostics);
     gate = gateBuild(result, gateOptions);
     made = await makeImage(gate.layer, result.manifest, arch, req, ui);
   }

@@ -14,7 +14,8 @@ import { dockerfileSnippet } from '../../emit/dockerfile.js';
 import { toolVersion } from '../../util/version.js';
 import { UserError } from '../../util/errors.js';
 import { Reporter, outputMode, supportNotes } from '../ui.js';
-import { buildSpec, parsePackageArg, replacePolicy, type BuildOptions } from '../build-options.js';
+import { buildRequest, parsePackageArg, replacePolicy, type BuildOptions } from '../build-options.js';
+import { buildSpec } from '../../pipeline/request.js';
 import { runVerification, verdict, type Verification } from '../../check/verification.js';
 import { plural } from '../../util/plural.js';
 import { ENV_PATH, EXEC_WRAPPER_PATH, LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../../format/lambda.js';
@@ -76,7 +77,7 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   }
   const ui = new Reporter(outputMode(opts));
 
-  const result = await buildLayer(buildSpec(requests, target.id, arch, opts), ui);
+  const result = await buildLayer(buildSpec(buildRequest(requests, target.id, arch, opts)), ui);
   if (result.kind === 'dry-run') {
     ui.done();
     if (opts.json) printJson(result, ui.timeline, undefined);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { searchPackages } from '../../pipeline/query.js';
+import { querySpec } from '../../pipeline/request.js';
 import { parseArch } from '../../registry/arch.js';
 import type { SearchHit } from '../../resolve/search.js';
 import { UserError } from '../../util/errors.js';
@@ -53,16 +54,16 @@ export async function searchCommand(words: string[], opts: SearchOptions): Promi
   if (blank !== undefined) throw new UserError('an empty search word matches everything: give words to look for');
   const ui = new Reporter(outputMode(opts));
   const { hits, total, ctx } = await searchPackages(
-    {
+    querySpec({
       target: opts.target,
       arch: parseArch(opts.arch),
       repos: opts.repo,
-      defaultRepos: opts.defaultRepos !== false,
+      defaultRepos: opts.defaultRepos,
       buildImage: opts.buildImage,
-      network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
-      refresh: !!opts.refresh,
-      local: !!opts.local,
-    },
+      network: opts.network,
+      refresh: opts.refresh,
+      local: opts.local,
+    }),
     words,
     limit,
     ui,

@@ -8,7 +8,8 @@ import { UserError } from '../../util/errors.js';
 import { shortList } from '../../util/format.js';
 import { printable } from '../../util/printable.js';
 import { Reporter, outputMode } from '../ui.js';
-import { buildSpec, parsePackageArg, type BuildOptions } from '../build-options.js';
+import { buildRequest, parsePackageArg, type BuildOptions } from '../build-options.js';
+import { buildSpec, querySpec } from '../../pipeline/request.js';
 
 export interface WhyOptions
   extends Pick<
@@ -57,7 +58,7 @@ export async function whyCommand(pkg: string, requested: string[], opts: WhyOpti
   const ui = new Reporter(outputMode(opts));
   // the plan as install --dry-run resolves it, without printing it: the chains are the answer
   const events: BuildEvents = { step: ui.step, detail: ui.detail, progress: ui.progress, warn: (l) => ui.warn(l), plan: () => undefined };
-  const result = await buildLayer(buildSpec(requests, target.id, parseArch(opts.arch), { ...opts, recipes: [], dryRun: true }), events);
+  const result = await buildLayer(buildSpec({ ...buildRequest(requests, target.id, parseArch(opts.arch), opts), dryRun: true }), events);
   ui.done();
   const { plan } = result;
   const roots = result.requests.map((r) => r.name);
@@ -69,17 +70,18 @@ export async function whyCommand(pkg: string, requested: string[], opts: WhyOpti
       throw new UserError(`${wanted} is not in ${of}: the ${runtime.id} runtime has it, so the layer does not ship it`);
     // yumda installs no recommended package: a package only recommended somewhere along the way is left out
     const weak = await closureWithRecommends(
-      {
+      // as the plan was resolved, but from the metadata it just read: no --refresh again
+      querySpec({
         target: target.id,
         arch: result.arch,
         repos: opts.repo,
-        defaultRepos: opts.defaultRepos !== false,
+        defaultRepos: opts.defaultRepos,
         buildImage: opts.buildImage,
-        network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
-        local: !!opts.local,
+        network: opts.network,
+        local: opts.local,
         from: opts.from,
         runtimeManifest: opts.runtimeManifest,
-      },
+      }),
       result.requests,
       events,
     );
