@@ -27,9 +27,13 @@ export function dockerNetwork(asked: string | undefined, env: NodeJS.ProcessEnv 
  * The build a request describes, every default filled in: the target's repositories too, nothing
  * extra kept, the maintainer scripts run, a plain (not packed) layer in a build container, the
  * cached metadata and plans reused while fresh, and the recipe directories as absolute paths.
- * `dryRun` keeps the type it was given, so buildLayer's result type follows it.
+ * A request that says `dryRun: true` or `dryRun: false` outright gets a spec that says it too, so
+ * buildLayer's result type follows it (a DryRun, or a BuiltLayer).
  */
-export function buildSpec<D extends boolean = false>(req: BuildRequest & { dryRun?: D }, env: NodeJS.ProcessEnv = process.env): BuildSpec & { dryRun: D } {
+export function buildSpec(req: BuildRequest & { dryRun: true }, env?: NodeJS.ProcessEnv): BuildSpec & { dryRun: true };
+export function buildSpec(req: BuildRequest & { dryRun: false }, env?: NodeJS.ProcessEnv): BuildSpec & { dryRun: false };
+export function buildSpec(req: BuildRequest, env?: NodeJS.ProcessEnv): BuildSpec;
+export function buildSpec(req: BuildRequest, env: NodeJS.ProcessEnv = process.env): BuildSpec {
   const keep = req.keep ?? {};
   return {
     packages: req.packages,
@@ -45,7 +49,7 @@ export function buildSpec<D extends boolean = false>(req: BuildRequest & { dryRu
     network: dockerNetwork(req.network, env),
     cacheDir: req.cacheDir,
     refresh: req.refresh ?? false,
-    dryRun: req.dryRun ?? (false as D),
+    dryRun: req.dryRun ?? false,
     frozen: req.frozen,
     local: req.local ?? false,
     disposable: req.disposable ?? false,

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { buildRequest, type BuildOptions } from '../../src/cli/build-options.js';
 import { buildSpec, querySpec, type BuildRequest } from '../../src/pipeline/request.js';
 import type { BuildSpec } from '../../src/pipeline/spec.js';
@@ -83,6 +83,16 @@ describe('buildSpec: the defaults of a build', () => {
     ['the one asked for over YUMDA_DOCKER_NETWORK', 'bridge', { YUMDA_DOCKER_NETWORK: 'host' }, 'bridge'],
   ])('network: %s', (_what, network, env, expected) => {
     expect(buildSpec({ packages: jq, target: 'debian12', arch: x86, network }, env).network).toBe(expected);
+  });
+
+  it('says dryRun in its type only when the request says it outright (checked by tsc)', () => {
+    const request = { packages: jq, target: 'debian12', arch: x86 };
+    expectTypeOf(buildSpec({ ...request, dryRun: true }).dryRun).toEqualTypeOf<true>();
+    expectTypeOf(buildSpec({ ...request, dryRun: false }).dryRun).toEqualTypeOf<false>();
+    // a flag commander leaves undefined may be either
+    const flag = undefined as true | undefined;
+    expectTypeOf(buildSpec({ ...request, dryRun: flag }).dryRun).toEqualTypeOf<boolean | undefined>();
+    expect(buildSpec({ ...request, dryRun: flag }, noEnv).dryRun).toBe(false);
   });
 
   it('reads YUMDA_DOCKER_NETWORK from the environment when none is given', () => {
