@@ -1,6 +1,11 @@
 import path from 'node:path';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { buildRequest, type BuildOptions } from '../../src/cli/build-options.js';
+import { Command } from '@commander-js/extra-typings';
+import { addBuildOptions, buildRequest, type BuildOptions } from '../../src/cli/build-options.js';
+import type { WhyOptions } from '../../src/cli/commands/why.js';
+import type { InstallOptions } from '../../src/cli/commands/install.js';
+import type { PublishOptions } from '../../src/cli/commands/publish.js';
+import type { BuildOptions as ProjectBuildOptions } from '../../src/cli/commands/build.js';
 import { buildSpec, querySpec, type BuildRequest } from '../../src/pipeline/request.js';
 import type { BuildSpec } from '../../src/pipeline/spec.js';
 import type { LockedLayer } from '../../src/project/lock.js';
@@ -154,39 +159,60 @@ describe('querySpec: the defaults of search and why', () => {
   });
 });
 
-describe('install and image: their options as a build', () => {
-  /** The options commander gives `install jq` with nothing else on the command line. */
-  const parsed: BuildOptions = { target: 'debian12', arch: 'x86_64', repo: [], recipes: [], keepUnusable: [], defaultRepos: true, scripts: true };
+describe('install and image: their options, as commander parses them, as a build', () => {
+  /** The build options of a command line, parsed by their declarations (cli/build-options.ts). */
+  function parse(args: string[]): BuildOptions {
+    const cmd = addBuildOptions(new Command('install').argument('<packages...>').exitOverride());
+    return cmd.parse(['jq', ...args], { from: 'user' }).opts();
+  }
 
-  it.each<[string, Partial<BuildOptions>, Partial<BuildSpec>]>([
-    ['no options: every default', {}, {}],
-    ['--build-image', { buildImage: 'b:1' }, { buildImage: 'b:1' }],
-    ['--repo, twice', { repo: ['a', 'b'] }, { repos: ['a', 'b'] }],
-    ['--no-default-repos', { defaultRepos: false }, { defaultRepos: false }],
-    ['--runtime-manifest', { runtimeManifest: 'rt.json' }, { runtimeManifest: 'rt.json' }],
-    ['--recipes, relative', { recipes: ['my-recipes'] }, { recipeDirs: [path.resolve('my-recipes')] }],
-    ['--network', { network: 'host' }, { network: 'host' }],
-    ['--keep-docs', { keepDocs: true }, { keep: { ...DEFAULTS.keep, docs: true } }],
-    ['--keep-locales', { keepLocales: true }, { keep: { ...DEFAULTS.keep, locales: true } }],
-    ['--keep-headers', { keepHeaders: true }, { keep: { ...DEFAULTS.keep, headers: true } }],
-    ['--keep-static', { keepStatic: true }, { keep: { ...DEFAULTS.keep, staticLibs: true } }],
-    ['--keep-unusable', { keepUnusable: ['x11'] }, { keepUnusable: ['x11'] }],
-    ['--pack', { pack: true }, { pack: true }],
-    ['--no-scripts', { scripts: false }, { scripts: false }],
-    ['--refresh', { refresh: true }, { refresh: true }],
-    ['--dry-run', { dryRun: true }, { dryRun: true }],
-    ['--cache-dir', { cacheDir: '/c' }, { cacheDir: '/c' }],
-    ['--local --disposable', { local: true, disposable: true }, { local: true, disposable: true }],
-    ['--from', { from: 'debian13' }, { from: 'debian13' }],
-    // what is not a build's: the outputs, the gate, the output format
-    ['--force, --allow-missing, --json, --quiet', { force: true, allowMissing: true, json: true, quiet: true }, {}],
-  ])('%s', (_what, opts, changed) => {
-    expect(buildSpec(buildRequest(jq, 'debian12', x86, { ...parsed, ...opts }), noEnv)).toStrictEqual({ ...DEFAULTS, ...changed });
+  it('gives the defaults commander fills in: the repeatable options empty, the --no- ones true', () => {
+    expect(parse([])).toStrictEqual({ target: 'al2023', arch: 'x86_64', repo: [], defaultRepos: true, recipes: [], keepUnusable: [], scripts: true });
+  });
+
+  it.each<[string, Partial<BuildSpec>]>([
+    ['', {}],
+    ['--build-image b:1', { buildImage: 'b:1' }],
+    ['--repo a --repo b', { repos: ['a', 'b'] }],
+    ['--no-default-repos', { defaultRepos: false }],
+    ['--runtime-manifest /rt.json', { runtimeManifest: '/rt.json' }],
+    ['--recipes my-recipes', { recipeDirs: [path.resolve('my-recipes')] }],
+    ['--network host', { network: 'host' }],
+    ['--keep-docs', { keep: { ...DEFAULTS.keep, docs: true } }],
+    ['--keep-locales', { keep: { ...DEFAULTS.keep, locales: true } }],
+    ['--keep-headers', { keep: { ...DEFAULTS.keep, headers: true } }],
+    ['--keep-static', { keep: { ...DEFAULTS.keep, staticLibs: true } }],
+    ['--keep-docs --keep-locales --keep-headers --keep-static', { keep: { docs: true, locales: true, headers: true, staticLibs: true } }],
+    ['--keep-unusable gpu-drivers --keep-unusable all', { keepUnusable: ['gpu-drivers', 'all'] }],
+    ['--pack', { pack: true }],
+    ['--no-scripts', { scripts: false }],
+    ['--refresh', { refresh: true }],
+    ['--cache-dir /c', { cacheDir: '/c' }],
+    ['--from debian13', { from: 'debian13' }],
+    // the target and architecture are the command's to check (loadTarget, parseArch), not the request's
+    ['-t debian13 -a arm64', {}],
+    // what is not a build's: the gate, the output format
+    ['--allow-missing --json -q', {}],
+  ])('%s', (args, changed) => {
+    expect(buildSpec(buildRequest(jq, 'debian12', x86, parse(args.split(' ').filter(Boolean))), noEnv)).toStrictEqual({ ...DEFAULTS, ...changed });
+  });
+
+  it("the handlers' option types are the declarations' (checked by tsc: a misspelt or retyped option does not compile)", () => {
+    expectTypeOf<InstallOptions>().toHaveProperty('outDir');
+    expectTypeOf<InstallOptions>().not.toHaveProperty('outdir');
+    expectTypeOf<InstallOptions['dryRun']>().toEqualTypeOf<true | undefined>();
+    expectTypeOf<InstallOptions['run']>().toEqualTypeOf<string[]>();
+    expectTypeOf<InstallOptions['keepUnusable']>().toEqualTypeOf<string[]>();
+    expectTypeOf<BuildOptions['defaultRepos']>().toEqualTypeOf<boolean>();
+    expectTypeOf<BuildOptions['scripts']>().toEqualTypeOf<boolean>();
+    expectTypeOf<PublishOptions['name']>().toEqualTypeOf<string>();
+    expectTypeOf<ProjectBuildOptions['layer']>().toEqualTypeOf<string[]>();
+    expectTypeOf<ProjectBuildOptions>().not.toHaveProperty('keepDocs');
   });
 
   it("why's fewer options: what it does not have is the default", () => {
-    const why = { target: 'debian12', arch: 'x86_64', repo: ['a'], defaultRepos: true, local: true, limit: '5' };
-    expect(buildSpec({ ...buildRequest(jq, 'debian12', x86, why), dryRun: true }, noEnv)).toStrictEqual({ ...DEFAULTS, repos: ['a'], local: true, dryRun: true });
+    const why: WhyOptions = { target: 'debian12', arch: 'x86_64', repo: ['a'], defaultRepos: true, local: true, limit: '5' };
+    expect(buildSpec({ ...buildRequest(jq, 'debian12', x86, why), local: why.local, dryRun: true }, noEnv)).toStrictEqual({ ...DEFAULTS, repos: ['a'], local: true, dryRun: true });
   });
 });
 

@@ -425,7 +425,16 @@ describe('PackageCache keeps the package file, for the scripts', () => {
 });
 
 describe('--no-scripts', () => {
-  const opts = (o: Partial<BuildOptions>): BuildOptions => ({ target: 'debian12', arch: 'x86_64', repo: [], recipes: [], ...o });
+  const opts = (o: Partial<BuildOptions>): BuildOptions => ({
+    target: 'debian12',
+    arch: 'x86_64',
+    repo: [],
+    recipes: [],
+    keepUnusable: [],
+    defaultRepos: true,
+    scripts: true,
+    ...o,
+  });
 
   it('the build it describes runs no scripts; without it (commander sets scripts: true), it does', () => {
     expect(buildSpec(buildRequest([{ name: 'jq' }], 'debian12', parseArch('x86_64'), opts({ scripts: false }))).scripts).toBe(false);

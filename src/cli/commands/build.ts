@@ -1,3 +1,4 @@
+import type { Command, OptionValues } from '@commander-js/extra-typings';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { buildLayer, gateBuild, parseRepos, type BuiltLayer, type Planned } from '../../pipeline/build.js';
@@ -31,25 +32,57 @@ import {
 import { loadTarget } from '../../registry/load.js';
 import { UserError } from '../../util/errors.js';
 import { Reporter, outputMode } from '../ui.js';
+import { collect, type NoOptions, type OptionsOf } from '../options.js';
 import { plural } from '../../util/plural.js';
 
-export interface ProjectOptions {
-  manifest?: string;
-  layer: string[];
-  network?: string;
-  cacheDir?: string;
-  json?: boolean;
-  quiet?: boolean;
+/**
+ * The options of the commands that work on the manifest (`build`, `update`), added after the
+ * command's own, so they come after them in its help.
+ */
+function addProjectOptions<Args extends unknown[], Opts extends OptionValues, GlobalOpts extends OptionValues>(cmd: Command<Args, Opts, GlobalOpts>) {
+  return cmd
+    .option('-m, --manifest <file>', 'the manifest (default: yumda.json, yumda.yaml or yumda.yml in the current directory)')
+    .option('-l, --layer <name>', 'only this layer of the manifest (repeatable)', collect, [])
+    .option('--network <mode>', 'Docker network mode for build containers (env YUMDA_DOCKER_NETWORK)')
+    .option('--cache-dir <dir>', 'cache directory (default: $XDG_CACHE_HOME/yumda or ~/.cache/yumda)')
+    .option('--json', 'print a machine-readable result on stdout (progress goes to stderr)')
+    .option('-q, --quiet', 'print nothing but errors');
 }
 
-export interface BuildOptions extends ProjectOptions {
-  frozen?: boolean;
-  /** Write outputs the manifest names outside its directory (a manifest you trust). */
-  allowOutside?: boolean;
-  /** Write every layer even when a library is missing (the manifest's allowMissing, for all layers). */
-  allowMissing?: boolean;
-  /** Fetch repository metadata and resolve again even when the cached ones are fresh. */
-  refresh?: boolean;
+function declareBuild(program: Command) {
+  return addProjectOptions(
+    program
+      .command('build')
+      .description(
+        'Build every layer of the manifest (yumda.json / yumda.yaml) with an SBOM beside each zip, and write yumda.lock ' +
+          '(exact versions, checksums, build image). Layers whose declaration is unchanged keep their locked versions.',
+      )
+      .option('--frozen', 'fail if the manifest or the resolution differs from yumda.lock; never rewrite it (for CI)')
+      .option('--allow-missing', "write every layer even when a shipped binary needs a library neither the layer nor the runtime has (the manifest's allowMissing, for all layers)")
+      .option('--allow-outside', 'write outputs the manifest names outside its own directory (only for a manifest you trust)')
+      .option('--refresh', 'fetch repository metadata and resolve again even if the cached ones are fresh (they are reused for an hour)'),
+  ).addHelpText('after', '\nExamples:\n  yumda build\n  yumda build --frozen --json\n  yumda build --layer poppler\n');
+}
+
+function declareUpdate(program: Command) {
+  return addProjectOptions(
+    program.command('update').description("Resolve the manifest's layers anew (newest versions within its constraints) and rewrite yumda.lock; builds nothing"),
+  );
+}
+
+/** The values of the project options, as commander gives them to a handler. */
+export type ProjectOptions = OptionsOf<ReturnType<typeof addProjectOptions<[], NoOptions, NoOptions>>>;
+export type BuildOptions = OptionsOf<ReturnType<typeof declareBuild>>;
+export type UpdateOptions = OptionsOf<ReturnType<typeof declareUpdate>>;
+
+/** `yumda build`: every layer of the manifest, and yumda.lock. */
+export function registerBuild(program: Command): void {
+  declareBuild(program).action((opts) => buildCommand(opts));
+}
+
+/** `yumda update`: yumda.lock resolved anew. */
+export function registerUpdate(program: Command): void {
+  declareUpdate(program).action((opts) => updateCommand(opts));
 }
 
 function openProject(opts: ProjectOptions): { project: Project; jobs: LayerJob[]; lockFile: string; lock: LockFile | undefined } {
@@ -239,7 +272,7 @@ async function writeOutputs(job: LayerJob, result: BuiltLayer, ui: Reporter, cha
  * built. Metadata and plans younger than an hour are not reused: taking what the repositories
  * offer now is what an update is for.
  */
-export async function updateCommand(opts: ProjectOptions): Promise<void> {
+export async function updateCommand(opts: UpdateOptions): Promise<void> {
   const { project, jobs, lockFile, lock } = openProject(opts);
   await checkReplaceable(lockTarget(lockFile));
   const ui = new Reporter(outputMode(opts));
