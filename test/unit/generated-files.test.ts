@@ -13,7 +13,8 @@ import { JKS_DEFAULT_PASSWORD, jksDigest, normalise, parseJks, SOURCE_DATE_EPOCH
 import { failedScripts, installScript, scriptsKey } from '../../src/stage/scripts.js';
 import { readContent, type FileTree } from '../../src/tree/types.js';
 import { dir, file, symlink, treeOf } from '../helpers/tree.js';
-import { buildSpec, type BuildOptions } from '../../src/cli/build-options.js';
+import { buildRequest, type BuildOptions } from '../../src/cli/build-options.js';
+import { buildSpec } from '../../src/pipeline/request.js';
 import { scriptsLines } from '../../src/cli/commands/install.js';
 import { run, runYumda } from '../helpers/cli.js';
 import { cc } from '../helpers/cc.js';
@@ -424,11 +425,20 @@ describe('PackageCache keeps the package file, for the scripts', () => {
 });
 
 describe('--no-scripts', () => {
-  const opts = (o: Partial<BuildOptions>): BuildOptions => ({ target: 'debian12', arch: 'x86_64', repo: [], recipes: [], ...o });
+  const opts = (o: Partial<BuildOptions>): BuildOptions => ({
+    target: 'debian12',
+    arch: 'x86_64',
+    repo: [],
+    recipes: [],
+    keepUnusable: [],
+    defaultRepos: true,
+    scripts: true,
+    ...o,
+  });
 
   it('the build it describes runs no scripts; without it (commander sets scripts: true), it does', () => {
-    expect(buildSpec([{ name: 'jq' }], 'debian12', parseArch('x86_64'), opts({ scripts: false })).scripts).toBe(false);
-    expect(buildSpec([{ name: 'jq' }], 'debian12', parseArch('x86_64'), opts({ scripts: true })).scripts).toBe(true);
+    expect(buildSpec(buildRequest([{ name: 'jq' }], 'debian12', parseArch('x86_64'), opts({ scripts: false }))).scripts).toBe(false);
+    expect(buildSpec(buildRequest([{ name: 'jq' }], 'debian12', parseArch('x86_64'), opts({ scripts: true }))).scripts).toBe(true);
   });
 
   it('install takes it and passes it on to the yumda of a Dockerfile stage', async () => {

@@ -1,6 +1,9 @@
+import type { Command, OptionValues } from '@commander-js/extra-typings';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { buildLayer, gateBuild, parseRepos, type BuiltLayer, type BuildSpec, type Planned } from '../../pipeline/build.js';
+import { buildLayer, gateBuild, parseRepos, type BuiltLayer, type Planned } from '../../pipeline/build.js';
+import { buildSpec } from '../../pipeline/request.js';
+import { layerLabel, layerRequest } from '../../project/request.js';
 import { checkOutputs, checkReplaceable, type OutputTarget } from '../../emit/outputs.js';
 import { packNotNeeded } from '../../format/packed.js';
 import { writeLayerOutputs } from '../../emit/write.js';
@@ -17,10 +20,8 @@ import {
   lockPathFor,
   lockTarget,
   lockedLayer,
-  lockedRequests,
   LOCK_NAME,
   mergedLock,
-  pinsOf,
   readLock,
   requestDifferences,
   writeLock,
@@ -31,25 +32,57 @@ import {
 import { loadTarget } from '../../registry/load.js';
 import { UserError } from '../../util/errors.js';
 import { Reporter, outputMode } from '../ui.js';
+import { collect, type NoOptions, type OptionsOf } from '../options.js';
 import { plural } from '../../util/plural.js';
 
-export interface ProjectOptions {
-  manifest?: string;
-  layer: string[];
-  network?: string;
-  cacheDir?: string;
-  json?: boolean;
-  quiet?: boolean;
+/**
+ * The options of the commands that work on the manifest (`build`, `update`), added after the
+ * command's own, so they come after them in its help.
+ */
+function addProjectOptions<Args extends unknown[], Opts extends OptionValues, GlobalOpts extends OptionValues>(cmd: Command<Args, Opts, GlobalOpts>) {
+  return cmd
+    .option('-m, --manifest <file>', 'the manifest (default: yumda.json, yumda.yaml or yumda.yml in the current directory)')
+    .option('-l, --layer <name>', 'only this layer of the manifest (repeatable)', collect, [])
+    .option('--network <mode>', 'Docker network mode for build containers (env YUMDA_DOCKER_NETWORK)')
+    .option('--cache-dir <dir>', 'cache directory (default: $XDG_CACHE_HOME/yumda or ~/.cache/yumda)')
+    .option('--json', 'print a machine-readable result on stdout (progress goes to stderr)')
+    .option('-q, --quiet', 'print nothing but errors');
 }
 
-export interface BuildOptions extends ProjectOptions {
-  frozen?: boolean;
-  /** Write outputs the manifest names outside its directory (a manifest you trust). */
-  allowOutside?: boolean;
-  /** Write every layer even when a library is missing (the manifest's allowMissing, for all layers). */
-  allowMissing?: boolean;
-  /** Fetch repository metadata and resolve again even when the cached ones are fresh. */
-  refresh?: boolean;
+function declareBuild(program: Command) {
+  return addProjectOptions(
+    program
+      .command('build')
+      .description(
+        'Build every layer of the manifest (yumda.json / yumda.yaml) with an SBOM beside each zip, and write yumda.lock ' +
+          '(exact versions, checksums, build image). Layers whose declaration is unchanged keep their locked versions.',
+      )
+      .option('--frozen', 'fail if the manifest or the resolution differs from yumda.lock; never rewrite it (for CI)')
+      .option('--allow-missing', "write every layer even when a shipped binary needs a library neither the layer nor the runtime has (the manifest's allowMissing, for all layers)")
+      .option('--allow-outside', 'write outputs the manifest names outside its own directory (only for a manifest you trust)')
+      .option('--refresh', 'fetch repository metadata and resolve again even if the cached ones are fresh (they are reused for an hour)'),
+  ).addHelpText('after', '\nExamples:\n  yumda build\n  yumda build --frozen --json\n  yumda build --layer poppler\n');
+}
+
+function declareUpdate(program: Command) {
+  return addProjectOptions(
+    program.command('update').description("Resolve the manifest's layers anew (newest versions within its constraints) and rewrite yumda.lock; builds nothing"),
+  );
+}
+
+/** The values of the project options, as commander gives them to a handler. */
+export type ProjectOptions = OptionsOf<ReturnType<typeof addProjectOptions<[], NoOptions, NoOptions>>>;
+export type BuildOptions = OptionsOf<ReturnType<typeof declareBuild>>;
+export type UpdateOptions = OptionsOf<ReturnType<typeof declareUpdate>>;
+
+/** `yumda build`: every layer of the manifest, and yumda.lock. */
+export function registerBuild(program: Command): void {
+  declareBuild(program).action((opts) => buildCommand(opts));
+}
+
+/** `yumda update`: yumda.lock resolved anew. */
+export function registerUpdate(program: Command): void {
+  declareUpdate(program).action((opts) => updateCommand(opts));
 }
 
 function openProject(opts: ProjectOptions): { project: Project; jobs: LayerJob[]; lockFile: string; lock: LockFile | undefined } {
@@ -74,33 +107,6 @@ function jobRepositories(job: LayerJob) {
 /** What a layer's lock entry is checked against before resolving: its requests, repositories and runtime. */
 function declarationDifferences(job: LayerJob, runtime: LockedRuntime, locked: LockedLayer): string[] {
   return requestDifferences(job, jobRepositories(job), runtime, locked);
-}
-
-function label(job: LayerJob): string {
-  return `layer '${job.name}' (${job.target} ${job.arch.lambda})`;
-}
-
-/** What buildLayer is asked for one job of the manifest: its requests as written, no pins. */
-function buildSpec(job: LayerJob, opts: ProjectOptions & { refresh?: boolean }): BuildSpec {
-  return {
-    packages: job.packages,
-    target: job.target,
-    arch: job.arch,
-    buildImage: job.buildImage,
-    repos: job.repos,
-    defaultRepos: job.defaultRepos,
-    runtimeManifest: job.runtimeManifest,
-    refresh: !!opts.refresh,
-    keep: job.keep,
-    keepUnusable: job.keepUnusable,
-    recipeDirs: job.recipeDirs,
-    network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
-    cacheDir: opts.cacheDir,
-    name: job.name,
-    pack: job.pack,
-    from: job.from,
-    scripts: job.scripts,
-  };
 }
 
 function lockEntry(job: LayerJob, runtime: LockedRuntime, result: Planned): LockedLayer {
@@ -161,7 +167,7 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
     const layers = jobs.map((job) => ({
       name: job.name,
       arch: job.arch.lambda,
-      label: label(job),
+      label: layerLabel(job),
       differences: (locked: LockedLayer) => declarationDifferences(job, runtimes.get(job)!, locked),
     }));
     const problems = frozenMismatches(lock, layers, { manifestName, allLayers: !opts.layer.length });
@@ -177,17 +183,16 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
     const runtime = runtimes.get(job)!;
     const changed = locked ? declarationDifferences(job, runtime, locked) : [];
     const current = locked !== undefined && changed.length === 0;
-    ui.step(`${label(job)}${current ? `: versions from ${LOCK_NAME}` : locked ? `: ${changed.join('; ')}; resolving anew` : ''}`);
-    const warn = (w: string) => ui.warn(`${label(job)}: ${w}`);
-    const result = await buildLayer(
-      {
-        ...buildSpec(job, opts),
-        ...(current ? { packages: lockedRequests(job.packages, locked), pins: pinsOf(locked) } : {}),
-        ...(opts.frozen && locked ? { frozen: { locked, label: label(job) } } : {}),
-        dryRun: false,
-      },
-      { step: ui.step, detail: ui.detail, warn, plan: (plan, ctx) => ui.plan(plan, ctx) },
-    );
+    ui.step(`${layerLabel(job)}${current ? `: versions from ${LOCK_NAME}` : locked ? `: ${changed.join('; ')}; resolving anew` : ''}`);
+    const warn = (w: string) => ui.warn(`${layerLabel(job)}: ${w}`);
+    const request = layerRequest(job, {
+      network: opts.network,
+      cacheDir: opts.cacheDir,
+      refresh: opts.refresh,
+      lockedVersions: current ? locked : undefined,
+      frozenTo: opts.frozen ? locked : undefined,
+    });
+    const result = await buildLayer(buildSpec({ ...request, dryRun: false }), { step: ui.step, detail: ui.detail, warn, plan: (plan, ctx) => ui.plan(plan, ctx) });
     const entry = lockEntry(job, runtime, result);
     entries.push(entry);
     outputs.push(await writeOutputs(job, result, ui, lockChanges(locked, entry), opts));
@@ -231,8 +236,8 @@ export async function buildCommand(opts: BuildOptions): Promise<void> {
 /** Every file and directory the jobs will write, for checking before any build starts. */
 function outputTargets(jobs: LayerJob[]): OutputTarget[] {
   return jobs.flatMap((job) => [
-    ...(job.outputs.zip ? [{ path: job.outputs.zip, kind: 'zip' as const, what: `outputs.zip of ${label(job)}`, withSbom: true }] : []),
-    ...(job.outputs.dir ? [{ path: job.outputs.dir, kind: 'dir' as const, what: `outputs.dir of ${label(job)}` }] : []),
+    ...(job.outputs.zip ? [{ path: job.outputs.zip, kind: 'zip' as const, what: `outputs.zip of ${layerLabel(job)}`, withSbom: true }] : []),
+    ...(job.outputs.dir ? [{ path: job.outputs.dir, kind: 'dir' as const, what: `outputs.dir of ${layerLabel(job)}` }] : []),
   ]);
 }
 
@@ -241,7 +246,7 @@ async function writeOutputs(job: LayerJob, result: BuiltLayer, ui: Reporter, cha
   const written = await writeLayerOutputs(gate.layer, result.sbom, job.outputs, {
     cacheDir: cachePaths(opts.cacheDir).zips,
     createParents: true,
-    what: { zip: `outputs.zip of ${label(job)}`, dir: `outputs.dir of ${label(job)}` },
+    what: { zip: `outputs.zip of ${layerLabel(job)}`, dir: `outputs.dir of ${layerLabel(job)}` },
     warn: (w) => ui.warn(w),
     step: (t) => ui.step(t.replace(process.cwd() + path.sep, '')),
   });
@@ -267,15 +272,19 @@ async function writeOutputs(job: LayerJob, result: BuiltLayer, ui: Reporter, cha
  * built. Metadata and plans younger than an hour are not reused: taking what the repositories
  * offer now is what an update is for.
  */
-export async function updateCommand(opts: ProjectOptions): Promise<void> {
+export async function updateCommand(opts: UpdateOptions): Promise<void> {
   const { project, jobs, lockFile, lock } = openProject(opts);
   await checkReplaceable(lockTarget(lockFile));
   const ui = new Reporter(outputMode(opts));
   const entries: LockedLayer[] = [];
   const report: Array<{ name: string; arch: string; changes: string[] }> = [];
   for (const job of jobs) {
-    ui.step(label(job));
-    const result = await buildLayer({ ...buildSpec(job, { ...opts, refresh: true }), dryRun: true }, { step: ui.step, detail: ui.detail, plan: () => undefined });
+    ui.step(layerLabel(job));
+    const result = await buildLayer(buildSpec({ ...layerRequest(job, { network: opts.network, cacheDir: opts.cacheDir, refresh: true }), dryRun: true }), {
+      step: ui.step,
+      detail: ui.detail,
+      plan: () => undefined,
+    });
     const entry = lockEntry(job, layerRuntime(job, project.dir), result);
     entries.push(entry);
     report.push({ name: job.name, arch: job.arch.lambda, changes: lockChanges(findLocked(lock, job.name, job.arch.lambda), entry) });

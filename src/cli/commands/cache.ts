@@ -1,3 +1,4 @@
+import type { Command } from '@commander-js/extra-typings';
 import { cacheUsage, cleanCache } from '../../cache/info.js';
 import { existsSync } from 'node:fs';
 import { cachePaths } from '../../cache/paths.js';
@@ -7,6 +8,7 @@ import { UserError } from '../../util/errors.js';
 import { noun, plural } from '../../util/plural.js';
 import { listMetadataVolumes, type MetadataVolume, removeMetadataVolumes } from '../../cache/metadata-volumes.js';
 import type { Docker } from '../../docker/client.js';
+import { collect, type OptionsOf } from '../options.js';
 
 /** The engine, loaded only when a cache command needs it. */
 async function engine(): Promise<Docker> {
@@ -28,7 +30,34 @@ type Part = (typeof PARTS)[number];
 /** The largest metadata volumes `cache info` names; one per target and repository set can add up. */
 const SHOWN_VOLUMES = 8;
 
-export async function cacheInfoCommand(opts: { cacheDir?: string; json?: boolean }): Promise<void> {
+function declareCache(program: Command) {
+  return program.command('cache').description('The build cache: packages, plans, zips (default $XDG_CACHE_HOME/yumda or ~/.cache/yumda)');
+}
+
+function declareInfo(cache: ReturnType<typeof declareCache>) {
+  return cache.command('info').description('Show what the cache holds and its size').option('--cache-dir <dir>', 'cache directory').option('--json', 'machine-readable output');
+}
+
+function declareClean(cache: ReturnType<typeof declareCache>) {
+  return cache
+    .command('clean')
+    .description('Empty the cache (or --only some parts of it)')
+    .option('--cache-dir <dir>', 'cache directory')
+    .option('--only <part>', 'content, packages, plans, postStage, scripts, zips or packs (repeatable)', collect, [])
+    .option('--metadata', "also remove the repository metadata volumes (the engine's, shared by every cache directory; fetched again by the next build)");
+}
+
+export type CacheInfoOptions = OptionsOf<ReturnType<typeof declareInfo>>;
+export type CacheCleanOptions = OptionsOf<ReturnType<typeof declareClean>>;
+
+/** `yumda cache info` and `yumda cache clean`. */
+export function registerCache(program: Command): void {
+  const cache = declareCache(program);
+  declareInfo(cache).action((opts) => cacheInfoCommand(opts));
+  declareClean(cache).action((opts) => cacheCleanCommand(opts));
+}
+
+export async function cacheInfoCommand(opts: CacheInfoOptions): Promise<void> {
   const paths = cachePaths(opts.cacheDir);
   const parts = await cacheUsage(paths);
   const volumes = await metadataVolumesOrWhy();
@@ -61,11 +90,11 @@ export async function cacheInfoCommand(opts: { cacheDir?: string; json?: boolean
   if (largest.length > SHOWN_VOLUMES) process.stdout.write(`  … and ${plural(largest.length - SHOWN_VOLUMES, 'smaller one')} (--json lists them all)\n`);
 }
 
-export async function cacheCleanCommand(opts: { cacheDir?: string; only?: string[]; metadata?: boolean }): Promise<void> {
+export async function cacheCleanCommand(opts: CacheCleanOptions): Promise<void> {
   const paths = cachePaths(opts.cacheDir);
   // the engine first: one that is not reachable stops the command before anything is removed
   const docker = opts.metadata ? await engine() : undefined;
-  const only = opts.only?.length ? opts.only : [...PARTS];
+  const only = opts.only.length ? opts.only : [...PARTS];
   for (const o of only) if (!(PARTS as readonly string[]).includes(o)) throw new UserError(`unknown cache part '${o}'`, { hint: `parts: ${PARTS.join(', ')}` });
   // nothing there, nothing to wait for
   if (existsSync(paths.root))

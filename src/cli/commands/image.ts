@@ -18,17 +18,42 @@ import { loadTarget } from '../../registry/load.js';
 import { UserError } from '../../util/errors.js';
 import { withTempDir } from '../../util/tempdir.js';
 import { Reporter, outputMode } from '../ui.js';
-import { buildSpec, parsePackageArg, replacePolicy, type BuildOptions } from '../build-options.js';
+import type { Command } from '@commander-js/extra-typings';
+import { addBuildOptions, buildRequest, parsePackageArg, replacePolicy } from '../build-options.js';
+import type { OptionsOf } from '../options.js';
+import { buildSpec } from '../../pipeline/request.js';
 import type { GatedLayer } from '../../format/gated.js';
 
-export interface ImageOptions extends BuildOptions {
-  tag?: string;
-  oci?: string;
-  dockerArchive?: string;
-  /** Make the image of this layer zip (or image tarball) instead of building one. */
-  layer?: string;
-  /** Load into the engine even when writing a tarball. */
-  load?: boolean;
+function declareImage(program: Command) {
+  return addBuildOptions(
+    program
+      .command('image')
+      .description(
+        'Build the layer as a container image holding only /opt (FROM scratch), load it into the Docker engine, ' +
+          'and print the COPY line for your Dockerfile; or write it as an OCI or docker-archive tarball (no engine needed for that step).',
+      )
+      .argument('[packages...]', 'package names, optionally pinned as NAME=VERSION')
+      .option('--tag <name:tag>', 'name of the image, in the engine and in tarballs (default: yumda/<package>:<target>-<arch>)')
+      .option('--oci <file>', 'write an OCI image layout tarball (gzip layer; `docker load` reads it too)')
+      .option('--docker-archive <file>', 'write a `docker save` tarball (for `docker load`)')
+      .option('--load', 'load the image into the Docker engine also when writing --oci or --docker-archive')
+      .option('--force', 'write a tarball in place of a file or link that yumda did not write')
+      .option('--layer <zip>', 'make the image of this layer zip (or image tarball) instead of building one')
+      .addHelpText(
+        'after',
+        '\nExamples:\n' +
+          '  yumda image poppler-utils --tag deps/poppler:debian12\n' +
+          '    then in your Dockerfile: COPY --from=deps/poppler:debian12 /opt /opt\n' +
+          '  yumda image --layer poppler.zip --oci poppler-oci.tar   # no Docker engine needed\n',
+      ),
+  );
+}
+
+export type ImageOptions = OptionsOf<ReturnType<typeof declareImage>>;
+
+/** `yumda image [PACKAGE...]`: the layer as an image holding only /opt. */
+export function registerImage(program: Command): void {
+  declareImage(program).action((packages, opts) => imageCommand(packages, opts));
 }
 
 /** A reference Docker accepts as a tag: lowercase repository path, optional `:tag`, no digest. */
@@ -137,7 +162,7 @@ export async function imageCommand(packages: string[], opts: ImageOptions): Prom
     const target = loadTarget(opts.target);
     // the packages are named as --from's distribution names them
     const requests = packages.map((p) => parsePackageArg(p, loadTarget(opts.from ?? target.id).family));
-    const result = await buildLayer({ ...buildSpec(requests, target.id, arch, opts), dryRun: false, output: 'image' }, ui, diagnostics);
+    const result = await buildLayer(buildSpec({ ...buildRequest(requests, target.id, arch, opts), dryRun: false, output: 'image' }), ui, diagnostics);
     gate = gateBuild(result, gateOptions);
     made = await makeImage(gate.layer, result.manifest, arch, req, ui);
   }

@@ -1,31 +1,31 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { layerNameFor, manifestTemplate } from '../../project/init.js';
 import { MANIFEST_NAMES, parseManifestText, manifestJobs } from '../../project/manifest.js';
 import { parseArch } from '../../registry/arch.js';
-import { loadTarget } from '../../registry/load.js';
+import { DEFAULT_TARGET, loadTarget } from '../../registry/load.js';
 import { UserError } from '../../util/errors.js';
 import { parsePackageArg } from '../build-options.js';
+import type { OptionsOf } from '../options.js';
 
-export interface InitOptions {
-  target: string;
-  arch: string;
-  name?: string;
-  force?: boolean;
-}
-
-export function registerInit(cli: Command): void {
-  cli
+function declareInit(program: Command) {
+  return program
     .command('init')
     .description('Write a commented yumda.yaml in the current directory declaring one layer of these packages, for `yumda build`')
     .argument('<packages...>', 'package names, optionally pinned as NAME=VERSION (`yumda search` finds names)')
-    .option('-t, --target <id>', 'target distribution and runtime (see `yumda targets`)', 'al2023')
+    .option('-t, --target <id>', 'target distribution and runtime (see `yumda targets`)', DEFAULT_TARGET)
     .option('-a, --arch <arch>', 'x86_64 or arm64', 'x86_64')
     .option('-n, --name <layer>', 'the layer name (default: the first package)')
     .option('--force', 'replace an existing yumda.yaml')
-    .addHelpText('after', '\nExamples:\n  yumda init jq --target debian12 && yumda build\n  yumda init poppler-utils ghostscript --name pdf\n')
-    .action((packages: string[], opts: InitOptions) => initCommand(packages, opts, process.cwd()));
+    .addHelpText('after', '\nExamples:\n  yumda init jq --target debian12 && yumda build\n  yumda init poppler-utils ghostscript --name pdf\n');
+}
+
+export type InitOptions = OptionsOf<ReturnType<typeof declareInit>>;
+
+/** `yumda init PACKAGE...`: a yumda.yaml declaring one layer of them. */
+export function registerInit(program: Command): void {
+  declareInit(program).action((packages, opts) => initCommand(packages, opts, process.cwd()));
 }
 
 export function initCommand(packages: string[], opts: InitOptions, dir: string): void {

@@ -14,20 +14,56 @@ import { dockerfileSnippet } from '../../emit/dockerfile.js';
 import { toolVersion } from '../../util/version.js';
 import { UserError } from '../../util/errors.js';
 import { Reporter, outputMode, supportNotes } from '../ui.js';
-import { buildSpec, parsePackageArg, replacePolicy, type BuildOptions } from '../build-options.js';
+import type { Command } from '@commander-js/extra-typings';
+import { addBuildOptions, buildRequest, parsePackageArg, replacePolicy } from '../build-options.js';
+import { collect, type OptionsOf } from '../options.js';
+import { buildSpec } from '../../pipeline/request.js';
 import { runVerification, verdict, type Verification } from '../../check/verification.js';
 import { plural } from '../../util/plural.js';
 import { ENV_PATH, EXEC_WRAPPER_PATH, LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT } from '../../format/lambda.js';
 
-export interface InstallOptions extends BuildOptions {
-  out?: string;
-  outDir?: string;
-  verify?: boolean;
-  run: string[];
-  timeout: string;
-  /** Print a Dockerfile snippet that builds the layer in a `docker build` stage, instead of building. */
-  dockerfile?: boolean;
-  yumdaPackage?: string;
+function declareInstall(program: Command) {
+  return addBuildOptions(
+    program
+      .command('install')
+      .description(
+        'Build a Lambda layer from packages and their dependencies, minus what the Lambda runtime already has. ' +
+          'Executables land in /opt/bin, libraries in /opt/lib, data in /opt/share, config in /opt/etc.',
+      )
+      .argument('<packages...>', 'package names, optionally pinned as NAME=VERSION')
+      .option('-o, --out <file>', 'layer zip to write (default: <package>-<target>-<arch>.zip)')
+      .option('--out-dir <dir>', 'write the layer as a directory instead of a zip')
+      .option('--force', "write the layer even when it exceeds Lambda's 250 MB unzipped limit, and in place of a file or link at --out that yumda did not write")
+      .option('--dry-run', 'resolve and print the plan; build nothing')
+      .option('--verify', 'verify the layer (as `yumda verify` does) before writing it; write nothing if it fails')
+      .option('--run <command>', 'with --verify: also run this shell command Lambda-like (repeatable)', collect, [])
+      .option('--timeout <seconds>', 'with --verify: time limit of each command', '60')
+      .option(
+        '--local',
+        "run the package manager on this machine instead of a build container (it must be the target's distribution, as in a Dockerfile stage); needs no Docker engine",
+      )
+      .option(
+        '--disposable',
+        'with --local: this machine is a throwaway build stage, so the maintainer scripts may run by installing the packages on it (the --dockerfile stage passes it)',
+      )
+      .option('--dockerfile', 'print a Dockerfile snippet that builds the layer inside your own `docker build` (a stage to COPY --from), instead of building it here')
+      .option('--yumda-package <spec>', 'with --dockerfile: what the stage installs with npm (default: yumda@<this version>; a tarball or git URL works too)'),
+  ).addHelpText(
+    'after',
+    '\nExamples:\n' +
+      '  yumda install poppler-utils                          # al2023 (provided.al2023, nodejs20.x+, python3.12+), x86_64\n' +
+      '  yumda install git --target al2 --arch arm64          # Amazon Linux 2 runtimes, Graviton\n' +
+      '  yumda install poppler-utils --target debian12 --out poppler.zip --verify\n' +
+      '  yumda install git --dry-run --json > plan.json\n' +
+      '  yumda install poppler-utils --target debian12 --dockerfile >> Dockerfile.yumda   # a stage: COPY --from=yumda-poppler-utils /opt /opt\n',
+  );
+}
+
+export type InstallOptions = OptionsOf<ReturnType<typeof declareInstall>>;
+
+/** `yumda install PACKAGE...`: a layer zip (or directory), or with --dockerfile the stage that builds one. */
+export function registerInstall(program: Command): void {
+  declareInstall(program).action((packages, opts) => installCommand(packages, opts));
 }
 
 /** The `install` flags that shape the layer, to pass on to the yumda in a Dockerfile stage. */
@@ -38,7 +74,7 @@ function layerFlags(opts: InstallOptions): string[] {
     ...(opts.keepLocales ? ['--keep-locales'] : []),
     ...(opts.keepHeaders ? ['--keep-headers'] : []),
     ...(opts.keepStatic ? ['--keep-static'] : []),
-    ...(opts.keepUnusable ?? []).flatMap((g) => ['--keep-unusable', g]),
+    ...opts.keepUnusable.flatMap((g) => ['--keep-unusable', g]),
     ...(opts.force ? ['--force'] : []),
     ...(opts.pack ? ['--pack'] : []),
     ...(opts.from ? ['--from', opts.from] : []),
@@ -76,7 +112,7 @@ export async function installCommand(packages: string[], opts: InstallOptions): 
   }
   const ui = new Reporter(outputMode(opts));
 
-  const result = await buildLayer(buildSpec(requests, target.id, arch, opts), ui);
+  const result = await buildLayer(buildSpec({ ...buildRequest(requests, target.id, arch, opts), dryRun: opts.dryRun, local: opts.local, disposable: opts.disposable }), ui);
   if (result.kind === 'dry-run') {
     ui.done();
     if (opts.json) printJson(result, ui.timeline, undefined);

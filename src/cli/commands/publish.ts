@@ -1,29 +1,50 @@
+import type { Command } from '@commander-js/extra-typings';
 import path from 'node:path';
 import { Diagnostics } from '../../util/diagnostics.js';
 import { gateLayer, madeElsewhereGateInput } from '../../check/gate.js';
 import { withLayerContents } from '../../layer/open.js';
 import { readLayerZip, type LayerZipInfo } from '../../publish/layer-zip.js';
 import { defaultDescription, noRuntimeWarning, runtimesToday, uploadPlan } from '../../publish/plan.js';
-import { publishRegions, type RegionChoice } from '../../publish/region.js';
+import type { RegionChoice } from '../../publish/region.js';
 import { loadTarget } from '../../registry/load.js';
 import { UserError } from '../../util/errors.js';
 import { formatBytes } from '../../util/format.js';
 import { Reporter, outputMode } from '../ui.js';
+import { collect, type OptionsOf } from '../options.js';
 
-export interface PublishCliOptions {
-  name: string;
-  region: string[];
-  s3Bucket?: string;
-  s3Prefix: string;
-  public?: boolean;
-  principal: string[];
-  description?: string;
-  licenseInfo?: string;
-  dryRun?: boolean;
-  json?: boolean;
-  quiet?: boolean;
-  allowMissing?: boolean;
-  runtimeManifest?: string;
+function declarePublish(program: Command) {
+  return program
+    .command('publish')
+    .description(
+      'Publish a layer zip as a Lambda layer version in each region (AWS SDK, standard credential chain). ' +
+        'Skips a region whose newest version has the same content. Zips over 50 MB go through S3.',
+    )
+    .argument('<zip>', 'the layer zip (from yumda install or yumda build)')
+    .requiredOption('-n, --name <layer>', 'Lambda layer name')
+    .option('-r, --region <region>', "AWS region (repeatable; default: AWS_REGION, AWS_DEFAULT_REGION, else the AWS profile's region)", collect, [])
+    .option('--s3-bucket <bucket>', 'bucket for zips over 50 MB, in the same region as the layer; {region} is replaced')
+    .option('--s3-prefix <prefix>', 'key prefix in the bucket', 'yumda/')
+    .option('--public', 'let every AWS account use the layer version')
+    .option('--principal <id>', 'let this AWS account (or * ) use the layer version (repeatable)', collect, [])
+    .option('--description <text>', 'layer version description (default: the packages and target)')
+    .option('--license-info <spdx>', 'layer version license field')
+    .option('--allow-missing', 'publish even when a shipped binary needs a library neither the layer nor its runtime has')
+    .option('--runtime-manifest <file>', "check the layer's libraries against this runtime manifest instead of the one its manifest names")
+    .option('--dry-run', 'say what would be published (layer, regions, zip size and SHA-256, runtimes); call no AWS API')
+    .option('--json', 'print the layer version ARNs as JSON on stdout')
+    .option('-q, --quiet', 'print nothing but errors')
+    .addHelpText(
+      'after',
+      '\nEndpoints: the SDK honours AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_LAMBDA and AWS_ENDPOINT_URL_S3.\n' +
+        'Examples:\n  yumda publish poppler.zip --name poppler --region us-east-1 --region eu-west-1\n' +
+        '  yumda publish big.zip --name big --region us-east-1 --s3-bucket my-layers-{region} --public --json\n',
+    );
+}
+
+export type PublishOptions = OptionsOf<ReturnType<typeof declarePublish>>;
+
+export function registerPublish(program: Command): void {
+  declarePublish(program).action((zip, opts) => publishCommand(zip, opts));
 }
 
 const LAYER_NAME = /^[a-zA-Z0-9_-]{1,140}$/;
@@ -31,8 +52,11 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const PRINCIPAL = /^(\*|\d{12}|arn:aws[a-z-]*:iam::\d{12}:root)$/;
 
 /** `yumda publish`: one Lambda layer version per region, unless the newest one has the same content. */
-export async function publishCommand(zipArg: string, opts: PublishCliOptions): Promise<void> {
+export async function publishCommand(zipArg: string, opts: PublishOptions): Promise<void> {
   if (!LAYER_NAME.test(opts.name)) throw new UserError(`--name '${opts.name}' is not a Lambda layer name (letters, digits, - and _, at most 140)`);
+  // the AWS SDK (the profile's region is read with @smithy's config loader) loads only for this
+  // command, once it runs: it would double every other command's start-up time
+  const { publishRegions } = await import('../../publish/region.js');
   const choice = await publishRegions(opts.region);
   const regions = choice.regions;
   const bad = regions.find((r) => !REGION.test(r));
@@ -83,7 +107,7 @@ export async function publishCommand(zipArg: string, opts: PublishCliOptions): P
 }
 
 /** What publish would do, from the zip and the options alone: no AWS call, no credentials needed. */
-function dryRun(zip: LayerZipInfo, choice: RegionChoice, opts: PublishCliOptions & { principals: string[] }, ui: Reporter): void {
+function dryRun(zip: LayerZipInfo, choice: RegionChoice, opts: PublishOptions & { principals: string[] }, ui: Reporter): void {
   const target = loadTarget(zip.manifest.target);
   const { runtimes, leftOut } = runtimesToday(target);
   const uploads = choice.regions.map((region) => ({ region, upload: uploadPlan(zip, region, opts) }));

@@ -1,29 +1,16 @@
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { searchPackages } from '../../pipeline/query.js';
+import { querySpec } from '../../pipeline/request.js';
 import { parseArch } from '../../registry/arch.js';
+import { DEFAULT_TARGET } from '../../registry/load.js';
 import type { SearchHit } from '../../resolve/search.js';
 import { UserError } from '../../util/errors.js';
 import { printable } from '../../util/printable.js';
 import { Reporter, outputMode } from '../ui.js';
+import { collect, type OptionsOf } from '../options.js';
 
-export interface SearchOptions {
-  target: string;
-  arch: string;
-  repo: string[];
-  defaultRepos?: boolean;
-  buildImage?: string;
-  network?: string;
-  refresh?: boolean;
-  local?: boolean;
-  limit: string;
-  json?: boolean;
-  quiet?: boolean;
-}
-
-const collect = (v: string, prev: string[]) => [...prev, v];
-
-export function registerSearch(cli: Command): void {
-  cli
+function declareSearch(program: Command) {
+  return program
     .command('search')
     .description(
       "List the packages of the target's repositories whose name or summary holds every word, with the version a build would take: " +
@@ -31,7 +18,7 @@ export function registerSearch(cli: Command): void {
         'Reads the repository metadata as a build does (reused for an hour).',
     )
     .argument('<words...>', 'words to look for (case-insensitive; literal, not patterns)')
-    .option('-t, --target <id>', 'target whose repositories to search (see `yumda targets`)', 'al2023')
+    .option('-t, --target <id>', 'target whose repositories to search (see `yumda targets`)', DEFAULT_TARGET)
     .option('-a, --arch <arch>', 'x86_64 or arm64', 'x86_64')
     .option('--repo <url>', 'also search this repository, as `install --repo` (repeatable)', collect, [])
     .option('--no-default-repos', "search only the --repo repositories, not the target's")
@@ -42,8 +29,14 @@ export function registerSearch(cli: Command): void {
     .option('--limit <n>', 'list at most this many packages', '20')
     .option('--json', 'print the matches as JSON on stdout')
     .option('-q, --quiet', 'print nothing but the matches and errors')
-    .addHelpText('after', '\nExamples:\n  yumda search jq --target debian12\n  yumda search pdf render --json\n')
-    .action((words: string[], opts: SearchOptions) => searchCommand(words, opts));
+    .addHelpText('after', '\nExamples:\n  yumda search jq --target debian12\n  yumda search pdf render --json\n');
+}
+
+export type SearchOptions = OptionsOf<ReturnType<typeof declareSearch>>;
+
+/** `yumda search WORD...`: the packages of the target's repositories that match. */
+export function registerSearch(program: Command): void {
+  declareSearch(program).action((words, opts) => searchCommand(words, opts));
 }
 
 export async function searchCommand(words: string[], opts: SearchOptions): Promise<void> {
@@ -53,16 +46,16 @@ export async function searchCommand(words: string[], opts: SearchOptions): Promi
   if (blank !== undefined) throw new UserError('an empty search word matches everything: give words to look for');
   const ui = new Reporter(outputMode(opts));
   const { hits, total, ctx } = await searchPackages(
-    {
+    querySpec({
       target: opts.target,
       arch: parseArch(opts.arch),
       repos: opts.repo,
-      defaultRepos: opts.defaultRepos !== false,
+      defaultRepos: opts.defaultRepos,
       buildImage: opts.buildImage,
-      network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
-      refresh: !!opts.refresh,
-      local: !!opts.local,
-    },
+      network: opts.network,
+      refresh: opts.refresh,
+      local: opts.local,
+    }),
     words,
     limit,
     ui,

@@ -1,8 +1,20 @@
+import type { Command } from '@commander-js/extra-typings';
 import { DEFAULT_TARGET, loadRuntime, loadTarget, targetIds } from '../../registry/load.js';
 import { runtimeLabel } from '../../registry/lambda-runtimes.js';
 import { plural } from '../../util/plural.js';
+import type { OptionsOf } from '../options.js';
 
-export function targetsCommand(opts: { json?: boolean }): void {
+function declareTargets(program: Command) {
+  return program.command('targets').description('List the targets: distribution, package manager, build image and runtime of each').option('--json', 'machine-readable output');
+}
+
+export type TargetsOptions = OptionsOf<ReturnType<typeof declareTargets>>;
+
+export function registerTargets(program: Command): void {
+  declareTargets(program).action((opts) => targetsCommand(opts));
+}
+
+export function targetsCommand(opts: TargetsOptions): void {
   const today = new Date().toISOString().slice(0, 10);
   // the legacy ones last: a new layer is for one of the others
   const rows = targetIds()

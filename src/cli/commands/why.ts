@@ -1,27 +1,19 @@
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { buildLayer, type BuildEvents } from '../../pipeline/build.js';
 import { parseArch } from '../../registry/arch.js';
-import { loadTarget } from '../../registry/load.js';
+import { DEFAULT_TARGET, loadTarget } from '../../registry/load.js';
 import { closureWithRecommends } from '../../pipeline/query.js';
 import { chainsWithRecommends, formatChain, shortestChains } from '../../resolve/chains.js';
 import { UserError } from '../../util/errors.js';
 import { shortList } from '../../util/format.js';
 import { printable } from '../../util/printable.js';
 import { Reporter, outputMode } from '../ui.js';
-import { buildSpec, parsePackageArg, type BuildOptions } from '../build-options.js';
+import { buildRequest, parsePackageArg } from '../build-options.js';
+import { collect, type OptionsOf } from '../options.js';
+import { buildSpec, querySpec } from '../../pipeline/request.js';
 
-export interface WhyOptions
-  extends Pick<
-    BuildOptions,
-    'target' | 'arch' | 'from' | 'buildImage' | 'repo' | 'defaultRepos' | 'runtimeManifest' | 'network' | 'refresh' | 'cacheDir' | 'local' | 'json' | 'quiet'
-  > {
-  limit: string;
-}
-
-const collect = (v: string, prev: string[]) => [...prev, v];
-
-export function registerWhy(cli: Command): void {
-  cli
+function declareWhy(program: Command) {
+  return program
     .command('why')
     .description(
       'Print the dependency chains that pull a package into the plan of the requested ones: the shortest from each requested package, ' +
@@ -29,7 +21,7 @@ export function registerWhy(cli: Command): void {
     )
     .argument('<package>', 'the package to explain')
     .argument('<requested...>', 'the packages you would install')
-    .option('-t, --target <id>', 'target distribution and runtime (see `yumda targets`)', 'al2023')
+    .option('-t, --target <id>', 'target distribution and runtime (see `yumda targets`)', DEFAULT_TARGET)
     .option('-a, --arch <arch>', 'x86_64 or arm64', 'x86_64')
     .option('--from <target>', 'resolve as a self-contained layer from this distribution would (`install --from`)')
     .option('--build-image <ref>', "use this image to run the package manager instead of the target's")
@@ -43,8 +35,14 @@ export function registerWhy(cli: Command): void {
     .option('--limit <n>', 'print at most this many chains', '5')
     .option('--json', 'print the chains as JSON on stdout')
     .option('-q, --quiet', 'print nothing but the chains and errors')
-    .addHelpText('after', '\nExample:\n  yumda why libgs10 imagemagick --target debian12\n    imagemagick → imagemagick-6.q16 → libmagickcore-6.q16-6 → libgs10\n')
-    .action((pkg: string, requested: string[], opts: WhyOptions) => whyCommand(pkg, requested, opts));
+    .addHelpText('after', '\nExample:\n  yumda why libgs10 imagemagick --target debian12\n    imagemagick → imagemagick-6.q16 → libmagickcore-6.q16-6 → libgs10\n');
+}
+
+export type WhyOptions = OptionsOf<ReturnType<typeof declareWhy>>;
+
+/** `yumda why PACKAGE REQUESTED...`: the chains that pull a package into a plan. */
+export function registerWhy(program: Command): void {
+  declareWhy(program).action((pkg, requested, opts) => whyCommand(pkg, requested, opts));
 }
 
 export async function whyCommand(pkg: string, requested: string[], opts: WhyOptions): Promise<void> {
@@ -57,7 +55,7 @@ export async function whyCommand(pkg: string, requested: string[], opts: WhyOpti
   const ui = new Reporter(outputMode(opts));
   // the plan as install --dry-run resolves it, without printing it: the chains are the answer
   const events: BuildEvents = { step: ui.step, detail: ui.detail, progress: ui.progress, warn: (l) => ui.warn(l), plan: () => undefined };
-  const result = await buildLayer(buildSpec(requests, target.id, parseArch(opts.arch), { ...opts, recipes: [], dryRun: true }), events);
+  const result = await buildLayer(buildSpec({ ...buildRequest(requests, target.id, parseArch(opts.arch), opts), local: opts.local, dryRun: true }), events);
   ui.done();
   const { plan } = result;
   const roots = result.requests.map((r) => r.name);
@@ -69,17 +67,18 @@ export async function whyCommand(pkg: string, requested: string[], opts: WhyOpti
       throw new UserError(`${wanted} is not in ${of}: the ${runtime.id} runtime has it, so the layer does not ship it`);
     // yumda installs no recommended package: a package only recommended somewhere along the way is left out
     const weak = await closureWithRecommends(
-      {
+      // as the plan was resolved, but from the metadata it just read: no --refresh again
+      querySpec({
         target: target.id,
         arch: result.arch,
         repos: opts.repo,
-        defaultRepos: opts.defaultRepos !== false,
+        defaultRepos: opts.defaultRepos,
         buildImage: opts.buildImage,
-        network: opts.network ?? process.env.YUMDA_DOCKER_NETWORK,
-        local: !!opts.local,
+        network: opts.network,
+        local: opts.local,
         from: opts.from,
         runtimeManifest: opts.runtimeManifest,
-      },
+      }),
       result.requests,
       events,
     );
