@@ -29,7 +29,7 @@
  * dladdr, or to its prefix) keep their tail too (subpaths.ts).
  */
 import path from 'node:path';
-import { findExactStrings, findPaths, stringSections, wholePathStrings } from '../elf/patch.js';
+import { decodeStringSections, findExactStrings, findPathsIn, wholePathStrings, type FoundString } from '../elf/patch.js';
 import type { ElfFile } from '../elf/read.js';
 import { relocatedAddress } from './placement.js';
 import { FILE_NAME, type BinaryRewrite, type PathMap } from './paths.js';
@@ -57,6 +57,8 @@ export interface DirectoryRewrite {
 
 /** What one ELF file says about directories, found in one pass over its strings. */
 export interface DirectoryStrings {
+  /** Every path-looking string (patch.ts findPaths), which the path rule (binaries.ts) rewrites from. */
+  found: FoundString[];
   /** Whole strings that are a hierarchy root. */
   bare: Array<{ offset: number; value: string; dir: string }>;
   /** Whole strings that are a path relative to the prefix, containing a slash. */
@@ -101,11 +103,13 @@ const KEYED_DIRECTORY = /(?<=^|\0)([A-Za-z_][A-Za-z0-9_]*=)(\/[A-Za-z0-9_.+@,\-/
 
 /** One pass over a binary's strings: its bare directories, relative paths and what it names. */
 export function scanDirectoryStrings(buf: Buffer, elf: ElfFile, paths: PathMap, index: NameIndex): DirectoryStrings {
-  const out: DirectoryStrings = { bare: [], relative: [], names: new Map() };
+  // decoded once for both patterns below
+  const sections = decodeStringSections(buf, elf);
+  const out: DirectoryStrings = { found: findPathsIn(sections), bare: [], relative: [], names: new Map() };
   const name = (root: string, p: string) => {
     if (!out.names.has(root)) out.names.set(root, p);
   };
-  for (const f of findPaths(buf, elf)) {
+  for (const f of out.found) {
     const p = stripSlashes(path.posix.normalize(f.value));
     // a full path shows the package has files in the directory right above it; deeper down it
     // says nothing about a bare /usr or /etc (a list of system directories names them too)
@@ -113,10 +117,8 @@ export function scanDirectoryStrings(buf: Buffer, elf: ElfFile, paths: PathMap, 
     if (paths.isHierarchyRoot(parent) && paths.shippedExactly(p)) name(parent, p);
   }
   // a directory kept after a key, whole to the string's end (Qt: `qt_prfxpath=/usr`)
-  for (const s of stringSections(elf)) {
-    if (s.offset + s.size > buf.length) continue;
-    const text = buf.toString('latin1', s.offset, s.offset + s.size);
-    for (const m of text.matchAll(KEYED_DIRECTORY)) {
+  for (const s of sections) {
+    for (const m of s.text.matchAll(KEYED_DIRECTORY)) {
       const dir = stripSlashes(path.posix.normalize(m[2]!));
       if (dir && paths.isHierarchyRoot(dir)) out.bare.push({ offset: s.offset + m.index + m[1]!.length, value: m[2]!, dir });
     }

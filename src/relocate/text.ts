@@ -4,10 +4,12 @@
  */
 
 const NUL = 0;
+/** The head of a file in which a NUL byte makes it binary. */
+export const TEXT_HEAD = 8192;
 
 /** Text means: no NUL byte in the first 8 KiB and valid UTF-8 throughout. */
 export function isText(buf: Buffer): boolean {
-  const head = buf.subarray(0, 8192);
+  const head = buf.subarray(0, TEXT_HEAD);
   if (head.includes(NUL)) return false;
   try {
     new TextDecoder('utf-8', { fatal: true }).decode(buf);
