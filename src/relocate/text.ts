@@ -25,8 +25,12 @@ export function isText(buf: Buffer): boolean {
  * except compiler flags (`-L/usr/lib`), the path of a `file://` URL (LibreOffice's
  * `BRAND_BASE_DIR=file:///usr/lib/libreoffice`) and a colon: every element of a list
  * (`CLASSPATH=/usr/share/java/a.jar:/usr/share/java/b.jar`) is a path.
+ *
+ * The slash comes first and the test of what precedes it after, as a lookbehind over the slash:
+ * the same matches, but tested at each `/` instead of at every character (issue 24: 17 times
+ * faster over 24,000 text files, and the first entry of relocation's profile before).
  */
-const PATH_IN_TEXT = /(?:(?<=-[LIR])|(?<=(?<![\w.+-])file:\/\/)|(?<![\w.~/@$}%-]))\/(?:usr|etc|var|lib|lib64|bin|sbin|opt)(?:\/[\w.+@%,-]+)*\/?/g;
+export const PATH_IN_TEXT = /\/(?<=(?:-[LIR]|(?<![\w.+-])file:\/\/|^|[^\w.~/@$}%-])\/)(?:usr|etc|var|lib|lib64|bin|sbin|opt)(?:\/[\w.+@%,-]+)*\/?/g;
 
 export interface TextRewrite {
   from: string;
