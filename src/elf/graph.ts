@@ -12,8 +12,13 @@ export interface ElfObject {
 const SHARED_LIBRARY = /\.so(\.\d+)*$/;
 /** A program's place: what is run there must be an ELF file or a script. */
 const PROGRAM_DIR = /\/(s?bin|libexec)\/[^/]+$/;
-/** A linker script in place of a development library (`libc.so`: `GROUP ( … )`). */
-const LINKER_SCRIPT = /^\s*(\/\*[\s\S]*?\*\/\s*)*(INPUT|GROUP|OUTPUT_FORMAT|SEARCH_DIR)\s*\(/;
+/**
+ * A linker script in place of a development library (`libc.so`: `GROUP ( … )`), after any C
+ * comments. A comment's body holds no `*` + `/`: the earlier lazy `[\s\S]*?` could also end a
+ * comment at any later one, so a head of many comments and no command backtracked exponentially
+ * (a text file named libfoo.so could hang the build; relocating texlive hung on it).
+ */
+const LINKER_SCRIPT = /^\s*(?:\/\*(?:[^*]|\*+[^*/])*\*+\/\s*)*(INPUT|GROUP|OUTPUT_FORMAT|SEARCH_DIR)\s*\(/;
 
 const isText = (buf: Buffer) => !buf.subarray(0, 4096).includes(0);
 

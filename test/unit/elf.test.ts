@@ -95,6 +95,15 @@ describe('files that must be ELF and are not readable ones (issue 19, item 17)',
       ],
       ['binary garbage as a program', '/usr/bin/junk', Buffer.from([1, 2, 0, 3]), 0o755, /^neither an ELF file nor a script/],
       ['a linker script', '/usr/lib/x86_64-linux-gnu/libc.so', Buffer.from('/* GNU ld script */\nGROUP ( /lib/x86_64-linux-gnu/libc.so.6 )\n'), 0o644, undefined],
+      ['a linker script after two comments, one of stars', '/usr/lib/x86_64-linux-gnu/libd.so', Buffer.from('/* a */\n/*** b **/ INPUT ( libd.so.1 )\n'), 0o644, undefined],
+      // the earlier pattern backtracked exponentially on this (the build hung): it must answer at once
+      [
+        'many comments and no command, named as a library',
+        '/usr/lib/x86_64-linux-gnu/libcomments.so',
+        Buffer.from('/* x */ '.repeat(500)),
+        0o644,
+        /^not an ELF file \(4000 bytes\)/,
+      ],
       ['a script', '/usr/bin/script', Buffer.from('#!/bin/sh\necho hi\n'), 0o755, undefined],
       ['an empty data file', '/usr/share/x/empty', Buffer.alloc(0), 0o644, undefined],
     ];
