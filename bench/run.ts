@@ -10,19 +10,9 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cachePaths } from '../src/cache/paths.js';
-import { ContentStore } from '../src/cache/content-store.js';
-import { JsonStore } from '../src/cache/json-store.js';
-import { PackageCache } from '../src/cache/packages.js';
-import { parseAlternatives } from '../src/relocate/alternatives.js';
-import { relocate } from '../src/relocate/relocate.js';
-import { DEFAULT_KEEP } from '../src/relocate/placement.js';
-import { writeLayerZip } from '../src/emit/zip.js';
-import { applicableRecipes, loadRecipes } from '../src/recipes/load.js';
-import { loadRuntime } from '../src/registry/load.js';
-import { defaultBuildImage, type CachedPlan } from '../src/pipeline/build.js';
+import { defaultBuildImage } from '../src/pipeline/build.js';
+import { relocateAndZip } from './relocate-zip.js';
 import { loadTarget } from '../src/registry/load.js';
-import type { FileTree } from '../src/tree/types.js';
 import { PHASE_NAMES, phaseLine, phases } from '../src/pipeline/phases.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -111,41 +101,6 @@ function naive(image: string, packages: string[]): Run {
   return { seconds, zipBytes: Number(r.stdout.trim().split('\n').pop()) };
 }
 
-/** Relocation and zip writing alone, in this process, on the staged tree from a warm cache. */
-async function relocateAndZip(cacheDir: string, packages: string[]): Promise<number> {
-  const paths = cachePaths(cacheDir);
-  const store = new ContentStore(paths.content);
-  const pc = new PackageCache(paths.packages, store, (w) => console.warn(w));
-  const plans = new JsonStore<CachedPlan>(paths.plans, 'cache-plan');
-  const plan = [...listPlans(paths.plans)]
-    .flatMap((k) => {
-      const hit = plans.get(k);
-      return hit && 'value' in hit ? [hit.value.plan] : [];
-    })
-    .find((p) => packages.every((n) => p.packages.some((x) => x.name === n && x.requested)) && p.packages.filter((x) => x.requested).length === packages.length)!;
-  const staged: FileTree = new Map();
-  const alternatives = [];
-  for (const p of [...plan.packages].sort((a, b) => a.name.localeCompare(b.name))) {
-    const u = pc.get(p)!;
-    for (const [k, e] of u.tree) staged.set(k, e);
-    alternatives.push(...parseAlternatives(u.alternatives));
-  }
-  const recipes = applicableRecipes(loadRecipes(), 'deb', plan.packages);
-  const runtime = loadRuntime('debian12');
-  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'yumda-bench-')), 'l.zip');
-  const t = process.hrtime.bigint();
-  const { layer } = relocate({ staged, layout: { triplet: 'x86_64-linux-gnu', keep: DEFAULT_KEEP }, recipes, shell: runtime.shell, alternatives, save: (d) => store.save(d) });
-  await writeLayerZip(layer, out);
-  return Number(process.hrtime.bigint() - t) / 1e9;
-}
-
-function listPlans(dir: string): string[] {
-  return (execFileSync('ls', [dir], { encoding: 'utf8' }) as string)
-    .split('\n')
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => f.slice(0, -5));
-}
-
 /**
  * A packed Chromium layer from Debian 13 for debian12, from an empty cache (the repository
  * metadata as it is): one run, it takes minutes. BENCH_PACKED=0 leaves it out.
@@ -202,8 +157,9 @@ async function main(): Promise<void> {
       rmSync(copy, { recursive: true, force: true });
     }
     for (let i = 0; i < RUNS; i++) naiveRuns.push(naive(image, closure));
-    const reloc: number[] = [];
-    for (let i = 0; i < RUNS; i++) reloc.push(await relocateAndZip(warmCache, set.packages));
+    const relocRuns = [];
+    for (let i = 0; i < RUNS; i++) relocRuns.push(await relocateAndZip(warmCache, set.packages));
+    const reloc = relocRuns.map((r) => r.seconds);
     const summary = {
       packages: set.packages,
       closure: closure.length,
@@ -214,6 +170,8 @@ async function main(): Promise<void> {
       coldPhases: medianPhases(cold),
       warmPhases: medianPhases(warm),
       relocateAndZipSeconds: median(reloc),
+      relocateSeconds: median(relocRuns.map((r) => r.relocateSeconds)),
+      zipSeconds: median(relocRuns.map((r) => r.zipSeconds)),
       peakRssBytes: Math.max(...[...cold, ...warm, ...changed].map((r) => r.maxRssBytes ?? 0)),
       yumdaZipBytes: cold[0]!.zipBytes,
       naiveZipBytes: naiveRuns[0]!.zipBytes,

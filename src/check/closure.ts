@@ -2,6 +2,7 @@ import path from 'node:path';
 import { elfObjects, searchDirs, sonameIndex, type ElfObject } from '../elf/graph.js';
 import { dropLinksTo } from '../tree/links.js';
 import { resolvePath } from '../tree/resolve.js';
+import type { ContentMemo } from '../tree/content-memo.js';
 import type { FileTree } from '../tree/types.js';
 import { DYNAMIC_LOADER, shippedCLibrary, unmetVersions, type RuntimeVersions, type VersionProblem } from './versions.js';
 import { LAYER_ROOT } from '../format/lambda.js';
@@ -32,6 +33,8 @@ export interface ClosureOptions {
    * first (as every other library the layer ships does), and shipping them is the point.
    */
   selfContained?: boolean;
+  /** The build's parses of contents (tree/content-memo.ts): relocation parsed most of the layer already. */
+  memo?: ContentMemo;
 }
 
 /**
@@ -75,7 +78,7 @@ function unmetNeeds(layer: FileTree, objects: Map<string, ElfObject>, runtimeLib
  */
 export function checkClosure(layer: FileTree, runtimeLibraries: readonly string[], opts: ClosureOptions = {}): ClosureReport {
   const unreadable: ClosureReport['unreadable'] = [];
-  const objects = elfObjects(layer, (file, why) => unreadable.push({ file, why }));
+  const objects = elfObjects(layer, (file, why) => unreadable.push({ file, why }), opts.memo);
   const missing: MissingLibrary[] = [];
   for (const [file, sonames] of unmetNeeds(layer, objects, runtimeLibraries)) for (const soname of sonames) missing.push({ file, soname });
   missing.sort((a, b) => a.file.localeCompare(b.file) || a.soname.localeCompare(b.soname));
@@ -103,10 +106,10 @@ export interface LeftOutModule {
  * left out: their missing libraries are the closure check's to report. Symlinks to what was left
  * out go with it. Mutates `layer`; pure otherwise.
  */
-export function leaveOutUnloadableModules(layer: FileTree, runtimeLibraries: readonly string[], runtime?: RuntimeVersions): LeftOutModule[] {
+export function leaveOutUnloadableModules(layer: FileTree, runtimeLibraries: readonly string[], runtime?: RuntimeVersions, memo?: ContentMemo): LeftOutModule[] {
   const leftOut: LeftOutModule[] = [];
   for (;;) {
-    const objects = elfObjects(layer);
+    const objects = elfObjects(layer, undefined, memo);
     const unmet = new Map<string, Omit<LeftOutModule, 'file'>>();
     for (const [f, sonames] of unmetNeeds(layer, objects, runtimeLibraries)) unmet.set(f, { soname: sonames[0]! });
     // a module whose library lacks a version it needs fails dlopen the same way

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { closeSync, openSync } from 'node:fs';
-import { readHead, type FileTree, type TreeEntry } from '../tree/types.js';
+import type { ContentMemo } from '../tree/content-memo.js';
+import { readHead, type Content, type FileTree, type TreeEntry } from '../tree/types.js';
 import { ELF_MAGIC, ElfError, ET_DYN, ET_EXEC, fileSource, isElf, parseElf, PT_LOAD, type ElfFile } from './read.js';
 
 export interface ElfObject {
@@ -22,31 +23,26 @@ const LINKER_SCRIPT = /^\s*(?:\/\*(?:[^*]|\*+[^*/])*\*+\/\s*)*(INPUT|GROUP|OUTPU
 
 const isText = (buf: Buffer) => !buf.subarray(0, 4096).includes(0);
 
+/** What a file's bytes are, whatever its name: what readElfEntry decides from, computed once per content. */
+type Probe = { elf: ElfFile } | { broken: string } | { other: { text: boolean; linkerScript: boolean } };
+
 /**
- * An entry's ELF object; or, for a file that must be one and is not a readable one, why; or
- * undefined for every other file. What must be ELF: whatever starts with ELF's magic, a file
- * named as a shared library (unless a linker script), and an executable in a bin or libexec
- * directory (unless a script, or text). Empty, truncated and malformed ones all land here: a
- * loader or execve would refuse them at run time, so the build says so instead of shipping them
- * silently.
+ * The bytes' verdict: an ELF object, a broken one (empty, truncated, malformed: a loader or
+ * execve would refuse it), or something else, with what tells a script or linker script from
+ * data. Reads only the head, then the parts parseElf looks at (headers, the dynamic section and
+ * its strings): a data file may be gigabytes, and so may a file that only starts like ELF.
  */
-export function readElfEntry(e: TreeEntry): { elf: ElfFile } | { broken: string } | undefined {
-  if (e.kind !== 'file') return undefined;
-  const library = SHARED_LIBRARY.test(e.path);
-  const program = PROGRAM_DIR.test(e.path) && (e.mode & 0o111) !== 0;
-  if (e.size === 0) return library || program ? { broken: `empty (0 bytes), where ${library ? 'a shared library' : 'a program'} is expected` } : undefined;
-  // only the head, then the parts parseElf looks at (headers, the dynamic section and its
-  // strings): a data file may be gigabytes, and so may a file that only starts like ELF
-  const head = readHead(e.content, 4096);
+function probe(content: Content, size: number): Probe {
+  const head = readHead(content, 4096);
   const magic = ELF_MAGIC.subarray(0, Math.min(4, head.length));
   if (head.subarray(0, 4).equals(magic)) {
-    if (!isElf(head)) return { broken: `truncated: ${e.size} bytes, shorter than an ELF header` };
+    if (!isElf(head)) return { broken: `truncated: ${size} bytes, shorter than an ELF header` };
     let elf: ElfFile;
-    const fd = e.content.kind === 'file' ? openSync(e.content.hostPath, 'r') : undefined;
+    const fd = content.kind === 'file' ? openSync(content.hostPath, 'r') : undefined;
     try {
-      elf = parseElf(fd === undefined ? (e.content as { data: Buffer }).data : fileSource(fd, e.size));
+      elf = parseElf(fd === undefined ? (content as { data: Buffer }).data : fileSource(fd, size));
     } catch (err) {
-      if (err instanceof ElfError) return { broken: /^truncated/.test(err.message) ? `truncated: ${e.size} bytes (${err.message})` : `a malformed ELF file (${err.message})` };
+      if (err instanceof ElfError) return { broken: /^truncated/.test(err.message) ? `truncated: ${size} bytes (${err.message})` : `a malformed ELF file (${err.message})` };
       throw err;
     } finally {
       if (fd !== undefined) closeSync(fd);
@@ -54,20 +50,39 @@ export function readElfEntry(e: TreeEntry): { elf: ElfFile } | { broken: string 
     // what the kernel and the loader map must be in the file: a cut-off copy fails at run time
     const loads = elf.segments.filter((s) => s.type === PT_LOAD);
     const end = Math.max(0, ...loads.map((s) => s.offset + s.filesz));
-    if (end > e.size) return { broken: `truncated: ${e.size} bytes, its loadable segments end at byte ${end}` };
+    if (end > size) return { broken: `truncated: ${size} bytes, its loadable segments end at byte ${end}` };
     if (loads.length === 0 && (elf.type === ET_EXEC || elf.type === ET_DYN)) return { broken: 'a malformed ELF file (a program or library with no loadable segment)' };
     return { elf };
   }
-  if (library && !(isText(head) && LINKER_SCRIPT.test(head.toString('latin1')))) return { broken: `not an ELF file (${e.size} bytes), where a shared library is expected` };
-  if (program && !isText(head)) return { broken: `neither an ELF file nor a script (${e.size} bytes), where a program is expected` };
+  const text = isText(head);
+  return { other: { text, linkerScript: text && LINKER_SCRIPT.test(head.toString('latin1')) } };
+}
+
+/**
+ * An entry's ELF object; or, for a file that must be one and is not a readable one, why; or
+ * undefined for every other file. What must be ELF: whatever starts with ELF's magic, a file
+ * named as a shared library (unless a linker script), and an executable in a bin or libexec
+ * directory (unless a script, or text). Empty, truncated and malformed ones all land here: a
+ * loader or execve would refuse them at run time, so the build says so instead of shipping them
+ * silently. With a memo, each content is read and parsed once for all its names (content-memo.ts).
+ */
+export function readElfEntry(e: TreeEntry, memo?: ContentMemo): { elf: ElfFile } | { broken: string } | undefined {
+  if (e.kind !== 'file') return undefined;
+  const library = SHARED_LIBRARY.test(e.path);
+  const program = PROGRAM_DIR.test(e.path) && (e.mode & 0o111) !== 0;
+  if (e.size === 0) return library || program ? { broken: `empty (0 bytes), where ${library ? 'a shared library' : 'a program'} is expected` } : undefined;
+  const r = memo ? memo.get(e.content, 'elf', () => probe(e.content, e.size)) : probe(e.content, e.size);
+  if (!('other' in r)) return r;
+  if (library && !r.other.linkerScript) return { broken: `not an ELF file (${e.size} bytes), where a shared library is expected` };
+  if (program && !r.other.text) return { broken: `neither an ELF file nor a script (${e.size} bytes), where a program is expected` };
   return undefined;
 }
 
 /** Every ELF file of a tree, parsed once; files that must be ELF and are not readable ones are reported, not fatal. */
-export function elfObjects(tree: FileTree, onBroken?: (p: string, why: string) => void): Map<string, ElfObject> {
+export function elfObjects(tree: FileTree, onBroken?: (p: string, why: string) => void, memo?: ContentMemo): Map<string, ElfObject> {
   const out = new Map<string, ElfObject>();
   for (const e of tree.values()) {
-    const r = readElfEntry(e);
+    const r = readElfEntry(e, memo);
     if (r && 'elf' in r) out.set(e.path, { path: e.path, elf: r.elf });
     else if (r) onBroken?.(e.path, r.broken);
   }

@@ -41,17 +41,39 @@ export function stringSections(elf: ElfFile): ElfSection[] {
  * directories with. A comma may be part of a path, but not one that starts another: kpathsea
  * keeps its search path for texmf.cnf as a brace list, `{/etc/texmf/web2c,/usr/share/…/web2c}`,
  * each element a path of its own.
+ *
+ * The slash comes first and the test of what precedes it after (a lookbehind over the slash):
+ * the same matches as testing before the slash, but the engine now looks for a `/` and tests
+ * only there, instead of running the lookbehinds at every byte: 25 times faster over the string
+ * sections of ghostscript, imagemagick and poppler (issue 24).
  */
-const PATH_IN_BINARY = /(?:(?<=file:\/\/)|(?<![A-Za-z0-9_.\-/]))\/(?:usr|etc|var)\/(?:[A-Za-z0-9_.+@=\-/]|,(?!\/))*/g;
+export const PATH_IN_BINARY = /\/(?<=(?:file:\/\/|^|[^A-Za-z0-9_.\-/])\/)(?:usr|etc|var)\/(?:[A-Za-z0-9_.+@=\-/]|,(?!\/))*/g;
+
+/** A string section decoded as latin1: one character per byte, so an index in `text` plus `offset` is a file offset. */
+export interface DecodedSection {
+  offset: number;
+  text: string;
+}
+
+/**
+ * The string sections that lie within the file, decoded once for every pattern a caller runs
+ * over them (directories.ts runs two): decoding is a copy of megabytes for some libraries.
+ */
+export function decodeStringSections(buf: Buffer, elf: ElfFile): DecodedSection[] {
+  return stringSections(elf)
+    .filter((s) => s.offset + s.size <= buf.length)
+    .map((s) => ({ offset: s.offset, text: buf.toString('latin1', s.offset, s.offset + s.size) }));
+}
 
 /** Every path-looking run of characters in the file's string sections. */
 export function findPaths(buf: Buffer, elf: ElfFile = parseElf(buf)): FoundString[] {
+  return findPathsIn(decodeStringSections(buf, elf));
+}
+
+/** findPaths over sections already decoded. */
+export function findPathsIn(sections: readonly DecodedSection[]): FoundString[] {
   const out: FoundString[] = [];
-  for (const s of stringSections(elf)) {
-    if (s.offset + s.size > buf.length) continue;
-    const text = buf.toString('latin1', s.offset, s.offset + s.size);
-    for (const m of text.matchAll(PATH_IN_BINARY)) out.push({ offset: s.offset + m.index, value: m[0] });
-  }
+  for (const s of sections) for (const m of s.text.matchAll(PATH_IN_BINARY)) out.push({ offset: s.offset + m.index, value: m[0] });
   return out;
 }
 

@@ -12,6 +12,7 @@ import type { VersionProblem } from '../check/versions.js';
 import { cachePaths, ensureCacheDir } from '../cache/paths.js';
 import { useCacheForBuild } from '../cache/users.js';
 import { ContentStore } from '../cache/content-store.js';
+import { ContentMemo } from '../tree/content-memo.js';
 import type { FileTree } from '../tree/types.js';
 import { Diagnostics } from '../util/diagnostics.js';
 import { UserError, inStep } from '../util/errors.js';
@@ -168,6 +169,7 @@ async function openBuild(spec: BuildSpec, events: BuildEvents, diagnostics: Diag
     paths,
     store: new ContentStore(paths.content),
     session,
+    memo: new ContentMemo(),
     toolsLayer: (names) => toolsLayer(spec, names, events, diagnostics),
   };
 }

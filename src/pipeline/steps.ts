@@ -20,6 +20,7 @@ import type { CachePaths } from '../cache/paths.js';
 import type { ContentStore } from '../cache/content-store.js';
 import { droppedLine, JsonStore } from '../cache/json-store.js';
 import { PackageCache } from '../cache/packages.js';
+import type { ContentMemo } from '../tree/content-memo.js';
 import { addWithParents, bytes, type FileTree } from '../tree/types.js';
 import { UserError } from '../util/errors.js';
 import { shortList } from '../util/format.js';
@@ -52,6 +53,11 @@ export interface BuildContext {
   store: ContentStore;
   /** The build container (or this machine, --local), started only when a step needs it. */
   session: BuildSession;
+  /**
+   * What the build computed from file contents (ELF parses): the unusable-file pass, relocation,
+   * the module pass and the closure check read the same files (tree/content-memo.ts).
+   */
+  memo: ContentMemo;
   /** Builds the unpack tools of a packed layer: a build of its own (pipeline/build.ts). */
   toolsLayer(names: string[]): Promise<FileTree>;
 }
@@ -194,6 +200,7 @@ export async function stagePackages(c: BuildContext, r: Resolved): Promise<Stage
     family: target.family,
     requested: r.requests.map((q) => q.name),
     keep: keepUnusable.includes('all') ? 'all' : keepUnusable,
+    memo: c.memo,
   });
   return { tree: staged.tree, alternatives: staged.alternatives, fetched: staged.fetched.length, scripts, licenses, unusable };
 }
@@ -217,6 +224,7 @@ export async function relocateStaged(c: BuildContext, r: Resolved, s: Staged): P
   events.step(`relocating ${plural(s.tree.size, 'path')} under /opt`);
   const layout: LayoutOptions = { triplet: spec.arch.triplet, keep: spec.keep ?? DEFAULT_KEEP, keptState: s.scripts.keptState };
   const { layer, report } = relocate({
+    memo: c.memo,
     staged: s.tree,
     layout,
     recipes: r.recipes,
@@ -226,7 +234,7 @@ export async function relocateStaged(c: BuildContext, r: Resolved, s: Staged): P
     dependents: (pkg) => dependents.get(pkg) ?? [],
     selfContained: !!spec.from,
   });
-  const modules = leaveOutUnloadableModules(layer, runtime.libraries, runtime);
+  const modules = leaveOutUnloadableModules(layer, runtime.libraries, runtime, c.memo);
   const moduleSonames = [...new Set(modules.filter((m) => !m.version).map((m) => m.soname))];
   // a hint costs a container: asked only of a package manager already running (a warm build needs none)
   const providers = moduleSonames.length && backend.providers && session.started ? await backend.providers(await session.get(), ctx, moduleSonames) : new Map<string, string>();
@@ -247,7 +255,7 @@ export async function relocateStaged(c: BuildContext, r: Resolved, s: Staged): P
 /** Step 4: every shared library the layer needs is in it or in the runtime. */
 export function checkRelocatedClosure(c: BuildContext, rel: Relocated): ClosureReport {
   c.events.step('checking that every shared library the layer needs is in the layer or the runtime');
-  const closure = checkClosure(rel.layer, c.inputs.runtime.libraries, { runtime: c.inputs.runtime, selfContained: !!c.spec.from });
+  const closure = checkClosure(rel.layer, c.inputs.runtime.libraries, { runtime: c.inputs.runtime, selfContained: !!c.spec.from, memo: c.memo });
   // files that must be ELF and cannot be read: relocation passed them by, and the check could not look inside
   const unreadable = new Map([...rel.report.binaries.unreadable, ...closure.unreadable].map((u) => [u.file, u.why]));
   for (const [file, why] of unreadable) c.diagnostics.warn(unreadableLine(file, why));

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Node } from 'yaml';
 import { parseArch, type Arch } from '../registry/arch.js';
 import { loadTarget } from '../registry/load.js';
 import type { Target } from '../registry/types.js';
@@ -70,6 +71,13 @@ export interface Project {
   jobs: LayerJob[];
 }
 
+/**
+ * The yaml library, loaded for a YAML manifest only: loading it cost every run of yumda tens of
+ * milliseconds (issue 24). require(), because parsing stays synchronous.
+ */
+let yamlModule: typeof import('yaml') | undefined;
+const yaml = () => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
+
 export const MANIFEST_NAMES = ['yumda.json', 'yumda.yaml', 'yumda.yml'];
 export const DEFAULT_ZIP_OUTPUT = 'dist/{name}-{arch}.zip';
 
@@ -88,6 +96,7 @@ export function findManifest(dir: string): string {
 export function parseManifestText(text: string, file: string): ProjectDocument {
   const label = path.basename(file);
   if (/\.ya?ml$/i.test(file)) {
+    const { isMap, isSeq, LineCounter, parseDocument } = yaml();
     const lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
     const bad = doc.errors[0];

@@ -1,7 +1,8 @@
 import { elfObjects, neededClosure, sonameIndex } from '../elf/graph.js';
-import { ensureLibraryPath, findExactStrings, findPaths, setInterpreter } from '../elf/patch.js';
+import { ensureLibraryPath, findExactStrings, setInterpreter } from '../elf/patch.js';
 import { ET_DYN, ET_EXEC } from '../elf/read.js';
-import { readContent, type Content, type TreeEntry } from '../tree/types.js';
+import { ContentMemo } from '../tree/content-memo.js';
+import { readContent, type Content, type FileEntry, type TreeEntry } from '../tree/types.js';
 import { nameIndex, planDirectoryEdits, scanDirectoryStrings, type DirectoryRewrite, type DirectoryStrings } from './directories.js';
 import { relocatedAddress } from './placement.js';
 import type { PathMap } from './paths.js';
@@ -62,9 +63,11 @@ export function relocateBinaries(
   exact: ExactStringRule[] = [],
   follow: (layerPath: string) => string | undefined = (p) => p,
   own?: OwnCLibrary,
+  /** The run's parses of contents (content-memo.ts), shared with the steps after relocation. */
+  memo: ContentMemo = new ContentMemo(),
 ): BinaryReport {
   const libraryDirs = own?.libraryDirs ?? [LAYER_LIB_DIR];
-  const dirs = scanDirectories(layer, paths, libraryDirs);
+  const dirs = scanDirectories(layer, paths, libraryDirs, memo);
   const report: BinaryReport = {
     rewrittenPaths: [],
     rewrittenDirs: [],
@@ -83,17 +86,26 @@ export function relocateBinaries(
   };
   for (const [p, e] of layer) {
     if (e.kind !== 'file' || !dirs.objects.has(p)) continue;
-    const original = readContent(e.content);
-    let buf = original;
+    // read when an edit needs the bytes, not before: the scan (scanDirectories) found the strings,
+    // and most libraries need no edit at all
+    let original: Buffer | undefined;
+    let buf: Buffer | undefined;
+    const bytesNow = (): Buffer => {
+      if (buf === undefined) {
+        original = readContent(e.content);
+        buf = original;
+      }
+      return buf;
+    };
     // one copy per file, made at its first edit (the content may be the cache's own buffer): a
     // copy per edit took 100 s of relocating Chromium, hundreds of edits to a 250 MB binary
     const write = (offset: number, value: string) => {
-      if (buf === original) buf = Buffer.from(original);
-      buf.write(value, offset, 'latin1');
+      if (bytesNow() === original) buf = Buffer.from(original);
+      buf!.write(value, offset, 'latin1');
     };
     const elf = dirs.objects.get(p)!.elf;
     let changed = false;
-    for (const found of findPaths(buf, elf)) {
+    for (const found of dirs.scans.get(p)!.found) {
       const r = paths.forBinary(found.value);
       if (!r) continue;
       if (r.kind === 'cannot') {
@@ -127,7 +139,7 @@ export function relocateBinaries(
         report.unrewritable.push({ file: p, path: rule.from, why: `recipe replacement ${rule.to} changes more than the root of ${rule.from} (or its length)` });
         continue;
       }
-      for (const at of findExactStrings(buf, rule.from, elf)) {
+      for (const at of findExactStrings(bytesNow(), rule.from, elf)) {
         write(at, rule.to);
         changed = true;
         report.rewrittenPaths.push({ file: p, from: rule.from, to: rule.to });
@@ -135,7 +147,7 @@ export function relocateBinaries(
     }
     const isExecutable = (elf.type === ET_EXEC || elf.type === ET_DYN) && elf.interpreter !== undefined;
     if (own && elf.interpreter !== undefined && elf.interpreter !== own.interpreter) {
-      const r = setInterpreter(buf, own.interpreter);
+      const r = setInterpreter(bytesNow(), own.interpreter);
       if ('error' in r) report.interpreterFailed.push({ file: p, why: r.error });
       else {
         buf = r.data;
@@ -145,7 +157,7 @@ export function relocateBinaries(
     }
     const hasSearchPath = !!(elf.dynamic?.runpath || elf.dynamic?.rpath);
     if (elf.dynamic && (isExecutable || hasSearchPath)) {
-      const r = ensureLibraryPath(buf, libraryDirs, mapSearchDir);
+      const r = ensureLibraryPath(bytesNow(), libraryDirs, mapSearchDir);
       if ('error' in r) {
         if (isExecutable) report.libraryPathFailed.push({ file: p, why: r.error });
       } else {
@@ -154,7 +166,7 @@ export function relocateBinaries(
         report.libraryPath.push({ file: p, how: `${r.how} ${r.value.replace(/\/{2,}/g, '/')}` });
       }
     }
-    if (changed) layer.set(p, { ...e, content: save(buf), size: buf.length });
+    if (changed) layer.set(p, { ...e, content: save(buf!), size: buf!.length });
   }
   return report;
 }
@@ -163,13 +175,25 @@ function addLinks(report: BinaryReport, links: readonly SubpathLink[]): void {
   for (const l of links) report.links.set(l.link, l.target);
 }
 
-/** Every ELF file of the layer parsed once, with its directory strings and the layer's sonames. */
-function scanDirectories(layer: Map<string, TreeEntry>, paths: PathMap, libraryDirs: readonly string[]) {
+/**
+ * Every ELF file of the layer parsed once, with its strings (directories, paths) and the layer's
+ * sonames. Each content is read and scanned once, whatever the number of its names: the scans
+ * depend on this relocation's PathMap, so their memo is this call's, while the parses (content
+ * only) are the run's.
+ */
+function scanDirectories(layer: Map<string, TreeEntry>, paths: PathMap, libraryDirs: readonly string[], memo: ContentMemo) {
   const unreadable: Array<{ file: string; why: string }> = [];
   // only ELF files are read whole (elfObjects reads the head of the rest): a data file may be gigabytes
-  const objects = elfObjects(layer, (file, why) => unreadable.push({ file, why }));
+  const objects = elfObjects(layer, (file, why) => unreadable.push({ file, why }), memo);
   const scans = new Map<string, DirectoryStrings>();
   const index = nameIndex(paths);
-  for (const [p, { elf }] of objects) scans.set(p, scanDirectoryStrings(readContent((layer.get(p) as { content: Content }).content), elf, paths, index));
+  const scanned = new ContentMemo(memo.computed);
+  for (const [p, { elf }] of objects) {
+    const content = (layer.get(p) as FileEntry).content;
+    scans.set(
+      p,
+      scanned.get(content, 'directory-strings', () => scanDirectoryStrings(readContent(content), elf, paths, index)),
+    );
+  }
   return { objects, scans, unreadable, sonames: sonameIndex(layer, objects, libraryDirs) };
 }

@@ -29,7 +29,7 @@
  * dladdr, or to its prefix) keep their tail too (subpaths.ts).
  */
 import path from 'node:path';
-import { findExactStrings, findPaths, stringSections, wholePathStrings } from '../elf/patch.js';
+import { decodeStringSections, findExactStrings, findPathsIn, wholePathStrings, type DecodedSection, type FoundString } from '../elf/patch.js';
 import type { ElfFile } from '../elf/read.js';
 import { relocatedAddress } from './placement.js';
 import { FILE_NAME, type BinaryRewrite, type PathMap } from './paths.js';
@@ -57,6 +57,8 @@ export interface DirectoryRewrite {
 
 /** What one ELF file says about directories, found in one pass over its strings. */
 export interface DirectoryStrings {
+  /** Every path-looking string (patch.ts findPaths), which the path rule (binaries.ts) rewrites from. */
+  found: FoundString[];
   /** Whole strings that are a hierarchy root. */
   bare: Array<{ offset: number; value: string; dir: string }>;
   /** Whole strings that are a path relative to the prefix, containing a slash. */
@@ -97,15 +99,37 @@ const BINDIRS = new Set(['/usr/bin', '/usr/sbin', '/usr/libexec', '/usr/games', 
 const PLAIN_HELPER = /^[a-z][a-z0-9]{3,}$/;
 
 /** `qt_prfxpath=/usr`: a whole string that keeps a directory after a key (Qt's compiled-in prefix). */
-const KEYED_DIRECTORY = /(?<=^|\0)([A-Za-z_][A-Za-z0-9_]*=)(\/[A-Za-z0-9_.+@,\-/]*)(?=\0)/g;
+const KEYED_DIRECTORY = /^([A-Za-z_][A-Za-z0-9_]*=)(\/[A-Za-z0-9_.+@,\-/]*)$/;
+
+/**
+ * The whole NUL-terminated strings of a section that are KEYED_DIRECTORY, found from each `=/`
+ * (which every one holds) instead of trying a pattern at every byte: that took as long as
+ * scanning the sections for paths (issue 24). A string runs from the section's start or a NUL to
+ * the next NUL; one with no NUL after it inside the section is not whole.
+ */
+export function keyedDirectories(s: DecodedSection): Array<{ offset: number; key: string; value: string }> {
+  const out: Array<{ offset: number; key: string; value: string }> = [];
+  for (let at = s.text.indexOf('=/'); at >= 0; at = s.text.indexOf('=/', at + 1)) {
+    const end = s.text.indexOf('\0', at);
+    if (end < 0) break;
+    const start = s.text.lastIndexOf('\0', at) + 1;
+    const m = KEYED_DIRECTORY.exec(s.text.slice(start, end));
+    if (m) out.push({ offset: s.offset + start + m[1]!.length, key: m[1]!, value: m[2]! });
+    // the rest of this string cannot start another
+    at = end;
+  }
+  return out;
+}
 
 /** One pass over a binary's strings: its bare directories, relative paths and what it names. */
 export function scanDirectoryStrings(buf: Buffer, elf: ElfFile, paths: PathMap, index: NameIndex): DirectoryStrings {
-  const out: DirectoryStrings = { bare: [], relative: [], names: new Map() };
+  // decoded once for both patterns below
+  const sections = decodeStringSections(buf, elf);
+  const out: DirectoryStrings = { found: findPathsIn(sections), bare: [], relative: [], names: new Map() };
   const name = (root: string, p: string) => {
     if (!out.names.has(root)) out.names.set(root, p);
   };
-  for (const f of findPaths(buf, elf)) {
+  for (const f of out.found) {
     const p = stripSlashes(path.posix.normalize(f.value));
     // a full path shows the package has files in the directory right above it; deeper down it
     // says nothing about a bare /usr or /etc (a list of system directories names them too)
@@ -113,12 +137,10 @@ export function scanDirectoryStrings(buf: Buffer, elf: ElfFile, paths: PathMap, 
     if (paths.isHierarchyRoot(parent) && paths.shippedExactly(p)) name(parent, p);
   }
   // a directory kept after a key, whole to the string's end (Qt: `qt_prfxpath=/usr`)
-  for (const s of stringSections(elf)) {
-    if (s.offset + s.size > buf.length) continue;
-    const text = buf.toString('latin1', s.offset, s.offset + s.size);
-    for (const m of text.matchAll(KEYED_DIRECTORY)) {
-      const dir = stripSlashes(path.posix.normalize(m[2]!));
-      if (dir && paths.isHierarchyRoot(dir)) out.bare.push({ offset: s.offset + m.index + m[1]!.length, value: m[2]!, dir });
+  for (const s of sections) {
+    for (const k of keyedDirectories(s)) {
+      const dir = stripSlashes(path.posix.normalize(k.value));
+      if (dir && paths.isHierarchyRoot(dir)) out.bare.push({ offset: k.offset, value: k.value, dir });
     }
   }
   for (const s of wholePathStrings(buf, elf)) {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { elfObjects, neededClosure, sonameIndex } from '../elf/graph.js';
 import { ET_DYN, ET_EXEC } from '../elf/read.js';
 import type { AppliedRecipe } from '../recipes/types.js';
+import { ContentMemo } from '../tree/content-memo.js';
 import { bytes, sameBytes, sortedEntries, type Content, type FileEntry, type FileTree, type TreeEntry } from '../tree/types.js';
 import { absoluteLinkTarget, relativeLink } from '../tree/links.js';
 import { resolvePath, withImpliedDirs, type ResolvableTree } from '../tree/resolve.js';
@@ -40,6 +41,11 @@ export interface RelocateInput {
    * path, and every program names the layer's loader and searches the layer first (clibrary.ts).
    */
   selfContained?: boolean;
+  /**
+   * What this run computed from file contents (ELF parses), to share with the steps that read the
+   * layer after relocation (the module pass, the closure check); a new one when absent.
+   */
+  memo?: ContentMemo;
 }
 
 export interface DroppedLink {
@@ -123,6 +129,7 @@ export function relocate(input: RelocateInput): RelocateResult {
   const triplet = layout.triplet;
   const staged: FileTree = new Map(input.staged);
   const report = emptyReport();
+  const memo = input.memo ?? new ContentMemo();
   report.alternatives = applyAlternatives(staged, input.alternatives ?? []);
 
   const { placed, origin } = placeAll(staged, layout, recipes, report);
@@ -159,6 +166,7 @@ export function relocate(input: RelocateInput): RelocateResult {
     exact,
     (p) => realPath(lookup, p),
     input.selfContained ? { libraryDirs: SELF_CONTAINED_LIBRARY_DIRS, interpreter: PRIVATE_INTERPRETER } : undefined,
+    memo,
   );
   const stranded = [...bin.interpreterFailed, ...(input.selfContained ? bin.libraryPathFailed : [])];
   if (stranded.length > 0) {
@@ -185,7 +193,7 @@ export function relocate(input: RelocateInput): RelocateResult {
   }
 
   for (const r of recipes) Object.assign(report.env, r.rules.env);
-  wrapPrograms(placed, lookup, recipes, input.shell, input.dependents ?? (() => []), report);
+  wrapPrograms(placed, lookup, recipes, input.shell, input.dependents ?? (() => []), report, memo);
   if (Object.keys(report.env).length > 0) {
     const data = Buffer.from(envFileContent(report.env));
     placed.set(ENV_PATH, { kind: 'file', path: ENV_PATH, mode: 0o644, size: data.length, content: save(data) });
@@ -316,11 +324,12 @@ function wrapPrograms(
   shell: string,
   dependents: (pkg: string) => readonly string[],
   report: RelocateReport,
+  memo: ContentMemo,
 ): void {
   const wanting = recipes.filter((r) => Object.keys(r.rules.env).length > 0);
   if (wanting.length === 0) return;
   const binDir = `${LAYER_ROOT}/bin`;
-  const objects = elfObjects(placed);
+  const objects = elfObjects(placed, undefined, memo);
   const sonames = sonameIndex(placed, objects, [`${LAYER_ROOT}/lib`]);
   const follow = (p: string) => realPath(lookup, p);
 

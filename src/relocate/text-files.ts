@@ -1,6 +1,6 @@
-import { readContent, type Content, type TreeEntry } from '../tree/types.js';
+import { readContent, readHead, type Content, type TreeEntry } from '../tree/types.js';
 import type { PathMap } from './paths.js';
-import { isText, rewritePathsInText } from './text.js';
+import { isText, rewritePathsInText, TEXT_HEAD } from './text.js';
 
 /** Text files larger than this are data, not configuration or scripts: left alone. */
 const MAX_TEXT = 4 * 1024 * 1024;
@@ -44,11 +44,15 @@ export function relocateTextFiles(
     if (e.kind !== 'file' || e.size > MAX_TEXT || e.size === 0) continue;
     const from = origin(p);
     if (!from) continue;
+    // most files of a layer are binaries, with a NUL in their first 8 KiB (isText's first test):
+    // the head tells, without reading them whole
+    if (readHead(e.content, TEXT_HEAD).includes(0)) continue;
     const buf = readContent(e.content);
     if (!isText(buf)) continue;
     let kind = textKind(from);
     if (kind === 'text' && alsoConfig(from)) kind = 'config';
-    let text = buf.toString('utf8');
+    const original = buf.toString('utf8');
+    let text = original;
     if (kind === 'pkgconfig') text = foldPkgconfigLibdirs(text, triplet);
     const map =
       kind === 'config'
@@ -57,7 +61,7 @@ export function relocateTextFiles(
           ? (x: string) => paths.installAddress(x)
           : (x: string) => paths.shipped(x);
     const result = rewritePathsInText(text, map);
-    if (result.text === buf.toString('utf8')) continue;
+    if (result.text === original) continue;
     const data = Buffer.from(result.text);
     layer.set(p, { ...e, content: save(data), size: data.length });
     for (const r of result.rewrites) report.rewritten.push({ file: p, from: r.from, to: r.to });

@@ -4,10 +4,12 @@
  */
 
 const NUL = 0;
+/** The head of a file in which a NUL byte makes it binary. */
+export const TEXT_HEAD = 8192;
 
 /** Text means: no NUL byte in the first 8 KiB and valid UTF-8 throughout. */
 export function isText(buf: Buffer): boolean {
-  const head = buf.subarray(0, 8192);
+  const head = buf.subarray(0, TEXT_HEAD);
   if (head.includes(NUL)) return false;
   try {
     new TextDecoder('utf-8', { fatal: true }).decode(buf);
@@ -23,8 +25,12 @@ export function isText(buf: Buffer): boolean {
  * except compiler flags (`-L/usr/lib`), the path of a `file://` URL (LibreOffice's
  * `BRAND_BASE_DIR=file:///usr/lib/libreoffice`) and a colon: every element of a list
  * (`CLASSPATH=/usr/share/java/a.jar:/usr/share/java/b.jar`) is a path.
+ *
+ * The slash comes first and the test of what precedes it after, as a lookbehind over the slash:
+ * the same matches, but tested at each `/` instead of at every character (issue 24: 17 times
+ * faster over 24,000 text files, and the first entry of relocation's profile before).
  */
-const PATH_IN_TEXT = /(?:(?<=-[LIR])|(?<=(?<![\w.+-])file:\/\/)|(?<![\w.~/@$}%-]))\/(?:usr|etc|var|lib|lib64|bin|sbin|opt)(?:\/[\w.+@%,-]+)*\/?/g;
+export const PATH_IN_TEXT = /\/(?<=(?:-[LIR]|(?<![\w.+-])file:\/\/|^|[^\w.~/@$}%-])\/)(?:usr|etc|var|lib|lib64|bin|sbin|opt)(?:\/[\w.+@%,-]+)*\/?/g;
 
 export interface TextRewrite {
   from: string;

@@ -4,6 +4,7 @@ import { globToRegExp, matchesAny } from '../relocate/glob.js';
 import type { PackageFamily, UnusableGroup } from '../registry/types.js';
 import { dropLinksTo } from '../tree/links.js';
 import { resolvePath } from '../tree/resolve.js';
+import type { ContentMemo } from '../tree/content-memo.js';
 import type { FileTree } from '../tree/types.js';
 import type { UnusableLeftOut } from '../format/layer-manifest.js';
 
@@ -15,6 +16,8 @@ export interface UnusableOptions {
   requested: readonly string[];
   /** Group ids to keep (`--keep-unusable`), or every group. */
   keep: readonly string[] | 'all';
+  /** The build's parses of contents (tree/content-memo.ts): relocation reads the same files next. */
+  memo?: ContentMemo;
 }
 
 /**
@@ -41,7 +44,7 @@ export function leaveOutUnusable(staged: FileTree, groups: readonly UnusableGrou
   }
   if (groupOf.size === 0) return [];
 
-  const objects = elfObjects(staged);
+  const objects = elfObjects(staged, undefined, opts.memo);
   const needs = neededFiles(staged, objects);
   // libraries reached from what goes, and what every kept object reaches: the difference goes too
   const reachedFromGone = reach([...groupOf.keys()], needs);

@@ -1,22 +1,41 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from './errors.js';
 import { readInputText } from './input.js';
 import { projectRoot } from './paths.js';
 import { nearestNames } from './nearest.js';
+import { loadAjv, precompiledValidators } from './schema-compiled.js';
 
-const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
+const OPTIONS = { strict: true, allowUnionTypes: true } as const;
+let ajv: Ajv | undefined;
 /** Every error, with the schema that made it: asked only once a document failed, to pick the error to tell. */
-const ajvAll = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+let ajvAll: Ajv | undefined;
 const compiled = new Map<string, ValidateFunction>();
 
+function compiler(all: boolean): Ajv {
+  const Ajv = loadAjv();
+  if (all) {
+    ajvAll ??= new Ajv({ ...OPTIONS, allErrors: true, verbose: true });
+    return ajvAll;
+  }
+  ajv ??= new Ajv({ ...OPTIONS, allErrors: false });
+  return ajv;
+}
+
+/**
+ * The schema's validator: the one compiled at build time when it was made from this schema text,
+ * else compiled now with ajv (as is the every-error one, asked only on failure).
+ */
 function validator(schemaName: string, all = false): ValidateFunction {
   const key = `${all ? 'all:' : ''}${schemaName}`;
   let v = compiled.get(key);
   if (!v) {
-    const schema = JSON.parse(readFileSync(path.join(projectRoot, 'schema', `${schemaName}.schema.json`), 'utf8'));
-    v = (all ? ajvAll : ajv).compile(schema);
+    const text = readFileSync(path.join(projectRoot, 'schema', `${schemaName}.schema.json`), 'utf8');
+    v = all ? undefined : precompiledValidators(schemaName, text)?.schema;
+    if (!v) {
+      v = compiler(all).compile(JSON.parse(text));
+    }
     compiled.set(key, v);
   }
   return v;

@@ -28,6 +28,8 @@ describe('the npm package: packed, installed globally into an empty prefix, used
       'package/LICENSE',
       'package/README.md',
       'package/dist/src/cli/main.js',
+      // the schemas' validators compiled by the build (issue 24): without them every run loads ajv
+      'package/dist/src/util/schema-validators/target.cjs',
       'package/registry/targets/al2023.json',
       'package/docs/packed-layers.md',
       'package/images/yumda/entrypoint.sh',

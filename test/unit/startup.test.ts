@@ -51,6 +51,18 @@ describe('start-up loads only what the command uses', () => {
     },
   );
 
+  /**
+   * Issue 24: the schemas' validators are compiled at build time (scripts/compile-schemas.mjs) and
+   * the yaml library is loaded for a YAML manifest only: ajv and yaml took 100–250 ms of every run.
+   * `targets` validates every target and runtime document, through the precompiled validators.
+   */
+  it.each([[['--version']], [['targets']], [['cache', 'info']]])('yumda %j loads neither ajv nor yaml', async (args) => {
+    const { code, modules } = await modulesLoadedBy(args);
+    expect(code).toBe(0);
+    expect(modules.filter((m) => /node_modules\/(ajv|yaml)\//.test(m))).toEqual([]);
+    if (args[0] === 'targets') expect(modules.some((m) => m.includes('/schema-validators/target.cjs'))).toBe(true);
+  });
+
   it('publish does load the AWS SDK (the hook sees it when it is there)', async () => {
     // publish reads and gates the zip before it loads the SDK, so it needs a real layer; the
     // loopback stand-in for AWS keeps it off the network

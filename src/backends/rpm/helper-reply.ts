@@ -4,12 +4,13 @@
  * of another shape would otherwise surface far from its cause (an `undefined` in a plan, a NaN
  * size), so it is stopped here, naming the command and the first field that is wrong.
  */
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../util/errors.js';
 import { projectRoot } from '../../util/paths.js';
 import { describeSchemaError } from '../../util/schema.js';
+import { loadAjv, precompiledValidators } from '../../util/schema-compiled.js';
 import type { RpmResolution } from './plan.js';
 
 /** The helper's commands, each with its own reply (see the helper's header). */
@@ -90,15 +91,26 @@ const SCHEMA_FILE = 'schema/rpm-helper-reply.schema.json';
 
 let compiled: Map<string, ValidateFunction> | undefined;
 
-/** One validator per definition, compiled on first use: most runs of yumda never start the helper. */
+/**
+ * One validator per definition, on first use (most runs of yumda never start the helper): those
+ * compiled at build time when they were made from this schema text, else compiled now.
+ */
 function validators(): Map<string, ValidateFunction> {
   if (compiled) return compiled;
-  const schema = JSON.parse(readFileSync(path.join(projectRoot, SCHEMA_FILE), 'utf8')) as { $id: string };
-  const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
-  ajv.addSchema(schema);
+  const text = readFileSync(path.join(projectRoot, SCHEMA_FILE), 'utf8');
+  const built = precompiledValidators('rpm-helper-reply', text);
+  const schema = JSON.parse(text) as { $id: string };
+  let ajv: InstanceType<ReturnType<typeof loadAjv>> | undefined;
   compiled = new Map();
   for (const kind of [...HELPER_COMMANDS, 'error']) {
-    const v = ajv.getSchema(`${schema.$id}#/definitions/${kind}`);
+    let v = built?.[kind];
+    if (!v) {
+      if (!ajv) {
+        ajv = new (loadAjv())({ allErrors: false, strict: true, allowUnionTypes: true });
+        ajv.addSchema(schema);
+      }
+      v = ajv.getSchema(`${schema.$id}#/definitions/${kind}`);
+    }
     if (!v) throw new Error(`${SCHEMA_FILE} has no definition for the helper's ${kind} reply`);
     compiled.set(kind, v);
   }
