@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { launcherScripts } from '../../src/pack/launcher.js';
 import { type PackedLayer, tmpBytes, tmpMb } from '../../src/pack/packed-layer.js';
 import { loadRuntime } from '../../src/registry/load.js';
-import { type TreeEntry } from '../../src/tree/types.js';
+import type { TreeEntry } from '../../src/tree/types.js';
 import { dir, file, symlink } from '../helpers/tree.js';
 import { tempDir } from '../helpers/tmp.js';
 import { repoRoot, run, runYumda } from '../helpers/cli.js';

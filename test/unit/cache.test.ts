@@ -18,7 +18,7 @@ import { parseArch } from '../../src/registry/arch.js';
 import { loadTarget } from '../../src/registry/load.js';
 import type { Plan, PlannedPackage } from '../../src/resolve/plan.js';
 import type { Runner } from '../../src/runner/types.js';
-import { type FileTree, type TreeEntry } from '../../src/tree/types.js';
+import type { FileTree, TreeEntry } from '../../src/tree/types.js';
 import { dir, file, symlink, treeOf } from '../helpers/tree.js';
 import { writeFileAtomicSync } from '../../src/util/atomic.js';
 import { sha256 } from '../../src/util/hash.js';

@@ -15,7 +15,7 @@ import {
 } from '../../src/check/versions.js';
 import { parseElf } from '../../src/elf/read.js';
 import { loadRuntime } from '../../src/registry/load.js';
-import { type FileTree } from '../../src/tree/types.js';
+import type { FileTree } from '../../src/tree/types.js';
 import { file, symlink, treeOf } from '../helpers/tree.js';
 import { cc, versionedLibrary } from '../helpers/cc.js';
 import { run } from '../helpers/cli.js';

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { treeTarStream, type TarMember } from '../../src/tree/tar.js';
-import { type FileEntry } from '../../src/tree/types.js';
+import type { FileEntry } from '../../src/tree/types.js';
 import { dir, file, symlink } from '../helpers/tree.js';
 import { tempDir } from '../helpers/tmp.js';
 
