@@ -27,7 +27,7 @@ import { relocate } from '../src/relocate/relocate.js';
 import { readContent, type FileTree } from '../src/tree/types.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const cli = path.join(root, 'dist/src/cli/main.js');
+const cli = path.join(root, 'dist/bundle/yumda.js');
 const triplet = 'x86_64-linux-gnu';
 
 interface Tally {

@@ -16,7 +16,7 @@ import { loadTarget } from '../src/registry/load.js';
 import { PHASE_NAMES, phaseLine, phases } from '../src/pipeline/phases.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const cli = path.join(root, 'dist/src/cli/main.js');
+const cli = path.join(root, 'dist/bundle/yumda.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const network = process.env.YUMDA_DOCKER_NETWORK ?? 'host';
 const SETS: Array<{ name: string; packages: string[]; changed: string[] }> = [

@@ -27,6 +27,8 @@ describe('the npm package: packed, installed globally into an empty prefix, used
     for (const f of [
       'package/LICENSE',
       'package/README.md',
+      // the bundle bin runs (scripts/bundle.mjs), and the modules it was made of, whose templates it reads
+      'package/dist/bundle/yumda.js',
       'package/dist/src/cli/main.js',
       // the schemas' validators compiled by the build (issue 24): without them every run loads ajv
       'package/dist/src/util/schema-validators/target.cjs',

@@ -4,8 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { tempDir } from './tmp.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-/** The CLI under test; YUMDA_TEST_CLI runs the tests against another build (an older commit's, to see them fail there). */
-export const cliPath = process.env.YUMDA_TEST_CLI ?? path.join(repoRoot, 'dist/src/cli/main.js');
+/**
+ * The CLI under test: the bundle package.json's bin runs (scripts/bundle.mjs), so the tests run what
+ * ships. YUMDA_TEST_CLI runs them against another build (an older commit's, to see them fail there).
+ */
+export const cliPath = process.env.YUMDA_TEST_CLI ?? path.join(repoRoot, 'dist/bundle/yumda.js');
 
 export interface CliResult {
   code: number;
