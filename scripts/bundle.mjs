@@ -12,10 +12,12 @@
 // In a bundle that would be the bundle's own address, so each module's `import.meta.url` is
 // replaced with its original file's address, written relative to the bundle: dist/src/ ships
 // beside dist/bundle/, and the package still works wherever npm puts it.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, version as esbuildVersion } from 'esbuild';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const outdir = path.join(root, 'dist', 'bundle');
@@ -32,6 +34,18 @@ const ownModuleUrl = {
   },
 };
 
+// The digest of what the bundle is made of (the compiled modules, their templates and schema
+// validators) and of the bundler: a finished build is reused only by the same code
+// (src/pipeline/reuse.ts CODE_DIGEST).
+const src = path.join(root, 'dist', 'src');
+const code = createHash('sha256').update(`esbuild ${esbuildVersion}\n`);
+for (const f of readdirSync(src, { recursive: true, withFileTypes: true })
+  .filter((d) => d.isFile())
+  .map((d) => path.relative(src, path.join(d.parentPath, d.name)))
+  .sort()) {
+  code.update(`${f}\n`).update(readFileSync(path.join(src, f)));
+}
+
 await rm(outdir, { recursive: true, force: true });
 await build({
   entryPoints: { yumda: path.join(root, 'dist', 'src', 'cli', 'main.js') },
@@ -44,6 +58,7 @@ await build({
   target: 'node20',
   external: ['@aws-sdk/*', '@smithy/*'],
   plugins: [ownModuleUrl],
+  define: { YUMDA_CODE_DIGEST: JSON.stringify(code.digest('hex')) },
   // bundled CommonJS dependencies (commander, semver, yauzl) call require() for node's modules
   banner: { js: "import { createRequire as yumdaCreateRequire } from 'node:module'; const require = yumdaCreateRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -97,6 +97,12 @@ export class TreeCache {
     return { tree, alternatives: hit.value.alternatives ?? '', ...(archive ? { archive } : {}), ...(hit.value.note !== undefined ? { note: hit.value.note } : {}) };
   }
 
+  /** Removes the record of `key` (its contents stay in the store, shared with other trees); returns where it was. */
+  drop(key: string): string {
+    this.records.drop(key);
+    return this.records.file(key);
+  }
+
   /** Stores the entries; bytes held in memory go into the content store first. */
   put(key: string, entries: Iterable<TreeEntry>, extras: TreeExtras = {}): void {
     const rows: Row[] = [];

@@ -35,6 +35,7 @@ import {
   type Resolved,
 } from './steps.js';
 import type { BuildEvents, BuildSpec } from './spec.js';
+import { aboutTheLayer, BuildRecords, buildKey, CODE_DIGEST, reusable, type BuildOutcome } from './reuse.js';
 
 export { defaultBuildImage, DEFAULT_METADATA_MAX_AGE_MINUTES };
 export { backendFor, buildImageSource, parseRepos, repositoryLines } from './inputs.js';
@@ -109,18 +110,20 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents, diagnosti
   try {
     const resolved = await step('resolving the plan', () => resolvePlan(c));
     if (spec.dryRun) return { kind: 'dry-run', ...planned(c, resolved, undefined) };
+    const records = reusable(spec)
+      ? { store: new BuildRecords(c.paths, c.store, (line) => diagnostics.warn(line)), key: buildKey(CODE_DIGEST!, spec, c.inputs, resolved) }
+      : undefined;
+    const reused = records && (await step('reusing the finished build', () => reuseBuild(c, records.store, records.key)));
+    if (reused) return { kind: 'built', ...planned(c, resolved, 0), ...reused };
+    const said = diagnostics.warnings.length;
     const staged = await step('staging the packages', () => stagePackages(c, resolved));
     const relocated = await step('relocating', () => relocateStaged(c, resolved, staged));
     const closure = await step('checking the closure', () => checkRelocatedClosure(c, relocated));
     const shipped = await step('packing', () => packIfAsked(c, relocated));
     const described = await step('describing the layer', () => describeLayer(c, resolved, staged, relocated, shipped));
     const verdict = await step('judging the closure', () => closureVerdict(c, closure, shipped));
-    return {
-      kind: 'built',
-      ...planned(c, resolved, staged.fetched),
-      layer: shipped.layer,
+    const outcome: BuildOutcome = {
       report: relocated.report,
-      ...(shipped.packed ? { packed: shipped.packed } : {}),
       manifest: described.manifest,
       sbom: described.sbom,
       licenses: staged.licenses,
@@ -128,6 +131,15 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents, diagnosti
       ...verdict,
       elfChecked: closure.checked,
       scripts: { ...staged.scripts, layerPaths: described.layerPaths },
+      warnings: diagnostics.warnings.slice(said).filter(aboutTheLayer),
+    };
+    if (records) await step('keeping the finished build', () => records.store.put(records.key, shipped.layer, outcome));
+    return {
+      kind: 'built',
+      ...planned(c, resolved, staged.fetched),
+      layer: shipped.layer,
+      ...(shipped.packed ? { packed: shipped.packed } : {}),
+      ...withoutWarnings(outcome),
     };
   } finally {
     await c.session.close();
@@ -172,6 +184,23 @@ async function openBuild(spec: BuildSpec, events: BuildEvents, diagnostics: Diag
     memo: new ContentMemo(),
     toolsLayer: (names) => toolsLayer(spec, names, events, diagnostics),
   };
+}
+
+/**
+ * The layer of an earlier build with the same key (pipeline/reuse.ts), its files verified, and
+ * what that build said about it said again; undefined when there is none to reuse.
+ */
+function reuseBuild(c: BuildContext, records: BuildRecords, key: string): Omit<BuiltLayer, keyof Planned | 'kind'> | undefined {
+  const hit = records.get(key);
+  if (!hit) return undefined;
+  c.events.step('layer reused: the same request, plan and yumda as a finished build in the cache');
+  for (const line of hit.outcome.warnings) c.diagnostics.warn(line);
+  return { layer: hit.layer, ...withoutWarnings(hit.outcome) };
+}
+
+function withoutWarnings(o: BuildOutcome): Omit<BuildOutcome, 'warnings'> {
+  const { warnings: _warnings, ...rest } = o;
+  return rest;
 }
 
 async function step<T>(name: string, run: () => T | Promise<T>): Promise<T> {

@@ -1,5 +1,5 @@
 /**
- * A build's phases (resolve, download, unpack, copy out, scripts, relocate, check, pack, zip), read
+ * A build's phases (resolve, reuse, download, unpack, copy out, scripts, relocate, check, pack, zip), read
  * off the step titles the build reports and the times --json's `stats.timeline` gives them: the
  * benchmark prints their medians and the end-to-end tests print each big build's, so the next
  * slow phase shows in one run.
@@ -15,6 +15,8 @@ export interface TimelineEvent {
 export const PHASES: Array<[string, RegExp]> = [
   ['metadata', /^reading the .* repositories/],
   ['resolve', /^resolving /],
+  // a finished build of the same request reused (pipeline/reuse.ts): verifying its layer's files
+  ['reuse', /^layer reused/],
   ['download', /^downloading and unpacking /],
   ['copy out', /^copying the unpacked packages out/],
   ['scripts', /^(running the maintainer scripts|copying .* the scripts generated)/],

@@ -2,24 +2,32 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readZip } from '../helpers/zip.js';
-import { runYumda } from '../helpers/cli.js';
+import { runYumda, type CliResult } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 interface InstallJson {
   packages: Array<{ name: string }>;
   cache: { planReused: boolean; packagesFetched: number; packagesCached: number };
-  stats: { maxRssBytes: number };
+  stats: { maxRssBytes: number; timeline: Array<{ atMs: number; event: string }> };
 }
 
 describe('the build cache', () => {
   const cacheDir = tempDir('yumda-cache-');
   const work = tempDir('yumda-cache-out-');
+  const first = {} as { a: CliResult; b: CliResult };
+  /** What a build says of its layer: its --json without where it went, what the caches saved and how long it took. */
+  const said = (stdout: string) => {
+    const { output, cache: _cache, stats: _stats, ...rest } = JSON.parse(stdout) as Record<string, unknown> & { output: Record<string, unknown> };
+    const { path: _path, sbom: _sbom, ...where } = output;
+    return { ...rest, output: where };
+  };
 
   it('two builds at once on one empty cache both produce correct, identical layers', async () => {
-    const [a, b] = await Promise.all([
+    [first.a, first.b] = await Promise.all([
       runYumda(['install', 'poppler-utils', '--target', 'debian12', '--out', path.join(work, 'a.zip'), '--cache-dir', cacheDir, '--json']),
       runYumda(['install', 'poppler-utils', '--target', 'debian12', '--out', path.join(work, 'b.zip'), '--cache-dir', cacheDir, '--json']),
     ]);
+    const { a, b } = first;
     expect(a.stderr).not.toMatch(/error/);
     expect(a.code).toBe(0);
     expect(b.code).toBe(0);
@@ -37,6 +45,20 @@ describe('the build cache', () => {
     const out = JSON.parse(r.stdout) as InstallJson;
     expect(out.cache).toEqual({ planReused: true, packagesFetched: 0, packagesCached: out.packages.length });
     expect(readFileSync(path.join(work, 'c.zip')).equals(readFileSync(path.join(work, 'a.zip')))).toBe(true);
+    // the finished build is reused (src/pipeline/reuse.ts): nothing staged or relocated, the same report
+    const steps = out.stats.timeline.map((t) => t.event);
+    expect(steps).toContain('layer reused: the same request, plan and yumda as a finished build in the cache');
+    expect(steps.some((s) => s.startsWith('relocating'))).toBe(false);
+    expect(said(r.stdout)).toEqual(said(first.a.stdout));
+  });
+
+  it('the same packages with another option (--keep-docs) are built anew, not reused', async () => {
+    const r = await runYumda(['install', 'poppler-utils', '--target', 'debian12', '--keep-docs', '--out', path.join(work, 'docs.zip'), '--cache-dir', cacheDir, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as InstallJson;
+    expect(out.stats.timeline.map((t) => t.event).some((s) => s.startsWith('relocating'))).toBe(true);
+    expect((await readZip(path.join(work, 'docs.zip'))).some((e) => e.name.startsWith('share/doc/'))).toBe(true);
+    expect((await readZip(path.join(work, 'a.zip'))).some((e) => e.name.startsWith('share/doc/'))).toBe(false);
   });
 
   it('changing the package set fetches only the packages not cached yet', async () => {

@@ -30,6 +30,16 @@ describe('phases of a build, from its --json timeline', () => {
       want: { start: 0.15, other: 0.55, zip: 0.2 },
     },
     {
+      name: 'a finished build reused: verifying its layer is reuse',
+      timeline: [
+        at(150, 'resolved plan reused (3 min old; --refresh to resolve again)'),
+        at(180, 'layer reused: the same request, plan and yumda as a finished build in the cache'),
+        at(260, 'writing x.zip'),
+      ],
+      end: 300,
+      want: { start: 0.15, other: 0.03, reuse: 0.08, zip: 0.04 },
+    },
+    {
       name: 'a download without a done event runs until the next step',
       timeline: [at(0, 'downloading and unpacking 2 of 2 packages (0 cached)'), at(1000, 'relocating 3 paths under /opt')],
       end: 1500,

@@ -73,7 +73,7 @@ export async function cacheInfoCommand(opts: CacheInfoOptions): Promise<void> {
     plans: 'resolved plans',
     postStage: 'output of recipe commands',
     scripts: 'what maintainer scripts generated (indexes into content)',
-    zips: 'finished layer zips by layer digest',
+    zips: 'finished layer zips by layer digest, and the builds that made them',
     packs: 'records of packed trees (the archives are in content)',
   };
   for (const p of parts)
