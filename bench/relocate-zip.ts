@@ -4,7 +4,7 @@
  * `npm run bench` (run.ts), and on its own to time the two apart and to show that a change left
  * the layer's bytes alone (the zip's SHA-256):
  *
- *   node dist/bench/relocate-zip.js --cache-dir DIR [--runs N] PACKAGE...
+ *   node dist/bench/relocate-zip.js --cache-dir DIR [--runs N] [--deflated] PACKAGE...
  *
  * DIR is the --cache-dir of an earlier `yumda install PACKAGE... --target debian12`.
  */
@@ -18,6 +18,7 @@ import { JsonStore } from '../src/cache/json-store.js';
 import { PackageCache } from '../src/cache/packages.js';
 import { cachePaths } from '../src/cache/paths.js';
 import { writeLayerZip } from '../src/emit/zip.js';
+import { DeflatedCache } from '../src/emit/deflated.js';
 import type { CachedPlan } from '../src/pipeline/build.js';
 import { applicableRecipes, loadRecipes } from '../src/recipes/load.js';
 import { parseAlternatives, type Alternative } from '../src/relocate/alternatives.js';
@@ -60,8 +61,12 @@ function stagedTree(cacheDir: string, packages: string[]) {
   return { staged, alternatives, plan, store };
 }
 
-/** One relocation of the cached tree of `packages` and its zip, each timed. */
-export async function relocateAndZip(cacheDir: string, packages: string[]): Promise<RelocateZipRun> {
+/**
+ * One relocation of the cached tree of `packages` and its zip, each timed. `deflated`: the zip
+ * takes the deflated copies earlier zips of the cache left (emit/deflated.ts), as a build's does;
+ * without it every file is deflated, which is what a first zip of new content costs.
+ */
+export async function relocateAndZip(cacheDir: string, packages: string[], opts: { deflated?: boolean } = {}): Promise<RelocateZipRun> {
   const { staged, alternatives, plan, store } = stagedTree(cacheDir, packages);
   const recipes = applicableRecipes(loadRecipes(), 'deb', plan.packages);
   const runtime = loadRuntime('debian12');
@@ -71,7 +76,8 @@ export async function relocateAndZip(cacheDir: string, packages: string[]): Prom
     const t0 = process.hrtime.bigint();
     const { layer } = relocate({ staged, layout: { triplet: 'x86_64-linux-gnu', keep: DEFAULT_KEEP }, recipes, shell: runtime.shell, alternatives, save: (d) => store.save(d) });
     const t1 = process.hrtime.bigint();
-    await writeLayerZip(layer, out);
+    const deflated = opts.deflated ? new DeflatedCache(path.join(cachePaths(cacheDir).zips, 'deflated'), (w) => console.warn(w)) : undefined;
+    await writeLayerZip(layer, out, undefined, deflated);
     const t2 = process.hrtime.bigint();
     const zipSha256 = createHash('sha256').update(readFileSync(out)).digest('hex');
     return { relocateSeconds: Number(t1 - t0) / 1e9, zipSeconds: Number(t2 - t1) / 1e9, seconds: Number(t2 - t0) / 1e9, zipSha256 };
@@ -91,10 +97,12 @@ async function main(): Promise<void> {
   };
   const cacheDir = take('--cache-dir');
   const runs = Number(take('--runs') ?? 5);
-  if (!cacheDir || args.length === 0) throw new Error('usage: relocate-zip.js --cache-dir DIR [--runs N] PACKAGE...');
+  const deflated = args.includes('--deflated');
+  if (deflated) args.splice(args.indexOf('--deflated'), 1);
+  if (!cacheDir || args.length === 0) throw new Error('usage: relocate-zip.js --cache-dir DIR [--runs N] [--deflated] PACKAGE...');
   const all: RelocateZipRun[] = [];
   for (let i = 0; i < runs; i++) {
-    const r = await relocateAndZip(cacheDir, args);
+    const r = await relocateAndZip(cacheDir, args, { deflated });
     all.push(r);
     console.log(`run ${i + 1}: relocate ${r.relocateSeconds.toFixed(2)} s, zip ${r.zipSeconds.toFixed(2)} s, both ${r.seconds.toFixed(2)} s, zip sha256 ${r.zipSha256}`);
   }

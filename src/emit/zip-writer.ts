@@ -7,6 +7,7 @@ import zlib from 'node:zlib';
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
 import type { Content } from '../tree/types.js';
+import type { DeflatedCache } from './deflated.js';
 
 /**
  * A zip writer that compresses entries in parallel and writes them in order. Deflate is what a
@@ -63,7 +64,7 @@ export function isCompressedStream(data: Buffer): boolean {
   return data.subarray(0, 4).equals(ZSTD_MAGIC) || data.subarray(0, 6).equals(XZ_MAGIC);
 }
 
-async function prepare(e: ZipEntry, level: number): Promise<Prepared> {
+async function prepare(e: ZipEntry, level: number, cache: DeflatedCache | undefined): Promise<Prepared> {
   const utf8 = (s: string) => Buffer.from(s, 'utf8');
   if (e.kind === 'dir') {
     return { name: utf8(e.name.endsWith('/') ? e.name : `${e.name}/`), method: 0, crc: 0, compressed: Buffer.alloc(0), size: 0, unixMode: 0o040000 | e.mode, dosAttr: 0x10 };
@@ -72,13 +73,21 @@ async function prepare(e: ZipEntry, level: number): Promise<Prepared> {
     const data = utf8(e.target);
     return { name: utf8(e.name), method: 0, crc: zlib.crc32(data), compressed: data, size: data.length, unixMode: 0o120777, dosAttr: 0 };
   }
+  const file = { name: utf8(e.name), unixMode: 0o100000 | e.mode, dosAttr: 0 };
+  // only content the store verified has a digest to find its deflated copy by
+  const digest = cache && e.content.kind === 'file' ? e.content.sha256 : undefined;
+  const known = digest ? cache!.get(digest, level) : undefined;
+  if (known?.method === 8) return { ...file, method: 8, crc: known.crc, compressed: known.compressed, size: e.size };
   const data = await read(e.content);
+  if (known) return { ...file, method: 0, crc: known.crc, compressed: data, size: data.length };
   // a zstd or xz stream (a packed layer's archive is one) never deflates smaller: stored without
   // trying, which was 7 s of writing Chromium's packed zip
   const deflated = data.length > 0 && !isCompressedStream(data) ? await deflateRaw(data, { level }) : undefined;
   // incompressible data (already-compressed files) is stored, as Info-ZIP's zip does
   const stored = !deflated || deflated.length >= data.length;
-  return { name: utf8(e.name), method: stored ? 0 : 8, crc: zlib.crc32(data), compressed: stored ? data : deflated, size: data.length, unixMode: 0o100000 | e.mode, dosAttr: 0 };
+  const crc = zlib.crc32(data);
+  if (digest) cache!.put(digest, level, stored ? { method: 0, crc } : { method: 8, crc, compressed: deflated });
+  return { ...file, method: stored ? 0 : 8, crc, compressed: stored ? data : deflated, size: data.length };
 }
 
 function localHeader(p: Prepared): Buffer {
@@ -144,7 +153,11 @@ function write(out: WriteStream, digest: Hash, data: Buffer): Promise<void> {
  * Layers stay far below the classic zip format's limits (65,535 entries, 4 GiB); past them the
  * writer refuses rather than write zip64, which Lambda has no use for.
  */
-export async function writeZip(file: string, entries: ZipEntry[], opts: { level?: number; window?: number } = {}): Promise<{ bytes: number; sha256: string }> {
+export async function writeZip(
+  file: string,
+  entries: ZipEntry[],
+  opts: { level?: number; window?: number; deflated?: DeflatedCache | undefined } = {},
+): Promise<{ bytes: number; sha256: string }> {
   const level = opts.level ?? 6;
   const window = opts.window ?? Math.max(4, os.availableParallelism() * 2);
   if (entries.length > 0xffff) throw new UserError(`a zip holds at most 65535 entries; this layer has ${entries.length}`, { hint: 'write it with --out-dir or as an image' });
@@ -158,7 +171,7 @@ export async function writeZip(file: string, entries: ZipEntry[], opts: { level?
   let next = 0;
   const fill = () => {
     while (next < entries.length && pending.length < window) {
-      const pr = prepare(entries[next++]!, level);
+      const pr = prepare(entries[next++]!, level, opts.deflated);
       pr.catch(() => undefined); // awaited in order below; an early failure must not go unhandled
       pending.push(pr);
     }

@@ -11,6 +11,7 @@ import { sha256 } from '../util/hash.js';
 import { readContent, type FileTree } from '../tree/types.js';
 import { archiveEntries } from './archive-entries.js';
 import { writeZip, type ZipEntry } from './zip-writer.js';
+import { DeflatedCache } from './deflated.js';
 
 /**
  * The identity of a layer's archive: names, kinds, modes, link targets and content hashes in
@@ -44,7 +45,8 @@ interface CachedZip {
  * rebuild of an unchanged layer costs a file copy). The copy is hashed as it is made and must
  * match the sha256 recorded beside the cached zip: one read of the zip, where testing its
  * entries' CRCs would inflate every one. A cached zip that does not match is dropped, with one
- * line through `warn`, and the zip is written anew.
+ * line through `warn`, and the zip is written anew: with the deflated copies of the files earlier
+ * zips held (cacheDir/deflated, emit/deflated.ts), so only new content is deflated.
  */
 export async function stageLayerZipCached(
   layer: FileTree,
@@ -70,7 +72,7 @@ export async function stageLayerZipCached(
   return stageAtomically(
     dest,
     async (tmp) => {
-      const r = await writeZip(tmp, zipEntries(layer));
+      const r = await writeZip(tmp, zipEntries(layer), { deflated: new DeflatedCache(path.join(cacheDir, 'deflated'), warn) });
       await fs.mkdir(cacheDir, { recursive: true });
       await writeAtomically(cached, (t) => fs.copyFile(tmp, t, fsConstants.COPYFILE_FICLONE), INTERNAL_FILE);
       records.put(digest, { sha256: r.sha256, bytes: r.bytes });
@@ -146,8 +148,9 @@ export async function writeLayerZip(
   layer: FileTree,
   dest: string,
   rule: ReplaceRule = outputRule({ kind: 'zip', what: 'the layer zip' }),
+  deflated?: DeflatedCache,
 ): Promise<{ bytes: number; sha256: string }> {
-  return writeAtomically(dest, (tmp) => writeZip(tmp, zipEntries(layer)), rule);
+  return writeAtomically(dest, (tmp) => writeZip(tmp, zipEntries(layer), { deflated }), rule);
 }
 
 /** The zip written under a temporary name beside `dest`, for the caller to commit. */
