@@ -34,20 +34,8 @@ const ownModuleUrl = {
   },
 };
 
-// The digest of what the bundle is made of (the compiled modules, their templates and schema
-// validators) and of the bundler: a finished build is reused only by the same code
-// (src/pipeline/reuse.ts CODE_DIGEST).
-const src = path.join(root, 'dist', 'src');
-const code = createHash('sha256').update(`esbuild ${esbuildVersion}\n`);
-for (const f of readdirSync(src, { recursive: true, withFileTypes: true })
-  .filter((d) => d.isFile())
-  .map((d) => path.relative(src, path.join(d.parentPath, d.name)))
-  .sort()) {
-  code.update(`${f}\n`).update(readFileSync(path.join(src, f)));
-}
-
-await rm(outdir, { recursive: true, force: true });
-await build({
+const options = {
+  absWorkingDir: root,
   entryPoints: { yumda: path.join(root, 'dist', 'src', 'cli', 'main.js') },
   outdir,
   bundle: true,
@@ -58,8 +46,26 @@ await build({
   target: 'node20',
   external: ['@aws-sdk/*', '@smithy/*'],
   plugins: [ownModuleUrl],
-  define: { YUMDA_CODE_DIGEST: JSON.stringify(code.digest('hex')) },
   // bundled CommonJS dependencies (commander, semver, yauzl) call require() for node's modules
   banner: { js: "import { createRequire as yumdaCreateRequire } from 'node:module'; const require = yumdaCreateRequire(import.meta.url);" },
   logLevel: 'warning',
-});
+};
+
+// The digest of what the bundle is made of: every module it takes in (yumda's and its
+// dependencies', as esbuild's metafile names them), everything else of dist/src (the templates
+// and schema validators the modules read), and the bundler. A finished build is reused only by
+// the same code (src/pipeline/reuse.ts CODE_DIGEST); the version and the data read at run time
+// are in the reuse key themselves.
+const { metafile } = await build({ ...options, write: false, metafile: true, define: { YUMDA_CODE_DIGEST: 'undefined' } });
+const src = path.join(root, 'dist', 'src');
+const files = new Set([
+  ...Object.keys(metafile.inputs).map((f) => path.resolve(root, f)),
+  ...readdirSync(src, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => path.join(d.parentPath, d.name)),
+]);
+const code = createHash('sha256').update(`esbuild ${esbuildVersion}\n`);
+for (const f of [...files].sort()) code.update(`${path.relative(root, f)}\n`).update(readFileSync(f));
+
+await rm(outdir, { recursive: true, force: true });
+await build({ ...options, define: { YUMDA_CODE_DIGEST: JSON.stringify(code.digest('hex')) } });

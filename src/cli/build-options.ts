@@ -53,7 +53,10 @@ export function addBuildOptions<Args extends unknown[], Opts extends OptionValue
       "only unpack the packages: do not run their maintainer scripts and triggers, so nothing they generate (TeX's formats, Java's trust store, loader caches) is shipped",
     )
     .option('--pack', "ship the software as one compressed archive that launchers in /opt/bin unpack into /tmp on the first call: for what is over Lambda's 250 MB")
-    .option('--refresh', 'fetch repository metadata and resolve again even if the cached ones are fresh (they are reused for an hour)')
+    .option(
+      '--refresh',
+      'fetch repository metadata, resolve and build again even if the cached ones are fresh (metadata and plans are reused for an hour, a finished build until its request changes)',
+    )
     .option('--cache-dir <dir>', 'cache directory (default: $XDG_CACHE_HOME/yumda or ~/.cache/yumda)')
     .option('--json', 'print a machine-readable result on stdout (progress goes to stderr)')
     .option('-q, --quiet', 'print nothing but errors');

@@ -1,14 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { entryState, removeEntry, unreadable } from '../cache/entry.js';
 import { droppedLine } from '../cache/json-store.js';
 import { sha256 } from '../util/hash.js';
+import { processAlive } from '../util/owner.js';
 
 /** How a zip holds one file's bytes, as the writer computed it once (zip-writer.ts). */
 export type DeflatedEntry = { method: 0; crc: number } | { method: 8; crc: number; compressed: Buffer };
 
-const MAGIC = Buffer.from('yumda-deflated-v1\n');
+const MAGIC = Buffer.from('yumda-deflated-v2\n');
+/** zlib's version, in each copy's name: another zlib may deflate the same bytes differently, and a zip's bytes must not depend on what the cache holds. */
+const ZLIB = (process.versions.zlib ?? 'unknown').replace(/[^0-9A-Za-z.-]/g, '_');
+/** magic, content digest, method, CRC-32, size */
+const FIXED = MAGIC.length + 32 + 1 + 4 + 4;
 const HASH = /^[0-9a-f]{64}$/;
 
 /**
@@ -18,23 +23,30 @@ const HASH = /^[0-9a-f]{64}$/;
  * seconds on two cores), reading a stored copy a small part. Incompressible files are recorded as
  * such, so they are not deflated in vain again.
  *
- * An entry is one file: the magic, the content's SHA-256, the method, the CRC-32 of the content,
- * the deflated bytes, and the SHA-256 of all that before it. A file that does not check out is
- * dropped with one line and the content deflated anew: its bytes never reach a zip. Written
- * under a temporary name and renamed, like every other part of the cache.
+ * An entry is one file: the magic, the content's SHA-256, the method, the CRC-32 and size of the
+ * content, the deflated bytes, and the SHA-256 of all that before it. A file that does not check
+ * out (or holds another size than the entry it is asked for) is dropped with one line and the
+ * content deflated anew: its bytes never reach a zip. Written under a temporary name in .tmp/ and
+ * renamed, like every other part of the cache; what a killed build left there goes with the next.
  */
 export class DeflatedCache {
+  private readonly tmpDir: string;
+
   constructor(
     readonly dir: string,
     private readonly warn: (line: string) => void,
-  ) {}
+  ) {
+    this.tmpDir = path.join(dir, '.tmp');
+    removeDeadWriters(this.tmpDir);
+  }
 
   private file(contentSha256: string, level: number): string {
     if (!HASH.test(contentSha256)) throw new Error(`deflated cache: not a sha256 digest: ${contentSha256}`);
-    return path.join(this.dir, contentSha256.slice(0, 2), `${contentSha256}.${level}`);
+    return path.join(this.dir, contentSha256.slice(0, 2), `${contentSha256}.${level}.zlib-${ZLIB}`);
   }
 
-  get(contentSha256: string, level: number): DeflatedEntry | undefined {
+  /** The copy of the content with this digest and `size`, or undefined (none, or dropped as damaged). */
+  get(contentSha256: string, level: number, size: number): DeflatedEntry | undefined {
     const f = this.file(contentSha256, level);
     const st = entryState(f);
     if ('missing' in st) return undefined;
@@ -43,7 +55,7 @@ export class DeflatedCache {
     if ('damaged' in st) problem = st.damaged;
     else {
       try {
-        ({ problem, entry } = decode(readFileSync(f), contentSha256));
+        ({ problem, entry } = decode(readFileSync(f), contentSha256, size));
       } catch (e) {
         problem = unreadable(e);
       }
@@ -54,14 +66,16 @@ export class DeflatedCache {
     return undefined;
   }
 
-  put(contentSha256: string, level: number, entry: DeflatedEntry): void {
+  put(contentSha256: string, level: number, size: number, entry: DeflatedEntry): void {
     const f = this.file(contentSha256, level);
-    const head = Buffer.alloc(5);
+    const head = Buffer.alloc(9);
     head.writeUInt8(entry.method, 0);
     head.writeUInt32LE(entry.crc >>> 0, 1);
+    head.writeUInt32LE(size, 5);
     const body = Buffer.concat([MAGIC, Buffer.from(contentSha256, 'hex'), head, entry.method === 8 ? entry.compressed : Buffer.alloc(0)]);
-    const tmp = `${f}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
+    const tmp = path.join(this.tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
     try {
+      mkdirSync(this.tmpDir, { recursive: true });
       mkdirSync(path.dirname(f), { recursive: true });
       writeFileSync(tmp, Buffer.concat([body, Buffer.from(sha256(body), 'hex')]));
       renameSync(tmp, f);
@@ -72,17 +86,32 @@ export class DeflatedCache {
   }
 }
 
-/** What a stored entry holds, or why it cannot be used. */
-export function decode(data: Buffer, contentSha256: string): { entry?: DeflatedEntry; problem?: string } {
-  const fixed = MAGIC.length + 32 + 5;
-  if (data.length < fixed + 32) return { problem: `${data.length} bytes, too short to be one` };
+/** Removes the temporaries of writers that no longer run (a build killed mid-zip). */
+function removeDeadWriters(tmpDir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmpDir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const pid = Number(/^(\d+)-[0-9a-f]+$/.exec(n)?.[1]);
+    if (pid && pid !== process.pid && !processAlive(pid)) rmSync(path.join(tmpDir, n), { force: true });
+  }
+}
+
+/** What a stored entry holds, or why it cannot be used for content of this digest and size. */
+export function decode(data: Buffer, contentSha256: string, size: number): { entry?: DeflatedEntry; problem?: string } {
+  if (data.length < FIXED + 32) return { problem: `${data.length} bytes, too short to be one` };
   const body = data.subarray(0, data.length - 32);
   if (sha256(body) !== data.subarray(data.length - 32).toString('hex')) return { problem: 'its sha256 does not match its content' };
   if (!body.subarray(0, MAGIC.length).equals(MAGIC)) return { problem: 'not a deflated copy of this version' };
   if (body.subarray(MAGIC.length, MAGIC.length + 32).toString('hex') !== contentSha256) return { problem: 'the copy of another file' };
   const method = body.readUInt8(MAGIC.length + 32);
   const crc = body.readUInt32LE(MAGIC.length + 33);
-  if (method === 0 && body.length === fixed) return { entry: { method: 0, crc } };
-  if (method === 8) return { entry: { method: 8, crc, compressed: Buffer.from(body.subarray(fixed)) } };
+  const stored = body.readUInt32LE(MAGIC.length + 37);
+  if (stored !== size) return { problem: `the copy of ${stored} bytes, not ${size}` };
+  if (method === 0 && body.length === FIXED) return { entry: { method: 0, crc } };
+  if (method === 8) return { entry: { method: 8, crc, compressed: Buffer.from(body.subarray(FIXED)) } };
   return { problem: `method ${method}` };
 }

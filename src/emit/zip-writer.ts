@@ -76,7 +76,7 @@ async function prepare(e: ZipEntry, level: number, cache: DeflatedCache | undefi
   const file = { name: utf8(e.name), unixMode: 0o100000 | e.mode, dosAttr: 0 };
   // only content the store verified has a digest to find its deflated copy by
   const digest = cache && e.content.kind === 'file' ? e.content.sha256 : undefined;
-  const known = digest ? cache!.get(digest, level) : undefined;
+  const known = digest ? cache!.get(digest, level, e.size) : undefined;
   if (known?.method === 8) return { ...file, method: 8, crc: known.crc, compressed: known.compressed, size: e.size };
   const data = await read(e.content);
   if (known) return { ...file, method: 0, crc: known.crc, compressed: data, size: data.length };
@@ -86,7 +86,7 @@ async function prepare(e: ZipEntry, level: number, cache: DeflatedCache | undefi
   // incompressible data (already-compressed files) is stored, as Info-ZIP's zip does
   const stored = !deflated || deflated.length >= data.length;
   const crc = zlib.crc32(data);
-  if (digest) cache!.put(digest, level, stored ? { method: 0, crc } : { method: 8, crc, compressed: deflated });
+  if (digest) cache!.put(digest, level, data.length, stored ? { method: 0, crc } : { method: 8, crc, compressed: deflated });
   return { ...file, method: stored ? 0 : 8, crc, compressed: stored ? data : deflated, size: data.length };
 }
 

@@ -59,8 +59,8 @@ export interface Planned {
   /** The requests as resolved: version ranges replaced by the version chosen. */
   requests: PackageRequest[];
   recipes: AppliedRecipe[];
-  /** What the caches saved: the plan reused, packages unpacked from the cache. */
-  cache: { planReused: boolean; packagesFetched: number; packagesCached: number };
+  /** What the caches saved: the plan reused, packages unpacked from the cache, the whole finished build reused (pipeline/reuse.ts). */
+  cache: { planReused: boolean; packagesFetched: number; packagesCached: number; buildReused: boolean };
   /** Every warning of the build; the write gate adds its own to the same channel. */
   diagnostics: Diagnostics;
 }
@@ -113,8 +113,9 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents, diagnosti
     const records = reusable(spec)
       ? { store: new BuildRecords(c.paths, c.store, (line) => diagnostics.warn(line)), key: buildKey(CODE_DIGEST!, spec, c.inputs, resolved) }
       : undefined;
-    const reused = records && (await step('reusing the finished build', () => reuseBuild(c, records.store, records.key)));
-    if (reused) return { kind: 'built', ...planned(c, resolved, 0), ...reused };
+    // --refresh builds anew (and keeps what it built): the way past a layer kept by mistake
+    const reused = records && !spec.refresh && (await step('reusing the finished build', () => reuseBuild(c, records.store, records.key)));
+    if (reused) return { kind: 'built', ...planned(c, resolved, 0, true), ...reused };
     const said = diagnostics.warnings.length;
     const staged = await step('staging the packages', () => stagePackages(c, resolved));
     const relocated = await step('relocating', () => relocateStaged(c, resolved, staged));
@@ -133,7 +134,8 @@ export async function buildLayer(spec: BuildSpec, events: BuildEvents, diagnosti
       scripts: { ...staged.scripts, layerPaths: described.layerPaths },
       warnings: diagnostics.warnings.slice(said).filter(aboutTheLayer),
     };
-    if (records) await step('keeping the finished build', () => records.store.put(records.key, shipped.layer, outcome));
+    // a layer that lacks what this machine could not make is not kept: the next build tries again
+    if (records && !staged.degraded) await step('keeping the finished build', () => records.store.put(records.key, shipped.layer, outcome));
     return {
       kind: 'built',
       ...planned(c, resolved, staged.fetched),
@@ -195,7 +197,9 @@ function reuseBuild(c: BuildContext, records: BuildRecords, key: string): Omit<B
   if (!hit) return undefined;
   c.events.step('layer reused: the same request, plan and yumda as a finished build in the cache');
   for (const line of hit.outcome.warnings) c.diagnostics.warn(line);
-  return { layer: hit.layer, ...withoutWarnings(hit.outcome) };
+  const { scripts } = hit.outcome;
+  // what the scripts generated comes from the cache now, like everything else of the layer
+  return { layer: hit.layer, ...withoutWarnings(hit.outcome), scripts: { ...scripts, reused: !scripts.skipped } };
 }
 
 function withoutWarnings(o: BuildOutcome): Omit<BuildOutcome, 'warnings'> {
@@ -212,7 +216,7 @@ async function step<T>(name: string, run: () => T | Promise<T>): Promise<T> {
 }
 
 /** `fetched`: how many packages staging downloaded; undefined for a dry run, which stages none. */
-function planned(c: BuildContext, r: Resolved, fetched: number | undefined): Planned {
+function planned(c: BuildContext, r: Resolved, fetched: number | undefined, buildReused = false): Planned {
   const { spec, inputs, session } = c;
   return {
     target: inputs.deployTarget,
@@ -225,7 +229,7 @@ function planned(c: BuildContext, r: Resolved, fetched: number | undefined): Pla
     plan: r.plan,
     requests: r.requests,
     recipes: r.recipes,
-    cache: { planReused: r.planReused, packagesFetched: fetched ?? 0, packagesCached: fetched === undefined ? 0 : r.plan.packages.length - fetched },
+    cache: { planReused: r.planReused, packagesFetched: fetched ?? 0, packagesCached: fetched === undefined ? 0 : r.plan.packages.length - fetched, buildReused },
     diagnostics: c.diagnostics,
   };
 }

@@ -13,6 +13,8 @@ import type { ClosureProblem } from '../check/gate.js';
 import type { VersionProblem } from '../check/versions.js';
 import type { FileTree } from '../tree/types.js';
 import { sha256 } from '../util/hash.js';
+import { toolVersion } from '../util/version.js';
+import { SPDX_LIST } from '../sbom/licenses.js';
 import type { BuildSpec } from './spec.js';
 import type { BuildInputs } from './inputs.js';
 import type { CachedPlan } from './steps.js';
@@ -78,6 +80,9 @@ export function buildKey(code: string, spec: BuildSpec, inputs: BuildInputs, res
     JSON.stringify([
       'yumda-build-v1',
       code,
+      // read at run time, outside the code digest: the version the manifest records, the license list the SBOM uses
+      toolVersion,
+      sha256(SPDX_LIST.join('\n')),
       deciding,
       { deployTarget, target, deployRuntime, runtime, recipes, unusableGroups, repositories },
       resolved.plan,
@@ -129,7 +134,16 @@ export class BuildRecords {
     };
   }
 
+  /** Keeps the build; a cache that cannot be written (a full disk) says so in one line and fails nothing. */
   put(key: string, layer: FileTree, outcome: BuildOutcome): void {
+    try {
+      this.keep(key, layer, outcome);
+    } catch (e) {
+      this.warn(`cache: the finished build was not kept (${(e as NodeJS.ErrnoException).code ?? String(e)}): the next build of it builds anew`);
+    }
+  }
+
+  private keep(key: string, layer: FileTree, outcome: BuildOutcome): void {
     const pkg: Record<string, string> = {};
     for (const e of layer.values()) if (e.pkg !== undefined) pkg[e.path] = e.pkg;
     const note: RecordNote = {

@@ -132,6 +132,12 @@ export interface Staged {
   licenses: Map<string, PackageLicense>;
   /** What cannot work on Lambda, left out: one entry per group. */
   unusable: UnusableLeftOut[];
+  /**
+   * Why the layer lacks what this machine could not make (maintainer scripts or recipe commands
+   * skipped: no emulation for the architecture): such a build is not kept for reuse (reuse.ts), so
+   * the next one tries again.
+   */
+  degraded?: string;
 }
 
 const SCRIPTS_OFF: ScriptsReport = { skipped: 'off (--no-scripts)', reused: false, generated: [], leftOut: [], normalised: [], failed: [], notes: [], keptState: [] };
@@ -179,7 +185,7 @@ export async function stagePackages(c: BuildContext, r: Resolved): Promise<Stage
   for (const f of scripts.failed) {
     warn(`a maintainer script of ${f.pkg} failed (${f.why}): what it would have generated is missing; --no-scripts leaves them all out`);
   }
-  await runPostStage({
+  const postStageSkipped = await runPostStage({
     recipes: r.recipes,
     target,
     arch: spec.arch,
@@ -202,7 +208,8 @@ export async function stagePackages(c: BuildContext, r: Resolved): Promise<Stage
     keep: keepUnusable.includes('all') ? 'all' : keepUnusable,
     memo: c.memo,
   });
-  return { tree: staged.tree, alternatives: staged.alternatives, fetched: staged.fetched.length, scripts, licenses, unusable };
+  const degraded = (scriptsOn ? scripts.skipped : undefined) ?? postStageSkipped;
+  return { tree: staged.tree, alternatives: staged.alternatives, fetched: staged.fetched.length, scripts, licenses, unusable, ...(degraded ? { degraded } : {}) };
 }
 
 export interface Relocated {

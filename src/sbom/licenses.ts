@@ -23,6 +23,8 @@ export interface PackageLicense {
 
 const spdxIds = createRequire(import.meta.url)('spdx-license-ids') as string[];
 const SPDX_BY_LOWER = new Map(spdxIds.map((id) => [id.toLowerCase(), id]));
+/** The SPDX license list read at run time (from node_modules, not the bundle): what decides an SBOM's identifiers. */
+export const SPDX_LIST: readonly string[] = spdxIds;
 
 /** DEP-5 names that are not SPDX identifiers under another spelling (copyright-format 1.0, "License specification"). */
 const DEP5_ALIASES: Record<string, string> = {

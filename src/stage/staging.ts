@@ -187,7 +187,7 @@ export function stagedRoute(base: string): (name: string) => Route {
  * staged root inside the build container; what they add or change joins the staged tree. They
  * execute the packages' own programs: for another architecture than the engine's they run under
  * its emulation, and are skipped with a warning where it has none. Their output is cached by plan
- * and commands.
+ * and commands. Returns why they were skipped, when they were: the layer lacks what they make.
  */
 export async function runPostStage(args: {
   recipes: AppliedRecipe[];
@@ -204,10 +204,10 @@ export async function runPostStage(args: {
   fileLimit: FileLimit;
   /** What else is in the staged root beyond the plan's packages (what their scripts generated): part of the cache key. */
   input?: unknown;
-}): Promise<void> {
+}): Promise<string | undefined> {
   const { recipes, target, arch, staged, session, events, store } = args;
   const commands = recipes.flatMap((r) => r.rules.postStage.map((p) => ({ recipe: r.name, pkg: r.matchedPackage, run: p.run, without: p.without })));
-  if (commands.length === 0) return;
+  if (commands.length === 0) return undefined;
   const key = sha256(
     JSON.stringify([args.plan.packages.map((p) => PackageCache.key(p)), commands.map(({ without: _, ...c }) => c), arch.lambda, ...(args.input ? [args.input] : [])]),
   );
@@ -218,12 +218,12 @@ export async function runPostStage(args: {
     for (const e of hit.tree.values()) if (e.kind === 'file') checkFileSize(`${pkg} (recipe commands)`, e.path, e.size, args.fileLimit);
     events.step(`recipe commands: output reused from the cache`);
     for (const [p, e] of hit.tree) staged.set(p, e);
-    return;
+    return undefined;
   }
   const where = await session.runnerFor(arch);
   if ('cannot' in where) {
     for (const cmd of commands) args.warn(skippedPostStage(cmd, arch.lambda, where.cannot));
-    return;
+    return where.cannot;
   }
   const c = where.runner;
   const root = `${STAGE_OUT}/root`;

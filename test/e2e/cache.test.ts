@@ -7,7 +7,7 @@ import { tempDir } from '../helpers/tmp.js';
 
 interface InstallJson {
   packages: Array<{ name: string }>;
-  cache: { planReused: boolean; packagesFetched: number; packagesCached: number };
+  cache: { planReused: boolean; packagesFetched: number; packagesCached: number; buildReused: boolean };
   stats: { maxRssBytes: number; timeline: Array<{ atMs: number; event: string }> };
 }
 
@@ -17,9 +17,19 @@ describe('the build cache', () => {
   const first = {} as { a: CliResult; b: CliResult };
   /** What a build says of its layer: its --json without where it went, what the caches saved and how long it took. */
   const said = (stdout: string) => {
-    const { output, cache: _cache, stats: _stats, ...rest } = JSON.parse(stdout) as Record<string, unknown> & { output: Record<string, unknown> };
+    const {
+      output,
+      cache: _cache,
+      stats: _stats,
+      scripts,
+      ...rest
+    } = JSON.parse(stdout) as Record<string, unknown> & {
+      output: Record<string, unknown>;
+      scripts: Record<string, unknown>;
+    };
     const { path: _path, sbom: _sbom, ...where } = output;
-    return { ...rest, output: where };
+    const { reused: _reused, ...ran } = scripts;
+    return { ...rest, output: where, scripts: ran };
   };
 
   it('two builds at once on one empty cache both produce correct, identical layers', async () => {
@@ -43,7 +53,7 @@ describe('the build cache', () => {
     const r = await runYumda(['install', 'poppler-utils', '--target', 'debian12', '--out', path.join(work, 'c.zip'), '--cache-dir', cacheDir, '--json']);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as InstallJson;
-    expect(out.cache).toEqual({ planReused: true, packagesFetched: 0, packagesCached: out.packages.length });
+    expect(out.cache).toEqual({ planReused: true, packagesFetched: 0, packagesCached: out.packages.length, buildReused: true });
     expect(readFileSync(path.join(work, 'c.zip')).equals(readFileSync(path.join(work, 'a.zip')))).toBe(true);
     // the finished build is reused (src/pipeline/reuse.ts): nothing staged or relocated, the same report
     const steps = out.stats.timeline.map((t) => t.event);
@@ -56,9 +66,19 @@ describe('the build cache', () => {
     const r = await runYumda(['install', 'poppler-utils', '--target', 'debian12', '--keep-docs', '--out', path.join(work, 'docs.zip'), '--cache-dir', cacheDir, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as InstallJson;
+    expect(out.cache.buildReused).toBe(false);
     expect(out.stats.timeline.map((t) => t.event).some((s) => s.startsWith('relocating'))).toBe(true);
     expect((await readZip(path.join(work, 'docs.zip'))).some((e) => e.name.startsWith('share/doc/'))).toBe(true);
     expect((await readZip(path.join(work, 'a.zip'))).some((e) => e.name.startsWith('share/doc/'))).toBe(false);
+  });
+
+  it('--refresh builds anew what it would have reused, and the same bytes come out', async () => {
+    const r = await runYumda(['install', 'poppler-utils', '--target', 'debian12', '--refresh', '--out', path.join(work, 'refreshed.zip'), '--cache-dir', cacheDir, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as InstallJson;
+    expect(out.cache.buildReused).toBe(false);
+    expect(out.stats.timeline.map((t) => t.event).some((s) => s.startsWith('relocating'))).toBe(true);
+    expect(readFileSync(path.join(work, 'refreshed.zip')).equals(readFileSync(path.join(work, 'a.zip')))).toBe(true);
   });
 
   it('changing the package set fetches only the packages not cached yet', async () => {

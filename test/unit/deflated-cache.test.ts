@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ContentStore } from '../../src/cache/content-store.js';
@@ -65,11 +65,31 @@ describe('deflated copies of layer files, by content digest', () => {
     const s = setup();
     await writeLayerZip(storedLayer(s.store), path.join(s.root, 'a.zip'), undefined, s.cache());
     const lib = digestOf(s.store, Buffer.alloc(50_000, 7));
-    expect(s.cache().get(lib, 6)?.method).toBe(8);
+    expect(s.cache().get(lib, 6, 50_000)?.method).toBe(8);
     // incompressible content: method 0, so the next zip stores it without trying deflate
-    expect(s.cache().get(digestOf(s.store, noise), 6)?.method).toBe(0);
+    expect(s.cache().get(digestOf(s.store, noise), 6, noise.length)?.method).toBe(0);
     // another level is another copy
-    expect(s.cache().get(lib, 9)).toBeUndefined();
+    expect(s.cache().get(lib, 9, 50_000)).toBeUndefined();
+  });
+
+  it('a copy asked for with another size is damaged: dropped, never used', async () => {
+    const s = setup();
+    await writeLayerZip(storedLayer(s.store), path.join(s.root, 'a.zip'), undefined, s.cache());
+    const lib = digestOf(s.store, Buffer.alloc(50_000, 7));
+    expect(s.cache().get(lib, 6, 49_999)).toBeUndefined();
+    expect(s.warned).toEqual([expect.stringMatching(/is damaged \(the copy of 50000 bytes, not 49999\): dropped, deflating the file again$/)]);
+    expect(s.cache().get(lib, 6, 50_000)).toBeUndefined();
+  });
+
+  it("what a killed writer left in .tmp goes with the next cache; a live writer's stays", () => {
+    const s = setup();
+    const tmp = path.join(s.root, 'deflated', '.tmp');
+    mkdirSync(tmp, { recursive: true });
+    // pid 2^22 + 1 is above Linux's pid_max limit: no process has it
+    writeFileSync(path.join(tmp, `${2 ** 22 + 1}-abcdef`), 'half');
+    writeFileSync(path.join(tmp, `${process.ppid}-abcdef`), 'in flight');
+    s.cache();
+    expect(readdirSync(tmp)).toEqual([`${process.ppid}-abcdef`]);
   });
 
   it.each<[string, (f: string) => void, RegExp]>([
@@ -97,7 +117,7 @@ describe('deflated copies of layer files, by content digest', () => {
     const clean = path.join(s.root, 'clean.zip');
     await writeLayerZip(storedLayer(s.store), clean, undefined, s.cache());
     const lib = digestOf(s.store, Buffer.alloc(50_000, 7));
-    const f = path.join(s.root, 'deflated', lib.slice(0, 2), `${lib}.6`);
+    const f = path.join(s.root, 'deflated', lib.slice(0, 2), `${lib}.6.zlib-${process.versions.zlib}`);
     damage(f);
     const out = path.join(s.root, 'out.zip');
     await writeLayerZip(storedLayer(s.store), out, undefined, s.cache());

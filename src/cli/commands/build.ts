@@ -60,7 +60,10 @@ function declareBuild(program: Command) {
       .option('--frozen', 'fail if the manifest or the resolution differs from yumda.lock; never rewrite it (for CI)')
       .option('--allow-missing', "write every layer even when a shipped binary needs a library neither the layer nor the runtime has (the manifest's allowMissing, for all layers)")
       .option('--allow-outside', 'write outputs the manifest names outside its own directory (only for a manifest you trust)')
-      .option('--refresh', 'fetch repository metadata and resolve again even if the cached ones are fresh (they are reused for an hour)'),
+      .option(
+        '--refresh',
+        'fetch repository metadata, resolve and build again even if the cached ones are fresh (metadata and plans are reused for an hour, a finished build until its request changes)',
+      ),
   ).addHelpText('after', '\nExamples:\n  yumda build\n  yumda build --frozen --json\n  yumda build --layer poppler\n');
 }
 
