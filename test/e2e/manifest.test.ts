@@ -1,6 +1,7 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBaseImages } from '../helpers/base-images.js';
 import type { CycloneDxBom } from '../../src/sbom/cyclonedx.js';
 import type { LayerManifest } from '../../src/format/layer-manifest.js';
 import type { LockFile } from '../../src/project/lock.js';
@@ -35,6 +36,8 @@ describe('yumda build from a manifest, yumda.lock and --frozen', () => {
   let first: BuildJson;
 
   beforeAll(async () => {
+    // the manifest's tools layer is arm64: its scripts run in the arm64 build image
+    ensureBaseImages('arm64');
     writeFileSync(path.join(project, 'yumda.yaml'), MANIFEST);
     const r = await runYumda(['build', '--json'], { cwd: project });
     expect(r.stderr).not.toMatch(/error/);

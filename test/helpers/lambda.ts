@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { ensureBaseImages } from './base-images.js';
 import { dockerfileBase } from '../../src/docker/images.js';
 import { run, repoRoot } from './cli.js';
 
@@ -14,6 +15,7 @@ export const LAMBDA_LD_LIBRARY_PATH = '/var/lang/lib:/lib64:/usr/lib64:/var/runt
  */
 export async function ensureRuntimeImage(name: string, context: string, arch: 'x86_64' | 'arm64' = 'x86_64', opts: { base?: string } = {}): Promise<string> {
   const ref = arch === 'arm64' ? `${name}:test-arm64` : `${name}:test`;
+  if (arch === 'arm64') ensureBaseImages('arm64');
   // `base` builds the context on another image: the Debian 11 stand-in from runtime-debian12's Dockerfile
   const base = opts.base ?? dockerfileBase(path.join(repoRoot, context, 'Dockerfile'));
   const foreign = arch === 'arm64' ? ['--platform', 'linux/arm64', '--build-arg', `BASE=${base}-arm64`] : opts.base ? ['--build-arg', `BASE=${opts.base}`] : [];
