@@ -128,7 +128,8 @@ describe('the launcher, run by bash', () => {
 
   async function setUp(opts: { packedPrograms?: string[]; env?: Record<string, string>; filler?: number; slowZstd?: boolean } = {}) {
     const base = mkdtempSync('/tmp/yumda-launcher-test-');
-    cleanups.push(() => rmSync(base, { recursive: true, force: true }));
+    // retried: a killed writer's last mkdir (a child of its shell) can land while the tree is removed
+    cleanups.push(() => rmSync(base, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
     const prog = await echoArgsProgram(base);
     const tree = path.join(base, 'tree');
     mkdirSync(path.join(tree, 'bin'), { recursive: true });
@@ -520,13 +521,21 @@ describe('the launcher, run by bash', () => {
     writeFileSync(`${s.unpackDir}.lock/owner`, '99999999 12345\n');
     const orphanDir = `${s.unpackDir}.part.99999999.12345`;
     mkdirSync(orphanDir);
-    const orphan = spawn('bash', ['-c', `i=0; while :; do mkdir -p ${orphanDir}/d$i && : >${orphanDir}/d$i/f; i=$((i+1)); done`], { stdio: 'ignore' });
-    cleanups.push(() => orphan.kill('SIGKILL'));
+    // its own process group: the kill reaches the shell and the mkdir it may be running
+    const orphan = spawn('bash', ['-c', `i=0; while :; do mkdir -p ${orphanDir}/d$i && : >${orphanDir}/d$i/f; i=$((i+1)); done`], { stdio: 'ignore', detached: true });
+    const killOrphan = () => {
+      try {
+        process.kill(-orphan.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    cleanups.push(killOrphan);
     await new Promise((r) => setTimeout(r, 200));
     const r = await run('timeout', ['-s', 'KILL', '20', s.launcher, '2']);
     // The orphan may be mid-mkdir when the signal lands; removing the directory races it unless it has exited.
     const exited = new Promise((resolve) => orphan.once('exit', resolve));
-    orphan.kill('SIGKILL');
+    killOrphan();
     await exited;
     expect(r).toMatchObject({ code: 2, stdout: `argv[0]=${s.launcher}\nargv[1]=2\n`, stderr: 'stderr of echo-args\n' });
   }, 30_000);
