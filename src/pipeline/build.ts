@@ -4,11 +4,7 @@ import type { AppliedRecipe } from '../recipes/types.js';
 import type { PackageRequest } from '../resolve/backend.js';
 import type { ImageIdentity } from '../docker/images.js';
 import type { Plan } from '../resolve/plan.js';
-import type { PackageLicense } from '../sbom/licenses.js';
-import type { CycloneDxBom } from '../sbom/cyclonedx.js';
-import type { RelocateReport } from '../relocate/relocate.js';
 import { gateLayer, type ClosureProblem, type GateOptions, type GateReport } from '../check/gate.js';
-import type { VersionProblem } from '../check/versions.js';
 import { cachePaths, ensureCacheDir } from '../cache/paths.js';
 import { useCacheForBuild } from '../cache/users.js';
 import { ContentStore } from '../cache/content-store.js';
@@ -16,10 +12,7 @@ import { ContentMemo } from '../tree/content-memo.js';
 import type { FileTree } from '../tree/types.js';
 import { Diagnostics } from '../util/diagnostics.js';
 import { UserError, inStep } from '../util/errors.js';
-import type { LayerManifest } from '../format/layer-manifest.js';
 import { BuildSession, defaultBuildImage } from '../stage/session.js';
-import type { ScriptsReport } from '../stage/scripts.js';
-import type { UnusableLeftOut } from '../stage/unusable.js';
 import type { PackReport } from '../pack/pack.js';
 import { buildImageSource, readInputs, repositoryLines } from './inputs.js';
 import {
@@ -71,28 +64,12 @@ export interface DryRun extends Planned {
 }
 
 /** A layer built and checked, not yet through the write gate (gateBuild). */
-export interface BuiltLayer extends Planned {
+/** A layer built and checked, not yet through the write gate (gateBuild); what a build made is a BuildOutcome, which reuse keeps. */
+export interface BuiltLayer extends Planned, Omit<BuildOutcome, 'warnings'> {
   kind: 'built';
   layer: FileTree;
-  report: RelocateReport;
-  manifest: LayerManifest;
-  /** What cannot work on Lambda, left out: one entry per group. */
-  unusable: UnusableLeftOut[];
-  /** Shared libraries shipped ELF files need that neither the layer nor the runtime has. */
-  missing: ClosureProblem[];
-  /** Symbol versions shipped ELF files need that the library they load lacks. */
-  versions: VersionProblem[];
-  /** Files that would replace the runtime's C library. */
-  cLibrary: string[];
-  /** ELF files the closure check read. */
-  elfChecked: number;
-  /** Each package's license, read from the staged tree. */
-  licenses: Map<string, PackageLicense>;
-  sbom: CycloneDxBom;
   /** Set for a packed layer: what packing made. */
   packed?: PackReport;
-  /** What the maintainer scripts generated and the layer ships. */
-  scripts: ScriptsReport & { layerPaths: Map<string, string> };
 }
 
 /**

@@ -33,12 +33,19 @@ export interface BuildOutcome {
   report: RelocateReport;
   manifest: LayerManifest;
   sbom: CycloneDxBom;
+  /** What cannot work on Lambda, left out: one entry per group. */
   unusable: UnusableLeftOut[];
+  /** Shared libraries shipped ELF files need that neither the layer nor the runtime has. */
   missing: ClosureProblem[];
+  /** Symbol versions shipped ELF files need that the library they load lacks. */
   versions: VersionProblem[];
+  /** Files that would replace the runtime's C library. */
   cLibrary: string[];
+  /** ELF files the closure check read. */
   elfChecked: number;
+  /** Each package's license, read from the staged tree. */
   licenses: Map<string, PackageLicense>;
+  /** What the maintainer scripts generated and the layer ships. */
   scripts: ScriptsReport & { layerPaths: Map<string, string> };
   /** The warnings the build said about the layer, said again when it is reused. */
   warnings: string[];
