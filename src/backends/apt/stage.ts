@@ -16,7 +16,7 @@ const ucfrTemplate = shellTemplate(new URL('./shims/ucfr.sh', import.meta.url));
 /**
  * The staging script for apt (stage.sh, run with bash in the build container, the planned
  * packages one per line in ARGS_FILE): download them four at a time, each checked against its
- * SHA-256, and unpack each as it comes in, without its maintainer scripts,
+ * SHA-256, and unpack each as it comes in (two at a time), without its maintainer scripts,
  * keep the .deb for the scripts' later run, and record the links and config copies its postinst
  * would make.
  */
