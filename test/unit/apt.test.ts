@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { aptConf, aptResolveError, explainAptFailure, glibcRequirement, parseAptRepo, parseSimulation, runtimeStatus, sourcesList } from '../../src/backends/apt/resolve.js';
+import { aptBackend, aptConf, aptResolveError, explainAptFailure, glibcRequirement, parseAptRepo, parseSimulation, runtimeStatus, sourcesList } from '../../src/backends/apt/resolve.js';
 import { fetchFailure } from '../../src/backends/apt/container.js';
 import { parseDeb822, parseDependsField } from '../../src/backends/apt/deb822.js';
 import { attribute, runtimeDependencies } from '../../src/resolve/plan.js';
 import type { Runtime } from '../../src/registry/types.js';
 import { NotFoundError } from '../../src/resolve/backend.js';
+import { loadRuntime, loadTarget } from '../../src/registry/load.js';
+import { parseArch } from '../../src/registry/arch.js';
 
 // Real `apt-get install -s` output (bookworm, 2026), trimmed.
 const SIM = `Reading package lists...
@@ -73,6 +75,18 @@ describe('apt', () => {
     expect(conf).toContain('Dir::State "/yumda/state";');
     expect(conf).toContain('Dir::Cache "/yumda/apt-cache";');
     expect(conf).not.toMatch(/\/var\/(lib|cache)\/apt/);
+  });
+
+  it("keeps apt's binary caches in the metadata volume beside the lists, one pkgcache per runtime status", () => {
+    const conf = aptConf('amd64', 'abc123');
+    expect(conf).toContain('Dir::Cache::srcpkgcache "/yumda/lists/srcpkgcache.bin";');
+    expect(conf).toContain('Dir::Cache::pkgcache "/yumda/lists/pkgcache-abc123.bin";');
+    const runtime = loadRuntime('debian12');
+    const confOf = (r: Runtime) => aptBackend.configFiles({ target: loadTarget('debian12'), runtime: r, arch: parseArch('x86_64'), repositories: [] }).get('/yumda/etc/apt.conf') as string;
+    const pkgcache = (c: string) => /Dir::Cache::pkgcache "([^"]+)"/.exec(c)![1];
+    // another runtime's status is another cache; the same status, the same one
+    expect(pkgcache(confOf(runtime))).not.toBe(pkgcache(confOf({ ...runtime, packages: runtime.packages.slice(1) })));
+    expect(pkgcache(confOf(runtime))).toBe(pkgcache(confOf({ ...runtime })));
   });
 
   it('writes one sources line per suite, trusting only --repo entries explicitly', () => {
