@@ -154,7 +154,7 @@ export async function stagePackages(c: BuildContext, r: Resolved): Promise<Stage
   const packages = new PackageCache(paths.packages, store, warn);
   const scriptsOn = spec.scripts !== false;
   const fileLimit = stagedFileLimit(spec.pack ? 'pack' : (spec.output ?? 'layer'));
-  const staged = await stagePlan({
+  const staging = stagePlan({
     plan: r.plan,
     session,
     backend,
@@ -165,10 +165,11 @@ export async function stagePackages(c: BuildContext, r: Resolved): Promise<Stage
     fileLimit,
     withArchives: scriptsOn && (!spec.local || !!spec.disposable),
   });
+  // the scripts step starts its scratch root while the staging runs, and settles after it
   const scripts = scriptsOn
     ? await runMaintainerScripts({
         plan: r.plan,
-        staged,
+        staging,
         target,
         runtime,
         arch: spec.arch,
@@ -181,6 +182,7 @@ export async function stagePackages(c: BuildContext, r: Resolved): Promise<Stage
         warn,
       })
     : SCRIPTS_OFF;
+  const staged = await staging;
   if (scriptsOn && scripts.skipped) warn(`the packages' maintainer scripts were not run (${scripts.skipped}): the layer lacks what they generate`);
   for (const f of scripts.failed) {
     warn(`a maintainer script of ${f.pkg} failed (${f.why}): what it would have generated is missing; --no-scripts leaves them all out`);

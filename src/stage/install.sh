@@ -14,14 +14,22 @@ export SOURCE_DATE_EPOCH=__SOURCE_DATE_EPOCH__
 export FORCE_SOURCE_DATE=1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 __PACKAGE_MANAGER__
-prepare
-# what the installation changes must be newer than the marker: the kernel stamps times from a
-# clock that ticks every few milliseconds, so a tenth of a second apart is enough (a whole second was
-# a tenth of a scripts step)
-touch marker && sleep 0.1
-install_packages
-# every path whose inode changed during the installation, except what is not the system's
-find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /tmp -o -path /yumda -o -path /root -o -path /home -o -path /var/tmp -o -path /boot -o -path /mnt -o -path /media -o -path /srv \) -prune -o -cnewer __WORK__/marker -printf '%y\t%p\n' > __WORK__/meta/changed
-find / -maxdepth 1 -type l -printf '%p\t%l\n' > __WORK__/meta/aliases
-list_owned
+# Two steps, one call each: `prepare` (the scratch root made the runtime's) runs while the build
+# is still downloading and unpacking; `install` once the package files are here.
+case "${1:-all}" in
+prepare | all) prepare ;;
+esac
+case "${1:-all}" in
+install | all)
+  # what the installation changes must be newer than the marker: the kernel stamps times from a
+  # clock that ticks every few milliseconds, so a tenth of a second apart is enough (a whole second
+  # was a tenth of a scripts step)
+  touch marker && sleep 0.1
+  install_packages
+  # every path whose inode changed during the installation, except what is not the system's
+  find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /tmp -o -path /yumda -o -path /root -o -path /home -o -path /var/tmp -o -path /boot -o -path /mnt -o -path /media -o -path /srv \) -prune -o -cnewer __WORK__/marker -printf '%y\t%p\n' > __WORK__/meta/changed
+  find / -maxdepth 1 -type l -printf '%p\t%l\n' > __WORK__/meta/aliases
+  list_owned
+  ;;
+esac
 exit 0

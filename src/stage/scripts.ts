@@ -103,7 +103,11 @@ interface ScriptsNote {
 
 export interface RunScriptsArgs {
   plan: Plan;
-  staged: StagedRoot;
+  /**
+   * The staged root, still being downloaded and unpacked: the scratch root is started and made the
+   * runtime's meanwhile, and the installation waits for the package files.
+   */
+  staging: Promise<StagedRoot>;
   target: Target;
   runtime: Runtime;
   arch: Arch;
@@ -135,10 +139,24 @@ export function scriptsKey(a: Pick<RunScriptsArgs, 'plan' | 'target' | 'runtime'
 
 /**
  * Runs the plan's installation (or takes its outcome from the cache) and adds what the scripts
- * generated to the staged root. Returns the report; `keptState` goes to relocation.
+ * generated to the staged root. Returns the report; `keptState` goes to relocation. Whatever
+ * happens, it returns or throws only once the staging has settled (its failure is the one thrown).
  */
 export async function runMaintainerScripts(args: RunScriptsArgs): Promise<ScriptsReport> {
-  const { plan, staged, store, events } = args;
+  let early: Promise<ScratchRoot> | undefined;
+  try {
+    return await scriptsOf(args, (p) => {
+      early = p;
+    });
+  } finally {
+    await args.staging.catch(() => undefined);
+    // the scratch root goes whether it served or not (the staging failed, a file was missing)
+    if (early) await early.then((r) => ('close' in r ? r.close() : undefined)).catch(() => undefined);
+  }
+}
+
+async function scriptsOf(args: RunScriptsArgs, started: (p: Promise<ScratchRoot>) => void): Promise<ScriptsReport> {
+  const { plan, store, events } = args;
   const empty = (skipped?: string): ScriptsReport => ({
     ...(skipped ? { skipped } : {}),
     reused: false,
@@ -156,21 +174,23 @@ export async function runMaintainerScripts(args: RunScriptsArgs): Promise<Script
   let generated: FileTree;
   let note: ScriptsNote;
   let reused = false;
+  let staged: StagedRoot;
   if (hit) {
+    staged = await args.staging;
     events.step('maintainer scripts: output reused from the cache');
     generated = hit.tree;
     note = JSON.parse(hit.note ?? '{}') as ScriptsNote;
     reused = true;
   } else {
+    // the scratch root is made ready while the packages download and unpack
+    const preparing = prepareScratch(args);
+    started(preparing);
+    staged = await args.staging;
     const missing = plan.packages.filter((p) => !staged.archives.has(p.name));
     if (missing.length) return empty(`the package files of ${missing.map((p) => p.name).join(', ')} are not at hand`);
-    const root = await args.scratch();
+    const root = await preparing;
     if ('cannot' in root) return empty(root.cannot);
-    try {
-      ({ generated, note } = await install(root.runner, args));
-    } finally {
-      await root.close();
-    }
+    ({ generated, note } = await install(root.runner, args, staged));
     cache.put(key, generated.values(), { note: JSON.stringify(note) });
   }
   for (const e of generated.values()) delete e.pkg;
@@ -205,19 +225,43 @@ function addParents(tree: FileTree, entries: TreeEntry[]): void {
   }
 }
 
-async function install(c: Runner, args: RunScriptsArgs): Promise<{ generated: FileTree; note: ScriptsNote }> {
-  const { plan, staged, store, events } = args;
+/**
+ * A scratch root (a fresh container of the build image) made the runtime's: what the image has
+ * beyond the runtime's packages removed (install.sh prepare). Started before the package files
+ * are in: it needs only the runtime's package list.
+ */
+async function prepareScratch(args: RunScriptsArgs): Promise<ScratchRoot> {
+  const root = await args.scratch();
+  if ('cannot' in root) return root;
+  try {
+    const purge = !args.selfContained && args.runtime.packages.length > 0;
+    const files = new Map<string, string | Buffer>([
+      [`${WORK}/runtime-packages`, args.runtime.packages.map((p) => p.name).join('\n') + '\n'],
+      [`${WORK}/install.sh`, installScript(args.target.family, purge)],
+    ]);
+    await root.runner.putArchive('/', await tarOf(files));
+    const r = await root.runner.exec(['sh', `${WORK}/install.sh`, 'prepare']);
+    if (r.exitCode !== 0) throw installFailed(r);
+  } catch (e) {
+    await root.close();
+    throw e;
+  }
+  return root;
+}
+
+function installFailed(r: { exitCode: number; stderr: string }): UserError {
+  return new UserError(`installing the packages to run their maintainer scripts failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').pop() ?? ''}`, {
+    hint: '--no-scripts builds the layer without what the scripts generate',
+  });
+}
+
+async function install(c: Runner, args: RunScriptsArgs, staged: StagedRoot): Promise<{ generated: FileTree; note: ScriptsNote }> {
+  const { plan, store, events } = args;
   const ext = args.target.family === 'deb' ? 'deb' : 'rpm';
   events.step(`running the maintainer scripts: installing ${plural(plan.packages.length, 'package')} into a scratch root of the build image`);
-  const purge = !args.selfContained && args.runtime.packages.length > 0;
-  const files = new Map<string, string | Buffer>([
-    [`${WORK}/runtime-packages`, args.runtime.packages.map((p) => p.name).join('\n') + '\n'],
-    // what each package file is, so the scratch root need not ask every file (dpkg-deb -f, rpm -qp:
-    // a process per package, twice, each tens of milliseconds, and ten times that emulated)
-    [`${WORK}/plan`, plan.packages.map((p) => `${p.name} ${p.version}\n`).join('')],
-    [`${WORK}/install.sh`, installScript(args.target.family, purge)],
-  ]);
-  await c.putArchive('/', await tarOf(files));
+  // what each package file is, so the scratch root need not ask every file (dpkg-deb -f, rpm -qp:
+  // a process per package, twice, each tens of milliseconds, and ten times that emulated)
+  await c.putArchive('/', await tarOf(new Map([[`${WORK}/plan`, plan.packages.map((p) => `${p.name} ${p.version}\n`).join('')]])));
   await c.putArchive(
     '/',
     treeTarStream(
@@ -229,12 +273,8 @@ async function install(c: Runner, args: RunScriptsArgs): Promise<{ generated: Fi
       new Date(0),
     ),
   );
-  const r = await c.exec(['sh', `${WORK}/install.sh`]);
-  if (r.exitCode !== 0) {
-    throw new UserError(`installing the packages to run their maintainer scripts failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').pop() ?? ''}`, {
-      hint: '--no-scripts builds the layer without what the scripts generate',
-    });
-  }
+  const r = await c.exec(['sh', `${WORK}/install.sh`, 'install']);
+  if (r.exitCode !== 0) throw installFailed(r);
   const meta = (await extractTar(await c.getArchive(`${WORK}/meta`), store, (name) => (name.startsWith('meta/') ? { meta: name.slice(5) } : undefined))).meta;
   const aliases = parseAliases(meta.get('aliases') ?? '');
   const log = meta.get('install.log') ?? '';

@@ -41,7 +41,9 @@ export function defaultBuildImage(target: Target): string {
  * its repository metadata refreshed (or found fresh) once, on first use.
  */
 export class BuildSession {
-  private docker: Docker | undefined;
+  private docker: Promise<Docker> | undefined;
+  /** The build image made sure of, once: the build container and the scratch root start side by side. */
+  private imageReady: Promise<void> | undefined;
   private container: WorkContainer | undefined;
   private runner: Runner | undefined;
   private starting: Promise<Runner> | undefined;
@@ -88,7 +90,8 @@ export class BuildSession {
 
   async engine(): Promise<Docker> {
     if (this.opts.local) throw new Error('a --local build has no Docker engine');
-    this.docker ??= await connectEngine();
+    // once: the scratch root starts while the build container works
+    this.docker ??= connectEngine();
     return this.docker;
   }
 
@@ -213,7 +216,12 @@ export class BuildSession {
     return c;
   }
 
-  private async ensureImage(docker: Docker): Promise<void> {
+  private ensureImage(docker: Docker): Promise<void> {
+    this.imageReady ??= this.makeImage(docker);
+    return this.imageReady;
+  }
+
+  private async makeImage(docker: Docker): Promise<void> {
     const { ctx, events } = this.opts;
     if (this.opts.buildImage) {
       if (!(await imageExists(docker, this.opts.buildImage))) {

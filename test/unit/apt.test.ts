@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { aptBackend, aptConf, aptResolveError, explainAptFailure, glibcRequirement, parseAptRepo, parseSimulation, runtimeStatus, sourcesList } from '../../src/backends/apt/resolve.js';
+import {
+  aptBackend,
+  aptConf,
+  aptResolveError,
+  explainAptFailure,
+  glibcRequirement,
+  parseAptRepo,
+  parseSimulation,
+  runtimeStatus,
+  sourcesList,
+} from '../../src/backends/apt/resolve.js';
 import { fetchFailure } from '../../src/backends/apt/container.js';
 import { parseDeb822, parseDependsField } from '../../src/backends/apt/deb822.js';
 import { attribute, runtimeDependencies } from '../../src/resolve/plan.js';
@@ -82,7 +92,8 @@ describe('apt', () => {
     expect(conf).toContain('Dir::Cache::srcpkgcache "/yumda/lists/srcpkgcache.bin";');
     expect(conf).toContain('Dir::Cache::pkgcache "/yumda/lists/pkgcache-abc123.bin";');
     const runtime = loadRuntime('debian12');
-    const confOf = (r: Runtime) => aptBackend.configFiles({ target: loadTarget('debian12'), runtime: r, arch: parseArch('x86_64'), repositories: [] }).get('/yumda/etc/apt.conf') as string;
+    const confOf = (r: Runtime) =>
+      aptBackend.configFiles({ target: loadTarget('debian12'), runtime: r, arch: parseArch('x86_64'), repositories: [] }).get('/yumda/etc/apt.conf') as string;
     const pkgcache = (c: string) => /Dir::Cache::pkgcache "([^"]+)"/.exec(c)![1];
     // another runtime's status is another cache; the same status, the same one
     expect(pkgcache(confOf(runtime))).not.toBe(pkgcache(confOf({ ...runtime, packages: runtime.packages.slice(1) })));

@@ -2,8 +2,8 @@
 # dpkg's steps of the installation in a scratch root (stage/install.sh).
 
 # The build image's packages beyond the runtime's are purged (dpkg refuses to purge what another
-# package needs, so the base stays whole); of the plan's package files, those the image does not
-# have at the planned version are to be installed.
+# package needs, so the base stays whole). What remains is listed: of the plan's package files,
+# those the image does not have at the planned version are installed.
 prepare() {
   # invoke-rc.d asks this before starting a service: none may start here
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
@@ -13,15 +13,16 @@ prepare() {
   extras=
 #end
   if [ -n "$extras" ]; then dpkg --purge $extras > meta/purge.log 2>&1 || echo "not every package the build image has beyond the runtime could be removed" >> meta/notes; fi
-  # one dpkg-query in all; the plan says what each package file is (pkgs/NAME.deb)
+  # one dpkg-query in all
   dpkg-query -W -f='${db:Status-Abbrev}${Package} ${Version}\n' | awk '$1 == "ii" {print $2, $3}' > meta/installed
-  debs=$(awk -v dir="$PWD/pkgs" 'NR == FNR { have[$0]; next } !($0 in have) { printf " %s/%s.deb", dir, $1 }' meta/installed plan)
 }
 
 # apt installs the package files in dependency order, running every maintainer script and
 # trigger. Where it cannot (a dependency the runtime's manifest claims and the image lacks), dpkg
 # installs them regardless of dependencies.
 install_packages() {
+  # the plan says what each package file is (pkgs/NAME.deb)
+  debs=$(awk -v dir="$PWD/pkgs" 'NR == FNR { have[$0]; next } !($0 in have) { printf " %s/%s.deb", dir, $1 }' meta/installed plan)
   if [ -n "$debs" ]; then
     # no binary caches of apt's lists: a --disposable stage's own apt state stays as it was
     apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Use-Pty=0 -o APT::Sandbox::User=root -o Dir::Cache::pkgcache='' -o Dir::Cache::srcpkgcache='' \

@@ -8,14 +8,14 @@ prepare() {
   extras=
 #end
   if [ -n "$extras" ]; then rpm -e $extras > meta/purge.log 2>&1 || echo "not every package the build image has beyond the runtime could be removed" >> meta/notes; fi
-  # Debian's rpm (the test stand-in) wants --force-debian to install at all
-  force=; rpm --help 2>/dev/null | grep -q -- --force-debian && force=--force-debian
 }
 
 # One rpm transaction runs %pre, %post, %posttrans and file triggers. Dependencies are not
 # checked: the plan was resolved against the runtime's manifest, which the image may not match
 # exactly.
 install_packages() {
+  # Debian's rpm (the test stand-in) wants --force-debian to install at all
+  force=; rpm --help 2>/dev/null | grep -q -- --force-debian && force=--force-debian
   if ls pkgs/*.rpm >/dev/null 2>&1; then rpm -Uvh --nodeps --nosignature --replacepkgs $force "$PWD"/pkgs/*.rpm > meta/install.log 2>&1; echo $? > meta/status; fi
 }
 
