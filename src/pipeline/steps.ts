@@ -154,6 +154,10 @@ export async function stagePackages(c: BuildContext, r: Resolved): Promise<Stage
   const packages = new PackageCache(paths.packages, store, warn);
   const scriptsOn = spec.scripts !== false;
   const fileLimit = stagedFileLimit(spec.pack ? 'pack' : (spec.output ?? 'layer'));
+  let archivesIn: (a: StagedRoot['archives']) => void = () => undefined;
+  const archives = new Promise<StagedRoot['archives']>((resolve) => {
+    archivesIn = resolve;
+  });
   const staging = stagePlan({
     plan: r.plan,
     session,
@@ -164,12 +168,14 @@ export async function stagePackages(c: BuildContext, r: Resolved): Promise<Stage
     store,
     fileLimit,
     withArchives: scriptsOn && (!spec.local || !!spec.disposable),
+    onArchives: archivesIn,
   });
   // the scripts step starts its scratch root while the staging runs, and settles after it
   const scripts = scriptsOn
     ? await runMaintainerScripts({
         plan: r.plan,
         staging,
+        archives,
         target,
         runtime,
         arch: spec.arch,

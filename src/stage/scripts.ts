@@ -108,6 +108,8 @@ export interface RunScriptsArgs {
    * runtime's meanwhile, and the installation waits for the package files.
    */
   staging: Promise<StagedRoot>;
+  /** Every package's file, as soon as the staging has them all (before it has copied the trees out). */
+  archives: Promise<StagedRoot['archives']>;
   target: Target;
   runtime: Runtime;
   arch: Arch;
@@ -184,13 +186,24 @@ async function scriptsOf(args: RunScriptsArgs, started: (p: Promise<ScratchRoot>
   } else {
     // the scratch root is made ready while the packages download and unpack
     const preparing = prepareScratch(args);
+    // its failure is thrown where it is awaited, after the staging: not an unhandled rejection meanwhile
+    preparing.catch(() => undefined);
     started(preparing);
-    staged = await args.staging;
-    const missing = plan.packages.filter((p) => !staged.archives.has(p.name));
-    if (missing.length) return empty(`the package files of ${missing.map((p) => p.name).join(', ')} are not at hand`);
+    // the staging says the files are in before it is done (or fails, or is done: the files are in its root)
+    const archives = await Promise.race([args.archives, args.staging.then((s) => s.archives)]);
+    const missing = plan.packages.filter((p) => !archives.has(p.name));
+    if (missing.length) {
+      await args.staging;
+      return empty(`the package files of ${missing.map((p) => p.name).join(', ')} are not at hand`);
+    }
     const root = await preparing;
-    if ('cannot' in root) return empty(root.cannot);
-    ({ generated, note } = await install(root.runner, args, staged));
+    if ('cannot' in root) {
+      await args.staging;
+      return empty(root.cannot);
+    }
+    const installed = await install(root.runner, args, archives);
+    staged = await args.staging;
+    ({ generated, note } = installed);
     cache.put(key, generated.values(), { note: JSON.stringify(note) });
   }
   for (const e of generated.values()) delete e.pkg;
@@ -255,7 +268,7 @@ function installFailed(r: { exitCode: number; stderr: string }): UserError {
   });
 }
 
-async function install(c: Runner, args: RunScriptsArgs, staged: StagedRoot): Promise<{ generated: FileTree; note: ScriptsNote }> {
+async function install(c: Runner, args: RunScriptsArgs, archives: StagedRoot['archives']): Promise<{ generated: FileTree; note: ScriptsNote }> {
   const { plan, store, events } = args;
   const ext = args.target.family === 'deb' ? 'deb' : 'rpm';
   events.step(`running the maintainer scripts: installing ${plural(plan.packages.length, 'package')} into a scratch root of the build image`);
@@ -266,7 +279,7 @@ async function install(c: Runner, args: RunScriptsArgs, staged: StagedRoot): Pro
     '/',
     treeTarStream(
       plan.packages.map((p) => {
-        const a = staged.archives.get(p.name)!;
+        const a = archives.get(p.name)!;
         const name = `${WORK.slice(1)}/pkgs/${p.name}.${ext}`;
         return { name, entry: { kind: 'file', path: `/${name}`, mode: 0o644, size: a.size, content: a.content } };
       }),

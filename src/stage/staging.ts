@@ -110,16 +110,23 @@ export async function stagePlan(args: {
   fileLimit: FileLimit;
   /** Each package's own file is needed too (its maintainer scripts will run): a cached tree without it is unpacked again. */
   withArchives?: boolean;
+  /**
+   * Called with every package's file as soon as all are at hand, before the unpacked trees are
+   * copied out (the scripts step installs from them meanwhile).
+   */
+  onArchives?: (archives: StagedRoot['archives']) => void;
 }): Promise<StagedRoot> {
   const { plan, session, backend, ctx, events, store, fileLimit } = args;
   const unpacked = new Map<string, UnpackedPackage>();
   const missing: PlannedPackage[] = [];
+  const archives: StagedRoot['archives'] = new Map();
   for (const p of plan.packages) {
     const hit = args.packages.get(p, !!args.withArchives);
     // unpacked for another output (an image holds more than a layer): the same limit as a download
     if (hit) for (const e of hit.tree.values()) if (e.kind === 'file') checkFileSize(p.name, e.path, e.size, fileLimit);
     if (hit) unpacked.set(p.name, hit);
     else missing.push(p);
+    if (hit?.archive) archives.set(p.name, hit.archive);
   }
   if (missing.length > 0) {
     const c = await session.get();
@@ -129,8 +136,17 @@ export async function stagePlan(args: {
     // what a killed run left in the store goes first; what a failed write of this one left, after
     await removeStaleTemporaries(store.dir);
     try {
-      const { trees, meta } = await extractTar(await c.getArchive(STAGE_OUT), store, stagedRoute(STAGE_OUT.split('/').pop()!), fileLimit);
-      const files = trees.get(ARCHIVES);
+      // the package files first, on their own (the scripts step installs from them while the
+      // trees are copied), then out of the trees' way; the cache keeps them with the trees
+      const files = (await extractTar(await c.getArchive(`${STAGE_OUT}/${STAGE_ARCHIVES}`), store, archivesRoute)).trees.get(ARCHIVES);
+      throwIfInterrupted();
+      for (const p of missing) {
+        const file = files?.get(`/${p.name}.deb`) ?? files?.get(`/${p.name}.rpm`);
+        if (file?.kind === 'file') archives.set(p.name, { name: file.path.slice(1), content: file.content, size: file.size });
+      }
+      await c.exec(['rm', '-rf', `${STAGE_OUT}/${STAGE_ARCHIVES}`]);
+      args.onArchives?.(archives);
+      const { trees, meta } = await extractTar(await c.getArchive(STAGE_OUT), store, packageRoute(STAGE_OUT.split('/').pop()!), fileLimit);
       // an interrupt removes the container while its archive streams out: what arrived may be cut
       // short, and must not go into the package cache as if it were whole
       throwIfInterrupted();
@@ -139,8 +155,7 @@ export async function stagePlan(args: {
         if (!tree) throw new UserError(`package ${p.name} ${p.version} was planned but not unpacked`);
         installUcfFiles(tree, meta.get(`${p.name}.ucf`) ?? '');
         for (const e of tree.values()) e.pkg = p.name;
-        const file = files?.get(`/${p.name}.deb`) ?? files?.get(`/${p.name}.rpm`);
-        const archive = file?.kind === 'file' ? { name: file.path.slice(1), content: file.content, size: file.size } : undefined;
+        const archive = archives.get(p.name);
         const u: UnpackedPackage = { tree, alternatives: meta.get(`${p.name}.alternatives`) ?? '', ...(archive ? { archive } : {}) };
         args.packages.put(p, u);
         unpacked.set(p.name, u);
@@ -153,13 +168,12 @@ export async function stagePlan(args: {
     await c.exec(['rm', '-rf', `${STAGE_OUT}/pkgs`, `${STAGE_OUT}/meta`, `${STAGE_OUT}/${STAGE_ARCHIVES}`]);
   } else {
     events.step(`all ${plural(plan.packages.length, 'package')} unpacked from the cache`);
+    args.onArchives?.(archives);
   }
   const tree: FileTree = new Map();
   const alternatives: Alternative[] = [];
-  const archives: StagedRoot['archives'] = new Map();
   for (const name of [...unpacked.keys()].sort()) {
     const u = unpacked.get(name)!;
-    if (u.archive) archives.set(name, u.archive);
     for (const [p, e] of u.tree) {
       const prev = tree.get(p);
       if (prev?.kind === 'dir' && e.kind === 'dir') continue;
@@ -173,13 +187,10 @@ export async function stagePlan(args: {
 /** The tree name the package files go to: no package can be called that. */
 const ARCHIVES = ':archives';
 
-/** packageRoute, and `<base>/archives/<file>` to the package files' own tree. */
-export function stagedRoute(base: string): (name: string) => Route {
-  const packages = packageRoute(base);
-  return (name) => {
-    const m = new RegExp(`^${base}/${STAGE_ARCHIVES}/([^/]+)$`).exec(name);
-    return m ? { tree: ARCHIVES, path: `/${m[1]}` } : packages(name);
-  };
+/** `archives/<file>` (the Docker archive of STAGE_OUT/archives) to the package files' own tree. */
+export function archivesRoute(name: string): Route {
+  const m = new RegExp(`^${STAGE_ARCHIVES}/([^/]+)$`).exec(name);
+  return m ? { tree: ARCHIVES, path: `/${m[1]}` } : undefined;
 }
 
 /**
