@@ -23,7 +23,9 @@ import { readContent, type FileTree, type TreeEntry } from '../tree/types.js';
 import { tarOf, treeTarStream } from '../tree/tar.js';
 import { sha256 } from '../util/hash.js';
 import { throwIfInterrupted } from '../util/cleanup.js';
-import { UserError } from '../util/errors.js';
+import { fsError, UserError } from '../util/errors.js';
+import { formatBytes } from '../util/format.js';
+import path from 'node:path';
 import type { ScratchRoot, SessionEvents } from './session.js';
 import type { StagedRoot } from './staging.js';
 import { extractTar } from './extract.js';
@@ -150,6 +152,14 @@ export async function runMaintainerScripts(args: RunScriptsArgs): Promise<Script
     return await scriptsOf(args, (p) => {
       early = p;
     });
+  } catch (e) {
+    // the staging's failure is the one to say: the scripts step's may follow from it (a full disk)
+    throw (
+      (await args.staging.then(
+        () => undefined,
+        (stagingError: unknown) => stagingError,
+      )) ?? e
+    );
   } finally {
     await args.staging.catch(() => undefined);
     // the scratch root goes whether it served or not (the staging failed, a file was missing)
@@ -204,7 +214,11 @@ async function scriptsOf(args: RunScriptsArgs, started: (p: Promise<ScratchRoot>
     const installed = await install(root.runner, args, archives);
     staged = await args.staging;
     ({ generated, note } = installed);
-    cache.put(key, generated.values(), { note: JSON.stringify(note) });
+    try {
+      cache.put(key, generated.values(), { note: JSON.stringify(note) });
+    } catch (e) {
+      throw fsError(e, { path: args.cacheDir });
+    }
   }
   for (const e of generated.values()) delete e.pkg;
   const aliases = new Map(note.aliases ?? []);
@@ -288,7 +302,13 @@ async function install(c: Runner, args: RunScriptsArgs, archives: StagedRoot['ar
   );
   const r = await c.exec(['sh', `${WORK}/install.sh`, 'install']);
   if (r.exitCode !== 0) throw installFailed(r);
-  const meta = (await extractTar(await c.getArchive(`${WORK}/meta`), store, (name) => (name.startsWith('meta/') ? { meta: name.slice(5) } : undefined))).meta;
+  // what the installation wrote goes into the store, on the cache's disk: a full one is said there
+  const onDisk = (e: unknown) => fsError(e, { path: path.dirname(store.dir), needed: formatBytes(plan.packages.reduce((n, p) => n + p.installedSize, 0)) });
+  const meta = (
+    await extractTar(await c.getArchive(`${WORK}/meta`), store, (name) => (name.startsWith('meta/') ? { meta: name.slice(5) } : undefined)).catch((e: unknown) => {
+      throw onDisk(e);
+    })
+  ).meta;
   const aliases = parseAliases(meta.get('aliases') ?? '');
   const log = meta.get('install.log') ?? '';
   const status = (meta.get('status') ?? '0').trim();
@@ -309,7 +329,9 @@ async function install(c: Runner, args: RunScriptsArgs, archives: StagedRoot['ar
     }
     const out = await extractTar(await c.getArchive(`${WORK}/gen`), store, (name) =>
       name === 'gen' || name.startsWith('gen/') ? { tree: 'gen', path: name.slice('gen'.length) || '/' } : undefined,
-    );
+    ).catch((e: unknown) => {
+      throw onDisk(e);
+    });
     throwIfInterrupted();
     generated = out.trees.get('gen') ?? new Map();
   }
