@@ -29,6 +29,11 @@ const HASH = /^[0-9a-f]{64}$/;
  * content deflated anew: its bytes never reach a zip. Written under a temporary name in .tmp/ and
  * renamed, like every other part of the cache; what a killed build left there goes with the next.
  */
+/** The deflated copies kept beside the finished zips (CachePaths.zips). */
+export function deflatedCacheIn(zipsDir: string, warn: (line: string) => void): DeflatedCache {
+  return new DeflatedCache(path.join(zipsDir, 'deflated'), warn);
+}
+
 export class DeflatedCache {
   private readonly tmpDir: string;
 
@@ -43,6 +48,11 @@ export class DeflatedCache {
   private file(contentSha256: string, level: number): string {
     if (!HASH.test(contentSha256)) throw new Error(`deflated cache: not a sha256 digest: ${contentSha256}`);
     return path.join(this.dir, contentSha256.slice(0, 2), `${contentSha256}.${level}.zlib-${ZLIB}`);
+  }
+
+  /** Whether a copy of the content with this digest is there (not checked: `get` does that). */
+  has(contentSha256: string, level: number): boolean {
+    return !('missing' in entryState(this.file(contentSha256, level)));
   }
 
   /** The copy of the content with this digest and `size`, or undefined (none, or dropped as damaged). */

@@ -74,20 +74,55 @@ async function prepare(e: ZipEntry, level: number, cache: DeflatedCache | undefi
     return { name: utf8(e.name), method: 0, crc: zlib.crc32(data), compressed: data, size: data.length, unixMode: 0o120777, dosAttr: 0 };
   }
   const file = { name: utf8(e.name), unixMode: 0o100000 | e.mode, dosAttr: 0 };
+  return { ...file, ...(await fileData(e.content, e.size, level, cache)) };
+}
+
+/** A file's bytes as the zip stores them: its deflated copy from `cache`, or deflated here (and kept there). */
+async function fileData(content: Content, size: number, level: number, cache: DeflatedCache | undefined): Promise<Pick<Prepared, 'method' | 'crc' | 'compressed' | 'size'>> {
   // only content the store verified has a digest to find its deflated copy by
-  const digest = cache && e.content.kind === 'file' ? e.content.sha256 : undefined;
-  const known = digest ? cache!.get(digest, level, e.size) : undefined;
-  if (known?.method === 8) return { ...file, method: 8, crc: known.crc, compressed: known.compressed, size: e.size };
-  const data = await read(e.content);
-  if (known) return { ...file, method: 0, crc: known.crc, compressed: data, size: data.length };
+  const digest = cache && content.kind === 'file' ? content.sha256 : undefined;
+  const known = digest ? cache!.get(digest, level, size) : undefined;
+  if (known?.method === 8) return { method: 8, crc: known.crc, compressed: known.compressed, size };
+  const data = await read(content);
+  if (known) return { method: 0, crc: known.crc, compressed: data, size: data.length };
+  const c = await compress(data, level);
+  if (digest) cache!.put(digest, level, data.length, c.method === 0 ? { method: 0, crc: c.crc } : c);
+  return { ...c, size: data.length };
+}
+
+async function compress(data: Buffer, level: number): Promise<{ method: 0 | 8; crc: number; compressed: Buffer }> {
   // a zstd or xz stream (a packed layer's archive is one) never deflates smaller: stored without
   // trying, which was 7 s of writing Chromium's packed zip
   const deflated = data.length > 0 && !isCompressedStream(data) ? await deflateRaw(data, { level }) : undefined;
   // incompressible data (already-compressed files) is stored, as Info-ZIP's zip does
   const stored = !deflated || deflated.length >= data.length;
-  const crc = zlib.crc32(data);
-  if (digest) cache!.put(digest, level, data.length, stored ? { method: 0, crc } : { method: 8, crc, compressed: deflated });
-  return { ...file, method: stored ? 0 : 8, crc, compressed: stored ? data : deflated, size: data.length };
+  return { method: stored ? 0 : 8, crc: zlib.crc32(data), compressed: stored ? data : deflated };
+}
+
+const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+
+/** The deflate level of layer zips (layerDigest names it). */
+export const ZIP_LEVEL = 6;
+
+/**
+ * Deflates into `cache`, one file at a time (one core), the contents a zip about to be written
+ * will likely hold, so that the zip finds their copies: a build runs this while it waits on the
+ * maintainer scripts' container. Stops before the next file once `stop()` says so; returns how
+ * many it deflated. Passed over: contents without a verified digest, those already in the cache,
+ * and ELF files, which relocation mostly rewrites (their run path, the paths in them).
+ */
+export async function deflateAhead(contents: Iterable<Content>, cache: DeflatedCache, stop: () => boolean): Promise<number> {
+  let n = 0;
+  for (const content of contents) {
+    if (stop()) break;
+    if (content.kind !== 'file' || !content.sha256 || cache.has(content.sha256, ZIP_LEVEL)) continue;
+    const data = await read(content);
+    if (data.subarray(0, 4).equals(ELF_MAGIC)) continue;
+    const c = await compress(data, ZIP_LEVEL);
+    cache.put(content.sha256, ZIP_LEVEL, data.length, c.method === 0 ? { method: 0, crc: c.crc } : c);
+    n++;
+  }
+  return n;
 }
 
 function localHeader(p: Prepared): Buffer {
@@ -158,7 +193,7 @@ export async function writeZip(
   entries: ZipEntry[],
   opts: { level?: number; window?: number; deflated?: DeflatedCache | undefined } = {},
 ): Promise<{ bytes: number; sha256: string }> {
-  const level = opts.level ?? 6;
+  const level = opts.level ?? ZIP_LEVEL;
   const window = opts.window ?? Math.max(4, os.availableParallelism() * 2);
   if (entries.length > 0xffff) throw new UserError(`a zip holds at most 65535 entries; this layer has ${entries.length}`, { hint: 'write it with --out-dir or as an image' });
   const out = createWriteStream(file);

@@ -11,7 +11,7 @@ import { sha256 } from '../util/hash.js';
 import { readContent, type FileTree } from '../tree/types.js';
 import { archiveEntries } from './archive-entries.js';
 import { writeZip, type ZipEntry } from './zip-writer.js';
-import { DeflatedCache } from './deflated.js';
+import { deflatedCacheIn, type DeflatedCache } from './deflated.js';
 
 /**
  * The identity of a layer's archive: names, kinds, modes, link targets and content hashes in
@@ -72,7 +72,7 @@ export async function stageLayerZipCached(
   return stageAtomically(
     dest,
     async (tmp) => {
-      const r = await writeZip(tmp, zipEntries(layer), { deflated: new DeflatedCache(path.join(cacheDir, 'deflated'), warn) });
+      const r = await writeZip(tmp, zipEntries(layer), { deflated: deflatedCacheIn(cacheDir, warn) });
       await fs.mkdir(cacheDir, { recursive: true });
       await writeAtomically(cached, (t) => fs.copyFile(tmp, t, fsConstants.COPYFILE_FICLONE), INTERNAL_FILE);
       records.put(digest, { sha256: r.sha256, bytes: r.bytes });

@@ -21,7 +21,7 @@ import type { ContentStore } from '../cache/content-store.js';
 import { droppedLine, JsonStore } from '../cache/json-store.js';
 import { PackageCache } from '../cache/packages.js';
 import type { ContentMemo } from '../tree/content-memo.js';
-import { addWithParents, bytes, type FileTree } from '../tree/types.js';
+import { addWithParents, bytes, type Content, type FileEntry, type FileTree } from '../tree/types.js';
 import { UserError } from '../util/errors.js';
 import { shortList } from '../util/format.js';
 import { checkpoint } from '../util/cleanup.js';
@@ -35,6 +35,8 @@ import { stagedFileLimit } from '../stage/limits.js';
 import { runMaintainerScripts, type ScriptsReport } from '../stage/scripts.js';
 import { leaveOutUnusable, type UnusableLeftOut } from '../stage/unusable.js';
 import { packLayer, type PackReport } from '../pack/pack.js';
+import { deflateAhead } from '../emit/zip-writer.js';
+import { deflatedCacheIn } from '../emit/deflated.js';
 import { plural } from '../util/plural.js';
 import { requireLockedPlan } from '../project/lock.js';
 import type { BuildInputs } from './inputs.js';
@@ -170,6 +172,9 @@ export async function stagePackages(c: BuildContext, r: Resolved): Promise<Stage
     withArchives: scriptsOn && (!spec.local || !!spec.disposable),
     onArchives: archivesIn,
   });
+  // while the scripts step waits on its container, one core deflates ahead what the zip will hold
+  let scriptsDone = false;
+  const ahead = writesZip(spec) ? staging.then((s) => deflateAhead(zipBound(s.tree, spec), deflatedCacheIn(paths.zips, warn), () => scriptsDone)).catch(() => 0) : undefined;
   // the scripts step starts its scratch root while the staging runs, and settles after it
   const scripts = scriptsOn
     ? await runMaintainerScripts({
@@ -188,6 +193,8 @@ export async function stagePackages(c: BuildContext, r: Resolved): Promise<Stage
         warn,
       })
     : SCRIPTS_OFF;
+  scriptsDone = true;
+  await ahead;
   const staged = await staging;
   if (scriptsOn && scripts.skipped) warn(`the packages' maintainer scripts were not run (${scripts.skipped}): the layer lacks what they generate`);
   for (const f of scripts.failed) {
@@ -218,6 +225,18 @@ export async function stagePackages(c: BuildContext, r: Resolved): Promise<Stage
   });
   const degraded = (scriptsOn ? scripts.skipped : undefined) ?? postStageSkipped;
   return { tree: staged.tree, alternatives: staged.alternatives, fetched: staged.fetched.length, scripts, licenses, unusable, ...(degraded ? { degraded } : {}) };
+}
+
+/** Whether the build's layer goes into a zip (not packed, not an image). */
+function writesZip(spec: BuildSpec): boolean {
+  return (spec.output ?? 'layer') === 'layer' && !spec.pack;
+}
+
+/** The staged files relocation will place, by the rules alone (what the scripts keep is not known yet), largest first. */
+function zipBound(tree: FileTree, spec: BuildSpec): Content[] {
+  const layout: LayoutOptions = { triplet: spec.arch.triplet, keep: spec.keep ?? DEFAULT_KEEP, keptState: [] };
+  const files = [...tree.values()].filter((e): e is FileEntry => e.kind === 'file' && place(e.path, layout).kind === 'place');
+  return files.sort((a, b) => b.size - a.size).map((e) => e.content);
 }
 
 export interface Relocated {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ContentStore } from '../../src/cache/content-store.js';
 import { DeflatedCache } from '../../src/emit/deflated.js';
 import { writeLayerZip } from '../../src/emit/zip.js';
+import { deflateAhead } from '../../src/emit/zip-writer.js';
 import type { FileTree } from '../../src/tree/types.js';
 import { dir, file, symlink, treeOf } from '../helpers/tree.js';
 import { readZip } from '../helpers/zip.js';
@@ -58,6 +59,31 @@ describe('deflated copies of layer files, by content digest', () => {
     const t = await run('unzip', ['-t', again]);
     expect(t.code, t.stdout).toBe(0);
     expect((await readZip(again)).find((e) => e.name === 'lib/libx.so.1')).toMatchObject({ kind: 'file', size: 50_000 });
+    expect(s.warned).toEqual([]);
+  });
+
+  it('deflating ahead (while a build waits on its scripts) makes the copies the zip then uses: the same bytes', async () => {
+    const s = setup();
+    const plain = path.join(s.root, 'plain.zip');
+    await writeLayerZip(storedLayer(s.store), plain);
+    const elf = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.alloc(4000, 1)]);
+    const contents = [...storedLayer(s.store).values()].flatMap((e) => (e.kind === 'file' ? [e.content] : []));
+    // stopped before the first file: nothing
+    expect(await deflateAhead(contents, s.cache(), () => true)).toBe(0);
+    expect(existsSync(path.join(s.root, 'deflated'))).toBe(false);
+    // the store's three files, not the manifest made in memory, nor an ELF file relocation would rewrite
+    expect(await deflateAhead([...contents, s.store.save(elf)], s.cache(), () => false)).toBe(3);
+    expect(s.entries()).toHaveLength(3);
+    expect(s.cache().has(digestOf(s.store, elf), 6)).toBe(false);
+    // once there, passed over
+    expect(await deflateAhead(contents, s.cache(), () => false)).toBe(0);
+    const ahead = path.join(s.root, 'ahead.zip');
+    const mtimes = () => s.entries().map((d) => statSync(path.join(d.parentPath, d.name)).mtimeMs);
+    const before = mtimes();
+    await writeLayerZip(storedLayer(s.store), ahead, undefined, s.cache());
+    // the zip used the copies (none written again) and is byte for byte the one deflated anew
+    expect(mtimes()).toEqual(before);
+    expect(readFileSync(ahead).equals(readFileSync(plain))).toBe(true);
     expect(s.warned).toEqual([]);
   });
 
