@@ -260,6 +260,8 @@ function addParents(tree: FileTree, entries: TreeEntry[]): void {
 async function prepareScratch(args: RunScriptsArgs): Promise<ScratchRoot> {
   const root = await args.scratch();
   if ('cannot' in root) return root;
+  // the purge would take what the staging runs on (a download's certificates) from under it
+  if (root.isTheBuildMachine) await args.staging.catch(() => undefined);
   try {
     const purge = !args.selfContained && args.runtime.packages.length > 0;
     const files = new Map<string, string | Buffer>([

@@ -16,10 +16,14 @@ import { projectRoot } from '../util/paths.js';
 import { tarOf } from '../tree/tar.js';
 import { engineRuns, ensureForeignImage, existingVariant, variantName, withEmulationHint } from '../docker/platform.js';
 
-/** A runner for programs of an architecture, or why there is none. */
-/** A scratch root to install into, or why there is none; `close` removes it. */
-export type ScratchRoot = { runner: Runner; close(): Promise<void> } | { cannot: string };
+/**
+ * A scratch root to install into, or why there is none; `close` removes it. `isTheBuildMachine`:
+ * it is where the build itself runs (--local --disposable), so nothing may be removed from it
+ * while the staging still uses its tools.
+ */
+export type ScratchRoot = { runner: Runner; close(): Promise<void>; isTheBuildMachine?: boolean } | { cannot: string };
 
+/** A runner for programs of an architecture, or why there is none. */
 export type ArchRunner = { runner: Runner } | { cannot: string };
 
 export interface SessionEvents {
@@ -160,7 +164,7 @@ export class BuildSession {
    * --dockerfile stage): it must not install packages on a machine someone keeps.
    */
   async scratch(arch: Arch): Promise<ScratchRoot> {
-    if (this.opts.local && this.opts.disposable) return { runner: await this.get(), close: async () => {} };
+    if (this.opts.local && this.opts.disposable) return { runner: await this.get(), close: async () => {}, isTheBuildMachine: true };
     if (this.opts.local) {
       return {
         cannot: 'a --local build runs on this machine, where no package may be installed; build in a container, or pass --disposable where this machine is a throwaway build stage',

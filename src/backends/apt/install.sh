@@ -24,13 +24,15 @@ install_packages() {
   # the plan says what each package file is (pkgs/NAME.deb)
   debs=$(awk -v dir="$PWD/pkgs" 'NR == FNR { have[$0]; next } !($0 in have) { printf " %s/%s.deb", dir, $1 }' meta/installed plan)
   if [ -n "$debs" ]; then
-    # no binary caches of apt's lists: a --disposable stage's own apt state stays as it was
+    # no binary caches of apt's lists: a --disposable stage's own apt state stays as it was; no
+    # fsync of every unpacked file (--force-unsafe-io): the root is thrown away after (11.4 s to
+    # 10.4 s for ghostscript and imagemagick's 72 packages)
     apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Use-Pty=0 -o APT::Sandbox::User=root -o Dir::Cache::pkgcache='' -o Dir::Cache::srcpkgcache='' \
-      -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $debs > meta/install.log 2>&1
+      -o Dpkg::Options::=--force-unsafe-io -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $debs > meta/install.log 2>&1
     status=$?
     if [ "$status" -ne 0 ] && ! grep -q "^Unpacking " meta/install.log; then
       echo "apt could not install the packages (exit $status): installing them with dpkg, regardless of dependencies" >> meta/notes
-      dpkg -i --force-depends --force-confdef --force-confold $debs >> meta/install.log 2>&1
+      dpkg -i --force-depends --force-unsafe-io --force-confdef --force-confold $debs >> meta/install.log 2>&1
       status=$?
     fi
     echo "$status" > meta/status
