@@ -176,25 +176,30 @@ export async function stagePackages(c: BuildContext, r: Resolved): Promise<Stage
   let scriptsDone = false;
   const ahead = writesZip(spec) ? staging.then((s) => deflateAhead(zipBound(s.tree, spec), deflatedCacheIn(paths.zips, warn), () => scriptsDone)).catch(() => 0) : undefined;
   // the scripts step starts its scratch root while the staging runs, and settles after it
-  const scripts = scriptsOn
-    ? await runMaintainerScripts({
-        plan: r.plan,
-        staging,
-        archives,
-        target,
-        runtime,
-        arch: spec.arch,
-        image: session.image,
-        selfContained: !!spec.from,
-        scratch: () => session.scratch(spec.arch),
-        store,
-        cacheDir: paths.scripts,
-        events,
-        warn,
-      })
-    : SCRIPTS_OFF;
-  scriptsDone = true;
-  await ahead;
+  let scripts: ScriptsReport;
+  try {
+    scripts = scriptsOn
+      ? await runMaintainerScripts({
+          plan: r.plan,
+          staging,
+          archives,
+          target,
+          runtime,
+          arch: spec.arch,
+          image: session.image,
+          selfContained: !!spec.from,
+          scratch: () => session.scratch(spec.arch),
+          store,
+          cacheDir: paths.scripts,
+          events,
+          warn,
+        })
+      : SCRIPTS_OFF;
+  } finally {
+    // a failed step stops the deflating too (after the file it is on)
+    scriptsDone = true;
+    await ahead;
+  }
   const staged = await staging;
   if (scriptsOn && scripts.skipped) warn(`the packages' maintainer scripts were not run (${scripts.skipped}): the layer lacks what they generate`);
   for (const f of scripts.failed) {
