@@ -16,6 +16,11 @@ const ZLIB = (process.versions.zlib ?? 'unknown').replace(/[^0-9A-Za-z.-]/g, '_'
 const FIXED = MAGIC.length + 32 + 1 + 4 + 4;
 const HASH = /^[0-9a-f]{64}$/;
 
+/** The deflated copies kept beside the finished zips (CachePaths.zips). */
+export function deflatedCacheIn(zipsDir: string, warn: (line: string) => void): DeflatedCache {
+  return new DeflatedCache(path.join(zipsDir, 'deflated'), warn);
+}
+
 /**
  * Each file's deflated bytes by the SHA-256 of its content and the level, so a zip of a layer
  * that shares most files with one written before (a package added, an option changed, another
@@ -29,11 +34,6 @@ const HASH = /^[0-9a-f]{64}$/;
  * content deflated anew: its bytes never reach a zip. Written under a temporary name in .tmp/ and
  * renamed, like every other part of the cache; what a killed build left there goes with the next.
  */
-/** The deflated copies kept beside the finished zips (CachePaths.zips). */
-export function deflatedCacheIn(zipsDir: string, warn: (line: string) => void): DeflatedCache {
-  return new DeflatedCache(path.join(zipsDir, 'deflated'), warn);
-}
-
 export class DeflatedCache {
   private readonly tmpDir: string;
 

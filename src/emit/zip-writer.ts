@@ -86,8 +86,13 @@ async function fileData(content: Content, size: number, level: number, cache: De
   const data = await read(content);
   if (known) return { method: 0, crc: known.crc, compressed: data, size: data.length };
   const c = await compress(data, level);
-  if (digest) cache!.put(digest, level, data.length, c.method === 0 ? { method: 0, crc: c.crc } : c);
+  if (digest) keepCopy(cache!, digest, level, data.length, c);
   return { ...c, size: data.length };
+}
+
+/** A stored (incompressible) file's copy records only that, and its CRC: its bytes are the file's. */
+function keepCopy(cache: DeflatedCache, digest: string, level: number, size: number, c: { method: 0 | 8; crc: number; compressed: Buffer }): void {
+  cache.put(digest, level, size, c.method === 0 ? { method: 0, crc: c.crc } : c);
 }
 
 async function compress(data: Buffer, level: number): Promise<{ method: 0 | 8; crc: number; compressed: Buffer }> {
@@ -118,8 +123,7 @@ export async function deflateAhead(contents: Iterable<Content>, cache: DeflatedC
     if (content.kind !== 'file' || !content.sha256 || cache.has(content.sha256, ZIP_LEVEL)) continue;
     const data = await read(content);
     if (data.subarray(0, 4).equals(ELF_MAGIC)) continue;
-    const c = await compress(data, ZIP_LEVEL);
-    cache.put(content.sha256, ZIP_LEVEL, data.length, c.method === 0 ? { method: 0, crc: c.crc } : c);
+    keepCopy(cache, content.sha256, ZIP_LEVEL, data.length, await compress(data, ZIP_LEVEL));
     n++;
   }
   return n;

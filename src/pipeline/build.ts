@@ -63,7 +63,6 @@ export interface DryRun extends Planned {
   kind: 'dry-run';
 }
 
-/** A layer built and checked, not yet through the write gate (gateBuild). */
 /** A layer built and checked, not yet through the write gate (gateBuild); what a build made is a BuildOutcome, which reuse keeps. */
 export interface BuiltLayer extends Planned, Omit<BuildOutcome, 'warnings'> {
   kind: 'built';

@@ -165,7 +165,7 @@ export async function stagePlan(args: {
       throw fsError(e, { path: path.dirname(store.dir), needed: formatBytes(missing.reduce((n, p) => n + p.installedSize, 0)) });
     }
     // the container's unpacked copies are not needed again; later steps start clean
-    await c.exec(['rm', '-rf', `${STAGE_OUT}/pkgs`, `${STAGE_OUT}/meta`, `${STAGE_OUT}/${STAGE_ARCHIVES}`]);
+    await c.exec(['rm', '-rf', `${STAGE_OUT}/pkgs`, `${STAGE_OUT}/meta`]);
   } else {
     events.step(`all ${plural(plan.packages.length, 'package')} unpacked from the cache`);
     args.onArchives?.(archives);
@@ -187,9 +187,11 @@ export async function stagePlan(args: {
 /** The tree name the package files go to: no package can be called that. */
 const ARCHIVES = ':archives';
 
+const ARCHIVE_ENTRY = new RegExp(`^${STAGE_ARCHIVES}/([^/]+)$`);
+
 /** `archives/<file>` (the Docker archive of STAGE_OUT/archives) to the package files' own tree. */
 export function archivesRoute(name: string): Route {
-  const m = new RegExp(`^${STAGE_ARCHIVES}/([^/]+)$`).exec(name);
+  const m = ARCHIVE_ENTRY.exec(name);
   return m ? { tree: ARCHIVES, path: `/${m[1]}` } : undefined;
 }
 
