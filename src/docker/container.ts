@@ -2,6 +2,7 @@ import type { ExecOptions, ExecResult } from '../runner/types.js';
 import type { Container, Docker } from './client.js';
 import { demuxStream } from './frames.js';
 import { PassThrough, type Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { removeStale, trackContainer, untrackContainer, yumdaLabels } from './cleanup.js';
 
 export interface ContainerSpec {
@@ -53,6 +54,19 @@ export function lineSplitter(onLine: ((l: string) => void) | undefined, sink: st
     }
   });
   return pt;
+}
+
+/**
+ * Ends line splitters and waits until each has said its last line: one without a newline is
+ * pushed on 'end', which comes after end() returns (read at once, `printf 42` gave no output).
+ */
+export async function endLines(...splitters: PassThrough[]): Promise<void> {
+  await Promise.all(
+    splitters.map((s) => {
+      s.end();
+      return finished(s);
+    }),
+  );
 }
 
 /** A container yumda owns for the duration of one job; removed by `remove()` or on Ctrl-C. */
@@ -110,8 +124,7 @@ export class WorkContainer {
       stream.on('close', resolve);
       stream.on('error', reject);
     });
-    stdout.end();
-    stderr.end();
+    await endLines(stdout, stderr);
     const info = await exec.inspect();
     return { exitCode: info.ExitCode ?? -1, stdout: out.join('\n'), stderr: err.join('\n') };
   }
@@ -133,8 +146,7 @@ export class WorkContainer {
     await this.container.start();
     const status = await this.container.wait();
     await ended;
-    stdout.end();
-    stderr.end();
+    await endLines(stdout, stderr);
     return { exitCode: status.StatusCode, stdout: out.join('\n'), stderr: err.join('\n') };
   }
 
