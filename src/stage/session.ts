@@ -54,6 +54,8 @@ export class BuildSession {
   private closeLocal: (() => void) | undefined;
   private foreign: Promise<ArchRunner> | undefined;
   private foreignContainer: WorkContainer | undefined;
+  /** Scratch roots being removed: the build goes on meanwhile (a removal is a third of a second), close waits for them. */
+  private readonly removing: Promise<void>[] = [];
   private source: MetadataSource | undefined;
   /** The build image for another architecture, once startForeign found or built it. */
   private foreignImage: string | undefined;
@@ -160,7 +162,7 @@ export class BuildSession {
   /**
    * A fresh container of the build image for `arch`, whose root is a scratch root to install
    * packages into (stage/scripts.ts): nothing else uses it, it has no network, and `close`
-   * removes it. A --local build has one only where the machine is declared disposable (the
+   * starts its removal, which the session's own close waits for. A --local build has one only where the machine is declared disposable (the
    * --dockerfile stage): it must not install packages on a machine someone keeps.
    */
   async scratch(arch: Arch): Promise<ScratchRoot> {
@@ -180,7 +182,12 @@ export class BuildSession {
       await this.ensureImage(docker);
     }
     const c = await WorkContainer.start(docker, { image, network: 'none' });
-    return { runner: c, close: () => c.remove() };
+    return {
+      runner: c,
+      close: async () => {
+        this.removing.push(c.remove());
+      },
+    };
   }
 
   async get(): Promise<Runner> {
@@ -258,6 +265,7 @@ export class BuildSession {
   }
 
   async close(): Promise<void> {
+    await Promise.all(this.removing.splice(0));
     if (this.starting) await this.starting.catch(() => undefined);
     if (this.foreign) await this.foreign.catch(() => undefined);
     const f = this.foreignContainer;

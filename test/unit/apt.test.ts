@@ -6,7 +6,7 @@ import {
   explainAptFailure,
   glibcRequirement,
   parseAptRepo,
-  parseSimulation,
+  parsePrintUris,
   runtimeStatus,
   sourcesList,
 } from '../../src/backends/apt/resolve.js';
@@ -18,24 +18,33 @@ import { NotFoundError } from '../../src/resolve/backend.js';
 import { loadRuntime, loadTarget } from '../../src/registry/load.js';
 import { parseArch } from '../../src/registry/arch.js';
 
-// Real `apt-get install -s` output (bookworm, 2026), trimmed.
-const SIM = `Reading package lists...
+// Real `apt-get install --print-uris -q poppler-utils libc6` output (bookworm, 2026), trimmed.
+const URIS = `Reading package lists...
 Building dependency tree...
-Inst fonts-dejavu-core (2.37-6 Debian:12.15/oldstable [all])
-Inst libfontconfig1 (2.14.1-4 Debian:12.15/oldstable [amd64])
-Inst libc6 [2.36-9+deb12u4] (2.36-9+deb12u13 Debian:12.15/oldstable, Debian-Security:12/oldstable-security [amd64])
-Inst poppler-utils (22.12.0-2+deb12u2 Debian:12.15/oldstable [amd64])
-Conf fonts-dejavu-core (2.37-6 Debian:12.15/oldstable [all])
+The following packages will be upgraded:
+  libc-bin libc6
+Need to get 3368 kB of archives.
+'http://deb.debian.org/debian/pool/main/g/glibc/libc6_2.36-9%2bdeb12u14_amd64.deb' libc6_2.36-9+deb12u14_amd64.deb 2759320 MD5Sum:8d98f0c882f269aaee8437bcfe89346e
+'http://deb.debian.org/debian/pool/main/f/fonts-dejavu/fonts-dejavu-core_2.37-6_all.deb' fonts-dejavu-core_2.37-6_all.deb 1067728 MD5Sum:755d6c59d57accb3000de0cdba40918d
+'http://deb.debian.org/debian-security/pool/updates/main/b/brotli/libbrotli1_1.0.9-2%2bdeb12u1_amd64.deb' libbrotli1_1.0.9-2+deb12u1_amd64.deb 274704 
+'http://deb.debian.org/debian/pool/main/libj/libjpeg-turbo/libjpeg62-turbo_2.1.5-2_amd64.deb' libjpeg62-turbo_1%3a2.1.5-2_amd64.deb 166332 MD5Sum:c43c12e2144cad5b82c10d63dcc57ecd
+'http://deb.debian.org/debian/pool/main/p/poppler/poppler-utils_22.12.0-2%2bdeb12u3_amd64.deb' poppler-utils_22.12.0-2+deb12u3_amd64.deb 191820 MD5Sum:0c1b7e4ab4a35e8a0b63a0e6e2c4a1c0
 `;
 
 describe('apt', () => {
-  it('parses the simulated install, including upgrades of runtime packages (version skew)', () => {
-    expect(parseSimulation(SIM)).toEqual([
-      { name: 'fonts-dejavu-core', version: '2.37-6', arch: 'all' },
-      { name: 'libfontconfig1', version: '2.14.1-4', arch: 'amd64' },
-      { name: 'libc6', version: '2.36-9+deb12u13', arch: 'amd64', upgradesFrom: '2.36-9+deb12u4' },
-      { name: 'poppler-utils', version: '22.12.0-2+deb12u2', arch: 'amd64' },
+  it("reads the planned packages of --print-uris in apt's order, epochs decoded, runtime packages as upgrades (version skew)", () => {
+    const runtime = new Map([
+      ['libc6', '2.36-9+deb12u4'],
+      ['zlib1g', '1:1.2.13.dfsg-1'],
     ]);
+    expect(parsePrintUris(URIS, runtime)).toEqual([
+      { name: 'libc6', version: '2.36-9+deb12u14', arch: 'amd64', upgradesFrom: '2.36-9+deb12u4' },
+      { name: 'fonts-dejavu-core', version: '2.37-6', arch: 'all' },
+      { name: 'libbrotli1', version: '1.0.9-2+deb12u1', arch: 'amd64' },
+      { name: 'libjpeg62-turbo', version: '1:2.1.5-2', arch: 'amd64' },
+      { name: 'poppler-utils', version: '22.12.0-2+deb12u3', arch: 'amd64' },
+    ]);
+    expect(parsePrintUris('Reading package lists...\n0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n', runtime)).toEqual([]);
   });
 
   it('explains failures in one line naming the package', () => {

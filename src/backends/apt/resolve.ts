@@ -4,7 +4,7 @@ import { UserError } from '../../util/errors.js';
 import { sha256 } from '../../util/hash.js';
 import type { Repository, Runtime } from '../../registry/types.js';
 import type { Runner } from '../../runner/types.js';
-import type { Backend, Freshness, Log, PackageRequest, VersionPin } from '../../resolve/backend.js';
+import type { Backend, Freshness, Log, PackageRequest, ResolveContext, VersionPin } from '../../resolve/backend.js';
 import { notFoundError } from '../../resolve/backend.js';
 import { tarOf } from '../../tree/tar.js';
 import { shellTemplate } from '../../util/template.js';
@@ -18,6 +18,9 @@ import { shellQuote } from '../../util/shell.js';
 
 /** Where apt keeps repository metadata: a persistent volume in build containers, under /yumda with --local. */
 const APT_LISTS = '/yumda/lists';
+
+/** Never created: the resolve's archives directory, empty so that --print-uris lists every package. */
+const PRINT_URIS_ARCHIVES = '/yumda/print-uris-archives';
 
 const refreshTemplate = shellTemplate(new URL('./refresh.sh', import.meta.url));
 
@@ -145,21 +148,30 @@ export function parseAptSearch(stdout: string): Array<{ name: string; summary: s
   return out;
 }
 
-export interface SimulatedInstall {
+export interface AptInstall {
   name: string;
   version: string;
   arch: string;
-  /** Set when the package is installed (in the runtime) at an older version: version skew. */
+  /** The runtime's version when the runtime has the package: version skew, unless the same. */
   upgradesFrom?: string;
 }
 
-/** `Inst name [old] (version release [arch])` lines of `apt-get install -s`. */
-export function parseSimulation(stdout: string): SimulatedInstall[] {
-  const out: SimulatedInstall[] = [];
+/**
+ * The packages of `apt-get install --print-uris`, one `'URI' NAME_VERSION_ARCH.deb SIZE HASH` line
+ * each, in apt's order. A package the runtime has (its status file) is an upgrade from the runtime's
+ * version: version skew. apt names the file with `%xx` for `_`, `:` (an epoch) and `%`.
+ *
+ * Not `install -s`: its simulation orders and "configures" the whole system, 1.2 of its 1.7 s for
+ * poppler-utils; --print-uris stops once the fetch is planned (0.5 s), with the same resolution.
+ */
+export function parsePrintUris(stdout: string, runtimeVersions: ReadonlyMap<string, string>): AptInstall[] {
+  const out: AptInstall[] = [];
   for (const line of stdout.split('\n')) {
-    const m = /^Inst (\S+) (?:\[(\S+)\] )?\((\S+) .*?\[(\S+)\]\)/.exec(line);
+    const m = /^'[^']+' ([^_\s]+)_([^_\s]+)_([^_\s]+)\.deb \d+/.exec(line);
     if (!m) continue;
-    out.push({ name: m[1]!, version: m[3]!, arch: m[4]!, ...(m[2] ? { upgradesFrom: m[2] } : {}) });
+    const name = decodeURIComponent(m[1]!);
+    const installed = runtimeVersions.get(name);
+    out.push({ name, version: decodeURIComponent(m[2]!), arch: decodeURIComponent(m[3]!), ...(installed !== undefined ? { upgradesFrom: installed } : {}) });
   }
   return out;
 }
@@ -206,6 +218,20 @@ async function sh(c: Runner, script: string, log: Log, what: string, words: stri
   });
 }
 
+/**
+ * What apt would install for the requests, in its order, less what the runtime has at the same
+ * version: apt matches an installed version to a repository one by a hash of their dependency
+ * fields, which the runtime's status file leaves out, so it "upgrades" such a package to the very
+ * version the runtime has.
+ */
+async function plannedInstalls(c: Runner, ctx: ResolveContext, requests: PackageRequest[], log: Log, options = ''): Promise<AptInstall[]> {
+  // an empty archives directory of its own: apt leaves out of --print-uris what it already has there
+  const r = await sh(c, `apt-get install --print-uris -q -o Dir::Cache::archives=${PRINT_URIS_ARCHIVES}/ ${options} "\${ARGS[@]}"`, log, 'apt', requests.map(requestArg));
+  if (r.exitCode !== 0) throw aptResolveError(r.stderr, r.stdout, ctx.target.id);
+  const runtimeVersions = new Map(ctx.runtime.packages.map((p) => [p.name, p.version]));
+  return parsePrintUris(r.stdout, runtimeVersions).filter((i) => i.upgradesFrom !== i.version);
+}
+
 /** apt-get update unless the metadata volume's lists are fresh enough (refresh.sh). */
 export function refreshScript(freshness: Freshness): string {
   return refreshTemplate({ LISTS: APT_LISTS, REUSE_FRESH: !freshness.force, MAX_AGE_MINUTES: freshness.maxAgeMinutes });
@@ -249,12 +275,7 @@ export const aptBackend: Backend = {
   },
 
   async resolve(c, ctx, requests, log) {
-    const sim = await sh(c, 'apt-get install -s -q "${ARGS[@]}"', log, 'apt', requests.map(requestArg));
-    if (sim.exitCode !== 0) throw aptResolveError(sim.stderr, sim.stdout, ctx.target.id);
-    // apt matches an installed version to a repository one by a hash of their dependency fields,
-    // which the runtime's status file leaves out; a runtime package apt then "upgrades" to the
-    // very same version is one the runtime has: not part of the plan.
-    const installs = parseSimulation(sim.stdout).filter((i) => i.upgradesFrom !== i.version);
+    const installs = await plannedInstalls(c, ctx, requests, log);
     if (installs.length === 0) {
       return { packages: [], fromRuntime: requests.map((r) => r.name), skew: [] };
     }
@@ -346,9 +367,7 @@ export const aptBackend: Backend = {
   },
 
   async withRecommends(c, ctx, requests, log) {
-    const sim = await sh(c, 'apt-get install -s -q -o APT::Install-Recommends=true "${ARGS[@]}"', log, 'apt', requests.map(requestArg));
-    if (sim.exitCode !== 0) throw aptResolveError(sim.stderr, sim.stdout, ctx.target.id);
-    const installs = parseSimulation(sim.stdout).filter((i) => i.upgradesFrom !== i.version);
+    const installs = await plannedInstalls(c, ctx, requests, log, '-o APT::Install-Recommends=true');
     if (installs.length === 0) return [];
     const show = await sh(
       c,
