@@ -160,6 +160,10 @@ export async function stagePackages(c: BuildContext, r: Resolved): Promise<Stage
   const archives = new Promise<StagedRoot['archives']>((resolve) => {
     archivesIn = resolve;
   });
+  let archivesTaken: () => void = () => undefined;
+  const taken = new Promise<void>((resolve) => {
+    archivesTaken = resolve;
+  });
   const staging = stagePlan({
     plan: r.plan,
     session,
@@ -170,7 +174,10 @@ export async function stagePackages(c: BuildContext, r: Resolved): Promise<Stage
     store,
     fileLimit,
     withArchives: scriptsOn && (!spec.local || !!spec.disposable),
-    onArchives: archivesIn,
+    onArchives: (a) => {
+      archivesIn(a);
+      return scriptsOn ? taken : undefined;
+    },
   });
   // while the scripts step waits on its container, one core deflates ahead what the zip will hold
   let scriptsDone = false;
@@ -183,6 +190,7 @@ export async function stagePackages(c: BuildContext, r: Resolved): Promise<Stage
           plan: r.plan,
           staging,
           archives,
+          archivesTaken,
           target,
           runtime,
           arch: spec.arch,
@@ -196,6 +204,7 @@ export async function stagePackages(c: BuildContext, r: Resolved): Promise<Stage
         })
       : SCRIPTS_OFF;
   } finally {
+    archivesTaken();
     // a failed step stops the deflating too (after the file it is on)
     scriptsDone = true;
     await ahead;

@@ -112,6 +112,15 @@ export interface RunScriptsArgs {
   staging: Promise<StagedRoot>;
   /** Every package's file, as soon as the staging has them all (before it has copied the trees out). */
   archives: Promise<StagedRoot['archives']>;
+  /**
+   * Said when the staging may go on to copy its trees out: the package files are in the scratch
+   * root, or will not be soon (the root is not ready yet, or the step ends). The copy out beside
+   * the upload, in this process, made it three times as slow (0.65 s against 0.22 s for
+   * poppler-utils' 32 files), and the installation waits for the upload; the copy out does not
+   * wait for the installation. The staging may wait for this: before this step waits for the
+   * staging, it says it.
+   */
+  archivesTaken?: () => void;
   target: Target;
   runtime: Runtime;
   arch: Arch;
@@ -155,16 +164,22 @@ export async function runMaintainerScripts(args: RunScriptsArgs): Promise<Script
   } catch (e) {
     // the staging's failure is the one to say: the scripts step's may follow from it (a full disk)
     throw (
-      (await args.staging.then(
+      (await stagingSettled(args).then(
         () => undefined,
         (stagingError: unknown) => stagingError,
       )) ?? e
     );
   } finally {
-    await args.staging.catch(() => undefined);
+    await stagingSettled(args).catch(() => undefined);
     // the scratch root goes whether it served or not (the staging failed, a file was missing)
     if (early) await early.then((r) => ('close' in r ? r.close() : undefined)).catch(() => undefined);
   }
+}
+
+/** The staging, once it is told it need not wait for this step (it may be waiting to be). */
+function stagingSettled(args: RunScriptsArgs): Promise<StagedRoot> {
+  args.archivesTaken?.();
+  return args.staging;
 }
 
 async function scriptsOf(args: RunScriptsArgs, started: (p: Promise<ScratchRoot>) => void): Promise<ScriptsReport> {
@@ -188,7 +203,7 @@ async function scriptsOf(args: RunScriptsArgs, started: (p: Promise<ScratchRoot>
   let reused = false;
   let staged: StagedRoot;
   if (hit) {
-    staged = await args.staging;
+    staged = await stagingSettled(args);
     events.step('maintainer scripts: output reused from the cache');
     generated = hit.tree;
     note = JSON.parse(hit.note ?? '{}') as ScriptsNote;
@@ -196,23 +211,30 @@ async function scriptsOf(args: RunScriptsArgs, started: (p: Promise<ScratchRoot>
   } else {
     // the scratch root is made ready while the packages download and unpack
     const preparing = prepareScratch(args);
+    let ready = false;
     // its failure is thrown where it is awaited, after the staging: not an unhandled rejection meanwhile
-    preparing.catch(() => undefined);
+    preparing.then(
+      () => (ready = true),
+      () => (ready = true),
+    );
     started(preparing);
     // the staging says the files are in before it is done (or fails, or is done: the files are in its root)
     const archives = await Promise.race([args.archives, args.staging.then((s) => s.archives)]);
+    // a root not ready yet takes the files later: the staging goes on meanwhile (the build
+    // machine itself is prepared only after the staging)
+    if (!ready) args.archivesTaken?.();
     const missing = plan.packages.filter((p) => !archives.has(p.name));
     if (missing.length) {
-      await args.staging;
+      await stagingSettled(args);
       return empty(`the package files of ${missing.map((p) => p.name).join(', ')} are not at hand`);
     }
     const root = await preparing;
     if ('cannot' in root) {
-      await args.staging;
+      await stagingSettled(args);
       return empty(root.cannot);
     }
     const installed = await install(root.runner, args, archives);
-    staged = await args.staging;
+    staged = await stagingSettled(args);
     ({ generated, note } = installed);
     try {
       cache.put(key, generated.values(), { note: JSON.stringify(note) });
@@ -302,6 +324,7 @@ async function install(c: Runner, args: RunScriptsArgs, archives: StagedRoot['ar
       new Date(0),
     ),
   );
+  args.archivesTaken?.();
   const r = await c.exec(['sh', `${WORK}/install.sh`, 'install']);
   if (r.exitCode !== 0) throw installFailed(r);
   // what the installation wrote goes into the store, on the cache's disk: a full one is said there

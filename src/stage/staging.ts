@@ -112,9 +112,10 @@ export async function stagePlan(args: {
   withArchives?: boolean;
   /**
    * Called with every package's file as soon as all are at hand, before the unpacked trees are
-   * copied out (the scripts step installs from them meanwhile).
+   * copied out (the scripts step installs from them meanwhile). The copy out waits for what it
+   * returns: the scripts step's upload of the files, which the copy out beside it would slow.
    */
-  onArchives?: (archives: StagedRoot['archives']) => void;
+  onArchives?: (archives: StagedRoot['archives']) => Promise<void> | void;
 }): Promise<StagedRoot> {
   const { plan, session, backend, ctx, events, store, fileLimit } = args;
   const unpacked = new Map<string, UnpackedPackage>();
@@ -145,7 +146,7 @@ export async function stagePlan(args: {
         if (file?.kind === 'file') archives.set(p.name, { name: file.path.slice(1), content: file.content, size: file.size });
       }
       await c.exec(['rm', '-rf', `${STAGE_OUT}/${STAGE_ARCHIVES}`]);
-      args.onArchives?.(archives);
+      await args.onArchives?.(archives);
       const { trees, meta } = await extractTar(await c.getArchive(STAGE_OUT), store, packageRoute(STAGE_OUT.split('/').pop()!), fileLimit);
       // an interrupt removes the container while its archive streams out: what arrived may be cut
       // short, and must not go into the package cache as if it were whole

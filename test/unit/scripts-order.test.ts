@@ -113,4 +113,82 @@ describe('the scripts step beside the staging it overlaps', () => {
     await expect(run).rejects.toBe(failure);
     expect(log.filter((l) => !l.startsWith('put'))).toEqual(['exec prepare', 'exec install', 'staging settled', 'scratch closed']);
   });
+
+  /**
+   * A staging that, like stagePlan, copies its trees out only once it is told the files are taken,
+   * then settles: a step that waited for it without saying so would never end.
+   */
+  function holdingStaging(log: string[], archives: StagedRoot['archives']): { staging: Promise<StagedRoot>; archivesTaken: () => void } {
+    let taken: () => void = () => undefined;
+    const told = new Promise<void>((resolve) => {
+      taken = resolve;
+    });
+    return {
+      staging: told.then(() => staging(log, 10, { value: staged(archives) })),
+      archivesTaken: () => {
+        if (!log.includes('taken')) log.push('taken');
+        taken();
+      },
+    };
+  }
+
+  it('a scratch root that is ready: the staging copies its trees out once the package files are up, and the installation starts then', async () => {
+    const log: string[] = [];
+    const a = args(log, {});
+    const files = new Map([['libfoo1', { name: 'libfoo1.deb', content: a.store.save(Buffer.from('!<arch>\n')), size: 8 }]]);
+    const runner = recorder(log, { getArchive: new Error('no meta in this test') });
+    const later = new Promise<typeof files>((resolve) => setTimeout(() => resolve(files), 50));
+    await expect(
+      runMaintainerScripts({ ...a, ...holdingStaging(log, files), scratch: async () => ({ runner, close: async () => void log.push('scratch closed') }), archives: later }),
+    ).rejects.toThrow('no meta');
+    // the root's scripts, the plan, the package files: then the staging goes on
+    expect(log).toEqual(['put', 'exec prepare', 'put', 'put', 'taken', 'exec install', 'staging settled', 'scratch closed']);
+  });
+
+  it('a scratch root not ready when the files arrive: the staging goes on at once', async () => {
+    const log: string[] = [];
+    const a = args(log, {});
+    const files = new Map([['libfoo1', { name: 'libfoo1.deb', content: a.store.save(Buffer.from('!<arch>\n')), size: 8 }]]);
+    const slow = async () => {
+      await new Promise((r) => setTimeout(r, 100));
+      return { cannot: 'no scratch root in this test' };
+    };
+    const report = await runMaintainerScripts({ ...a, ...holdingStaging(log, files), scratch: slow, archives: Promise.resolve(files) });
+    expect(report.skipped).toBe('no scratch root in this test');
+    expect(log).toEqual(['taken', 'staging settled']);
+  });
+
+  it('the build machine itself (--local --disposable), prepared after the staging: the staging is not held for it', async () => {
+    const log: string[] = [];
+    const a = args(log, { isTheBuildMachine: true });
+    const files = new Map([['libfoo1', { name: 'libfoo1.deb', content: a.store.save(Buffer.from('!<arch>\n')), size: 8 }]]);
+    const runner = recorder(log, { getArchive: new Error('no meta in this test') });
+    const run = runMaintainerScripts({
+      ...a,
+      ...holdingStaging(log, files),
+      scratch: async () => ({ runner, close: async () => void log.push('scratch closed'), isTheBuildMachine: true }),
+      archives: Promise.resolve(files),
+    });
+    await expect(run).rejects.toThrow('no meta');
+    expect(log).toEqual(['taken', 'staging settled', 'put', 'exec prepare', 'put', 'put', 'exec install', 'scratch closed']);
+  });
+
+  it('an upload that fails: the staging is told before the step waits for it, and the step settles', async () => {
+    const log: string[] = [];
+    const a = args(log, {});
+    const files = new Map([['libfoo1', { name: 'libfoo1.deb', content: a.store.save(Buffer.from('!<arch>\n')), size: 8 }]]);
+    const base = recorder(log);
+    let puts = 0;
+    // the third upload, the package files, fails
+    const broken: Runner = { ...base, putArchive: async (p, t) => (++puts === 3 ? Promise.reject(new Error('the engine went away')) : base.putArchive(p, t)) };
+    const later = new Promise<typeof files>((resolve) => setTimeout(() => resolve(files), 50));
+    const run = runMaintainerScripts({
+      ...a,
+      ...holdingStaging(log, files),
+      scratch: async () => ({ runner: broken, close: async () => void log.push('scratch closed') }),
+      archives: later,
+    });
+    await expect(run).rejects.toThrow('the engine went away');
+    expect(log).toEqual(['put', 'exec prepare', 'put', 'taken', 'staging settled', 'scratch closed']);
+  });
 });
