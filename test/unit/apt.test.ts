@@ -45,6 +45,13 @@ describe('apt', () => {
       { name: 'poppler-utils', version: '22.12.0-2+deb12u3', arch: 'amd64' },
     ]);
     expect(parsePrintUris('Reading package lists...\n0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n', runtime)).toEqual([]);
+    // a repository's own extension; bytes apt escapes that are not UTF-8 do not throw
+    expect(parsePrintUris("'file:/srv/repo/./tool_1.0_all.udeb' tool_1.0_all.udeb 1234 SHA256:ab\n'http://x/y.deb' caf%e9_1.0_all.deb 1 \n", runtime)).toEqual([
+      { name: 'tool', version: '1.0', arch: 'all' },
+      { name: 'caf\ufffd', version: '1.0', arch: 'all' },
+    ]);
+    // a planned download it cannot read is an error, not a package silently left out
+    expect(() => parsePrintUris("'http://x/odd' odd-file-name 12 \n", runtime)).toThrow(/apt planned a download yumda cannot read: 'http:\/\/x\/odd' odd-file-name/);
   });
 
   it('explains failures in one line naming the package', () => {

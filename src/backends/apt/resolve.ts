@@ -157,9 +157,12 @@ export interface AptInstall {
 }
 
 /**
- * The packages of `apt-get install --print-uris`, one `'URI' NAME_VERSION_ARCH.deb SIZE HASH` line
- * each, in apt's order. A package the runtime has (its status file) is an upgrade from the runtime's
- * version: version skew. apt names the file with `%xx` for `_`, `:` (an epoch) and `%`.
+ * The packages of `apt-get install --print-uris`, one `'URI' NAME_VERSION_ARCH.EXT SIZE HASH` line
+ * each, grouped by server (on one host, in apt's install order). A package the runtime has (its
+ * status file) is an upgrade from the runtime's version: version skew. apt names the file with
+ * `%xx` for `_`, `:` (an epoch), `%` and any byte outside printable ASCII; its extension is the
+ * repository file's own (`.deb`, `.udeb`, …). A line apt quotes that does not read so is an error,
+ * not a package left out.
  *
  * Not `install -s`: its simulation orders and "configures" the whole system, 1.2 of its 1.7 s for
  * poppler-utils; --print-uris stops once the fetch is planned (0.5 s), with the same resolution.
@@ -167,13 +170,23 @@ export interface AptInstall {
 export function parsePrintUris(stdout: string, runtimeVersions: ReadonlyMap<string, string>): AptInstall[] {
   const out: AptInstall[] = [];
   for (const line of stdout.split('\n')) {
-    const m = /^'[^']+' ([^_\s]+)_([^_\s]+)_([^_\s]+)\.deb \d+/.exec(line);
-    if (!m) continue;
-    const name = decodeURIComponent(m[1]!);
+    if (!line.startsWith("'")) continue;
+    const m = /^'[^']+' ([^_\s]+)_([^_\s]+)_([^_\s]+)\.[A-Za-z0-9]+ \d+/.exec(line);
+    if (!m) throw new Error(`apt planned a download yumda cannot read: ${line}`);
+    const name = percentDecoded(m[1]!);
     const installed = runtimeVersions.get(name);
-    out.push({ name, version: decodeURIComponent(m[2]!), arch: decodeURIComponent(m[3]!), ...(installed !== undefined ? { upgradesFrom: installed } : {}) });
+    out.push({ name, version: percentDecoded(m[2]!), arch: percentDecoded(m[3]!), ...(installed !== undefined ? { upgradesFrom: installed } : {}) });
   }
   return out;
+}
+
+/** apt's `%xx` escapes undone, byte by byte (decodeURIComponent throws on bytes that are not UTF-8). */
+function percentDecoded(s: string): string {
+  if (!s.includes('%')) return s;
+  return Buffer.from(
+    s.replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+    'latin1',
+  ).toString('utf8');
 }
 
 /**
