@@ -40,6 +40,8 @@ describe('the npm package: packed, installed globally into an empty prefix, used
     expect(files.filter((f) => /^package\/(test|src|bench)\//.test(f) || f.startsWith('package/dist/test/'))).toEqual([]);
     const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
     expect(pkg.scripts.prepare).toBeUndefined();
+    // a publish builds what it packs (packCheckout packs the build the tests run on)
+    expect(pkg.scripts.prepack).toBe('npm run build');
     for (const field of ['repository', 'homepage', 'bugs', 'license']) expect(pkg[field], field).toBeTruthy();
   });
 

@@ -3,10 +3,15 @@ import path from 'node:path';
 import { repoRoot, run } from './cli.js';
 import { tempDir } from './tmp.js';
 
-/** This checkout as npm would publish it: `npm pack` (its prepack builds dist/), the tarball's path. */
+/**
+ * This checkout as npm would publish it, the tarball's path: `npm pack` of dist/ as `npm test`
+ * built it. Not through its prepack (`npm run build`, which the package's own test checks is
+ * there): that rebuilds dist/bundle, removing it first, under the other test files running the
+ * bin beside this one (three of them failed on 'Cannot find module dist/bundle/yumda.js').
+ */
 export async function packCheckout(): Promise<string> {
   const dir = tempDir('yumda-pack-');
-  const r = await run('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: repoRoot });
+  const r = await run('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], { cwd: repoRoot });
   if (r.code !== 0) throw new Error(`npm pack failed: ${r.stderr}`);
   const tgz = readdirSync(dir).find((f) => /^yumda-.*\.tgz$/.test(f));
   if (!tgz) throw new Error(`npm pack wrote no tarball in ${dir}`);
